@@ -1,0 +1,45 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+let strict: [SwiftSetting] = [
+    .enableUpcomingFeature("ExistentialAny"),
+    .enableUpcomingFeature("InternalImportsByDefault"),
+    .enableUpcomingFeature("MemberImportVisibility"),
+]
+
+let package = Package(
+    name: "anchorage",
+    products: [
+        .executable(name: "anchorage", targets: ["AnchorageMain"])
+    ],
+    targets: [
+        .systemLibrary(name: "COpenSSL", pkgConfig: "openssl", providers: [.apt(["libssl-dev"])]),
+        // OpenSSL wrappers: certificates, keys, signatures, digests, AEAD. No I/O.
+        .target(name: "AnchorageCrypto", dependencies: ["COpenSSL"], swiftSettings: strict),
+        // Pure logic: SigV4-X509, policy, identity, credentials, the CreateSession pipeline.
+        .target(name: "AnchorageCore", dependencies: ["AnchorageCrypto"], swiftSettings: strict),
+        // Loads PKI/ and Profiles/ from disk into a Core `Configuration`.
+        .target(name: "AnchorageConfig", dependencies: ["AnchorageCore", "AnchorageCrypto"], swiftSettings: strict),
+        // Sockets, epoll event loops, TLS and the HTTP/1.1 codec. Only moves bytes.
+        .target(name: "AnchorageHTTP", dependencies: ["COpenSSL"], swiftSettings: strict),
+        // Routes, handlers, audit log, the `serve` orchestration.
+        .target(
+            name: "AnchorageServer",
+            dependencies: ["AnchorageCore", "AnchorageConfig", "AnchorageHTTP", "AnchorageCrypto"],
+            swiftSettings: strict
+        ),
+        .executableTarget(
+            name: "AnchorageMain",
+            dependencies: ["AnchorageServer", "AnchorageConfig", "AnchorageCore"],
+            swiftSettings: strict
+        ),
+        .testTarget(name: "AnchorageCryptoTests", dependencies: ["AnchorageCrypto"]),
+        .testTarget(name: "AnchorageCoreTests", dependencies: ["AnchorageCore", "AnchorageCrypto"]),
+        .testTarget(name: "AnchorageHTTPTests", dependencies: ["AnchorageHTTP"]),
+        .testTarget(
+            name: "AnchorageServerTests",
+            dependencies: ["AnchorageServer", "AnchorageConfig", "AnchorageCore", "AnchorageCrypto", "AnchorageHTTP"]
+        ),
+        .testTarget(name: "EndToEndTests", dependencies: []),
+    ]
+)
