@@ -1,0 +1,90 @@
+/// Why a CreateSession request was refused: a stable, machine-readable code.
+///
+/// The code is what the audit log's `reason` field, `anchorage explain` and the tests share. The caller
+/// only ever sees the generic ``wireError``; the precise reason stays on the server.
+public enum DenialReason: String, Sendable, CaseIterable {
+    // Input that is not a well-formed CreateSession request (400 ValidationException).
+    case malformedRequest = "malformed_request"
+    case invalidDuration = "invalid_duration"
+    case durationExceedsRoleMaximum = "duration_exceeds_role_maximum"
+
+    // The request signature (403 "Invalid signature").
+    case missingAuthentication = "missing_authentication"
+    case malformedAuthorization = "malformed_authorization"
+    case unsupportedAlgorithm = "unsupported_algorithm"
+    case credentialScopeMismatch = "credential_scope_mismatch"
+    case wrongRegion = "wrong_region"
+    case dateMismatch = "date_mismatch"
+    case clockSkew = "clock_skew"
+    case serialMismatch = "serial_mismatch"
+    case keyAlgorithmMismatch = "key_algorithm_mismatch"
+    case signatureMismatch = "signature_mismatch"
+    case unsignedRequiredHeader = "unsigned_required_header"
+
+    // The certificate and its path (403 "Untrusted Signing Certificate").
+    case malformedCertificate = "malformed_certificate"
+    case chainTooLong = "chain_too_long"
+    case unknownTrustAnchor = "unknown_trust_anchor"
+    case trustAnchorDisabled = "trust_anchor_disabled"
+    case untrustedCertificate = "untrusted_certificate"
+    case certificateExpired = "certificate_expired"
+    case certificateNotYetValid = "certificate_not_yet_valid"
+    case certificateRevoked = "certificate_revoked"
+    case leafNotVersion3 = "leaf_not_v3"
+    case leafIsCA = "leaf_is_ca"
+    case leafMissingDigitalSignature = "leaf_missing_digital_signature"
+    case weakSignatureAlgorithm = "weak_signature_algorithm"
+    case weakKey = "weak_key"
+
+    // Authorization (403 "Access denied" unless noted).
+    case unknownProfile = "unknown_profile"
+    case profileDisabled = "profile_disabled"
+    case roleNotInProfile = "role_not_in_profile"
+    case unknownRole = "unknown_role"
+    case trustPolicyNotAllowed = "trust_policy_not_allowed"
+    case trustPolicyDenied = "trust_policy_denied"
+    case roleSessionNameNotAllowed = "role_session_name_not_allowed"
+
+    case internalError = "internal_error"
+
+    /// What the caller is told: status, `X-Amzn-ErrorType` and the `message` body member.
+    public var wireError: WireError {
+        switch self {
+        case .malformedRequest, .invalidDuration:
+            return WireError(status: 400, type: "ValidationException", message: "Invalid request")
+        case .durationExceedsRoleMaximum:
+            return WireError(
+                status: 400, type: "ValidationException",
+                message: "The requested DurationSeconds exceeds the MaxSessionDuration set for this role.")
+        case .missingAuthentication, .malformedAuthorization, .unsupportedAlgorithm, .credentialScopeMismatch,
+            .wrongRegion, .dateMismatch, .clockSkew, .serialMismatch, .keyAlgorithmMismatch, .signatureMismatch,
+            .unsignedRequiredHeader:
+            return WireError(status: 403, type: "AccessDeniedException", message: "Invalid signature")
+        case .malformedCertificate, .chainTooLong, .unknownTrustAnchor, .trustAnchorDisabled, .untrustedCertificate,
+            .certificateExpired, .certificateNotYetValid, .certificateRevoked, .leafNotVersion3, .leafIsCA,
+            .leafMissingDigitalSignature, .weakSignatureAlgorithm, .weakKey:
+            return WireError(status: 403, type: "AccessDeniedException", message: "Untrusted Signing Certificate")
+        case .unknownProfile, .profileDisabled, .roleNotInProfile, .unknownRole, .trustPolicyNotAllowed,
+            .trustPolicyDenied:
+            return WireError(status: 403, type: "AccessDeniedException", message: "Access denied")
+        case .roleSessionNameNotAllowed:
+            return WireError(
+                status: 403, type: "AccessDeniedException", message: "Not authorized to set roleSessionName.")
+        case .internalError:
+            return WireError(status: 500, type: "InternalServerException", message: "Internal server error")
+        }
+    }
+}
+
+/// An error as AWS's rest-json protocol sends it.
+public struct WireError: Equatable, Sendable {
+    public var status: Int
+    public var type: String
+    public var message: String
+
+    public init(status: Int, type: String, message: String) {
+        self.status = status
+        self.type = type
+        self.message = message
+    }
+}
