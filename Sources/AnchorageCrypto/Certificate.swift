@@ -1,0 +1,217 @@
+internal import COpenSSL
+
+/// An X.509 certificate, parsed once and immutable afterwards.
+///
+/// Owns its `X509 *`. OpenSSL allows concurrent read-only use of a certificate, so the class is
+/// shared freely across event loops.
+public final class Certificate: @unchecked Sendable {
+    let pointer: OpaquePointer
+
+    /// The DER encoding exactly as parsed.
+    public let derBytes: [UInt8]
+
+    /// Parses one DER-encoded certificate. Trailing bytes after the certificate are rejected.
+    public init(derBytes: [UInt8]) throws(CryptoError) {
+        ERR_clear_error()
+        var parsed: OpaquePointer?
+        let consumed: Int = derBytes.withUnsafeBufferPointer { buffer in
+            var cursor: UnsafePointer<UInt8>? = buffer.baseAddress
+            parsed = d2i_X509(nil, &cursor, buffer.count)
+            guard let cursor, let base = buffer.baseAddress else { return -1 }
+            return cursor - base
+        }
+        guard let parsed else { throw CryptoError.drainingQueue("not a DER X.509 certificate") }
+        guard consumed == derBytes.count else {
+            X509_free(parsed)
+            throw CryptoError("trailing bytes after the certificate")
+        }
+        self.derBytes = derBytes
+        self.pointer = parsed
+    }
+
+    /// Parses every `CERTIFICATE` block of a PEM text, in order.
+    public static func parsePEMBundle(_ pem: [UInt8]) throws(CryptoError) -> [Certificate] {
+        guard let blocks = pemBlocks(pem, label: "CERTIFICATE") else {
+            throw CryptoError("malformed PEM certificate block")
+        }
+        var out: [Certificate] = []
+        for block in blocks { out.append(try Certificate(derBytes: block)) }
+        return out
+    }
+
+    deinit { X509_free(pointer) }
+
+    /// PEM text of the certificate.
+    public var pemString: String {
+        let body = Base64.encode(derBytes)
+        var lines: [String] = ["-----BEGIN CERTIFICATE-----"]
+        var index = body.startIndex
+        while index < body.endIndex {
+            let next = body.index(index, offsetBy: 64, limitedBy: body.endIndex) ?? body.endIndex
+            lines.append(String(body[index..<next]))
+            index = next
+        }
+        lines.append("-----END CERTIFICATE-----")
+        return lines.joined(separator: "\n") + "\n"
+    }
+
+    /// Lowercase hex SHA-256 of the DER encoding (the certificate's fingerprint).
+    public private(set) lazy var sha256Fingerprint: String = Digest.sha256Hex(derBytes)
+
+    /// The X.509 version as written in the certificate (1, 2 or 3).
+    public var version: Int { Int(X509_get_version(pointer)) + 1 }
+
+    // MARK: - Serial number
+
+    /// Big-endian magnitude of the serial number, without leading zero bytes (one zero byte for 0).
+    public var serialNumberBytes: [UInt8] {
+        guard let serial = X509_get0_serialNumber(pointer), let bn = ASN1_INTEGER_to_BN(serial, nil) else { return [] }
+        defer { BN_free(bn) }
+        let length = Int((BN_num_bits(bn) + 7) / 8)
+        if length == 0 { return [0] }
+        var out = [UInt8](repeating: 0, count: length)
+        BN_bn2bin(bn, &out)
+        return out
+    }
+
+    /// True when the serial number is negative (non-conforming but seen in the wild).
+    public var serialNumberIsNegative: Bool {
+        guard let serial = X509_get0_serialNumber(pointer) else { return false }
+        return ASN1_STRING_type(serial) == V_ASN1_NEG_INTEGER
+    }
+
+    /// The serial number in decimal, as SigV4-X509 puts it in the credential scope (`-` for negative).
+    public var serialNumberDecimal: String {
+        guard let serial = X509_get0_serialNumber(pointer), let bn = ASN1_INTEGER_to_BN(serial, nil),
+            let text = BN_bn2dec(bn)
+        else { return "" }
+        defer {
+            COpenSSL_OPENSSL_free(text)
+            BN_free(bn)
+        }
+        return String(cString: text)
+    }
+
+    /// Lowercase hex of the serial magnitude, zero-padded to an even length.
+    public var serialNumberHex: String { Hex.encode(serialNumberBytes) }
+
+    // MARK: - Validity
+
+    /// `notBefore` as seconds since the Unix epoch.
+    public var notBefore: Int64 { Self.epochSeconds(X509_get0_notBefore(pointer)) }
+
+    /// `notAfter` as seconds since the Unix epoch.
+    public var notAfter: Int64 { Self.epochSeconds(X509_get0_notAfter(pointer)) }
+
+    static func epochSeconds(_ time: UnsafePointer<ASN1_TIME>?) -> Int64 {
+        guard let time else { return 0 }
+        var tm = tm()
+        guard ASN1_TIME_to_tm(time, &tm) == 1 else { return 0 }
+        return Int64(timegm(&tm))
+    }
+
+    // MARK: - Extensions
+
+    /// True when basicConstraints is present with `cA` TRUE.
+    public var isCA: Bool { X509_check_ca(pointer) != 0 && (X509_get_extension_flags(pointer) & UInt32(EXFLAG_CA)) != 0 }
+
+    /// The keyUsage bits, or nil when the certificate has no keyUsage extension.
+    public var keyUsage: KeyUsage? {
+        guard (X509_get_extension_flags(pointer) & UInt32(EXFLAG_KUSAGE)) != 0 else { return nil }
+        return KeyUsage(rawValue: X509_get_key_usage(pointer))
+    }
+
+    /// The key-usage bits of a certificate as OpenSSL exposes them.
+    public struct KeyUsage: OptionSet, Sendable {
+        public let rawValue: UInt32
+        public init(rawValue: UInt32) { self.rawValue = rawValue }
+        public static let digitalSignature = KeyUsage(rawValue: UInt32(KU_DIGITAL_SIGNATURE))
+        public static let keyCertSign = KeyUsage(rawValue: UInt32(KU_KEY_CERT_SIGN))
+        public static let cRLSign = KeyUsage(rawValue: UInt32(KU_CRL_SIGN))
+    }
+
+    // MARK: - Signature and key
+
+    /// The digest of the certificate's own signature (`sha256`, `sha1`, …), or nil when unknown.
+    public var signatureDigestName: String? {
+        var mdNID: Int32 = 0
+        var pkNID: Int32 = 0
+        guard X509_get_signature_info(pointer, &mdNID, &pkNID, nil, nil) == 1 || mdNID != 0 else {
+            return nil
+        }
+        guard mdNID != NID_undef, let name = OBJ_nid2sn(mdNID) else { return nil }
+        return String(cString: name).lowercased()
+    }
+
+    /// The subject public key.
+    public var publicKey: PublicKey {
+        get throws(CryptoError) {
+            guard let key = X509_get_pubkey(pointer) else { throw CryptoError.drainingQueue("no public key") }
+            return PublicKey(takingOwnershipOf: key)
+        }
+    }
+
+    // MARK: - Names
+
+    /// The subject's attributes in certificate order.
+    public var subject: [NameAttribute] { NameAttribute.attributes(of: X509_get_subject_name(pointer)) }
+
+    /// The issuer's attributes in certificate order.
+    public var issuer: [NameAttribute] { NameAttribute.attributes(of: X509_get_issuer_name(pointer)) }
+
+    /// Subject in RFC 2253 form (most specific RDN first), for logs and audit records.
+    public var subjectString: String { NameAttribute.rfc2253(X509_get_subject_name(pointer)) }
+
+    /// Issuer in RFC 2253 form, for logs and audit records.
+    public var issuerString: String { NameAttribute.rfc2253(X509_get_issuer_name(pointer)) }
+
+    /// Subject alternative names of the kinds Roles Anywhere maps: DNS, URI and directory names.
+    public var subjectAlternativeNames: SubjectAlternativeNames {
+        var result = SubjectAlternativeNames()
+        guard let raw = X509_get_ext_d2i(pointer, NID_subject_alt_name, nil, nil) else { return result }
+        let names = OpaquePointer(raw)
+        defer { COpenSSL_GENERAL_NAMES_free(names) }
+        for index in 0..<COpenSSL_sk_GENERAL_NAME_num(names) {
+            guard let name = COpenSSL_sk_GENERAL_NAME_value(names, index) else { continue }
+            switch name.pointee.type {
+            case GEN_DNS:
+                if let s = NameAttribute.string(of: name.pointee.d.dNSName) { result.dnsNames.append(s) }
+            case GEN_URI:
+                if let s = NameAttribute.string(of: name.pointee.d.uniformResourceIdentifier) {
+                    result.uris.append(s)
+                }
+            case GEN_DIRNAME:
+                result.directoryNames.append(NameAttribute.attributes(of: name.pointee.d.directoryName))
+            case GEN_IPADD:
+                if let s = NameAttribute.ipString(of: name.pointee.d.iPAddress) { result.ipAddresses.append(s) }
+            default: continue
+            }
+        }
+        return result
+    }
+
+    /// True when `issuer`'s subject and key identifiers match this certificate's issuer fields and
+    /// `issuer`'s key usage allows certificate signing (no signature check).
+    public func isIssued(by issuer: Certificate) -> Bool {
+        X509_check_issued(issuer.pointer, pointer) == X509_V_OK
+    }
+
+    /// True when `issuer`'s public key verifies this certificate's signature.
+    public func isSignatureValid(issuedBy issuer: Certificate) -> Bool {
+        guard let key = X509_get0_pubkey(issuer.pointer) else { return false }
+        ERR_clear_error()
+        return X509_verify(pointer, key) == 1
+    }
+
+    /// True when both certificates have the same DER encoding.
+    public func isSame(as other: Certificate) -> Bool { derBytes == other.derBytes }
+}
+
+/// Subject alternative names of a certificate, in certificate order.
+public struct SubjectAlternativeNames: Sendable, Equatable {
+    public var dnsNames: [String] = []
+    public var uris: [String] = []
+    public var directoryNames: [[NameAttribute]] = []
+    public var ipAddresses: [String] = []
+    public init() {}
+}
