@@ -71,7 +71,7 @@ public struct SigV4Authorization: Hashable, Sendable {
             let field = rawField.trimmingSpaces()
             guard !field.isEmpty else { throw SigV4ParseError("empty field in Authorization header") }
             guard let equals = field.firstIndex(of: UInt8(ascii: "=")) else {
-                throw SigV4ParseError("Authorization field without '=': \(string(field.prefix(40)))")
+                throw SigV4ParseError("Authorization field without '=': \(excerpt(field))")
             }
             let name = string(field[..<equals])
             let value = field[field.index(after: equals)...]
@@ -168,22 +168,27 @@ public struct SigV4Authorization: Hashable, Sendable {
     ) throws(SigV4ParseError) -> (String, CredentialScope) {
         let parts = value.split(separator: UInt8(ascii: "/"), omittingEmptySubsequences: false)
         guard parts.count == 5 else {
-            throw SigV4ParseError("Credential must be <id>/<date>/<region>/<service>/aws4_request, found \(parts.count) parts")
+            throw SigV4ParseError(
+                "Credential must be <id>/<date>/<region>/<service>/aws4_request, found \(parts.count) parts")
         }
         for part in parts where part.isEmpty || !part.allSatisfy(isVisibleASCII) {
             throw SigV4ParseError("Credential has an empty part or one with spaces or non-ASCII bytes")
         }
         let date = string(parts[1])
-        guard AmzDate.isValidDatePart(date) else { throw SigV4ParseError("Credential date '\(date.prefix(16))' is not YYYYMMDD") }
+        guard AmzDate.isValidDatePart(date) else {
+            throw SigV4ParseError("Credential date '\(date.prefix(16))' is not YYYYMMDD")
+        }
         let terminator = string(parts[4])
         guard terminator == CredentialScope.sigV4Terminator else {
             throw SigV4ParseError("Credential scope must end in aws4_request")
         }
-        let scope = CredentialScope(date: date, region: string(parts[2]), service: string(parts[3]), terminator: terminator)
+        let scope = CredentialScope(
+            date: date, region: string(parts[2]), service: string(parts[3]), terminator: terminator)
         return (string(parts[0]), scope)
     }
 
-    private static func parseSignedHeaders(_ value: Substring.UTF8View.SubSequence) throws(SigV4ParseError) -> [String] {
+    private static func parseSignedHeaders(_ value: Substring.UTF8View.SubSequence) throws(SigV4ParseError) -> [String]
+    {
         guard !value.isEmpty else { throw SigV4ParseError("SignedHeaders is empty") }
         var names: [String] = []
         for part in value.split(separator: UInt8(ascii: ";"), omittingEmptySubsequences: false) {
@@ -196,7 +201,8 @@ public struct SigV4Authorization: Hashable, Sendable {
             let name = string(part)
             // Byte order, which is what the signer sorts by; strictness also rules out duplicates.
             if let previous = names.last, !previous.utf8.lexicographicallyPrecedes(name.utf8) {
-                throw SigV4ParseError("SignedHeaders must be sorted and unique ('\(name.prefix(40))' after '\(previous.prefix(40))')")
+                throw SigV4ParseError(
+                    "SignedHeaders must be sorted and unique ('\(name.prefix(40))' after '\(previous.prefix(40))')")
             }
             names.append(name)
         }
@@ -204,7 +210,9 @@ public struct SigV4Authorization: Hashable, Sendable {
     }
 
     private static func parseSignature(_ value: Substring.UTF8View.SubSequence) throws(SigV4ParseError) -> String {
-        guard !value.isEmpty, value.count % 2 == 0 else { throw SigV4ParseError("Signature must be non-empty hex of even length") }
+        guard !value.isEmpty, value.count % 2 == 0 else {
+            throw SigV4ParseError("Signature must be non-empty hex of even length")
+        }
         guard value.allSatisfy({ isDigit($0) || ($0 >= UInt8(ascii: "a") && $0 <= UInt8(ascii: "f")) }) else {
             throw SigV4ParseError("Signature must be lowercase hex")
         }
@@ -215,6 +223,12 @@ public struct SigV4Authorization: Hashable, Sendable {
 
     private static func string(_ bytes: Substring.UTF8View.SubSequence) -> String { String(Substring(bytes)) }
 
+    /// The start of untrusted input for an error message; decoding bytes, so a cut through a
+    /// multi-byte character yields U+FFFD rather than a misaligned index.
+    private static func excerpt(_ bytes: Substring.UTF8View.SubSequence) -> String {
+        String(decoding: bytes.prefix(40), as: UTF8.self)
+    }
+
     private static func isSpace(_ byte: UInt8) -> Bool { byte == UInt8(ascii: " ") || byte == UInt8(ascii: "\t") }
 
     private static func isDigit(_ byte: UInt8) -> Bool { byte >= UInt8(ascii: "0") && byte <= UInt8(ascii: "9") }
@@ -224,7 +238,8 @@ public struct SigV4Authorization: Hashable, Sendable {
     /// RFC 9110 `tchar`.
     private static func isTokenCharacter(_ byte: UInt8) -> Bool {
         switch byte {
-        case UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "a")...UInt8(ascii: "z"):
+        case UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "A")...UInt8(ascii: "Z"),
+            UInt8(ascii: "a")...UInt8(ascii: "z"):
             return true
         default:
             return Array("!#$%&'*+-.^_`|~".utf8).contains(byte)
@@ -237,7 +252,9 @@ extension Substring.UTF8View {
     fileprivate func trimmingSpaces() -> Substring.UTF8View {
         var start = startIndex
         var end = endIndex
-        while start < end, self[start] == UInt8(ascii: " ") || self[start] == UInt8(ascii: "\t") { start = index(after: start) }
+        while start < end, self[start] == UInt8(ascii: " ") || self[start] == UInt8(ascii: "\t") {
+            start = index(after: start)
+        }
         while start < end {
             let before = index(before: end)
             guard self[before] == UInt8(ascii: " ") || self[before] == UInt8(ascii: "\t") else { break }

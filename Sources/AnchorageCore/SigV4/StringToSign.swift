@@ -6,7 +6,9 @@ import AnchorageCrypto
 /// Anywhere; only the key and the primitive differ.
 public enum StringToSign {
     /// Builds the string to sign. `amzDate` is the `X-Amz-Date` value exactly as received.
-    public static func make(algorithm: String, amzDate: String, scope: CredentialScope, canonicalRequest: String) -> String {
+    public static func make(algorithm: String, amzDate: String, scope: CredentialScope, canonicalRequest: String)
+        -> String
+    {
         "\(algorithm)\n\(amzDate)\n\(scope.string)\n\(Digest.sha256Hex(canonicalRequest))"
     }
 }

@@ -23,7 +23,9 @@ struct RolesAnywhereTestVector: Sendable {
 
     init() throws {
         let document = try JSONParser.parse(String(decoding: try Data(contentsOf: Self.file), as: UTF8.self))
-        guard case .array(let requestValues)? = document["requests"] else { throw SigV4TestVector.LoadError("no requests") }
+        guard case .array(let requestValues)? = document["requests"] else {
+            throw SigV4TestVector.LoadError("no requests")
+        }
         requests = try requestValues.map { value in
             guard case .array(let pairs)? = value["headers"], let method = value["method"]?.stringValue,
                 let path = value["path"]?.stringValue, let body = value["body"]?.stringValue

@@ -36,7 +36,8 @@ import Testing
     @Test func keepsANegativeFortyNineDigitSerialVerbatim() throws {
         let serial = "-" + String(repeating: "9", count: 49)
         let parsed = try SigV4Authorization.parse(
-            "AWS4-X509-ECDSA-SHA256 Credential=\(serial)/20261125/us-east-1/rolesanywhere/aws4_request, SignedHeaders=host, Signature=3044")
+            "AWS4-X509-ECDSA-SHA256 Credential=\(serial)/20261125/us-east-1/rolesanywhere/aws4_request, SignedHeaders=host, Signature=3044"
+        )
         #expect(parsed.credentialIdentifier == serial)
     }
 
@@ -90,11 +91,17 @@ import Testing
 
     @Test func errorsSayWhatIsWrong() {
         do {
-            _ = try SigV4Authorization.parse("AWS4-HMAC-SHA256 \(Self.credential), \(Self.credential), SignedHeaders=host, Signature=00")
+            _ = try SigV4Authorization.parse(
+                "AWS4-HMAC-SHA256 \(Self.credential), \(Self.credential), SignedHeaders=host, Signature=00")
             Issue.record("parsed a duplicate Credential")
         } catch {
             #expect(error.message == "duplicate Credential field")
         }
+    }
+
+    @Test func errorExcerptsSurviveMultiByteInput() {
+        let header = "AWS4-HMAC-SHA256 " + String(repeating: "é", count: 30)
+        #expect(throws: SigV4ParseError.self) { try SigV4Authorization.parse(header) }
     }
 
     // MARK: - Presigned

@@ -19,31 +19,36 @@ import Testing
         #expect(CanonicalRequest.canonicalURI(rawPath: rawPath, normalize: normalize) == expected)
     }
 
-    @Test(arguments: [
-        (nil, ""),
-        ("", ""),
-        ("b=2&a=1", "a=1&b=2"),
-        ("a=2&a=10&a=1", "a=1&a=10&a=2"),  // by value when names tie, as bytes
-        ("a", "a="),
-        ("a=&b", "a=&b="),
-        ("a&&b", "a=&b="),
-        ("=x", "=x"),
-        ("a=b=c", "a=b%3Dc"),
-        ("a=b+c", "a=b%2Bc"),
-        ("a=b%20c", "a=b%20c"),
-        ("a=b%2fc%2F", "a=b%2Fc%2F"),  // hex case normalised by decode/encode
-        ("a=%zz%4", "a=%25zz%254"),  // broken escapes stay literal
-        ("a=%FF%FE", "a=%FF%FE"),  // not UTF-8, still byte-exact
-        ("profileArn=arn%3Aaws%3Arolesanywhere%3Aus-east-1%3A1%3Aprofile%2Fp", "profileArn=arn%3Aaws%3Arolesanywhere%3Aus-east-1%3A1%3Aprofile%2Fp"),
-        ("B=1&a=1&_=1&~=1", "B=1&_=1&a=1&~=1"),
-    ] as [(String?, String)])
+    @Test(
+        arguments: [
+            (nil, ""),
+            ("", ""),
+            ("b=2&a=1", "a=1&b=2"),
+            ("a=2&a=10&a=1", "a=1&a=10&a=2"),  // by value when names tie, as bytes
+            ("a", "a="),
+            ("a=&b", "a=&b="),
+            ("a&&b", "a=&b="),
+            ("=x", "=x"),
+            ("a=b=c", "a=b%3Dc"),
+            ("a=b+c", "a=b%2Bc"),
+            ("a=b%20c", "a=b%20c"),
+            ("a=b%2fc%2F", "a=b%2Fc%2F"),  // hex case normalised by decode/encode
+            ("a=%zz%4", "a=%25zz%254"),  // broken escapes stay literal
+            ("a=%FF%FE", "a=%FF%FE"),  // not UTF-8, still byte-exact
+            (
+                "profileArn=arn%3Aaws%3Arolesanywhere%3Aus-east-1%3A1%3Aprofile%2Fp",
+                "profileArn=arn%3Aaws%3Arolesanywhere%3Aus-east-1%3A1%3Aprofile%2Fp"
+            ),
+            ("B=1&a=1&_=1&~=1", "B=1&_=1&a=1&~=1"),
+        ] as [(String?, String)])
     func canonicalQuery(_ rawQuery: String?, _ expected: String) {
         #expect(CanonicalRequest.canonicalQueryString(rawQuery: rawQuery) == expected)
     }
 
     @Test func excludesDecodedParameterNames() {
         #expect(
-            CanonicalRequest.canonicalQueryString(rawQuery: "X-Amz-Signature=00&a=1&X%2DAmz%2DSignature=11", excluding: ["X-Amz-Signature"])
+            CanonicalRequest.canonicalQueryString(
+                rawQuery: "X-Amz-Signature=00&a=1&X%2DAmz%2DSignature=11", excluding: ["X-Amz-Signature"])
                 == "a=1")
     }
 
@@ -61,9 +66,14 @@ import Testing
     }
 
     @Test func headersMatchNamesCaseInsensitivelyAndKeepValueOrder() {
-        let headers: [(name: String, value: String)] = [("X-B", "2"), ("host", "h"), ("x-b", " 1 "), ("X-A", "a"), ("X-Unsigned", "u")]
-        #expect(CanonicalRequest.canonicalHeaders(headers, signedHeaders: ["host", "x-a", "x-b"]) == "host:h\nx-a:a\nx-b:2,1\n")
+        let headers: [(name: String, value: String)] = [
+            ("X-B", "2"), ("host", "h"), ("x-b", " 1 "), ("X-A", "a"), ("X-Unsigned", "u"),
+        ]
+        #expect(
+            CanonicalRequest.canonicalHeaders(headers, signedHeaders: ["host", "x-a", "x-b"])
+                == "host:h\nx-a:a\nx-b:2,1\n")
         // A signed header that never arrived still occupies its line, so the signature cannot match.
-        #expect(CanonicalRequest.canonicalHeaders(headers, signedHeaders: ["host", "x-missing"]) == "host:h\nx-missing:\n")
+        #expect(
+            CanonicalRequest.canonicalHeaders(headers, signedHeaders: ["host", "x-missing"]) == "host:h\nx-missing:\n")
     }
 }

@@ -4,7 +4,8 @@ import Testing
 
 /// Canonical requests of real `AWS4-X509-RSA-SHA256` CreateSession requests (Python client 3.0.0).
 @Suite struct SigV4RolesAnywhereVectorTests {
-    static let stringToSignPrefix = "AWS4-X509-RSA-SHA256\n20261125T030405Z\n20261125/us-east-1/rolesanywhere/aws4_request\n"
+    static let stringToSignPrefix =
+        "AWS4-X509-RSA-SHA256\n20261125T030405Z\n20261125/us-east-1/rolesanywhere/aws4_request\n"
 
     // Recorded from an independent Python computation over the same captures; a change means the
     // bytes we would verify a signature over changed.
@@ -56,7 +57,8 @@ import Testing
             "content-type;host;x-amz-date;x-amz-x509",
             Digest.sha256Hex(request.body),
         ]
-        #expect(canonicalRequest.split(separator: "\n", omittingEmptySubsequences: false).map(String.init) == expectedLines)
+        #expect(
+            canonicalRequest.split(separator: "\n", omittingEmptySubsequences: false).map(String.init) == expectedLines)
         // Unsigned headers the client also sent must not leak in.
         #expect(!canonicalRequest.contains("user-agent"))
         #expect(!canonicalRequest.contains("content-length"))

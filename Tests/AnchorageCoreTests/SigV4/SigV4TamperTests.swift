@@ -48,8 +48,10 @@ import Testing
     @Test(arguments: SigV4TestVector.caseNames)
     func everySignedByteMatters(_ name: String) throws {
         let vector = try SigV4TestVector(named: name)
-        let signedRequest = try SigV4TestVector.RawRequest(parsing: try SigV4TestVector.bytes(name, "header-signed-request.txt"))
-        let signedHeaders = try SigV4Authorization.parse(try #require(signedRequest.headerValue("Authorization"))).signedHeaders
+        let signedRequest = try SigV4TestVector.RawRequest(
+            parsing: try SigV4TestVector.bytes(name, "header-signed-request.txt"))
+        let signedHeaders = try SigV4Authorization.parse(try #require(signedRequest.headerValue("Authorization")))
+            .signedHeaders
         let original = Parts(
             method: Array(vector.request.method.utf8),
             path: Array(vector.request.path.utf8),
@@ -77,7 +79,8 @@ import Testing
             if sign(parts) != baseline { continue }
             // Only normalisation may absorb a change, e.g. a byte of a segment that `..` removes.
             let before = CanonicalRequest.canonicalURI(rawPath: vector.request.path, normalize: vector.normalize)
-            let after = CanonicalRequest.canonicalURI(rawPath: String(decoding: parts.path, as: UTF8.self), normalize: vector.normalize)
+            let after = CanonicalRequest.canonicalURI(
+                rawPath: String(decoding: parts.path, as: UTF8.self), normalize: vector.normalize)
             #expect(vector.normalize && before == after, "path byte \(index)")
         }
         if let query = original.query {
@@ -88,7 +91,8 @@ import Testing
                 attempts += 1
             }
         }
-        for (headerIndex, header) in original.headers.enumerated() where signedHeaders.contains(header.name.lowercased()) {
+        for (headerIndex, header) in original.headers.enumerated()
+        where signedHeaders.contains(header.name.lowercased()) {
             for index in Self.positions(header.value.count) {
                 var parts = original
                 parts.headers[headerIndex].value = Self.flipped(header.value, at: index)

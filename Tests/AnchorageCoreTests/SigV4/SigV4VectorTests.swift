@@ -11,7 +11,8 @@ import Testing
     @Test(arguments: SigV4TestVector.caseNames)
     func headerMode(_ name: String) throws {
         let vector = try SigV4TestVector(named: name)
-        let signedRequest = try SigV4TestVector.RawRequest(parsing: try SigV4TestVector.bytes(name, "header-signed-request.txt"))
+        let signedRequest = try SigV4TestVector.RawRequest(
+            parsing: try SigV4TestVector.bytes(name, "header-signed-request.txt"))
         let authorization = try SigV4Authorization.parse(try #require(signedRequest.headerValue("Authorization")))
         #expect(authorization.algorithm == HMACSigner.algorithm)
         #expect(authorization.credentialIdentifier == SigV4TestVector.accessKeyID)
@@ -19,7 +20,9 @@ import Testing
 
         // The headers the loader adds must be the ones the suite's signer added.
         let rebuilt = vector.headerModeHeaders.map { "\($0.name.lowercased()):\($0.value)" }.sorted()
-        let signed = signedRequest.headers.filter { $0.name != "Authorization" }.map { "\($0.name.lowercased()):\($0.value)" }.sorted()
+        let signed = signedRequest.headers.filter { $0.name != "Authorization" }.map {
+            "\($0.name.lowercased()):\($0.value)"
+        }.sorted()
         #expect(rebuilt == signed)
 
         let canonicalRequest = CanonicalRequest.make(
@@ -44,7 +47,8 @@ import Testing
     @Test(arguments: SigV4TestVector.caseNames)
     func queryMode(_ name: String) throws {
         let vector = try SigV4TestVector(named: name)
-        let presigned = try SigV4TestVector.RawRequest(parsing: try SigV4TestVector.bytes(name, "query-signed-request.txt"))
+        let presigned = try SigV4TestVector.RawRequest(
+            parsing: try SigV4TestVector.bytes(name, "query-signed-request.txt"))
         let rawQuery = try #require(presigned.query)
         let authorization = try SigV4Authorization.parsePresigned(rawQuery: rawQuery)
         #expect(authorization.algorithm == HMACSigner.algorithm)
