@@ -64,6 +64,30 @@ enum ConditionDate {
         return days * 86400 + Double(hour * 3600 + minute * 60 + second - offset) + fraction
     }
 
+    /// `YYYY-MM-DDTHH:MM:SSZ` for whole epoch seconds, the form of `aws:CurrentTime`.
+    static func iso8601(epochSeconds: Int) -> String {
+        let days = epochSeconds >= 0 ? epochSeconds / 86400 : (epochSeconds - 86399) / 86400
+        let secondOfDay = epochSeconds - days * 86400
+        let (year, month, day) = civilFromDays(days)
+        func two(_ n: Int) -> String { n < 10 ? "0\(n)" : "\(n)" }
+        let y = String(year)
+        let yyyy = String(repeating: "0", count: max(0, 4 - y.count)) + y
+        return "\(yyyy)-\(two(month))-\(two(day))T\(two(secondOfDay / 3600)):\(two(secondOfDay / 60 % 60)):\(two(secondOfDay % 60))Z"
+    }
+
+    /// The inverse of `daysFromCivil` (Howard Hinnant's algorithm).
+    private static func civilFromDays(_ z0: Int) -> (year: Int, month: Int, day: Int) {
+        let z = z0 + 719468
+        let era = (z >= 0 ? z : z - 146096) / 146097
+        let doe = z - era * 146097
+        let yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365
+        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100)
+        let mp = (5 * doy + 2) / 153
+        let day = doy - (153 * mp + 2) / 5 + 1
+        let month = mp < 10 ? mp + 3 : mp - 9
+        return (yoe + era * 400 + (month <= 2 ? 1 : 0), month, day)
+    }
+
     private static func isDigit(_ b: UInt8) -> Bool { b >= UInt8(ascii: "0") && b <= UInt8(ascii: "9") }
 
     private static func daysIn(month: Int, year: Int) -> Int {

@@ -67,7 +67,8 @@ public struct ConditionOperator: Hashable, Sendable, CustomStringConvertible {
     public init?(name: String) {
         var rest = Substring(name)
         var qualifier: Qualifier?
-        for q in [Qualifier.forAnyValue, .forAllValues] where rest.hasPrefix(q.rawValue + ":") {
+        // At most one qualifier: `ForAnyValue:ForAllValues:…` is not an operator.
+        if let q = [Qualifier.forAnyValue, .forAllValues].first(where: { rest.hasPrefix($0.rawValue + ":") }) {
             qualifier = q
             rest = rest.dropFirst(q.rawValue.count + 1)
         }

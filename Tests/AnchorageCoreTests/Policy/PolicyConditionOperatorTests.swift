@@ -211,6 +211,6 @@ import Testing
         #expect(ConditionOperator(name: name)?.description == name)
     }
 
-    @Test(arguments: ["NullIfExists", "stringequals", "StringEqual", "ForSomeValues:StringEquals", "IfExists", ""])
+    @Test(arguments: ["NullIfExists", "stringequals", "StringEqual", "ForSomeValues:StringEquals", "IfExists", "", "ForAnyValue:ForAllValues:StringEquals", "StringEqualsIfExistsIfExists", "ForAllValues:"])
     func rejectsUnknownOperatorNames(_ name: String) { #expect(ConditionOperator(name: name) == nil) }
 }
