@@ -11,12 +11,14 @@ public struct AttributeMapping: Hashable, Sendable {
         case x509SAN
     }
 
+    /// The field these rules read.
     public var certificateField: CertificateField
     /// Normalised specifiers in profile order: for subject/issuer `*` or a recognised short name
     /// (canonical spelling, e.g. `SERIALNUMBER` → `serialNumber`); for SAN `DNS`, `URI`, `Name/*`
     /// or `Name/<short name>`. An empty list means "no tags from this field".
     public var specifiers: [String]
 
+    /// Builds a mapping from already-normalised specifiers (see ``specifiers``).
     public init(certificateField: CertificateField, specifiers: [String]) {
         self.certificateField = certificateField
         self.specifiers = specifiers

@@ -8,6 +8,7 @@ public struct AttributeTypeAndValue: Hashable, Sendable {
     /// The value as UTF-8 text.
     public var value: String
 
+    /// Builds an attribute as decoded from a certificate.
     public init(shortName: String, oid: String, value: String) {
         self.shortName = shortName
         self.oid = oid

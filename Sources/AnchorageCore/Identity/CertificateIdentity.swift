@@ -2,7 +2,9 @@
 ///
 /// Filled in by the crypto layer after the chain has been verified; everything here is trusted.
 public struct CertificateIdentity: Hashable, Sendable {
+    /// The leaf certificate's subject.
     public var subject: DistinguishedName
+    /// The leaf certificate's issuer.
     public var issuer: DistinguishedName
     /// `dNSName` entries of subjectAltName, in certificate order.
     public var sanDNSNames: [String]
@@ -14,6 +16,7 @@ public struct CertificateIdentity: Hashable, Sendable {
     /// may be present; it is ignored).
     public var serialNumberBytes: [UInt8]
 
+    /// Builds the identity; the SAN lists default to empty.
     public init(
         subject: DistinguishedName, issuer: DistinguishedName, sanDNSNames: [String] = [], sanURIs: [String] = [],
         sanDirectoryNames: [DistinguishedName] = [], serialNumberBytes: [UInt8]

@@ -1,7 +1,9 @@
 /// An X.501 distinguished name in certificate (encoding) order, e.g. `C=US` first.
 public struct DistinguishedName: Hashable, Sendable, CustomStringConvertible {
+    /// RDNs in encoding order (the order `openssl x509 -subject` prints them).
     public var rdns: [RelativeDistinguishedName]
 
+    /// Builds a name from decoded RDNs.
     public init(rdns: [RelativeDistinguishedName]) {
         self.rdns = rdns
     }
@@ -34,6 +36,7 @@ public struct DistinguishedName: Hashable, Sendable, CustomStringConvertible {
         }.joined(separator: ",")
     }
 
+    /// The ``rfc4514String``.
     public var description: String { rfc4514String }
 
     private static func escape(_ value: String) -> String {

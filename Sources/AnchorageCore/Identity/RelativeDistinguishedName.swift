@@ -3,6 +3,7 @@ public struct RelativeDistinguishedName: Hashable, Sendable {
     /// Attributes in encoding order.
     public var attributes: [AttributeTypeAndValue]
 
+    /// Builds an RDN from its attributes in encoding order.
     public init(_ attributes: [AttributeTypeAndValue]) {
         self.attributes = attributes
     }

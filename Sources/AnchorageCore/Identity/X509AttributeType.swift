@@ -37,6 +37,7 @@ public struct X509AttributeType: Hashable, Sendable {
     /// Dotted object identifier.
     public var oid: String
 
+    /// Builds a type; recognition is decided by membership in ``recognised``.
     public init(shortName: String, oid: String) {
         self.shortName = shortName
         self.oid = oid

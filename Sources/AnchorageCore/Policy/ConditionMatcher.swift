@@ -11,6 +11,9 @@
 /// - A value that cannot be read as the operator's type (a non-number for `Numeric…`, a bad date,
 ///   address or ARN, invalid base64) never matches the positive comparison; a negated operator
 ///   therefore counts it as "matches none".
+/// - Policy values are literal: policy variables such as `${aws:PrincipalTag/x}` are not
+///   substituted (trust policies for Roles Anywhere do not need them), so they only match the
+///   same literal text.
 enum ConditionMatcher {
     static func evaluate(_ condition: PolicyCondition, in context: RequestContext) -> ConditionTrace {
         let values = context.values(for: condition.key)

@@ -51,11 +51,14 @@ public struct ConditionOperator: Hashable, Sendable, CustomStringConvertible {
         case forAllValues = "ForAllValues"
     }
 
+    /// The comparison performed on each value.
     public var base: Base
+    /// The set qualifier, or nil for a plain (single-valued) operator.
     public var qualifier: Qualifier?
     /// `…IfExists`: a missing key makes the condition true.
     public var ifExists: Bool
 
+    /// Builds an operator from its parts (no validation: `Null` with `ifExists` is representable here).
     public init(base: Base, qualifier: Qualifier? = nil, ifExists: Bool = false) {
         self.base = base
         self.qualifier = qualifier

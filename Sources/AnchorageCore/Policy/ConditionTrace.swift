@@ -4,11 +4,14 @@ public struct ConditionTrace: Equatable, Sendable, CustomStringConvertible {
     public var `operator`: String
     /// The condition key as written in the policy.
     public var key: String
+    /// The policy's values for the key, any of which may match.
     public var policyValues: [String]
     /// The request's values for the key, or nil when the key was missing.
     public var contextValues: [String]?
+    /// Whether the condition held.
     public var result: Bool
 
+    /// Builds a trace entry (the evaluator is the usual author).
     public init(operator: String, key: String, policyValues: [String], contextValues: [String]?, result: Bool) {
         self.operator = `operator`
         self.key = key

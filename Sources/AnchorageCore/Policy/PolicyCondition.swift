@@ -1,6 +1,7 @@
 /// One operator/key test of a statement's `Condition` block, e.g.
 /// `"StringEquals": {"aws:PrincipalTag/x509Subject/OU": ["web", "ops"]}` for one key.
 public struct PolicyCondition: Equatable, Sendable {
+    /// How the values are compared.
     public var `operator`: ConditionOperator
     /// The condition key as written (lookup is case-insensitive).
     public var key: String
@@ -8,6 +9,7 @@ public struct PolicyCondition: Equatable, Sendable {
     /// Any one of them may match (OR).
     public var values: [String]
 
+    /// Builds a condition; `values` should not be empty (the parser refuses empty lists).
     public init(operator: ConditionOperator, key: String, values: [String]) {
         self.operator = `operator`
         self.key = key

@@ -10,6 +10,7 @@ public struct PolicyDecision: Equatable, Sendable, CustomStringConvertible {
         /// action was requested at all, which is denied too.
         case noMatchingAllow(missingActions: [String])
 
+        /// One line for logs, e.g. `explicit deny by Statement[1] "NoContractors"`.
         public var description: String {
             switch self {
             case .allowed:
@@ -24,11 +25,14 @@ public struct PolicyDecision: Equatable, Sendable, CustomStringConvertible {
         }
     }
 
+    /// True only when every requested action is allowed and nothing denies.
     public var allowed: Bool
+    /// Why; matches ``allowed``.
     public var reason: Reason
     /// One entry per statement, in policy order.
     public var trace: [StatementTrace]
 
+    /// Builds a decision (the evaluator is the usual author).
     public init(allowed: Bool, reason: Reason, trace: [StatementTrace]) {
         self.allowed = allowed
         self.reason = reason

@@ -7,10 +7,12 @@
 public struct PolicyDocument: Equatable, Sendable {
     /// `"2012-10-17"`, `"2008-10-17"` or nil when absent.
     public var version: String?
+    /// The optional `Id` element; informational only.
     public var id: String?
     /// Statements in document order (a single-object `Statement` becomes one element).
     public var statements: [PolicyStatement]
 
+    /// Builds a document from already-valid parts (tests, generated policies).
     public init(version: String? = "2012-10-17", id: String? = nil, statements: [PolicyStatement]) {
         self.version = version
         self.id = id

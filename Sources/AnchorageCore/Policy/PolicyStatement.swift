@@ -6,7 +6,9 @@ public struct PolicyStatement: Equatable, Sendable {
         case deny = "Deny"
     }
 
+    /// The optional `Sid`, shown in traces and deny reasons.
     public var sid: String?
+    /// Whether an applicable statement allows or denies.
     public var effect: Effect
     /// The principal element; see ``principalIsNegated``.
     public var principal: PolicyPrincipal
@@ -19,6 +21,7 @@ public struct PolicyStatement: Equatable, Sendable {
     /// All must hold (AND), in document order.
     public var conditions: [PolicyCondition]
 
+    /// Builds a statement from already-valid parts.
     public init(
         sid: String? = nil, effect: Effect, principal: PolicyPrincipal, principalIsNegated: Bool = false,
         actions: [String], actionsAreNegated: Bool = false, conditions: [PolicyCondition] = []

@@ -2,7 +2,9 @@
 public struct StatementTrace: Equatable, Sendable, CustomStringConvertible {
     /// Position in the policy's `Statement` list, from 0.
     public var index: Int
+    /// The statement's `Sid`, if any.
     public var sid: String?
+    /// The statement's effect.
     public var effect: PolicyStatement.Effect
     /// Whether `Principal` (after `NotPrincipal` inversion) selected the caller.
     public var principalMatched: Bool
@@ -11,6 +13,7 @@ public struct StatementTrace: Equatable, Sendable, CustomStringConvertible {
     /// Every condition, evaluated even after one failed, so the trace is complete.
     public var conditions: [ConditionTrace]
 
+    /// Builds a trace entry (the evaluator is the usual author).
     public init(
         index: Int, sid: String?, effect: PolicyStatement.Effect, principalMatched: Bool, matchedActions: [String],
         conditions: [ConditionTrace]
