@@ -1,0 +1,100 @@
+/// Evaluates one ``PolicyCondition`` against a ``RequestContext`` with IAM semantics.
+///
+/// Rules, in order:
+/// - `Null`: policy value `"true"` holds when the key is missing, `"false"` when present
+///   (a `ForAnyValue:`/`ForAllValues:` qualifier does not change that).
+/// - Missing key (absent or no values): `…IfExists` → true; `ForAllValues:` → true;
+///   `ForAnyValue:` → false; otherwise negated operators → true, all others → false.
+/// - Present key: each context value "matches" when, for a positive operator, it matches at least
+///   one policy value, and for a negated operator, it matches none of them. `ForAllValues:`
+///   requires every context value to match; no qualifier or `ForAnyValue:` requires at least one.
+/// - A value that cannot be read as the operator's type (a non-number for `Numeric…`, a bad date,
+///   address or ARN, invalid base64) never matches the positive comparison; a negated operator
+///   therefore counts it as "matches none".
+/// - Policy values are literal: policy variables such as `${aws:PrincipalTag/x}` are not
+///   substituted (trust policies for Roles Anywhere do not need them), so they only match the
+///   same literal text.
+enum ConditionMatcher {
+    static func evaluate(_ condition: PolicyCondition, in context: RequestContext) -> ConditionTrace {
+        let values = context.values(for: condition.key)
+        return ConditionTrace(
+            operator: condition.operator.description, key: condition.key, policyValues: condition.values,
+            contextValues: values, result: result(condition, values))
+    }
+
+    private static func result(_ condition: PolicyCondition, _ contextValues: [String]?) -> Bool {
+        let op = condition.operator
+        if op.base == .null {
+            let present = contextValues != nil
+            return condition.values.contains { ($0 == "true" && !present) || ($0 == "false" && present) }
+        }
+        guard let contextValues else {
+            if op.ifExists { return true }
+            switch op.qualifier {
+            case .forAllValues: return true
+            case .forAnyValue: return false
+            case nil: return op.base.isNegated
+            }
+        }
+        let valueMatches = { (value: String) -> Bool in
+            let any = condition.values.contains { positive(op.base, context: value, policy: $0) }
+            return op.base.isNegated ? !any : any
+        }
+        switch op.qualifier {
+        case .forAllValues: return contextValues.allSatisfy(valueMatches)
+        case .forAnyValue, nil: return contextValues.contains(where: valueMatches)
+        }
+    }
+
+    /// The positive comparison behind `base` (a negated operator uses its positive counterpart).
+    static func positive(_ base: ConditionOperator.Base, context: String, policy: String) -> Bool {
+        switch base {
+        case .stringEquals, .stringNotEquals:
+            return context == policy
+        case .stringEqualsIgnoreCase, .stringNotEqualsIgnoreCase:
+            return context.lowercased() == policy.lowercased()
+        case .stringLike, .stringNotLike:
+            return Glob.matches(policy, context)
+        case .numericEquals, .numericNotEquals, .numericLessThan, .numericLessThanEquals, .numericGreaterThan,
+            .numericGreaterThanEquals:
+            guard let c = ConditionNumber.value(context), let p = ConditionNumber.value(policy) else { return false }
+            return compare(base, c, p)
+        case .dateEquals, .dateNotEquals, .dateLessThan, .dateLessThanEquals, .dateGreaterThan,
+            .dateGreaterThanEquals:
+            guard let c = ConditionDate.epochSeconds(context), let p = ConditionDate.epochSeconds(policy) else {
+                return false
+            }
+            return compare(base, c, p)
+        case .bool:
+            let c = context.lowercased(), p = policy.lowercased()
+            return (c == "true" || c == "false") && c == p
+        case .binaryEquals:
+            guard let c = Base64.decode(context), let p = Base64.decode(policy) else { return false }
+            return c == p
+        case .ipAddress, .notIpAddress:
+            guard let range = IPAddressRange(policy), let address = IPAddressRange.parseAddress(context) else {
+                return false
+            }
+            return range.contains(address)
+        case .arnEquals, .arnLike, .arnNotEquals, .arnNotLike:
+            // IAM treats ArnEquals and ArnLike alike: each of the six colon-separated parts is
+            // glob-matched on its own, so `*` in the region part cannot swallow a colon.
+            let c = context.split(separator: ":", maxSplits: 5, omittingEmptySubsequences: false)
+            let p = policy.split(separator: ":", maxSplits: 5, omittingEmptySubsequences: false)
+            guard c.count == 6, p.count == 6 else { return false }
+            return zip(p, c).allSatisfy { Glob.matches(String($0), String($1)) }
+        case .null:
+            return false  // handled before any value comparison
+        }
+    }
+
+    private static func compare(_ base: ConditionOperator.Base, _ c: Double, _ p: Double) -> Bool {
+        switch base {
+        case .numericLessThan, .dateLessThan: return c < p
+        case .numericLessThanEquals, .dateLessThanEquals: return c <= p
+        case .numericGreaterThan, .dateGreaterThan: return c > p
+        case .numericGreaterThanEquals, .dateGreaterThanEquals: return c >= p
+        default: return c == p  // the Equals / NotEquals pair
+        }
+    }
+}

@@ -1,0 +1,214 @@
+/// An IAM role trust policy (`AssumeRolePolicyDocument`), parsed strictly.
+///
+/// Strict because a typo in a trust policy must not silently widen access: an unknown key, a
+/// misspelt `Effect`, an unknown condition operator or a value of the wrong kind is a
+/// ``SchemaError`` naming the JSON path. `Resource`/`NotResource` are accepted (IAM tolerates them
+/// in trust policies) and ignored.
+public struct PolicyDocument: Equatable, Sendable {
+    /// `"2012-10-17"`, `"2008-10-17"` or nil when absent.
+    public var version: String?
+    /// The optional `Id` element; informational only.
+    public var id: String?
+    /// Statements in document order (a single-object `Statement` becomes one element).
+    public var statements: [PolicyStatement]
+
+    /// Builds a document from already-valid parts (tests, generated policies).
+    public init(version: String? = "2012-10-17", id: String? = nil, statements: [PolicyStatement]) {
+        self.version = version
+        self.id = id
+        self.statements = statements
+    }
+
+    /// Parses and validates a policy document.
+    /// - Parameter path: the JSON path of `json` in its file, prefixed to error paths.
+    public init(json: JSONValue, path: String = "$") throws(SchemaError) {
+        let members = try Self.object(json, path)
+        try Self.rejectUnknown(members, allowed: ["Version", "Id", "Statement"], path)
+        if let v = json["Version"] {
+            let text = try Self.string(v, "\(path).Version")
+            guard text == "2012-10-17" || text == "2008-10-17" else {
+                throw SchemaError(path: "\(path).Version", message: "unsupported policy version \"\(text)\"")
+            }
+            version = text
+        } else {
+            version = nil
+        }
+        id = try json["Id"].map { v throws(SchemaError) in try Self.string(v, "\(path).Id") }
+        guard let statementValue = json["Statement"] else {
+            throw SchemaError(path: path, message: "missing \"Statement\"")
+        }
+        switch statementValue {
+        case .object:
+            statements = [try Self.statement(statementValue, "\(path).Statement")]
+        case .array(let items):
+            var parsed: [PolicyStatement] = []
+            for (i, item) in items.enumerated() {
+                parsed.append(try Self.statement(item, "\(path).Statement[\(i)]"))
+            }
+            statements = parsed
+        default:
+            throw SchemaError(
+                path: "\(path).Statement", message: "expected an object or an array, found \(statementValue.kindDescription)")
+        }
+    }
+
+    // MARK: - Statement
+
+    private static let statementKeys: Set<String> = [
+        "Sid", "Effect", "Principal", "NotPrincipal", "Action", "NotAction", "Resource", "NotResource", "Condition",
+    ]
+
+    private static func statement(_ json: JSONValue, _ path: String) throws(SchemaError) -> PolicyStatement {
+        let members = try object(json, path)
+        try rejectUnknown(members, allowed: statementKeys, path)
+        let sid = try json["Sid"].map { v throws(SchemaError) in try string(v, "\(path).Sid") }
+
+        guard let effectValue = json["Effect"] else { throw SchemaError(path: path, message: "missing \"Effect\"") }
+        let effectText = try string(effectValue, "\(path).Effect")
+        guard let effect = PolicyStatement.Effect(rawValue: effectText) else {
+            throw SchemaError(path: "\(path).Effect", message: "must be \"Allow\" or \"Deny\", found \"\(effectText)\"")
+        }
+
+        let principal: PolicyPrincipal
+        let principalIsNegated: Bool
+        switch (json["Principal"], json["NotPrincipal"]) {
+        case (let p?, nil):
+            principal = try self.principal(p, "\(path).Principal")
+            principalIsNegated = false
+        case (nil, let p?):
+            principal = try self.principal(p, "\(path).NotPrincipal")
+            principalIsNegated = true
+        case (.some, .some):
+            throw SchemaError(path: path, message: "has both \"Principal\" and \"NotPrincipal\"")
+        case (nil, nil):
+            // A trust policy must say who may assume the role.
+            throw SchemaError(path: path, message: "missing \"Principal\" or \"NotPrincipal\"")
+        }
+
+        let actions: [String]
+        let actionsAreNegated: Bool
+        switch (json["Action"], json["NotAction"]) {
+        case (let a?, nil):
+            actions = try stringList(a, "\(path).Action")
+            actionsAreNegated = false
+        case (nil, let a?):
+            actions = try stringList(a, "\(path).NotAction")
+            actionsAreNegated = true
+        case (.some, .some):
+            throw SchemaError(path: path, message: "has both \"Action\" and \"NotAction\"")
+        case (nil, nil):
+            throw SchemaError(path: path, message: "missing \"Action\" or \"NotAction\"")
+        }
+
+        // Validated for shape only: trust policies have no resource to match.
+        for key in ["Resource", "NotResource"] {
+            if let r = json[key] { _ = try stringList(r, "\(path).\(key)") }
+        }
+
+        let conditions = try json["Condition"].map { v throws(SchemaError) in
+            try self.conditions(v, "\(path).Condition")
+        } ?? []
+
+        return PolicyStatement(
+            sid: sid, effect: effect, principal: principal, principalIsNegated: principalIsNegated,
+            actions: actions, actionsAreNegated: actionsAreNegated, conditions: conditions)
+    }
+
+    private static func principal(_ json: JSONValue, _ path: String) throws(SchemaError) -> PolicyPrincipal {
+        if case .string(let s) = json {
+            guard s == "*" else {
+                throw SchemaError(path: path, message: "a string principal must be \"*\", found \"\(s)\"")
+            }
+            return .any
+        }
+        let members = try object(json, path)
+        try rejectUnknown(members, allowed: ["Service", "AWS", "Federated"], path)
+        guard !members.isEmpty else { throw SchemaError(path: path, message: "names no principal") }
+        func list(_ key: String) throws(SchemaError) -> [String] {
+            try json[key].map { v throws(SchemaError) in try stringList(v, "\(path).\(key)") } ?? []
+        }
+        return .specific(service: try list("Service"), aws: try list("AWS"), federated: try list("Federated"))
+    }
+
+    // MARK: - Condition
+
+    private static func conditions(_ json: JSONValue, _ path: String) throws(SchemaError) -> [PolicyCondition] {
+        let operators = try object(json, path)
+        var result: [PolicyCondition] = []
+        for op in operators {
+            let opPath = "\(path).\(op.key)"
+            guard let parsed = ConditionOperator(name: op.key) else {
+                let hint = op.key == "NullIfExists" ? " (Null cannot take IfExists)" : ""
+                throw SchemaError(path: opPath, message: "unknown condition operator \"\(op.key)\"\(hint)")
+            }
+            let keys = try object(op.value, opPath)
+            // An empty block would be a vacuous AND, i.e. silently always true: refuse it.
+            guard !keys.isEmpty else { throw SchemaError(path: opPath, message: "has no condition keys") }
+            for key in keys {
+                let keyPath = "\(opPath).\(key.key)"
+                guard !key.key.isEmpty else { throw SchemaError(path: keyPath, message: "empty condition key") }
+                result.append(PolicyCondition(operator: parsed, key: key.key, values: try conditionValues(key.value, keyPath)))
+            }
+        }
+        return result
+    }
+
+    private static func conditionValues(_ json: JSONValue, _ path: String) throws(SchemaError) -> [String] {
+        func scalar(_ v: JSONValue, _ p: String) throws(SchemaError) -> String {
+            switch v {
+            case .string(let s): return s
+            case .number(let n): return n
+            case .bool(let b): return b ? "true" : "false"
+            default: throw SchemaError(path: p, message: "expected a string, number or boolean, found \(v.kindDescription)")
+            }
+        }
+        guard case .array(let items) = json else { return [try scalar(json, path)] }
+        // No values would make the key impossible (or, negated, trivially true): refuse it.
+        guard !items.isEmpty else { throw SchemaError(path: path, message: "has no values") }
+        var out: [String] = []
+        for (i, item) in items.enumerated() { out.append(try scalar(item, "\(path)[\(i)]")) }
+        return out
+    }
+
+    // MARK: - Shape helpers
+
+    private static func object(_ json: JSONValue, _ path: String) throws(SchemaError) -> [JSONMember] {
+        guard case .object(let members) = json else {
+            throw SchemaError(path: path, message: "expected an object, found \(json.kindDescription)")
+        }
+        return members
+    }
+
+    private static func string(_ json: JSONValue, _ path: String) throws(SchemaError) -> String {
+        guard case .string(let s) = json else {
+            throw SchemaError(path: path, message: "expected a string, found \(json.kindDescription)")
+        }
+        return s
+    }
+
+    /// A string or a non-empty array of strings.
+    private static func stringList(_ json: JSONValue, _ path: String) throws(SchemaError) -> [String] {
+        switch json {
+        case .string(let s):
+            guard !s.isEmpty else { throw SchemaError(path: path, message: "empty string") }
+            return [s]
+        case .array(let items):
+            guard !items.isEmpty else { throw SchemaError(path: path, message: "empty array") }
+            var out: [String] = []
+            for (i, item) in items.enumerated() {
+                let s = try string(item, "\(path)[\(i)]")
+                guard !s.isEmpty else { throw SchemaError(path: "\(path)[\(i)]", message: "empty string") }
+                out.append(s)
+            }
+            return out
+        default:
+            throw SchemaError(path: path, message: "expected a string or an array of strings, found \(json.kindDescription)")
+        }
+    }
+
+    private static func rejectUnknown(_ members: [JSONMember], allowed: Set<String>, _ path: String) throws(SchemaError) {
+        for m in members where !allowed.contains(m.key) {
+            throw SchemaError(path: "\(path).\(m.key)", message: "unknown key")
+        }
+    }
+}

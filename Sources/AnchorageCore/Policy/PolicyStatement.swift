@@ -1,0 +1,47 @@
+/// One statement of a trust policy, validated.
+public struct PolicyStatement: Equatable, Sendable {
+    /// `Allow` or `Deny`, spelled exactly.
+    public enum Effect: String, Sendable {
+        case allow = "Allow"
+        case deny = "Deny"
+    }
+
+    /// The optional `Sid`, shown in traces and deny reasons.
+    public var sid: String?
+    /// Whether an applicable statement allows or denies.
+    public var effect: Effect
+    /// The principal element; see ``principalIsNegated``.
+    public var principal: PolicyPrincipal
+    /// True when written as `NotPrincipal`: the statement applies to everyone it does *not* name.
+    public var principalIsNegated: Bool
+    /// Action patterns (IAM glob, case-insensitive); see ``actionsAreNegated``.
+    public var actions: [String]
+    /// True when written as `NotAction`: the statement covers every action *not* matched.
+    public var actionsAreNegated: Bool
+    /// All must hold (AND), in document order.
+    public var conditions: [PolicyCondition]
+
+    /// Builds a statement from already-valid parts.
+    public init(
+        sid: String? = nil, effect: Effect, principal: PolicyPrincipal, principalIsNegated: Bool = false,
+        actions: [String], actionsAreNegated: Bool = false, conditions: [PolicyCondition] = []
+    ) {
+        self.sid = sid
+        self.effect = effect
+        self.principal = principal
+        self.principalIsNegated = principalIsNegated
+        self.actions = actions
+        self.actionsAreNegated = actionsAreNegated
+        self.conditions = conditions
+    }
+
+    /// Whether the principal element selects `service` (after `NotPrincipal` inversion).
+    public func appliesTo(service: String) -> Bool {
+        principal.matches(service: service) != principalIsNegated
+    }
+
+    /// Whether the action element covers `action` (after `NotAction` inversion).
+    public func covers(action: String) -> Bool {
+        actions.contains { Glob.matches($0, action, ignoringCase: true) } != actionsAreNegated
+    }
+}
