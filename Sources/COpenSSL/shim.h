@@ -65,4 +65,71 @@ static inline long COpenSSL_SSL_set_tlsext_host_name(SSL *s, const char *name) {
     return SSL_set_tlsext_host_name(s, name);
 }
 
+// MARK: - HTTP/TLS shims
+
+static inline long COpenSSL_SSL_CTX_set_max_proto_version(SSL_CTX *ctx, int v) {
+    return SSL_CTX_set_max_proto_version(ctx, v);
+}
+/// The server hardening options; SSL_OP_* are composite macros Swift cannot import.
+static inline uint64_t COpenSSL_SSL_OP_server_hardening(void) {
+    return SSL_OP_NO_COMPRESSION | SSL_OP_NO_RENEGOTIATION | SSL_OP_CIPHER_SERVER_PREFERENCE;
+}
+static inline uint64_t COpenSSL_SSL_OP_NO_COMPRESSION(void) { return SSL_OP_NO_COMPRESSION; }
+
+static const unsigned char COpenSSL_alpn_http11[] = {8, 'h', 't', 't', 'p', '/', '1', '.', '1'};
+
+/// ALPN selection that accepts only "http/1.1"; a client offering nothing we speak gets no ALPN rather than a failure.
+static inline int COpenSSL_alpn_select_http11(SSL *ssl, const unsigned char **out, unsigned char *outlen,
+                                              const unsigned char *in, unsigned int inlen, void *arg) {
+    (void)ssl;
+    (void)arg;
+    unsigned char *selected = NULL;
+    unsigned char selectedLength = 0;
+    if (SSL_select_next_proto(&selected, &selectedLength, COpenSSL_alpn_http11, sizeof(COpenSSL_alpn_http11), in,
+                              inlen) == OPENSSL_NPN_NEGOTIATED) {
+        *out = selected;
+        *outlen = selectedLength;
+        return SSL_TLSEXT_ERR_OK;
+    }
+    return SSL_TLSEXT_ERR_NOACK;
+}
+static inline void COpenSSL_SSL_CTX_enable_alpn_http11(SSL_CTX *ctx) {
+    SSL_CTX_set_alpn_select_cb(ctx, COpenSSL_alpn_select_http11, NULL);
+}
+static inline int COpenSSL_SSL_set_alpn_http11(SSL *ssl) {
+    return SSL_set_alpn_protos(ssl, COpenSSL_alpn_http11, sizeof(COpenSSL_alpn_http11));
+}
+
+// epoll and eventfd are not in Swift's Glibc module, and `struct epoll_event` is packed on x86_64;
+// these wrappers take plain integers so Swift never handles the struct.
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+
+static inline int COpenSSL_epoll_create(void) { return epoll_create1(EPOLL_CLOEXEC); }
+static inline int COpenSSL_eventfd(void) { return eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC); }
+static inline uint32_t COpenSSL_EPOLLIN(void) { return EPOLLIN; }
+static inline uint32_t COpenSSL_EPOLLOUT(void) { return EPOLLOUT; }
+static inline uint32_t COpenSSL_EPOLLHUP(void) { return EPOLLHUP; }
+static inline uint32_t COpenSSL_EPOLLERR(void) { return EPOLLERR; }
+/// op: 0 add, 1 modify, 2 delete.
+static inline int COpenSSL_epoll_ctl(int epfd, int op, int fd, uint32_t events) {
+    struct epoll_event event;
+    event.events = events;
+    event.data.u64 = 0;
+    event.data.fd = fd;
+    int operation = op == 0 ? EPOLL_CTL_ADD : (op == 1 ? EPOLL_CTL_MOD : EPOLL_CTL_DEL);
+    return epoll_ctl(epfd, operation, fd, &event);
+}
+/// Waits for at most 256 events and reports them as parallel arrays of fds and event masks.
+static inline int COpenSSL_epoll_wait(int epfd, int *fds, uint32_t *masks, int capacity, int timeoutMillis) {
+    struct epoll_event events[256];
+    if (capacity > 256) capacity = 256;
+    int count = epoll_wait(epfd, events, capacity, timeoutMillis);
+    for (int i = 0; i < count; i++) {
+        fds[i] = events[i].data.fd;
+        masks[i] = events[i].events;
+    }
+    return count;
+}
+
 #endif

@@ -1,0 +1,305 @@
+internal import COpenSSL
+internal import Glibc
+
+/// Blocking HTTP/1.1 client connection for tests, load scripts and (later) the credential helper.
+///
+/// One request at a time (or raw bytes for tests), keep-alive by default. Timeouts are socket
+/// options here: a blocking client has no loop to keep timers on.
+public final class HTTPClientConnection {
+    private let fd: Int32
+    private var context: OpaquePointer?
+    private var ssl: OpaquePointer?
+    private let hostHeader: String
+    private var buffer: [UInt8] = []
+    private var start = 0
+    private var closed = false
+    /// Methods of requests sent with `send` whose responses are not read yet; HEAD responses have no body.
+    private var pendingMethods: [String] = []
+
+    /// Connects to `host`:`port`, with TLS when `tls` is set; `timeout` bounds connect, each read and each write.
+    public init(host: String, port: Int, tls: TLSClientConfiguration?, timeout: Double = 30) throws {
+        let address = try SocketAddress.resolve(host: host, port: port, passive: false)
+        fd = socket(address.family, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
+        guard fd >= 0 else { throw HTTPError("socket: \(errnoText())") }
+        let bracketed = host.contains(":") && !host.hasPrefix("[") ? "[\(host)]" : host
+        hostHeader = port == (tls == nil ? 80 : 443) ? bracketed : "\(bracketed):\(port)"
+        do {
+            var interval = timeval(tv_sec: Int(timeout), tv_usec: Int((timeout - timeout.rounded(.down)) * 1e6))
+            setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &interval, socklen_t(MemoryLayout<timeval>.size))
+            setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &interval, socklen_t(MemoryLayout<timeval>.size))
+            var one: Int32 = 1
+            setsockopt(fd, Int32(IPPROTO_TCP), TCP_NODELAY, &one, socklen_t(MemoryLayout<Int32>.size))
+            var storage = address.storage
+            let connected = withUnsafePointer(to: &storage) {
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, address.length) }
+            }
+            guard connected == 0 else { throw HTTPError("connect \(host):\(port): \(errnoText())") }
+            if let tls { try startTLS(tls, host: host) }
+        } catch {
+            close()
+            throw error
+        }
+    }
+
+    deinit { close() }
+
+    private func startTLS(_ configuration: TLSClientConfiguration, host: String) throws {
+        ERR_clear_error()
+        guard let context = SSL_CTX_new(TLS_client_method()) else { throw TLSError.fromQueue("SSL_CTX_new") }
+        self.context = context
+        if configuration.minimumVersion < .tls12 {
+            // OpenSSL 3's default security level forbids TLS < 1.2 outright; tests lower it to prove the *server* refuses.
+            SSL_CTX_set_security_level(context, 0)
+        }
+        _ = COpenSSL_SSL_CTX_set_min_proto_version(context, configuration.minimumVersion.rawValue)
+        if let maximum = configuration.maximumVersion {
+            _ = COpenSSL_SSL_CTX_set_max_proto_version(context, maximum.rawValue)
+        }
+        if configuration.verifyPeer {
+            SSL_CTX_set_verify(context, SSL_VERIFY_PEER, nil)
+            let loaded =
+                if let caFile = configuration.caFile {
+                    SSL_CTX_load_verify_locations(context, caFile, nil)
+                } else {
+                    SSL_CTX_set_default_verify_paths(context)
+                }
+            guard loaded == 1 else { throw TLSError.fromQueue("load trusted certificates") }
+        } else {
+            SSL_CTX_set_verify(context, SSL_VERIFY_NONE, nil)
+        }
+        guard let ssl = SSL_new(context) else { throw TLSError.fromQueue("SSL_new") }
+        self.ssl = ssl
+        SSL_set_fd(ssl, fd)
+        _ = COpenSSL_SSL_set_alpn_http11(ssl)
+        let name = configuration.serverName ?? host
+        let isIP = Self.isIPLiteral(name)
+        if configuration.verifyPeer {
+            let ok =
+                isIP ? X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(ssl), name) : SSL_set1_host(ssl, name)
+            guard ok == 1 else { throw TLSError.fromQueue("set expected peer name \(name)") }
+        }
+        if !isIP { _ = COpenSSL_SSL_set_tlsext_host_name(ssl, name) }
+        guard SSL_connect(ssl) == 1 else {
+            var error = TLSError.fromQueue("handshake with \(host)")
+            let verify = SSL_get_verify_result(ssl)
+            if verify != X509_V_OK {
+                error.details.append(String(decoding: Array(cStringBytes: X509_verify_cert_error_string(verify)), as: UTF8.self))
+            }
+            throw error
+        }
+    }
+
+    private static func isIPLiteral(_ name: String) -> Bool {
+        var v4 = in_addr()
+        var v6 = in6_addr()
+        return inet_pton(AF_INET, name, &v4) == 1 || inet_pton(AF_INET6, name, &v6) == 1
+    }
+
+    // MARK: - Requests
+
+    /// Sends one request and reads its response, keeping the connection open.
+    /// `chunked` sends the body with `Transfer-Encoding: chunked` in a few chunks. A `Host` header is
+    /// added when absent; `Content-Length` is added unless chunked or already present.
+    public func send(
+        method: String, target: String, headers: HTTPHeaders, body: [UInt8], chunked: Bool = false
+    ) throws -> HTTPResponse {
+        var out: [UInt8] = []
+        out.reserveCapacity(256 + body.count)
+        out.append(contentsOf: "\(method) \(target) HTTP/1.1\r\n".utf8)
+        var headers = headers
+        if !headers.contains(name: "Host") { headers.fields.insert((name: "Host", value: hostHeader), at: 0) }
+        if chunked {
+            headers.remove(name: "Content-Length")
+            headers.replaceOrAdd(name: "Transfer-Encoding", value: "chunked")
+        } else if !headers.contains(name: "Content-Length") && !headers.contains(name: "Transfer-Encoding")
+            && (!body.isEmpty || !["GET", "HEAD", "DELETE", "OPTIONS"].contains(method))
+        {
+            headers.add(name: "Content-Length", value: String(body.count))
+        }
+        for field in headers {
+            out.append(contentsOf: "\(field.name): \(field.value)\r\n".utf8)
+        }
+        out.append(contentsOf: "\r\n".utf8)
+        if chunked {
+            // Three uneven chunks exercise the server's chunk reassembly.
+            var offset = 0
+            let sizes = [body.count / 3, body.count / 3 + 1]
+            for size in sizes where size > 0 && offset + size <= body.count {
+                out.append(contentsOf: "\(String(size, radix: 16))\r\n".utf8)
+                out.append(contentsOf: body[offset..<offset + size])
+                out.append(contentsOf: "\r\n".utf8)
+                offset += size
+            }
+            if offset < body.count {
+                out.append(contentsOf: "\(String(body.count - offset, radix: 16))\r\n".utf8)
+                out.append(contentsOf: body[offset...])
+                out.append(contentsOf: "\r\n".utf8)
+            }
+            out.append(contentsOf: "0\r\n\r\n".utf8)
+        } else {
+            out.append(contentsOf: body)
+        }
+        try sendRaw(out)
+        pendingMethods.append(method)
+        return try readResponse()
+    }
+
+    /// Writes `bytes` as they are, for tests of malformed input; read the answer with `readResponse()`.
+    public func sendRaw(_ bytes: [UInt8]) throws {
+        guard !closed else { throw HTTPError("connection closed") }
+        var offset = 0
+        while offset < bytes.count {
+            let written: Int = bytes.withUnsafeBytes { raw in
+                let base = raw.baseAddress! + offset
+                let length = raw.count - offset
+                if let ssl {
+                    ERR_clear_error()
+                    return Int(SSL_write(ssl, base, Int32(clamping: length)))
+                }
+                return Glibc.send(fd, base, length, Int32(MSG_NOSIGNAL))
+            }
+            if written <= 0 {
+                if ssl == nil && written < 0 && errno == EINTR { continue }
+                throw HTTPError("write failed: \(errnoText())")
+            }
+            offset += written
+        }
+    }
+
+    /// Reads the next response; interim 1xx responses are skipped.
+    public func readResponse() throws -> HTTPResponse {
+        let method = pendingMethods.isEmpty ? "GET" : pendingMethods.removeFirst()
+        while true {
+            let statusLine = try readLine()
+            let parts = statusLine.split(separator: " ", maxSplits: 2, omittingEmptySubsequences: false)
+            guard parts.count >= 2, parts[0].hasPrefix("HTTP/1."), let status = Int(parts[1]) else {
+                throw HTTPError("malformed status line: \(statusLine)")
+            }
+            var headers = HTTPHeaders()
+            while true {
+                let line = try readLine()
+                if line.isEmpty { break }
+                guard let colon = line.firstIndex(of: ":") else { throw HTTPError("malformed header: \(line)") }
+                headers.add(
+                    name: String(line[..<colon]),
+                    value: String(line[line.index(after: colon)...].trimmingSpaces))
+            }
+            if status < 200 { continue }
+            var body: [UInt8] = []
+            if method == "HEAD" || status == 204 || status == 304 {
+                // no body
+            } else if let encoding = headers["Transfer-Encoding"], encoding.lowercased().contains("chunked") {
+                while true {
+                    let sizeLine = try readLine()
+                    guard let size = Int(sizeLine.split(separator: ";").first.map(String.init) ?? "", radix: 16) else {
+                        throw HTTPError("malformed chunk size: \(sizeLine)")
+                    }
+                    if size == 0 {
+                        while try !readLine().isEmpty {}
+                        break
+                    }
+                    body.append(contentsOf: try readBytes(size))
+                    _ = try readLine()
+                }
+            } else if let length = headers["Content-Length"].flatMap({ Int($0) }) {
+                body = try readBytes(length)
+            } else {
+                while try fill() {}
+                body = Array(buffer[start...])
+                start = buffer.count
+            }
+            return HTTPResponse(status: status, headers: headers, body: body)
+        }
+    }
+
+    /// Closes the connection (TLS close_notify first, best effort). Idempotent.
+    public func close() {
+        guard !closed else { return }
+        closed = true
+        if let ssl {
+            ERR_clear_error()
+            _ = SSL_shutdown(ssl)
+            SSL_free(ssl)
+            ERR_clear_error()
+            self.ssl = nil
+        }
+        if let context {
+            SSL_CTX_free(context)
+            self.context = nil
+        }
+        if fd >= 0 { Glibc.close(fd) }
+    }
+
+    // MARK: - Buffered reading
+
+    /// Reads more bytes into the buffer; false at end of stream.
+    private func fill() throws -> Bool {
+        guard !closed else { throw HTTPError("connection closed") }
+        if start > 0 && start == buffer.count {
+            buffer.removeAll(keepingCapacity: true)
+            start = 0
+        }
+        var chunk = [UInt8](repeating: 0, count: 16 * 1024)
+        while true {
+            let count: Int = chunk.withUnsafeMutableBytes { raw in
+                if let ssl {
+                    ERR_clear_error()
+                    return Int(SSL_read(ssl, raw.baseAddress, Int32(raw.count)))
+                }
+                return recv(fd, raw.baseAddress, raw.count, 0)
+            }
+            if count > 0 {
+                buffer.append(contentsOf: chunk[0..<count])
+                return true
+            }
+            if let ssl {
+                let error = SSL_get_error(ssl, Int32(count))
+                ERR_clear_error()
+                if error == SSL_ERROR_ZERO_RETURN || (error == SSL_ERROR_SYSCALL && errno == 0) { return false }
+                if error == SSL_ERROR_SYSCALL && (errno == EAGAIN || errno == EWOULDBLOCK) {
+                    throw HTTPError("read timed out")
+                }
+                if error == SSL_ERROR_SYSCALL && errno == ECONNRESET { return false }
+                throw HTTPError("TLS read failed (\(error))")
+            }
+            if count == 0 { return false }
+            switch errno {
+            case EINTR: continue
+            case EAGAIN, EWOULDBLOCK: throw HTTPError("read timed out")
+            case ECONNRESET: return false
+            default: throw HTTPError("read failed: \(errnoText())")
+            }
+        }
+    }
+
+    private func readLine() throws -> String {
+        while true {
+            if let lf = buffer[start...].firstIndex(of: .lf) {
+                let end = lf > start && buffer[lf - 1] == .cr ? lf - 1 : lf
+                let line = String(decoding: buffer[start..<end], as: UTF8.self)
+                start = lf + 1
+                return line
+            }
+            guard try fill() else { throw HTTPError("connection closed before a complete response") }
+        }
+    }
+
+    private func readBytes(_ count: Int) throws -> [UInt8] {
+        while buffer.count - start < count {
+            guard try fill() else { throw HTTPError("connection closed before a complete response") }
+        }
+        let bytes = Array(buffer[start..<start + count])
+        start += count
+        return bytes
+    }
+}
+
+extension Array where Element == UInt8 {
+    init(cStringBytes pointer: UnsafePointer<CChar>?) {
+        guard let pointer else {
+            self = []
+            return
+        }
+        self = UnsafeBufferPointer(start: pointer, count: strlen(pointer)).map { UInt8(bitPattern: $0) }
+    }
+}

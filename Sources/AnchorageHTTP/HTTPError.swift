@@ -1,0 +1,10 @@
+/// A socket-level or protocol failure in the server or client.
+public struct HTTPError: Error, Sendable, CustomStringConvertible {
+    /// What failed, with `errno`'s text when a system call failed.
+    public var message: String
+
+    /// An error with `message`.
+    public init(_ message: String) { self.message = message }
+
+    public var description: String { message }
+}

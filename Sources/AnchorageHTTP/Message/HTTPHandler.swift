@@ -1,0 +1,19 @@
+/// Application logic behind an `HTTPServer`.
+///
+/// `handle` runs inline on the event loop thread that owns the connection, so it must be short and
+/// must not block: the loop serves every other connection it owns only between calls.
+public protocol HTTPHandler: Sendable {
+    /// Produces the response to one complete request. Called exactly once per request.
+    func handle(_ request: HTTPRequest) -> HTTPResponse
+    /// Called when the codec rejects a request (status 400/408/413/414/431/501…); default implementation returns a plain-text body.
+    func malformedRequestResponse(status: Int, reason: String) -> HTTPResponse
+}
+
+extension HTTPHandler {
+    /// A `text/plain` body with the reason phrase and the codec's reason.
+    public func malformedRequestResponse(status: Int, reason: String) -> HTTPResponse {
+        let text = "\(status) \(HTTPResponse.reasonPhrase(for: status)): \(reason)\n"
+        return HTTPResponse(
+            status: status, headers: ["Content-Type": "text/plain; charset=utf-8"], body: Array(text.utf8))
+    }
+}

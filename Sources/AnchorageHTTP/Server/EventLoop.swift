@@ -1,0 +1,438 @@
+internal import COpenSSL
+internal import Glibc
+
+/// One epoll loop on its own thread: it owns a listener on the shared port and every connection that
+/// listener accepts, reads, parses, calls the handler inline, writes, and enforces deadlines.
+///
+/// Everything mutable here is touched only by the loop thread; other threads only call `wake()`,
+/// which is why the class can be `@unchecked Sendable`.
+final class EventLoop: @unchecked Sendable {
+    private let configuration: HTTPServerConfiguration
+    private let handler: any HTTPHandler
+    private let state: ServerState
+    private let tlsContext: OpaquePointer?
+    private let limits: HTTPRequestParser.Limits
+
+    private let epollFD: Int32
+    private let wakeFD: Int32
+    private var listenFD: Int32
+
+    private var connections: [Int32: Connection] = [:]
+    /// TLS connections whose read was cut short for fairness while OpenSSL still held input.
+    private var pendingReads: [Int32] = []
+    private var nextTimerCheck: Double = .infinity
+    private var drainStarted = false
+
+    private let scratch: UnsafeMutableRawBufferPointer
+    private var dateSecond = -1
+    private var dateBytes: [UInt8] = []
+
+    /// Stop reading new requests from a connection while this much output is unsent (backpressure).
+    private static let outputHighWater = 1 << 20
+    /// Reads per readiness event before yielding to other connections.
+    private static let readsPerEvent = 16
+    private static let acceptsPerEvent = 64
+    private static let lingerSeconds = 2.0
+    private static let readable = COpenSSL_EPOLLIN()
+    private static let writable = COpenSSL_EPOLLOUT()
+    private static let hangUp = COpenSSL_EPOLLHUP()
+    private static let error = COpenSSL_EPOLLERR()
+
+    init(configuration: HTTPServerConfiguration, handler: any HTTPHandler, state: ServerState, listenFD: Int32) throws {
+        self.configuration = configuration
+        self.handler = handler
+        self.state = state
+        self.tlsContext = configuration.tls?.context
+        self.limits = configuration.parserLimits
+        self.listenFD = listenFD
+        epollFD = COpenSSL_epoll_create()
+        guard epollFD >= 0 else { throw HTTPError("epoll_create1: \(errnoText())") }
+        wakeFD = COpenSSL_eventfd()
+        guard wakeFD >= 0 else {
+            Glibc.close(epollFD)
+            throw HTTPError("eventfd: \(errnoText())")
+        }
+        scratch = .allocate(byteCount: 64 * 1024, alignment: 16)
+        register(wakeFD, events: Self.readable, operation: 0)
+        register(listenFD, events: Self.readable, operation: 0)
+    }
+
+    deinit { scratch.deallocate() }
+
+    /// Interrupts `epoll_wait` so the loop notices a drain request. Safe from any thread.
+    func wake() {
+        var one: UInt64 = 1
+        _ = Glibc.write(wakeFD, &one, 8)
+    }
+
+    // MARK: - Loop
+
+    func run() {
+        let capacity = 256
+        let fds = UnsafeMutablePointer<Int32>.allocate(capacity: capacity)
+        let masks = UnsafeMutablePointer<UInt32>.allocate(capacity: capacity)
+        defer {
+            fds.deallocate()
+            masks.deallocate()
+        }
+        while true {
+            var now = monotonicSeconds()
+            var timeout: Int32
+            if !pendingReads.isEmpty {
+                timeout = 0
+            } else {
+                var until = nextTimerCheck - now
+                if state.draining { until = min(until, 0.05) }
+                timeout = until.isFinite ? Int32(max(0, min(1000, (until * 1000).rounded(.up)))) : 1000
+            }
+            let count = COpenSSL_epoll_wait(epollFD, fds, masks, Int32(capacity), timeout)
+            if count < 0 && errno != EINTR { break }
+            now = monotonicSeconds()
+            for index in 0..<max(Int(count), 0) {
+                let fd = fds[index]
+                let flags = masks[index]
+                if fd == wakeFD {
+                    var value: UInt64 = 0
+                    _ = Glibc.read(wakeFD, &value, 8)
+                } else if fd == listenFD {
+                    acceptConnections(now: now)
+                } else if let connection = connections[fd] {
+                    if flags & Self.writable != 0 { handleWritable(connection, now: now) }
+                    if connections[fd] === connection,
+                        flags & (Self.readable | Self.hangUp | Self.error) != 0
+                    {
+                        handleReadable(connection, now: now)
+                    }
+                }
+            }
+            if !pendingReads.isEmpty {
+                let fds = pendingReads
+                pendingReads.removeAll(keepingCapacity: true)
+                for fd in fds { if let connection = connections[fd] { handleReadable(connection, now: now) } }
+            }
+            if state.draining {
+                if drain(now: now) { break }
+            }
+            if now >= nextTimerCheck { checkDeadlines(now: now) }
+        }
+        for connection in Array(connections.values) { close(connection) }
+        if listenFD >= 0 { Glibc.close(listenFD) }
+        Glibc.close(wakeFD)
+        Glibc.close(epollFD)
+    }
+
+    /// Stops accepting, closes idle connections, and reports whether the loop may exit.
+    private func drain(now: Double) -> Bool {
+        if !drainStarted {
+            drainStarted = true
+            register(listenFD, events: 0, operation: 2)
+            Glibc.close(listenFD)
+            listenFD = -1
+        }
+        if now >= state.drainDeadline { return true }
+        for connection in Array(connections.values)
+        where connection.parser.phase == .idle && !connection.hasPendingOutput {
+            close(connection)
+        }
+        return connections.isEmpty
+    }
+
+    // MARK: - Accept
+
+    private func acceptConnections(now: Double) {
+        for _ in 0..<Self.acceptsPerEvent {
+            var storage = sockaddr_storage()
+            var length = socklen_t(MemoryLayout<sockaddr_storage>.size)
+            let fd = withUnsafeMutablePointer(to: &storage) {
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                    accept(listenFD, $0, &length)
+                }
+            }
+            if fd < 0 {
+                if errno == EINTR || errno == ECONNABORTED { continue }
+                return  // EAGAIN, or EMFILE: level-triggered epoll will tell us again
+            }
+            // accept4 needs _GNU_SOURCE, which Swift's Glibc module does not define; two fcntls are cheap.
+            _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK)
+            _ = fcntl(fd, F_SETFD, FD_CLOEXEC)
+            guard !state.draining, state.acquireConnection() else {
+                Glibc.close(fd)
+                continue
+            }
+            var one: Int32 = 1
+            setsockopt(fd, Int32(IPPROTO_TCP), TCP_NODELAY, &one, socklen_t(MemoryLayout<Int32>.size))
+            var ssl: OpaquePointer?
+            if let tlsContext {
+                ERR_clear_error()
+                ssl = SSL_new(tlsContext)
+                guard let ssl, SSL_set_fd(ssl, fd) == 1 else {
+                    if let ssl { SSL_free(ssl) }
+                    ERR_clear_error()
+                    Glibc.close(fd)
+                    state.releaseConnection()
+                    continue
+                }
+                SSL_set_accept_state(ssl)
+            }
+            let peer = SocketAddress(storage: storage, length: length).ipString
+            let connection = Connection(
+                fd: fd, ssl: ssl, parser: HTTPRequestParser(limits: limits, remoteAddress: peer), now: now)
+            connections[fd] = connection
+            connection.registeredEvents = Self.readable
+            register(fd, events: Self.readable, operation: 0)
+            updateDeadline(connection, now: now)
+        }
+    }
+
+    // MARK: - Reading
+
+    private func handleReadable(_ connection: Connection, now: Double) {
+        if connection.tlsWriteWantsRead {
+            connection.tlsWriteWantsRead = false
+            flush(connection, now: now)
+            guard isOpen(connection) else { return }
+        }
+        var reads = 0
+        while wantsRead(connection) {
+            switch connection.read(into: scratch) {
+            case .data(let count):
+                connection.tlsReadWantsWrite = false
+                reads += 1
+                if !connection.lingering {
+                    connection.parser.append(UnsafeRawBufferPointer(rebasing: scratch[0..<count]))
+                    processRequests(connection, now: now)
+                    guard isOpen(connection) else { return }
+                }
+                if reads >= Self.readsPerEvent {
+                    if connection.hasBufferedTLSInput { pendingReads.append(connection.fd) }
+                    return finishEvent(connection, now: now)
+                }
+            case .wouldBlock(let wantsWrite):
+                connection.tlsReadWantsWrite = wantsWrite
+                return finishEvent(connection, now: now)
+            case .endOfStream:
+                connection.peerClosed = true
+                if connection.lingering || !connection.hasPendingOutput {
+                    // A request cut off mid-way has no one left to answer.
+                    return close(connection)
+                }
+                connection.closeAfterWrite = true
+                return finishEvent(connection, now: now)
+            case .failed:
+                return close(connection)
+            }
+        }
+        finishEvent(connection, now: now)
+    }
+
+    private func wantsRead(_ connection: Connection) -> Bool {
+        if connection.lingering { return true }
+        return !connection.closeAfterWrite && !connection.peerClosed
+            && connection.pendingOutputCount < Self.outputHighWater
+    }
+
+    /// Runs every complete request in the buffer through the handler, in order, and writes the responses.
+    private func processRequests(_ connection: Connection, now: Double) {
+        var produced = false
+        parsing: while !connection.closeAfterWrite && connection.pendingOutputCount < Self.outputHighWater {
+            switch connection.parser.next() {
+            case .needMore:
+                if connection.parser.expectsContinue {
+                    connection.parser.expectsContinue = false
+                    connection.output.append(contentsOf: "HTTP/1.1 100 Continue\r\n\r\n".utf8)
+                    produced = true
+                }
+                break parsing
+            case .request(let request):
+                let response = handler.handle(request)
+                let close = state.draining || !Self.keepsAlive(request) || Self.asksToClose(response.headers)
+                let header: HTTPResponseEncoder.ConnectionHeader =
+                    close ? .close : (request.version == "HTTP/1.0" ? .keepAlive : .none)
+                HTTPResponseEncoder.encode(
+                    response, suppressBody: request.method == "HEAD", connection: header, date: currentDate(),
+                    into: &connection.output)
+                connection.requestsServed += 1
+                connection.closeAfterWrite = close
+                produced = true
+            case .failure(let status, let reason):
+                let response = handler.malformedRequestResponse(status: status, reason: reason)
+                HTTPResponseEncoder.encode(
+                    response, suppressBody: false, connection: .close, date: currentDate(), into: &connection.output)
+                connection.closeAfterWrite = true
+                produced = true
+            }
+        }
+        notePhase(connection, now: now)
+        if produced { flush(connection, now: now) }
+    }
+
+    private static func keepsAlive(_ request: HTTPRequest) -> Bool {
+        let tokens = request.headers.values(for: "Connection").flatMap { $0.split(separator: ",") }
+            .map { $0.trimmingSpaces.lowercased() }
+        if tokens.contains("close") { return false }
+        return request.version == "HTTP/1.1" || tokens.contains("keep-alive")
+    }
+
+    private static func asksToClose(_ headers: HTTPHeaders) -> Bool {
+        headers.values(for: "Connection").contains { $0.lowercased().contains("close") }
+    }
+
+    // MARK: - Writing
+
+    private func handleWritable(_ connection: Connection, now: Double) {
+        if connection.tlsReadWantsWrite {
+            connection.tlsReadWantsWrite = false
+            handleReadable(connection, now: now)
+            guard isOpen(connection) else { return }
+        }
+        let hadBacklog = connection.pendingOutputCount >= Self.outputHighWater
+        flush(connection, now: now)
+        guard isOpen(connection) else { return }
+        if hadBacklog && !connection.hasPendingOutput {
+            // Requests left in the buffer while we were backed up, and TLS input epoll cannot see.
+            processRequests(connection, now: now)
+            guard isOpen(connection) else { return }
+            if connection.hasBufferedTLSInput { pendingReads.append(connection.fd) }
+        }
+        finishEvent(connection, now: now)
+    }
+
+    /// Writes as much queued output as the socket takes; on completion either keeps the connection
+    /// for the next request or starts the close.
+    private func flush(_ connection: Connection, now: Double) {
+        while connection.hasPendingOutput {
+            let result = connection.output.withUnsafeBytes { bytes in
+                connection.write(UnsafeRawBufferPointer(rebasing: bytes[connection.outputOffset...]))
+            }
+            switch result {
+            case .wrote(let count):
+                connection.outputOffset += count
+                connection.lastWriteProgress = now
+            case .wouldBlock(let wantsRead):
+                connection.tlsWriteWantsRead = wantsRead
+                return finishEvent(connection, now: now)
+            case .failed:
+                return close(connection)
+            }
+        }
+        if connection.output.capacity > 4 * Self.outputHighWater {
+            connection.output = []  // a burst should not pin megabytes for the connection's lifetime
+        } else {
+            connection.output.removeAll(keepingCapacity: true)
+        }
+        connection.outputOffset = 0
+        if connection.closeAfterWrite && !connection.lingering {
+            if connection.peerClosed { return close(connection) }
+            connection.shutdownWriteSide()
+            connection.lingering = true
+            connection.deadline = now + min(Self.lingerSeconds, max(configuration.headerTimeout, 0.1))
+            noteDeadline(connection.deadline)
+        }
+        finishEvent(connection, now: now)
+    }
+
+    // MARK: - Bookkeeping
+
+    private func finishEvent(_ connection: Connection, now: Double) {
+        guard isOpen(connection) else { return }
+        var events: UInt32 = 0
+        if wantsRead(connection) || connection.tlsWriteWantsRead { events |= Self.readable }
+        if connection.hasPendingOutput || connection.tlsReadWantsWrite { events |= Self.writable }
+        if events != connection.registeredEvents {
+            connection.registeredEvents = events
+            register(connection.fd, events: events, operation: 1)
+        }
+        updateDeadline(connection, now: now)
+    }
+
+    private func notePhase(_ connection: Connection, now: Double) {
+        let phase = connection.parser.phase
+        if phase != connection.lastPhase {
+            connection.lastPhase = phase
+            connection.phaseStart = now
+        }
+    }
+
+    /// Picks the deadline that applies to what the connection is doing now.
+    private func updateDeadline(_ connection: Connection, now: Double) {
+        if connection.lingering { return }
+        if connection.hasPendingOutput {
+            connection.deadline = connection.lastWriteProgress + configuration.bodyTimeout
+        } else {
+            notePhase(connection, now: now)
+            switch connection.lastPhase {
+            case .idle:
+                let limit = connection.requestsServed == 0 ? configuration.headerTimeout : configuration.idleTimeout
+                connection.deadline = connection.phaseStart + limit
+            case .head: connection.deadline = connection.phaseStart + configuration.headerTimeout
+            case .body: connection.deadline = connection.phaseStart + configuration.bodyTimeout
+            }
+        }
+        noteDeadline(connection.deadline)
+    }
+
+    private func noteDeadline(_ deadline: Double) {
+        if deadline < nextTimerCheck { nextTimerCheck = deadline }
+    }
+
+    private func checkDeadlines(now: Double) {
+        nextTimerCheck = .infinity
+        var expired: [Connection] = []
+        for connection in connections.values {
+            if connection.deadline <= now {
+                expired.append(connection)
+            } else {
+                noteDeadline(connection.deadline)
+            }
+        }
+        for connection in expired { expire(connection, now: now) }
+    }
+
+    /// A deadline passed: a request that started gets a 408; anything else is closed silently.
+    private func expire(_ connection: Connection, now: Double) {
+        if connection.lingering || connection.hasPendingOutput || connection.closeAfterWrite
+            || connection.parser.phase == .idle
+        {
+            return close(connection)
+        }
+        let response = handler.malformedRequestResponse(status: 408, reason: "request not received in time")
+        HTTPResponseEncoder.encode(
+            response, suppressBody: false, connection: .close, date: currentDate(), into: &connection.output)
+        connection.closeAfterWrite = true
+        connection.lastWriteProgress = now
+        flush(connection, now: now)
+    }
+
+    private func isOpen(_ connection: Connection) -> Bool { connections[connection.fd] === connection }
+
+    private func close(_ connection: Connection) {
+        guard isOpen(connection) else { return }
+        connections[connection.fd] = nil
+        register(connection.fd, events: 0, operation: 2)
+        connection.close()
+        state.releaseConnection()
+    }
+
+    private func register(_ fd: Int32, events: UInt32, operation: Int32) {
+        _ = COpenSSL_epoll_ctl(epollFD, operation, fd, events)
+    }
+
+    /// The `Date` header value, formatted once per second per loop.
+    private func currentDate() -> [UInt8] {
+        let second = Int(time(nil))
+        if second != dateSecond {
+            dateSecond = second
+            dateBytes = HTTPResponseEncoder.httpDate(epochSeconds: second)
+        }
+        return dateBytes
+    }
+}
+
+extension Substring {
+    var trimmingSpaces: Substring {
+        var result = self
+        while let first = result.first, first == " " || first == "\t" { result = result.dropFirst() }
+        while let last = result.last, last == " " || last == "\t" { result = result.dropLast() }
+        return result
+    }
+}

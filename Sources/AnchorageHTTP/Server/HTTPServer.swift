@@ -1,0 +1,98 @@
+import Dispatch
+import Foundation
+internal import Glibc
+import Synchronization
+
+/// An HTTP/1.1 server over plain TCP or TLS.
+///
+/// `eventLoopCount` threads each run an epoll loop with its own `SO_REUSEPORT` listener on the same
+/// port; the kernel spreads new connections across them and a connection stays on its loop for
+/// life. The handler runs inline on that loop.
+public final class HTTPServer: Sendable {
+    private enum Lifecycle {
+        case idle
+        case running([EventLoop])
+        case stopping
+        case stopped
+    }
+
+    private let configuration: HTTPServerConfiguration
+    private let handler: any HTTPHandler
+    private let state: ServerState
+    private let lifecycle = Mutex(Lifecycle.idle)
+    private let running = DispatchGroup()
+
+    /// A server that will serve `handler` with `configuration` once started.
+    public init(configuration: HTTPServerConfiguration, handler: any HTTPHandler) {
+        self.configuration = configuration
+        self.handler = handler
+        self.state = ServerState(maxConnections: configuration.maxConnections)
+    }
+
+    /// Binds (IPv4 and IPv6 literal hosts, "localhost"), starts the loops, and returns the bound address and actual port.
+    public func start() throws -> (host: String, port: Int) {
+        try lifecycle.withLock { lifecycle in
+            guard case .idle = lifecycle else { throw HTTPError("server already started") }
+            // A peer that resets while we write must cost us an EPIPE, not the process.
+            signal(SIGPIPE, SIG_IGN)
+
+            let address = try SocketAddress.resolve(host: configuration.host, port: configuration.port, passive: true)
+            let count = max(1, configuration.eventLoopCount)
+            var listeners: [Int32] = []
+            var loops: [EventLoop] = []
+            do {
+                let first = try address.listen()
+                listeners.append(first)
+                let bound = SocketAddress.local(of: first)
+                // Port 0 picks an ephemeral port once; the other listeners join that port.
+                let shared = address.withPort(bound.port)
+                for _ in 1..<count { listeners.append(try shared.listen()) }
+                for fd in listeners {
+                    loops.append(try EventLoop(configuration: configuration, handler: handler, state: state, listenFD: fd))
+                }
+                for (index, loop) in loops.enumerated() {
+                    running.enter()
+                    let group = running
+                    let thread = Thread {
+                        loop.run()
+                        group.leave()
+                    }
+                    thread.name = "anchorage-http-\(index)"
+                    thread.start()
+                }
+                lifecycle = .running(loops)
+                return (host: bound.ipString, port: bound.port)
+            } catch {
+                // Listeners already handed to a loop are closed by nobody else; the loop never ran.
+                for fd in listeners { Glibc.close(fd) }
+                throw error
+            }
+        }
+    }
+
+    /// Stops accepting, lets in-flight requests finish and be written, closes idle connections, then
+    /// joins the loops; connections still busy after `gracePeriod` seconds are closed. Idempotent.
+    public func shutdown(gracePeriod: Double = 10) {
+        let loops: [EventLoop] = lifecycle.withLock { lifecycle in
+            guard case .running(let loops) = lifecycle else { return [] }
+            lifecycle = .stopping
+            return loops
+        }
+        if !loops.isEmpty {
+            state.beginDrain(deadline: monotonicSeconds() + max(gracePeriod, 0))
+            for loop in loops { loop.wake() }
+        }
+        running.wait()
+        lifecycle.withLock { lifecycle in
+            if case .stopping = lifecycle { lifecycle = .stopped }
+        }
+    }
+
+    /// Blocks until the server has been shut down and every loop has exited; returns at once if never started.
+    public func waitUntilStopped() {
+        running.wait()
+    }
+
+    /// Open connections across all loops.
+    public var connectionCount: Int { state.connectionCount }
+}

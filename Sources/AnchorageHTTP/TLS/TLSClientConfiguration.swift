@@ -1,0 +1,36 @@
+/// How `HTTPClientConnection` speaks TLS.
+public struct TLSClientConfiguration: Sendable {
+    /// PEM file of trusted CA certificates; `nil` uses the system default paths.
+    public var caFile: String?
+    /// Verify the chain and the server's name (or IP address). Off only for tests.
+    public var verifyPeer: Bool = true
+    /// The name to verify and, when it is a DNS name, to send as SNI; defaults to the host connected to.
+    public var serverName: String?
+    /// Lowest protocol version offered; versions below TLS 1.2 also lower OpenSSL's security level,
+    /// which tests use to prove the server refuses them.
+    public var minimumVersion: TLSProtocolVersion = .tls12
+    /// Highest protocol version offered; `nil` means the library's highest.
+    public var maximumVersion: TLSProtocolVersion?
+
+    /// A configuration; see the properties.
+    public init(
+        caFile: String? = nil, verifyPeer: Bool = true, serverName: String? = nil,
+        minimumVersion: TLSProtocolVersion = .tls12, maximumVersion: TLSProtocolVersion? = nil
+    ) {
+        self.caFile = caFile
+        self.verifyPeer = verifyPeer
+        self.serverName = serverName
+        self.minimumVersion = minimumVersion
+        self.maximumVersion = maximumVersion
+    }
+}
+
+/// TLS protocol versions, by their wire value.
+public enum TLSProtocolVersion: Int32, Sendable, Comparable {
+    case tls10 = 0x0301
+    case tls11 = 0x0302
+    case tls12 = 0x0303
+    case tls13 = 0x0304
+
+    public static func < (lhs: Self, rhs: Self) -> Bool { lhs.rawValue < rhs.rawValue }
+}

@@ -1,0 +1,42 @@
+internal import COpenSSL
+
+/// The server's TLS configuration: an `SSL_CTX` that is never mutated after `init`, so every event
+/// loop can create its `SSL` objects from it concurrently.
+public final class TLSServerContext: @unchecked Sendable {
+    let context: OpaquePointer
+
+    /// Loads a PEM certificate chain (leaf first) and its private key.
+    ///
+    /// TLS 1.2 is the minimum, TLS 1.3 allowed; compression and renegotiation are off, the server's
+    /// cipher order wins, and ALPN `http/1.1` is selected when the client offers it.
+    public init(certificateChainFile: String, privateKeyFile: String) throws {
+        ERR_clear_error()
+        guard let context = SSL_CTX_new(TLS_server_method()) else { throw TLSError.fromQueue("SSL_CTX_new") }
+        guard COpenSSL_SSL_CTX_set_min_proto_version(context, TLS1_2_VERSION) == 1 else {
+            SSL_CTX_free(context)
+            throw TLSError.fromQueue("set minimum protocol version")
+        }
+        _ = COpenSSL_SSL_CTX_set_options(context, COpenSSL_SSL_OP_server_hardening())
+        // Partial writes let the loop write what the socket takes; a moving buffer is allowed because our
+        // output array may reallocate between retries; released buffers keep idle connections small.
+        _ = COpenSSL_SSL_CTX_set_mode(
+            context,
+            Int(SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER | SSL_MODE_RELEASE_BUFFERS))
+        COpenSSL_SSL_CTX_enable_alpn_http11(context)
+        guard SSL_CTX_use_certificate_chain_file(context, certificateChainFile) == 1 else {
+            SSL_CTX_free(context)
+            throw TLSError.fromQueue("load certificate chain \(certificateChainFile)")
+        }
+        guard SSL_CTX_use_PrivateKey_file(context, privateKeyFile, SSL_FILETYPE_PEM) == 1 else {
+            SSL_CTX_free(context)
+            throw TLSError.fromQueue("load private key \(privateKeyFile)")
+        }
+        guard SSL_CTX_check_private_key(context) == 1 else {
+            SSL_CTX_free(context)
+            throw TLSError.fromQueue("private key does not match certificate")
+        }
+        self.context = context
+    }
+
+    deinit { SSL_CTX_free(context) }
+}

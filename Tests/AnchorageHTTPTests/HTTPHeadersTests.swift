@@ -1,0 +1,26 @@
+import Testing
+
+@testable import AnchorageHTTP
+
+@Suite struct HTTPHeadersTests {
+    @Test func caseInsensitiveLookupKeepsOrderAndDuplicates() {
+        var headers = HTTPHeaders([(name: "X-A", value: "1"), (name: "x-a", value: "2"), (name: "B", value: "3")])
+        #expect(headers["x-A"] == "1")
+        #expect(headers.values(for: "X-a") == ["1", "2"])
+        headers.replaceOrAdd(name: "X-A", value: "9")
+        #expect(headers.fields.map(\.value) == ["9", "3"])
+        headers.replaceOrAdd(name: "C", value: "4")
+        #expect(headers.fields.map(\.name) == ["X-A", "B", "C"])
+        #expect(headers["missing"] == nil)
+    }
+
+    @Test func requestSplitsTargetWithoutDecoding() {
+        let request = HTTPRequest(method: "POST", target: "/sessions?profileArn=arn%3Aaws%3Fx?y", version: "HTTP/1.1",
+                                  headers: HTTPHeaders(), body: [], remoteAddress: "127.0.0.1")
+        #expect(request.path == "/sessions")
+        #expect(request.query == "profileArn=arn%3Aaws%3Fx?y")
+        let bare = HTTPRequest(method: "GET", target: "/a%20b", version: "HTTP/1.1", headers: HTTPHeaders(), body: [], remoteAddress: "")
+        #expect(bare.path == "/a%20b")
+        #expect(bare.query == nil)
+    }
+}

@@ -1,0 +1,234 @@
+import Testing
+
+@testable import AnchorageHTTP
+
+/// Feeds `wire` in pieces of `step` bytes and collects every event until the parser wants more at the end.
+private func parse(
+    _ wire: String, step: Int = .max, maxHeaderBytes: Int = 32 * 1024, maxHeaderCount: Int = 100,
+    maxBodyBytes: Int = 1 << 20
+) -> (requests: [HTTPRequest], failure: (status: Int, reason: String)?) {
+    var parser = HTTPRequestParser(
+        limits: .init(maxHeaderBytes: maxHeaderBytes, maxHeaderCount: maxHeaderCount, maxBodyBytes: maxBodyBytes),
+        remoteAddress: "192.0.2.1")
+    let bytes = Array(wire.utf8)
+    var requests: [HTTPRequest] = []
+    var offset = 0
+    while offset < bytes.count {
+        let end = min(bytes.count, offset + min(step, bytes.count))
+        parser.append(bytes[offset..<end])
+        offset = end
+        events: while true {
+            switch parser.next() {
+            case .request(let request): requests.append(request)
+            case .needMore: break events
+            case .failure(let status, let reason): return (requests, (status, reason))
+            }
+        }
+    }
+    return (requests, nil)
+}
+
+private func status(_ wire: String, maxHeaderBytes: Int = 32 * 1024, maxHeaderCount: Int = 100, maxBodyBytes: Int = 1 << 20) -> Int? {
+    parse(wire, maxHeaderBytes: maxHeaderBytes, maxHeaderCount: maxHeaderCount, maxBodyBytes: maxBodyBytes).failure?.status
+}
+
+@Suite struct HTTPRequestParserTests {
+    @Test func parsesRequestWithBodyArrivingOneByteAtATime() throws {
+        let wire = "POST /sessions?profileArn=arn%3Aaws%3Aa&x=1 HTTP/1.1\r\nHost: example\r\nX-Amz-Date:   20240101T000000Z  \r\n"
+            + "Authorization: AWS4-X509-ECDSA-SHA256 Credential=1/2,  SignedHeaders=host\r\nContent-Length: 11\r\n\r\nhello world"
+        for step in [1, 2, 7, .max] {
+            let result = parse(wire, step: step)
+            #expect(result.failure == nil)
+            let request = try #require(result.requests.first)
+            #expect(result.requests.count == 1)
+            #expect(request.method == "POST")
+            #expect(request.target == "/sessions?profileArn=arn%3Aaws%3Aa&x=1")
+            #expect(request.path == "/sessions")
+            #expect(request.query == "profileArn=arn%3Aaws%3Aa&x=1")
+            #expect(request.version == "HTTP/1.1")
+            #expect(request.headers["x-amz-date"] == "20240101T000000Z")
+            #expect(request.headers["Authorization"] == "AWS4-X509-ECDSA-SHA256 Credential=1/2,  SignedHeaders=host")
+            #expect(request.headers.fields.map(\.name) == ["Host", "X-Amz-Date", "Authorization", "Content-Length"])
+            #expect(request.body == Array("hello world".utf8))
+            #expect(request.remoteAddress == "192.0.2.1")
+        }
+    }
+
+    @Test func dechunksBodyIgnoringExtensionsAndDroppingTrailers() throws {
+        let wire = "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n"
+            + "5;name=value\r\nhello\r\n1 \r\n \r\nA\r\n0123456789\r\n0\r\nX-Trailer: yes\r\n\r\n"
+        for step in [1, 3, .max] {
+            let result = parse(wire, step: step)
+            #expect(result.failure == nil)
+            let request = try #require(result.requests.first)
+            #expect(String(decoding: request.body, as: UTF8.self) == "hello 0123456789")
+            #expect(request.headers["X-Trailer"] == nil)
+        }
+    }
+
+    @Test func pipelinedRequestsComeOutInOrder() {
+        let wire = "GET /1 HTTP/1.1\r\nHost: a\r\n\r\nPOST /2 HTTP/1.1\r\nHost: a\r\nContent-Length: 3\r\n\r\nabc"
+            + "POST /3 HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nxy\r\n0\r\n\r\nHEAD /4 HTTP/1.0\r\n\r\n"
+        for step in [1, 5, .max] {
+            let result = parse(wire, step: step)
+            #expect(result.failure == nil)
+            #expect(result.requests.map(\.target) == ["/1", "/2", "/3", "/4"])
+            #expect(result.requests.map { String(decoding: $0.body, as: UTF8.self) } == ["", "abc", "xy", ""])
+        }
+    }
+
+    @Test func acceptsBareLFAndLeadingEmptyLines() throws {
+        let result = parse("\r\n\nGET / HTTP/1.1\nHost: a\n\n")
+        #expect(result.failure == nil)
+        #expect(result.requests.first?.headers["host"] == "a")
+    }
+
+    @Test func keepsObsTextAndDuplicatesAsReceived() throws {
+        let result = parse("GET / HTTP/1.1\r\nHost: a\r\nX-A: 1\r\nx-a: 2\r\nX-Bin: caf\u{E9}\r\n\r\n")
+        let request = try #require(result.requests.first)
+        #expect(request.headers.values(for: "X-A") == ["1", "2"])
+        #expect(request.headers["X-Bin"] == "caf\u{E9}")
+    }
+
+    @Test func phaseTracksProgress() {
+        var parser = HTTPRequestParser(limits: .init(maxHeaderBytes: 32768, maxHeaderCount: 10, maxBodyBytes: 100))
+        #expect(parser.phase == .idle)
+        parser.append(Array("POST / HTTP/1.1\r\nHost: a\r\n".utf8))
+        _ = parser.next()
+        #expect(parser.phase == .head)
+        parser.append(Array("Content-Length: 2\r\n\r\na".utf8))
+        _ = parser.next()
+        #expect(parser.phase == .body)
+        parser.append(Array("b".utf8))
+        if case .request = parser.next() {} else { Issue.record("expected a request") }
+        #expect(parser.phase == .idle)
+    }
+
+    @Test(arguments: [
+        // Request line
+        ("GET /\r\nHost: a\r\n\r\n", 400),
+        ("GET  / HTTP/1.1\r\nHost: a\r\n\r\n", 400),
+        ("GET / HTTP/1.1 \r\nHost: a\r\n\r\n", 400),
+        ("G(T / HTTP/1.1\r\nHost: a\r\n\r\n", 400),
+        ("GET / http/1.1\r\nHost: a\r\n\r\n", 400),
+        ("GET / HTTP/2.0\r\nHost: a\r\n\r\n", 505),
+        ("GET /a\u{01}b HTTP/1.1\r\nHost: a\r\n\r\n", 400),
+        // Header syntax
+        ("GET / HTTP/1.1\r\nHost: a\r\nX-A: 1\r\n  folded\r\n\r\n", 400),
+        ("GET / HTTP/1.1\r\nHost: a\r\nBad Name: x\r\n\r\n", 400),
+        ("GET / HTTP/1.1\r\nHost: a\r\nName : x\r\n\r\n", 400),
+        ("GET / HTTP/1.1\r\nHost: a\r\nNoColon\r\n\r\n", 400),
+        ("GET / HTTP/1.1\r\nHost: a\r\n: empty-name\r\n\r\n", 400),
+        ("GET / HTTP/1.1\r\nHost: a\r\nX: a\u{00}b\r\n\r\n", 400),
+        ("GET / HTTP/1.1\r\nHost: a\r\nX: a\rb\r\n\r\n", 400),
+        ("GET / HTTP/1.1\r\n\r\n", 400),
+        ("GET / HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n", 400),
+        // Content-Length
+        ("POST / HTTP/1.1\r\nHost: a\r\nContent-Length: abc\r\n\r\n", 400),
+        ("POST / HTTP/1.1\r\nHost: a\r\nContent-Length: -1\r\n\r\n", 400),
+        ("POST / HTTP/1.1\r\nHost: a\r\nContent-Length: +1\r\n\r\n", 400),
+        ("POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 0x10\r\n\r\n", 400),
+        ("POST / HTTP/1.1\r\nHost: a\r\nContent-Length:\r\n\r\n", 400),
+        ("POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 99999999999999999999999\r\n\r\n", 400),
+        ("POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\nab", 400),
+        ("POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 1, 2\r\n\r\nab", 400),
+        // Smuggling shapes
+        ("POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 4\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n", 400),
+        ("POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\nContent-Length: 4\r\n\r\n0\r\n\r\n", 400),
+        ("POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n", 400),
+        ("POST / HTTP/1.0\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n", 400),
+        ("POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: gzip\r\n\r\n", 501),
+        ("POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: gzip, chunked\r\n\r\n", 501),
+        ("POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked, chunked\r\n\r\n", 501),
+        ("POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: xchunked\r\n\r\n", 501),
+        ("POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding : chunked\r\n\r\n", 400),
+        // Chunk framing
+        ("POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n", 400),
+        ("POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n\r\n", 400),
+        ("POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n-1\r\n", 400),
+        ("POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n0x5\r\n", 400),
+        ("POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\nfffffffffffffffffff\r\n", 400),
+        ("POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabcd\r\n0\r\n\r\n", 400),
+        ("POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\rX0\r\n\r\n", 400),
+        ("POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n3 x\r\nabc\r\n0\r\n\r\n", 400),
+    ])
+    func rejects(wire: String, expected: Int) {
+        for step in [1, Int.max] {
+            let result = parse(wire, step: step)
+            #expect(result.failure?.status == expected, "\(wire.debugDescription) step \(step)")
+            #expect(result.requests.isEmpty)
+        }
+    }
+
+    @Test func acceptsIdenticalDuplicateContentLengths() {
+        let result = parse("POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 2\r\nContent-Length: 2, 2\r\n\r\nab")
+        #expect(result.failure == nil)
+        #expect(result.requests.first?.body == Array("ab".utf8))
+    }
+
+    @Test func enforcesSizeLimits() {
+        let longHeader = "GET / HTTP/1.1\r\nHost: a\r\nX: " + String(repeating: "a", count: 40_000) + "\r\n\r\n"
+        #expect(status(longHeader) == 431)
+        let longTarget = "GET /" + String(repeating: "a", count: 40_000) + " HTTP/1.1\r\nHost: a\r\n\r\n"
+        #expect(status(longTarget) == 414)
+        let manyHeaders = "GET / HTTP/1.1\r\nHost: a\r\n" + String(repeating: "X: 1\r\n", count: 10) + "\r\n"
+        #expect(status(manyHeaders, maxHeaderCount: 10) == 431)
+        #expect(status(manyHeaders, maxHeaderCount: 11) == nil)
+        #expect(status("POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 11\r\n\r\n", maxBodyBytes: 10) == 413)
+        let chunked = "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n6\r\naaaaaa\r\n6\r\n"
+        #expect(status(chunked, maxBodyBytes: 10) == 413)
+        let bigTrailers = "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n0\r\nX: "
+            + String(repeating: "a", count: 40_000) + "\r\n\r\n"
+        #expect(status(bigTrailers) == 431)
+    }
+
+    @Test func failureIsSticky() {
+        var parser = HTTPRequestParser(limits: .init(maxHeaderBytes: 32768, maxHeaderCount: 10, maxBodyBytes: 100))
+        parser.append(Array("BAD\r\n\r\nGET / HTTP/1.1\r\nHost: a\r\n\r\n".utf8))
+        guard case .failure(400, _) = parser.next() else {
+            Issue.record("expected 400")
+            return
+        }
+        guard case .failure(400, _) = parser.next() else {
+            Issue.record("expected sticky 400")
+            return
+        }
+    }
+}
+
+@Suite struct HTTPResponseEncoderTests {
+    private func encode(_ response: HTTPResponse, head: Bool = false, connection: HTTPResponseEncoder.ConnectionHeader = .none) -> String {
+        var out: [UInt8] = []
+        HTTPResponseEncoder.encode(
+            response, suppressBody: head, connection: connection, date: Array("Thu, 01 Jan 1970 00:00:00 GMT".utf8), into: &out)
+        return String(decoding: out, as: UTF8.self)
+    }
+
+    @Test func setsContentLengthDateAndConnection() {
+        let wire = encode(
+            HTTPResponse(status: 200, headers: ["Content-Type": "text/plain", "Content-Length": "999"], body: Array("hi".utf8)),
+            connection: .close)
+        #expect(wire == "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nDate: Thu, 01 Jan 1970 00:00:00 GMT\r\n"
+                + "Content-Length: 2\r\nConnection: close\r\n\r\nhi")
+    }
+
+    @Test func headResponseHasLengthButNoBody() {
+        let wire = encode(HTTPResponse(status: 200, body: Array("hello".utf8)), head: true)
+        #expect(wire.hasSuffix("Content-Length: 5\r\n\r\n"))
+    }
+
+    @Test func noContentHasNoLength() {
+        #expect(!encode(HTTPResponse(status: 204, body: [1])).contains("Content-Length"))
+    }
+
+    @Test func dropsFieldsThatWouldSplitTheResponse() {
+        let wire = encode(HTTPResponse(status: 404, headers: ["X-Evil": "a\r\nSet-Cookie: b", "X-Ok": "c"]))
+        #expect(wire.hasPrefix("HTTP/1.1 404 Not Found\r\nX-Ok: c\r\n"))
+        #expect(!wire.contains("Set-Cookie"))
+    }
+
+    @Test func formatsIMFFixdate() {
+        #expect(String(decoding: HTTPResponseEncoder.httpDate(epochSeconds: 784_111_777), as: UTF8.self)
+                == "Sun, 06 Nov 1994 08:49:37 GMT")
+    }
+}

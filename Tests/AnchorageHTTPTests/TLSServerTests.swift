@@ -1,0 +1,105 @@
+import Foundation
+import Testing
+
+@testable import AnchorageHTTP
+
+@Suite struct TLSServerTests {
+    private func tlsConfiguration() -> HTTPServerConfiguration {
+        var configuration = HTTPServerConfiguration()
+        configuration.tls = TestCertificate.serverContext
+        return configuration
+    }
+
+    private var trusting: TLSClientConfiguration { TLSClientConfiguration(caFile: TestCertificate.files.certificate) }
+
+    @Test func keepAliveOverVerifiedTLS() throws {
+        try withServer(tlsConfiguration()) { server, port in
+            let client = try HTTPClientConnection(host: "127.0.0.1", port: port, tls: trusting, timeout: 5)
+            defer { client.close() }
+            for index in 0..<4 {
+                let body = [UInt8](repeating: UInt8(index), count: 100_000 * index)  // spans many TLS records
+                let response = try client.send(method: "POST", target: "/\(index)", headers: [:], body: body, chunked: index == 3)
+                #expect(response.status == 200)
+                #expect(response.body == body)
+            }
+            #expect(server.connectionCount == 1)
+        }
+    }
+
+    @Test func verifiesDNSNameAndRejectsWrongName() throws {
+        try withServer(tlsConfiguration()) { _, port in
+            var byName = trusting
+            byName.serverName = "localhost"
+            let client = try HTTPClientConnection(host: "127.0.0.1", port: port, tls: byName, timeout: 5)
+            #expect(try client.send(method: "GET", target: "/", headers: [:], body: []).status == 200)
+
+            var wrong = trusting
+            wrong.serverName = "wrong.example.com"
+            #expect(throws: TLSError.self) { _ = try HTTPClientConnection(host: "127.0.0.1", port: port, tls: wrong, timeout: 5) }
+
+            // Untrusted chain: the system store does not know our throwaway certificate.
+            #expect(throws: TLSError.self) {
+                _ = try HTTPClientConnection(host: "127.0.0.1", port: port, tls: TLSClientConfiguration(), timeout: 5)
+            }
+            let unverified = try HTTPClientConnection(
+                host: "127.0.0.1", port: port, tls: TLSClientConfiguration(verifyPeer: false), timeout: 5)
+            #expect(try unverified.send(method: "GET", target: "/", headers: [:], body: []).status == 200)
+        }
+    }
+
+    @Test func refusesTLS11AndAcceptsTLS12() throws {
+        try withServer(tlsConfiguration()) { _, port in
+            var old = trusting
+            old.minimumVersion = .tls11
+            old.maximumVersion = .tls11
+            #expect(throws: TLSError.self) { _ = try HTTPClientConnection(host: "127.0.0.1", port: port, tls: old, timeout: 5) }
+
+            var twelve = trusting
+            twelve.maximumVersion = .tls12
+            let client = try HTTPClientConnection(host: "127.0.0.1", port: port, tls: twelve, timeout: 5)
+            #expect(try client.send(method: "GET", target: "/", headers: [:], body: []).status == 200)
+        }
+    }
+
+    @Test func handshakeAndHeaderTimeoutsApplyToTLS() throws {
+        var configuration = tlsConfiguration()
+        configuration.headerTimeout = 0.3
+        try withServer(configuration) { server, port in
+            // A TCP client that never starts the handshake is dropped.
+            let silent = try HTTPClientConnection(host: "127.0.0.1", port: port, tls: nil, timeout: 5)
+            let partial = try HTTPClientConnection(host: "127.0.0.1", port: port, tls: trusting, timeout: 5)
+            try partial.sendRaw(Array("GET / HTTP/1.1\r\n".utf8))
+            #expect(try partial.readResponse().status == 408)
+            #expect(throws: (any Error).self) { try silent.readResponse() }
+            partial.close()  // ends the server's linger after the 408
+            Thread.sleep(forTimeInterval: 0.1)
+            #expect(server.connectionCount == 0)
+        }
+    }
+
+    @Test func malformedTLSRequestGets400() throws {
+        try withServer(tlsConfiguration()) { _, port in
+            let client = try HTTPClientConnection(host: "127.0.0.1", port: port, tls: trusting, timeout: 5)
+            try client.sendRaw(Array("GET / HTTP/1.1\r\nHost: a\r\nBad Header: x\r\n\r\n".utf8))
+            #expect(try client.readResponse().status == 400)
+        }
+    }
+
+    @Test func rejectsMismatchedKey() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("anchorage-http-key-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        let otherKey = directory.appendingPathComponent("other.pem").path
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = ["openssl", "genpkey", "-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-256", "-out", otherKey]
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        process.waitUntilExit()
+        #expect(throws: TLSError.self) {
+            _ = try TLSServerContext(certificateChainFile: TestCertificate.files.certificate, privateKeyFile: otherKey)
+        }
+        #expect(throws: TLSError.self) {
+            _ = try TLSServerContext(certificateChainFile: "/nonexistent.pem", privateKeyFile: otherKey)
+        }
+    }
+}
