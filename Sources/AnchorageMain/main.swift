@@ -1,1 +1,27 @@
-print("anchorage: under construction")
+import AnchorageServer
+import Foundation
+
+let usage = """
+    usage: anchorage <command> [options]
+
+    commands:
+      serve      run the CreateSession service (see `anchorage serve --help`)
+      validate   check PKI/ and Profiles/ exactly as the server loads them
+      version    print the version
+    """
+
+let arguments = Array(CommandLine.arguments.dropFirst())
+let status: Int32
+switch arguments.first {
+case "serve": status = ServeCommand.run(Array(arguments.dropFirst()))
+case "validate": status = ValidateCommand.run(Array(arguments.dropFirst()))
+case "version", "--version": print("anchorage 0.1.0"); status = 0
+case "help", "--help", "-h": print(usage); status = 0
+case nil:
+    FileHandle.standardError.write(Data((usage + "\n").utf8))
+    status = 64
+case let other?:
+    FileHandle.standardError.write(Data("anchorage: unknown command \(other)\n\n\(usage)\n".utf8))
+    status = 64
+}
+exit(status)

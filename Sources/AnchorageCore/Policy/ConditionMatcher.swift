@@ -1,3 +1,5 @@
+import AnchorageCrypto
+
 /// Evaluates one ``PolicyCondition`` against a ``RequestContext`` with IAM semantics.
 ///
 /// Rules, in order:

@@ -1,0 +1,320 @@
+import AnchorageCrypto
+public import AnchorageCore
+import Foundation
+
+/// Loads `PKI/` and `Profiles/` (contract §3.3) into a ``Configuration``, strictly: every problem is
+/// reported with its file and JSON path, and any problem means nothing is loaded.
+///
+/// `anchorage validate`, `serve` at start and every reload run this same loader.
+public struct ConfigurationLoader: Sendable {
+    public var pkiDirectory: String
+    public var profilesDirectory: String
+
+    public init(pkiDirectory: String, profilesDirectory: String) {
+        self.pkiDirectory = pkiDirectory
+        self.profilesDirectory = profilesDirectory
+    }
+
+    /// Reads and validates everything; throws ``ConfigurationError`` with every issue found.
+    public func load(generation: Int) throws(ConfigurationError) -> Configuration {
+        var issues: [ConfigurationIssue] = []
+        let anchors = loadTrustAnchors(&issues)
+        let roles = loadRoles(&issues)
+        let profiles = loadProfiles(&issues)
+        crossCheck(anchors: anchors, profiles: profiles, roles: roles, &issues)
+        guard issues.isEmpty else { throw ConfigurationError(issues: issues) }
+        return Configuration(
+            generation: generation, trustAnchors: anchors.map(\.value), profiles: profiles.map(\.value),
+            roles: roles.map(\.value))
+    }
+
+    /// A digest of every file the configuration is made of (names, sizes, modification times), so a
+    /// watcher can tell cheaply whether anything changed.
+    public func fingerprint() -> String {
+        var entries: [String] = []
+        for root in [pkiDirectory, profilesDirectory] {
+            guard let enumerator = FileManager.default.enumerator(atPath: root) else { continue }
+            while let relative = enumerator.nextObject() as? String {
+                let path = root + "/" + relative
+                guard let attributes = try? FileManager.default.attributesOfItem(atPath: path) else { continue }
+                let size = (attributes[.size] as? NSNumber)?.intValue ?? 0
+                let modified = (attributes[.modificationDate] as? Date)?.timeIntervalSince1970 ?? 0
+                entries.append("\(path)|\(size)|\(modified)")
+            }
+        }
+        return Digest.sha256Hex(entries.sorted().joined(separator: "\n"))
+    }
+
+    // MARK: - Trust anchors
+
+    private struct Loaded<Value> {
+        var file: String
+        var value: Value
+    }
+
+    private func loadTrustAnchors(_ issues: inout [ConfigurationIssue]) -> [Loaded<TrustAnchor>] {
+        let root = pkiDirectory + "/trust-anchors"
+        guard directoryExists(pkiDirectory) else {
+            issues.append(ConfigurationIssue(file: pkiDirectory, message: "directory does not exist"))
+            return []
+        }
+        var out: [Loaded<TrustAnchor>] = []
+        for name in listDirectory(root) where directoryExists(root + "/" + name) {
+            let directory = root + "/" + name
+            let file = directory + "/anchor.json"
+            guard let json = readJSON(file, &issues) else { continue }
+            var schemaIssues: [SchemaError] = []
+            let fields = JSONFields(json, path: "$", issues: &schemaIssues)
+            let arnText = fields.string("trustAnchorArn", required: true, issues: &schemaIssues)
+            let enabled = fields.bool("enabled", required: true, issues: &schemaIssues)
+            fields.rejectUnknown(["trustAnchorArn", "enabled"], issues: &schemaIssues)
+            var arn: ARN?
+            if let arnText {
+                arn = ARN(arnText)
+                if arn == nil || arn?.service != "rolesanywhere" || arn?.resourceType != "trust-anchor"
+                    || arn?.region.isEmpty == true || arn?.account.isEmpty == true
+                {
+                    schemaIssues.append(
+                        SchemaError(path: "$.trustAnchorArn", message: "not a rolesanywhere trust-anchor ARN"))
+                    arn = nil
+                }
+            }
+            issues += schemaIssues.map { ConfigurationIssue(file: file, path: $0.path, message: $0.message) }
+
+            let certificateFile = directory + "/certificates.pem"
+            var certificates: [Certificate] = []
+            if let bytes = readFile(certificateFile, &issues) {
+                do {
+                    certificates = try Certificate.parsePEMBundle(bytes)
+                    if certificates.isEmpty {
+                        issues.append(ConfigurationIssue(file: certificateFile, message: "holds no certificate"))
+                    }
+                    for (index, certificate) in certificates.enumerated() {
+                        if !certificate.isCA || certificate.keyUsage.map({ !$0.contains(.keyCertSign) }) == true {
+                            issues.append(
+                                ConfigurationIssue(
+                                    file: certificateFile, path: "certificate[\(index)]",
+                                    message: "\(certificate.subjectString) is not a CA certificate (CA:TRUE, keyCertSign)"))
+                        }
+                    }
+                } catch {
+                    issues.append(ConfigurationIssue(file: certificateFile, message: "unreadable PEM: \(error)"))
+                }
+            }
+
+            var revocationLists: [CertificateRevocationList] = []
+            let crlDirectory = directory + "/crls"
+            for crlName in listDirectory(crlDirectory) where crlName.hasSuffix(".pem") || crlName.hasSuffix(".crl") {
+                let crlFile = crlDirectory + "/" + crlName
+                guard let bytes = readFile(crlFile, &issues) else { continue }
+                do {
+                    // A CRL's signature is checked against the issuing certificate of the path at request
+                    // time, since CRLs of intermediates cannot be checked against the anchor here.
+                    revocationLists += try CertificateRevocationList.parse(fileBytes: bytes)
+                } catch {
+                    issues.append(ConfigurationIssue(file: crlFile, message: "unreadable CRL: \(error)"))
+                }
+            }
+            if let arn, let enabled, !certificates.isEmpty {
+                do {
+                    let anchor = try TrustAnchor(
+                        name: name, arn: arn, enabled: enabled, certificates: certificates,
+                        revocationLists: revocationLists)
+                    out.append(Loaded(file: file, value: anchor))
+                } catch {
+                    issues.append(ConfigurationIssue(file: directory, message: "cannot build a trust store: \(error)"))
+                }
+            }
+        }
+        return out
+    }
+
+    // MARK: - Roles
+
+    private func loadRoles(_ issues: inout [ConfigurationIssue]) -> [Loaded<Role>] {
+        let root = profilesDirectory + "/roles"
+        var out: [Loaded<Role>] = []
+        for name in listDirectory(root) where name.hasSuffix(".json") {
+            let file = root + "/" + name
+            guard let json = readJSON(file, &issues) else { continue }
+            var schemaIssues: [SchemaError] = []
+            let fields = JSONFields(json, path: "$", issues: &schemaIssues)
+            let arnText = fields.string("Arn", required: true, issues: &schemaIssues)
+            let maxDuration = fields.int("MaxSessionDuration", required: false, issues: &schemaIssues) ?? 3600
+            fields.rejectUnknown(
+                ["Arn", "MaxSessionDuration", "AssumeRolePolicyDocument", "RoleName", "RoleId", "Path", "Description"],
+                issues: &schemaIssues)
+            if !(3600...43200).contains(maxDuration) {
+                schemaIssues.append(SchemaError(path: "$.MaxSessionDuration", message: "must be 3600-43200"))
+            }
+            var arn: ARN?
+            if let arnText {
+                arn = ARN(arnText)
+                if arn?.service != "iam" || arn?.resourceType != "role" || arn?.account.isEmpty != false {
+                    schemaIssues.append(SchemaError(path: "$.Arn", message: "not an IAM role ARN"))
+                    arn = nil
+                } else if let arn, arn.resourceName + ".json" != name {
+                    schemaIssues.append(
+                        SchemaError(path: "$.Arn", message: "role \(arn.resourceName) must live in \(arn.resourceName).json"))
+                }
+            }
+            var policy: PolicyDocument?
+            switch json["AssumeRolePolicyDocument"] {
+            case nil:
+                schemaIssues.append(SchemaError(path: "$.AssumeRolePolicyDocument", message: "required"))
+            case .string(let text)?:
+                // IAM's API returns the document URL-encoded inside a string; accept plain or encoded JSON text.
+                let decoded = QueryParameters.percentDecode(Substring(text), plusAsSpace: false) ?? text
+                do {
+                    policy = try PolicyDocument(json: try JSONParser.parse(decoded), path: "$.AssumeRolePolicyDocument")
+                } catch let error as SchemaError {
+                    schemaIssues.append(error)
+                } catch {
+                    schemaIssues.append(SchemaError(path: "$.AssumeRolePolicyDocument", message: "not JSON: \(error)"))
+                }
+            case let value?:
+                do {
+                    policy = try PolicyDocument(json: value, path: "$.AssumeRolePolicyDocument")
+                } catch {
+                    schemaIssues.append(error)
+                }
+            }
+            issues += schemaIssues.map { ConfigurationIssue(file: file, path: $0.path, message: $0.message) }
+            if let arn, let policy, schemaIssues.isEmpty {
+                out.append(Loaded(file: file, value: Role(arn: arn, maxSessionDuration: maxDuration, trustPolicy: policy)))
+            }
+        }
+        return out
+    }
+
+    // MARK: - Profiles
+
+    private func loadProfiles(_ issues: inout [ConfigurationIssue]) -> [Loaded<Profile>] {
+        guard directoryExists(profilesDirectory) else {
+            issues.append(ConfigurationIssue(file: profilesDirectory, message: "directory does not exist"))
+            return []
+        }
+        var out: [Loaded<Profile>] = []
+        for name in listDirectory(profilesDirectory) where name.hasSuffix(".json") {
+            let file = profilesDirectory + "/" + name
+            guard let json = readJSON(file, &issues) else { continue }
+            var schemaIssues: [SchemaError] = []
+            let fields = JSONFields(json, path: "$", issues: &schemaIssues)
+            let arnText = fields.string("profileArn", required: true, issues: &schemaIssues)
+            let enabled = fields.bool("enabled", required: true, issues: &schemaIssues)
+            let roleArns = fields.stringArray("roleArns", required: true, issues: &schemaIssues) ?? []
+            let duration = fields.int("durationSeconds", required: false, issues: &schemaIssues) ?? 3600
+            let accept = fields.bool("acceptRoleSessionName", required: false, issues: &schemaIssues) ?? false
+            let sessionPolicy = fields.string("sessionPolicy", required: false, issues: &schemaIssues)
+            let managed = fields.stringArray("managedPolicyArns", required: false, issues: &schemaIssues) ?? []
+            fields.rejectUnknown(
+                [
+                    "profileArn", "enabled", "roleArns", "durationSeconds", "acceptRoleSessionName", "sessionPolicy",
+                    "managedPolicyArns", "attributeMappings", "name", "requireInstanceProperties",
+                ], issues: &schemaIssues)
+            _ = fields.bool("requireInstanceProperties", required: false, issues: &schemaIssues)
+            _ = fields.string("name", required: false, issues: &schemaIssues)
+            var mappings: [AttributeMapping]?
+            if let raw = json["attributeMappings"] {
+                do {
+                    mappings = try AttributeMapping.parse(raw, path: "$.attributeMappings")
+                } catch {
+                    schemaIssues.append(error)
+                }
+            }
+            if !(900...43200).contains(duration) {
+                schemaIssues.append(SchemaError(path: "$.durationSeconds", message: "must be 900-43200"))
+            }
+            var seenRoles = Set<String>()
+            for (index, roleArn) in roleArns.enumerated() {
+                let parsed = ARN(roleArn)
+                if parsed?.service != "iam" || parsed?.resourceType != "role" {
+                    schemaIssues.append(SchemaError(path: "$.roleArns[\(index)]", message: "not an IAM role ARN"))
+                }
+                if !seenRoles.insert(roleArn).inserted {
+                    schemaIssues.append(SchemaError(path: "$.roleArns[\(index)]", message: "duplicate role ARN"))
+                }
+            }
+            for (index, managedArn) in managed.enumerated() where ARN(managedArn) == nil {
+                schemaIssues.append(SchemaError(path: "$.managedPolicyArns[\(index)]", message: "not an ARN"))
+            }
+            var arn: ARN?
+            if let arnText {
+                arn = ARN(arnText)
+                if arn?.service != "rolesanywhere" || arn?.resourceType != "profile" || arn?.region.isEmpty != false {
+                    schemaIssues.append(SchemaError(path: "$.profileArn", message: "not a rolesanywhere profile ARN"))
+                    arn = nil
+                }
+            }
+            issues += schemaIssues.map { ConfigurationIssue(file: file, path: $0.path, message: $0.message) }
+            if let arn, let enabled, schemaIssues.isEmpty {
+                let profile = Profile(
+                    name: String(name.dropLast(5)), arn: arn, enabled: enabled, roleArns: roleArns,
+                    durationSeconds: duration, acceptRoleSessionName: accept, sessionPolicy: sessionPolicy,
+                    managedPolicyArns: managed, attributeMappings: mappings)
+                out.append(Loaded(file: file, value: profile))
+            }
+        }
+        return out
+    }
+
+    // MARK: - Cross-references
+
+    private func crossCheck(
+        anchors: [Loaded<TrustAnchor>], profiles: [Loaded<Profile>], roles: [Loaded<Role>],
+        _ issues: inout [ConfigurationIssue]
+    ) {
+        func duplicates<T>(_ items: [Loaded<T>], arn: (T) -> String, path: String) {
+            var seen: [String: String] = [:]
+            for item in items {
+                let key = arn(item.value)
+                if let first = seen[key] {
+                    issues.append(ConfigurationIssue(file: item.file, path: path, message: "duplicate ARN, also in \(first)"))
+                } else {
+                    seen[key] = item.file
+                }
+            }
+        }
+        duplicates(anchors, arn: { $0.arn.description }, path: "$.trustAnchorArn")
+        duplicates(profiles, arn: { $0.arn.description }, path: "$.profileArn")
+        duplicates(roles, arn: { $0.arn.description }, path: "$.Arn")
+        let roleArns = Set(roles.map { $0.value.arn.description })
+        for profile in profiles {
+            for (index, roleArn) in profile.value.roleArns.enumerated() where !roleArns.contains(roleArn) {
+                issues.append(
+                    ConfigurationIssue(
+                        file: profile.file, path: "$.roleArns[\(index)]",
+                        message: "role \(roleArn) is not defined under \(profilesDirectory)/roles"))
+            }
+        }
+    }
+
+    // MARK: - Files
+
+    private func directoryExists(_ path: String) -> Bool {
+        var isDirectory: ObjCBool = false
+        return FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) && isDirectory.boolValue
+    }
+
+    private func listDirectory(_ path: String) -> [String] {
+        ((try? FileManager.default.contentsOfDirectory(atPath: path)) ?? []).filter { !$0.hasPrefix(".") }.sorted()
+    }
+
+    private func readFile(_ path: String, _ issues: inout [ConfigurationIssue]) -> [UInt8]? {
+        guard let data = FileManager.default.contents(atPath: path) else {
+            issues.append(ConfigurationIssue(file: path, message: "missing or unreadable"))
+            return nil
+        }
+        return [UInt8](data)
+    }
+
+    private func readJSON(_ path: String, _ issues: inout [ConfigurationIssue]) -> JSONValue? {
+        guard let bytes = readFile(path, &issues) else { return nil }
+        do {
+            return try JSONParser.parse(bytes)
+        } catch {
+            issues.append(ConfigurationIssue(file: path, message: "invalid JSON: \(error)"))
+            return nil
+        }
+    }
+}

@@ -1,0 +1,93 @@
+/// Everything a session token carries, so any replica holding the keyring can verify requests
+/// signed with the session's credentials without shared state.
+public struct SessionClaims: Sendable, Equatable {
+    public var accessKeyId: String
+    /// The session's secret access key. Never logged.
+    public var secretAccessKey: String
+    public var roleArn: String
+    public var roleSessionName: String
+    public var sourceIdentity: String
+    public var principalTags: [PrincipalTag]
+    public var trustAnchorArn: String
+    public var profileArn: String
+    public var certificateSerialHex: String
+    public var certificateSHA256: String
+    /// Seconds since the Unix epoch.
+    public var issuedAt: Int64
+    /// Seconds since the Unix epoch.
+    public var expiresAt: Int64
+    /// The address that created the session, for optional binding.
+    public var sourceAddress: String?
+
+    public init(
+        accessKeyId: String, secretAccessKey: String, roleArn: String, roleSessionName: String, sourceIdentity: String,
+        principalTags: [PrincipalTag], trustAnchorArn: String, profileArn: String, certificateSerialHex: String,
+        certificateSHA256: String, issuedAt: Int64, expiresAt: Int64, sourceAddress: String?
+    ) {
+        self.accessKeyId = accessKeyId
+        self.secretAccessKey = secretAccessKey
+        self.roleArn = roleArn
+        self.roleSessionName = roleSessionName
+        self.sourceIdentity = sourceIdentity
+        self.principalTags = principalTags
+        self.trustAnchorArn = trustAnchorArn
+        self.profileArn = profileArn
+        self.certificateSerialHex = certificateSerialHex
+        self.certificateSHA256 = certificateSHA256
+        self.issuedAt = issuedAt
+        self.expiresAt = expiresAt
+        self.sourceAddress = sourceAddress
+    }
+
+    var json: JSONValue {
+        var members: [JSONMember] = [
+            JSONMember(key: "akid", value: .string(accessKeyId)),
+            JSONMember(key: "sk", value: .string(secretAccessKey)),
+            JSONMember(key: "role", value: .string(roleArn)),
+            JSONMember(key: "rsn", value: .string(roleSessionName)),
+            JSONMember(key: "sid", value: .string(sourceIdentity)),
+            JSONMember(
+                key: "tags",
+                value: .array(principalTags.map { .array([.string($0.key), .string($0.value)]) })),
+            JSONMember(key: "ta", value: .string(trustAnchorArn)),
+            JSONMember(key: "prof", value: .string(profileArn)),
+            JSONMember(key: "serial", value: .string(certificateSerialHex)),
+            JSONMember(key: "fp", value: .string(certificateSHA256)),
+            JSONMember(key: "iat", value: .number(String(issuedAt))),
+            JSONMember(key: "exp", value: .number(String(expiresAt))),
+        ]
+        if let sourceAddress { members.append(JSONMember(key: "src", value: .string(sourceAddress))) }
+        return .object(members)
+    }
+
+    init?(json: JSONValue) {
+        guard let akid = json["akid"]?.stringValue, let sk = json["sk"]?.stringValue,
+            let role = json["role"]?.stringValue, let rsn = json["rsn"]?.stringValue,
+            let sid = json["sid"]?.stringValue, case .array(let rawTags)? = json["tags"],
+            let ta = json["ta"]?.stringValue, let prof = json["prof"]?.stringValue,
+            let serial = json["serial"]?.stringValue, let fp = json["fp"]?.stringValue,
+            let iat = json["iat"]?.intValue, let exp = json["exp"]?.intValue
+        else { return nil }
+        var tags: [PrincipalTag] = []
+        for raw in rawTags {
+            guard case .array(let pair) = raw, pair.count == 2, let k = pair[0].stringValue, let v = pair[1].stringValue
+            else { return nil }
+            tags.append(PrincipalTag(key: k, value: v))
+        }
+        self.init(
+            accessKeyId: akid, secretAccessKey: sk, roleArn: role, roleSessionName: rsn, sourceIdentity: sid,
+            principalTags: tags, trustAnchorArn: ta, profileArn: prof, certificateSerialHex: serial,
+            certificateSHA256: fp, issuedAt: Int64(iat), expiresAt: Int64(exp), sourceAddress: json["src"]?.stringValue)
+    }
+}
+
+/// A session tag derived from the certificate.
+public struct PrincipalTag: Sendable, Equatable, Hashable {
+    public var key: String
+    public var value: String
+
+    public init(key: String, value: String) {
+        self.key = key
+        self.value = value
+    }
+}

@@ -1,0 +1,120 @@
+public import AnchorageCore
+public import AnchorageHTTP
+import AnchorageCrypto
+
+/// Routes HTTP requests to CreateSession, the health endpoints and (later) STS.
+///
+/// Synchronous and socket-free: the HTTP layer calls ``handle(_:)`` on its event loop, and tests call
+/// it directly with request values.
+public final class AnchorageService: HTTPHandler {
+    public let configurations: ConfigurationStore
+    public let createSession: CreateSessionService
+    public let auditLog: AuditLog
+    public let clock: any WallClock
+    public let logger: Logger
+
+    public init(
+        configurations: ConfigurationStore, createSession: CreateSessionService, auditLog: AuditLog,
+        clock: any WallClock = SystemClock(), logger: Logger = Logger()
+    ) {
+        self.configurations = configurations
+        self.createSession = createSession
+        self.auditLog = auditLog
+        self.clock = clock
+        self.logger = logger
+    }
+
+    public func handle(_ request: HTTPRequest) -> HTTPResponse {
+        let requestId = Self.makeRequestId()
+        var response: HTTPResponse
+        switch (request.method, request.path) {
+        case ("POST", "/sessions"):
+            response = handleCreateSession(request, requestId: requestId)
+        case ("GET", "/healthz"), ("HEAD", "/healthz"):
+            response = Self.text(200, "ok\n")
+        case ("GET", "/readyz"), ("HEAD", "/readyz"):
+            response = auditLog.isWritable ? Self.text(200, "ready\n") : Self.text(503, "audit log not writable\n")
+        case (_, "/sessions"):
+            response = Self.restJSONError(
+                WireError(status: 405, type: "MethodNotAllowedException", message: "Use POST for /sessions"))
+        default:
+            response = Self.restJSONError(
+                WireError(status: 404, type: "UnknownOperationException", message: "Unknown operation"))
+        }
+        response.headers.replaceOrAdd(name: "x-amzn-RequestId", value: requestId)
+        return response
+    }
+
+    public func malformedRequestResponse(status: Int, reason: String) -> HTTPResponse {
+        var response = Self.restJSONError(WireError(status: status, type: "ValidationException", message: reason))
+        response.headers.replaceOrAdd(name: "x-amzn-RequestId", value: Self.makeRequestId())
+        return response
+    }
+
+    // MARK: - CreateSession
+
+    private func handleCreateSession(_ request: HTTPRequest, requestId: String) -> HTTPResponse {
+        let now = clock.milliseconds
+        let signed = SignedRequest(
+            method: request.method, rawPath: request.path, rawQuery: request.query, headers: request.headers.fields,
+            body: request.body, sourceAddress: request.remoteAddress)
+        var outcome: CreateSessionOutcome
+        if let contentType = signed.header("content-type"), !Self.isJSONContentType(contentType) {
+            outcome = CreateSessionOutcome(
+                result: .denied(.malformedRequest), detail: "Content-Type \(contentType) is not JSON",
+                subject: AuditSubject())
+        } else {
+            outcome = createSession.createSession(
+                signed, configuration: configurations.current, now: now >= 0 ? now / 1000 : (now - 999) / 1000)
+        }
+        let record = AuditLog.createSessionRecord(
+            requestId: requestId, timeMilliseconds: now, sourceAddress: request.remoteAddress, outcome: outcome)
+        // No audit record, no answer: an unaudited credential must never leave the server.
+        guard auditLog.append(record) else {
+            logger.error("audit log write failed", ["requestId": requestId])
+            return Self.restJSONError(DenialReason.internalError.wireError)
+        }
+        switch outcome.result {
+        case .issued(let response):
+            var headers = HTTPHeaders()
+            headers.add(name: "Content-Type", value: "application/json")
+            return HTTPResponse(status: 201, headers: headers, body: Array(JSONWriter.string(response.json).utf8))
+        case .denied(let reason):
+            return Self.restJSONError(reason.wireError)
+        }
+    }
+
+    static func isJSONContentType(_ value: String) -> Bool {
+        let mediaType = value.split(separator: ";").first.map { $0.trimmingCharacters(in: " \t").lowercased() } ?? ""
+        return mediaType == "application/json" || mediaType == "application/x-amz-json-1.0"
+            || mediaType == "application/x-amz-json-1.1"
+    }
+
+    // MARK: - Responses
+
+    static func restJSONError(_ error: WireError) -> HTTPResponse {
+        var headers = HTTPHeaders()
+        headers.add(name: "Content-Type", value: "application/json")
+        headers.add(name: "X-Amzn-ErrorType", value: error.type)
+        let body = JSONWriter.string(.object([JSONMember(key: "message", value: .string(error.message))]))
+        return HTTPResponse(status: error.status, headers: headers, body: Array(body.utf8))
+    }
+
+    static func text(_ status: Int, _ body: String) -> HTTPResponse {
+        var headers = HTTPHeaders()
+        headers.add(name: "Content-Type", value: "text/plain; charset=utf-8")
+        return HTTPResponse(status: status, headers: headers, body: Array(body.utf8))
+    }
+
+    /// A random UUID (version 4), the form AWS request ids take.
+    static func makeRequestId() -> String { IdentifierEncoding.uuidString(SecureRandom.bytes(16), version: 4) }
+}
+
+extension Substring {
+    fileprivate func trimmingCharacters(in set: String) -> String {
+        var s = self
+        while let f = s.first, set.contains(f) { s = s.dropFirst() }
+        while let l = s.last, set.contains(l) { s = s.dropLast() }
+        return String(s)
+    }
+}

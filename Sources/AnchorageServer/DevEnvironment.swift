@@ -1,0 +1,143 @@
+import AnchorageCore
+import AnchorageCrypto
+import Foundation
+
+/// `serve --dev`: a throwaway CA, server certificate, workload certificate, trust anchor, profile and role
+/// under `.anchorage-dev/`, generated through OpenSSL's library and reused on later runs.
+enum DevEnvironment {
+    static let region = "us-east-1"
+    static let account = "123456789012"
+    static let trustAnchorArn = "arn:aws:rolesanywhere:us-east-1:123456789012:trust-anchor/0d3e5a3c-7c1b-4e6f-9a2d-5b8c1f0e4d7a"
+    static let profileArn = "arn:aws:rolesanywhere:us-east-1:123456789012:profile/6f2b9c1e-3d4a-4b5c-8e7f-0a1b2c3d4e5f"
+    static let roleArn = "arn:aws:iam::123456789012:role/dev-reader"
+
+    struct Prepared {
+        var options: ServeCommand.Options
+        var instructions: String
+    }
+
+    static func prepare(in workingDirectory: String) throws -> Prepared {
+        let root = workingDirectory + "/.anchorage-dev"
+        let keys = root + "/keys"
+        let fm = FileManager.default
+        if !fm.fileExists(atPath: root + "/.complete") {
+            try? fm.removeItem(atPath: root)
+            try fm.createDirectory(atPath: keys, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+            try generate(root: root, keys: keys)
+            fm.createFile(atPath: root + "/.complete", contents: Data())
+        }
+        var options = ServeCommand.Options(stateDirectory: root + "/state")
+        options.pkiDirectory = root + "/PKI"
+        options.profilesDirectory = root + "/Profiles"
+        options.tlsCertificate = root + "/server.pem"
+        options.tlsPrivateKey = keys + "/server-key.pem"
+        options.port = 8443
+        return Prepared(options: options, instructions: instructions(root: ".anchorage-dev"))
+    }
+
+    private static func generate(root: String, keys: String) throws {
+        let now = SystemClock().seconds
+        let caKey = try PrivateKey.generate(.ecP256)
+        var caBuilder = CertificateBuilder(
+            subject: [("O", "Anchorage Dev"), ("CN", "Anchorage Dev Root CA")], notBefore: now - 3600,
+            notAfter: now + 10 * 365 * 86400)
+        caBuilder.isCA = true
+        caBuilder.keyUsage = "keyCertSign,cRLSign"
+        let ca = try caBuilder.issue(for: caKey, issuer: nil, issuerKey: caKey)
+
+        let serverKey = try PrivateKey.generate(.ecP256)
+        var serverBuilder = CertificateBuilder(
+            subject: [("O", "Anchorage Dev"), ("CN", "localhost")], notBefore: now - 3600, notAfter: now + 365 * 86400)
+        serverBuilder.keyUsage = "digitalSignature"
+        serverBuilder.extendedKeyUsage = "serverAuth"
+        serverBuilder.subjectAlternativeName = "DNS:localhost,IP:127.0.0.1,IP:::1"
+        let server = try serverBuilder.issue(for: serverKey, issuer: ca, issuerKey: caKey)
+
+        let workloadKey = try PrivateKey.generate(.ecP256)
+        var workloadBuilder = CertificateBuilder(
+            subject: [("O", "Anchorage Dev"), ("OU", "dev"), ("CN", "dev-workload")], notBefore: now - 3600,
+            notAfter: now + 365 * 86400)
+        workloadBuilder.keyUsage = "digitalSignature"
+        workloadBuilder.extendedKeyUsage = "clientAuth"
+        workloadBuilder.subjectAlternativeName = "DNS:dev-workload.anchorage.test,URI:spiffe://anchorage.test/dev-workload"
+        let workload = try workloadBuilder.issue(for: workloadKey, issuer: ca, issuerKey: caKey)
+
+        try write(ca.pemString, root + "/ca.pem")
+        try write(server.pemString + ca.pemString, root + "/server.pem")
+        try write(workload.pemString, root + "/workload.pem")
+        try SecureFile.write(try caKey.pkcs8PEM, to: keys + "/ca-key.pem", mode: 0o600)
+        try SecureFile.write(try serverKey.pkcs8PEM, to: keys + "/server-key.pem", mode: 0o600)
+        try SecureFile.write(try workloadKey.pkcs8PEM, to: keys + "/workload-key.pem", mode: 0o600)
+
+        let anchorDirectory = root + "/PKI/trust-anchors/dev"
+        try FileManager.default.createDirectory(atPath: anchorDirectory, withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(atPath: root + "/Profiles/roles", withIntermediateDirectories: true)
+        try write(ca.pemString, anchorDirectory + "/certificates.pem")
+        try write(
+            """
+            {
+              "trustAnchorArn": "\(trustAnchorArn)",
+              "enabled": true
+            }
+
+            """, anchorDirectory + "/anchor.json")
+        try write(
+            """
+            {
+              "profileArn": "\(profileArn)",
+              "enabled": true,
+              "roleArns": ["\(roleArn)"],
+              "durationSeconds": 3600,
+              "acceptRoleSessionName": true,
+              "sessionPolicy": null,
+              "managedPolicyArns": [],
+              "attributeMappings": null
+            }
+
+            """, root + "/Profiles/dev.json")
+        try write(
+            """
+            {
+              "Arn": "\(roleArn)",
+              "MaxSessionDuration": 43200,
+              "AssumeRolePolicyDocument": {
+                "Version": "2012-10-17",
+                "Statement": [{
+                  "Effect": "Allow",
+                  "Principal": {"Service": "rolesanywhere.amazonaws.com"},
+                  "Action": ["sts:AssumeRole", "sts:TagSession", "sts:SetSourceIdentity"],
+                  "Condition": {
+                    "ArnEquals": {"aws:SourceArn": "\(trustAnchorArn)"},
+                    "StringEquals": {"aws:PrincipalTag/x509Subject/OU": "dev"}
+                  }
+                }]
+              }
+            }
+
+            """, root + "/Profiles/roles/dev-reader.json")
+    }
+
+    private static func write(_ text: String, _ path: String) throws {
+        try SecureFile.write(Array(text.utf8), to: path, mode: 0o644)
+    }
+
+    private static func instructions(root: String) -> String {
+        let python =
+            "from iam_rolesanywhere_session import IAMRolesAnywhereSession as S; "
+            + "c = S(trust_anchor_arn=\"\(trustAnchorArn)\", profile_arn=\"\(profileArn)\", role_arn=\"\(roleArn)\", "
+            + "certificate=\"\(root)/workload.pem\", private_key=\"\(root)/keys/workload-key.pem\", "
+            + "region=\"\(region)\", endpoint=\"127.0.0.1:{PORT}\", verify=\"\(root)/ca.pem\")"
+            + ".get_session().get_credentials().get_frozen_credentials(); print(c.access_key, c.token[:16] + \"...\")"
+        return """
+            Anchorage development service (throwaway PKI in \(root)/; private keys in \(root)/keys/)
+              trust anchor  \(trustAnchorArn)
+              profile       \(profileArn)
+              role          \(roleArn)
+              workload      \(root)/workload.pem (key \(root)/keys/workload-key.pem)
+              server CA     \(root)/ca.pem
+
+            Get credentials with the published Python client (pip install iam-rolesanywhere-session):
+              python3 -c '\(python)'
+            """
+    }
+}

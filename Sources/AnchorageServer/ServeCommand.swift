@@ -1,0 +1,200 @@
+public import AnchorageConfig
+public import AnchorageCore
+public import AnchorageHTTP
+import Dispatch
+import Foundation
+
+/// `anchorage serve`: loads the configuration, opens the audit log and keyring, and runs the HTTPS service
+/// until SIGTERM or SIGINT. SIGHUP reloads the configuration; files are also watched every second.
+public enum ServeCommand {
+    public static let usage = """
+        usage: anchorage serve --pki DIR --profiles DIR --state-dir DIR --listen HOST:PORT
+                               (--tls-certificate FILE --tls-private-key FILE | --insecure-http)
+                               [--token-keyring FILE] [--log-level debug|info|warning|error]
+               anchorage serve --dev
+
+          --pki DIR              trust anchors and CRLs (default ./PKI)
+          --profiles DIR         profiles and roles (default ./Profiles)
+          --state-dir DIR        audit log and, without --token-keyring, the keyring (required)
+          --listen HOST:PORT     address to bind; port 0 picks a free port (default 127.0.0.1:8443)
+          --tls-certificate FILE server certificate chain (PEM)
+          --tls-private-key FILE server private key (PEM)
+          --insecure-http        plain HTTP, for a TLS-terminating proxy in front
+          --token-keyring FILE   session-token keys (mode 0600); created in --state-dir when omitted
+          --dev                  throwaway PKI and configuration under ./.anchorage-dev, on 127.0.0.1:8443
+        """
+
+    static let options: Set<String> = [
+        "pki", "profiles", "state-dir", "listen", "tls-certificate", "tls-private-key", "token-keyring", "log-level",
+    ]
+    static let flags: Set<String> = ["insecure-http", "dev", "help"]
+
+    /// Everything `serve` needs, resolved from the command line.
+    public struct Options: Sendable {
+        public var pkiDirectory = "PKI"
+        public var profilesDirectory = "Profiles"
+        public var stateDirectory: String
+        public var host = "127.0.0.1"
+        public var port = 8443
+        public var tlsCertificate: String?
+        public var tlsPrivateKey: String?
+        public var tokenKeyring: String?
+        public var logLevel: Logger.Level = .info
+
+        public init(stateDirectory: String) { self.stateDirectory = stateDirectory }
+    }
+
+    /// Runs `serve` with `arguments` (after the subcommand); returns the exit status.
+    public static func run(_ arguments: [String]) -> Int32 {
+        let parsed: CommandLineArguments
+        do {
+            parsed = try CommandLineArguments(arguments, options: options, flags: flags)
+        } catch {
+            FileHandle.standardError.write(Data("anchorage serve: \(error)\n\n\(usage)\n".utf8))
+            return 64
+        }
+        if parsed.has("help") {
+            print(usage)
+            return 0
+        }
+        do {
+            if parsed.has("dev") {
+                guard parsed.values.isEmpty, parsed.switches == ["dev"] else {
+                    throw CommandLineArguments.UsageError("--dev takes no other option")
+                }
+                let environment = try DevEnvironment.prepare(in: FileManager.default.currentDirectoryPath)
+                return try serve(environment.options, announce: environment.instructions)
+            }
+            return try serve(try resolve(parsed), announce: nil)
+        } catch let error as CommandLineArguments.UsageError {
+            FileHandle.standardError.write(Data("anchorage serve: \(error)\n\n\(usage)\n".utf8))
+            return 64
+        } catch {
+            FileHandle.standardError.write(Data("anchorage serve: \(error)\n".utf8))
+            return 1
+        }
+    }
+
+    static func resolve(_ parsed: CommandLineArguments) throws -> Options {
+        guard let stateDirectory = parsed.value("state-dir") else {
+            throw CommandLineArguments.UsageError("--state-dir is required")
+        }
+        var options = Options(stateDirectory: stateDirectory)
+        if let pki = parsed.value("pki") { options.pkiDirectory = pki }
+        if let profiles = parsed.value("profiles") { options.profilesDirectory = profiles }
+        if let listen = parsed.value("listen") {
+            guard let colon = listen.lastIndex(of: ":"), let port = Int(listen[listen.index(after: colon)...]),
+                (0...65535).contains(port)
+            else { throw CommandLineArguments.UsageError("--listen must be HOST:PORT") }
+            var host = String(listen[..<colon])
+            if host.hasPrefix("["), host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }
+            options.host = host
+            options.port = port
+        }
+        if parsed.has("insecure-http") {
+            guard parsed.value("tls-certificate") == nil, parsed.value("tls-private-key") == nil else {
+                throw CommandLineArguments.UsageError("--insecure-http excludes --tls-certificate and --tls-private-key")
+            }
+        } else {
+            guard let certificate = parsed.value("tls-certificate"), let key = parsed.value("tls-private-key") else {
+                throw CommandLineArguments.UsageError(
+                    "give --tls-certificate and --tls-private-key, or --insecure-http")
+            }
+            options.tlsCertificate = certificate
+            options.tlsPrivateKey = key
+        }
+        options.tokenKeyring = parsed.value("token-keyring")
+        if let level = parsed.value("log-level") {
+            guard let parsedLevel = Logger.Level(rawValue: level) else {
+                throw CommandLineArguments.UsageError("--log-level must be debug, info, warning or error")
+            }
+            options.logLevel = parsedLevel
+        }
+        return options
+    }
+
+    /// Starts the service and blocks until it has stopped.
+    public static func serve(_ options: Options, announce: String?) throws -> Int32 {
+        let logger = Logger(minimumLevel: options.logLevel)
+        try FileManager.default.createDirectory(
+            atPath: options.stateDirectory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+        let random = SystemRandomSource()
+        let keyring =
+            try options.tokenKeyring.map { try KeyringFile.load($0) }
+            ?? KeyringFile.loadOrCreate(options.stateDirectory + "/token-keyring.json", random: random)
+        let store: ConfigurationStore
+        do {
+            store = try ConfigurationStore(
+                loader: ConfigurationLoader(pkiDirectory: options.pkiDirectory, profilesDirectory: options.profilesDirectory))
+        } catch {
+            throw ServeError("the configuration is invalid; not starting:\n\(error)")
+        }
+        let auditLog = try AuditLog(path: options.stateDirectory + "/audit.jsonl")
+        let service = AnchorageService(
+            configurations: store, createSession: CreateSessionService(keyring: keyring, random: random),
+            auditLog: auditLog, logger: logger)
+
+        var configuration = HTTPServerConfiguration()
+        configuration.host = options.host
+        configuration.port = options.port
+        if let certificate = options.tlsCertificate, let key = options.tlsPrivateKey {
+            configuration.tls = try TLSServerContext(certificateChainFile: certificate, privateKeyFile: key)
+        }
+        let server = HTTPServer(configuration: configuration, handler: service)
+
+        // Signals are delivered to dispatch sources, never to handlers running on arbitrary threads.
+        for signalNumber in [SIGTERM, SIGINT, SIGHUP, SIGPIPE] { signal(signalNumber, SIG_IGN) }
+        let signalQueue = DispatchQueue(label: "anchorage.signals")
+        var sources: [any DispatchSourceSignal] = []
+        for signalNumber in [SIGTERM, SIGINT] {
+            let source = DispatchSource.makeSignalSource(signal: signalNumber, queue: signalQueue)
+            source.setEventHandler {
+                logger.info("shutting down", ["signal": signalNumber == SIGTERM ? "SIGTERM" : "SIGINT"])
+                server.shutdown()
+            }
+            source.resume()
+            sources.append(source)
+        }
+        let reload = { (trigger: String, onlyIfChanged: Bool) in
+            do {
+                if let generation = try store.reload(onlyIfChanged: onlyIfChanged) {
+                    logger.info("configuration reloaded", ["generation": String(generation), "trigger": trigger])
+                }
+            } catch {
+                logger.error(
+                    "configuration reload failed; the previous configuration keeps serving",
+                    ["trigger": trigger, "error": "\(error)"])
+            }
+        }
+        let hangup = DispatchSource.makeSignalSource(signal: SIGHUP, queue: signalQueue)
+        hangup.setEventHandler { reload("SIGHUP", false) }
+        hangup.resume()
+        sources.append(hangup)
+        let watcher = DispatchSource.makeTimerSource(queue: signalQueue)
+        watcher.schedule(deadline: .now() + 1, repeating: 1)
+        watcher.setEventHandler { reload("file change", true) }
+        watcher.resume()
+
+        let bound = try server.start()
+        let scheme = configuration.tls == nil ? "http" : "https"
+        let displayHost = bound.host.contains(":") ? "[\(bound.host)]" : bound.host
+        let configurationNow = store.current
+        logger.info(
+            "serving",
+            [
+                "address": "\(displayHost):\(bound.port)", "generation": String(configurationNow.generation),
+                "trustAnchors": String(configurationNow.trustAnchors.count),
+                "profiles": String(configurationNow.profiles.count), "roles": String(configurationNow.roles.count),
+            ])
+        // Written unbuffered: scripts and tests wait for this line on a pipe.
+        var banner = ""
+        if let announce { banner += announce.replacingOccurrences(of: "{PORT}", with: String(bound.port)) + "\n\n" }
+        banner += "listening on \(scheme)://\(displayHost):\(bound.port)\n"
+        FileHandle.standardOutput.write(Data(banner.utf8))
+        server.waitUntilStopped()
+        watcher.cancel()
+        sources.forEach { $0.cancel() }
+        logger.info("stopped")
+        return 0
+    }
+}
