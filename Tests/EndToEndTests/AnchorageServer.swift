@@ -69,7 +69,7 @@ final class AnchorageServerProcess: @unchecked Sendable {
         process.standardOutput = try FileHandle(forWritingTo: outURL)
         process.standardError = try FileHandle(forWritingTo: errURL)
         process.standardInput = FileHandle.nullDevice
-        try process.run()
+        try runWithDefaultSignalMask(process)
         ServerRegistry.shared.register(process)
 
         let deadline = Date().addingTimeInterval(20)
@@ -136,6 +136,18 @@ final class AnchorageServerProcess: @unchecked Sendable {
     func auditEntry(requestId: String) throws -> JSONValue? {
         try auditEntries().first { $0["requestId"]?.string == requestId }
     }
+}
+
+/// Starts `process` with an empty signal mask. Threads of the test runner block SIGTERM and other signals,
+/// Foundation's `Process` spawns the child from the calling thread without resetting the mask, and a
+/// blocked mask survives exec: the server would never see the SIGTERM the lifecycle test sends.
+func runWithDefaultSignalMask(_ process: Process) throws {
+    var empty = sigset_t()
+    var saved = sigset_t()
+    sigemptyset(&empty)
+    pthread_sigmask(SIG_SETMASK, &empty, &saved)
+    defer { pthread_sigmask(SIG_SETMASK, &saved, nil) }
+    try process.run()
 }
 
 /// Servers still running when the test process exits get SIGTERM (registered with `atexit`).
