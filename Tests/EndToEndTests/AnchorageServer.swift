@@ -1,0 +1,233 @@
+import Foundation
+
+/// Locates the `anchorage` executable built by `swift build`: `<package root>/.build/debug/anchorage`
+/// (override with `ANCHORAGE_BINARY`). Missing binary is an error, never a silent skip.
+enum AnchorageBinary {
+    static func url() throws -> URL {
+        if let override = ProcessInfo.processInfo.environment["ANCHORAGE_BINARY"], !override.isEmpty {
+            guard FileManager.default.isExecutableFile(atPath: override) else {
+                throw FixtureError("ANCHORAGE_BINARY=\(override) is not an executable file")
+            }
+            return URL(fileURLWithPath: override)
+        }
+        let root = try FixturePKI.packageRoot()
+        let candidate = root.appendingPathComponent(".build/debug/anchorage")
+        guard FileManager.default.isExecutableFile(atPath: candidate.path) else {
+            throw FixtureError(
+                "the anchorage binary was not found at \(candidate.path). Build it first (`swift build`, "
+                    + "or `swift build --build-tests` before `swift test`), or set ANCHORAGE_BINARY.")
+        }
+        return candidate
+    }
+}
+
+/// One running `anchorage serve` child process.
+final class AnchorageServerProcess: @unchecked Sendable {
+    let process: Process
+    let port: Int
+    let configuration: TestConfiguration
+    let stateDirectory: URL
+    let stdoutURL: URL
+    let stderrURL: URL
+
+    var endpoint: String { "127.0.0.1:\(port)" }
+    var auditLogURL: URL { stateDirectory.appendingPathComponent("audit.jsonl") }
+    var stderr: String { (try? String(contentsOf: stderrURL, encoding: .utf8)) ?? "" }
+
+    private init(process: Process, port: Int, configuration: TestConfiguration, stateDirectory: URL,
+                 stdoutURL: URL, stderrURL: URL) {
+        self.process = process
+        self.port = port
+        self.configuration = configuration
+        self.stateDirectory = stateDirectory
+        self.stdoutURL = stdoutURL
+        self.stderrURL = stderrURL
+    }
+
+    /// Starts `anchorage serve` on 127.0.0.1:0 over TLS and waits (≤ 20 s) for `listening on https://…`.
+    static func start(configuration: TestConfiguration, pki: FixturePKI) async throws -> AnchorageServerProcess {
+        let binary = try AnchorageBinary.url()
+        let work = configuration.root.appendingPathComponent("run-\(UUID().uuidString.prefix(8))")
+        let state = work.appendingPathComponent("state")
+        try FileManager.default.createDirectory(at: state, withIntermediateDirectories: true)
+        let outURL = work.appendingPathComponent("stdout.log")
+        let errURL = work.appendingPathComponent("stderr.log")
+        _ = FileManager.default.createFile(atPath: outURL.path, contents: nil)
+        _ = FileManager.default.createFile(atPath: errURL.path, contents: nil)
+
+        let process = Process()
+        process.executableURL = binary
+        process.arguments = [
+            "serve",
+            "--pki", configuration.pki.path,
+            "--profiles", configuration.profiles.path,
+            "--state-dir", state.path,
+            "--listen", "127.0.0.1:0",
+            "--tls-certificate", pki.certificate("server").path,
+            "--tls-private-key", pki.privateKey("server").path,
+        ]
+        process.standardOutput = try FileHandle(forWritingTo: outURL)
+        process.standardError = try FileHandle(forWritingTo: errURL)
+        process.standardInput = FileHandle.nullDevice
+        try runWithDefaultSignalMask(process)
+        ServerRegistry.shared.register(process)
+
+        let deadline = Date().addingTimeInterval(20)
+        while Date() < deadline {
+            let out = (try? String(contentsOf: outURL, encoding: .utf8)) ?? ""
+            if let port = parseListeningPort(out) {
+                return AnchorageServerProcess(process: process, port: port, configuration: configuration,
+                                              stateDirectory: state, stdoutURL: outURL, stderrURL: errURL)
+            }
+            if !process.isRunning {
+                let err = (try? String(contentsOf: errURL, encoding: .utf8)) ?? ""
+                throw FixtureError(
+                    "anchorage serve exited with status \(process.terminationStatus) before listening.\n"
+                        + "stdout:\n\(out)\nstderr:\n\(err)")
+            }
+            try await Task.sleep(nanoseconds: 50_000_000)
+        }
+        process.terminate()
+        let err = (try? String(contentsOf: errURL, encoding: .utf8)) ?? ""
+        let out = (try? String(contentsOf: outURL, encoding: .utf8)) ?? ""
+        throw FixtureError(
+            "anchorage serve did not print `listening on https://127.0.0.1:<port>` within 20 s.\n"
+                + "stdout:\n\(out)\nstderr:\n\(err)")
+    }
+
+    static func parseListeningPort(_ stdout: String) -> Int? {
+        for line in stdout.split(separator: "\n") {
+            let prefix = "listening on https://127.0.0.1:"
+            guard let range = line.range(of: prefix) else { continue }
+            let digits = line[range.upperBound...].prefix { $0.isNumber }
+            if let port = Int(digits), port > 0 { return port }
+        }
+        return nil
+    }
+
+    /// SIGTERM, then wait (≤ 15 s, then SIGKILL). Returns the exit status.
+    func stop() async -> Int32 {
+        ServerRegistry.shared.unregister(process)
+        if process.isRunning { process.terminate() }
+        let deadline = Date().addingTimeInterval(15)
+        while process.isRunning && Date() < deadline {
+            try? await Task.sleep(nanoseconds: 20_000_000)
+        }
+        if process.isRunning {
+            kill(process.processIdentifier, SIGKILL)
+            process.waitUntilExit()
+            return -9
+        }
+        return process.terminationStatus
+    }
+
+    // MARK: - audit log
+
+    /// Every line of `<state-dir>/audit.jsonl` (the raw text is in `auditLogText`).
+    func auditEntries() throws -> [JSONValue] {
+        try auditLogText().split(separator: "\n").filter { !$0.isEmpty }.map { try JSONValue.parse(String($0)) }
+    }
+
+    func auditLogText() throws -> String {
+        try String(contentsOf: auditLogURL, encoding: .utf8)
+    }
+
+    /// The audit line whose `requestId` is `requestId` (the response's `x-amzn-RequestId`).
+    func auditEntry(requestId: String) throws -> JSONValue? {
+        try auditEntries().first { $0["requestId"]?.string == requestId }
+    }
+}
+
+/// Starts `process` with an empty signal mask. Threads of the test runner block SIGTERM and other signals,
+/// Foundation's `Process` spawns the child from the calling thread without resetting the mask, and a
+/// blocked mask survives exec: the server would never see the SIGTERM the lifecycle test sends.
+func runWithDefaultSignalMask(_ process: Process) throws {
+    var empty = sigset_t()
+    var saved = sigset_t()
+    sigemptyset(&empty)
+    pthread_sigmask(SIG_SETMASK, &empty, &saved)
+    defer { pthread_sigmask(SIG_SETMASK, &saved, nil) }
+    try process.run()
+}
+
+/// Servers still running when the test process exits get SIGTERM (registered with `atexit`).
+final class ServerRegistry: @unchecked Sendable {
+    static let shared = ServerRegistry()
+    private let lock = NSLock()
+    private var processes: [Process] = []
+    private var installed = false
+
+    func register(_ process: Process) {
+        lock.lock()
+        defer { lock.unlock() }
+        processes.append(process)
+        if !installed {
+            installed = true
+            atexit { ServerRegistry.shared.terminateAll() }
+        }
+    }
+
+    func unregister(_ process: Process) {
+        lock.lock()
+        defer { lock.unlock() }
+        processes.removeAll { $0 === process }
+    }
+
+    func terminateAll() {
+        lock.lock()
+        let all = processes
+        processes.removeAll()
+        lock.unlock()
+        for p in all where p.isRunning { kill(p.processIdentifier, SIGTERM) }
+        let deadline = Date().addingTimeInterval(5)
+        for p in all {
+            while p.isRunning && Date() < deadline { usleep(10_000) }
+            if p.isRunning { kill(p.processIdentifier, SIGKILL) }
+        }
+    }
+}
+
+/// The one server shared by every end-to-end test in this process (started on first use).
+actor SharedServer {
+    static let shared = SharedServer()
+
+    struct Context: Sendable {
+        let pki: FixturePKI
+        let configuration: TestConfiguration
+        let server: AnchorageServerProcess
+    }
+
+    private var starting: Task<Context, any Error>?
+
+    func context() async throws -> Context {
+        if starting == nil {
+            starting = Task {
+                let pki = try FixturePKI.shared()
+                _ = try AnchorageBinary.url()
+                let config = try TestConfiguration.write(pki: pki)
+                let server = try await AnchorageServerProcess.start(configuration: config, pki: pki)
+                return Context(pki: pki, configuration: config, server: server)
+            }
+        }
+        return try await starting!.value
+    }
+}
+
+/// Credentials issued during this test process: the audit log must never contain any of them.
+final class IssuedSecrets: @unchecked Sendable {
+    static let shared = IssuedSecrets()
+    private let lock = NSLock()
+    private var secrets: Set<String> = []
+
+    func record(_ values: String?...) {
+        lock.lock()
+        defer { lock.unlock() }
+        for v in values { if let v, !v.isEmpty { secrets.insert(v) } }
+    }
+
+    var all: Set<String> {
+        lock.lock()
+        defer { lock.unlock() }
+        return secrets
+    }
+}

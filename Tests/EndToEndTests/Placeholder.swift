@@ -1,3 +1,0 @@
-import Testing
-
-@Test func placeholderEndToEndTestsBuilds() { #expect(Bool(true)) }
