@@ -110,7 +110,17 @@ public struct ConfigurationLoader: Sendable {
                 do {
                     // A CRL's signature is checked against the issuing certificate of the path at request
                     // time, since CRLs of intermediates cannot be checked against the anchor here.
-                    revocationLists += try CertificateRevocationList.parse(fileBytes: bytes)
+                    let lists = try CertificateRevocationList.parse(fileBytes: bytes)
+                    for (index, list) in lists.enumerated() {
+                        let issuers = certificates.filter { list.isNamedAsIssuer($0) }
+                        if !issuers.isEmpty, !issuers.contains(where: { list.isSignatureValid(issuedBy: $0) }) {
+                            issues.append(
+                                ConfigurationIssue(
+                                    file: crlFile, path: "crl[\(index)]",
+                                    message: "signature does not verify with the anchor certificate \(list.issuerString)"))
+                        }
+                    }
+                    revocationLists += lists
                 } catch {
                     issues.append(ConfigurationIssue(file: crlFile, message: "unreadable CRL: \(error)"))
                 }

@@ -58,6 +58,11 @@ public final class CertificateRevocationList: @unchecked Sendable {
         X509_NAME_cmp(X509_CRL_get_issuer(pointer), X509_get_issuer_name(certificate.pointer)) == 0
     }
 
+    /// True when the CRL's issuer name is `certificate`'s subject — `certificate` claims to have issued it.
+    public func isNamedAsIssuer(_ certificate: Certificate) -> Bool {
+        X509_NAME_cmp(X509_CRL_get_issuer(pointer), X509_get_subject_name(certificate.pointer)) == 0
+    }
+
     /// True when `certificate`'s serial is listed (only meaningful when ``covers(_:)``).
     public func lists(_ certificate: Certificate) -> Bool {
         var entry: OpaquePointer?

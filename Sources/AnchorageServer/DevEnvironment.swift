@@ -24,7 +24,7 @@ enum DevEnvironment {
             try? fm.removeItem(atPath: root)
             try fm.createDirectory(atPath: keys, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
             try generate(root: root, keys: keys)
-            fm.createFile(atPath: root + "/.complete", contents: Data())
+            _ = fm.createFile(atPath: root + "/.complete", contents: Data())
         }
         var options = ServeCommand.Options(stateDirectory: root + "/state")
         options.pkiDirectory = root + "/PKI"

@@ -1,4 +1,4 @@
-public import AnchorageCore
+import AnchorageCore
 import Foundation
 import Synchronization
 

@@ -1,6 +1,6 @@
-public import AnchorageConfig
-public import AnchorageCore
-public import AnchorageHTTP
+import AnchorageConfig
+import AnchorageCore
+import AnchorageHTTP
 import Dispatch
 import Foundation
 
@@ -142,7 +142,12 @@ public enum ServeCommand {
         }
         let server = HTTPServer(configuration: configuration, handler: service)
 
-        // Signals are delivered to dispatch sources, never to handlers running on arbitrary threads.
+        // Signals are delivered to dispatch sources, never to handlers running on arbitrary threads. A
+        // supervisor may have started us with them blocked; unblock them before any thread is created.
+        var unblock = sigset_t()
+        sigemptyset(&unblock)
+        for signalNumber in [SIGTERM, SIGINT, SIGHUP] { sigaddset(&unblock, signalNumber) }
+        pthread_sigmask(SIG_UNBLOCK, &unblock, nil)
         for signalNumber in [SIGTERM, SIGINT, SIGHUP, SIGPIPE] { signal(signalNumber, SIG_IGN) }
         let signalQueue = DispatchQueue(label: "anchorage.signals")
         var sources: [any DispatchSourceSignal] = []

@@ -1,4 +1,4 @@
-public import AnchorageConfig
+import AnchorageConfig
 import AnchorageCore
 import Foundation
 
