@@ -78,7 +78,7 @@ public final class AnchorageService: HTTPHandler {
         case .issued(let response):
             var headers = HTTPHeaders()
             headers.add(name: "Content-Type", value: "application/json")
-            return HTTPResponse(status: 201, headers: headers, body: Array(JSONWriter.string(response.json).utf8))
+            return HTTPResponse(status: 201, headers: headers, body: JSONWriter.bytes(response.json))
         case .denied(let reason):
             return Self.restJSONError(reason.wireError)
         }

@@ -27,7 +27,7 @@ public final class AuditLog: Sendable {
     /// Writes one record; returns false when the write failed (the caller then answers 500).
     @discardableResult
     public func append(_ record: JSONValue) -> Bool {
-        let line = Array((JSONWriter.string(record) + "\n").utf8)
+        let line = JSONWriter.bytes(record) + [0x0A]
         return descriptor.withLock { fd in
             line.withUnsafeBytes { raw in
                 var offset = 0
