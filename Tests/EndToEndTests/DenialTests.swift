@@ -71,7 +71,7 @@ struct DenialTests {
                message: invalidSignature),
         Denial(reason: "unsupported_algorithm",
                request: RawRequest(leaf: "leaf-ec-p256", arguments: ["--algorithm", "AWS4-X509-MLDSA"]),
-               message: invalidSignature),
+               message: "Unsupported signing algorithm; use AWS4-X509-RSA-SHA256 or AWS4-X509-ECDSA-SHA256"),
         Denial(reason: "key_algorithm_mismatch",
                request: RawRequest(leaf: "leaf-rsa-2048", arguments: ["--algorithm", "AWS4-X509-ECDSA-SHA256"]),
                message: invalidSignature, note: "RSA key, ECDSA algorithm"),

@@ -56,7 +56,12 @@ public enum DenialReason: String, Sendable, CaseIterable {
             return WireError(
                 status: 400, type: "ValidationException",
                 message: "The requested DurationSeconds exceeds the MaxSessionDuration set for this role.")
-        case .missingAuthentication, .malformedAuthorization, .unsupportedAlgorithm, .credentialScopeMismatch,
+        case .unsupportedAlgorithm:
+            // Not a secret of the configuration: the client must learn that it speaks a variant we refuse.
+            return WireError(
+                status: 403, type: "AccessDeniedException",
+                message: "Unsupported signing algorithm; use AWS4-X509-RSA-SHA256 or AWS4-X509-ECDSA-SHA256")
+        case .missingAuthentication, .malformedAuthorization, .credentialScopeMismatch,
             .wrongRegion, .dateMismatch, .clockSkew, .serialMismatch, .keyAlgorithmMismatch, .signatureMismatch,
             .unsignedRequiredHeader:
             return WireError(status: 403, type: "AccessDeniedException", message: "Invalid signature")
