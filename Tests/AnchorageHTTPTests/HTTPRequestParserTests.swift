@@ -232,3 +232,22 @@ private func status(_ wire: String, maxHeaderBytes: Int = 32 * 1024, maxHeaderCo
                 == "Sun, 06 Nov 1994 08:49:37 GMT")
     }
 }
+
+@Suite struct HTTPRequestParserContinueTests {
+    @Test func flagsExpectContinueOnlyWhileTheBodyIsOutstanding() {
+        var parser = HTTPRequestParser(limits: .init(maxHeaderBytes: 32768, maxHeaderCount: 10, maxBodyBytes: 100))
+        parser.append(Array("POST / HTTP/1.1\r\nHost: a\r\nExpect: 100-continue\r\nContent-Length: 2\r\n\r\n".utf8))
+        guard case .needMore = parser.next() else {
+            Issue.record("expected needMore")
+            return
+        }
+        #expect(parser.expectsContinue)
+        parser.append(Array("ok".utf8))
+        guard case .request(let request) = parser.next() else {
+            Issue.record("expected a request")
+            return
+        }
+        #expect(request.body == Array("ok".utf8))
+        #expect(!parser.expectsContinue)
+    }
+}

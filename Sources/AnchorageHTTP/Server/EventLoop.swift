@@ -22,6 +22,8 @@ final class EventLoop: @unchecked Sendable {
     private var pendingReads: [Int32] = []
     private var nextTimerCheck: Double = .infinity
     private var drainStarted = false
+    /// Set while accepting is paused after running out of file descriptors.
+    private var acceptResumeTime: Double = .infinity
 
     private let scratch: UnsafeMutableRawBufferPointer
     private var dateSecond = -1
@@ -33,6 +35,7 @@ final class EventLoop: @unchecked Sendable {
     private static let readsPerEvent = 16
     private static let acceptsPerEvent = 64
     private static let lingerSeconds = 2.0
+    private static let acceptBackoffSeconds = 0.1
     private static let readable = COpenSSL_EPOLLIN()
     private static let writable = COpenSSL_EPOLLOUT()
     private static let hangUp = COpenSSL_EPOLLHUP()
@@ -58,6 +61,14 @@ final class EventLoop: @unchecked Sendable {
     }
 
     deinit { scratch.deallocate() }
+
+    /// Releases the loop's descriptors when `start()` fails before the loop ever ran.
+    func discardUnstarted() {
+        if listenFD >= 0 { Glibc.close(listenFD) }
+        listenFD = -1
+        Glibc.close(wakeFD)
+        Glibc.close(epollFD)
+    }
 
     /// Interrupts `epoll_wait` so the loop notices a drain request. Safe from any thread.
     func wake() {
@@ -114,6 +125,10 @@ final class EventLoop: @unchecked Sendable {
                 if drain(now: now) { break }
             }
             if now >= nextTimerCheck { checkDeadlines(now: now) }
+            if now >= acceptResumeTime && listenFD >= 0 {
+                acceptResumeTime = .infinity
+                register(listenFD, events: Self.readable, operation: 1)
+            }
         }
         for connection in Array(connections.values) { close(connection) }
         if listenFD >= 0 { Glibc.close(listenFD) }
@@ -149,8 +164,17 @@ final class EventLoop: @unchecked Sendable {
                 }
             }
             if fd < 0 {
-                if errno == EINTR || errno == ECONNABORTED { continue }
-                return  // EAGAIN, or EMFILE: level-triggered epoll will tell us again
+                switch errno {
+                case EINTR, ECONNABORTED: continue
+                case EMFILE, ENFILE, ENOBUFS, ENOMEM:
+                    // Out of descriptors: a level-triggered listener would wake us in a tight loop, so
+                    // stop watching it briefly; closing connections frees descriptors meanwhile.
+                    register(listenFD, events: 0, operation: 1)
+                    acceptResumeTime = now + Self.acceptBackoffSeconds
+                    noteDeadline(acceptResumeTime)
+                    return
+                default: return  // EAGAIN: the queue is empty
+                }
             }
             // accept4 needs _GNU_SOURCE, which Swift's Glibc module does not define; two fcntls are cheap.
             _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK)
@@ -233,6 +257,9 @@ final class EventLoop: @unchecked Sendable {
 
     /// Runs every complete request in the buffer through the handler, in order, and writes the responses.
     private func processRequests(_ connection: Connection, now: Double) {
+        if !connection.hasPendingOutput {
+            connection.lastWriteProgress = now  // the write-stall clock starts with this batch
+        }
         var produced = false
         parsing: while !connection.closeAfterWrite && connection.pendingOutputCount < Self.outputHighWater {
             switch connection.parser.next() {
@@ -321,6 +348,9 @@ final class EventLoop: @unchecked Sendable {
             connection.output.removeAll(keepingCapacity: true)
         }
         connection.outputOffset = 0
+        if connection.parser.phase == .idle {
+            connection.phaseStart = now  // keep-alive idle time counts from the end of the response
+        }
         if connection.closeAfterWrite && !connection.lingering {
             if connection.peerClosed { return close(connection) }
             connection.shutdownWriteSide()
@@ -376,7 +406,7 @@ final class EventLoop: @unchecked Sendable {
     }
 
     private func checkDeadlines(now: Double) {
-        nextTimerCheck = .infinity
+        nextTimerCheck = acceptResumeTime
         var expired: [Connection] = []
         for connection in connections.values {
             if connection.deadline <= now {
