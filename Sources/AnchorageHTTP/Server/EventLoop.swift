@@ -146,7 +146,7 @@ final class EventLoop: @unchecked Sendable {
         }
         if now >= state.drainDeadline { return true }
         for connection in Array(connections.values)
-        where connection.parser.phase == .idle && !connection.hasPendingOutput {
+        where connection.parser.phase == .idle && !connection.hasPendingOutput && !connection.lingering {
             close(connection)
         }
         return connections.isEmpty
@@ -327,6 +327,7 @@ final class EventLoop: @unchecked Sendable {
     /// Writes as much queued output as the socket takes; on completion either keeps the connection
     /// for the next request or starts the close.
     private func flush(_ connection: Connection, now: Double) {
+        let hadOutput = connection.hasPendingOutput
         while connection.hasPendingOutput {
             let result = connection.output.withUnsafeBytes { bytes in
                 connection.write(UnsafeRawBufferPointer(rebasing: bytes[connection.outputOffset...]))
@@ -348,7 +349,7 @@ final class EventLoop: @unchecked Sendable {
             connection.output.removeAll(keepingCapacity: true)
         }
         connection.outputOffset = 0
-        if connection.parser.phase == .idle {
+        if hadOutput && connection.parser.phase == .idle {
             connection.phaseStart = now  // keep-alive idle time counts from the end of the response
         }
         if connection.closeAfterWrite && !connection.lingering {
