@@ -256,7 +256,10 @@ public final class HTTPClientConnection {
                 let error = SSL_get_error(ssl, Int32(count))
                 ERR_clear_error()
                 if error == SSL_ERROR_ZERO_RETURN || (error == SSL_ERROR_SYSCALL && errno == 0) { return false }
-                if error == SSL_ERROR_SYSCALL && (errno == EAGAIN || errno == EWOULDBLOCK) {
+                // A blocking socket with SO_RCVTIMEO surfaces its timeout as WANT_READ or as EAGAIN.
+                if error == SSL_ERROR_WANT_READ || error == SSL_ERROR_WANT_WRITE
+                    || (error == SSL_ERROR_SYSCALL && (errno == EAGAIN || errno == EWOULDBLOCK))
+                {
                     throw HTTPError("read timed out")
                 }
                 if error == SSL_ERROR_SYSCALL && errno == ECONNRESET { return false }

@@ -260,8 +260,25 @@ final class EventLoop: @unchecked Sendable {
         if !connection.hasPendingOutput {
             connection.lastWriteProgress = now  // the write-stall clock starts with this batch
         }
+        while true {
+            let stoppedForBackpressure = runParser(connection, now: now)
+            // If the socket took the backlog, requests still buffered must run now: no new input
+            // event may ever come for them.
+            guard stoppedForBackpressure, isOpen(connection), connection.pendingOutputCount < Self.outputHighWater
+            else { return }
+        }
+    }
+
+    /// Handles complete requests until input runs out or output passes the high-water mark, then
+    /// flushes; returns whether it stopped because of the mark.
+    private func runParser(_ connection: Connection, now: Double) -> Bool {
         var produced = false
-        parsing: while !connection.closeAfterWrite && connection.pendingOutputCount < Self.outputHighWater {
+        var stoppedForBackpressure = false
+        parsing: while !connection.closeAfterWrite {
+            if connection.pendingOutputCount >= Self.outputHighWater {
+                stoppedForBackpressure = true
+                break parsing
+            }
             switch connection.parser.next() {
             case .needMore:
                 if connection.parser.expectsContinue {
@@ -291,6 +308,7 @@ final class EventLoop: @unchecked Sendable {
         }
         notePhase(connection, now: now)
         if produced { flush(connection, now: now) }
+        return stoppedForBackpressure
     }
 
     private static func keepsAlive(_ request: HTTPRequest) -> Bool {
@@ -312,14 +330,18 @@ final class EventLoop: @unchecked Sendable {
             handleReadable(connection, now: now)
             guard isOpen(connection) else { return }
         }
-        let hadBacklog = connection.pendingOutputCount >= Self.outputHighWater
         flush(connection, now: now)
         guard isOpen(connection) else { return }
-        if hadBacklog && !connection.hasPendingOutput {
-            // Requests left in the buffer while we were backed up, and TLS input epoll cannot see.
+        if !connection.closeAfterWrite && connection.pendingOutputCount < Self.outputHighWater
+            && connection.parser.bufferedByteCount > 0
+        {
+            // Requests left in the buffer while we were backed up.
             processRequests(connection, now: now)
             guard isOpen(connection) else { return }
-            if connection.hasBufferedTLSInput { pendingReads.append(connection.fd) }
+        }
+        if wantsRead(connection) && connection.hasBufferedTLSInput {
+            // Input OpenSSL decrypted before we paused; epoll will not report it again.
+            pendingReads.append(connection.fd)
         }
         finishEvent(connection, now: now)
     }
@@ -338,6 +360,11 @@ final class EventLoop: @unchecked Sendable {
                 connection.lastWriteProgress = now
             case .wouldBlock(let wantsRead):
                 connection.tlsWriteWantsRead = wantsRead
+                if connection.outputOffset >= 64 * 1024 && connection.outputOffset * 2 >= connection.output.count {
+                    // A reader that never quite catches up must not make the sent prefix grow forever.
+                    connection.output.removeSubrange(0..<connection.outputOffset)
+                    connection.outputOffset = 0
+                }
                 return finishEvent(connection, now: now)
             case .failed:
                 return close(connection)

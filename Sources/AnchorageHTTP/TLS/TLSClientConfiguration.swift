@@ -32,5 +32,6 @@ public enum TLSProtocolVersion: Int32, Sendable, Comparable {
     case tls12 = 0x0303
     case tls13 = 0x0304
 
+    /// Older versions sort first.
     public static func < (lhs: Self, rhs: Self) -> Bool { lhs.rawValue < rhs.rawValue }
 }
