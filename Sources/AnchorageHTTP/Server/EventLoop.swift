@@ -20,7 +20,10 @@ final class EventLoop: @unchecked Sendable {
     private var connections: [Int32: Connection] = [:]
     /// TLS connections whose read was cut short for fairness while OpenSSL still held input.
     private var pendingReads: [Int32] = []
+    /// The earliest deadline noted since the last scan; deadlines only move later when a connection
+    /// makes progress, so this may be stale-early, never late, and a scan recomputes it.
     private var nextTimerCheck: Double = .infinity
+    private var lastDeadlineScan: Double = 0
     private var drainStarted = false
     /// Set while accepting is paused after running out of file descriptors.
     private var acceptResumeTime: Double = .infinity
@@ -36,6 +39,9 @@ final class EventLoop: @unchecked Sendable {
     private static let acceptsPerEvent = 64
     private static let lingerSeconds = 2.0
     private static let acceptBackoffSeconds = 0.1
+    /// Deadline scans are O(connections); with thousands of busy connections a stale minimum could
+    /// otherwise trigger one per wake-up. Timeouts fire at most this much late.
+    private static let minimumScanInterval = 0.01
     private static let readable = COpenSSL_EPOLLIN()
     private static let writable = COpenSSL_EPOLLOUT()
     private static let hangUp = COpenSSL_EPOLLHUP()
@@ -92,7 +98,7 @@ final class EventLoop: @unchecked Sendable {
             if !pendingReads.isEmpty {
                 timeout = 0
             } else {
-                var until = nextTimerCheck - now
+                var until = max(nextTimerCheck, lastDeadlineScan + Self.minimumScanInterval) - now
                 if state.draining { until = min(until, 0.05) }
                 timeout = until.isFinite ? Int32(max(0, min(1000, (until * 1000).rounded(.up)))) : 1000
             }
@@ -124,7 +130,10 @@ final class EventLoop: @unchecked Sendable {
             if state.draining {
                 if drain(now: now) { break }
             }
-            if now >= nextTimerCheck { checkDeadlines(now: now) }
+            if now >= nextTimerCheck && now - lastDeadlineScan >= Self.minimumScanInterval {
+                lastDeadlineScan = now
+                checkDeadlines(now: now)
+            }
             if now >= acceptResumeTime && listenFD >= 0 {
                 acceptResumeTime = .infinity
                 register(listenFD, events: Self.readable, operation: 1)
