@@ -34,7 +34,12 @@ public final class HTTPClientConnection {
                 $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, address.length) }
             }
             guard connected == 0 else { throw HTTPError("connect \(host):\(port): \(errnoText())") }
-            if let tls { try startTLS(tls, host: host) }
+            if let tls {
+                // OpenSSL writes with write(2), not send(MSG_NOSIGNAL): a server that resets would
+                // otherwise kill the calling process.
+                signal(SIGPIPE, SIG_IGN)
+                try startTLS(tls, host: host)
+            }
         } catch {
             close()
             throw error
