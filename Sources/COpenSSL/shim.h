@@ -74,7 +74,6 @@ static inline long COpenSSL_SSL_CTX_set_max_proto_version(SSL_CTX *ctx, int v) {
 static inline uint64_t COpenSSL_SSL_OP_server_hardening(void) {
     return SSL_OP_NO_COMPRESSION | SSL_OP_NO_RENEGOTIATION | SSL_OP_CIPHER_SERVER_PREFERENCE;
 }
-static inline uint64_t COpenSSL_SSL_OP_NO_COMPRESSION(void) { return SSL_OP_NO_COMPRESSION; }
 
 static const unsigned char COpenSSL_alpn_http11[] = {8, 'h', 't', 't', 'p', '/', '1', '.', '1'};
 

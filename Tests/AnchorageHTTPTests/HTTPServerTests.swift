@@ -196,3 +196,18 @@ import Testing
         #expect(try client.send(method: "GET", target: "/", headers: [:], body: []).headers["X-Remote"] == "::1")
     }
 }
+
+extension HTTPServerTests {
+    @Test func localhostBindsIPv4LoopbackAndDefaultsUseEveryCore() throws {
+        var configuration = HTTPServerConfiguration(host: "localhost")
+        #expect(configuration.eventLoopCount == ProcessInfo.processInfo.activeProcessorCount)
+        configuration.eventLoopCount = 1
+        let server = HTTPServer(configuration: configuration, handler: EchoHandler())
+        let (host, port) = try server.start()
+        defer { server.shutdown() }
+        #expect(host == "127.0.0.1" && port > 0)
+        #expect(throws: HTTPError.self) { try server.start() }
+        let client = try HTTPClientConnection(host: "localhost", port: port, tls: nil, timeout: 5)
+        #expect(try client.send(method: "GET", target: "/", headers: [:], body: []).status == 200)
+    }
+}

@@ -16,6 +16,8 @@ struct EchoHandler: HTTPHandler {
             Thread.sleep(forTimeInterval: 0.5)
         case "/thread":
             return HTTPResponse(status: 200, body: Array(String(describing: pthread_self()).utf8))
+        case "/big":
+            return HTTPResponse(status: 200, body: [UInt8](repeating: UInt8(ascii: "b"), count: 100_000))
         case "/close":
             return HTTPResponse(status: 200, headers: ["Connection": "close"], body: Array("bye".utf8))
         default:

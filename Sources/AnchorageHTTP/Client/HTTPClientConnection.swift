@@ -34,7 +34,12 @@ public final class HTTPClientConnection {
                 $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, address.length) }
             }
             guard connected == 0 else { throw HTTPError("connect \(host):\(port): \(errnoText())") }
-            if let tls { try startTLS(tls, host: host) }
+            if let tls {
+                // OpenSSL writes with write(2), not send(MSG_NOSIGNAL): a server that resets would
+                // otherwise kill the calling process.
+                signal(SIGPIPE, SIG_IGN)
+                try startTLS(tls, host: host)
+            }
         } catch {
             close()
             throw error
@@ -256,7 +261,10 @@ public final class HTTPClientConnection {
                 let error = SSL_get_error(ssl, Int32(count))
                 ERR_clear_error()
                 if error == SSL_ERROR_ZERO_RETURN || (error == SSL_ERROR_SYSCALL && errno == 0) { return false }
-                if error == SSL_ERROR_SYSCALL && (errno == EAGAIN || errno == EWOULDBLOCK) {
+                // A blocking socket with SO_RCVTIMEO surfaces its timeout as WANT_READ or as EAGAIN.
+                if error == SSL_ERROR_WANT_READ || error == SSL_ERROR_WANT_WRITE
+                    || (error == SSL_ERROR_SYSCALL && (errno == EAGAIN || errno == EWOULDBLOCK))
+                {
                     throw HTTPError("read timed out")
                 }
                 if error == SSL_ERROR_SYSCALL && errno == ECONNRESET { return false }

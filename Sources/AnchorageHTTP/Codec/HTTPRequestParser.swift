@@ -278,6 +278,7 @@ struct HTTPRequestParser {
             }
             if length! > limits.maxBodyBytes { return (413, "body exceeds \(limits.maxBodyBytes) bytes") }
             framing = .fixedBody(remaining: length!)
+            body.reserveCapacity(length!)  // bounded by maxBodyBytes just above
         }
 
         var hasBody = true
@@ -286,7 +287,6 @@ struct HTTPRequestParser {
             expectsContinue = true
         }
         head = Head(method: method, target: target, version: versionString, headers: headers)
-        body = []
         state = framing
         return nil
     }

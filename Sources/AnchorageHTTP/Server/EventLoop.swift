@@ -20,8 +20,13 @@ final class EventLoop: @unchecked Sendable {
     private var connections: [Int32: Connection] = [:]
     /// TLS connections whose read was cut short for fairness while OpenSSL still held input.
     private var pendingReads: [Int32] = []
+    /// The earliest deadline noted since the last scan; deadlines only move later when a connection
+    /// makes progress, so this may be stale-early, never late, and a scan recomputes it.
     private var nextTimerCheck: Double = .infinity
+    private var lastDeadlineScan: Double = 0
     private var drainStarted = false
+    /// Set while accepting is paused after running out of file descriptors.
+    private var acceptResumeTime: Double = .infinity
 
     private let scratch: UnsafeMutableRawBufferPointer
     private var dateSecond = -1
@@ -33,6 +38,10 @@ final class EventLoop: @unchecked Sendable {
     private static let readsPerEvent = 16
     private static let acceptsPerEvent = 64
     private static let lingerSeconds = 2.0
+    private static let acceptBackoffSeconds = 0.1
+    /// Deadline scans are O(connections); with thousands of busy connections a stale minimum could
+    /// otherwise trigger one per wake-up. Timeouts fire at most this much late.
+    private static let minimumScanInterval = 0.01
     private static let readable = COpenSSL_EPOLLIN()
     private static let writable = COpenSSL_EPOLLOUT()
     private static let hangUp = COpenSSL_EPOLLHUP()
@@ -59,6 +68,14 @@ final class EventLoop: @unchecked Sendable {
 
     deinit { scratch.deallocate() }
 
+    /// Releases the loop's descriptors when `start()` fails before the loop ever ran.
+    func discardUnstarted() {
+        if listenFD >= 0 { Glibc.close(listenFD) }
+        listenFD = -1
+        Glibc.close(wakeFD)
+        Glibc.close(epollFD)
+    }
+
     /// Interrupts `epoll_wait` so the loop notices a drain request. Safe from any thread.
     func wake() {
         var one: UInt64 = 1
@@ -81,7 +98,7 @@ final class EventLoop: @unchecked Sendable {
             if !pendingReads.isEmpty {
                 timeout = 0
             } else {
-                var until = nextTimerCheck - now
+                var until = max(nextTimerCheck, lastDeadlineScan + Self.minimumScanInterval) - now
                 if state.draining { until = min(until, 0.05) }
                 timeout = until.isFinite ? Int32(max(0, min(1000, (until * 1000).rounded(.up)))) : 1000
             }
@@ -113,7 +130,14 @@ final class EventLoop: @unchecked Sendable {
             if state.draining {
                 if drain(now: now) { break }
             }
-            if now >= nextTimerCheck { checkDeadlines(now: now) }
+            if now >= nextTimerCheck && now - lastDeadlineScan >= Self.minimumScanInterval {
+                lastDeadlineScan = now
+                checkDeadlines(now: now)
+            }
+            if now >= acceptResumeTime && listenFD >= 0 {
+                acceptResumeTime = .infinity
+                register(listenFD, events: Self.readable, operation: 1)
+            }
         }
         for connection in Array(connections.values) { close(connection) }
         if listenFD >= 0 { Glibc.close(listenFD) }
@@ -131,7 +155,7 @@ final class EventLoop: @unchecked Sendable {
         }
         if now >= state.drainDeadline { return true }
         for connection in Array(connections.values)
-        where connection.parser.phase == .idle && !connection.hasPendingOutput {
+        where connection.parser.phase == .idle && !connection.hasPendingOutput && !connection.lingering {
             close(connection)
         }
         return connections.isEmpty
@@ -149,8 +173,17 @@ final class EventLoop: @unchecked Sendable {
                 }
             }
             if fd < 0 {
-                if errno == EINTR || errno == ECONNABORTED { continue }
-                return  // EAGAIN, or EMFILE: level-triggered epoll will tell us again
+                switch errno {
+                case EINTR, ECONNABORTED: continue
+                case EMFILE, ENFILE, ENOBUFS, ENOMEM:
+                    // Out of descriptors: a level-triggered listener would wake us in a tight loop, so
+                    // stop watching it briefly; closing connections frees descriptors meanwhile.
+                    register(listenFD, events: 0, operation: 1)
+                    acceptResumeTime = now + Self.acceptBackoffSeconds
+                    noteDeadline(acceptResumeTime)
+                    return
+                default: return  // EAGAIN: the queue is empty
+                }
             }
             // accept4 needs _GNU_SOURCE, which Swift's Glibc module does not define; two fcntls are cheap.
             _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK)
@@ -233,8 +266,28 @@ final class EventLoop: @unchecked Sendable {
 
     /// Runs every complete request in the buffer through the handler, in order, and writes the responses.
     private func processRequests(_ connection: Connection, now: Double) {
+        if !connection.hasPendingOutput {
+            connection.lastWriteProgress = now  // the write-stall clock starts with this batch
+        }
+        while true {
+            let stoppedForBackpressure = runParser(connection, now: now)
+            // If the socket took the backlog, requests still buffered must run now: no new input
+            // event may ever come for them.
+            guard stoppedForBackpressure, isOpen(connection), connection.pendingOutputCount < Self.outputHighWater
+            else { return }
+        }
+    }
+
+    /// Handles complete requests until input runs out or output passes the high-water mark, then
+    /// flushes; returns whether it stopped because of the mark.
+    private func runParser(_ connection: Connection, now: Double) -> Bool {
         var produced = false
-        parsing: while !connection.closeAfterWrite && connection.pendingOutputCount < Self.outputHighWater {
+        var stoppedForBackpressure = false
+        parsing: while !connection.closeAfterWrite {
+            if connection.pendingOutputCount >= Self.outputHighWater {
+                stoppedForBackpressure = true
+                break parsing
+            }
             switch connection.parser.next() {
             case .needMore:
                 if connection.parser.expectsContinue {
@@ -264,6 +317,7 @@ final class EventLoop: @unchecked Sendable {
         }
         notePhase(connection, now: now)
         if produced { flush(connection, now: now) }
+        return stoppedForBackpressure
     }
 
     private static func keepsAlive(_ request: HTTPRequest) -> Bool {
@@ -285,14 +339,18 @@ final class EventLoop: @unchecked Sendable {
             handleReadable(connection, now: now)
             guard isOpen(connection) else { return }
         }
-        let hadBacklog = connection.pendingOutputCount >= Self.outputHighWater
         flush(connection, now: now)
         guard isOpen(connection) else { return }
-        if hadBacklog && !connection.hasPendingOutput {
-            // Requests left in the buffer while we were backed up, and TLS input epoll cannot see.
+        if !connection.closeAfterWrite && connection.pendingOutputCount < Self.outputHighWater
+            && connection.parser.bufferedByteCount > 0
+        {
+            // Requests left in the buffer while we were backed up.
             processRequests(connection, now: now)
             guard isOpen(connection) else { return }
-            if connection.hasBufferedTLSInput { pendingReads.append(connection.fd) }
+        }
+        if wantsRead(connection) && connection.hasBufferedTLSInput {
+            // Input OpenSSL decrypted before we paused; epoll will not report it again.
+            pendingReads.append(connection.fd)
         }
         finishEvent(connection, now: now)
     }
@@ -300,6 +358,7 @@ final class EventLoop: @unchecked Sendable {
     /// Writes as much queued output as the socket takes; on completion either keeps the connection
     /// for the next request or starts the close.
     private func flush(_ connection: Connection, now: Double) {
+        let hadOutput = connection.hasPendingOutput
         while connection.hasPendingOutput {
             let result = connection.output.withUnsafeBytes { bytes in
                 connection.write(UnsafeRawBufferPointer(rebasing: bytes[connection.outputOffset...]))
@@ -310,6 +369,11 @@ final class EventLoop: @unchecked Sendable {
                 connection.lastWriteProgress = now
             case .wouldBlock(let wantsRead):
                 connection.tlsWriteWantsRead = wantsRead
+                if connection.outputOffset >= 64 * 1024 && connection.outputOffset * 2 >= connection.output.count {
+                    // A reader that never quite catches up must not make the sent prefix grow forever.
+                    connection.output.removeSubrange(0..<connection.outputOffset)
+                    connection.outputOffset = 0
+                }
                 return finishEvent(connection, now: now)
             case .failed:
                 return close(connection)
@@ -321,6 +385,9 @@ final class EventLoop: @unchecked Sendable {
             connection.output.removeAll(keepingCapacity: true)
         }
         connection.outputOffset = 0
+        if hadOutput && connection.parser.phase == .idle {
+            connection.phaseStart = now  // keep-alive idle time counts from the end of the response
+        }
         if connection.closeAfterWrite && !connection.lingering {
             if connection.peerClosed { return close(connection) }
             connection.shutdownWriteSide()
@@ -376,7 +443,7 @@ final class EventLoop: @unchecked Sendable {
     }
 
     private func checkDeadlines(now: Double) {
-        nextTimerCheck = .infinity
+        nextTimerCheck = acceptResumeTime
         var expired: [Connection] = []
         for connection in connections.values {
             if connection.deadline <= now {

@@ -41,13 +41,15 @@ public final class HTTPServer: Sendable {
             var listeners: [Int32] = []
             var loops: [EventLoop] = []
             do {
+                if configuration.port != 0 { try address.ensurePortIsFree() }
                 let first = try address.listen()
                 listeners.append(first)
                 let bound = SocketAddress.local(of: first)
                 // Port 0 picks an ephemeral port once; the other listeners join that port.
                 let shared = address.withPort(bound.port)
                 for _ in 1..<count { listeners.append(try shared.listen()) }
-                for fd in listeners {
+                while loops.count < listeners.count {
+                    let fd = listeners[loops.count]
                     loops.append(try EventLoop(configuration: configuration, handler: handler, state: state, listenFD: fd))
                 }
                 for (index, loop) in loops.enumerated() {
@@ -63,8 +65,9 @@ public final class HTTPServer: Sendable {
                 lifecycle = .running(loops)
                 return (host: bound.ipString, port: bound.port)
             } catch {
-                // Listeners already handed to a loop are closed by nobody else; the loop never ran.
-                for fd in listeners { Glibc.close(fd) }
+                // Nothing has run yet: each loop closes its own listener, the rest are closed here.
+                for loop in loops { loop.discardUnstarted() }
+                for fd in listeners.dropFirst(loops.count) { Glibc.close(fd) }
                 throw error
             }
         }

@@ -1,4 +1,4 @@
-internal import Glibc
+import Foundation
 
 /// Everything an `HTTPServer` needs besides its handler.
 public struct HTTPServerConfiguration: Sendable {
@@ -44,7 +44,8 @@ public struct HTTPServerConfiguration: Sendable {
         self.maxConnections = maxConnections
     }
 
-    static var processorCount: Int { max(1, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN)))) }
+    /// Cores this process may run on (affinity-aware), hence one loop per usable core.
+    static var processorCount: Int { max(1, ProcessInfo.processInfo.activeProcessorCount) }
 
     var parserLimits: HTTPRequestParser.Limits {
         HTTPRequestParser.Limits(

@@ -96,6 +96,22 @@ struct SocketAddress {
         return fd
     }
 
+    /// Fails when something already listens on this address. `SO_REUSEPORT` would otherwise let a
+    /// second server (same user) silently share the port and take half its connections.
+    func ensurePortIsFree() throws {
+        let fd = socket(family, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
+        guard fd >= 0 else { throw HTTPError("socket: \(errnoText())") }
+        defer { Glibc.close(fd) }
+        var one: Int32 = 1
+        // SO_REUSEADDR still refuses an active listener on Linux; it only ignores TIME_WAIT leftovers.
+        setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, socklen_t(MemoryLayout<Int32>.size))
+        var storage = self.storage
+        let bound = withUnsafePointer(to: &storage) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) }
+        }
+        guard bound == 0 else { throw HTTPError("bind \(ipString):\(port): \(errnoText())") }
+    }
+
     /// This address with `port` replaced.
     func withPort(_ port: Int) -> SocketAddress {
         var copy = self

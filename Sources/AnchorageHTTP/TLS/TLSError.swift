@@ -20,6 +20,7 @@ public struct TLSError: Error, Sendable, CustomStringConvertible {
         return TLSError(operation: operation, details: details)
     }
 
+    /// The operation and OpenSSL's reasons, for logs.
     public var description: String {
         details.isEmpty ? "TLS: \(operation)" : "TLS: \(operation): \(details.joined(separator: "; "))"
     }
