@@ -94,4 +94,36 @@ struct ReloadTests {
         let status = await server.stop()
         #expect(status == 0, "exit status \(status); stderr:\n\(server.stderr)")
     }
+
+    /// Operators often link configuration files in from elsewhere (stow, Nix, Ansible `state: link`).
+    /// Editing the link's target must be noticed by the file watch like an edit of a regular file.
+    @Test("without a signal, editing the target of a symlinked profile file takes effect within 2 s")
+    func symlinkedFileEditIsWatched() async throws {
+        let context = try await OwnServer.start()
+        let server = context.server
+        let config = context.configuration
+        // Move web.json outside the watched directories and link it back in; SIGHUP makes sure the
+        // server has loaded (and fingerprinted) the linked layout before the edit.
+        let linked = config.root.appendingPathComponent("linked-web.json")
+        let inPlace = config.root.appendingPathComponent(Self.webProfileFile)
+        try FileManager.default.moveItem(at: inPlace, to: linked)
+        try FileManager.default.createSymbolicLink(at: inPlace, withDestinationURL: linked)
+        server.send(signal: SIGHUP)
+        let reloaded = try await poll(for: 2) {
+            server.logLines().first { $0["message"]?.string?.contains("reloaded") == true }
+        }
+        try #require(reloaded != nil, "the symlinked layout was not reloaded; stderr:\n\(server.stderr)")
+        let before = try await Clients.raw(Self.probe, context)
+        try #require(before.status == 201, "\(before.output)")
+
+        try config.editJSON("linked-web.json") { $0["enabled"] = false }
+        let denied = try await poll(for: 2) {
+            let r = try await Clients.raw(Self.probe, context)
+            return r.status == 201 ? nil : r
+        }
+        let stderr = server.stderr
+        #expect(denied?.status == 403,
+                "disabling the profile through its symlink target was not noticed within 2 s (no signal); stderr:\n\(stderr)")
+        _ = await server.stop()
+    }
 }
