@@ -29,23 +29,30 @@ final class AnchorageServerProcess: @unchecked Sendable {
     let stateDirectory: URL
     let stdoutURL: URL
     let stderrURL: URL
+    /// Started with `--insecure-http` (plain HTTP; clients must not use TLS).
+    let insecureHTTP: Bool
 
     var endpoint: String { "127.0.0.1:\(port)" }
+    var stdout: String { (try? String(contentsOf: stdoutURL, encoding: .utf8)) ?? "" }
     var auditLogURL: URL { stateDirectory.appendingPathComponent("audit.jsonl") }
     var stderr: String { (try? String(contentsOf: stderrURL, encoding: .utf8)) ?? "" }
 
     private init(process: Process, port: Int, configuration: TestConfiguration, stateDirectory: URL,
-                 stdoutURL: URL, stderrURL: URL) {
+                 stdoutURL: URL, stderrURL: URL, insecureHTTP: Bool) {
         self.process = process
         self.port = port
         self.configuration = configuration
         self.stateDirectory = stateDirectory
         self.stdoutURL = stdoutURL
         self.stderrURL = stderrURL
+        self.insecureHTTP = insecureHTTP
     }
 
-    /// Starts `anchorage serve` on 127.0.0.1:0 over TLS and waits (≤ 20 s) for `listening on https://…`.
-    static func start(configuration: TestConfiguration, pki: FixturePKI) async throws -> AnchorageServerProcess {
+    /// Starts `anchorage serve` on 127.0.0.1:0 over TLS (or plain HTTP with `insecureHTTP`) and waits (≤ 20 s)
+    /// for `listening on https://…` (`http://…`).
+    static func start(
+        configuration: TestConfiguration, pki: FixturePKI, insecureHTTP: Bool = false
+    ) async throws -> AnchorageServerProcess {
         let binary = try AnchorageBinary.url()
         let work = configuration.root.appendingPathComponent("run-\(UUID().uuidString.prefix(8))")
         let state = work.appendingPathComponent("state")
@@ -63,9 +70,10 @@ final class AnchorageServerProcess: @unchecked Sendable {
             "--profiles", configuration.profiles.path,
             "--state-dir", state.path,
             "--listen", "127.0.0.1:0",
-            "--tls-certificate", pki.certificate("server").path,
-            "--tls-private-key", pki.privateKey("server").path,
         ]
+        process.arguments! += insecureHTTP
+            ? ["--insecure-http"]
+            : ["--tls-certificate", pki.certificate("server").path, "--tls-private-key", pki.privateKey("server").path]
         process.standardOutput = try FileHandle(forWritingTo: outURL)
         process.standardError = try FileHandle(forWritingTo: errURL)
         process.standardInput = FileHandle.nullDevice
@@ -75,9 +83,10 @@ final class AnchorageServerProcess: @unchecked Sendable {
         let deadline = Date().addingTimeInterval(20)
         while Date() < deadline {
             let out = (try? String(contentsOf: outURL, encoding: .utf8)) ?? ""
-            if let port = parseListeningPort(out) {
+            if let port = parseListeningPort(out, scheme: insecureHTTP ? "http" : "https") {
                 return AnchorageServerProcess(process: process, port: port, configuration: configuration,
-                                              stateDirectory: state, stdoutURL: outURL, stderrURL: errURL)
+                                              stateDirectory: state, stdoutURL: outURL, stderrURL: errURL,
+                                              insecureHTTP: insecureHTTP)
             }
             if !process.isRunning {
                 let err = (try? String(contentsOf: errURL, encoding: .utf8)) ?? ""
@@ -91,13 +100,14 @@ final class AnchorageServerProcess: @unchecked Sendable {
         let err = (try? String(contentsOf: errURL, encoding: .utf8)) ?? ""
         let out = (try? String(contentsOf: outURL, encoding: .utf8)) ?? ""
         throw FixtureError(
-            "anchorage serve did not print `listening on https://127.0.0.1:<port>` within 20 s.\n"
+            "anchorage serve did not print `listening on \(insecureHTTP ? "http" : "https")://127.0.0.1:<port>` "
+                + "within 20 s.\n"
                 + "stdout:\n\(out)\nstderr:\n\(err)")
     }
 
-    static func parseListeningPort(_ stdout: String) -> Int? {
+    static func parseListeningPort(_ stdout: String, scheme: String = "https") -> Int? {
         for line in stdout.split(separator: "\n") {
-            let prefix = "listening on https://127.0.0.1:"
+            let prefix = "listening on \(scheme)://127.0.0.1:"
             guard let range = line.range(of: prefix) else { continue }
             let digits = line[range.upperBound...].prefix { $0.isNumber }
             if let port = Int(digits), port > 0 { return port }
@@ -119,6 +129,17 @@ final class AnchorageServerProcess: @unchecked Sendable {
             return -9
         }
         return process.terminationStatus
+    }
+
+    /// Sends `signal` (e.g. SIGHUP) to the server.
+    func send(signal: Int32) {
+        if process.isRunning { kill(process.processIdentifier, signal) }
+    }
+
+    /// The structured log lines on stderr (`{"time","level","message",…}`); lines that are not JSON
+    /// (or not yet completely written) are skipped.
+    func logLines() -> [JSONValue] {
+        stderr.split(separator: "\n").compactMap { try? JSONValue.parse(String($0)) }
     }
 
     // MARK: - audit log

@@ -21,6 +21,8 @@ struct RawResponse: Sendable {
     /// `X-Amzn-ErrorType` as sent (may carry a `:namespace` suffix).
     var errorType: String?
     var output: String
+    /// With `--repeat N`: `{status, requestId, errorType, connection}` of every response on the connection.
+    var responses: [JSONValue] = []
 
     /// The error code: `X-Amzn-ErrorType` before any ':'.
     var errorCode: String? { errorType.map { String($0.split(separator: ":", maxSplits: 1).first ?? "") } }
@@ -60,6 +62,7 @@ enum Clients {
             "--trust-anchor-arn", request.trustAnchorArn,
         ]
         for c in request.chain { args += ["--chain", pki.certificate(c).path] }
+        if context.server.insecureHTTP { args.append("--insecure-http") }
         args += request.arguments
         let result = try await python("raw_client.py", args, caBundle: pki.caBundle)
         guard result.status == 0, let line = result.stdout.split(separator: "\n").last,
@@ -72,11 +75,30 @@ enum Clients {
         let body = out["body"]?.string ?? ""
         let response = RawResponse(
             status: Int(status), headers: headers, body: body, json: out["json"].flatMap { $0 == .null ? nil : $0 },
-            requestId: headers["x-amzn-requestid"], errorType: headers["x-amzn-errortype"], output: result.stdout)
+            requestId: headers["x-amzn-requestid"], errorType: headers["x-amzn-errortype"], output: result.stdout,
+            responses: out["responses"]?.array ?? [])
         if response.status == 201, let creds = response.json?["credentialSet"]?[0]?["credentials"] {
             IssuedSecrets.shared.record(creds["secretAccessKey"]?.string, creds["sessionToken"]?.string)
         }
         return response
+    }
+
+    /// Runs `Tests/Scripts/http_probe.py <subcommand> --endpoint … [--ca-bundle …|--insecure-http] <arguments>`
+    /// and returns its JSON (see the script's docstring). A transport failure is returned, not thrown.
+    static func probe(
+        _ subcommand: String, _ arguments: [String], _ context: SharedServer.Context
+    ) async throws -> JSONValue {
+        var args = [subcommand, "--endpoint", context.server.endpoint]
+        if context.server.insecureHTTP {
+            if subcommand != "tls" { args.append("--insecure-http") }
+        } else {
+            args += ["--ca-bundle", context.pki.caBundle.path]
+        }
+        let result = try await python("http_probe.py", args + arguments, caBundle: context.pki.caBundle)
+        guard let line = result.stdout.split(separator: "\n").last, let out = try? JSONValue.parse(String(line)) else {
+            throw FixtureError("http_probe.py printed no JSON: \(result.summary)")
+        }
+        return out
     }
 
     /// Runs `Tests/Scripts/ra_session_client.py` (the published `iam-rolesanywhere-session` client).

@@ -245,7 +245,20 @@ def main(argv=None) -> int:
     p.add_argument("--no-sdk-headers", action="store_true", help="do not send amz-sdk-invocation-id/amz-sdk-request")
     p.add_argument("--content-type", default="application/json")
     p.add_argument("--content-length", action="store_true", help="Content-Length framing instead of chunked")
+    p.add_argument(
+        "--extra-header", action="append", default=[],
+        help="NAME:VALUE sent and signed; NAME:@N sends N bytes of 'a' as the value (repeatable)")
+    p.add_argument(
+        "--repeat", type=int, default=1,
+        help="send N freshly signed requests on ONE connection (keep-alive); the output is the last "
+             "response plus \"responses\": [{status, requestId, errorType}] for all of them")
     a = p.parse_args(argv)
+    extra_headers = {}
+    for item in a.extra_header:
+        name, _, value = item.partition(":")
+        if value.startswith("@"):
+            value = "a" * int(value[1:])
+        extra_headers[name.strip()] = value
 
     signer = Signer(a.certificate, a.private_key)
     chain = []
@@ -256,39 +269,56 @@ def main(argv=None) -> int:
             raise SystemExit("--chain-count needs --chain")
         chain = [chain[i % len(chain)] for i in range(a.chain_count)]
 
-    request, info = build_request(
-        signer,
-        a.endpoint,
-        a.profile_arn,
-        a.role_arn,
-        a.trust_anchor_arn,
-        date_skew_seconds=a.date_skew_seconds,
-        region=a.region,
-        scope_date=a.scope_date,
-        algorithm=a.algorithm,
-        serial=a.serial,
-        duration=None if a.duration == -1 else a.duration,
-        role_session_name=a.role_session_name,
-        raw_body=a.body.encode() if a.body is not None else None,
-        body_arns=a.body_arns,
-        send_body=b'{"durationSeconds":1800}' if a.alter_body else None,
-        chain=chain,
-        x509_header=a.x509_header,
-        chain_header=a.chain_header,
-        omit_signed_headers=tuple(a.omit_signed_header),
-        sdk_headers=not a.no_sdk_headers,
-        content_type=a.content_type,
-        chunked=not a.content_length,
-    )
+    def make_request():
+        return build_request(
+            signer,
+            a.endpoint,
+            a.profile_arn,
+            a.role_arn,
+            a.trust_anchor_arn,
+            date_skew_seconds=a.date_skew_seconds,
+            region=a.region,
+            scope_date=a.scope_date,
+            algorithm=a.algorithm,
+            serial=a.serial,
+            duration=None if a.duration == -1 else a.duration,
+            role_session_name=a.role_session_name,
+            raw_body=a.body.encode() if a.body is not None else None,
+            body_arns=a.body_arns,
+            send_body=b'{"durationSeconds":1800}' if a.alter_body else None,
+            chain=chain,
+            x509_header=a.x509_header,
+            chain_header=a.chain_header,
+            omit_signed_headers=tuple(a.omit_signed_header),
+            sdk_headers=not a.no_sdk_headers,
+            content_type=a.content_type,
+            chunked=not a.content_length,
+            extra_headers=extra_headers,
+        )
+
+    responses = []
+    info = None
     try:
         ctx = None if a.insecure_http else tls_context(a.ca_bundle or os.environ.get("AWS_CA_BUNDLE"))
         sock = connect(a.endpoint, ctx)
         try:
-            status, headers, body = exchange(sock, request)
+            for _ in range(max(a.repeat, 1)):
+                # Each request is signed afresh (new amz-sdk-invocation-id), as a real client would.
+                request, info = make_request()
+                status, headers, body = exchange(sock, request)
+                responses.append(
+                    {
+                        "status": status,
+                        "requestId": headers.get("x-amzn-requestid"),
+                        "errorType": headers.get("x-amzn-errortype"),
+                        "connection": headers.get("connection"),
+                    }
+                )
         finally:
             sock.close()
     except Exception as e:  # noqa: BLE001 — report any transport failure as JSON
-        print(json.dumps({"ok": False, "transportError": f"{type(e).__name__}: {e}", "sent": info}))
+        print(json.dumps({"ok": False, "transportError": f"{type(e).__name__}: {e}", "sent": info,
+                          "responses": responses}))
         return 2
     text = body.decode("utf-8", "replace")
     try:
@@ -304,6 +334,8 @@ def main(argv=None) -> int:
         "errorType": headers.get("x-amzn-errortype"),
         "sent": info,
     }
+    if a.repeat > 1:
+        out["responses"] = responses
     print(json.dumps(out))
     return 0
 

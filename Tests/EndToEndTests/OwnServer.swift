@@ -1,0 +1,44 @@
+import Foundation
+
+/// A server of one's own, for tests that mutate the configuration, send signals or need other flags.
+/// The configuration is a fresh copy (`$TMPDIR/anchorage-e2e-config-<uuid>/`), never the shared one.
+enum OwnServer {
+    static func start(insecureHTTP: Bool = false) async throws -> SharedServer.Context {
+        let pki = try FixturePKI.shared()
+        let configuration = try TestConfiguration.write(pki: pki)
+        let server = try await AnchorageServerProcess.start(
+            configuration: configuration, pki: pki, insecureHTTP: insecureHTTP)
+        return SharedServer.Context(pki: pki, configuration: configuration, server: server)
+    }
+}
+
+/// Calls `attempt` until it returns a value or `seconds` have passed since the call (an attempt that
+/// starts before the deadline counts). Returns nil when the deadline passed without a value.
+func poll<T>(
+    for seconds: TimeInterval, every interval: TimeInterval = 0.05, _ attempt: () async throws -> T?
+) async throws -> T? {
+    let deadline = Date().addingTimeInterval(seconds)
+    while true {
+        if let value = try await attempt() { return value }
+        if Date() >= deadline { return nil }
+        try await Task.sleep(nanoseconds: UInt64(interval * 1_000_000_000))
+    }
+}
+
+extension TestConfiguration {
+    /// Reads a JSON object file of this configuration, lets `edit` change it, and replaces the file
+    /// atomically (written next to PKI/ and Profiles/, then renamed over it), so a running server's file
+    /// watch sees either the old or the new content, never a half-written file.
+    func editJSON(_ relativePath: String, _ edit: (inout [String: Any]) -> Void) throws {
+        let url = root.appendingPathComponent(relativePath)
+        guard var object = try JSONSerialization.jsonObject(with: Data(contentsOf: url)) as? [String: Any] else {
+            throw FixtureError("\(url.path) is not a JSON object")
+        }
+        edit(&object)
+        let temporary = root.appendingPathComponent(".edit-\(UUID().uuidString).json")
+        try TestConfiguration.writeJSON(object, to: temporary)
+        guard rename(temporary.path, url.path) == 0 else {
+            throw FixtureError("rename \(temporary.path) -> \(url.path): errno \(errno)")
+        }
+    }
+}
