@@ -36,10 +36,11 @@ public struct ConfigurationLoader: Sendable {
             guard let enumerator = FileManager.default.enumerator(atPath: root) else { continue }
             while let relative = enumerator.nextObject() as? String {
                 let path = root + "/" + relative
-                guard let attributes = try? FileManager.default.attributesOfItem(atPath: path) else { continue }
-                let size = (attributes[.size] as? NSNumber)?.intValue ?? 0
-                let modified = (attributes[.modificationDate] as? Date)?.timeIntervalSince1970 ?? 0
-                entries.append("\(path)|\(size)|\(modified)")
+                // stat(2) follows symlinks, so an edit to the target of a linked file (stow, Nix, Ansible) is seen.
+                var info = stat()
+                guard stat(path, &info) == 0 else { continue }
+                entries.append(
+                    "\(path)|\(info.st_size)|\(info.st_mtim.tv_sec).\(info.st_mtim.tv_nsec)|\(info.st_ino)")
             }
         }
         return Digest.sha256Hex(entries.sorted().joined(separator: "\n"))

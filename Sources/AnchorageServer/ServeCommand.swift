@@ -116,12 +116,6 @@ public enum ServeCommand {
     /// Starts the service and blocks until it has stopped.
     public static func serve(_ options: Options, announce: String?) throws -> Int32 {
         let logger = Logger(minimumLevel: options.logLevel)
-        try FileManager.default.createDirectory(
-            atPath: options.stateDirectory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
-        let random = SystemRandomSource()
-        let keyring =
-            try options.tokenKeyring.map { try KeyringFile.load($0) }
-            ?? KeyringFile.loadOrCreate(options.stateDirectory + "/token-keyring.json", random: random)
         let store: ConfigurationStore
         do {
             store = try ConfigurationStore(
@@ -129,6 +123,12 @@ public enum ServeCommand {
         } catch {
             throw ServeError("the configuration is invalid; not starting:\n\(error)")
         }
+        try FileManager.default.createDirectory(
+            atPath: options.stateDirectory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+        let random = SystemRandomSource()
+        let keyring =
+            try options.tokenKeyring.map { try KeyringFile.load($0) }
+            ?? KeyringFile.loadOrCreate(options.stateDirectory + "/token-keyring.json", random: random)
         let auditLog = try AuditLog(path: options.stateDirectory + "/audit.jsonl")
         let service = AnchorageService(
             configurations: store, createSession: CreateSessionService(keyring: keyring, random: random),
