@@ -10,7 +10,9 @@ let strict: [SwiftSetting] = [
 let package = Package(
     name: "anchorage",
     products: [
-        .executable(name: "anchorage", targets: ["AnchorageMain"])
+        .executable(name: "anchorage", targets: ["AnchorageMain"]),
+        .executable(name: "anchorage-helper", targets: ["AnchorageHelperMain"]),
+        .executable(name: "anchorage-benchmark", targets: ["AnchorageBenchmark"]),
     ],
     targets: [
         .systemLibrary(name: "COpenSSL", pkgConfig: "openssl", providers: [.apt(["libssl-dev"])]),
@@ -28,9 +30,25 @@ let package = Package(
             dependencies: ["AnchorageCore", "AnchorageConfig", "AnchorageHTTP", "AnchorageCrypto"],
             swiftSettings: strict
         ),
+        // Workload side: SigV4-X509 request signing, key and certificate loading, the CreateSession client.
+        .target(
+            name: "AnchorageClient", dependencies: ["AnchorageCore", "AnchorageCrypto", "AnchorageHTTP"],
+            swiftSettings: strict
+        ),
+        // Administration: the resource commands, explain, revoke (writes the contract's files).
+        .target(
+            name: "AnchorageAdmin", dependencies: ["AnchorageCore", "AnchorageConfig", "AnchorageCrypto"],
+            swiftSettings: strict
+        ),
         .executableTarget(
             name: "AnchorageMain",
-            dependencies: ["AnchorageServer", "AnchorageConfig", "AnchorageCore"],
+            dependencies: ["AnchorageServer", "AnchorageAdmin", "AnchorageConfig", "AnchorageCore"],
+            swiftSettings: strict
+        ),
+        .executableTarget(name: "AnchorageHelperMain", dependencies: ["AnchorageClient"], swiftSettings: strict),
+        .executableTarget(
+            name: "AnchorageBenchmark",
+            dependencies: ["AnchorageClient", "AnchorageCore", "AnchorageCrypto", "AnchorageHTTP"],
             swiftSettings: strict
         ),
         .testTarget(name: "AnchorageCryptoTests", dependencies: ["AnchorageCrypto"]),
@@ -40,6 +58,8 @@ let package = Package(
             name: "AnchorageServerTests",
             dependencies: ["AnchorageServer", "AnchorageConfig", "AnchorageCore", "AnchorageCrypto", "AnchorageHTTP"]
         ),
+        .testTarget(name: "AnchorageClientTests", dependencies: ["AnchorageClient", "AnchorageCore", "AnchorageCrypto"]),
+        .testTarget(name: "AnchorageAdminTests", dependencies: ["AnchorageAdmin", "AnchorageConfig", "AnchorageCore"]),
         .testTarget(name: "EndToEndTests", dependencies: []),
     ]
 )
