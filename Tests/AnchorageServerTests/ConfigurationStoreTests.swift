@@ -1,0 +1,77 @@
+import AnchorageConfig
+import AnchorageCore
+import AnchorageServer
+import Testing
+
+@Suite struct ConfigurationStoreTests {
+    @Test func firstGenerationIsOne() throws {
+        let fixture = try ConfigFixture()
+        let store = try ConfigurationStore(loader: fixture.loader)
+        #expect(store.current.generation == 1)
+        #expect(store.lastReload.succeeded)
+        #expect(store.lastReload.error == nil)
+    }
+
+    @Test func brokenConfigurationRefusesToStart() throws {
+        let fixture = try ConfigFixture()
+        try fixture.write(ConfigFixture.mainAnchor, "{")
+        #expect(throws: ConfigurationError.self) { try ConfigurationStore(loader: fixture.loader) }
+    }
+
+    @Test func failedReloadKeepsThePreviousGenerationAndReportsTheFile() throws {
+        let fixture = try ConfigFixture()
+        let store = try ConfigurationStore(loader: fixture.loader)
+        try fixture.write(ConfigFixture.webProfile, ConfigFixture.profileJSON(durationSeconds: "899"))
+
+        let error = #expect(throws: ConfigurationError.self) { try store.reload() }
+        #expect(error?.issues.first?.file == fixture.url(ConfigFixture.webProfile))
+        #expect(store.current.generation == 1)
+        #expect(store.current.profiles[profileArn]?.durationSeconds == 1800)
+        #expect(store.lastReload.succeeded == false)
+        let text = try #require(store.lastReload.error)
+        #expect(text.contains(fixture.url(ConfigFixture.webProfile)))
+        #expect(text.contains("$.durationSeconds"))
+
+        // The watcher does not re-report the same broken files.
+        #expect(try store.reload(onlyIfChanged: true) == nil)
+        #expect(store.lastReload.succeeded == false)
+
+        // Fixing the files brings the next generation and clears the error.
+        try fixture.write(ConfigFixture.webProfile, ConfigFixture.profileJSON(durationSeconds: "2700"))
+        #expect(try store.reload(onlyIfChanged: true) == 2)
+        #expect(store.current.generation == 2)
+        #expect(store.current.profiles[profileArn]?.durationSeconds == 2700)
+        #expect(store.lastReload.succeeded)
+        #expect(store.lastReload.error == nil)
+    }
+
+    @Test func goodChangeIncrementsTheGeneration() throws {
+        let fixture = try ConfigFixture()
+        let store = try ConfigurationStore(loader: fixture.loader)
+        try fixture.write(ConfigFixture.secondAnchor, ConfigFixture.anchorJSON(arn: secondAnchorArn, enabled: "true"))
+        #expect(try store.reload(onlyIfChanged: true) == 2)
+        #expect(store.current.generation == 2)
+        #expect(store.current.trustAnchors[secondAnchorArn]?.enabled == true)
+        #expect(store.lastReload.succeeded)
+        // An unconditional reload always builds a new generation.
+        #expect(try store.reload() == 3)
+        #expect(store.current.generation == 3)
+    }
+
+    @Test func reloadOnlyIfChangedDoesNothingWhenNothingChanged() throws {
+        let fixture = try ConfigFixture()
+        let store = try ConfigurationStore(loader: fixture.loader)
+        #expect(try store.reload(onlyIfChanged: true) == nil)
+        #expect(try store.reload(onlyIfChanged: true) == nil)
+        #expect(store.current.generation == 1)
+    }
+
+    @Test func newFileCountsAsAChange() throws {
+        let fixture = try ConfigFixture()
+        let store = try ConfigurationStore(loader: fixture.loader)
+        let crl = try DER.crl(issuer: fixture.pki.ca, signingKey: fixture.pki.caKey)
+        try fixture.write("PKI/trust-anchors/main/crls/ca.pem", DER.pem(crl, label: "X509 CRL"))
+        #expect(try store.reload(onlyIfChanged: true) == 2)
+        #expect(store.current.trustAnchors[anchorArn]?.revocationLists.count == 1)
+    }
+}

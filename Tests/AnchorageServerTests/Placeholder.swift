@@ -1,3 +1,0 @@
-import Testing
-
-@Test func placeholderAnchorageServerTestsBuilds() { #expect(Bool(true)) }
