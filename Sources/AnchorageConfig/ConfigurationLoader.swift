@@ -72,7 +72,7 @@ public struct ConfigurationLoader: Sendable {
             var arn: ARN?
             if let arnText {
                 arn = ARN(arnText)
-                if arn == nil || arn?.service != "rolesanywhere" || arn?.resourceType != "trust-anchor"
+                if arn == nil || arn?.service != "rolesanywhere" || arn?.hasResource(ofType: "trust-anchor") != true
                     || arn?.region.isEmpty == true || arn?.account.isEmpty == true
                 {
                     schemaIssues.append(
@@ -161,7 +161,7 @@ public struct ConfigurationLoader: Sendable {
             var arn: ARN?
             if let arnText {
                 arn = ARN(arnText)
-                if arn?.service != "iam" || arn?.resourceType != "role" || arn?.account.isEmpty != false {
+                if arn?.service != "iam" || arn?.hasResource(ofType: "role") != true || arn?.account.isEmpty != false {
                     schemaIssues.append(SchemaError(path: "$.Arn", message: "not an IAM role ARN"))
                     arn = nil
                 } else if let arn, arn.resourceName + ".json" != name {
@@ -175,7 +175,9 @@ public struct ConfigurationLoader: Sendable {
                 schemaIssues.append(SchemaError(path: "$.AssumeRolePolicyDocument", message: "required"))
             case .string(let text)?:
                 // IAM's API returns the document URL-encoded inside a string; accept plain or encoded JSON text.
-                let decoded = QueryParameters.percentDecode(Substring(text), plusAsSpace: false) ?? text
+                // Plain JSON is never percent-decoded: "web%2Fteam" in a condition must stay as written.
+                let isPlainJSON = text.drop { $0 == " " || $0 == "\n" || $0 == "\t" || $0 == "\r" }.first == "{"
+                let decoded = isPlainJSON ? text : QueryParameters.percentDecode(Substring(text), plusAsSpace: false) ?? text
                 do {
                     policy = try PolicyDocument(json: try JSONParser.parse(decoded), path: "$.AssumeRolePolicyDocument")
                 } catch let error as SchemaError {
@@ -239,7 +241,7 @@ public struct ConfigurationLoader: Sendable {
             var seenRoles = Set<String>()
             for (index, roleArn) in roleArns.enumerated() {
                 let parsed = ARN(roleArn)
-                if parsed?.service != "iam" || parsed?.resourceType != "role" {
+                if parsed?.service != "iam" || parsed?.hasResource(ofType: "role") != true {
                     schemaIssues.append(SchemaError(path: "$.roleArns[\(index)]", message: "not an IAM role ARN"))
                 }
                 if !seenRoles.insert(roleArn).inserted {
@@ -252,7 +254,7 @@ public struct ConfigurationLoader: Sendable {
             var arn: ARN?
             if let arnText {
                 arn = ARN(arnText)
-                if arn?.service != "rolesanywhere" || arn?.resourceType != "profile" || arn?.region.isEmpty != false {
+                if arn?.service != "rolesanywhere" || arn?.hasResource(ofType: "profile") != true || arn?.region.isEmpty != false {
                     schemaIssues.append(SchemaError(path: "$.profileArn", message: "not a rolesanywhere profile ARN"))
                     arn = nil
                 }

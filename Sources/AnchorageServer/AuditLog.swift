@@ -9,6 +9,9 @@ import Synchronization
 /// a request that was never answered.
 public final class AuditLog: Sendable {
     private let descriptor: Mutex<Int32>
+    /// Set when the last append failed (disk full, I/O error) and cleared by the next success, so
+    /// `/readyz` drains a replica that cannot audit.
+    private let lastAppendFailed = Atomic<Bool>(false)
     public let path: String
 
     /// Opens (creating with mode 0600) the log at `path`.
@@ -22,13 +25,16 @@ public final class AuditLog: Sendable {
     deinit { descriptor.withLock { _ = close($0) } }
 
     /// True when the log accepts writes (for `/readyz`).
-    public var isWritable: Bool { descriptor.withLock { fcntl($0, F_GETFL) >= 0 } && access(path, W_OK) == 0 }
+    public var isWritable: Bool {
+        !lastAppendFailed.load(ordering: .relaxed) && descriptor.withLock { fcntl($0, F_GETFL) >= 0 }
+            && access(path, W_OK) == 0
+    }
 
     /// Writes one record; returns false when the write failed (the caller then answers 500).
     @discardableResult
     public func append(_ record: JSONValue) -> Bool {
         let line = JSONWriter.bytes(record) + [0x0A]
-        return descriptor.withLock { fd in
+        let succeeded = descriptor.withLock { fd in
             line.withUnsafeBytes { raw in
                 var offset = 0
                 while offset < raw.count {
@@ -42,6 +48,8 @@ public final class AuditLog: Sendable {
                 return true
             }
         }
+        lastAppendFailed.store(!succeeded, ordering: .relaxed)
+        return succeeded
     }
 
     /// The audit record of one CreateSession attempt. Holds no secret: never the secret key or token.

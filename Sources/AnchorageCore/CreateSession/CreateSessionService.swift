@@ -57,7 +57,7 @@ public struct CreateSessionService: Sendable {
         subject.roleArn = parameters.roleArn
 
         guard let anchorARN = ARN(parameters.trustAnchorArn), anchorARN.service == "rolesanywhere",
-            anchorARN.resourceType == "trust-anchor"
+            anchorARN.hasResource(ofType: "trust-anchor")
         else { throw Denial(.malformedRequest, "trustAnchorArn is not a trust-anchor ARN") }
         guard authenticated.scope.region == anchorARN.region else {
             throw Denial(

@@ -26,6 +26,11 @@ public struct ARN: Hashable, Sendable, CustomStringConvertible {
     /// The resource type before the first `/` (`role`, `trust-anchor`, `profile`).
     public var resourceType: String { String(resource.prefix { $0 != "/" }) }
 
+    /// True when the resource is `type/<non-empty id or path>`, e.g. `trust-anchor/4a1c…`.
+    public func hasResource(ofType type: String) -> Bool {
+        resource.hasPrefix(type + "/") && !resourceName.isEmpty
+    }
+
     /// The last path segment of the resource (`web-reader` in `role/team/web-reader`).
     public var resourceName: String {
         String(resource.split(separator: "/", omittingEmptySubsequences: false).last ?? "")
