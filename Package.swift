@@ -28,6 +28,7 @@ let package = Package(
         .target(
             name: "AnchorageServer",
             dependencies: ["AnchorageCore", "AnchorageConfig", "AnchorageHTTP", "AnchorageCrypto"],
+            exclude: ["Deployment"],
             swiftSettings: strict
         ),
         // Workload side: SigV4-X509 request signing, key and certificate loading, the CreateSession client.
