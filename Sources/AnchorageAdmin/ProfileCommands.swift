@@ -1,11 +1,11 @@
 import AnchorageCore
 import Foundation
 
-/// `anchorage profile create|list|show|enable|disable|add-role|remove-role`: `Profiles/<name>.json`.
+/// `anchorage profile create|list|show|enable|disable|add-role|remove-role|remove`: `Profiles/<name>.json`.
 enum ProfileCommands {
     static let group = CommandGroup(
         name: "profile", summary: "Define profiles: which roles a certificate may assume, for how long (Profiles/<name>.json).",
-        subcommands: [create, list, show, enable, disable, addRole, removeRole])
+        subcommands: [create, list, show, enable, disable, addRole, removeRole, remove])
 
     static let create = Subcommand(
         name: "create", summary: "create a profile",
@@ -226,6 +226,23 @@ enum ProfileCommands {
                         .profiles, "\(profile.name).json",
                         PrettyJSON.bytes(profile.json.setting("roleArns", to: .array(roles.map(JSONValue.string)))))))
             context.console.print(roles.joined(separator: "\n"))
+        })
+
+    static let remove = Subcommand(
+        name: "remove", summary: "delete a profile",
+        help: """
+            usage: anchorage profile remove NAME|ARN [--pki DIR] [--profiles DIR]
+
+              Deletes Profiles/NAME.json and prints the removed profile ARN. Its roles stay defined.
+            \(CommandGroup.commonHelp)
+            """,
+        specification: .init(positionals: ["NAME|ARN"]),
+        action: { arguments, context throws in
+            let profile = try Inventory(workspace: context.workspace, console: context.console)
+                .findProfile(arguments.positionals[0])
+            try context.workspace.apply(
+                ConfigurationChange(summary: "removing profile \(profile.name)", operation: .removeFile(.profiles, "\(profile.name).json")))
+            context.console.print(profile.json["profileArn"]?.stringValue ?? "")
         })
 
     static func json(_ profile: Inventory.JSONEntry) -> JSONValue {

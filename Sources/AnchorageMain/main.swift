@@ -11,7 +11,7 @@ let usage = """
       pki           create a CA and issue workload certificates (labs, tests)
       trust-anchor  add, list, show, enable, disable, remove trust anchors
       crl           import, list, remove the CRLs of a trust anchor
-      profile       create, list, show, enable, disable profiles; add-role, remove-role
+      profile       create, list, show, enable, disable, remove profiles; add-role, remove-role
       role          create, list, show, remove roles and their trust policies
       version    print the version
     """

@@ -154,6 +154,9 @@ struct ResourceCommandTests {
         #expect(admin.run("profile", ["remove-role", "p", "a"]).status == 0)
         #expect(try profile().roleArns == ["arn:aws:iam::123456789012:role/team/b"])
         #expect(admin.run("role", ["remove", "a"]).status == 0)
+        #expect(admin.run("role", ["remove", "b"]).status == 1)
+        #expect(admin.run("profile", ["remove", "p"]).status == 0)
+        #expect(admin.run("role", ["remove", "b"]).status == 0)
         #expect(!FileManager.default.fileExists(atPath: admin.profiles + "/roles/a.json"))
 
         #expect(admin.run("trust-anchor", ["disable", "lab"]).status == 0)

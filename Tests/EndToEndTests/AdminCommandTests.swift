@@ -88,7 +88,7 @@ struct AdminCommandTests {
         "pki": ["init-ca", "issue"],
         "trust-anchor": ["add", "list", "show", "enable", "disable", "remove"],
         "crl": ["import", "list", "remove"],
-        "profile": ["create", "list", "show", "enable", "disable", "add-role", "remove-role"],
+        "profile": ["create", "list", "show", "enable", "disable", "add-role", "remove-role", "remove"],
         "role": ["create", "list", "show", "remove"],
     ]
 
