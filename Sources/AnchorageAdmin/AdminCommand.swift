@@ -12,8 +12,10 @@ public enum AdminCommand {
     /// One line per command for `anchorage --help`.
     public static let summaries: [(name: String, summary: String)] = groups.map { ($0.name, $0.summary) }
 
-    static let groups: [CommandGroup] = [PKICommands.group, TrustAnchorCommands.group, CRLCommands.group,
-                                         ProfileCommands.group, RoleCommands.group]
+    static let groups: [CommandGroup] = [
+        PKICommands.group, TrustAnchorCommands.group, CRLCommands.group,
+        ProfileCommands.group, RoleCommands.group,
+    ]
 
     /// Runs `anchorage <command> <arguments…>` and returns the exit status.
     public static func run(_ command: String, _ arguments: [String], console: AdminConsole = .standard) -> Int32 {
@@ -60,7 +62,9 @@ struct CommandGroup: Sendable {
 
     var help: String {
         let width = (subcommands.map(\.name.count).max() ?? 0) + 2
-        let lines = subcommands.map { "  " + $0.name.padding(toLength: width, withPad: " ", startingAt: 0) + $0.summary }
+        let lines = subcommands.map {
+            "  " + $0.name.padding(toLength: width, withPad: " ", startingAt: 0) + $0.summary
+        }
         return """
             usage: anchorage \(name) <subcommand> [options]
 

@@ -14,7 +14,8 @@ enum AtomicFiles {
     ) throws(AdminError) {
         // Write through a symlink to its target, so a linked configuration (stow, Nix, Ansible) stays linked.
         let target = resolvedSymlink(path)
-        let directory = (target as NSString).deletingLastPathComponent.isEmpty
+        let directory =
+            (target as NSString).deletingLastPathComponent.isEmpty
             ? "." : (target as NSString).deletingLastPathComponent
         let name = (target as NSString).lastPathComponent
         var effectiveMode = mode
@@ -54,7 +55,9 @@ enum AtomicFiles {
             } else {
                 guard link(temporary, target) == 0 else {
                     throw AdminError(
-                        errno == EEXIST ? "\(path) already exists; refusing to overwrite it" : "cannot create \(target): \(errorText())")
+                        errno == EEXIST
+                            ? "\(path) already exists; refusing to overwrite it"
+                            : "cannot create \(target): \(errorText())")
                 }
                 unlink(temporary)
             }
@@ -74,7 +77,9 @@ enum AtomicFiles {
         }
         let parent = (path as NSString).deletingLastPathComponent
         if !parent.isEmpty, parent != path { try makeDirectories(parent, mode: mode) }
-        guard mkdir(path, mode) == 0 || errno == EEXIST else { throw AdminError("cannot create \(path): \(errorText())") }
+        guard mkdir(path, mode) == 0 || errno == EEXIST else {
+            throw AdminError("cannot create \(path): \(errorText())")
+        }
         try syncDirectory(parent.isEmpty ? "." : parent)
     }
 
@@ -140,7 +145,8 @@ enum AtomicFiles {
             guard let destination = try? FileManager.default.destinationOfSymbolicLink(atPath: current) else {
                 return current
             }
-            current = destination.hasPrefix("/")
+            current =
+                destination.hasPrefix("/")
                 ? destination : (current as NSString).deletingLastPathComponent + "/" + destination
         }
         return current

@@ -91,7 +91,8 @@ enum CRLCommands {
         specification: .init(flags: ["json"], positionals: ["ANCHOR"], optionalPositionals: 1),
         action: { arguments, context throws in
             let inventory = Inventory(workspace: context.workspace, console: context.console)
-            let anchors = try arguments.positional(0).map { name throws(AdminError) in [try inventory.findAnchor(name)] }
+            let anchors =
+                try arguments.positional(0).map { name throws(AdminError) in [try inventory.findAnchor(name)] }
                 ?? inventory.anchors()
             let now = SystemClock().seconds
             var entries: [JSONValue] = []
@@ -127,7 +128,8 @@ enum CRLCommands {
                 context.console.print(PrettyJSON.text(.array(entries)))
             } else {
                 context.console.print(
-                    TextOutput.table(["ANCHOR", "NAME", "ISSUER", "THIS UPDATE", "NEXT UPDATE", "REVOKED", "STATUS"], rows))
+                    TextOutput.table(
+                        ["ANCHOR", "NAME", "ISSUER", "THIS UPDATE", "NEXT UPDATE", "REVOKED", "STATUS"], rows))
             }
         })
 

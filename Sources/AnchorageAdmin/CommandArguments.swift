@@ -112,7 +112,8 @@ public struct CommandArguments: Sendable, Equatable {
     public func positional(_ index: Int) -> String? { positionals.indices.contains(index) ? positionals[index] : nil }
 
     /// An integer option within `range`, `defaultValue` when absent; a usage error otherwise.
-    public func integer(_ name: String, in range: ClosedRange<Int>, default defaultValue: Int) throws(UsageError) -> Int {
+    public func integer(_ name: String, in range: ClosedRange<Int>, default defaultValue: Int) throws(UsageError) -> Int
+    {
         guard let text = value(name) else { return defaultValue }
         guard let number = Int(text), range.contains(number) else {
             throw UsageError("--\(name) must be an integer in \(range.lowerBound)...\(range.upperBound), not \(text)")

@@ -26,12 +26,14 @@ struct ConditionArgument: Equatable {
         }
         guard let colon = rest.firstIndex(of: ":") else {
             throw CommandArguments.UsageError(
-                "--condition \(text): expected OPERATOR:KEY=VALUE, e.g. StringEquals:aws:PrincipalTag/x509Subject/OU=web")
+                "--condition \(text): expected OPERATOR:KEY=VALUE, e.g. StringEquals:aws:PrincipalTag/x509Subject/OU=web"
+            )
         }
         operatorName = qualifier + rest[..<colon]
         guard ConditionOperator(name: operatorName) != nil else {
             throw CommandArguments.UsageError(
-                "--condition \(text): unknown condition operator \(operatorName) (e.g. StringEquals, StringLike, ArnEquals)")
+                "--condition \(text): unknown condition operator \(operatorName) (e.g. StringEquals, StringLike, ArnEquals)"
+            )
         }
         rest = rest[rest.index(after: colon)...]
         guard let equals = rest.firstIndex(of: "=") else {
@@ -47,10 +49,12 @@ struct ConditionArgument: Equatable {
     static func conditionBlock(_ conditions: [ConditionArgument]) -> JSONValue {
         var operators: [(name: String, keys: [(key: String, values: [String])])] = []
         for condition in conditions {
-            let operatorIndex = operators.firstIndex { $0.name == condition.operatorName } ?? {
-                operators.append((condition.operatorName, []))
-                return operators.count - 1
-            }()
+            let operatorIndex =
+                operators.firstIndex { $0.name == condition.operatorName }
+                ?? {
+                    operators.append((condition.operatorName, []))
+                    return operators.count - 1
+                }()
             if let keyIndex = operators[operatorIndex].keys.firstIndex(where: { $0.key == condition.key }) {
                 if !operators[operatorIndex].keys[keyIndex].values.contains(condition.value) {
                     operators[operatorIndex].keys[keyIndex].values.append(condition.value)
@@ -67,7 +71,8 @@ struct ConditionArgument: Equatable {
                         entry.keys.map {
                             JSONMember(
                                 key: $0.key,
-                                value: $0.values.count == 1 ? .string($0.values[0]) : .array($0.values.map(JSONValue.string)))
+                                value: $0.values.count == 1
+                                    ? .string($0.values[0]) : .array($0.values.map(JSONValue.string)))
                         }))
             })
     }

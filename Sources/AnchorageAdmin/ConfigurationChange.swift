@@ -77,7 +77,8 @@ struct ConfigurationWorkspace {
     /// Loads the would-be configuration (a copy with `change` made) and returns it, or throws the loader's
     /// issues with paths named as in the real directories.
     func validate(_ change: ConfigurationChange) throws(AdminError) -> Configuration {
-        let staging = (NSTemporaryDirectory() as NSString).appendingPathComponent("anchorage-admin-" + UUID().uuidString)
+        let staging = (NSTemporaryDirectory() as NSString).appendingPathComponent(
+            "anchorage-admin-" + UUID().uuidString)
         defer { try? FileManager.default.removeItem(atPath: staging) }
         let stagedPKI = staging + "/PKI"
         let stagedProfiles = staging + "/Profiles"
@@ -172,7 +173,8 @@ struct AdminLock {
             hash ^= UInt64(byte)
             hash &*= 0x0000_0100_0000_01b3
         }
-        let file = (NSTemporaryDirectory() as NSString).appendingPathComponent("anchorage-admin-\(String(hash, radix: 16)).lock")
+        let file = (NSTemporaryDirectory() as NSString).appendingPathComponent(
+            "anchorage-admin-\(String(hash, radix: 16)).lock")
         descriptor = open(file, O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
         guard descriptor >= 0 else { throw AdminError("cannot open the lock file \(file): \(AtomicFiles.errorText())") }
         guard flock(descriptor, LOCK_EX) == 0 else {

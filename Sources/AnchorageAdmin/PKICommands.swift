@@ -40,7 +40,8 @@ enum PKICommands {
         action: { arguments, context throws in
             let request = try CertificateRequest(arguments, context: context, defaultDays: 3650)
             let key = try generateKey(request.keyType)
-            var builder = CertificateBuilder(subject: request.subject, notBefore: request.notBefore, notAfter: request.notAfter)
+            var builder = CertificateBuilder(
+                subject: request.subject, notBefore: request.notBefore, notAfter: request.notAfter)
             builder.isCA = true
             builder.keyUsage = "keyCertSign,cRLSign"
             if arguments.value("path-length") != nil {
@@ -88,7 +89,10 @@ enum PKICommands {
             let caCertificate: Certificate
             let caKey: PrivateKey
             do {
-                guard let first = try Certificate.parsePEMBundle(try InputFiles.read(caCertificateFile, what: "CA certificate")).first
+                guard
+                    let first = try Certificate.parsePEMBundle(
+                        try InputFiles.read(caCertificateFile, what: "CA certificate")
+                    ).first
                 else { throw AdminError("\(caCertificateFile) holds no PEM certificate") }
                 caCertificate = first
             } catch let error as AdminError {
@@ -116,8 +120,12 @@ enum PKICommands {
             }
             var names: [String] = []
             for dns in arguments.values("dns") {
-                guard !dns.isEmpty, dns.unicodeScalars.allSatisfy({ $0.isASCII && ($0.properties.isAlphabetic
-                    || ("0"..."9").contains($0) || "-.*".unicodeScalars.contains($0)) })
+                guard !dns.isEmpty,
+                    dns.unicodeScalars.allSatisfy({
+                        $0.isASCII
+                            && ($0.properties.isAlphabetic
+                                || ("0"..."9").contains($0) || "-.*".unicodeScalars.contains($0))
+                    })
                 else { throw CommandArguments.UsageError("--dns \(dns) is not a DNS name") }
                 names.append("DNS:" + dns)
             }
@@ -128,7 +136,8 @@ enum PKICommands {
                 names.append("URI:" + uri)
             }
             let key = try generateKey(request.keyType)
-            var builder = CertificateBuilder(subject: request.subject, notBefore: request.notBefore, notAfter: request.notAfter)
+            var builder = CertificateBuilder(
+                subject: request.subject, notBefore: request.notBefore, notAfter: request.notAfter)
             if arguments.has("intermediate") {
                 builder.isCA = true
                 builder.pathLength = 0
@@ -173,7 +182,8 @@ enum PKICommands {
             let now = SystemClock().seconds
             notBefore = now - 300
             notAfter = now + Int64(days) * 86400
-            guard let certificateFile = arguments.value("certificate"), let keyFile = arguments.value("private-key") else {
+            guard let certificateFile = arguments.value("certificate"), let keyFile = arguments.value("private-key")
+            else {
                 throw CommandArguments.UsageError("--certificate FILE and --private-key FILE are required")
             }
             self.certificateFile = certificateFile
@@ -197,7 +207,8 @@ enum PKICommands {
         func write(_ certificate: Certificate, key: PrivateKey) throws {
             try AtomicFiles.write(try key.pkcs8PEM, to: keyFile, mode: 0o600, replace: false, forceMode: true)
             do {
-                try AtomicFiles.write(Array(certificate.pemString.utf8), to: certificateFile, mode: 0o644, replace: false)
+                try AtomicFiles.write(
+                    Array(certificate.pemString.utf8), to: certificateFile, mode: 0o644, replace: false)
             } catch {
                 unlink(keyFile)
                 throw error

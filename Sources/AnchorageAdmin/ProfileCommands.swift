@@ -4,7 +4,8 @@ import Foundation
 /// `anchorage profile create|list|show|enable|disable|add-role|remove-role|remove`: `Profiles/<name>.json`.
 enum ProfileCommands {
     static let group = CommandGroup(
-        name: "profile", summary: "Define profiles: which roles a certificate may assume, for how long (Profiles/<name>.json).",
+        name: "profile",
+        summary: "Define profiles: which roles a certificate may assume, for how long (Profiles/<name>.json).",
         subcommands: [create, list, show, enable, disable, addRole, removeRole, remove])
 
     static let create = Subcommand(
@@ -49,7 +50,9 @@ enum ProfileCommands {
                 let roleARN = try inventory.roleARN(role)
                 if !roleArns.contains(roleARN) { roleArns.append(roleARN) }
             }
-            if roleArns.isEmpty { context.console.note("warning: the profile lists no role yet (add one with add-role)") }
+            if roleArns.isEmpty {
+                context.console.note("warning: the profile lists no role yet (add one with add-role)")
+            }
             var sessionPolicy = JSONValue.null
             if let policyFile = arguments.value("session-policy-file") {
                 let policy = try InputFiles.readJSON(policyFile, what: "session policy file")
@@ -67,7 +70,8 @@ enum ProfileCommands {
             ])
             try context.workspace.apply(
                 ConfigurationChange(
-                    summary: "creating profile \(name)", operation: .writeFile(.profiles, "\(name).json", PrettyJSON.bytes(profile))))
+                    summary: "creating profile \(name)",
+                    operation: .writeFile(.profiles, "\(name).json", PrettyJSON.bytes(profile))))
             context.console.note("created profile \(name) in \(file)")
             context.console.print(arn)
         })
@@ -91,7 +95,9 @@ enum ProfileCommands {
                     TextOutput.table(
                         ["NAME", "STATE", "DURATION", "ROLES", "ARN"],
                         profiles.map { profile in
-                            let roles = (profile.json["roleArns"]?.stringArray ?? []).map { ARN($0)?.resourceName ?? $0 }
+                            let roles = (profile.json["roleArns"]?.stringArray ?? []).map {
+                                ARN($0)?.resourceName ?? $0
+                            }
                             return [
                                 profile.name, TrustAnchorCommands.state(profile.json["enabled"]?.boolValue),
                                 String(profile.json["durationSeconds"]?.intValue ?? 3600),
@@ -126,11 +132,21 @@ enum ProfileCommands {
                     ("name", profile.name), ("arn", json["profileArn"]?.stringValue ?? "-"), ("file", profile.file),
                     ("state", TrustAnchorCommands.state(json["enabled"]?.boolValue)),
                     ("duration", "\(json["durationSeconds"]?.intValue ?? 3600) s"),
-                    ("roles", roles.isEmpty ? "none" : roles.joined(separator: "\n" + String(repeating: " ", count: 24))),
-                    ("role session name", json["acceptRoleSessionName"]?.boolValue == true ? "accepted" : "not accepted"),
+                    (
+                        "roles",
+                        roles.isEmpty ? "none" : roles.joined(separator: "\n" + String(repeating: " ", count: 24))
+                    ),
+                    (
+                        "role session name",
+                        json["acceptRoleSessionName"]?.boolValue == true ? "accepted" : "not accepted"
+                    ),
                     ("session policy", json["sessionPolicy"]?.stringValue ?? "none"),
                     ("managed policies", (json["managedPolicyArns"]?.stringArray ?? []).joined(separator: ", ")),
-                    ("attribute mappings", json["attributeMappings"].map { $0 == .null ? "AWS default" : JSONWriter.string($0) } ?? "AWS default"),
+                    (
+                        "attribute mappings",
+                        json["attributeMappings"].map { $0 == .null ? "AWS default" : JSONWriter.string($0) }
+                            ?? "AWS default"
+                    ),
                 ]))
         })
 
@@ -140,7 +156,8 @@ enum ProfileCommands {
     private static func toggle(enabled: Bool) -> Subcommand {
         let verb = enabled ? "enable" : "disable"
         return Subcommand(
-            name: verb, summary: enabled ? "accept requests naming the profile again" : "refuse every request naming the profile",
+            name: verb,
+            summary: enabled ? "accept requests naming the profile again" : "refuse every request naming the profile",
             help: """
                 usage: anchorage profile \(verb) NAME|ARN [--pki DIR] [--profiles DIR]
 
@@ -191,7 +208,8 @@ enum ProfileCommands {
                         summary: "adding role \(roleARN) to profile \(profile.name)",
                         operation: .writeFile(
                             .profiles, "\(profile.name).json",
-                            PrettyJSON.bytes(profile.json.setting("roleArns", to: .array(roles.map(JSONValue.string)))))))
+                            PrettyJSON.bytes(profile.json.setting("roleArns", to: .array(roles.map(JSONValue.string)))))
+                    ))
             }
             context.console.print(roles.joined(separator: "\n"))
         })
@@ -241,7 +259,9 @@ enum ProfileCommands {
             let profile = try Inventory(workspace: context.workspace, console: context.console)
                 .findProfile(arguments.positionals[0])
             try context.workspace.apply(
-                ConfigurationChange(summary: "removing profile \(profile.name)", operation: .removeFile(.profiles, "\(profile.name).json")))
+                ConfigurationChange(
+                    summary: "removing profile \(profile.name)",
+                    operation: .removeFile(.profiles, "\(profile.name).json")))
             context.console.print(profile.json["profileArn"]?.stringValue ?? "")
         })
 

@@ -14,7 +14,8 @@ enum ResourceNaming {
     static func region(_ arguments: CommandArguments) throws(CommandArguments.UsageError) -> String {
         let region = arguments.value("region") ?? defaultRegion
         let parts = region.split(separator: "-", omittingEmptySubsequences: false)
-        guard parts.count >= 3, parts.first?.count == 2, parts.last.map({ !$0.isEmpty && $0.allSatisfy(\.isASCIIDigit) }) == true,
+        guard parts.count >= 3, parts.first?.count == 2,
+            parts.last.map({ !$0.isEmpty && $0.allSatisfy(\.isASCIIDigit) }) == true,
             parts.dropLast().allSatisfy({ !$0.isEmpty && $0.allSatisfy(\.isASCIILowercase) })
         else { throw CommandArguments.UsageError("--region \(region) is not a region name such as us-east-1") }
         return region
@@ -48,13 +49,15 @@ enum ResourceNaming {
         }
         let region = try region(arguments)
         let account = try account(arguments)
-        return "arn:\(partition(region: region)):rolesanywhere:\(region):\(account):\(type)/\(UUID().uuidString.lowercased())"
+        return
+            "arn:\(partition(region: region)):rolesanywhere:\(region):\(account):\(type)/\(UUID().uuidString.lowercased())"
     }
 
     /// Checks a trust anchor, profile or CRL name: it becomes a file or directory name.
     static func checkName(_ name: String, what: String) throws(CommandArguments.UsageError) {
         let allowed = name.unicodeScalars.allSatisfy {
-            ($0.isASCII && ($0.properties.isAlphabetic || ("0"..."9").contains($0))) || "._-".unicodeScalars.contains($0)
+            ($0.isASCII && ($0.properties.isAlphabetic || ("0"..."9").contains($0)))
+                || "._-".unicodeScalars.contains($0)
         }
         guard !name.isEmpty, name.count <= 128, allowed, !name.hasPrefix("."), !name.hasPrefix("-") else {
             throw CommandArguments.UsageError(
@@ -65,7 +68,8 @@ enum ResourceNaming {
     /// Checks an IAM role name (1-64 of `[\w+=,.@-]`).
     static func checkRoleName(_ name: String) throws(CommandArguments.UsageError) {
         let allowed = name.unicodeScalars.allSatisfy {
-            ($0.isASCII && ($0.properties.isAlphabetic || ("0"..."9").contains($0))) || "_+=,.@-".unicodeScalars.contains($0)
+            ($0.isASCII && ($0.properties.isAlphabetic || ("0"..."9").contains($0)))
+                || "_+=,.@-".unicodeScalars.contains($0)
         }
         guard !name.isEmpty, name.count <= 64, allowed, !name.hasPrefix(".") else {
             throw CommandArguments.UsageError("role name \"\(name)\" must be 1-64 of A-Z a-z 0-9 _ + = , . @ -")
@@ -85,7 +89,9 @@ enum TextOutput {
         let all = [header] + rows
         var widths = [Int](repeating: 0, count: header.count)
         for row in all {
-            for (index, cell) in row.enumerated() where index < widths.count { widths[index] = max(widths[index], cell.count) }
+            for (index, cell) in row.enumerated() where index < widths.count {
+                widths[index] = max(widths[index], cell.count)
+            }
         }
         return all.map { row in
             row.enumerated().map { index, cell in

@@ -7,7 +7,9 @@ enum RoleCommands {
         name: "role", summary: "Define IAM roles and their trust policies (Profiles/roles/<RoleName>.json).",
         subcommands: [create, list, show, remove])
 
-    static let trustActions: [JSONValue] = [.string("sts:AssumeRole"), .string("sts:TagSession"), .string("sts:SetSourceIdentity")]
+    static let trustActions: [JSONValue] = [
+        .string("sts:AssumeRole"), .string("sts:TagSession"), .string("sts:SetSourceIdentity"),
+    ]
 
     static let create = Subcommand(
         name: "create", summary: "create a role with a trust policy for Roles Anywhere",
@@ -79,7 +81,8 @@ enum RoleCommands {
                 all += conditions
                 if all.isEmpty {
                     context.console.note(
-                        "warning: no --condition or --trust-anchor: any valid certificate of any trust anchor may assume \(name)")
+                        "warning: no --condition or --trust-anchor: any valid certificate of any trust anchor may assume \(name)"
+                    )
                 }
                 var statement: [JSONMember] = [
                     JSONMember(key: "Effect", value: .string("Allow")),
@@ -131,7 +134,8 @@ enum RoleCommands {
                             let listing = profilesListing(role, profiles)
                             return [
                                 role.name, role.json["MaxSessionDuration"]?.intValue.map(String.init) ?? "3600",
-                                listing.isEmpty ? "-" : listing.joined(separator: ","), role.json["Arn"]?.stringValue ?? "-",
+                                listing.isEmpty ? "-" : listing.joined(separator: ","),
+                                role.json["Arn"]?.stringValue ?? "-",
                             ]
                         }))
             }

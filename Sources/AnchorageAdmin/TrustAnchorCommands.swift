@@ -4,7 +4,8 @@ import AnchorageCrypto
 /// `anchorage trust-anchor add|list|show|enable|disable|remove`: `PKI/trust-anchors/<name>/`.
 enum TrustAnchorCommands {
     static let group = CommandGroup(
-        name: "trust-anchor", summary: "Register CA bundles that workload certificates must chain to (PKI/trust-anchors/<name>/).",
+        name: "trust-anchor",
+        summary: "Register CA bundles that workload certificates must chain to (PKI/trust-anchors/<name>/).",
         subcommands: [add, list, show, enable, disable, remove])
 
     static let add = Subcommand(
@@ -25,7 +26,8 @@ enum TrustAnchorCommands {
               --disabled         create it disabled ("enabled": false)
             \(CommandGroup.commonHelp)
             """,
-        specification: .init(options: ["certificates", "region", "account-id", "arn"], flags: ["disabled"], positionals: ["NAME"]),
+        specification: .init(
+            options: ["certificates", "region", "account-id", "arn"], flags: ["disabled"], positionals: ["NAME"]),
         action: { arguments, context throws in
             let name = arguments.positionals[0]
             try ResourceNaming.checkName(name, what: "trust anchor")
@@ -41,7 +43,9 @@ enum TrustAnchorCommands {
                 throw AdminError("\(certificateFile) is not a PEM certificate bundle: \(error)")
             }
             guard !certificates.isEmpty else { throw AdminError("\(certificateFile) holds no PEM certificate") }
-            let anchorJSON = JSONValue.object(["trustAnchorArn": .string(arn), "enabled": .bool(!arguments.has("disabled"))])
+            let anchorJSON = JSONValue.object([
+                "trustAnchorArn": .string(arn), "enabled": .bool(!arguments.has("disabled")),
+            ])
             try context.workspace.apply(
                 ConfigurationChange(
                     summary: "adding trust anchor \(name)",
@@ -74,7 +78,10 @@ enum TrustAnchorCommands {
                     TextOutput.table(
                         ["NAME", "STATE", "CERTS", "CRLS", "ARN"],
                         anchors.map {
-                            [$0.name, state($0.enabled), String($0.certificates.count), String($0.crlFiles.count), $0.arn ?? "-"]
+                            [
+                                $0.name, state($0.enabled), String($0.certificates.count), String($0.crlFiles.count),
+                                $0.arn ?? "-",
+                            ]
                         }))
             }
         })
@@ -106,7 +113,10 @@ enum TrustAnchorCommands {
                     ("certificate[\(index)]", certificate.subjectString),
                     ("  issuer", certificate.issuerString),
                     ("  serial", certificate.serialNumberHex),
-                    ("  valid", "\(TextOutput.time(certificate.notBefore)) to \(TextOutput.time(certificate.notAfter))"),
+                    (
+                        "  valid",
+                        "\(TextOutput.time(certificate.notBefore)) to \(TextOutput.time(certificate.notAfter))"
+                    ),
                     ("  sha256", certificate.sha256Fingerprint),
                 ]
             }
@@ -120,7 +130,8 @@ enum TrustAnchorCommands {
     private static func toggle(enabled: Bool) -> Subcommand {
         let verb = enabled ? "enable" : "disable"
         return Subcommand(
-            name: verb, summary: enabled ? "accept requests naming the anchor again" : "refuse every request naming the anchor",
+            name: verb,
+            summary: enabled ? "accept requests naming the anchor again" : "refuse every request naming the anchor",
             help: """
                 usage: anchorage trust-anchor \(verb) NAME|ARN [--pki DIR] [--profiles DIR]
 

@@ -56,8 +56,12 @@ struct AdminHarness {
     /// A root CA (EC P-256) and a workload certificate with OU=web, made with `pki`; returns the ARN of
     /// trust anchor `lab` registered with the CA.
     func makeLabAnchor() throws -> String {
-        let ca = run("pki", ["init-ca", "--subject", "/O=Lab/CN=Lab Root", "--certificate", keys + "/ca.pem",
-                             "--private-key", keys + "/ca.key"])
+        let ca = run(
+            "pki",
+            [
+                "init-ca", "--subject", "/O=Lab/CN=Lab Root", "--certificate", keys + "/ca.pem",
+                "--private-key", keys + "/ca.key",
+            ])
         guard ca.status == 0 else { throw HarnessError("init-ca: \(ca.stderr)") }
         let anchor = run("trust-anchor", ["add", "lab", "--certificates", keys + "/ca.pem"])
         guard anchor.status == 0 else { throw HarnessError("trust-anchor add: \(anchor.stderr)") }

@@ -8,13 +8,31 @@ struct ConditionArgumentTests {
     @Test(
         "operator, key and value split",
         arguments: [
-            ("StringEquals:aws:PrincipalTag/x509Subject/OU=web", "StringEquals", "aws:PrincipalTag/x509Subject/OU", "web"),
-            ("StringLike:aws:PrincipalTag/x509SAN/URI=spiffe://lab/*", "StringLike", "aws:PrincipalTag/x509SAN/URI", "spiffe://lab/*"),
-            ("ArnEquals:aws:SourceArn=arn:aws:rolesanywhere:us-east-1:1:trust-anchor/x", "ArnEquals", "aws:SourceArn",
-             "arn:aws:rolesanywhere:us-east-1:1:trust-anchor/x"),
-            ("ForAnyValue:StringEquals:aws:TagKeys=x509Subject/CN", "ForAnyValue:StringEquals", "aws:TagKeys", "x509Subject/CN"),
-            ("ForAllValues:StringLikeIfExists:aws:TagKeys=x509*", "ForAllValues:StringLikeIfExists", "aws:TagKeys", "x509*"),
-            ("StringEquals:aws:PrincipalTag/x509Subject/CN=a=b,c", "StringEquals", "aws:PrincipalTag/x509Subject/CN", "a=b,c"),
+            (
+                "StringEquals:aws:PrincipalTag/x509Subject/OU=web", "StringEquals", "aws:PrincipalTag/x509Subject/OU",
+                "web"
+            ),
+            (
+                "StringLike:aws:PrincipalTag/x509SAN/URI=spiffe://lab/*", "StringLike", "aws:PrincipalTag/x509SAN/URI",
+                "spiffe://lab/*"
+            ),
+            (
+                "ArnEquals:aws:SourceArn=arn:aws:rolesanywhere:us-east-1:1:trust-anchor/x", "ArnEquals",
+                "aws:SourceArn",
+                "arn:aws:rolesanywhere:us-east-1:1:trust-anchor/x"
+            ),
+            (
+                "ForAnyValue:StringEquals:aws:TagKeys=x509Subject/CN", "ForAnyValue:StringEquals", "aws:TagKeys",
+                "x509Subject/CN"
+            ),
+            (
+                "ForAllValues:StringLikeIfExists:aws:TagKeys=x509*", "ForAllValues:StringLikeIfExists", "aws:TagKeys",
+                "x509*"
+            ),
+            (
+                "StringEquals:aws:PrincipalTag/x509Subject/CN=a=b,c", "StringEquals", "aws:PrincipalTag/x509Subject/CN",
+                "a=b,c"
+            ),
             ("StringEquals:aws:PrincipalTag/x509Subject/OU=", "StringEquals", "aws:PrincipalTag/x509Subject/OU", ""),
             ("Null:aws:PrincipalTag/x509SAN/DNS=true", "Null", "aws:PrincipalTag/x509SAN/DNS", "true"),
         ])
@@ -27,8 +45,10 @@ struct ConditionArgumentTests {
 
     @Test(
         "malformed conditions are usage errors",
-        arguments: ["StringEquals", "Bogus:aws:SourceArn=x", "StringEquals:aws:SourceArn", "StringEquals:=x",
-                    "ForAnyValue:aws:TagKeys=x", "NullIfExists:aws:SourceArn=true"])
+        arguments: [
+            "StringEquals", "Bogus:aws:SourceArn=x", "StringEquals:aws:SourceArn", "StringEquals:=x",
+            "ForAnyValue:aws:TagKeys=x", "NullIfExists:aws:SourceArn=true",
+        ])
     func rejects(text: String) {
         #expect(throws: CommandArguments.UsageError.self) { try ConditionArgument(text) }
     }
@@ -37,7 +57,8 @@ struct ConditionArgumentTests {
     func block() throws {
         let block = ConditionArgument.conditionBlock([
             try ConditionArgument("StringEquals:aws:PrincipalTag/x509Subject/OU=web"),
-            try ConditionArgument("ArnEquals:aws:SourceArn=arn:aws:rolesanywhere:us-east-1:123456789012:trust-anchor/x"),
+            try ConditionArgument(
+                "ArnEquals:aws:SourceArn=arn:aws:rolesanywhere:us-east-1:123456789012:trust-anchor/x"),
             try ConditionArgument("StringEquals:aws:PrincipalTag/x509Subject/OU=ops"),
             try ConditionArgument("StringEquals:aws:PrincipalTag/x509Subject/O=Lab"),
         ])
@@ -49,7 +70,8 @@ struct ConditionArgumentTests {
             "Version": .string("2012-10-17"),
             "Statement": .array([
                 .object([
-                    "Effect": .string("Allow"), "Principal": .object(["Service": .string("rolesanywhere.amazonaws.com")]),
+                    "Effect": .string("Allow"),
+                    "Principal": .object(["Service": .string("rolesanywhere.amazonaws.com")]),
                     "Action": .string("sts:AssumeRole"), "Condition": block,
                 ])
             ]),

@@ -13,13 +13,19 @@ struct ResourceCommandTests {
         let anchorARN = try admin.makeLabAnchor()
         #expect(anchorARN.hasPrefix("arn:aws:rolesanywhere:us-east-1:123456789012:trust-anchor/"))
         let role = admin.run(
-            "role", ["create", "web-reader", "--trust-anchor", "lab",
-                     "--condition", "StringEquals:aws:PrincipalTag/x509Subject/OU=web"])
+            "role",
+            [
+                "create", "web-reader", "--trust-anchor", "lab",
+                "--condition", "StringEquals:aws:PrincipalTag/x509Subject/OU=web",
+            ])
         #expect(role.status == 0, "\(role.stderr)")
         #expect(role.stdout == "arn:aws:iam::123456789012:role/web-reader\n")
         let profile = admin.run(
-            "profile", ["create", "web", "--role", "web-reader", "--region", "eu-west-1", "--account-id", "210987654321",
-                        "--duration-seconds", "1800"])
+            "profile",
+            [
+                "create", "web", "--role", "web-reader", "--region", "eu-west-1", "--account-id", "210987654321",
+                "--duration-seconds", "1800",
+            ])
         #expect(profile.status == 0, "\(profile.stderr)")
         #expect(profile.stdout.hasPrefix("arn:aws:rolesanywhere:eu-west-1:210987654321:profile/"))
 
@@ -54,32 +60,44 @@ struct ResourceCommandTests {
 
         let before = admin.treeDigest()
         let inside = admin.run(
-            "pki", ["issue", "--ca-certificate", admin.keys + "/ca.pem", "--ca-private-key", admin.keys + "/ca.key",
-                    "--subject", "/CN=w", "--certificate", admin.keys + "/w.pem",
-                    "--private-key", admin.pki + "/trust-anchors/../w.key"])
+            "pki",
+            [
+                "issue", "--ca-certificate", admin.keys + "/ca.pem", "--ca-private-key", admin.keys + "/ca.key",
+                "--subject", "/CN=w", "--certificate", admin.keys + "/w.pem",
+                "--private-key", admin.pki + "/trust-anchors/../w.key",
+            ])
         #expect(inside.status == 1)
         #expect(inside.stderr.contains("inside the PKI directory"))
         #expect(!FileManager.default.fileExists(atPath: admin.keys + "/w.pem"))
         #expect(admin.treeDigest() == before)
 
         let again = admin.run(
-            "pki", ["init-ca", "--subject", "/CN=again", "--certificate", admin.keys + "/other.pem",
-                    "--private-key", admin.keys + "/ca.key"])
+            "pki",
+            [
+                "init-ca", "--subject", "/CN=again", "--certificate", admin.keys + "/other.pem",
+                "--private-key", admin.keys + "/ca.key",
+            ])
         #expect(again.status == 1 && again.stderr.contains("already exists"))
 
         for keyType in ["ec-p384", "rsa-2048"] {
             let leaf = admin.run(
-                "pki", ["issue", "--ca-certificate", admin.keys + "/ca.pem", "--ca-private-key", admin.keys + "/ca.key",
-                        "--subject", "/O=Lab/OU=web/CN=\(keyType)", "--dns", "\(keyType).lab", "--uri", "spiffe://lab/w",
-                        "--key-type", keyType, "--days", "30",
-                        "--certificate", admin.keys + "/\(keyType).pem", "--private-key", admin.keys + "/\(keyType).key"])
+                "pki",
+                [
+                    "issue", "--ca-certificate", admin.keys + "/ca.pem", "--ca-private-key", admin.keys + "/ca.key",
+                    "--subject", "/O=Lab/OU=web/CN=\(keyType)", "--dns", "\(keyType).lab", "--uri", "spiffe://lab/w",
+                    "--key-type", keyType, "--days", "30",
+                    "--certificate", admin.keys + "/\(keyType).pem", "--private-key", admin.keys + "/\(keyType).key",
+                ])
             #expect(leaf.status == 0, "\(leaf.stderr)")
             #expect(leaf.stdout.contains("CN=\(keyType),OU=web,O=Lab"))
             #expect(stat(admin.keys + "/\(keyType).key", &info) == 0 && info.st_mode & 0o777 == 0o600)
         }
         let wrongKey = admin.run(
-            "pki", ["issue", "--ca-certificate", admin.keys + "/ca.pem", "--ca-private-key", admin.keys + "/rsa-2048.key",
-                    "--subject", "/CN=w", "--certificate", admin.keys + "/w.pem", "--private-key", admin.keys + "/w.key"])
+            "pki",
+            [
+                "issue", "--ca-certificate", admin.keys + "/ca.pem", "--ca-private-key", admin.keys + "/rsa-2048.key",
+                "--subject", "/CN=w", "--certificate", admin.keys + "/w.pem", "--private-key", admin.keys + "/w.key",
+            ])
         #expect(wrongKey.status == 1 && wrongKey.stderr.contains("is not the private key"), "\(wrongKey.stderr)")
     }
 
@@ -90,20 +108,36 @@ struct ResourceCommandTests {
         #expect(admin.run("role", ["create", "web-reader", "--trust-anchor", "lab"]).status == 0)
         #expect(admin.run("profile", ["create", "web", "--role", "web-reader"]).status == 0)
         _ = admin.run(
-            "pki", ["issue", "--ca-certificate", admin.keys + "/ca.pem", "--ca-private-key", admin.keys + "/ca.key",
-                    "--subject", "/CN=leaf", "--certificate", admin.keys + "/leaf.pem", "--private-key", admin.keys + "/leaf.key"])
-        try Data(#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"rolesanywhere.amazonaws.com"},"Action":"sts:AssumeRole","Condition":{"StringEqualz":{"a":"b"}}}]}"#.utf8)
-            .write(to: URL(fileURLWithPath: admin.keys + "/bad-policy.json"))
+            "pki",
+            [
+                "issue", "--ca-certificate", admin.keys + "/ca.pem", "--ca-private-key", admin.keys + "/ca.key",
+                "--subject", "/CN=leaf", "--certificate", admin.keys + "/leaf.pem", "--private-key",
+                admin.keys + "/leaf.key",
+            ])
+        try Data(
+            #"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"rolesanywhere.amazonaws.com"},"Action":"sts:AssumeRole","Condition":{"StringEqualz":{"a":"b"}}}]}"#
+                .utf8
+        )
+        .write(to: URL(fileURLWithPath: admin.keys + "/bad-policy.json"))
         let anchorARN = admin.run("trust-anchor", ["show", "lab", "--json"]).stdout
         let existingARN = try #require(try JSONParser.parse(anchorARN)["trustAnchorArn"]?.stringValue)
 
         let cases: [(String, [String], Int32, String)] = [
-            ("trust-anchor", ["add", "leafy", "--certificates", admin.keys + "/leaf.pem"], 1, "is not a CA certificate"),
-            ("trust-anchor", ["add", "twin", "--certificates", admin.keys + "/ca.pem", "--arn", existingARN], 1, "duplicate ARN"),
+            (
+                "trust-anchor", ["add", "leafy", "--certificates", admin.keys + "/leaf.pem"], 1,
+                "is not a CA certificate"
+            ),
+            (
+                "trust-anchor", ["add", "twin", "--certificates", admin.keys + "/ca.pem", "--arn", existingARN], 1,
+                "duplicate ARN"
+            ),
             ("trust-anchor", ["add", "lab", "--certificates", admin.keys + "/ca.pem"], 1, "already exists"),
             ("trust-anchor", ["add", "../escape", "--certificates", admin.keys + "/ca.pem"], 64, "must be"),
             ("trust-anchor", ["add", "x", "--certificates", admin.keys + "/leaf.key"], 1, "holds no PEM certificate"),
-            ("trust-anchor", ["add", "x", "--certificates", admin.keys + "/ca.pem", "--region", "mars"], 64, "--region"),
+            (
+                "trust-anchor", ["add", "x", "--certificates", admin.keys + "/ca.pem", "--region", "mars"], 64,
+                "--region"
+            ),
             ("trust-anchor", ["enable", "nope"], 1, "no trust anchor named nope"),
             ("profile", ["create", "p", "--role", "arn:aws:iam::123456789012:role/ghost"], 1, "is not defined"),
             ("profile", ["create", "web", "--role", "web-reader"], 1, "already exists"),
@@ -137,8 +171,11 @@ struct ResourceCommandTests {
     func lifecycle() throws {
         let admin = try AdminHarness()
         _ = try admin.makeLabAnchor()
-        #expect(admin.run("role", ["create", "a", "--condition", "StringEquals:aws:PrincipalTag/x509Subject/OU=a"]).status == 0)
-        #expect(admin.run("role", ["create", "b", "--path", "/team/"]).stdout == "arn:aws:iam::123456789012:role/team/b\n")
+        #expect(
+            admin.run("role", ["create", "a", "--condition", "StringEquals:aws:PrincipalTag/x509Subject/OU=a"]).status
+                == 0)
+        #expect(
+            admin.run("role", ["create", "b", "--path", "/team/"]).stdout == "arn:aws:iam::123456789012:role/team/b\n")
         #expect(admin.run("profile", ["create", "p", "--role", "a", "--disabled"]).status == 0)
         func profile() throws -> Profile {
             try #require(
@@ -148,8 +185,9 @@ struct ResourceCommandTests {
         #expect(try profile().enabled == false)
         #expect(admin.run("profile", ["enable", "p"]).status == 0)
         #expect(try profile().enabled == true)
-        #expect(admin.run("profile", ["add-role", "p", "b"]).stdout
-            == "arn:aws:iam::123456789012:role/a\narn:aws:iam::123456789012:role/team/b\n")
+        #expect(
+            admin.run("profile", ["add-role", "p", "b"]).stdout
+                == "arn:aws:iam::123456789012:role/a\narn:aws:iam::123456789012:role/team/b\n")
         #expect(try profile().roleArns.count == 2)
         #expect(admin.run("profile", ["remove-role", "p", "a"]).status == 0)
         #expect(try profile().roleArns == ["arn:aws:iam::123456789012:role/team/b"])
@@ -189,7 +227,9 @@ struct ResourceCommandTests {
         }
         // show by ARN too.
         #expect(admin.run("trust-anchor", ["show", anchorARN]).status == 0)
-        #expect(admin.run("role", ["show", "arn:aws:iam::123456789012:role/r", "--json"]).stdout.contains("\"profiles\": [\"p\"]"))
+        #expect(
+            admin.run("role", ["show", "arn:aws:iam::123456789012:role/r", "--json"]).stdout.contains(
+                "\"profiles\": [\"p\"]"))
     }
 
     @Test("every command and subcommand answers --help on stdout with exit 0")

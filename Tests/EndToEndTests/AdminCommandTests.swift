@@ -12,7 +12,8 @@ struct AdminWorkspace {
     init() throws {
         let root = URL(fileURLWithPath: NSTemporaryDirectory())
             .appendingPathComponent("anchorage-e2e-admin-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: root.appendingPathComponent("keys"), withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(
+            at: root.appendingPathComponent("keys"), withIntermediateDirectories: true)
         configuration = TestConfiguration(root: root)
     }
 
@@ -116,20 +117,27 @@ struct AdminCommandTests {
     @Test("invalid input is refused (exit 1, or 64 for usage) with nothing changed on disk")
     func refusalsChangeNothing() async throws {
         let w = try AdminWorkspace()
-        try await w.succeed(["pki", "init-ca", "--subject", "/O=Lab/CN=Lab Root", "--key-type", "rsa-3072",
-                             "--certificate", w.key("ca.pem"), "--private-key", w.key("ca.key")])
-        try await w.succeed(["pki", "issue", "--ca-certificate", w.key("ca.pem"), "--ca-private-key", w.key("ca.key"),
-                             "--subject", "/O=Lab/OU=web/CN=leaf", "--certificate", w.key("leaf.pem"),
-                             "--private-key", w.key("leaf.key")])
+        try await w.succeed([
+            "pki", "init-ca", "--subject", "/O=Lab/CN=Lab Root", "--key-type", "rsa-3072",
+            "--certificate", w.key("ca.pem"), "--private-key", w.key("ca.key"),
+        ])
+        try await w.succeed([
+            "pki", "issue", "--ca-certificate", w.key("ca.pem"), "--ca-private-key", w.key("ca.key"),
+            "--subject", "/O=Lab/OU=web/CN=leaf", "--certificate", w.key("leaf.pem"),
+            "--private-key", w.key("leaf.key"),
+        ])
         // An impostor CA with the same name but another key: its CRL names the anchor but does not verify.
-        try await w.succeed(["pki", "init-ca", "--subject", "/O=Lab/CN=Lab Root", "--certificate", w.key("impostor.pem"),
-                             "--private-key", w.key("impostor.key")])
+        try await w.succeed([
+            "pki", "init-ca", "--subject", "/O=Lab/CN=Lab Root", "--certificate", w.key("impostor.pem"),
+            "--private-key", w.key("impostor.key"),
+        ])
         let forgedCRL = try await w.opensslCRL(
             caCertificate: w.key("impostor.pem"), caKey: w.key("impostor.key"), revoked: [], name: "forged")
         try await w.succeed(["trust-anchor", "add", "lab", "--certificates", w.key("ca.pem")])
         try await w.succeed(["role", "create", "web-reader", "--trust-anchor", "lab"])
         try await w.succeed(["profile", "create", "web", "--role", "web-reader"])
-        try Data("{\"Version\": \"2012-10-17\", \"Statement\": [".utf8).write(to: URL(fileURLWithPath: w.key("broken.json")))
+        try Data("{\"Version\": \"2012-10-17\", \"Statement\": [".utf8).write(
+            to: URL(fileURLWithPath: w.key("broken.json")))
 
         let cases: [([String], Int32, String)] = [
             (["trust-anchor", "add", "leafy", "--certificates", w.key("leaf.pem")], 1, "not a CA certificate"),
@@ -143,9 +151,13 @@ struct AdminCommandTests {
             (["role", "create", "r2", "--policy-file", w.key("broken.json")], 1, "not valid JSON"),
             (["role", "create", "r2", "--condition", "StringEquals"], 64, "OPERATOR:KEY=VALUE"),
             (["role", "create", "r2", "--bogus"], 64, "unknown option --bogus"),
-            (["pki", "issue", "--ca-certificate", w.key("ca.pem"), "--ca-private-key", w.key("ca.key"),
-              "--subject", "/CN=x", "--certificate", w.key("x.pem"),
-              "--private-key", w.configuration.pki.path + "/x.key"], 1, "inside the PKI directory"),
+            (
+                [
+                    "pki", "issue", "--ca-certificate", w.key("ca.pem"), "--ca-private-key", w.key("ca.key"),
+                    "--subject", "/CN=x", "--certificate", w.key("x.pem"),
+                    "--private-key", w.configuration.pki.path + "/x.key",
+                ], 1, "inside the PKI directory"
+            ),
         ]
         for (arguments, status, message) in cases {
             let before = w.treeDigest()
@@ -154,7 +166,8 @@ struct AdminCommandTests {
             #expect(r.stderr.contains(message), "\(r.summary)")
             #expect(r.stdout.isEmpty, "\(r.summary)")
             let after = w.treeDigest()
-            #expect(after.hash == before.hash, "\(arguments) changed the tree:\n\(before.listing)\n---\n\(after.listing)")
+            #expect(
+                after.hash == before.hash, "\(arguments) changed the tree:\n\(before.listing)\n---\n\(after.listing)")
         }
         #expect(!FileManager.default.fileExists(atPath: w.key("x.pem")))
         let validate = try await w.anchorage(["validate"])
@@ -164,13 +177,17 @@ struct AdminCommandTests {
     @Test("a configuration built only with the CLI validates and serves credentials; its CRL revokes")
     func cliBuiltConfigurationServes() async throws {
         let w = try AdminWorkspace()
-        try await w.succeed(["pki", "init-ca", "--subject", "/C=US/O=Lab/CN=Lab Root CA", "--key-type", "ec-p384",
-                             "--certificate", w.key("ca.pem"), "--private-key", w.key("ca.key")])
+        try await w.succeed([
+            "pki", "init-ca", "--subject", "/C=US/O=Lab/CN=Lab Root CA", "--key-type", "ec-p384",
+            "--certificate", w.key("ca.pem"), "--private-key", w.key("ca.key"),
+        ])
         func issue(_ name: String, ou: String, keyType: String) async throws {
-            try await w.succeed(["pki", "issue", "--ca-certificate", w.key("ca.pem"), "--ca-private-key", w.key("ca.key"),
-                                 "--subject", "/O=Lab/OU=\(ou)/CN=\(name)", "--dns", "\(name).lab.test",
-                                 "--uri", "spiffe://lab.test/\(name)", "--key-type", keyType, "--days", "30",
-                                 "--certificate", w.key("\(name).pem"), "--private-key", w.key("\(name).key")])
+            try await w.succeed([
+                "pki", "issue", "--ca-certificate", w.key("ca.pem"), "--ca-private-key", w.key("ca.key"),
+                "--subject", "/O=Lab/OU=\(ou)/CN=\(name)", "--dns", "\(name).lab.test",
+                "--uri", "spiffe://lab.test/\(name)", "--key-type", keyType, "--days", "30",
+                "--certificate", w.key("\(name).pem"), "--private-key", w.key("\(name).key"),
+            ])
         }
         try await issue("web-1", ou: "web", keyType: "ec-p256")
         try await issue("web-rsa", ou: "web", keyType: "rsa-2048")
@@ -187,11 +204,15 @@ struct AdminCommandTests {
         let crlFile = try await w.succeed(["crl", "import", "lab", crl])
         #expect(crlFile.hasSuffix("trust-anchors/lab/crls/lab.pem"))
         let roleARN = try await w.succeed(
-            ["role", "create", "web-reader", "--trust-anchor", "lab",
-             "--condition", "StringEquals:aws:PrincipalTag/x509Subject/OU=web",
-             "--condition", "StringLike:aws:PrincipalTag/x509SAN/URI=spiffe://lab.test/*"])
+            [
+                "role", "create", "web-reader", "--trust-anchor", "lab",
+                "--condition", "StringEquals:aws:PrincipalTag/x509Subject/OU=web",
+                "--condition", "StringLike:aws:PrincipalTag/x509SAN/URI=spiffe://lab.test/*",
+            ])
         #expect(roleARN == "arn:aws:iam::123456789012:role/web-reader")
-        try await w.succeed(["role", "create", "audit", "--condition", "StringEquals:aws:PrincipalTag/x509Subject/OU=audit"])
+        try await w.succeed([
+            "role", "create", "audit", "--condition", "StringEquals:aws:PrincipalTag/x509Subject/OU=audit",
+        ])
         let profileARN = try await w.succeed(["profile", "create", "web", "--role", "audit"])
         try await w.succeed(["profile", "add-role", "web", "web-reader"])
 
@@ -205,9 +226,11 @@ struct AdminCommandTests {
         func request(_ leaf: String, role: String = roleARN) async throws -> (status: Int, json: JSONValue) {
             let r = try await Clients.python(
                 "raw_client.py",
-                ["--endpoint", server.endpoint, "--ca-bundle", fixtures.caBundle.path,
-                 "--certificate", w.key("\(leaf).pem"), "--private-key", w.key("\(leaf).key"),
-                 "--profile-arn", profileARN, "--role-arn", role, "--trust-anchor-arn", anchorARN],
+                [
+                    "--endpoint", server.endpoint, "--ca-bundle", fixtures.caBundle.path,
+                    "--certificate", w.key("\(leaf).pem"), "--private-key", w.key("\(leaf).key"),
+                    "--profile-arn", profileARN, "--role-arn", role, "--trust-anchor-arn", anchorARN,
+                ],
                 caBundle: fixtures.caBundle)
             guard r.status == 0, let line = r.stdout.split(separator: "\n").last,
                 let out = try? JSONValue.parse(String(line)), let status = out["status"]?.number
