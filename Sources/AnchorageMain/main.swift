@@ -1,3 +1,4 @@
+import AnchorageAdmin
 import AnchorageServer
 import Foundation
 
@@ -7,6 +8,11 @@ let usage = """
     commands:
       serve      run the CreateSession service (see `anchorage serve --help`)
       validate   check PKI/ and Profiles/ exactly as the server loads them
+      pki           create a CA and issue workload certificates (labs, tests)
+      trust-anchor  add, list, show, enable, disable, remove trust anchors
+      crl           import, list, remove the CRLs of a trust anchor
+      profile       create, list, show, enable, disable, remove profiles; add-role, remove-role
+      role          create, list, show, remove roles and their trust policies
       version    print the version
     """
 
@@ -15,6 +21,8 @@ let status: Int32
 switch arguments.first {
 case "serve": status = ServeCommand.run(Array(arguments.dropFirst()))
 case "validate": status = ValidateCommand.run(Array(arguments.dropFirst()))
+case "pki", "trust-anchor", "crl", "profile", "role":
+    status = AdminCommand.run(arguments[0], Array(arguments.dropFirst()))
 case "version", "--version": print("anchorage 0.1.0"); status = 0
 case "help", "--help", "-h": print(usage); status = 0
 case nil:

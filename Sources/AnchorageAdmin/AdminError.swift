@@ -1,0 +1,23 @@
+import AnchorageConfig
+
+/// A command that could not do what it was asked (exit status 1). Nothing was changed on disk unless the
+/// message says otherwise.
+public struct AdminError: Error, CustomStringConvertible, Sendable {
+    public var message: String
+    /// Further lines (one per configuration issue).
+    public var details: [String]
+
+    public init(_ message: String, details: [String] = []) {
+        self.message = message
+        self.details = details
+    }
+
+    /// The change would make the configuration invalid; `issues` are the loader's.
+    init(refusing change: String, _ error: ConfigurationError) {
+        self.init(
+            "refused: \(change) would make the configuration invalid; nothing was changed",
+            details: error.issues.map { "error: \($0)" })
+    }
+
+    public var description: String { ([message] + details).joined(separator: "\n") }
+}

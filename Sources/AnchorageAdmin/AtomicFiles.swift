@@ -1,0 +1,156 @@
+import Foundation
+
+/// Durable, atomic file-system primitives: every file is written to a temporary name in its final
+/// directory, fsynced, renamed into place, and the directory is fsynced, so a crash or a reader (the
+/// server's file watch) sees either the old content or the new, never a mixture.
+enum AtomicFiles {
+    /// Writes `bytes` to `path` atomically.
+    /// - Parameters:
+    ///   - mode: permissions of a new file; a replaced file keeps its own mode unless `forceMode`.
+    ///   - replace: false refuses an existing `path` (checked atomically with link(2)).
+    ///   - forceMode: apply `mode` even when replacing (private keys).
+    static func write(
+        _ bytes: [UInt8], to path: String, mode: mode_t = 0o644, replace: Bool = true, forceMode: Bool = false
+    ) throws(AdminError) {
+        // Write through a symlink to its target, so a linked configuration (stow, Nix, Ansible) stays linked.
+        let target = resolvedSymlink(path)
+        let directory =
+            (target as NSString).deletingLastPathComponent.isEmpty
+            ? "." : (target as NSString).deletingLastPathComponent
+        let name = (target as NSString).lastPathComponent
+        var effectiveMode = mode
+        var existing = stat()
+        if stat(target, &existing) == 0 {
+            guard replace else { throw AdminError("\(path) already exists; refusing to overwrite it") }
+            if !forceMode { effectiveMode = existing.st_mode & 0o7777 }
+        }
+        let temporary = directory + "/." + name + ".tmp-" + UUID().uuidString.prefix(8).lowercased()
+        let descriptor = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, effectiveMode)
+        guard descriptor >= 0 else { throw AdminError("cannot create \(temporary): \(errorText())") }
+        var closed = false
+        defer {
+            if !closed { close(descriptor) }
+        }
+        do throws(AdminError) {
+            // The umask may have narrowed the mode; set it exactly.
+            guard fchmod(descriptor, effectiveMode) == 0 else { throw AdminError("chmod \(temporary): \(errorText())") }
+            var offset = 0
+            while offset < bytes.count {
+                let written = bytes.withUnsafeBytes { buffer in
+                    Foundation.write(descriptor, buffer.baseAddress! + offset, buffer.count - offset)
+                }
+                if written < 0 {
+                    if errno == EINTR { continue }
+                    throw AdminError("cannot write \(temporary): \(errorText())")
+                }
+                offset += written
+            }
+            guard fsync(descriptor) == 0 else { throw AdminError("fsync \(temporary): \(errorText())") }
+            closed = true
+            guard close(descriptor) == 0 else { throw AdminError("close \(temporary): \(errorText())") }
+            if replace {
+                guard rename(temporary, target) == 0 else {
+                    throw AdminError("cannot rename \(temporary) to \(target): \(errorText())")
+                }
+            } else {
+                guard link(temporary, target) == 0 else {
+                    throw AdminError(
+                        errno == EEXIST
+                            ? "\(path) already exists; refusing to overwrite it"
+                            : "cannot create \(target): \(errorText())")
+                }
+                unlink(temporary)
+            }
+        } catch {
+            unlink(temporary)
+            throw error
+        }
+        try syncDirectory(directory)
+    }
+
+    /// Creates `path` and any missing parents (mode 0755), fsyncing each parent after a creation.
+    static func makeDirectories(_ path: String, mode: mode_t = 0o755) throws(AdminError) {
+        var isDirectory: ObjCBool = false
+        if FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) {
+            guard isDirectory.boolValue else { throw AdminError("\(path) exists and is not a directory") }
+            return
+        }
+        let parent = (path as NSString).deletingLastPathComponent
+        if !parent.isEmpty, parent != path { try makeDirectories(parent, mode: mode) }
+        guard mkdir(path, mode) == 0 || errno == EEXIST else {
+            throw AdminError("cannot create \(path): \(errorText())")
+        }
+        try syncDirectory(parent.isEmpty ? "." : parent)
+    }
+
+    /// Creates directory `path` holding `files` (name → bytes) atomically: the directory is built under a
+    /// hidden temporary name beside it (the loader ignores dot-files), then renamed into place.
+    static func createDirectory(_ path: String, files: [(name: String, bytes: [UInt8])]) throws(AdminError) {
+        let parent = (path as NSString).deletingLastPathComponent
+        let name = (path as NSString).lastPathComponent
+        guard !FileManager.default.fileExists(atPath: path) else { throw AdminError("\(path) already exists") }
+        try makeDirectories(parent)
+        let temporary = parent + "/." + name + ".tmp-" + UUID().uuidString.prefix(8).lowercased()
+        guard mkdir(temporary, 0o755) == 0 else { throw AdminError("cannot create \(temporary): \(errorText())") }
+        do throws(AdminError) {
+            for file in files {
+                let filePath = temporary + "/" + file.name
+                try makeDirectories((filePath as NSString).deletingLastPathComponent)
+                try write(file.bytes, to: filePath, replace: false)
+            }
+            try syncDirectory(temporary)
+            guard rename(temporary, path) == 0 else {
+                throw AdminError("cannot rename \(temporary) to \(path): \(errorText())")
+            }
+        } catch {
+            try? FileManager.default.removeItem(atPath: temporary)
+            throw error
+        }
+        try syncDirectory(parent)
+    }
+
+    /// Removes the file `path` (unlink is atomic) and fsyncs its directory.
+    static func removeFile(_ path: String) throws(AdminError) {
+        guard unlink(path) == 0 else { throw AdminError("cannot remove \(path): \(errorText())") }
+        try syncDirectory((path as NSString).deletingLastPathComponent)
+    }
+
+    /// Removes directory `path`: renamed atomically to a hidden name (from then on it is out of the
+    /// configuration), the parent fsynced, then deleted.
+    static func removeDirectory(_ path: String) throws(AdminError) {
+        let parent = (path as NSString).deletingLastPathComponent
+        let name = (path as NSString).lastPathComponent
+        let doomed = parent + "/." + name + ".removed-" + UUID().uuidString.prefix(8).lowercased()
+        guard rename(path, doomed) == 0 else { throw AdminError("cannot remove \(path): \(errorText())") }
+        try syncDirectory(parent)
+        do {
+            try FileManager.default.removeItem(atPath: doomed)
+        } catch {
+            throw AdminError("\(path) was removed from the configuration, but deleting \(doomed) failed: \(error)")
+        }
+    }
+
+    /// fsync(2) on a directory, so renames and creations in it are durable.
+    static func syncDirectory(_ path: String) throws(AdminError) {
+        let descriptor = open(path.isEmpty ? "." : path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        guard descriptor >= 0 else { throw AdminError("cannot open directory \(path): \(errorText())") }
+        defer { close(descriptor) }
+        guard fsync(descriptor) == 0 else { throw AdminError("fsync \(path): \(errorText())") }
+    }
+
+    /// `path`, or the file a symlink at `path` finally points to.
+    static func resolvedSymlink(_ path: String) -> String {
+        var current = path
+        for _ in 0..<40 {
+            guard let destination = try? FileManager.default.destinationOfSymbolicLink(atPath: current) else {
+                return current
+            }
+            current =
+                destination.hasPrefix("/")
+                ? destination : (current as NSString).deletingLastPathComponent + "/" + destination
+        }
+        return current
+    }
+
+    static func errorText() -> String { String(cString: strerror(errno)) }
+}

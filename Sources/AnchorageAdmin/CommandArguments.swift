@@ -1,0 +1,123 @@
+/// A command-line parser for Anchorage's subcommands, following swift-argument-parser's conventions
+/// without depending on it: `--name value` or `--name=value` options (optionally repeatable),
+/// `--switch` flags, positional arguments, `--` ending the options, and `-h`/`--help`.
+/// A usage error is a ``UsageError`` (the caller exits 64, EX_USAGE).
+public struct CommandArguments: Sendable, Equatable {
+    /// What a command accepts.
+    public struct Specification: Sendable {
+        /// Options that take exactly one value and may be given once.
+        public var options: Set<String>
+        /// Options that take a value and may be given several times (values kept in order).
+        public var repeatableOptions: Set<String>
+        /// Switches without a value.
+        public var flags: Set<String>
+        /// Names of the positional arguments, for messages (`NAME`, `FILE`).
+        public var positionals: [String]
+        /// How many trailing positionals may be left out.
+        public var optionalPositionals: Int
+
+        public init(
+            options: Set<String> = [], repeatableOptions: Set<String> = [], flags: Set<String> = [],
+            positionals: [String] = [], optionalPositionals: Int = 0
+        ) {
+            self.options = options
+            self.repeatableOptions = repeatableOptions
+            self.flags = flags
+            self.positionals = positionals
+            self.optionalPositionals = optionalPositionals
+        }
+    }
+
+    /// A usage error: the command line does not match the command's specification (exit 64).
+    public struct UsageError: Error, CustomStringConvertible, Sendable, Equatable {
+        public var message: String
+        public init(_ message: String) { self.message = message }
+        public var description: String { message }
+    }
+
+    private var values: [String: [String]] = [:]
+    private var switches: Set<String> = []
+    /// The positional arguments in order.
+    public private(set) var positionals: [String] = []
+    /// True when `-h` or `--help` was given (then nothing else is checked).
+    public private(set) var helpRequested = false
+
+    /// Parses `arguments` against `specification`.
+    public init(_ arguments: [String], _ specification: Specification) throws(UsageError) {
+        if arguments.contains(where: { $0 == "--help" || $0 == "-h" }) {
+            // `--help` anywhere wins, unless it is the value of an option (`--description --help` is odd enough to ignore).
+            helpRequested = true
+            return
+        }
+        var index = 0
+        var optionsEnded = false
+        while index < arguments.count {
+            let argument = arguments[index]
+            index += 1
+            if optionsEnded || !argument.hasPrefix("-") || argument == "-" {
+                positionals.append(argument)
+                continue
+            }
+            if argument == "--" {
+                optionsEnded = true
+                continue
+            }
+            guard argument.hasPrefix("--") else { throw UsageError("unknown option \(argument)") }
+            var name = String(argument.dropFirst(2))
+            var inlineValue: String?
+            if let equals = name.firstIndex(of: "=") {
+                inlineValue = String(name[name.index(after: equals)...])
+                name = String(name[..<equals])
+            }
+            if specification.options.contains(name) || specification.repeatableOptions.contains(name) {
+                let value: String
+                if let inlineValue {
+                    value = inlineValue
+                } else {
+                    guard index < arguments.count else { throw UsageError("--\(name) needs a value") }
+                    value = arguments[index]
+                    index += 1
+                }
+                if specification.options.contains(name), values[name] != nil {
+                    throw UsageError("--\(name) may be given only once")
+                }
+                values[name, default: []].append(value)
+            } else if specification.flags.contains(name) {
+                guard inlineValue == nil else { throw UsageError("--\(name) takes no value") }
+                switches.insert(name)
+            } else {
+                throw UsageError("unknown option --\(name)")
+            }
+        }
+        let required = specification.positionals.count - specification.optionalPositionals
+        if positionals.count < required {
+            let missing = specification.positionals[positionals.count..<required].joined(separator: " ")
+            throw UsageError("missing \(missing)")
+        }
+        if positionals.count > specification.positionals.count {
+            throw UsageError("unexpected argument \(positionals[specification.positionals.count])")
+        }
+    }
+
+    /// The value of a single-valued option, or nil when it was not given.
+    public func value(_ name: String) -> String? { values[name]?.last }
+
+    /// Every value of a repeatable option, in command-line order.
+    public func values(_ name: String) -> [String] { values[name] ?? [] }
+
+    /// True when the switch was given.
+    public func has(_ name: String) -> Bool { switches.contains(name) }
+
+    /// The positional argument at `index`, or nil when it was left out.
+    public func positional(_ index: Int) -> String? { positionals.indices.contains(index) ? positionals[index] : nil }
+
+    /// An integer option within `range`, `defaultValue` when absent; a usage error otherwise.
+    public func integer(_ name: String, in range: ClosedRange<Int>, default defaultValue: Int) throws(UsageError) -> Int
+    {
+        guard let text = value(name) else { return defaultValue }
+        guard let number = Int(text), range.contains(number) else {
+            throw UsageError("--\(name) must be an integer in \(range.lowerBound)...\(range.upperBound), not \(text)")
+        }
+        return number
+    }
+}

@@ -1,0 +1,190 @@
+import AnchorageConfig
+import AnchorageCore
+import Foundation
+
+/// One change to the configuration directories. Every admin command makes exactly one, so each
+/// command is a single atomic step on disk.
+struct ConfigurationChange {
+    /// Which configuration directory a path is relative to.
+    enum Root {
+        case pki, profiles
+    }
+
+    enum Operation {
+        /// Creates or replaces one file.
+        case writeFile(Root, String, [UInt8])
+        /// Creates a new directory with its files (a trust anchor).
+        case addDirectory(Root, String, [(name: String, bytes: [UInt8])])
+        case removeFile(Root, String)
+        case removeDirectory(Root, String)
+    }
+
+    /// What the change does, for messages ("add trust anchor web-ca").
+    var summary: String
+    var operation: Operation
+}
+
+/// The `--pki` and `--profiles` directories an admin command works on.
+///
+/// ``apply(_:)`` validates before it writes: it copies the configuration to a temporary directory,
+/// makes the change there, and runs ``ConfigurationLoader`` — the loader `serve` and `validate` run —
+/// on the copy. Only when that loads is the change made to the real directories, atomically.
+/// Otherwise it throws and nothing on disk has changed.
+struct ConfigurationWorkspace {
+    var pkiDirectory: String
+    var profilesDirectory: String
+
+    func path(_ root: ConfigurationChange.Root, _ relative: String) -> String {
+        (root == .pki ? pkiDirectory : profilesDirectory) + "/" + relative
+    }
+
+    /// Loads the configuration as it is on disk.
+    func load() throws(AdminError) -> Configuration {
+        do {
+            return try ConfigurationLoader(pkiDirectory: pkiDirectory, profilesDirectory: profilesDirectory)
+                .load(generation: 1)
+        } catch {
+            throw AdminError(
+                "the configuration in \(pkiDirectory) and \(profilesDirectory) does not load",
+                details: error.issues.map { "error: \($0)" })
+        }
+    }
+
+    /// Validates `change` on a copy of the configuration, then applies it. Returns the new configuration.
+    @discardableResult
+    func apply(_ change: ConfigurationChange) throws(AdminError) -> Configuration {
+        let lock = try AdminLock(pkiDirectory: pkiDirectory, profilesDirectory: profilesDirectory)
+        defer { lock.release() }
+        let configuration = try validate(change)
+        switch change.operation {
+        case .writeFile(let root, let relative, let bytes):
+            let target = path(root, relative)
+            try AtomicFiles.makeDirectories((target as NSString).deletingLastPathComponent)
+            try AtomicFiles.write(bytes, to: target)
+        case .addDirectory(let root, let relative, let files):
+            try AtomicFiles.createDirectory(path(root, relative), files: files)
+        case .removeFile(let root, let relative):
+            try AtomicFiles.removeFile(path(root, relative))
+        case .removeDirectory(let root, let relative):
+            try AtomicFiles.removeDirectory(path(root, relative))
+        }
+        // Both roots exist after a successful change, even on a first run from nothing.
+        try AtomicFiles.makeDirectories(pkiDirectory)
+        try AtomicFiles.makeDirectories(profilesDirectory)
+        return configuration
+    }
+
+    /// Loads the would-be configuration (a copy with `change` made) and returns it, or throws the loader's
+    /// issues with paths named as in the real directories.
+    func validate(_ change: ConfigurationChange) throws(AdminError) -> Configuration {
+        let staging = (NSTemporaryDirectory() as NSString).appendingPathComponent(
+            "anchorage-admin-" + UUID().uuidString)
+        defer { try? FileManager.default.removeItem(atPath: staging) }
+        let stagedPKI = staging + "/PKI"
+        let stagedProfiles = staging + "/Profiles"
+        do {
+            try copyTree(pkiDirectory, to: stagedPKI)
+            try copyTree(profilesDirectory, to: stagedProfiles)
+            let staged = ConfigurationWorkspace(pkiDirectory: stagedPKI, profilesDirectory: stagedProfiles)
+            let fm = FileManager.default
+            switch change.operation {
+            case .writeFile(let root, let relative, let bytes):
+                let target = staged.path(root, relative)
+                try fm.createDirectory(
+                    atPath: (target as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+                try Data(bytes).write(to: URL(fileURLWithPath: target))
+            case .addDirectory(let root, let relative, let files):
+                let target = staged.path(root, relative)
+                guard !fm.fileExists(atPath: target) else {
+                    throw AdminError("\(path(root, relative)) already exists")
+                }
+                for file in files {
+                    let filePath = target + "/" + file.name
+                    try fm.createDirectory(
+                        atPath: (filePath as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+                    try Data(file.bytes).write(to: URL(fileURLWithPath: filePath))
+                }
+            case .removeFile(let root, let relative), .removeDirectory(let root, let relative):
+                guard fm.fileExists(atPath: path(root, relative)) else {
+                    throw AdminError("\(path(root, relative)) does not exist")
+                }
+                try fm.removeItem(atPath: staged.path(root, relative))
+            }
+        } catch let error as AdminError {
+            throw error
+        } catch {
+            throw AdminError("cannot prepare the change in \(staging): \(error)")
+        }
+        do {
+            return try ConfigurationLoader(pkiDirectory: stagedPKI, profilesDirectory: stagedProfiles)
+                .load(generation: 1)
+        } catch {
+            var issues = error.issues
+            for index in issues.indices {
+                issues[index].file = unstage(issues[index].file, stagedPKI: stagedPKI, stagedProfiles: stagedProfiles)
+                issues[index].message = unstage(
+                    issues[index].message, stagedPKI: stagedPKI, stagedProfiles: stagedProfiles)
+            }
+            throw AdminError(refusing: change.summary, ConfigurationError(issues: issues))
+        }
+    }
+
+    private func unstage(_ text: String, stagedPKI: String, stagedProfiles: String) -> String {
+        text.replacingOccurrences(of: stagedPKI, with: pkiDirectory)
+            .replacingOccurrences(of: stagedProfiles, with: profilesDirectory)
+    }
+
+    /// Copies the visible entries of `source` (the loader ignores dot-files) to `destination`, following
+    /// symlinks, so the copy loads exactly as the original does. A missing source becomes an empty directory.
+    private func copyTree(_ source: String, to destination: String) throws {
+        let fm = FileManager.default
+        try fm.createDirectory(atPath: destination, withIntermediateDirectories: true)
+        guard let names = try? fm.contentsOfDirectory(atPath: source) else { return }
+        for name in names where !name.hasPrefix(".") {
+            let from = source + "/" + name
+            let to = destination + "/" + name
+            var isDirectory: ObjCBool = false
+            guard fm.fileExists(atPath: from, isDirectory: &isDirectory) else { continue }
+            if isDirectory.boolValue {
+                try copyTree(from, to: to)
+            } else if let data = fm.contents(atPath: from) {
+                try data.write(to: URL(fileURLWithPath: to))
+            } else {
+                // Unreadable here means unreadable for the loader too: keep it unreadable in the copy.
+                _ = fm.createFile(atPath: to, contents: nil, attributes: [.posixPermissions: 0])
+            }
+        }
+    }
+}
+
+/// Serialises admin commands working on the same configuration directories (flock on a file in the
+/// temporary directory, keyed by the directories' real paths, so the configuration itself is untouched).
+struct AdminLock {
+    private let descriptor: Int32
+
+    init(pkiDirectory: String, profilesDirectory: String) throws(AdminError) {
+        func real(_ path: String) -> String {
+            guard let resolved = realpath(path, nil) else { return path }
+            defer { free(resolved) }
+            return String(cString: resolved)
+        }
+        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+        for byte in (real(pkiDirectory) + "\n" + real(profilesDirectory)).utf8 {
+            hash ^= UInt64(byte)
+            hash &*= 0x0000_0100_0000_01b3
+        }
+        let file = (NSTemporaryDirectory() as NSString).appendingPathComponent(
+            "anchorage-admin-\(String(hash, radix: 16)).lock")
+        descriptor = open(file, O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
+        guard descriptor >= 0 else { throw AdminError("cannot open the lock file \(file): \(AtomicFiles.errorText())") }
+        guard flock(descriptor, LOCK_EX) == 0 else {
+            close(descriptor)
+            throw AdminError("cannot lock \(file): \(AtomicFiles.errorText())")
+        }
+    }
+
+    func release() {
+        flock(descriptor, LOCK_UN)
+        close(descriptor)
+    }
+}

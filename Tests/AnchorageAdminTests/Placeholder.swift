@@ -1,3 +1,0 @@
-import Testing
-
-@Test func placeholderAnchorageAdminTestsBuilds() { #expect(Bool(true)) }
