@@ -1,4 +1,4 @@
+import AnchorageClient
 import Foundation
 
-FileHandle.standardError.write(Data("anchorage-helper: not built yet\n".utf8))
-exit(1)
+exit(HelperCommand.run(Array(CommandLine.arguments.dropFirst()), environment: ProcessInfo.processInfo.environment))

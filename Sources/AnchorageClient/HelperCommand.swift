@@ -1,0 +1,173 @@
+import AnchorageCore
+import AnchorageCrypto
+import Foundation
+
+/// The `anchorage-helper` command line: flag-compatible with `aws_signing_helper` 1.8.
+public enum HelperCommand {
+    /// Flags of `credential-process`, `update` and `serve` (the official helper's, plus `--ca-bundle`).
+    static let credentialValueFlags: Set<String> = [
+        "certificate", "private-key", "intermediates", "trust-anchor-arn", "profile-arn", "role-arn",
+        "session-duration", "region", "endpoint", "role-session-name", "pkcs8-password", "ca-bundle",
+    ]
+    static let credentialBoolFlags: Set<String> = ["no-verify-ssl", "with-proxy", "debug"]
+
+    public static let usage = """
+        anchorage-helper \(CreateSessionClient.version): IAM Roles Anywhere credentials from an X.509 certificate
+        (a drop-in replacement for aws_signing_helper).
+
+        Usage:
+          anchorage-helper credential-process --certificate FILE [--private-key FILE] [--intermediates FILE]
+                                              --trust-anchor-arn ARN --profile-arn ARN --role-arn ARN
+                                              [--session-duration SECONDS] [--region REGION] [--endpoint URL]
+                                              [--role-session-name NAME] [--pkcs8-password PASSWORD]
+                                              [--ca-bundle FILE] [--no-verify-ssl] [--with-proxy] [--debug]
+          anchorage-helper update  <credential flags> [--profile NAME] [--once]
+          anchorage-helper serve   <credential flags> [--port 9911] [--hop-limit 64]
+          anchorage-helper sign-string --private-key FILE [--pkcs8-password P] [--digest SHA256|SHA384|SHA512]
+                                       [--format json|text|bin]
+          anchorage-helper read-certificate-data --certificate FILE
+          anchorage-helper version
+
+        --certificate takes a PEM certificate or a PKCS#12 bundle (key, certificate and chain).
+        Trusted CAs for the endpoint: --ca-bundle, else AWS_CA_BUNDLE, else SSL_CERT_FILE, else the system's.
+        Diagnostics go to stderr; stdout carries only the result.
+
+        """
+
+    /// Runs the command line; returns the exit status (0 success, 1 failure, 64 usage error).
+    public static func run(_ arguments: [String], environment: [String: String]) -> Int32 {
+        guard let command = arguments.first else {
+            writeOut(usage)
+            return 0
+        }
+        let rest = Array(arguments.dropFirst())
+        do {
+            switch command {
+            case "credential-process":
+                let options = try CommandLineOptions(rest, valueFlags: credentialValueFlags, boolFlags: credentialBoolFlags)
+                let client = try makeClient(options, environment: environment)
+                let credentials = try client.createSession()
+                writeOut(credentials.credentialProcessJSON + "\n")
+            case "sign-string":
+                let options = try CommandLineOptions(
+                    rest, valueFlags: ["private-key", "pkcs8-password", "digest", "format", "certificate"],
+                    boolFlags: ["debug"])
+                let output = try SignString.run(options)
+                writeOut(output)
+            case "read-certificate-data":
+                let options = try CommandLineOptions(
+                    rest, valueFlags: ["certificate", "pkcs8-password"], boolFlags: ["debug"])
+                writeOut(try CertificateData.json(certificatePath: options.required("certificate"),
+                                                  password: options["pkcs8-password"]))
+            case "update":
+                let options = try CommandLineOptions(
+                    rest, valueFlags: credentialValueFlags.union(["profile", "refresh-before"]),
+                    boolFlags: credentialBoolFlags.union(["once"]))
+                let client = try makeClient(options, environment: environment)
+                let updater = CredentialsFileUpdater(
+                    client: client,
+                    file: CredentialsFile.path(environment: environment),
+                    profile: options["profile"] ?? "default",
+                    refreshBefore: Int64(try options.integer("refresh-before", default: 300, range: 0...43200)),
+                    log: logLine)
+                try updater.run(once: options.has("once"))
+            case "serve":
+                let options = try CommandLineOptions(
+                    rest, valueFlags: credentialValueFlags.union(["port", "hop-limit", "refresh-before"]),
+                    boolFlags: credentialBoolFlags)
+                let client = try makeClient(options, environment: environment)
+                let server = try MetadataServer(
+                    client: client,
+                    port: try options.integer("port", default: 9911, range: 0...65535),
+                    hopLimit: try options.integer("hop-limit", default: 64, range: 1...255),
+                    refreshBefore: Int64(try options.integer("refresh-before", default: 300, range: 0...43200)),
+                    containerToken: environment["AWS_CONTAINER_AUTHORIZATION_TOKEN"],
+                    log: logLine)
+                try server.run(announce: writeOut)
+            case "version":
+                writeOut(CreateSessionClient.version + "\n")
+            case "help", "--help", "-h":
+                writeOut(usage)
+            default:
+                throw HelperError.usage("unknown command \(command)")
+            }
+            return 0
+        } catch let error as HelperError {
+            logLine(error.message)
+            if error.isUsage { logLine("run `anchorage-helper help` for usage") }
+            return error.isUsage ? 64 : 1
+        } catch let error as ServiceError {
+            logLine("CreateSession failed: \(error)")
+            return 1
+        } catch {
+            logLine("\(error)")
+            return 1
+        }
+    }
+
+    /// The CreateSession client the credential flags describe.
+    static func makeClient(_ options: CommandLineOptions, environment: [String: String]) throws(HelperError)
+        -> CreateSessionClient
+    {
+        let trustAnchorArn = try options.required("trust-anchor-arn")
+        let profileArn = try options.required("profile-arn")
+        let roleArn = try options.required("role-arn")
+        guard let anchor = ARN(trustAnchorArn), anchor.service == "rolesanywhere" else {
+            throw HelperError.usage("--trust-anchor-arn \(trustAnchorArn) is not a Roles Anywhere ARN")
+        }
+        guard let profile = ARN(profileArn), profile.service == "rolesanywhere" else {
+            throw HelperError.usage("--profile-arn \(profileArn) is not a Roles Anywhere ARN")
+        }
+        guard ARN(roleArn)?.service == "iam" else { throw HelperError.usage("--role-arn \(roleArn) is not an IAM ARN") }
+        let region: String
+        if let explicit = options["region"], !explicit.isEmpty {
+            region = explicit
+        } else {
+            guard anchor.region == profile.region else {
+                throw HelperError.usage(
+                    "the trust anchor (\(anchor.region)) and profile (\(profile.region)) ARNs name different regions; pass --region")
+            }
+            region = anchor.region
+        }
+        let parameters = CreateSessionParameters(
+            trustAnchorArn: trustAnchorArn, profileArn: profileArn, roleArn: roleArn,
+            durationSeconds: try options.integer("session-duration", default: 3600, range: 900...43200),
+            roleSessionName: options["role-session-name"], region: region)
+        guard let certificate = options["certificate"] else {
+            throw HelperError.usage("--certificate is required (certificate stores, PKCS#11 and TPM keys are not supported)")
+        }
+        let source = SigningIdentitySource(
+            certificatePath: certificate, privateKeyPath: options["private-key"],
+            intermediatesPath: options["intermediates"], password: options["pkcs8-password"])
+        let endpoint = try options["endpoint"].map { text throws(HelperError) in try Endpoint(parsing: text) }
+            ?? Endpoint.aws(region: region)
+        let verify = !options.has("no-verify-ssl")
+        if !verify {
+            logLine("warning: --no-verify-ssl: the endpoint's TLS certificate and host name are NOT verified")
+        }
+        let caFile = options["ca-bundle"] ?? nonEmpty(environment["AWS_CA_BUNDLE"]) ?? nonEmpty(environment["SSL_CERT_FILE"])
+        let proxy = options.has("with-proxy") ? try ProxySettings.from(environment: environment, for: endpoint) : nil
+        if options.has("debug"), let proxy { logLine("using proxy \(proxy.host):\(proxy.port)") }
+        let transport = ClientTransportOptions(endpoint: endpoint, caFile: caFile, verifyPeer: verify, proxy: proxy)
+        return CreateSessionClient(
+            parameters: parameters, identitySource: source, transport: transport, debug: options.has("debug"),
+            log: logLine)
+    }
+
+    private static func nonEmpty(_ value: String?) -> String? {
+        guard let value, !value.isEmpty else { return nil }
+        return value
+    }
+
+    /// Writes `text` to stdout at once (unbuffered, so nothing is lost on exit).
+    static func writeOut(_ text: String) { writeOut(Array(text.utf8)) }
+
+    static func writeOut(_ bytes: [UInt8]) {
+        FileHandle.standardOutput.write(Data(bytes))
+    }
+
+    /// One diagnostic line on stderr.
+    @Sendable static func logLine(_ text: String) {
+        FileHandle.standardError.write(Data("anchorage-helper: \(text)\n".utf8))
+    }
+}

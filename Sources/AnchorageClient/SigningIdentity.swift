@@ -1,0 +1,124 @@
+public import AnchorageCrypto
+import Foundation
+
+/// Where the certificate, chain and key come from: files, re-read at every signing so a rotated
+/// certificate takes effect at the next refresh.
+public struct SigningIdentitySource: Sendable, Equatable {
+    /// `--certificate`: a PEM certificate or a PKCS#12 bundle (key, certificate and chain).
+    public var certificatePath: String
+    /// `--private-key`: PEM (PKCS#8, encrypted PKCS#8, SEC1, PKCS#1); not needed with PKCS#12.
+    public var privateKeyPath: String?
+    /// `--intermediates`: PEM bundle sent as `X-Amz-X509-Chain`, in file order.
+    public var intermediatesPath: String?
+    /// `--pkcs8-password`: for an encrypted PKCS#8 key, or a password-protected PKCS#12 bundle.
+    public var password: String?
+
+    public init(certificatePath: String, privateKeyPath: String?, intermediatesPath: String? = nil, password: String? = nil) {
+        self.certificatePath = certificatePath
+        self.privateKeyPath = privateKeyPath
+        self.intermediatesPath = intermediatesPath
+        self.password = password
+    }
+
+    /// Reads and checks the files: the key must match the certificate, before any network call.
+    public func load() throws(HelperError) -> SigningIdentity {
+        let certificateBytes = try readFile(certificatePath, what: "certificate")
+        var certificate: Certificate
+        var chain: [Certificate] = []
+        var key: PrivateKey?
+        if containsPEM(certificateBytes) {
+            do {
+                let certificates = try Certificate.parsePEMBundle(certificateBytes)
+                guard let first = certificates.first else {
+                    throw HelperError("\(certificatePath): no CERTIFICATE block")
+                }
+                certificate = first
+            } catch let error as HelperError {
+                throw error
+            } catch {
+                throw HelperError("\(certificatePath): not a readable PEM certificate: \(error)")
+            }
+        } else {
+            do {
+                let bundle = try PKCS12Bundle(derBytes: certificateBytes, password: password ?? "")
+                certificate = bundle.certificate
+                chain = bundle.chain.filter { !$0.isSame(as: bundle.certificate) }
+                key = bundle.privateKey
+            } catch {
+                throw HelperError("\(certificatePath): neither a PEM certificate nor a readable PKCS#12 bundle: \(error)")
+            }
+        }
+        if let intermediatesPath {
+            let bytes = try readFile(intermediatesPath, what: "intermediates")
+            do {
+                chain = try Certificate.parsePEMBundle(bytes)
+            } catch {
+                throw HelperError("\(intermediatesPath): not a readable PEM certificate bundle: \(error)")
+            }
+        }
+        if let privateKeyPath {
+            key = try Self.readPrivateKey(privateKeyPath, password: password)
+        }
+        guard let key else {
+            throw HelperError.usage("--private-key is required unless --certificate is a PKCS#12 bundle")
+        }
+        do {
+            guard key.matches(try certificate.publicKey) else {
+                throw HelperError(
+                    "the private key \(privateKeyPath ?? certificatePath) does not match the certificate \(certificatePath)")
+            }
+        } catch let error as HelperError {
+            throw error
+        } catch {
+            throw HelperError("\(certificatePath): cannot read the certificate's public key: \(error)")
+        }
+        guard chain.count <= 5 else {
+            throw HelperError("the certificate chain holds \(chain.count) certificates; at most 5 are sent")
+        }
+        return SigningIdentity(certificate: certificate, chain: chain, privateKey: key)
+    }
+
+    /// Reads a PEM private key, asking for `--pkcs8-password` when it is encrypted.
+    public static func readPrivateKey(_ path: String, password: String?) throws(HelperError) -> PrivateKey {
+        let bytes = try readFile(path, what: "private key")
+        let encrypted = PrivateKey.isEncryptedPEM(bytes)
+        if encrypted && password == nil {
+            throw HelperError("\(path): the private key is encrypted; pass --pkcs8-password")
+        }
+        do {
+            return try PrivateKey(pemBytes: bytes, password: encrypted ? password : nil)
+        } catch {
+            throw HelperError(
+                encrypted
+                    ? "\(path): cannot decrypt the private key (wrong --pkcs8-password?)"
+                    : "\(path): not a readable PEM private key (PKCS#8, SEC1 or PKCS#1): \(error)")
+        }
+    }
+}
+
+/// A loaded certificate, its chain and the key that signs.
+public struct SigningIdentity: Sendable {
+    public let certificate: Certificate
+    public let chain: [Certificate]
+    public let privateKey: PrivateKey
+
+    public init(certificate: Certificate, chain: [Certificate], privateKey: PrivateKey) {
+        self.certificate = certificate
+        self.chain = chain
+        self.privateKey = privateKey
+    }
+
+    /// `AWS4-X509-RSA-SHA256` or `AWS4-X509-ECDSA-SHA256`, by key type.
+    public var algorithm: String { privateKey.isRSA ? "AWS4-X509-RSA-SHA256" : "AWS4-X509-ECDSA-SHA256" }
+}
+
+func readFile(_ path: String, what: String) throws(HelperError) -> [UInt8] {
+    guard let data = FileManager.default.contents(atPath: path) else {
+        throw HelperError("cannot read the \(what) file \(path)")
+    }
+    return [UInt8](data)
+}
+
+private func containsPEM(_ bytes: [UInt8]) -> Bool {
+    String(decoding: bytes.prefix(64 * 1024), as: UTF8.self).contains("-----BEGIN CERTIFICATE-----")
+}
