@@ -5,8 +5,9 @@ let usage = """
     usage: anchorage <command> [options]
 
     commands:
-      serve      run the CreateSession service (see `anchorage serve --help`)
+      serve      run the CreateSession and STS service (see `anchorage serve --help`)
       validate   check PKI/ and Profiles/ exactly as the server loads them
+      revoke     revoke certificates and sessions at once, list and lift revocations (see `anchorage revoke --help`)
       version    print the version
     """
 
@@ -15,6 +16,7 @@ let status: Int32
 switch arguments.first {
 case "serve": status = ServeCommand.run(Array(arguments.dropFirst()))
 case "validate": status = ValidateCommand.run(Array(arguments.dropFirst()))
+case "revoke": status = RevokeCommand.run(Array(arguments.dropFirst()))
 case "version", "--version": print("anchorage 0.1.0"); status = 0
 case "help", "--help", "-h": print(usage); status = 0
 case nil:
