@@ -134,7 +134,7 @@ public enum RevokeCommand {
             return .certificateSHA256(fingerprint)
         case "access-key-id":
             let id = parsed.value("access-key-id")!
-            guard (16...128).contains(id.utf8.count), id.utf8.allSatisfy({ $0 < 0x80 && (Character(UnicodeScalar($0)).isLetter || Character(UnicodeScalar($0)).isNumber) }) else {
+            guard RevocationIdentifiers.isAccessKeyId(id) else {
                 throw RevokeError("--access-key-id is not an access key id")
             }
             return .accessKey(id)
@@ -172,7 +172,9 @@ public enum RevokeCommand {
     /// servers will be able to load the whole configuration with it.
     static func update(_ loader: ConfigurationLoader, _ change: (RevocationList) throws -> RevocationList) -> Int32 {
         let lock = open(loader.pkiDirectory, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
-        guard lock >= 0 else { return failure("cannot open \(loader.pkiDirectory): \(String(cString: strerror(errno)))") }
+        guard lock >= 0 else {
+            return failure("cannot open \(loader.pkiDirectory): \(String(cString: strerror(errno)))")
+        }
         defer { close(lock) }
         flock(lock, LOCK_EX)
         do {

@@ -155,9 +155,9 @@ public struct Revocation: Sendable, Equatable {
         case "access-key":
             known.insert("accessKeyId")
             let accessKeyId = try string("accessKeyId")!
-            guard (16...128).contains(accessKeyId.utf8.count),
-                accessKeyId.utf8.allSatisfy({ RevocationIdentifiers.isAlphanumeric($0) })
-            else { throw SchemaError(path: "\(path).accessKeyId", message: "not an access key id") }
+            guard RevocationIdentifiers.isAccessKeyId(accessKeyId) else {
+                throw SchemaError(path: "\(path).accessKeyId", message: "not an access key id")
+            }
             selector = .accessKey(accessKeyId)
         case "trust-anchor":
             known.formUnion(["trustAnchorArn", "issuedBefore"])
@@ -166,7 +166,8 @@ public struct Revocation: Sendable, Equatable {
                 issuedBefore: try instant("issuedBefore"))
         case "role":
             known.formUnion(["roleArn", "issuedBefore"])
-            selector = .role(try arn("roleArn", service: "iam", type: "role"), issuedBefore: try instant("issuedBefore"))
+            selector = .role(
+                try arn("roleArn", service: "iam", type: "role"), issuedBefore: try instant("issuedBefore"))
         default:
             throw SchemaError(
                 path: "\(path).type",
@@ -176,7 +177,8 @@ public struct Revocation: Sendable, Equatable {
             throw SchemaError(path: "\(path).\(member.key)", message: "unknown key for type \(type)")
         }
         self.init(
-            id: id, selector: selector, revokedAt: try instant("revokedAt"), revokedBy: try string("revokedBy", required: false),
+            id: id, selector: selector, revokedAt: try instant("revokedAt"),
+            revokedBy: try string("revokedBy", required: false),
             reason: try string("reason", required: false))
     }
 }

@@ -28,6 +28,11 @@ public enum RevocationIdentifiers {
         return String(decoding: digits.map(lowercase), as: UTF8.self)
     }
 
+    /// True for what STS accepts as an access key id: 16–128 characters of `[A-Za-z0-9_]`.
+    public static func isAccessKeyId(_ text: String) -> Bool {
+        (16...128).contains(text.utf8.count) && text.utf8.allSatisfy(isAlphanumeric)
+    }
+
     static func isHexDigit(_ byte: UInt8) -> Bool {
         (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(byte) || (UInt8(ascii: "a")...UInt8(ascii: "f")).contains(byte)
             || (UInt8(ascii: "A")...UInt8(ascii: "F")).contains(byte)

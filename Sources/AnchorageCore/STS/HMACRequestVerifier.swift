@@ -74,7 +74,8 @@ public struct HMACRequestVerifier: Sendable {
             }
             guard let parsed = AmzDate(date) else {
                 throw STSFailure(
-                    .incompleteSignature, .malformedAuthorization, "X-Amz-Date \(date.prefix(40)) is not YYYYMMDDTHHMMSSZ")
+                    .incompleteSignature, .malformedAuthorization,
+                    "X-Amz-Date \(date.prefix(40)) is not YYYYMMDDTHHMMSSZ")
             }
             amzDateText = date
             requestTime = parsed.secondsSinceEpoch
@@ -166,7 +167,8 @@ public struct HMACRequestVerifier: Sendable {
         let presigned = hasPresignedParameters(request.rawQuery)
         switch (authorizations.count, presigned) {
         case (0, false):
-            throw STSFailure(.missingAuthenticationToken, .missingAuthentication, "no Authorization header or X-Amz-Signature")
+            throw STSFailure(
+                .missingAuthenticationToken, .missingAuthentication, "no Authorization header or X-Amz-Signature")
         case (1, false): return .header(authorizations[0])
         case (0, true): return .presigned
         default:
@@ -194,7 +196,8 @@ public struct HMACRequestVerifier: Sendable {
         let minutes = allowedClockSkew / 60
         if requestTime > now + allowedClockSkew {
             throw STSFailure(
-                .signatureDoesNotMatch, .signatureNotYetCurrent, "X-Amz-Date \(amzDate) is \(requestTime - now) s ahead",
+                .signatureDoesNotMatch, .signatureNotYetCurrent,
+                "X-Amz-Date \(amzDate) is \(requestTime - now) s ahead",
                 message: "Signature not yet current: \(amzDate) is still later than \(text(now + allowedClockSkew)) "
                     + "(\(text(now)) + \(minutes) min.)")
         }

@@ -92,7 +92,10 @@ public enum STSResponse {
             ("RoleArn", .text(session.roleArn)),
             ("RoleSessionName", .text(session.roleSessionName)),
             ("SourceIdentity", .text(session.sourceIdentity)),
-            ("PrincipalTags", .members(session.principalTags.map { [("Key", .text($0.key)), ("Value", .text($0.value))] })),
+            (
+                "PrincipalTags",
+                .members(session.principalTags.map { [("Key", .text($0.key)), ("Value", .text($0.value))] })
+            ),
             ("TrustAnchorArn", .text(session.trustAnchorArn)),
             ("ProfileArn", .text(session.profileArn)),
             ("Certificate", .structure(certificate)),

@@ -31,7 +31,8 @@ public struct STSService: Sendable {
                 (accessKeyId, token) throws(STSFailure) -> HMACRequestVerifier.Credential<SessionClaims> in
                 guard let token else {
                     throw STSFailure(
-                        .invalidClientTokenId, .missingSecurityToken, "access key \(accessKeyId.prefix(32)) without a security token")
+                        .invalidClientTokenId, .missingSecurityToken,
+                        "access key \(accessKeyId.prefix(32)) without a security token")
                 }
                 let claims: SessionClaims
                 do {

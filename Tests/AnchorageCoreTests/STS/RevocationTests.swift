@@ -21,7 +21,9 @@ import Testing
 
     @Test func fingerprintsNormalise() {
         let colons = (0..<32).map { _ in "AB" }.joined(separator: ":")
-        #expect(RevocationIdentifiers.normalizedSHA256("sha256 Fingerprint=" + colons) == String(repeating: "ab", count: 32))
+        #expect(
+            RevocationIdentifiers.normalizedSHA256("sha256 Fingerprint=" + colons) == String(repeating: "ab", count: 32)
+        )
         #expect(RevocationIdentifiers.normalizedSHA256(String(repeating: "a", count: 63)) == nil)
     }
 
@@ -35,13 +37,20 @@ import Testing
 
     @Test func fileRoundTrips() throws {
         let entries = [
-            Revocation(id: "r-1", selector: .certificateSerial("a1", trustAnchorArn: nil), revokedAt: 1_795_575_845, revokedBy: "ops", reason: "leaked key"),
             Revocation(
-                id: "r-2", selector: .certificateSerial("a2", trustAnchorArn: STSTestSession.anchorArn), revokedAt: 1_795_575_845),
+                id: "r-1", selector: .certificateSerial("a1", trustAnchorArn: nil), revokedAt: 1_795_575_845,
+                revokedBy: "ops", reason: "leaked key"),
+            Revocation(
+                id: "r-2", selector: .certificateSerial("a2", trustAnchorArn: STSTestSession.anchorArn),
+                revokedAt: 1_795_575_845),
             Revocation(id: "r-3", selector: .certificateSHA256(STSTestSession.sha256), revokedAt: 1_795_575_845),
             Revocation(id: "r-4", selector: .accessKey("ASIAABCDEFGHIJKLMNOP"), revokedAt: 1_795_575_845),
-            Revocation(id: "r-5", selector: .trustAnchor(STSTestSession.anchorArn, issuedBefore: 1_795_575_846), revokedAt: 1_795_575_845),
-            Revocation(id: "r-6", selector: .role(STSTestSession.roleArn, issuedBefore: 1_795_575_846), revokedAt: 1_795_575_845),
+            Revocation(
+                id: "r-5", selector: .trustAnchor(STSTestSession.anchorArn, issuedBefore: 1_795_575_846),
+                revokedAt: 1_795_575_845),
+            Revocation(
+                id: "r-6", selector: .role(STSTestSession.roleArn, issuedBefore: 1_795_575_846),
+                revokedAt: 1_795_575_845),
         ]
         let text = JSONWriter.string(RevocationList(entries).json)
         #expect(text.contains(#""revokedAt":"2026-11-25T03:04:05Z""#))
@@ -50,13 +59,31 @@ import Testing
     }
 
     @Test(arguments: [
-        (#"{"revocations":[{"id":"r","type":"certificate-serial","serial":"zz","revokedAt":"2026-11-25T03:04:05Z"}]}"#, "$.revocations[0].serial"),
-        (#"{"revocations":[{"id":"r","type":"role","roleArn":"arn:aws:iam::1:role/x","revokedAt":"2026-11-25T03:04:05Z"}]}"#, "$.revocations[0].issuedBefore"),
-        (#"{"revocations":[{"id":"r","type":"access-key","accessKeyId":"ASIAABCDEFGHIJKLMNOP","revokedAt":"2026-11-31T03:04:05Z"}]}"#, "$.revocations[0].revokedAt"),
-        (#"{"revocations":[{"id":"r","type":"access-key","accessKeyId":"ASIAABCDEFGHIJKLMNOP","revokedAt":"2026-11-25T03:04:05Z","serial":"0a"}]}"#, "$.revocations[0].serial"),
+        (
+            #"{"revocations":[{"id":"r","type":"certificate-serial","serial":"zz","revokedAt":"2026-11-25T03:04:05Z"}]}"#,
+            "$.revocations[0].serial"
+        ),
+        (
+            #"{"revocations":[{"id":"r","type":"role","roleArn":"arn:aws:iam::1:role/x","revokedAt":"2026-11-25T03:04:05Z"}]}"#,
+            "$.revocations[0].issuedBefore"
+        ),
+        (
+            #"{"revocations":[{"id":"r","type":"access-key","accessKeyId":"ASIAABCDEFGHIJKLMNOP","revokedAt":"2026-11-31T03:04:05Z"}]}"#,
+            "$.revocations[0].revokedAt"
+        ),
+        (
+            #"{"revocations":[{"id":"r","type":"access-key","accessKeyId":"ASIAABCDEFGHIJKLMNOP","revokedAt":"2026-11-25T03:04:05Z","serial":"0a"}]}"#,
+            "$.revocations[0].serial"
+        ),
         (#"{"revocations":[{"id":"r","type":"nope","revokedAt":"2026-11-25T03:04:05Z"}]}"#, "$.revocations[0].type"),
-        (#"{"revocations":[{"id":"r","type":"trust-anchor","trustAnchorArn":"arn:aws:iam::1:role/x","issuedBefore":"2026-11-25T03:04:05Z","revokedAt":"2026-11-25T03:04:05Z"}]}"#, "$.revocations[0].trustAnchorArn"),
-        (#"{"revocations":[{"id":"r","type":"access-key","accessKeyId":"ASIAABCDEFGHIJKLMNOP","revokedAt":"2026-11-25T03:04:05Z"},{"id":"r","type":"access-key","accessKeyId":"ASIAABCDEFGHIJKLMNOQ","revokedAt":"2026-11-25T03:04:05Z"}]}"#, "$.revocations[1].id"),
+        (
+            #"{"revocations":[{"id":"r","type":"trust-anchor","trustAnchorArn":"arn:aws:iam::1:role/x","issuedBefore":"2026-11-25T03:04:05Z","revokedAt":"2026-11-25T03:04:05Z"}]}"#,
+            "$.revocations[0].trustAnchorArn"
+        ),
+        (
+            #"{"revocations":[{"id":"r","type":"access-key","accessKeyId":"ASIAABCDEFGHIJKLMNOP","revokedAt":"2026-11-25T03:04:05Z"},{"id":"r","type":"access-key","accessKeyId":"ASIAABCDEFGHIJKLMNOQ","revokedAt":"2026-11-25T03:04:05Z"}]}"#,
+            "$.revocations[1].id"
+        ),
         (#"{"revocations":[],"extra":1}"#, "$.extra"),
     ])
     func strictParsing(_ text: String, _ path: String) throws {

@@ -151,7 +151,8 @@ import Testing
         var token = Array(try #require(credentials.sessionToken).utf8)
         token[40] = token[40] == UInt8(ascii: "A") ? UInt8(ascii: "B") : UInt8(ascii: "A")
         credentials.sessionToken = String(decoding: token, as: UTF8.self)
-        expect(Self.decide(STSTestSigner.post(credentials, at: Self.now), session), .invalidClientTokenId, .invalidToken)
+        expect(
+            Self.decide(STSTestSigner.post(credentials, at: Self.now), session), .invalidClientTokenId, .invalidToken)
     }
 
     @Test func tokenFromAnotherKeyring() {
@@ -210,7 +211,8 @@ import Testing
         let session = STSTestSession()
         var request = STSTestSigner.post(session.credentials, at: Self.now)
         let index = request.headers.firstIndex { $0.name == "Authorization" }!
-        request.headers[index].value = request.headers[index].value.replacingOccurrences(of: "SignedHeaders=", with: "Signed=")
+        request.headers[index].value = request.headers[index].value.replacingOccurrences(
+            of: "SignedHeaders=", with: "Signed=")
         expect(Self.decide(request, session), .incompleteSignature, .malformedAuthorization)
     }
 
@@ -218,11 +220,17 @@ import Testing
         let session = STSTestSession()
         let signedAt = Self.now
         // 15 minutes either way is accepted.
-        #expect((try? Self.decide(STSTestSigner.post(session.credentials, at: signedAt), session, now: signedAt + 900).result.get()) != nil)
-        #expect((try? Self.decide(STSTestSigner.post(session.credentials, at: signedAt), session, now: signedAt - 900).result.get()) != nil)
+        #expect(
+            (try? Self.decide(STSTestSigner.post(session.credentials, at: signedAt), session, now: signedAt + 900)
+                .result.get()) != nil)
+        #expect(
+            (try? Self.decide(STSTestSigner.post(session.credentials, at: signedAt), session, now: signedAt - 900)
+                .result.get()) != nil)
         let old = Self.decide(STSTestSigner.post(session.credentials, at: signedAt), session, now: signedAt + 901)
         expect(old, .signatureDoesNotMatch, .signatureExpired)
-        #expect(Self.failure(old)?.error.message.hasPrefix("Signature expired: 20261125T030505Z is now earlier than") == true)
+        #expect(
+            Self.failure(old)?.error.message.hasPrefix("Signature expired: 20261125T030505Z is now earlier than")
+                == true)
         let future = Self.decide(STSTestSigner.post(session.credentials, at: signedAt), session, now: signedAt - 901)
         expect(future, .signatureDoesNotMatch, .signatureNotYetCurrent)
     }
@@ -267,10 +275,13 @@ import Testing
         #expect((try? Self.decide(honest, session).result.get()) != nil)
     }
 
-    @Test(arguments: ["Action=AssumeRole&Version=2011-06-15", "Version=2011-06-15", "Action=GetCallerIdentity&Version=2099-01-01"])
+    @Test(arguments: [
+        "Action=AssumeRole&Version=2011-06-15", "Version=2011-06-15", "Action=GetCallerIdentity&Version=2099-01-01",
+    ])
     func unknownActions(_ body: String) {
         let session = STSTestSession()
-        let outcome = Self.decide(STSTestSigner.post(session.credentials, at: Self.now, body: Array(body.utf8)), session)
+        let outcome = Self.decide(
+            STSTestSigner.post(session.credentials, at: Self.now, body: Array(body.utf8)), session)
         expect(outcome, .invalidAction, .invalidAction)
     }
 

@@ -95,7 +95,8 @@ extension String {
 struct STSTestSession {
     static let issuedAt: Int64 = 1_795_575_845  // 2026-11-25T03:04:05Z
     static let roleArn = "arn:aws:iam::123456789012:role/web-reader"
-    static let anchorArn = "arn:aws:rolesanywhere:us-east-1:123456789012:trust-anchor/4a1c52e0-7d6b-4b7e-9a55-0e6f4c3b9d21"
+    static let anchorArn =
+        "arn:aws:rolesanywhere:us-east-1:123456789012:trust-anchor/4a1c52e0-7d6b-4b7e-9a55-0e6f4c3b9d21"
     static let profileArn = "arn:aws:rolesanywhere:us-east-1:123456789012:profile/8f0e2a3b-1c4d-4e5f-8a9b-0c1d2e3f4a5b"
     static let serialHex = "007a713c92516c21ade3a75f4321420b02"
     static let sha256 = String(repeating: "ab", count: 32)
@@ -104,12 +105,17 @@ struct STSTestSession {
     let claims: SessionClaims
     let credentials: STSTestSigner.Credentials
 
-    init(keyring: TokenKeyring = TokenKeyring.generate(id: "k-test", random: SystemRandomSource()), duration: Int64 = 3600) {
+    init(
+        keyring: TokenKeyring = TokenKeyring.generate(id: "k-test", random: SystemRandomSource()),
+        duration: Int64 = 3600
+    ) {
         self.keyring = keyring
         claims = SessionClaims(
             accessKeyId: "ASIAABCDEFGHIJKLMNOP", secretAccessKey: "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY",
             roleArn: Self.roleArn, roleSessionName: "web-1", sourceIdentity: "CN=web-1",
-            principalTags: [PrincipalTag(key: "x509Subject/OU", value: "web"), PrincipalTag(key: "x509Subject/CN", value: "a<b&c")],
+            principalTags: [
+                PrincipalTag(key: "x509Subject/OU", value: "web"), PrincipalTag(key: "x509Subject/CN", value: "a<b&c"),
+            ],
             trustAnchorArn: Self.anchorArn, profileArn: Self.profileArn, certificateSerialHex: Self.serialHex,
             certificateSHA256: Self.sha256, issuedAt: Self.issuedAt, expiresAt: Self.issuedAt + duration,
             sourceAddress: "127.0.0.1", certificateSubject: "CN=web-1,OU=web", certificateIssuer: "CN=Root")

@@ -23,7 +23,9 @@ import Testing
     }
 
     /// A stub credential store: the suite's key, released only with the suite's token when it has one.
-    static func lookup(_ vector: SigV4TestVector) -> (String, String?) throws(STSFailure) -> HMACRequestVerifier.Credential<String> {
+    static func lookup(_ vector: SigV4TestVector) -> (String, String?) throws(STSFailure) ->
+        HMACRequestVerifier.Credential<String>
+    {
         { (accessKeyId, token) throws(STSFailure) in
             guard accessKeyId == SigV4TestVector.accessKeyID else {
                 throw STSFailure(.invalidClientTokenId, .invalidToken, "unknown key \(accessKeyId)")
@@ -136,12 +138,15 @@ import Testing
                 let position = try #require(request.headers.firstIndex { $0.name == "Authorization" })
                 var value = Array(request.headers[position].value.utf8)
                 let signatureStart = value.count - 64
-                value[signatureStart + index] = value[signatureStart + index] == UInt8(ascii: "0") ? UInt8(ascii: "1") : UInt8(ascii: "0")
+                value[signatureStart + index] =
+                    value[signatureStart + index] == UInt8(ascii: "0") ? UInt8(ascii: "1") : UInt8(ascii: "0")
                 request.headers[position].value = String(decoding: value, as: UTF8.self)
             case .query:
                 var value = Array((request.rawQuery ?? "").utf8)
-                let signatureStart = try #require(request.rawQuery?.range(of: "X-Amz-Signature=")).upperBound.utf16Offset(in: request.rawQuery!)
-                value[signatureStart + index] = value[signatureStart + index] == UInt8(ascii: "0") ? UInt8(ascii: "1") : UInt8(ascii: "0")
+                let signatureStart = try #require(request.rawQuery?.range(of: "X-Amz-Signature=")).upperBound
+                    .utf16Offset(in: request.rawQuery!)
+                value[signatureStart + index] =
+                    value[signatureStart + index] == UInt8(ascii: "0") ? UInt8(ascii: "1") : UInt8(ascii: "0")
                 request.rawQuery = String(decoding: value, as: UTF8.self)
             }
             #expect(!Self.verifies(request, vector), "signature digit \(index)")
