@@ -21,11 +21,14 @@ public struct ConfigurationLoader: Sendable {
         let anchors = loadTrustAnchors(&issues)
         let roles = loadRoles(&issues)
         let profiles = loadProfiles(&issues)
+        let revocations = loadRevocations(&issues)
         crossCheck(anchors: anchors, profiles: profiles, roles: roles, &issues)
         guard issues.isEmpty else { throw ConfigurationError(issues: issues) }
-        return Configuration(
+        var configuration = Configuration(
             generation: generation, trustAnchors: anchors.map(\.value), profiles: profiles.map(\.value),
             roles: roles.map(\.value))
+        configuration.revocations = revocations
+        return configuration
     }
 
     /// A digest of every file the configuration is made of (names, sizes, modification times), so a
@@ -223,8 +226,9 @@ public struct ConfigurationLoader: Sendable {
             fields.rejectUnknown(
                 [
                     "profileArn", "enabled", "roleArns", "durationSeconds", "acceptRoleSessionName", "sessionPolicy",
-                    "managedPolicyArns", "attributeMappings", "name", "requireInstanceProperties",
+                    "managedPolicyArns", "attributeMappings", "name", "requireInstanceProperties", "bindSourceIp",
                 ], issues: &schemaIssues)
+            let bindSourceIp = fields.bool("bindSourceIp", required: false, issues: &schemaIssues) ?? false
             _ = fields.bool("requireInstanceProperties", required: false, issues: &schemaIssues)
             _ = fields.string("name", required: false, issues: &schemaIssues)
             var mappings: [AttributeMapping]?
@@ -261,10 +265,11 @@ public struct ConfigurationLoader: Sendable {
             }
             issues += schemaIssues.map { ConfigurationIssue(file: file, path: $0.path, message: $0.message) }
             if let arn, let enabled, schemaIssues.isEmpty {
-                let profile = Profile(
+                var profile = Profile(
                     name: String(name.dropLast(5)), arn: arn, enabled: enabled, roleArns: roleArns,
                     durationSeconds: duration, acceptRoleSessionName: accept, sessionPolicy: sessionPolicy,
                     managedPolicyArns: managed, attributeMappings: mappings)
+                profile.bindSourceIp = bindSourceIp
                 out.append(Loaded(file: file, value: profile))
             }
         }

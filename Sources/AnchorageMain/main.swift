@@ -6,13 +6,14 @@ let usage = """
     usage: anchorage <command> [options]
 
     commands:
-      serve      run the CreateSession service (see `anchorage serve --help`)
+      serve      run the CreateSession and STS service (see `anchorage serve --help`)
       validate   check PKI/ and Profiles/ exactly as the server loads them
       pki           create a CA and issue workload certificates (labs, tests)
       trust-anchor  add, list, show, enable, disable, remove trust anchors
       crl           import, list, remove the CRLs of a trust anchor
       profile       create, list, show, enable, disable, remove profiles; add-role, remove-role
       role          create, list, show, remove roles and their trust policies
+      revoke     revoke certificates and sessions at once, list and lift revocations (see `anchorage revoke --help`)
       version    print the version
     """
 
@@ -23,6 +24,7 @@ case "serve": status = ServeCommand.run(Array(arguments.dropFirst()))
 case "validate": status = ValidateCommand.run(Array(arguments.dropFirst()))
 case "pki", "trust-anchor", "crl", "profile", "role":
     status = AdminCommand.run(arguments[0], Array(arguments.dropFirst()))
+case "revoke": status = RevokeCommand.run(Array(arguments.dropFirst()))
 case "version", "--version": print("anchorage 0.1.0"); status = 0
 case "help", "--help", "-h": print(usage); status = 0
 case nil:

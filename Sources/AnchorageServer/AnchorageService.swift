@@ -2,7 +2,7 @@ public import AnchorageCore
 public import AnchorageHTTP
 import AnchorageCrypto
 
-/// Routes HTTP requests to CreateSession, the health endpoints and (later) STS.
+/// Routes HTTP requests to CreateSession, the STS query API and the health endpoints.
 ///
 /// Synchronous and socket-free: the HTTP layer calls ``handle(_:)`` on its event loop, and tests call
 /// it directly with request values.
@@ -12,6 +12,8 @@ public final class AnchorageService: HTTPHandler {
     public let auditLog: AuditLog
     public let clock: any WallClock
     public let logger: Logger
+    /// `POST /` and `GET /?Action=…`: GetCallerIdentity and GetSessionContext.
+    public let sts: STSHandler
 
     public init(
         configurations: ConfigurationStore, createSession: CreateSessionService, auditLog: AuditLog,
@@ -22,6 +24,7 @@ public final class AnchorageService: HTTPHandler {
         self.auditLog = auditLog
         self.clock = clock
         self.logger = logger
+        self.sts = STSHandler(service: STSService(keyring: createSession.keyring))
     }
 
     public func handle(_ request: HTTPRequest) -> HTTPResponse {
@@ -30,6 +33,10 @@ public final class AnchorageService: HTTPHandler {
         switch (request.method, request.path) {
         case ("POST", "/sessions"):
             response = handleCreateSession(request, requestId: requestId)
+        case ("POST", "/"), ("GET", "/"):
+            response = sts.handle(
+                request, requestId: requestId, configuration: configurations.current, nowMilliseconds: clock.milliseconds,
+                auditLog: auditLog, logger: logger)
         case ("GET", "/healthz"), ("HEAD", "/healthz"):
             response = Self.text(200, "ok\n")
         case ("GET", "/readyz"), ("HEAD", "/readyz"):

@@ -122,12 +122,18 @@ enum DevEnvironment {
     }
 
     private static func instructions(root: String) -> String {
-        let python =
+        let session =
             "from iam_rolesanywhere_session import IAMRolesAnywhereSession as S; "
             + "c = S(trust_anchor_arn=\"\(trustAnchorArn)\", profile_arn=\"\(profileArn)\", role_arn=\"\(roleArn)\", "
             + "certificate=\"\(root)/workload.pem\", private_key=\"\(root)/keys/workload-key.pem\", "
             + "region=\"\(region)\", endpoint=\"127.0.0.1:{PORT}\", verify=\"\(root)/ca.pem\")"
-            + ".get_session().get_credentials().get_frozen_credentials(); print(c.access_key, c.token[:16] + \"...\")"
+            + ".get_session().get_credentials().get_frozen_credentials(); "
+        let python = session + "print(c.access_key, c.token[:16] + \"...\")"
+        // Base64 keys and tokens contain no character the shell would interpret, so the exports need no quoting.
+        let exports =
+            session
+            + "print(\"export AWS_ACCESS_KEY_ID=%s AWS_SECRET_ACCESS_KEY=%s AWS_SESSION_TOKEN=%s\" "
+            + "% (c.access_key, c.secret_key, c.token))"
         return """
             Anchorage development service (throwaway PKI in \(root)/; private keys in \(root)/keys/)
               trust anchor  \(trustAnchorArn)
@@ -138,6 +144,10 @@ enum DevEnvironment {
 
             Get credentials with the published Python client (pip install iam-rolesanywhere-session):
               python3 -c '\(python)'
+
+            Verify them with STS GetCallerIdentity and the AWS CLI (pip install awscli):
+              eval "$(python3 -c '\(exports)')"
+              AWS_CA_BUNDLE=\(root)/ca.pem AWS_DEFAULT_REGION=\(region) aws sts get-caller-identity --endpoint-url https://127.0.0.1:{PORT}
             """
     }
 }

@@ -162,8 +162,12 @@ public enum ServeCommand {
         }
         let reload = { (trigger: String, onlyIfChanged: Bool) in
             do {
+                let revocationsBefore = store.current.revocations
                 if let generation = try store.reload(onlyIfChanged: onlyIfChanged) {
                     logger.info("configuration reloaded", ["generation": String(generation), "trigger": trigger])
+                    RevocationAudit.record(
+                        from: revocationsBefore, to: store.current, auditLog: auditLog, logger: logger,
+                        clock: SystemClock())
                 }
             } catch {
                 logger.error(

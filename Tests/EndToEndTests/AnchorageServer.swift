@@ -51,7 +51,7 @@ final class AnchorageServerProcess: @unchecked Sendable {
     /// Starts `anchorage serve` on 127.0.0.1:0 over TLS (or plain HTTP with `insecureHTTP`) and waits (≤ 20 s)
     /// for `listening on https://…` (`http://…`).
     static func start(
-        configuration: TestConfiguration, pki: FixturePKI, insecureHTTP: Bool = false
+        configuration: TestConfiguration, pki: FixturePKI, insecureHTTP: Bool = false, extraArguments: [String] = []
     ) async throws -> AnchorageServerProcess {
         let binary = try AnchorageBinary.url()
         let work = configuration.root.appendingPathComponent("run-\(UUID().uuidString.prefix(8))")
@@ -74,6 +74,7 @@ final class AnchorageServerProcess: @unchecked Sendable {
         process.arguments! += insecureHTTP
             ? ["--insecure-http"]
             : ["--tls-certificate", pki.certificate("server").path, "--tls-private-key", pki.privateKey("server").path]
+        process.arguments! += extraArguments
         process.standardOutput = try FileHandle(forWritingTo: outURL)
         process.standardError = try FileHandle(forWritingTo: errURL)
         process.standardInput = FileHandle.nullDevice

@@ -3,11 +3,14 @@ import Foundation
 /// A server of one's own, for tests that mutate the configuration, send signals or need other flags.
 /// The configuration is a fresh copy (`$TMPDIR/anchorage-e2e-config-<uuid>/`), never the shared one.
 enum OwnServer {
-    static func start(insecureHTTP: Bool = false) async throws -> SharedServer.Context {
+    /// `configuration` (default: a fresh copy) lets replicas share one; `extraArguments` go to `serve`.
+    static func start(
+        insecureHTTP: Bool = false, configuration: TestConfiguration? = nil, extraArguments: [String] = []
+    ) async throws -> SharedServer.Context {
         let pki = try FixturePKI.shared()
-        let configuration = try TestConfiguration.write(pki: pki)
+        let configuration = try configuration ?? TestConfiguration.write(pki: pki)
         let server = try await AnchorageServerProcess.start(
-            configuration: configuration, pki: pki, insecureHTTP: insecureHTTP)
+            configuration: configuration, pki: pki, insecureHTTP: insecureHTTP, extraArguments: extraArguments)
         return SharedServer.Context(pki: pki, configuration: configuration, server: server)
     }
 }

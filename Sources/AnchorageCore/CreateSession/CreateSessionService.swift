@@ -72,6 +72,12 @@ public struct CreateSessionService: Sendable {
         guard anchor.enabled else { throw Denial(.trustAnchorDisabled, "trust anchor \(anchor.name) is disabled") }
         try LeafPolicy.check(authenticated.leaf, now: now)
         let path = try buildPath(authenticated, anchor: anchor, now: now)
+        if let revocation = configuration.revocations.certificateRevocation(
+            serialHex: authenticated.leaf.serialNumberHex, sha256: authenticated.leaf.sha256Fingerprint,
+            trustAnchorArn: anchor.arn.description)
+        {
+            throw Denial(.certificateRevokedByAdministrator, "revoked by \(revocation.id): \(revocation.summary)")
+        }
 
         // The profile and role.
         guard let profile = configuration.profiles[parameters.profileArn] else {
@@ -132,7 +138,8 @@ public struct CreateSessionService: Sendable {
             principalTags: principalTags, trustAnchorArn: anchor.arn.description, profileArn: profile.arn.description,
             certificateSerialHex: authenticated.leaf.serialNumberHex,
             certificateSHA256: authenticated.leaf.sha256Fingerprint, issuedAt: now, expiresAt: now + Int64(duration),
-            sourceAddress: request.sourceAddress)
+            sourceAddress: request.sourceAddress, certificateSubject: authenticated.leaf.subjectString,
+            certificateIssuer: authenticated.leaf.issuerString)
         let credentials = TemporaryCredentials(claims: claims, keyring: keyring, random: random)
         let account = role.arn.account
         let subjectID = IdentifierEncoding.uuidString(

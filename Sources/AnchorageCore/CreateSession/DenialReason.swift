@@ -30,6 +30,8 @@ public enum DenialReason: String, Sendable, CaseIterable {
     case certificateExpired = "certificate_expired"
     case certificateNotYetValid = "certificate_not_yet_valid"
     case certificateRevoked = "certificate_revoked"
+    /// Revoked with `anchorage revoke` (PKI/revocations.json), as opposed to a CRL.
+    case certificateRevokedByAdministrator = "certificate_revoked_by_administrator"
     case leafNotVersion3 = "leaf_not_v3"
     case leafIsCA = "leaf_is_ca"
     case leafMissingDigitalSignature = "leaf_missing_digital_signature"
@@ -66,7 +68,8 @@ public enum DenialReason: String, Sendable, CaseIterable {
             .unsignedRequiredHeader:
             return WireError(status: 403, type: "AccessDeniedException", message: "Invalid signature")
         case .malformedCertificate, .chainTooLong, .unknownTrustAnchor, .trustAnchorDisabled, .untrustedCertificate,
-            .certificateExpired, .certificateNotYetValid, .certificateRevoked, .leafNotVersion3, .leafIsCA,
+            .certificateExpired, .certificateNotYetValid, .certificateRevoked, .certificateRevokedByAdministrator,
+            .leafNotVersion3, .leafIsCA,
             .leafMissingDigitalSignature, .weakSignatureAlgorithm, .weakKey:
             return WireError(status: 403, type: "AccessDeniedException", message: "Untrusted Signing Certificate")
         case .unknownProfile, .profileDisabled, .roleNotInProfile, .unknownRole, .trustPolicyNotAllowed,

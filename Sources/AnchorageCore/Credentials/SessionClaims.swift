@@ -18,11 +18,16 @@ public struct SessionClaims: Sendable, Equatable {
     public var expiresAt: Int64
     /// The address that created the session, for optional binding.
     public var sourceAddress: String?
+    /// The leaf certificate's subject and issuer DNs (for the audit log and GetSessionContext); absent in
+    /// tokens sealed before they were recorded.
+    public var certificateSubject: String?
+    public var certificateIssuer: String?
 
     public init(
         accessKeyId: String, secretAccessKey: String, roleArn: String, roleSessionName: String, sourceIdentity: String,
         principalTags: [PrincipalTag], trustAnchorArn: String, profileArn: String, certificateSerialHex: String,
-        certificateSHA256: String, issuedAt: Int64, expiresAt: Int64, sourceAddress: String?
+        certificateSHA256: String, issuedAt: Int64, expiresAt: Int64, sourceAddress: String?,
+        certificateSubject: String? = nil, certificateIssuer: String? = nil
     ) {
         self.accessKeyId = accessKeyId
         self.secretAccessKey = secretAccessKey
@@ -37,6 +42,8 @@ public struct SessionClaims: Sendable, Equatable {
         self.issuedAt = issuedAt
         self.expiresAt = expiresAt
         self.sourceAddress = sourceAddress
+        self.certificateSubject = certificateSubject
+        self.certificateIssuer = certificateIssuer
     }
 
     var json: JSONValue {
@@ -57,6 +64,8 @@ public struct SessionClaims: Sendable, Equatable {
             JSONMember(key: "exp", value: .number(String(expiresAt))),
         ]
         if let sourceAddress { members.append(JSONMember(key: "src", value: .string(sourceAddress))) }
+        if let certificateSubject { members.append(JSONMember(key: "subj", value: .string(certificateSubject))) }
+        if let certificateIssuer { members.append(JSONMember(key: "iss", value: .string(certificateIssuer))) }
         return .object(members)
     }
 
@@ -77,7 +86,8 @@ public struct SessionClaims: Sendable, Equatable {
         self.init(
             accessKeyId: akid, secretAccessKey: sk, roleArn: role, roleSessionName: rsn, sourceIdentity: sid,
             principalTags: tags, trustAnchorArn: ta, profileArn: prof, certificateSerialHex: serial,
-            certificateSHA256: fp, issuedAt: Int64(iat), expiresAt: Int64(exp), sourceAddress: json["src"]?.stringValue)
+            certificateSHA256: fp, issuedAt: Int64(iat), expiresAt: Int64(exp), sourceAddress: json["src"]?.stringValue,
+            certificateSubject: json["subj"]?.stringValue, certificateIssuer: json["iss"]?.stringValue)
     }
 }
 

@@ -5,6 +5,8 @@ public struct Configuration: Sendable {
     public var trustAnchors: [String: TrustAnchor]
     public var profiles: [String: Profile]
     public var roles: [String: Role]
+    /// `PKI/revocations.json`: certificates and sessions revoked by `anchorage revoke`.
+    public var revocations = RevocationList()
 
     public init(generation: Int, trustAnchors: [TrustAnchor], profiles: [Profile], roles: [Role]) {
         self.generation = generation

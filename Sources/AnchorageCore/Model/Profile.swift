@@ -14,6 +14,9 @@ public struct Profile: Sendable {
     public var managedPolicyArns: [String]
     /// nil means the AWS default mapping.
     public var attributeMappings: [AttributeMapping]?
+    /// Anchorage extension (`bindSourceIp`): sessions of this profile are only accepted from the
+    /// address that created them, checked on every verified STS request.
+    public var bindSourceIp = false
 
     public init(
         name: String, arn: ARN, enabled: Bool, roleArns: [String], durationSeconds: Int = 3600,

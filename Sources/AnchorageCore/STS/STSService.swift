@@ -1,0 +1,117 @@
+/// The STS query API for sessions Anchorage issued, as one pure function of (request, configuration,
+/// clock): `GetCallerIdentity` and the `GetSessionContext` extension.
+///
+/// Order: the signature (any replica holding the keyring opens the session token to find the secret),
+/// then — only for a caller proven to hold the secret — expiry (`ExpiredToken`), administrative
+/// revocation (`InvalidClientTokenId`), the profile's optional source-address binding (`AccessDenied`),
+/// and finally the action (`InvalidAction`).
+public struct STSService: Sendable {
+    public var keyring: TokenKeyring
+    public var verifier: HMACRequestVerifier
+
+    public init(keyring: TokenKeyring, verifier: HMACRequestVerifier = HMACRequestVerifier(service: "sts")) {
+        self.keyring = keyring
+        self.verifier = verifier
+    }
+
+    /// Decides `request` against `configuration` at `now` (seconds since the Unix epoch).
+    public func handle(_ request: SignedRequest, configuration: Configuration, now: Int64) -> STSOutcome {
+        var session: SessionClaims?
+        var action: STSAction?
+        var actionFailure: STSFailure?
+        do throws(STSFailure) {
+            action = try STSAction.requested(by: request)
+        } catch {
+            actionFailure = error
+        }
+        let requestedAction = Self.requestedActionName(request)
+        do throws(STSFailure) {
+            let keyring = self.keyring
+            let verified = try verifier.verify(request, now: now) {
+                (accessKeyId, token) throws(STSFailure) -> HMACRequestVerifier.Credential<SessionClaims> in
+                guard let token else {
+                    throw STSFailure(
+                        .invalidClientTokenId, .missingSecurityToken,
+                        "access key \(accessKeyId.prefix(32)) without a security token")
+                }
+                let claims: SessionClaims
+                do {
+                    claims = try SessionToken.open(token, keyring: keyring)
+                } catch {
+                    throw STSFailure(.invalidClientTokenId, .invalidToken, "session token does not open: \(error)")
+                }
+                session = claims
+                guard claims.accessKeyId == accessKeyId else {
+                    throw STSFailure(
+                        .invalidClientTokenId, .accessKeyMismatch,
+                        "credential access key \(accessKeyId.prefix(32)) is not the session's \(claims.accessKeyId)")
+                }
+                return HMACRequestVerifier.Credential(secretAccessKey: claims.secretAccessKey, principal: claims)
+            }
+            let claims = verified.principal
+            guard now < claims.expiresAt else {
+                throw STSFailure(
+                    .expiredToken, .expiredToken, "session expired at \(UTCTimestamp.iso8601(claims.expiresAt))")
+            }
+            if let revocation = configuration.revocations.revocation(
+                matching: RevocationList.Subject(
+                    certificateSerialHex: claims.certificateSerialHex, certificateSHA256: claims.certificateSHA256,
+                    trustAnchorArn: claims.trustAnchorArn, accessKeyId: claims.accessKeyId, roleArn: claims.roleArn,
+                    issuedAt: claims.issuedAt))
+            {
+                throw STSFailure(.invalidClientTokenId, .revoked, "revoked by \(revocation.id): \(revocation.summary)")
+            }
+            if configuration.profiles[claims.profileArn]?.bindSourceIp == true,
+                claims.sourceAddress != request.sourceAddress
+            {
+                throw STSFailure(
+                    .accessDenied, .sourceAddressMismatch,
+                    "profile binds the session to \(claims.sourceAddress ?? "?"), request from \(request.sourceAddress)",
+                    message: "The session may only be used from the address that created it.")
+            }
+            if let actionFailure { throw actionFailure }
+            guard let identity = SessionIdentity(claims: claims), let action else {
+                throw STSFailure(.internalFailure, .internalError, "session role ARN \(claims.roleArn) does not parse")
+            }
+            return STSOutcome(
+                action: action, requestedAction: requestedAction, result: .success(identity), session: claims,
+                presigned: verified.isPresigned)
+        } catch {
+            return STSOutcome(
+                action: action, requestedAction: requestedAction, result: .failure(error), session: session,
+                presigned: false)
+        }
+    }
+
+    /// The `Action` parameter as sent, shortened, for the audit log.
+    static func requestedActionName(_ request: SignedRequest) -> String? {
+        STSAction.parameters(of: request)?.first { $0.name == "Action" }.map { String($0.value.prefix(64)) }
+    }
+}
+
+/// The result of one STS request: what to answer, and what to audit.
+public struct STSOutcome: Sendable {
+    /// The recognised action, or nil when `Action` was missing or unknown.
+    public var action: STSAction?
+    /// `Action` as sent (at most 64 characters), for the audit log.
+    public var requestedAction: String?
+    public var result: Result<SessionIdentity, STSFailure>
+    /// The session the token opened to, even when the request then failed (for the audit log; the
+    /// secret inside is never written anywhere).
+    public var session: SessionClaims?
+    public var presigned: Bool
+
+    public init(
+        action: STSAction?, requestedAction: String?, result: Result<SessionIdentity, STSFailure>,
+        session: SessionClaims?, presigned: Bool
+    ) {
+        self.action = action
+        self.requestedAction = requestedAction
+        self.result = result
+        self.session = session
+        self.presigned = presigned
+    }
+
+    /// The audit log's `operation`: the action's name, or `UnknownAction`.
+    public var operation: String { action?.rawValue ?? "UnknownAction" }
+}

@@ -1,0 +1,236 @@
+import AnchorageConfig
+public import AnchorageCore
+import AnchorageCrypto
+import Foundation
+
+/// `anchorage revoke`: records revocations in `PKI/revocations.json`, lists and lifts them.
+///
+/// Every server sharing the configuration applies a change within its reload delay (files are polled
+/// every second; SIGHUP reloads at once) and writes a `Revoke`/`Unrevoke` line to its audit log.
+public enum RevokeCommand {
+    public static let usage = """
+        usage: anchorage revoke [--pki DIR] [--profiles DIR] SELECTOR [--reason TEXT]
+               anchorage revoke [--pki DIR] --list [--json]
+               anchorage revoke [--pki DIR] [--profiles DIR] --remove ID
+
+          SELECTOR is exactly one of:
+            --serial HEX            a certificate serial as `openssl x509 -noout -serial` prints it
+                                    (any case, colons allowed); with --trust-anchor ARN only under that anchor
+            --sha256 HEX            a certificate's SHA-256 fingerprint (`openssl x509 -noout -fingerprint -sha256`)
+            --access-key-id ID      one session
+            --trust-anchor ARN      every session issued through the anchor before --issued-before
+            --role ARN              every session of the role issued before --issued-before
+          --issued-before TIME      YYYY-MM-DDTHH:MM:SSZ or `now` (default: now) for --trust-anchor and --role
+          --reason TEXT             recorded with the revocation
+          --list                    print the revocations in force (--json: the file's JSON)
+          --remove ID               lift a revocation (un-revoke)
+
+          A revoked certificate can no longer create sessions; every matching session fails GetCallerIdentity
+          and GetSessionContext with InvalidClientTokenId within the servers' reload delay (<= 2 s).
+          Exit status 0 on success, 1 when the file or the configuration is invalid, 64 on a usage error.
+        """
+
+    static let options: Set<String> = [
+        "pki", "profiles", "serial", "sha256", "access-key-id", "trust-anchor", "role", "issued-before", "reason",
+        "remove",
+    ]
+    static let flags: Set<String> = ["list", "json", "help"]
+
+    public static func run(_ arguments: [String], clock: any WallClock = SystemClock()) -> Int32 {
+        let parsed: CommandLineArguments
+        do {
+            parsed = try CommandLineArguments(arguments, options: options, flags: flags)
+        } catch {
+            return usageError("\(error)")
+        }
+        if parsed.has("help") {
+            print(usage)
+            return 0
+        }
+        let loader = ConfigurationLoader(
+            pkiDirectory: parsed.value("pki") ?? "PKI", profilesDirectory: parsed.value("profiles") ?? "Profiles")
+        if parsed.has("list") {
+            guard parsed.values.keys.allSatisfy({ ["pki", "profiles"].contains($0) }) else {
+                return usageError("--list takes only --pki, --profiles and --json")
+            }
+            return list(loader, json: parsed.has("json"))
+        }
+        if let id = parsed.value("remove") {
+            guard Set(parsed.values.keys).isSubset(of: ["pki", "profiles", "remove"]) else {
+                return usageError("--remove takes only --pki and --profiles")
+            }
+            return update(loader) { list in
+                guard let entry = list.entry(withID: id) else {
+                    throw RevokeError("no revocation with id \(id) in \(loader.revocationsFile)")
+                }
+                print("removed \(entry.id): \(entry.summary)")
+                return RevocationList(list.entries.filter { $0.id != id })
+            }
+        }
+        let selector: Revocation.Selector
+        do {
+            selector = try makeSelector(parsed, now: clock.seconds)
+        } catch {
+            return usageError(error.message)
+        }
+        let reason = parsed.value("reason")
+        return update(loader) { list in
+            if let existing = list.entries.first(where: { $0.selector == selector }) {
+                print("already revoked as \(existing.id): \(existing.summary)")
+                return list
+            }
+            let revocation = Revocation(
+                id: "r-" + Hex.encode(SecureRandom.bytes(6)), selector: selector, revokedAt: clock.seconds,
+                revokedBy: currentUser(), reason: reason)
+            print("revoked \(revocation.id): \(revocation.summary)")
+            return RevocationList(list.entries + [revocation])
+        }
+    }
+
+    struct RevokeError: Error {
+        var message: String
+        init(_ message: String) { self.message = message }
+    }
+
+    static func makeSelector(_ parsed: CommandLineArguments, now: Int64) throws(RevokeError) -> Revocation.Selector {
+        let kinds = ["serial", "sha256", "access-key-id", "role"].filter { parsed.value($0) != nil }
+        let anchorText = parsed.value("trust-anchor")
+        var issuedBefore: Int64 = now + 1  // sessions issued up to and including this second
+        if let text = parsed.value("issued-before"), text != "now" {
+            guard let instant = UTCTimestamp.parseISO8601(text) else {
+                throw RevokeError("--issued-before must be YYYY-MM-DDTHH:MM:SSZ or now")
+            }
+            issuedBefore = instant
+        }
+        func anchorARN(_ text: String) throws(RevokeError) -> String {
+            guard let arn = ARN(text), arn.service == "rolesanywhere", arn.resourceType == "trust-anchor" else {
+                throw RevokeError("--trust-anchor must be a rolesanywhere trust-anchor ARN")
+            }
+            return arn.description
+        }
+        if kinds.isEmpty, let anchorText {
+            return .trustAnchor(try anchorARN(anchorText), issuedBefore: issuedBefore)
+        }
+        guard kinds.count == 1 else {
+            throw RevokeError(
+                "give exactly one of --serial, --sha256, --access-key-id, --trust-anchor, --role (or --list, --remove)")
+        }
+        if parsed.value("issued-before") != nil, kinds != ["role"] {
+            throw RevokeError("--issued-before applies to --trust-anchor and --role only")
+        }
+        if anchorText != nil, kinds != ["serial"] {
+            throw RevokeError("--trust-anchor combines only with --serial")
+        }
+        switch kinds[0] {
+        case "serial":
+            guard let serial = RevocationIdentifiers.normalizedSerial(parsed.value("serial")!) else {
+                throw RevokeError("--serial must be hexadecimal (colons and `serial=` allowed)")
+            }
+            return .certificateSerial(serial, trustAnchorArn: try anchorText.map(anchorARN))
+        case "sha256":
+            guard let fingerprint = RevocationIdentifiers.normalizedSHA256(parsed.value("sha256")!) else {
+                throw RevokeError("--sha256 must be 64 hexadecimal digits (colons allowed)")
+            }
+            return .certificateSHA256(fingerprint)
+        case "access-key-id":
+            let id = parsed.value("access-key-id")!
+            guard RevocationIdentifiers.isAccessKeyId(id) else {
+                throw RevokeError("--access-key-id is not an access key id")
+            }
+            return .accessKey(id)
+        default:
+            let text = parsed.value("role")!
+            guard let arn = ARN(text), arn.service == "iam", arn.resourceType == "role" else {
+                throw RevokeError("--role must be an IAM role ARN")
+            }
+            return .role(arn.description, issuedBefore: issuedBefore)
+        }
+    }
+
+    static func list(_ loader: ConfigurationLoader, json: Bool) -> Int32 {
+        let list: RevocationList
+        do {
+            list = try loader.loadRevocationsOnly()
+        } catch {
+            return failure("\(error)")
+        }
+        if json {
+            print(JSONWriter.string(list.json))
+            return 0
+        }
+        if list.isEmpty { print("no revocations in \(loader.revocationsFile)") }
+        for entry in list.entries {
+            var line = "\(entry.id)  \(UTCTimestamp.iso8601(entry.revokedAt))  \(entry.summary)"
+            if let by = entry.revokedBy { line += "  by \(by)" }
+            if let reason = entry.reason { line += "  reason: \(reason)" }
+            print(line)
+        }
+        return 0
+    }
+
+    /// Locks the PKI directory, re-reads the file, applies `change`, writes atomically, then checks that
+    /// servers will be able to load the whole configuration with it.
+    static func update(_ loader: ConfigurationLoader, _ change: (RevocationList) throws -> RevocationList) -> Int32 {
+        let lock = open(loader.pkiDirectory, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        guard lock >= 0 else {
+            return failure("cannot open \(loader.pkiDirectory): \(String(cString: strerror(errno)))")
+        }
+        defer { close(lock) }
+        flock(lock, LOCK_EX)
+        do {
+            let before = try loader.loadRevocationsOnly()
+            let after = try change(before)
+            if after.entries != before.entries {
+                try SecureFile.write(
+                    Array((JSONWriter.string(after.json) + "\n").utf8), to: loader.revocationsFile, mode: 0o644)
+            }
+        } catch let error as RevokeError {
+            return failure(error.message)
+        } catch {
+            return failure("\(error)")
+        }
+        do {
+            _ = try loader.load(generation: 1)
+        } catch {
+            return failure(
+                "\(loader.revocationsFile) was written, but the configuration does not load, so servers keep "
+                    + "the previous one until it is fixed:\n\(error)")
+        }
+        return 0
+    }
+
+    static func currentUser() -> String? {
+        let environment = ProcessInfo.processInfo.environment
+        return environment["SUDO_USER"] ?? environment["USER"] ?? environment["LOGNAME"]
+    }
+
+    static func usageError(_ message: String) -> Int32 {
+        FileHandle.standardError.write(Data("anchorage revoke: \(message)\n\n\(usage)\n".utf8))
+        return 64
+    }
+
+    static func failure(_ message: String) -> Int32 {
+        FileHandle.standardError.write(Data("anchorage revoke: \(message)\n".utf8))
+        return 1
+    }
+}
+
+/// Writes a `Revoke`/`Unrevoke` audit line for every revocation a reload added or removed.
+enum RevocationAudit {
+    static func record(
+        from before: RevocationList, to after: Configuration, auditLog: AuditLog, logger: Logger, clock: any WallClock
+    ) {
+        let oldIDs = Set(before.entries.map(\.id))
+        let newIDs = Set(after.revocations.entries.map(\.id))
+        let changes =
+            after.revocations.entries.filter { !oldIDs.contains($0.id) }.map { ($0, true) }
+            + before.entries.filter { !newIDs.contains($0.id) }.map { ($0, false) }
+        for (revocation, added) in changes {
+            let record = AuditLog.revocationRecord(
+                revocation, added: added, timeMilliseconds: clock.milliseconds, generation: after.generation)
+            if !auditLog.append(record) { logger.error("audit log write failed", ["revocation": revocation.id]) }
+            logger.info(
+                added ? "revocation in force" : "revocation lifted", ["id": revocation.id, "what": revocation.summary])
+        }
+    }
+}
