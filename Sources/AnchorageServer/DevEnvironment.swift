@@ -32,7 +32,21 @@ enum DevEnvironment {
         options.tlsCertificate = root + "/server.pem"
         options.tlsPrivateKey = keys + "/server-key.pem"
         options.port = 8443
-        return Prepared(options: options, instructions: instructions(root: ".anchorage-dev"))
+        let helper = helperPath()
+        let awsConfig = root + "/aws-config"
+        // Rewritten at every start: it names the helper binary, which may move between builds.
+        try write(
+            """
+            [profile anchorage-dev]
+            region = \(region)
+            ca_bundle = \(root)/ca.pem
+            credential_process = \(helper) credential-process --certificate \(root)/workload.pem --private-key \(keys)/workload-key.pem --trust-anchor-arn \(trustAnchorArn) --profile-arn \(profileArn) --role-arn \(roleArn) --endpoint https://127.0.0.1:8443 --ca-bundle \(root)/ca.pem
+
+            """, awsConfig)
+        return Prepared(
+            options: options,
+            instructions: instructions(
+                root: ".anchorage-dev", helper: helper, helperExists: fm.isExecutableFile(atPath: helper)))
     }
 
     private static func generate(root: String, keys: String) throws {
@@ -121,7 +135,16 @@ enum DevEnvironment {
         try SecureFile.write(Array(text.utf8), to: path, mode: 0o644)
     }
 
-    private static func instructions(root: String) -> String {
+    /// `anchorage-helper` beside the running `anchorage` (both are built into the same directory).
+    private static func helperPath() -> String {
+        let executable = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath()
+        if executable.path.contains("/") && FileManager.default.fileExists(atPath: executable.path) {
+            return executable.deletingLastPathComponent().appendingPathComponent("anchorage-helper").path
+        }
+        return "anchorage-helper"
+    }
+
+    private static func instructions(root: String, helper: String, helperExists: Bool) -> String {
         let session =
             "from iam_rolesanywhere_session import IAMRolesAnywhereSession as S; "
             + "c = S(trust_anchor_arn=\"\(trustAnchorArn)\", profile_arn=\"\(profileArn)\", role_arn=\"\(roleArn)\", "
@@ -141,6 +164,9 @@ enum DevEnvironment {
               role          \(roleArn)
               workload      \(root)/workload.pem (key \(root)/keys/workload-key.pem)
               server CA     \(root)/ca.pem
+
+            The AWS CLI through anchorage-helper as credential_process (profile in \(root)/aws-config):
+              \(helperExists ? "" : "swift build --product anchorage-helper && ")AWS_CONFIG_FILE=\(root)/aws-config AWS_CA_BUNDLE=\(root)/ca.pem aws sts get-caller-identity --profile anchorage-dev --endpoint-url https://127.0.0.1:{PORT}
 
             Get credentials with the published Python client (pip install iam-rolesanywhere-session):
               python3 -c '\(python)'
