@@ -47,23 +47,23 @@ final class Benchmark {
     // MARK: - Full run
 
     func runFull() throws {
-        print("anchorage-benchmark: \(cores) cores, server \(binary)")
-        print("client: \(options.requests) distinct pre-signed requests per keep-alive row, Swift threads with one connection each")
-        print("")
+        emit("anchorage-benchmark: \(cores) cores, server \(binary)")
+        emit("client: \(options.requests) distinct pre-signed requests per keep-alive row, Swift threads with one connection each")
+        emit("")
 
         let boundP256 = try VerificationBound.measure(.ecP256, threads: cores, seconds: options.boundSeconds)
         let boundRSA = try VerificationBound.measure(.rsa(bits: 2048), threads: cores, seconds: options.boundSeconds)
-        print("OpenSSL verification bound (\(cores) threads, PublicKey.verifySHA256Signature):")
-        print(String(format: "  ECDSA P-256  %9.0f verifies/s  (%.1f µs per verify per core)", boundP256, 1e6 * Double(cores) / boundP256))
-        print(String(format: "  RSA-2048     %9.0f verifies/s  (%.1f µs per verify per core)", boundRSA, 1e6 * Double(cores) / boundRSA))
-        print("")
+        emit("OpenSSL verification bound (\(cores) threads, PublicKey.verifySHA256Signature):")
+        emit(String(format: "  ECDSA P-256  %9.0f verifies/s  (%.1f µs per verify per core)", boundP256, 1e6 * Double(cores) / boundP256))
+        emit(String(format: "  RSA-2048     %9.0f verifies/s  (%.1f µs per verify per core)", boundRSA, 1e6 * Double(cores) / boundRSA))
+        emit("")
 
         let configuration = try smallConfiguration()
         let server = try startServer(configuration)
         let factory = RequestFactory(host: "127.0.0.1:\(server.port)")
-        print(String(format: "server pid %d on 127.0.0.1:%d (10 anchors, 10 profiles, 10 roles; started in %.2f s), RSS %.1f MiB",
+        emit(String(format: "server pid %d on 127.0.0.1:%d (10 anchors, 10 profiles, 10 roles; started in %.2f s), RSS %.1f MiB",
                      server.pid, server.port, server.startSeconds, server.memoryMiB("VmRSS")))
-        print("")
+        emit("")
         Report.header()
 
         // Warm-up: connection setup, first-time parses, allocator growth.
@@ -113,14 +113,14 @@ final class Benchmark {
             factory.make(options.newConnections, identities: [pki.leafEC], target: configuration.target, threads: cores),
             port: server.port, concurrency: 8, newConnectionPerRequest: true, server: server)
         Report.row("P-256, new TLS connection per request, c=8", newConnections, bound: boundP256, server: server)
-        print("")
-        print(String(format: "peak RSS (VmHWM) of the server after all rows, 64 connections included: %.1f MiB",
+        emit("")
+        emit(String(format: "peak RSS (VmHWM) of the server after all rows, 64 connections included: %.1f MiB",
                      server.memoryMiB("VmHWM")))
         if let c16P256 {
-            print(String(format: "intermediate vs none at c=16: %.1f%% of the requests/s, %.1f%% of the server CPU per request",
+            emit(String(format: "intermediate vs none at c=16: %.1f%% of the requests/s, %.1f%% of the server CPU per request",
                          100 * chained.rate / c16P256.rate, 100 * chained.serverCPUPerThousand / c16P256.serverCPUPerThousand))
         }
-        print(String(format: "new TLS connection per request: %.0f µs server CPU per request (handshake + request)",
+        emit(String(format: "new TLS connection per request: %.0f µs server CPU per request (handshake + request)",
                      newConnections.serverCPUPerThousand * 1000))
 
         if options.soakSeconds > 0 { try soak(server: server, factory: factory, target: configuration.target) }
@@ -131,8 +131,8 @@ final class Benchmark {
 
     /// 64 connections for `soakSeconds`, resident memory after every batch.
     private func soak(server: ServerProcess, factory: RequestFactory, target: Target) throws {
-        print("")
-        print("soak: 64 connections for \(Int(options.soakSeconds)) s")
+        emit("")
+        emit("soak: 64 connections for \(Int(options.soakSeconds)) s")
         let started = monotonicSeconds()
         var batch = 0
         while monotonicSeconds() - started < options.soakSeconds {
@@ -140,7 +140,7 @@ final class Benchmark {
                 factory.make(options.requests, identities: [pki.leafEC], target: target, threads: cores),
                 port: server.port, concurrency: 64, server: server)
             batch += 1
-            print(String(format: "  t=%4.0f s  %7.0f req/s  201s %d/%d  RSS %.1f MiB  HWM %.1f MiB", monotonicSeconds() - started,
+            emit(String(format: "  t=%4.0f s  %7.0f req/s  201s %d/%d  RSS %.1f MiB  HWM %.1f MiB", monotonicSeconds() - started,
                          result.rate, result.statuses[201] ?? 0, result.requests, server.memoryMiB("VmRSS"),
                          server.memoryMiB("VmHWM")))
         }
@@ -148,12 +148,12 @@ final class Benchmark {
 
     /// 1,000 anchors, 5,000 profiles, 10,000 roles: load time and per-request cost against ten of each.
     private func scale(reference: LoadResult, bound: Double) throws {
-        print("")
+        emit("")
         let written = monotonicSeconds()
         let configuration = try BenchmarkConfiguration.write(
             pki: pki, anchors: 1000, profiles: 5000, roles: 10_000, into: work.appendingPathComponent("config-scale"),
             threads: cores)
-        print(String(format: "configuration scale: 1,000 anchors, 5,000 profiles, 10,000 roles (written in %.1f s)",
+        emit(String(format: "configuration scale: 1,000 anchors, 5,000 profiles, 10,000 roles (written in %.1f s)",
                      monotonicSeconds() - written))
         let validateStart = monotonicSeconds()
         let validate = Process()
@@ -165,7 +165,7 @@ final class Benchmark {
         validate.waitUntilExit()
         let validateSeconds = monotonicSeconds() - validateStart
         let server = try startServer(configuration)
-        print(String(format: "  `anchorage validate`: %.2f s (exit %d); `anchorage serve` start to listening: %.2f s; RSS %.1f MiB",
+        emit(String(format: "  `anchorage validate`: %.2f s (exit %d); `anchorage serve` start to listening: %.2f s; RSS %.1f MiB",
                      validateSeconds, validate.terminationStatus, server.startSeconds, server.memoryMiB("VmRSS")))
         let factory = RequestFactory(host: "127.0.0.1:\(server.port)")
         _ = LoadDriver.run(
@@ -176,7 +176,7 @@ final class Benchmark {
             factory.make(options.requests, identities: [pki.leafEC], target: configuration.target, threads: cores),
             port: server.port, concurrency: 16, server: server)
         Report.row("P-256, seen, c=16, scale config", result, bound: bound, server: server)
-        print(String(format: "  per-request server CPU vs ten of each: %.1f%%", 100 * result.serverCPUPerThousand / reference.serverCPUPerThousand))
+        emit(String(format: "  per-request server CPU vs ten of each: %.1f%%", 100 * result.serverCPUPerThousand / reference.serverCPUPerThousand))
         server.stop()
     }
 
@@ -194,7 +194,7 @@ final class Benchmark {
                 requests, port: server.port, concurrency: concurrency, newConnectionPerRequest: newConnections,
                 keepAnswers: true, server: server)
             checks.sent += requests.count
-            print(String(format: "  %@ %4d requests  %6.0f/s  statuses %@", name.padding(toLength: 40, withPad: " ", startingAt: 0) as NSString, result.requests,
+            emit(String(format: "  %@ %4d requests  %6.0f/s  statuses %@", name.padding(toLength: 40, withPad: " ", startingAt: 0) as NSString, result.requests,
                          result.rate, "\(result.statuses.sorted { $0.key < $1.key })" as NSString))
             return result
         }
@@ -331,7 +331,7 @@ struct ShortChecks {
 
 enum Report {
     static func header() {
-        print("scenario                                      requests    req/s   p50 ms   p99 ms p99.9 ms  srv CPU s/1k  cli CPU s/1k  HWM MiB  ÷bound  non-201")
+        emit("scenario                                      requests    req/s   p50 ms   p99 ms p99.9 ms  srv CPU s/1k  cli CPU s/1k  HWM MiB  ÷bound  non-201")
     }
 
     static func row(_ name: String, _ r: LoadResult, bound: Double, server: ServerProcess) {
@@ -341,9 +341,9 @@ enum Report {
             name.padding(toLength: 44, withPad: " ", startingAt: 0) as NSString, r.requests, r.rate, r.percentile(0.5),
             r.percentile(0.99), r.percentile(0.999), r.serverCPUPerThousand, r.clientCPUSeconds / Double(r.requests) * 1000,
             server.memoryMiB("VmHWM"), r.rate / bound, non201)
-        print(line)
+        emit(line)
         if non201 > 0 {
-            print("    statuses \(r.statuses.sorted { $0.key < $1.key }), transport errors \(r.transportErrors): \(r.firstError ?? "")")
+            emit("    statuses \(r.statuses.sorted { $0.key < $1.key }), transport errors \(r.transportErrors): \(r.firstError ?? "")")
         }
     }
 }

@@ -86,7 +86,7 @@ do {
     defer { benchmark.cleanUp() }
     if options.short {
         try benchmark.runShort()
-        print("anchorage-benchmark --short: all checks passed")
+        emit("anchorage-benchmark --short: all checks passed")
     } else {
         try benchmark.runFull()
     }

@@ -248,7 +248,9 @@ public struct CreateSessionService: Sendable {
     private static func decodeCertificate(_ text: String, what: String) throws(Denial) -> Certificate {
         guard let der = Base64.decode(text) else { throw Denial(.malformedCertificate, "\(what) is not base64") }
         do {
-            return try Certificate(derBytes: der)
+            // Parsed once per distinct certificate (by SHA-256 of the DER); trust, validity and
+            // revocation are still decided per request by LeafPolicy and buildPath.
+            return try CertificateCache.shared.certificate(derBytes: der)
         } catch {
             throw Denial(.malformedCertificate, "\(what) is not a DER certificate: \(error.message)")
         }
