@@ -22,7 +22,7 @@ final class Benchmark {
         tlsCertificate = work.appendingPathComponent("server.pem")
         tlsKey = work.appendingPathComponent("server-key.pem")
         try pki.server.pemString.write(to: tlsCertificate, atomically: false, encoding: .utf8)
-        FileManager.default.createFile(
+        _ = FileManager.default.createFile(
             atPath: tlsKey.path, contents: Data(try pki.serverKey.pkcs8PEM), attributes: [.posixPermissions: 0o600])
     }
 

@@ -18,8 +18,8 @@ final class ServerProcess: @unchecked Sendable {
         try FileManager.default.createDirectory(at: state, withIntermediateDirectories: true)
         let outURL = state.appendingPathComponent("stdout.log")
         let errURL = state.appendingPathComponent("stderr.log")
-        FileManager.default.createFile(atPath: outURL.path, contents: nil)
-        FileManager.default.createFile(atPath: errURL.path, contents: nil)
+        _ = FileManager.default.createFile(atPath: outURL.path, contents: nil)
+        _ = FileManager.default.createFile(atPath: errURL.path, contents: nil)
         let process = Process()
         process.executableURL = URL(fileURLWithPath: binary)
         process.arguments = [

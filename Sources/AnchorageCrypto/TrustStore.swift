@@ -167,20 +167,17 @@ final class PathCache: Sendable {
     init(capacity: Int) { generationCapacity = max(1, capacity / 2) }
 
     func lookup(_ key: PathKey) -> ValidatedPath? {
-        var dropped: [PathKey: ValidatedPath] = [:]
-        let found: ValidatedPath? = state.withLock { state in
-            if let hit = state.young[key] { return hit }
-            guard let hit = state.old.removeValue(forKey: key) else { return nil }
-            dropped = Self.insert(hit, for: key, into: &state, capacity: generationCapacity)
-            return hit
+        // A generation dropped by an insert is released after the lock.
+        let (found, _): (ValidatedPath?, [PathKey: ValidatedPath]) = state.withLock { state in
+            if let hit = state.young[key] { return (hit, [:]) }
+            guard let hit = state.old.removeValue(forKey: key) else { return (nil, [:]) }
+            return (hit, Self.insert(hit, for: key, into: &state, capacity: generationCapacity))
         }
-        _ = dropped
         return found
     }
 
     func insert(_ path: ValidatedPath, for key: PathKey) {
-        let dropped = state.withLock { Self.insert(path, for: key, into: &$0, capacity: generationCapacity) }
-        _ = dropped
+        _ = state.withLock { Self.insert(path, for: key, into: &$0, capacity: generationCapacity) }
     }
 
     private static func insert(
