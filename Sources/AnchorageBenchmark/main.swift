@@ -1,4 +1,96 @@
 import Foundation
 
-FileHandle.standardError.write(Data("anchorage-benchmark: not built yet\n".utf8))
-exit(1)
+// anchorage-benchmark: CreateSession throughput against the OpenSSL verification bound, in one run.
+// See README.md, section "Benchmark".
+
+let usage = """
+    usage: anchorage-benchmark [--short] [--requests N] [--fresh N] [--new-connections N]
+                               [--no-scale] [--soak SECONDS] [--bound-seconds S] [--binary PATH]
+
+      --short              CI mode: few requests, asserts the answers (201 shapes, denials), not timings
+      --requests N         distinct requests per keep-alive measurement (default 20000)
+      --fresh N            requests in the certificates-never-seen-before case, one new leaf each (default 8000)
+      --new-connections N  requests sent each on a new TLS connection (default 4000)
+      --no-scale           skip the 1,000 anchors / 5,000 profiles / 10,000 roles case
+      --soak SECONDS       also run 64 connections for SECONDS and report resident memory over time
+      --bound-seconds S    seconds per verification-bound measurement (default 2)
+      --binary PATH        the `anchorage` executable (default: next to this executable)
+    """
+
+struct Options {
+    var short = false
+    var requests = 20_000
+    var fresh = 8_000
+    var newConnections = 4_000
+    var scale = true
+    var soakSeconds = 0.0
+    var boundSeconds = 2.0
+    var binary: String?
+}
+
+func parseOptions(_ arguments: [String]) throws -> Options {
+    var options = Options()
+    var iterator = arguments.makeIterator()
+    func value(_ name: String) throws -> String {
+        guard let value = iterator.next() else { throw BenchmarkError("\(name) needs a value\n\n\(usage)") }
+        return value
+    }
+    func number(_ name: String) throws -> Int {
+        guard let n = Int(try value(name)), n > 0 else { throw BenchmarkError("\(name) needs a positive integer") }
+        return n
+    }
+    while let argument = iterator.next() {
+        switch argument {
+        case "--short": options.short = true
+        case "--requests": options.requests = try number(argument)
+        case "--fresh": options.fresh = try number(argument)
+        case "--new-connections": options.newConnections = try number(argument)
+        case "--no-scale": options.scale = false
+        case "--soak": options.soakSeconds = Double(try number(argument))
+        case "--bound-seconds":
+            guard let s = Double(try value(argument)), s > 0 else { throw BenchmarkError("--bound-seconds needs seconds") }
+            options.boundSeconds = s
+        case "--binary": options.binary = try value(argument)
+        case "--help", "-h":
+            print(usage)
+            exit(0)
+        default: throw BenchmarkError("unknown argument \(argument)\n\n\(usage)")
+        }
+    }
+    if options.short {
+        options.requests = min(options.requests, 200)
+        options.fresh = min(options.fresh, 60)
+        options.newConnections = min(options.newConnections, 40)
+        options.scale = false
+    }
+    return options
+}
+
+/// `anchorage` next to this executable (`.build/release/anchorage` for `.build/release/anchorage-benchmark`).
+func locateServerBinary(_ explicit: String?) throws -> String {
+    if let explicit { return explicit }
+    let me = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
+    let candidate = URL(fileURLWithPath: me).deletingLastPathComponent().appendingPathComponent("anchorage").path
+    guard FileManager.default.isExecutableFile(atPath: candidate) else {
+        throw BenchmarkError(
+            "\(candidate) not found: build it first (`swift build -c release`) or pass --binary PATH")
+    }
+    return candidate
+}
+
+signal(SIGPIPE, SIG_IGN)
+do {
+    let options = try parseOptions(Array(CommandLine.arguments.dropFirst()))
+    let binary = try locateServerBinary(options.binary)
+    let benchmark = try Benchmark(options: options, binary: binary)
+    defer { benchmark.cleanUp() }
+    if options.short {
+        try benchmark.runShort()
+        emit("anchorage-benchmark --short: all checks passed")
+    } else {
+        try benchmark.runFull()
+    }
+} catch {
+    FileHandle.standardError.write(Data("anchorage-benchmark: \(error)\n".utf8))
+    exit(1)
+}

@@ -10,8 +10,19 @@ public final class Certificate: @unchecked Sendable {
     /// The DER encoding exactly as parsed.
     public let derBytes: [UInt8]
 
+    /// SHA-256 of the DER encoding: the key of ``CertificateCache``.
+    public let digest: CertificateDigest
+
+    /// Everything requests read from the certificate, extracted once at parse time: the object is
+    /// immutable and shared across event loops, so nothing is computed (or memoised) later.
+    private let facts: Facts
+
     /// Parses one DER-encoded certificate. Trailing bytes after the certificate are rejected.
-    public init(derBytes: [UInt8]) throws(CryptoError) {
+    public convenience init(derBytes: [UInt8]) throws(CryptoError) {
+        try self.init(derBytes: derBytes, digest: CertificateDigest(sha256Of: derBytes))
+    }
+
+    init(derBytes: [UInt8], digest: CertificateDigest) throws(CryptoError) {
         ERR_clear_error()
         var parsed: OpaquePointer?
         let consumed: Int = derBytes.withUnsafeBufferPointer { buffer in
@@ -26,7 +37,57 @@ public final class Certificate: @unchecked Sendable {
             throw CryptoError("trailing bytes after the certificate")
         }
         self.derBytes = derBytes
+        self.digest = digest
+        self.facts = Facts(parsed, digest: digest)
         self.pointer = parsed
+    }
+
+    /// The values behind the public properties.
+    private struct Facts {
+        var sha256Fingerprint: String
+        var version: Int
+        var serialNumberBytes: [UInt8]
+        var serialNumberIsNegative: Bool
+        var serialNumberDecimal: String
+        var serialNumberHex: String
+        var notBefore: Int64
+        var notAfter: Int64
+        var isCA: Bool
+        var keyUsage: KeyUsage?
+        var signatureDigestName: String?
+        var publicKey: Result<PublicKey, CryptoError>
+        var subject: [NameAttribute]
+        var issuer: [NameAttribute]
+        var subjectString: String
+        var issuerString: String
+        var subjectAlternativeNames: SubjectAlternativeNames
+
+        init(_ pointer: OpaquePointer, digest: CertificateDigest) {
+            sha256Fingerprint = Hex.encode(digest.bytes)
+            version = Int(X509_get_version(pointer)) + 1
+            serialNumberBytes = Certificate.serialNumberBytes(pointer)
+            serialNumberIsNegative = Certificate.serialNumberIsNegative(pointer)
+            serialNumberDecimal = Certificate.serialNumberDecimal(pointer)
+            serialNumberHex = Hex.encode(serialNumberBytes)
+            notBefore = Certificate.epochSeconds(X509_get0_notBefore(pointer))
+            notAfter = Certificate.epochSeconds(X509_get0_notAfter(pointer))
+            // X509_check_ca also computes OpenSSL's cached extension flags read below.
+            isCA = X509_check_ca(pointer) != 0 && (X509_get_extension_flags(pointer) & UInt32(EXFLAG_CA)) != 0
+            keyUsage =
+                (X509_get_extension_flags(pointer) & UInt32(EXFLAG_KUSAGE)) != 0
+                ? KeyUsage(rawValue: X509_get_key_usage(pointer)) : nil
+            signatureDigestName = Certificate.signatureDigestName(pointer)
+            if let key = X509_get_pubkey(pointer) {
+                publicKey = .success(PublicKey(takingOwnershipOf: key))
+            } else {
+                publicKey = .failure(CryptoError.drainingQueue("no public key"))
+            }
+            subject = NameAttribute.attributes(of: X509_get_subject_name(pointer))
+            issuer = NameAttribute.attributes(of: X509_get_issuer_name(pointer))
+            subjectString = NameAttribute.rfc2253(X509_get_subject_name(pointer))
+            issuerString = NameAttribute.rfc2253(X509_get_issuer_name(pointer))
+            subjectAlternativeNames = Certificate.subjectAlternativeNames(pointer)
+        }
     }
 
     /// Parses every `CERTIFICATE` block of a PEM text, in order.
@@ -56,15 +117,26 @@ public final class Certificate: @unchecked Sendable {
     }
 
     /// Lowercase hex SHA-256 of the DER encoding (the certificate's fingerprint).
-    public private(set) lazy var sha256Fingerprint: String = Digest.sha256Hex(derBytes)
+    public var sha256Fingerprint: String { facts.sha256Fingerprint }
 
     /// The X.509 version as written in the certificate (1, 2 or 3).
-    public var version: Int { Int(X509_get_version(pointer)) + 1 }
+    public var version: Int { facts.version }
 
     // MARK: - Serial number
 
     /// Big-endian magnitude of the serial number, without leading zero bytes (one zero byte for 0).
-    public var serialNumberBytes: [UInt8] {
+    public var serialNumberBytes: [UInt8] { facts.serialNumberBytes }
+
+    /// True when the serial number is negative (non-conforming but seen in the wild).
+    public var serialNumberIsNegative: Bool { facts.serialNumberIsNegative }
+
+    /// The serial number in decimal, as SigV4-X509 puts it in the credential scope (`-` for negative).
+    public var serialNumberDecimal: String { facts.serialNumberDecimal }
+
+    /// Lowercase hex of the serial magnitude, zero-padded to an even length.
+    public var serialNumberHex: String { facts.serialNumberHex }
+
+    private static func serialNumberBytes(_ pointer: OpaquePointer) -> [UInt8] {
         guard let serial = X509_get0_serialNumber(pointer), let bn = ASN1_INTEGER_to_BN(serial, nil) else { return [] }
         defer { BN_free(bn) }
         let length = Int((BN_num_bits(bn) + 7) / 8)
@@ -74,14 +146,12 @@ public final class Certificate: @unchecked Sendable {
         return out
     }
 
-    /// True when the serial number is negative (non-conforming but seen in the wild).
-    public var serialNumberIsNegative: Bool {
+    private static func serialNumberIsNegative(_ pointer: OpaquePointer) -> Bool {
         guard let serial = X509_get0_serialNumber(pointer) else { return false }
         return ASN1_STRING_type(serial) == V_ASN1_NEG_INTEGER
     }
 
-    /// The serial number in decimal, as SigV4-X509 puts it in the credential scope (`-` for negative).
-    public var serialNumberDecimal: String {
+    private static func serialNumberDecimal(_ pointer: OpaquePointer) -> String {
         guard let serial = X509_get0_serialNumber(pointer), let bn = ASN1_INTEGER_to_BN(serial, nil),
             let text = BN_bn2dec(bn)
         else { return "" }
@@ -92,16 +162,13 @@ public final class Certificate: @unchecked Sendable {
         return String(cString: text)
     }
 
-    /// Lowercase hex of the serial magnitude, zero-padded to an even length.
-    public var serialNumberHex: String { Hex.encode(serialNumberBytes) }
-
     // MARK: - Validity
 
     /// `notBefore` as seconds since the Unix epoch.
-    public var notBefore: Int64 { Self.epochSeconds(X509_get0_notBefore(pointer)) }
+    public var notBefore: Int64 { facts.notBefore }
 
     /// `notAfter` as seconds since the Unix epoch.
-    public var notAfter: Int64 { Self.epochSeconds(X509_get0_notAfter(pointer)) }
+    public var notAfter: Int64 { facts.notAfter }
 
     static func epochSeconds(_ time: UnsafePointer<ASN1_TIME>?) -> Int64 {
         guard let time else { return 0 }
@@ -113,13 +180,10 @@ public final class Certificate: @unchecked Sendable {
     // MARK: - Extensions
 
     /// True when basicConstraints is present with `cA` TRUE.
-    public var isCA: Bool { X509_check_ca(pointer) != 0 && (X509_get_extension_flags(pointer) & UInt32(EXFLAG_CA)) != 0 }
+    public var isCA: Bool { facts.isCA }
 
     /// The keyUsage bits, or nil when the certificate has no keyUsage extension.
-    public var keyUsage: KeyUsage? {
-        guard (X509_get_extension_flags(pointer) & UInt32(EXFLAG_KUSAGE)) != 0 else { return nil }
-        return KeyUsage(rawValue: X509_get_key_usage(pointer))
-    }
+    public var keyUsage: KeyUsage? { facts.keyUsage }
 
     /// The key-usage bits of a certificate as OpenSSL exposes them.
     public struct KeyUsage: OptionSet, Sendable {
@@ -133,7 +197,9 @@ public final class Certificate: @unchecked Sendable {
     // MARK: - Signature and key
 
     /// The digest of the certificate's own signature (`sha256`, `sha1`, …), or nil when unknown.
-    public var signatureDigestName: String? {
+    public var signatureDigestName: String? { facts.signatureDigestName }
+
+    private static func signatureDigestName(_ pointer: OpaquePointer) -> String? {
         var mdNID: Int32 = 0
         var pkNID: Int32 = 0
         guard X509_get_signature_info(pointer, &mdNID, &pkNID, nil, nil) == 1 || mdNID != 0 else {
@@ -143,30 +209,29 @@ public final class Certificate: @unchecked Sendable {
         return String(cString: name).lowercased()
     }
 
-    /// The subject public key.
+    /// The subject public key (one shared instance).
     public var publicKey: PublicKey {
-        get throws(CryptoError) {
-            guard let key = X509_get_pubkey(pointer) else { throw CryptoError.drainingQueue("no public key") }
-            return PublicKey(takingOwnershipOf: key)
-        }
+        get throws(CryptoError) { try facts.publicKey.get() }
     }
 
     // MARK: - Names
 
     /// The subject's attributes in certificate order.
-    public var subject: [NameAttribute] { NameAttribute.attributes(of: X509_get_subject_name(pointer)) }
+    public var subject: [NameAttribute] { facts.subject }
 
     /// The issuer's attributes in certificate order.
-    public var issuer: [NameAttribute] { NameAttribute.attributes(of: X509_get_issuer_name(pointer)) }
+    public var issuer: [NameAttribute] { facts.issuer }
 
     /// Subject in RFC 2253 form (most specific RDN first), for logs and audit records.
-    public var subjectString: String { NameAttribute.rfc2253(X509_get_subject_name(pointer)) }
+    public var subjectString: String { facts.subjectString }
 
     /// Issuer in RFC 2253 form, for logs and audit records.
-    public var issuerString: String { NameAttribute.rfc2253(X509_get_issuer_name(pointer)) }
+    public var issuerString: String { facts.issuerString }
 
     /// Subject alternative names of the kinds Roles Anywhere maps: DNS, URI and directory names.
-    public var subjectAlternativeNames: SubjectAlternativeNames {
+    public var subjectAlternativeNames: SubjectAlternativeNames { facts.subjectAlternativeNames }
+
+    private static func subjectAlternativeNames(_ pointer: OpaquePointer) -> SubjectAlternativeNames {
         var result = SubjectAlternativeNames()
         guard let raw = X509_get_ext_d2i(pointer, NID_subject_alt_name, nil, nil) else { return result }
         let names = OpaquePointer(raw)
@@ -204,7 +269,7 @@ public final class Certificate: @unchecked Sendable {
     }
 
     /// True when both certificates have the same DER encoding.
-    public func isSame(as other: Certificate) -> Bool { derBytes == other.derBytes }
+    public func isSame(as other: Certificate) -> Bool { digest == other.digest && derBytes == other.derBytes }
 }
 
 /// Subject alternative names of a certificate, in certificate order.

@@ -1,4 +1,5 @@
 internal import COpenSSL
+import Synchronization
 
 /// The CA certificates of one trust anchor and the CRLs imported for it, ready for path building.
 ///
@@ -10,6 +11,11 @@ public final class TrustStore: @unchecked Sendable {
     /// Every CRL of the anchor; all are in force.
     public let revocationLists: [CertificateRevocationList]
     private let store: OpaquePointer
+    /// Validated paths of this generation of the anchor, by the digests of the leaf and the chain sent.
+    private let paths: PathCache
+    /// Whether CRL `index` verifies with the key of the issuer of this digest: a new leaf under a known
+    /// issuer needs no CRL signature verification. Only issuers of validated paths get here.
+    private let crlSignatures = Mutex<[CRLSignatureKey: Bool]>([:])
 
     /// Builds a store trusting exactly `anchors` (roots or intermediates).
     public init(anchors: [Certificate], revocationLists: [CertificateRevocationList]) throws(CryptoError) {
@@ -22,6 +28,7 @@ public final class TrustStore: @unchecked Sendable {
         }
         self.anchors = anchors
         self.revocationLists = revocationLists
+        self.paths = PathCache(capacity: 2048)
         self.store = store
     }
 
@@ -32,18 +39,44 @@ public final class TrustStore: @unchecked Sendable {
     /// `untrusted` may hold intermediates in any order, duplicates, the leaf itself or an anchor: OpenSSL
     /// builds the path by name and key identifier and ignores the rest. Revocation is checked here
     /// against every CRL of the anchor, for every certificate of the path below the anchor.
+    ///
+    /// A validated path is cached for this store (one configuration generation) by the digests of
+    /// `leaf` and `untrusted`: the signatures along it, its CA constraints and which CRLs speak for
+    /// which certificate (with their signatures checked) are established once. Every call still
+    /// checks `time` against the validity of every certificate of the path and looks each one up in
+    /// its CRLs; outside the cached window the path is validated afresh, which yields the reason.
     public func buildPath(leaf: Certificate, untrusted: [Certificate], at time: Int64) -> PathResult {
+        let key = PathKey(leaf: leaf.digest, chain: untrusted.map(\.digest))
+        if let cached = paths.lookup(key), cached.notBefore <= time, time <= cached.notAfter {
+            for check in cached.revocationChecks where check.lists.contains(where: { $0.lists(check.certificate) }) {
+                return .failure(.revoked, depth: check.depth)
+            }
+            return .trusted(path: cached.path)
+        }
+        let (result, validated) = validatePath(leaf: leaf, untrusted: untrusted, at: time)
+        if let validated { paths.insert(validated, for: key) }
+        return result
+    }
+
+    /// The full OpenSSL path validation, and on success what ``buildPath(leaf:untrusted:at:)`` caches.
+    private func validatePath(leaf: Certificate, untrusted: [Certificate], at time: Int64)
+        -> (PathResult, ValidatedPath?)
+    {
         ERR_clear_error()
         defer { ERR_clear_error() }
-        guard let context = X509_STORE_CTX_new() else { return .failure(.internalError("out of memory"), depth: 0) }
+        guard let context = X509_STORE_CTX_new() else {
+            return (.failure(.internalError("out of memory"), depth: 0), nil)
+        }
         defer { X509_STORE_CTX_free(context) }
-        guard let stack = COpenSSL_sk_X509_new_null() else { return .failure(.internalError("out of memory"), depth: 0) }
+        guard let stack = COpenSSL_sk_X509_new_null() else {
+            return (.failure(.internalError("out of memory"), depth: 0), nil)
+        }
         defer { COpenSSL_sk_X509_free(stack) }
         for certificate in untrusted { _ = COpenSSL_sk_X509_push(stack, certificate.pointer) }
 
-        return withExtendedLifetime((untrusted, leaf)) { () -> PathResult in
+        return withExtendedLifetime((untrusted, leaf)) { () -> (PathResult, ValidatedPath?) in
             guard X509_STORE_CTX_init(context, store, leaf.pointer, stack) == 1 else {
-                return .failure(.internalError("cannot initialise verification"), depth: 0)
+                return (.failure(.internalError("cannot initialise verification"), depth: 0), nil)
             }
             let parameters = X509_STORE_CTX_get0_param(context)
             // Anchors may be intermediates: a path ending at any trusted certificate is complete.
@@ -55,29 +88,109 @@ public final class TrustStore: @unchecked Sendable {
             guard X509_verify_cert(context) == 1 else {
                 let code = X509_STORE_CTX_get_error(context)
                 let depth = Int(X509_STORE_CTX_get_error_depth(context))
-                return .failure(PathFailure(verifyCode: code), depth: depth)
+                return (.failure(PathFailure(verifyCode: code), depth: depth), nil)
             }
             guard let chain = X509_STORE_CTX_get0_chain(context) else {
-                return .failure(.internalError("no chain"), depth: 0)
+                return (.failure(.internalError("no chain"), depth: 0), nil)
             }
             var path: [Certificate] = []
             for index in 0..<COpenSSL_sk_X509_num(chain) {
                 guard let x509 = COpenSSL_sk_X509_value(chain, index) else { continue }
                 path.append(certificate(matching: x509, among: [leaf] + untrusted + anchors) ?? leaf)
             }
+            var checks: [ValidatedPath.RevocationCheck] = []
             for (depth, certificate) in path.enumerated().dropLast() where depth + 1 < path.count {
                 let issuer = path[depth + 1]
-                for list in revocationLists where list.covers(certificate) {
-                    guard list.isSignatureValid(issuedBy: issuer) else { continue }
-                    if list.lists(certificate) { return .failure(.revoked, depth: depth) }
-                }
+                let lists = revocationLists.indices.filter {
+                    revocationLists[$0].covers(certificate) && isSignatureValid(crl: $0, issuedBy: issuer)
+                }.map { revocationLists[$0] }
+                if lists.contains(where: { $0.lists(certificate) }) { return (.failure(.revoked, depth: depth), nil) }
+                if !lists.isEmpty { checks.append(.init(depth: depth, certificate: certificate, lists: lists)) }
             }
-            return .trusted(path: path)
+            let validated = ValidatedPath(
+                path: path, notBefore: path.map(\.notBefore).max() ?? time, notAfter: path.map(\.notAfter).min() ?? time,
+                revocationChecks: checks)
+            return (.trusted(path: path), validated)
         }
+    }
+
+    private func isSignatureValid(crl index: Int, issuedBy issuer: Certificate) -> Bool {
+        let key = CRLSignatureKey(list: index, issuer: issuer.digest)
+        if let known = crlSignatures.withLock({ $0[key] }) { return known }
+        let valid = revocationLists[index].isSignatureValid(issuedBy: issuer)
+        crlSignatures.withLock { memo in
+            if memo.count >= 1024 { memo.removeAll() }
+            memo[key] = valid
+        }
+        return valid
     }
 
     private func certificate(matching x509: OpaquePointer, among candidates: [Certificate]) -> Certificate? {
         candidates.first { X509_cmp($0.pointer, x509) == 0 }
+    }
+}
+
+/// A path OpenSSL validated, with what must still be checked on every use.
+struct ValidatedPath: Sendable {
+    struct RevocationCheck: Sendable {
+        var depth: Int
+        var certificate: Certificate
+        /// The CRLs that speak for `certificate` and whose signature its issuer's key verifies.
+        var lists: [CertificateRevocationList]
+    }
+    var path: [Certificate]
+    /// The latest `notBefore` and earliest `notAfter` along the path: the window in which it is valid.
+    var notBefore: Int64
+    var notAfter: Int64
+    var revocationChecks: [RevocationCheck]
+}
+
+struct CRLSignatureKey: Hashable, Sendable {
+    var list: Int
+    var issuer: CertificateDigest
+}
+
+struct PathKey: Hashable, Sendable {
+    var leaf: CertificateDigest
+    var chain: [CertificateDigest]
+}
+
+/// A bounded map of validated paths (two generations, like ``CertificateCache``), behind one mutex.
+final class PathCache: Sendable {
+    private struct Generations {
+        var young: [PathKey: ValidatedPath] = [:]
+        var old: [PathKey: ValidatedPath] = [:]
+    }
+    private let state = Mutex(Generations())
+    private let generationCapacity: Int
+
+    init(capacity: Int) { generationCapacity = max(1, capacity / 2) }
+
+    func lookup(_ key: PathKey) -> ValidatedPath? {
+        // A generation dropped by an insert is released after the lock.
+        let (found, _): (ValidatedPath?, [PathKey: ValidatedPath]) = state.withLock { state in
+            if let hit = state.young[key] { return (hit, [:]) }
+            guard let hit = state.old.removeValue(forKey: key) else { return (nil, [:]) }
+            return (hit, Self.insert(hit, for: key, into: &state, capacity: generationCapacity))
+        }
+        return found
+    }
+
+    func insert(_ path: ValidatedPath, for key: PathKey) {
+        _ = state.withLock { Self.insert(path, for: key, into: &$0, capacity: generationCapacity) }
+    }
+
+    private static func insert(
+        _ path: ValidatedPath, for key: PathKey, into state: inout Generations, capacity: Int
+    ) -> [PathKey: ValidatedPath] {
+        var dropped: [PathKey: ValidatedPath] = [:]
+        if state.young.count >= capacity, state.young[key] == nil {
+            dropped = state.old
+            state.old = state.young
+            state.young = Dictionary(minimumCapacity: capacity)
+        }
+        state.young[key] = path
+        return dropped
     }
 }
 

@@ -1,6 +1,6 @@
 public import AnchorageCore
 import AnchorageCrypto
-public import Foundation
+import Foundation
 
 /// Reads and creates the token keyring file (mode 0600).
 public enum KeyringFile {

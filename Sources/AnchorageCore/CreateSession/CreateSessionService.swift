@@ -164,7 +164,9 @@ public struct CreateSessionService: Sendable {
     private func authenticate(_ request: SignedRequest, now: Int64, subject: inout AuditSubject) throws(Denial)
         -> Authenticated
     {
-        guard let authorizationText = request.header("authorization") else {
+        // One pass over the header fields instead of a lowercasing scan per lookup.
+        let headers = HeaderIndex(request.headers)
+        guard let authorizationText = headers.value("authorization") else {
             throw Denial(.missingAuthentication, "no Authorization header")
         }
         let authorization: SigV4Authorization
@@ -180,7 +182,7 @@ public struct CreateSessionService: Sendable {
         guard scope.service == "rolesanywhere", scope.terminator == "aws4_request" else {
             throw Denial(.credentialScopeMismatch, "credential scope \(scope.string)")
         }
-        guard let amzDate = request.header("x-amz-date") else {
+        guard let amzDate = headers.value("x-amz-date") else {
             throw Denial(.missingAuthentication, "no X-Amz-Date header")
         }
         guard let requestTime = AmzDate(amzDate)?.secondsSinceEpoch else {
@@ -193,17 +195,16 @@ public struct CreateSessionService: Sendable {
             throw Denial(.clockSkew, "X-Amz-Date \(amzDate) is \(requestTime - now) s from the server clock")
         }
 
-        let signed = Set(authorization.signedHeaders)
         var required = ["host", "x-amz-date", "x-amz-x509"]
-        if !request.headerValues("x-amz-x509-chain").isEmpty { required.append("x-amz-x509-chain") }
-        for name in required where !signed.contains(name) {
+        if headers.contains("x-amz-x509-chain") { required.append("x-amz-x509-chain") }
+        for name in required where !authorization.signedHeaders.contains(name) {
             throw Denial(.unsignedRequiredHeader, "\(name) is not in SignedHeaders")
         }
-        for name in authorization.signedHeaders where request.headerValues(name).isEmpty {
+        for name in authorization.signedHeaders where !headers.contains(name) {
             throw Denial(.malformedAuthorization, "signed header \(name) is not in the request")
         }
 
-        guard let x509Text = request.header("x-amz-x509") else {
+        guard let x509Text = headers.value("x-amz-x509") else {
             throw Denial(.missingAuthentication, "no X-Amz-X509 header")
         }
         let leaf = try Self.decodeCertificate(x509Text, what: "X-Amz-X509")
@@ -211,7 +212,7 @@ public struct CreateSessionService: Sendable {
             serialHex: leaf.serialNumberHex, subject: leaf.subjectString, issuer: leaf.issuerString,
             sha256: leaf.sha256Fingerprint)
         var chain: [Certificate] = []
-        if let chainText = request.header("x-amz-x509-chain") {
+        if let chainText = headers.value("x-amz-x509-chain") {
             let parts = chainText.split(separator: ",", omittingEmptySubsequences: false)
             guard parts.count <= Self.maximumChainLength else {
                 throw Denial(.chainTooLong, "X-Amz-X509-Chain holds \(parts.count) certificates")
@@ -253,12 +254,16 @@ public struct CreateSessionService: Sendable {
     }
 
     private static func decodeCertificate(_ text: String, what: String) throws(Denial) -> Certificate {
-        guard let der = Base64.decode(text) else { throw Denial(.malformedCertificate, "\(what) is not base64") }
+        // Parsed once per distinct certificate (by SHA-256 of the DER); trust, validity and
+        // revocation are still decided per request by LeafPolicy and buildPath.
+        let certificate: Certificate?
         do {
-            return try Certificate(derBytes: der)
+            certificate = try CertificateCache.shared.certificate(base64: text)
         } catch {
             throw Denial(.malformedCertificate, "\(what) is not a DER certificate: \(error.message)")
         }
+        guard let certificate else { throw Denial(.malformedCertificate, "\(what) is not base64") }
+        return certificate
     }
 
     /// Compares two decimal integers exactly, ignoring leading zeros (serials can exceed 160 bits).

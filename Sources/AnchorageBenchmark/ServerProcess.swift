@@ -1,0 +1,121 @@
+import Foundation
+
+/// One `anchorage serve` child process on 127.0.0.1:0 over TLS, and its /proc figures.
+final class ServerProcess: @unchecked Sendable {
+    let process: Process
+    let port: Int
+    let stateDirectory: URL
+    let stderrURL: URL
+    /// Seconds from spawning to `listening on https://…`.
+    let startSeconds: Double
+
+    var pid: Int32 { process.processIdentifier }
+
+    static func start(
+        binary: String, configuration: BenchmarkConfiguration, tlsCertificate: URL, tlsKey: URL, work: URL
+    ) throws -> ServerProcess {
+        let state = work.appendingPathComponent("state-\(UUID().uuidString.prefix(8))")
+        try FileManager.default.createDirectory(at: state, withIntermediateDirectories: true)
+        let outURL = state.appendingPathComponent("stdout.log")
+        let errURL = state.appendingPathComponent("stderr.log")
+        _ = FileManager.default.createFile(atPath: outURL.path, contents: nil)
+        _ = FileManager.default.createFile(atPath: errURL.path, contents: nil)
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: binary)
+        process.arguments = [
+            "serve", "--pki", configuration.pki.path, "--profiles", configuration.profiles.path,
+            "--state-dir", state.path, "--listen", "127.0.0.1:0",
+            "--tls-certificate", tlsCertificate.path, "--tls-private-key", tlsKey.path, "--log-level", "warning",
+        ]
+        process.standardOutput = try FileHandle(forWritingTo: outURL)
+        process.standardError = try FileHandle(forWritingTo: errURL)
+        process.standardInput = FileHandle.nullDevice
+        let started = monotonicSeconds()
+        try process.run()
+        let deadline = started + 120
+        while monotonicSeconds() < deadline {
+            let out = (try? String(contentsOf: outURL, encoding: .utf8)) ?? ""
+            if let range = out.range(of: "listening on https://127.0.0.1:") {
+                let digits = out[range.upperBound...].prefix { $0.isNumber }
+                if let port = Int(digits), port > 0 {
+                    return ServerProcess(
+                        process: process, port: port, stateDirectory: state, stderrURL: errURL,
+                        startSeconds: monotonicSeconds() - started)
+                }
+            }
+            if !process.isRunning {
+                let err = (try? String(contentsOf: errURL, encoding: .utf8)) ?? ""
+                throw BenchmarkError("anchorage serve exited with \(process.terminationStatus):\n\(out)\n\(err)")
+            }
+            usleep(5_000)
+        }
+        process.terminate()
+        throw BenchmarkError("anchorage serve did not start listening within 120 s")
+    }
+
+    private init(process: Process, port: Int, stateDirectory: URL, stderrURL: URL, startSeconds: Double) {
+        self.process = process
+        self.port = port
+        self.stateDirectory = stateDirectory
+        self.stderrURL = stderrURL
+        self.startSeconds = startSeconds
+    }
+
+    /// User + system CPU seconds the server has used so far (/proc/<pid>/stat fields 14 and 15).
+    var cpuSeconds: Double {
+        guard let text = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+            let close = text.lastIndex(of: ")")
+        else { return 0 }
+        let fields = text[text.index(after: close)...].split(separator: " ")
+        // fields[0] is field 3 (state); utime is field 14, stime field 15.
+        guard fields.count > 13, let user = Double(fields[11]), let system = Double(fields[12]) else { return 0 }
+        return (user + system) / Double(sysconf(Int32(_SC_CLK_TCK)))
+    }
+
+    /// A `Vm…` line of /proc/<pid>/status in MiB (`VmHWM` is the peak resident set).
+    func memoryMiB(_ field: String) -> Double {
+        guard let text = try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8) else { return 0 }
+        for line in text.split(separator: "\n") where line.hasPrefix(field + ":") {
+            let kb = line.split(separator: " ").dropFirst().first.flatMap { Double($0) } ?? 0
+            return kb / 1024
+        }
+        return 0
+    }
+
+    func reload() { kill(pid, SIGHUP) }
+
+    func stop() {
+        guard process.isRunning else { return }
+        process.terminate()
+        let deadline = monotonicSeconds() + 10
+        while process.isRunning, monotonicSeconds() < deadline { usleep(10_000) }
+        if process.isRunning { kill(pid, SIGKILL) }
+    }
+
+    var stderrText: String { (try? String(contentsOf: stderrURL, encoding: .utf8)) ?? "" }
+}
+
+func monotonicSeconds() -> Double {
+    var ts = timespec()
+    clock_gettime(CLOCK_MONOTONIC, &ts)
+    return Double(ts.tv_sec) + Double(ts.tv_nsec) / 1e9
+}
+
+func monotonicNanoseconds() -> UInt64 {
+    var ts = timespec()
+    clock_gettime(CLOCK_MONOTONIC, &ts)
+    return UInt64(ts.tv_sec) * 1_000_000_000 + UInt64(ts.tv_nsec)
+}
+
+/// CPU seconds of this process (the load generator).
+func ownCPUSeconds() -> Double {
+    var usage = rusage()
+    getrusage(RUSAGE_SELF.rawValue, &usage)
+    return Double(usage.ru_utime.tv_sec) + Double(usage.ru_utime.tv_usec) / 1e6 + Double(usage.ru_stime.tv_sec)
+        + Double(usage.ru_stime.tv_usec) / 1e6
+}
+
+/// Writes a line to standard output at once (progress shows even when stdout is a file or pipe).
+func emit(_ line: String = "") {
+    FileHandle.standardOutput.write(Data((line + "\n").utf8))
+}
