@@ -34,7 +34,7 @@ public enum KeyringFile {
 /// Atomic writes of files that may hold secrets.
 public enum SecureFile {
     /// Writes `bytes` to a temporary file with `mode` in the same directory, fsyncs, and renames it over `path`.
-    public static func write(_ bytes: [UInt8], to path: String, mode: mode_t) throws {
+    public static func write(_ bytes: [UInt8], to path: String, mode: UInt32) throws {
         let temporary = path + ".tmp-\(getpid())"
         let fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode)
         guard fd >= 0 else { throw ServeError("cannot create \(temporary): \(String(cString: strerror(errno)))") }
