@@ -6,15 +6,18 @@ let usage = """
     usage: anchorage <command> [options]
 
     commands:
-      serve      run the CreateSession and STS service (see `anchorage serve --help`)
-      validate   check PKI/ and Profiles/ exactly as the server loads them
+      serve         run the CreateSession and STS service
+      validate      check PKI/ and Profiles/ exactly as the server loads them
+      explain       show why a certificate is allowed or denied, step by step
+      revoke        revoke certificates and sessions at once; list and lift revocations
       pki           create a CA and issue workload certificates (labs, tests)
       trust-anchor  add, list, show, enable, disable, remove trust anchors
       crl           import, list, remove the CRLs of a trust anchor
       profile       create, list, show, enable, disable, remove profiles; add-role, remove-role
       role          create, list, show, remove roles and their trust policies
-      revoke     revoke certificates and sessions at once, list and lift revocations (see `anchorage revoke --help`)
-      version    print the version
+      version       print the version
+
+    Every command takes --help.
     """
 
 let arguments = Array(CommandLine.arguments.dropFirst())
@@ -22,9 +25,10 @@ let status: Int32
 switch arguments.first {
 case "serve": status = ServeCommand.run(Array(arguments.dropFirst()))
 case "validate": status = ValidateCommand.run(Array(arguments.dropFirst()))
+case "explain": status = ExplainCommand.run(Array(arguments.dropFirst()))
+case "revoke": status = RevokeCommand.run(Array(arguments.dropFirst()))
 case "pki", "trust-anchor", "crl", "profile", "role":
     status = AdminCommand.run(arguments[0], Array(arguments.dropFirst()))
-case "revoke": status = RevokeCommand.run(Array(arguments.dropFirst()))
 case "version", "--version": print("anchorage 0.1.0"); status = 0
 case "help", "--help", "-h": print(usage); status = 0
 case nil:

@@ -1,6 +1,7 @@
 public import AnchorageCore
 public import AnchorageHTTP
 import AnchorageCrypto
+import Glibc
 
 /// Routes HTTP requests to CreateSession, the STS query API and the health endpoints.
 ///
@@ -14,11 +15,18 @@ public final class AnchorageService: HTTPHandler {
     public let logger: Logger
     /// `POST /` and `GET /?Action=…`: GetCallerIdentity and GetSessionContext.
     public let sts: STSHandler
+    /// Counters and latency histograms for `GET /metrics`.
+    public let metrics: Metrics
+    /// Open connections, for `GET /metrics` (set by `serve` once the HTTP server exists).
+    public let connectionCount: @Sendable () -> Int?
 
     public init(
         configurations: ConfigurationStore, createSession: CreateSessionService, auditLog: AuditLog,
-        clock: any WallClock = SystemClock(), logger: Logger = Logger()
+        clock: any WallClock = SystemClock(), logger: Logger = Logger(), metrics: Metrics = Metrics(),
+        connectionCount: @escaping @Sendable () -> Int? = { nil }
     ) {
+        self.metrics = metrics
+        self.connectionCount = connectionCount
         self.configurations = configurations
         self.createSession = createSession
         self.auditLog = auditLog
@@ -32,11 +40,20 @@ public final class AnchorageService: HTTPHandler {
         var response: HTTPResponse
         switch (request.method, request.path) {
         case ("POST", "/sessions"):
+            let started = Self.monotonicSeconds()
             response = handleCreateSession(request, requestId: requestId)
+            metrics.observeLatency(route: "CreateSession", seconds: Self.monotonicSeconds() - started)
         case ("POST", "/"), ("GET", "/"):
+            let started = Self.monotonicSeconds()
             response = sts.handle(
                 request, requestId: requestId, configuration: configurations.current, nowMilliseconds: clock.milliseconds,
-                auditLog: auditLog, logger: logger)
+                auditLog: auditLog, logger: logger, metrics: metrics)
+            metrics.observeLatency(route: "STS", seconds: Self.monotonicSeconds() - started)
+        case ("GET", "/metrics"):
+            var headers = HTTPHeaders()
+            headers.add(name: "Content-Type", value: "text/plain; version=0.0.4; charset=utf-8")
+            let text = metrics.render(configurations: configurations, connections: connectionCount(), now: clock.seconds)
+            response = HTTPResponse(status: 200, headers: headers, body: Array(text.utf8))
         case ("GET", "/healthz"), ("HEAD", "/healthz"):
             response = Self.text(200, "ok\n")
         case ("GET", "/readyz"), ("HEAD", "/readyz"):
@@ -76,6 +93,7 @@ public final class AnchorageService: HTTPHandler {
         }
         let record = AuditLog.createSessionRecord(
             requestId: requestId, timeMilliseconds: now, sourceAddress: request.remoteAddress, outcome: outcome)
+        metrics.count(auditRecord: record)
         // No audit record, no answer: an unaudited credential must never leave the server.
         guard auditLog.append(record) else {
             logger.error("audit log write failed", ["requestId": requestId])
@@ -89,6 +107,12 @@ public final class AnchorageService: HTTPHandler {
         case .denied(let reason):
             return Self.restJSONError(reason.wireError)
         }
+    }
+
+    static func monotonicSeconds() -> Double {
+        var spec = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &spec)
+        return Double(spec.tv_sec) + Double(spec.tv_nsec) / 1e9
     }
 
     static func isJSONContentType(_ value: String) -> Bool {

@@ -1,4 +1,4 @@
-import AnchorageCore
+public import AnchorageCore
 import AnchorageCrypto
 import Synchronization
 
@@ -33,12 +33,22 @@ public final class Metrics: Sendable {
 
     public init() {}
 
-    /// Counts one request of `operation` (`CreateSession`, `GetCallerIdentity`, …) and its latency.
-    public func record(operation: String, outcome: String, reason: String?, seconds: Double) {
-        state.withLock {
-            $0.outcomes[[operation, outcome, reason ?? ""], default: 0] += 1
-            $0.latencies[operation, default: Histogram()].observe(seconds)
-        }
+    /// Counts one request by `operation` (`CreateSession`, `GetCallerIdentity`, …), outcome and reason.
+    public func count(operation: String, outcome: String, reason: String?) {
+        state.withLock { $0.outcomes[[operation, outcome, reason ?? ""], default: 0] += 1 }
+    }
+
+    /// Counts the request an audit record describes (its `operation`, `outcome` and `reason` fields), so the
+    /// metrics and the audit log can never disagree.
+    public func count(auditRecord record: JSONValue) {
+        count(
+            operation: record["operation"]?.stringValue ?? "unknown",
+            outcome: record["outcome"]?.stringValue ?? "unknown", reason: record["reason"]?.stringValue)
+    }
+
+    /// Observes the latency of one request to `route` (`CreateSession`, `STS`).
+    public func observeLatency(route: String, seconds: Double) {
+        state.withLock { $0.latencies[route, default: Histogram()].observe(seconds) }
     }
 
     /// Counts one configuration reload attempt.

@@ -10,7 +10,7 @@ public struct STSHandler: Sendable {
 
     func handle(
         _ request: HTTPRequest, requestId: String, configuration: Configuration, nowMilliseconds: Int64,
-        auditLog: AuditLog, logger: Logger
+        auditLog: AuditLog, logger: Logger, metrics: Metrics? = nil
     ) -> HTTPResponse {
         let signed = SignedRequest(
             method: request.method, rawPath: request.path, rawQuery: request.query, headers: request.headers.fields,
@@ -21,6 +21,7 @@ public struct STSHandler: Sendable {
         let record = AuditLog.stsRecord(
             requestId: requestId, timeMilliseconds: nowMilliseconds, sourceAddress: request.remoteAddress,
             outcome: outcome)
+        metrics?.count(auditRecord: record)
         guard auditLog.append(record) else {
             logger.error("audit log write failed", ["requestId": requestId])
             return Self.response(STSResponse.error(STSError(.internalFailure), requestId: requestId, json: json), 500)

@@ -3,6 +3,7 @@ import AnchorageCore
 import AnchorageHTTP
 import Dispatch
 import Foundation
+import Synchronization
 
 /// `anchorage serve`: loads the configuration, opens the audit log and keyring, and runs the HTTPS service
 /// until SIGTERM or SIGINT. SIGHUP reloads the configuration; files are also watched every second.
@@ -21,11 +22,14 @@ public enum ServeCommand {
           --tls-private-key FILE server private key (PEM)
           --insecure-http        plain HTTP, for a TLS-terminating proxy in front
           --token-keyring FILE   session-token keys (mode 0600); created in --state-dir when omitted
+          --expiry-warning-days N  warn when an anchor certificate expires within N days (default 45)
+          --log-level LEVEL      debug, info (default), warning or error; JSON lines on stderr
           --dev                  throwaway PKI and configuration under ./.anchorage-dev, on 127.0.0.1:8443
         """
 
     static let options: Set<String> = [
         "pki", "profiles", "state-dir", "listen", "tls-certificate", "tls-private-key", "token-keyring", "log-level",
+        "expiry-warning-days",
     ]
     static let flags: Set<String> = ["insecure-http", "dev", "help"]
 
@@ -40,6 +44,8 @@ public enum ServeCommand {
         public var tlsPrivateKey: String?
         public var tokenKeyring: String?
         public var logLevel: Logger.Level = .info
+        /// Warn when an anchor certificate expires within this many days.
+        public var expiryWarningDays = 45
 
         public init(stateDirectory: String) { self.stateDirectory = stateDirectory }
     }
@@ -104,6 +110,12 @@ public enum ServeCommand {
             options.tlsPrivateKey = key
         }
         options.tokenKeyring = parsed.value("token-keyring")
+        if let days = parsed.value("expiry-warning-days") {
+            guard let value = Int(days), (1...3650).contains(value) else {
+                throw CommandLineArguments.UsageError("--expiry-warning-days must be 1-3650")
+            }
+            options.expiryWarningDays = value
+        }
         if let level = parsed.value("log-level") {
             guard let parsedLevel = Logger.Level(rawValue: level) else {
                 throw CommandLineArguments.UsageError("--log-level must be debug, info, warning or error")
@@ -130,9 +142,12 @@ public enum ServeCommand {
             try options.tokenKeyring.map { try KeyringFile.load($0) }
             ?? KeyringFile.loadOrCreate(options.stateDirectory + "/token-keyring.json", random: random)
         let auditLog = try AuditLog(path: options.stateDirectory + "/audit.jsonl")
+        let metrics = Metrics()
+        let serverReference = ServerReference()
         let service = AnchorageService(
             configurations: store, createSession: CreateSessionService(keyring: keyring, random: random),
-            auditLog: auditLog, logger: logger)
+            auditLog: auditLog, logger: logger, metrics: metrics,
+            connectionCount: { serverReference.server.withLock { $0?.connectionCount } })
 
         var configuration = HTTPServerConfiguration()
         configuration.host = options.host
@@ -141,6 +156,9 @@ public enum ServeCommand {
             configuration.tls = try TLSServerContext(certificateChainFile: certificate, privateKeyFile: key)
         }
         let server = HTTPServer(configuration: configuration, handler: service)
+        serverReference.server.withLock { $0 = server }
+        let health = ConfigurationHealth(warningDays: options.expiryWarningDays)
+        health.logWarnings(store.current, now: SystemClock().seconds, logger: logger)
 
         // Signals are delivered to dispatch sources, never to handlers running on arbitrary threads. A
         // supervisor may have started us with them blocked; unblock them before any thread is created.
@@ -164,12 +182,15 @@ public enum ServeCommand {
             do {
                 let revocationsBefore = store.current.revocations
                 if let generation = try store.reload(onlyIfChanged: onlyIfChanged) {
+                    metrics.recordReload(succeeded: true)
                     logger.info("configuration reloaded", ["generation": String(generation), "trigger": trigger])
+                    health.logWarnings(store.current, now: SystemClock().seconds, logger: logger)
                     RevocationAudit.record(
                         from: revocationsBefore, to: store.current, auditLog: auditLog, logger: logger,
                         clock: SystemClock())
                 }
             } catch {
+                metrics.recordReload(succeeded: false)
                 logger.error(
                     "configuration reload failed; the previous configuration keeps serving",
                     ["trigger": trigger, "error": "\(error)"])
@@ -183,6 +204,11 @@ public enum ServeCommand {
         watcher.schedule(deadline: .now() + 1, repeating: 1)
         watcher.setEventHandler { reload("file change", true) }
         watcher.resume()
+        // Certificates approach expiry and CRLs go stale without any change on disk: say so daily.
+        let daily = DispatchSource.makeTimerSource(queue: signalQueue)
+        daily.schedule(deadline: .now() + 86400, repeating: 86400)
+        daily.setEventHandler { health.logWarnings(store.current, now: SystemClock().seconds, logger: logger) }
+        daily.resume()
 
         let bound = try server.start()
         let scheme = configuration.tls == nil ? "http" : "https"
@@ -202,6 +228,7 @@ public enum ServeCommand {
         FileHandle.standardOutput.write(Data(banner.utf8))
         server.waitUntilStopped()
         watcher.cancel()
+        daily.cancel()
         sources.forEach { $0.cancel() }
         logger.info("stopped")
         return 0

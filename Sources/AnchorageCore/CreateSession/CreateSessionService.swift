@@ -45,6 +45,23 @@ public struct CreateSessionService: Sendable {
         }
     }
 
+    /// Runs every check after the request signature — the path to the anchor, revocation, the profile, the
+    /// role and its trust policy — for a certificate given directly, and records each step.
+    ///
+    /// This is the server's own decision code (``createSession(_:configuration:now:)`` runs the same
+    /// ``authorize(_:configuration:now:trace:)``), so `anchorage explain` and the audit log agree on the reason.
+    public func explain(_ request: SessionRequest, configuration: Configuration, now: Int64) -> Explanation {
+        var trace = DecisionTrace(recording: true)
+        do {
+            let authorization = try authorize(request, configuration: configuration, now: now, trace: &trace)
+            trace.record("decision", .pass, "allowed: role \(authorization.role.arn) for \(authorization.duration) s")
+            return Explanation(reason: nil, detail: "allowed", trace: trace.steps)
+        } catch {
+            trace.record("decision", .fail, "denied: \(error.reason.rawValue): \(error.detail)")
+            return Explanation(reason: error.reason, detail: error.detail, trace: trace.steps)
+        }
+    }
+
     // MARK: - The pipeline
 
     private func decide(
@@ -64,39 +81,80 @@ public struct CreateSessionService: Sendable {
                 .wrongRegion,
                 "credential scope region \(authenticated.scope.region) differs from the anchor's \(anchorARN.region)")
         }
+        let sessionRequest = SessionRequest(
+            certificate: authenticated.leaf, chain: authenticated.chain, trustAnchorArn: parameters.trustAnchorArn,
+            profileArn: parameters.profileArn, roleArn: parameters.roleArn,
+            durationSeconds: parameters.durationSeconds, roleSessionName: parameters.roleSessionName,
+            sourceAddress: request.sourceAddress)
+        var trace = DecisionTrace(recording: false)
+        let authorization = try authorize(sessionRequest, configuration: configuration, now: now, trace: &trace)
+        return mint(authorization, request: sessionRequest, now: now)
+    }
 
-        // The certificate and its path to the named anchor.
-        guard let anchor = configuration.trustAnchors[parameters.trustAnchorArn] else {
-            throw Denial(.unknownTrustAnchor, "no trust anchor \(parameters.trustAnchorArn)")
+    /// What ``authorize(_:configuration:now:trace:)`` established.
+    struct Authorization {
+        var anchor: TrustAnchor
+        var profile: Profile
+        var role: Role
+        var duration: Int
+        var tags: [(key: String, value: String)]
+        var sourceIdentity: String
+        var sessionName: String
+    }
+
+    private func authorize(
+        _ request: SessionRequest, configuration: Configuration, now: Int64, trace: inout DecisionTrace
+    ) throws(Denial) -> Authorization {
+        let leaf = request.certificate
+        guard let anchorARN = ARN(request.trustAnchorArn), anchorARN.hasResource(ofType: "trust-anchor") else {
+            throw Denial(.malformedRequest, "trustAnchorArn is not a trust-anchor ARN")
         }
+        // The certificate and its path to the named anchor.
+        guard let anchor = configuration.trustAnchors[request.trustAnchorArn] else {
+            throw Denial(.unknownTrustAnchor, "no trust anchor \(request.trustAnchorArn)")
+        }
+        trace.record("trust anchor", .pass, "\(anchor.name) (\(anchor.certificates.count) certificate(s), \(anchor.revocationLists.count) CRL(s))")
         guard anchor.enabled else { throw Denial(.trustAnchorDisabled, "trust anchor \(anchor.name) is disabled") }
-        try LeafPolicy.check(authenticated.leaf, now: now)
-        let path = try buildPath(authenticated, anchor: anchor, now: now)
+        trace.record("trust anchor enabled", .pass, "yes")
+        try LeafPolicy.check(leaf, now: now)
+        trace.record(
+            "leaf certificate", .pass,
+            "\(leaf.subjectString): v3, not a CA, digitalSignature, signed with \(leaf.signatureDigestName ?? "?"), "
+                + "valid \(UTCTimestamp.iso8601(leaf.notBefore)) to \(UTCTimestamp.iso8601(leaf.notAfter))")
+        let path = try buildPath(leaf: leaf, chain: request.chain, anchor: anchor, now: now)
+        for (depth, certificate) in path.enumerated() {
+            trace.record(
+                "path[\(depth)]", .pass,
+                "\(certificate.subjectString) (issuer \(certificate.issuerString), SHA-256 \(certificate.sha256Fingerprint))")
+        }
+        trace.record("revocation (CRLs)", .pass, "no certificate of the path is listed by the anchor's \(anchor.revocationLists.count) CRL(s)")
         if let revocation = configuration.revocations.certificateRevocation(
-            serialHex: authenticated.leaf.serialNumberHex, sha256: authenticated.leaf.sha256Fingerprint,
-            trustAnchorArn: anchor.arn.description)
+            serialHex: leaf.serialNumberHex, sha256: leaf.sha256Fingerprint, trustAnchorArn: anchor.arn.description)
         {
             throw Denial(.certificateRevokedByAdministrator, "revoked by \(revocation.id): \(revocation.summary)")
         }
+        trace.record("revocation (anchorage revoke)", .pass, "not revoked")
 
         // The profile and role.
-        guard let profile = configuration.profiles[parameters.profileArn] else {
-            throw Denial(.unknownProfile, "no profile \(parameters.profileArn)")
+        guard let profile = configuration.profiles[request.profileArn] else {
+            throw Denial(.unknownProfile, "no profile \(request.profileArn)")
         }
         guard profile.enabled else { throw Denial(.profileDisabled, "profile \(profile.name) is disabled") }
-        guard profile.roleArns.contains(parameters.roleArn) else {
-            throw Denial(.roleNotInProfile, "profile \(profile.name) does not list \(parameters.roleArn)")
+        trace.record("profile", .pass, "\(profile.name) is enabled")
+        guard profile.roleArns.contains(request.roleArn) else {
+            throw Denial(.roleNotInProfile, "profile \(profile.name) does not list \(request.roleArn)")
         }
-        guard let role = configuration.roles[parameters.roleArn] else {
-            throw Denial(.unknownRole, "role \(parameters.roleArn) is not defined")
+        guard let role = configuration.roles[request.roleArn] else {
+            throw Denial(.unknownRole, "role \(request.roleArn) is not defined")
         }
-        if parameters.roleSessionName != nil, !profile.acceptRoleSessionName {
+        trace.record("role", .pass, "\(role.name) is listed by the profile")
+        if request.roleSessionName != nil, !profile.acceptRoleSessionName {
             throw Denial(.roleSessionNameNotAllowed, "profile \(profile.name) does not accept roleSessionName")
         }
 
         let duration: Int
         switch SessionDuration.resolve(
-            requested: parameters.durationSeconds, profileDuration: profile.durationSeconds,
+            requested: request.durationSeconds, profileDuration: profile.durationSeconds,
             roleMaximum: role.maxSessionDuration)
         {
         case .success(let value): duration = value
@@ -107,19 +165,35 @@ public struct CreateSessionService: Sendable {
         case .failure:
             throw Denial(.invalidDuration, "durationSeconds outside 900-43200")
         }
+        trace.record(
+            "duration", .pass,
+            "\(duration) s (profile \(profile.durationSeconds), requested \(request.durationSeconds.map(String.init) ?? "none"), role maximum \(role.maxSessionDuration))")
 
         // Identity derived from the certificate, then the trust policy.
-        let identity = CertificateIdentity(authenticated.leaf)
+        let identity = CertificateIdentity(leaf)
         let tags = PrincipalTags.derive(from: identity, mappings: profile.attributeMappings)
         let sourceIdentity = SourceIdentity.derive(from: identity)
-        let sessionName = parameters.roleSessionName ?? authenticated.leaf.serialNumberHex
         let context = RequestContext.createSession(
             sourceArn: anchorARN.description, sourceAccount: anchorARN.account, principalTags: tags,
-            sourceIdentity: sourceIdentity, roleSessionName: parameters.roleSessionName, epochSeconds: Int(now),
+            sourceIdentity: sourceIdentity, roleSessionName: request.roleSessionName, epochSeconds: Int(now),
             sourceIp: request.sourceAddress)
+        if trace.recording {
+            for tag in tags { trace.record("principal tag", .info, "\(tag.key) = \(tag.value)") }
+            trace.record("context", .info, "aws:SourceArn = \(anchorARN.description)")
+            trace.record("context", .info, "aws:SourceAccount = \(anchorARN.account)")
+            trace.record("context", .info, "sts:SourceIdentity = \(sourceIdentity)")
+            if let address = request.sourceAddress { trace.record("context", .info, "aws:SourceIp = \(address)") }
+            if let name = request.roleSessionName { trace.record("context", .info, "sts:RoleSessionName = \(name)") }
+            trace.record("context", .info, "aws:CurrentTime = \(UTCTimestamp.iso8601(now))")
+        }
         let decision = PolicyEvaluator.evaluate(
             role.trustPolicy, principalService: Self.servicePrincipal, actions: Self.requiredActions,
             context: context)
+        if trace.recording {
+            for statement in decision.trace {
+                trace.record("trust policy", statement.applies ? .pass : .info, statement.description)
+            }
+        }
         switch decision.reason {
         case .allowed: break
         case .explicitDeny(let index, let sid):
@@ -127,30 +201,36 @@ public struct CreateSessionService: Sendable {
         case .noMatchingAllow(let missing):
             throw Denial(.trustPolicyNotAllowed, "no statement allows \(missing.joined(separator: ", "))")
         }
-        _ = path
+        return Authorization(
+            anchor: anchor, profile: profile, role: role, duration: duration, tags: tags,
+            sourceIdentity: sourceIdentity, sessionName: request.roleSessionName ?? leaf.serialNumberHex)
+    }
 
-        // Mint.
-        let principalTags = tags.map { PrincipalTag(key: $0.key, value: $0.value) }
+    private func mint(_ authorization: Authorization, request: SessionRequest, now: Int64) -> CreateSessionResponse {
+        let leaf = request.certificate
+        let anchor = authorization.anchor
+        let role = authorization.role
+        let sessionName = authorization.sessionName
+        let principalTags = authorization.tags.map { PrincipalTag(key: $0.key, value: $0.value) }
         let claims = SessionClaims(
             accessKeyId: TemporaryCredentials.makeAccessKeyId(random: random),
             secretAccessKey: TemporaryCredentials.makeSecretAccessKey(random: random),
-            roleArn: role.arn.description, roleSessionName: sessionName, sourceIdentity: sourceIdentity,
-            principalTags: principalTags, trustAnchorArn: anchor.arn.description, profileArn: profile.arn.description,
-            certificateSerialHex: authenticated.leaf.serialNumberHex,
-            certificateSHA256: authenticated.leaf.sha256Fingerprint, issuedAt: now, expiresAt: now + Int64(duration),
-            sourceAddress: request.sourceAddress, certificateSubject: authenticated.leaf.subjectString,
-            certificateIssuer: authenticated.leaf.issuerString)
+            roleArn: role.arn.description, roleSessionName: sessionName, sourceIdentity: authorization.sourceIdentity,
+            principalTags: principalTags, trustAnchorArn: anchor.arn.description,
+            profileArn: authorization.profile.arn.description, certificateSerialHex: leaf.serialNumberHex,
+            certificateSHA256: leaf.sha256Fingerprint, issuedAt: now, expiresAt: now + Int64(authorization.duration),
+            sourceAddress: request.sourceAddress, certificateSubject: leaf.subjectString,
+            certificateIssuer: leaf.issuerString)
         let credentials = TemporaryCredentials(claims: claims, keyring: keyring, random: random)
-        let account = role.arn.account
         let subjectID = IdentifierEncoding.uuidString(
-            Digest.sha256(anchor.arn.region + "/" + anchor.arn.account + "/" + authenticated.leaf.subjectString))
+            Digest.sha256(anchor.arn.region + "/" + anchor.arn.account + "/" + leaf.subjectString))
         return CreateSessionResponse(
             credentials: credentials,
-            assumedRoleArn: "arn:\(role.arn.partition):sts::\(account):assumed-role/\(role.name)/\(sessionName)",
+            assumedRoleArn: "arn:\(role.arn.partition):sts::\(role.arn.account):assumed-role/\(role.name)/\(sessionName)",
             assumedRoleId: "\(role.roleId):\(sessionName)", roleArn: role.arn.description,
-            sourceIdentity: sourceIdentity,
+            sourceIdentity: authorization.sourceIdentity,
             subjectArn: "arn:\(anchor.arn.partition):rolesanywhere:\(anchor.arn.region):\(anchor.arn.account):subject/\(subjectID)",
-            packedPolicySize: PackedPolicySize.estimate(tags: principalTags, profile: profile))
+            packedPolicySize: PackedPolicySize.estimate(tags: principalTags, profile: authorization.profile))
     }
 
     // MARK: - Authentication
@@ -283,10 +363,10 @@ public struct CreateSessionService: Sendable {
         return x.0 == y.0 && x.1 == y.1
     }
 
-    private func buildPath(_ authenticated: Authenticated, anchor: TrustAnchor, now: Int64) throws(Denial)
+    private func buildPath(leaf: Certificate, chain: [Certificate], anchor: TrustAnchor, now: Int64) throws(Denial)
         -> [Certificate]
     {
-        switch anchor.trustStore.buildPath(leaf: authenticated.leaf, untrusted: authenticated.chain, at: now) {
+        switch anchor.trustStore.buildPath(leaf: leaf, untrusted: chain, at: now) {
         case .trusted(let path):
             // Intermediates are held to the leaf's signature-strength rule; the anchor itself is trusted as configured.
             for certificate in path.dropFirst().dropLast() where !LeafPolicy.isStrongDigest(certificate) {
