@@ -32,9 +32,9 @@ enum ConditionDate {
             return true
         }
         guard let year = number(4), expect("-"), let month = number(2), expect("-"), let day = number(2),
-            (1...12).contains(month), (1...daysIn(month: month, year: year)).contains(day)
+            (1...12).contains(month), (1...UTCTimestamp.daysInMonth(year: year, month: month)).contains(day)
         else { return nil }
-        let days = Double(daysFromCivil(year: year, month: month, day: day))
+        let days = Double(UTCTimestamp.days(year: year, month: month, day: day))
         if i == s.count { return days * 86400 }
         guard expect("T"), let hour = number(2), expect(":"), let minute = number(2), expect(":"),
             let second = number(2), hour < 24, minute < 60, second < 61
@@ -65,47 +65,7 @@ enum ConditionDate {
     }
 
     /// `YYYY-MM-DDTHH:MM:SSZ` for whole epoch seconds, the form of `aws:CurrentTime`.
-    static func iso8601(epochSeconds: Int) -> String {
-        let days = epochSeconds >= 0 ? epochSeconds / 86400 : (epochSeconds - 86399) / 86400
-        let secondOfDay = epochSeconds - days * 86400
-        let (year, month, day) = civilFromDays(days)
-        func two(_ n: Int) -> String { n < 10 ? "0\(n)" : "\(n)" }
-        let y = String(year)
-        let yyyy = String(repeating: "0", count: max(0, 4 - y.count)) + y
-        return "\(yyyy)-\(two(month))-\(two(day))T\(two(secondOfDay / 3600)):\(two(secondOfDay / 60 % 60)):\(two(secondOfDay % 60))Z"
-    }
-
-    /// The inverse of `daysFromCivil` (Howard Hinnant's algorithm).
-    private static func civilFromDays(_ z0: Int) -> (year: Int, month: Int, day: Int) {
-        let z = z0 + 719468
-        let era = (z >= 0 ? z : z - 146096) / 146097
-        let doe = z - era * 146097
-        let yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365
-        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100)
-        let mp = (5 * doy + 2) / 153
-        let day = doy - (153 * mp + 2) / 5 + 1
-        let month = mp < 10 ? mp + 3 : mp - 9
-        return (yoe + era * 400 + (month <= 2 ? 1 : 0), month, day)
-    }
+    static func iso8601(epochSeconds: Int) -> String { UTCTimestamp.iso8601(Int64(epochSeconds)) }
 
     private static func isDigit(_ b: UInt8) -> Bool { b >= UInt8(ascii: "0") && b <= UInt8(ascii: "9") }
-
-    private static func daysIn(month: Int, year: Int) -> Int {
-        switch month {
-        case 2: return (year % 4 == 0 && year % 100 != 0) || year % 400 == 0 ? 29 : 28
-        case 4, 6, 9, 11: return 30
-        default: return 31
-        }
-    }
-
-    /// Days since 1970-01-01 in the proleptic Gregorian calendar (Howard Hinnant's algorithm).
-    private static func daysFromCivil(year: Int, month: Int, day: Int) -> Int {
-        let y = month <= 2 ? year - 1 : year
-        let era = (y >= 0 ? y : y - 399) / 400
-        let yoe = y - era * 400
-        let mp = (month + 9) % 12
-        let doy = (153 * mp + 2) / 5 + day - 1
-        let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy
-        return era * 146097 + doe - 719468
-    }
 }

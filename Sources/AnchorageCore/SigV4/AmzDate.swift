@@ -63,39 +63,9 @@ public struct AmzDate: Hashable, Comparable, Sendable, CustomStringConvertible {
         let start = bytes.startIndex
         guard let year = decimal(bytes[start..<start + 4]), let month = decimal(bytes[start + 4..<start + 6]),
             let day = decimal(bytes[start + 6..<start + 8]),
-            (1...12).contains(month), day >= 1, day <= daysInMonth(year: year, month: month)
+            (1...12).contains(month), day >= 1, day <= Int64(UTCTimestamp.daysInMonth(year: Int(year), month: Int(month)))
         else { return nil }
-        return daysFromCivil(year: year, month: month, day: day)
-    }
-
-    private static func daysInMonth(year: Int64, month: Int64) -> Int64 {
-        switch month {
-        case 2: return (year % 4 == 0 && year % 100 != 0) || year % 400 == 0 ? 29 : 28
-        case 4, 6, 9, 11: return 30
-        default: return 31
-        }
-    }
-
-    private static func daysFromCivil(year: Int64, month: Int64, day: Int64) -> Int64 {
-        // Counting years from March puts the leap day last, so day-of-year is a linear formula.
-        let y = month <= 2 ? year - 1 : year
-        let era = (y >= 0 ? y : y - 399) / 400
-        let yearOfEra = y - era * 400
-        let dayOfYear = (153 * (month > 2 ? month - 3 : month + 9) + 2) / 5 + day - 1
-        let dayOfEra = yearOfEra * 365 + yearOfEra / 4 - yearOfEra / 100 + dayOfYear
-        return era * 146_097 + dayOfEra - 719_468
-    }
-
-    private static func civilFromDays(_ days: Int64) -> (year: Int64, month: Int64, day: Int64) {
-        let z = days + 719_468
-        let era = (z >= 0 ? z : z - 146_096) / 146_097
-        let dayOfEra = z - era * 146_097
-        let yearOfEra = (dayOfEra - dayOfEra / 1_460 + dayOfEra / 36_524 - dayOfEra / 146_096) / 365
-        let dayOfYear = dayOfEra - (365 * yearOfEra + yearOfEra / 4 - yearOfEra / 100)
-        let shiftedMonth = (5 * dayOfYear + 2) / 153
-        let day = dayOfYear - (153 * shiftedMonth + 2) / 5 + 1
-        let month = shiftedMonth < 10 ? shiftedMonth + 3 : shiftedMonth - 9
-        return (yearOfEra + era * 400 + (month <= 2 ? 1 : 0), month, day)
+        return UTCTimestamp.days(year: Int(year), month: Int(month), day: Int(day))
     }
 
     // MARK: - Digits
@@ -110,7 +80,8 @@ public struct AmzDate: Hashable, Comparable, Sendable, CustomStringConvertible {
     }
 
     private static func datePartBytes(days: Int64) -> [UInt8] {
-        let (year, month, day) = civilFromDays(days)
+        let (civilYear, civilMonth, civilDay) = UTCTimestamp.civil(fromDays: days)
+        let (year, month, day) = (Int64(civilYear), Int64(civilMonth), Int64(civilDay))
         var out = [UInt8]()
         out.reserveCapacity(16)
         appendTwoDigits(year / 100, to: &out)

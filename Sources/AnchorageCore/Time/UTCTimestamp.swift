@@ -33,7 +33,17 @@ public enum UTCTimestamp {
         return era * 146097 + doe - 719468
     }
 
-    static func civil(fromDays z0: Int64) -> (Int, Int, Int) {
+    /// The number of days in `month` of `year` (proleptic Gregorian).
+    public static func daysInMonth(year: Int, month: Int) -> Int {
+        switch month {
+        case 2: return (year % 4 == 0 && year % 100 != 0) || year % 400 == 0 ? 29 : 28
+        case 4, 6, 9, 11: return 30
+        default: return 31
+        }
+    }
+
+    /// The civil date (year, month, day) of `z0` days since 1970-01-01 (the inverse of ``days(year:month:day:)``).
+    public static func civil(fromDays z0: Int64) -> (Int, Int, Int) {
         let z = z0 + 719468
         let era = (z >= 0 ? z : z - 146096) / 146097
         let doe = z - era * 146097
