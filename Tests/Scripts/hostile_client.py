@@ -513,22 +513,56 @@ class Trickler:
 
 
 def open_tricklers(target, count, tls_fraction):
-    tls_count = int(count * tls_fraction)
+    """Opens `count` connections at once: non-blocking connects, then every TLS handshake driven in parallel
+    with poll(2) (sequential handshakes would take longer than the server's deadlines on a loaded machine).
+    Each sends its first byte as soon as it is ready."""
+    tls_count = int(count * tls_fraction) if target.ctx is not None else 0
     http_payload = (f"POST /sessions HTTP/1.1\r\nHost: {target.endpoint}\r\nContent-Type: application/json\r\n"
                     "Content-Length: 2\r\n\r\n{}").encode()
     # A real ClientHello is a few hundred bytes; its first bytes are enough to keep a handshake pending.
     hello = bytes([0x16, 0x03, 0x01, 0x02, 0x00, 0x01, 0x00, 0x01, 0xFC, 0x03, 0x03]) + os.urandom(32)
-    out = []
+    pending = {}  # fd -> [socket, wants TLS, handshake started]
     for i in range(count):
-        raw = socket.create_connection((target.host, target.port), timeout=10)
-        if i < tls_count and target.ctx is not None:
-            sock = target.ctx.wrap_socket(raw, server_hostname=target.host)
-            sock.setblocking(False)
+        raw = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        raw.setblocking(False)
+        raw.connect_ex((target.host, target.port))
+        pending[raw.fileno()] = [raw, i < tls_count, False]
+    out = []
+    deadline = time.monotonic() + 60
+    while pending and time.monotonic() < deadline:
+        poller = select.poll()
+        for fd, (sock, _, started) in pending.items():
+            poller.register(fd, select.POLLIN | select.POLLOUT if started else select.POLLOUT)
+        for fd, _ in poller.poll(100):
+            entry = pending.get(fd)
+            if entry is None:
+                continue
+            sock, wants_tls, started = entry
+            if not wants_tls:
+                out.append(Trickler(sock, hello if target.ctx is not None else http_payload, False))
+                del pending[fd]
+                out[-1].send_next()  # from now on the request (or the handshake) is in progress
+                continue
+            if not started:
+                sock = target.ctx.wrap_socket(sock, server_hostname=target.host, do_handshake_on_connect=False)
+                entry[0], entry[2] = sock, True
+            try:
+                sock.do_handshake()
+            except (ssl.SSLWantReadError, ssl.SSLWantWriteError):
+                continue
+            except (OSError, ssl.SSLError):
+                del pending[fd]
+                trickler = Trickler(sock, http_payload, True)
+                trickler.state = "closed"
+                out.append(trickler)
+                continue
+            del pending[fd]
             out.append(Trickler(sock, http_payload, True))
-        else:
-            raw.setblocking(False)
-            out.append(Trickler(raw, hello if target.ctx is not None else http_payload, False))
-        out[-1].send_next()  # the first byte: from now on the request (or handshake) is in progress
+            out[-1].send_next()
+    for sock, _, _ in pending.values():
+        trickler = Trickler(sock, http_payload, True)
+        trickler.state = "closed"
+        out.append(trickler)
     return out
 
 
@@ -540,6 +574,8 @@ def cmd_slowloris(a):
     opened_at = time.monotonic()
     tricklers = open_tricklers(target, a.connections, a.tls_fraction)
     open_seconds = round(time.monotonic() - opened_at, 3)
+    for t in tricklers:
+        t.poll()  # notice any the server already closed
     all_open = sum(t.state == "open" for t in tricklers)
     started = time.monotonic()
     next_byte = started + a.interval
