@@ -12,6 +12,7 @@ public enum ServeCommand {
         usage: anchorage serve --pki DIR --profiles DIR --state-dir DIR --listen HOST:PORT
                                (--tls-certificate FILE --tls-private-key FILE | --insecure-http)
                                [--token-keyring FILE] [--log-level debug|info|warning|error]
+                               [--max-connections N]
                anchorage serve --dev
 
           --pki DIR              trust anchors and CRLs (default ./PKI)
@@ -24,12 +25,14 @@ public enum ServeCommand {
           --token-keyring FILE   session-token keys (mode 0600); created in --state-dir when omitted
           --expiry-warning-days N  warn when an anchor certificate expires within N days (default 45)
           --log-level LEVEL      debug, info (default), warning or error; JSON lines on stderr
+          --max-connections N    open connections at most (default 10000); more are closed when accepted
           --dev                  throwaway PKI and configuration under ./.anchorage-dev, on 127.0.0.1:8443
         """
 
     static let options: Set<String> = [
         "pki", "profiles", "state-dir", "listen", "tls-certificate", "tls-private-key", "token-keyring", "log-level",
         "expiry-warning-days",
+        "max-connections",
     ]
     static let flags: Set<String> = ["insecure-http", "dev", "help"]
 
@@ -46,6 +49,8 @@ public enum ServeCommand {
         public var logLevel: Logger.Level = .info
         /// Warn when an anchor certificate expires within this many days.
         public var expiryWarningDays = 45
+        /// Open connections at most; nil keeps `HTTPServerConfiguration`'s default (10,000).
+        public var maxConnections: Int?
 
         public init(stateDirectory: String) { self.stateDirectory = stateDirectory }
     }
@@ -116,6 +121,12 @@ public enum ServeCommand {
             }
             options.expiryWarningDays = value
         }
+        if let limit = parsed.value("max-connections") {
+            guard let value = Int(limit), value >= 1 else {
+                throw CommandLineArguments.UsageError("--max-connections must be a positive whole number")
+            }
+            options.maxConnections = value
+        }
         if let level = parsed.value("log-level") {
             guard let parsedLevel = Logger.Level(rawValue: level) else {
                 throw CommandLineArguments.UsageError("--log-level must be debug, info, warning or error")
@@ -152,6 +163,7 @@ public enum ServeCommand {
         var configuration = HTTPServerConfiguration()
         configuration.host = options.host
         configuration.port = options.port
+        if let limit = options.maxConnections { configuration.maxConnections = limit }
         if let certificate = options.tlsCertificate, let key = options.tlsPrivateKey {
             configuration.tls = try TLSServerContext(certificateChainFile: certificate, privateKeyFile: key)
         }

@@ -8,7 +8,8 @@ public final class TLSServerContext: @unchecked Sendable {
     /// Loads a PEM certificate chain (leaf first) and its private key.
     ///
     /// TLS 1.2 is the minimum, TLS 1.3 allowed; compression and renegotiation are off, the server's
-    /// cipher order wins, and ALPN `http/1.1` is selected when the client offers it.
+    /// cipher order wins, and ALPN `http/1.1` is selected when the client offers it. Only forward-secret
+    /// AEAD suites are offered (``tls12CipherList``, ``tls13CipherSuites``).
     public init(certificateChainFile: String, privateKeyFile: String) throws {
         ERR_clear_error()
         guard let context = SSL_CTX_new(TLS_server_method()) else { throw TLSError.fromQueue("SSL_CTX_new") }
@@ -17,6 +18,14 @@ public final class TLSServerContext: @unchecked Sendable {
             throw TLSError.fromQueue("set minimum protocol version")
         }
         _ = COpenSSL_SSL_CTX_set_options(context, COpenSSL_SSL_OP_server_hardening())
+        // OpenSSL's DEFAULT list still allows CBC suites with HMAC-SHA1/SHA-256/SHA-384 on TLS 1.2
+        // (e.g. ECDHE-ECDSA-AES128-SHA); refuse everything but ECDHE with AES-GCM or ChaCha20-Poly1305.
+        guard SSL_CTX_set_cipher_list(context, Self.tls12CipherList) == 1,
+            SSL_CTX_set_ciphersuites(context, Self.tls13CipherSuites) == 1
+        else {
+            SSL_CTX_free(context)
+            throw TLSError.fromQueue("set cipher suites")
+        }
         // Partial writes let the loop write what the socket takes; a moving buffer is allowed because our
         // output array may reallocate between retries; released buffers keep idle connections small.
         _ = COpenSSL_SSL_CTX_set_mode(
@@ -39,4 +48,14 @@ public final class TLSServerContext: @unchecked Sendable {
     }
 
     deinit { SSL_CTX_free(context) }
+
+    /// TLS 1.2 suites, in the server's order of preference: ECDHE key exchange, AEAD ciphers only.
+    public static let tls12CipherList = [
+        "ECDHE-ECDSA-AES128-GCM-SHA256", "ECDHE-RSA-AES128-GCM-SHA256",
+        "ECDHE-ECDSA-AES256-GCM-SHA384", "ECDHE-RSA-AES256-GCM-SHA384",
+        "ECDHE-ECDSA-CHACHA20-POLY1305", "ECDHE-RSA-CHACHA20-POLY1305",
+    ].joined(separator: ":")
+
+    /// TLS 1.3 suites (all AEAD; OpenSSL's default set, fixed here so it is explicit and documented).
+    public static let tls13CipherSuites = "TLS_AES_128_GCM_SHA256:TLS_AES_256_GCM_SHA384:TLS_CHACHA20_POLY1305_SHA256"
 }
