@@ -66,6 +66,8 @@ enum ConditionDate {
 
     /// `YYYY-MM-DDTHH:MM:SSZ` for whole epoch seconds, the form of `aws:CurrentTime`.
     static func iso8601(epochSeconds: Int) -> String {
+        // The same text as below, formatted without interpolation for four-digit years.
+        if (0...253_402_300_799).contains(epochSeconds) { return UTCTimestamp.iso8601(Int64(epochSeconds)) }
         let days = epochSeconds >= 0 ? epochSeconds / 86400 : (epochSeconds - 86399) / 86400
         let secondOfDay = epochSeconds - days * 86400
         let (year, month, day) = civilFromDays(days)
