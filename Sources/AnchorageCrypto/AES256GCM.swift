@@ -7,6 +7,9 @@ public enum AES256GCM {
     /// Tag length in bytes.
     public static let tagLength = 16
 
+    /// The provider implementation, fetched once: `EVP_aes_256_gcm()` makes every init fetch it again.
+    nonisolated(unsafe) private static let cipher: OpaquePointer? = EVP_CIPHER_fetch(nil, "AES-256-GCM", nil)
+
     /// Encrypts `plaintext`; returns ciphertext followed by the 16-byte tag.
     public static func seal(
         _ plaintext: [UInt8], key: [UInt8], nonce: [UInt8], authenticating aad: [UInt8]
@@ -17,7 +20,7 @@ public enum AES256GCM {
         defer { EVP_CIPHER_CTX_free(context) }
         var out = [UInt8](repeating: 0, count: plaintext.count + tagLength)
         var length: Int32 = 0
-        var ok = EVP_EncryptInit_ex(context, EVP_aes_256_gcm(), nil, key, nonce) == 1
+        var ok = EVP_EncryptInit_ex(context, cipher ?? EVP_aes_256_gcm(), nil, key, nonce) == 1
         ok = ok && EVP_EncryptUpdate(context, nil, &length, aad, Int32(aad.count)) == 1
         ok =
             ok
@@ -50,7 +53,7 @@ public enum AES256GCM {
         var tag = Array(sealed[ciphertextLength...])
         var out = [UInt8](repeating: 0, count: max(ciphertextLength, 1))
         var length: Int32 = 0
-        guard EVP_DecryptInit_ex(context, EVP_aes_256_gcm(), nil, key, nonce) == 1,
+        guard EVP_DecryptInit_ex(context, cipher ?? EVP_aes_256_gcm(), nil, key, nonce) == 1,
             EVP_DecryptUpdate(context, nil, &length, aad, Int32(aad.count)) == 1
         else { return nil }
         let updated = sealed.withUnsafeBufferPointer { s in

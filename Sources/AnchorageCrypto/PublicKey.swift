@@ -1,4 +1,5 @@
 internal import COpenSSL
+import Synchronization
 
 /// A public key (RSA or EC) that verifies signatures.
 public final class PublicKey: @unchecked Sendable {
@@ -6,7 +7,14 @@ public final class PublicKey: @unchecked Sendable {
 
     init(takingOwnershipOf pointer: OpaquePointer) { self.pointer = pointer }
 
-    deinit { EVP_PKEY_free(pointer) }
+    private let verificationPrototype = Mutex(VerificationPrototype())
+
+    deinit {
+        verificationPrototype.withLock { prototype in
+            if let context = prototype.pointer { EVP_MD_CTX_free(context) }
+        }
+        EVP_PKEY_free(pointer)
+    }
 
     /// The kind and strength of a key, as policy decisions need it.
     public enum Kind: Equatable, Sendable, CustomStringConvertible {
@@ -46,6 +54,25 @@ public final class PublicKey: @unchecked Sendable {
         ERR_clear_error()
         guard let context = EVP_MD_CTX_new() else { return false }
         defer { EVP_MD_CTX_free(context) }
+        // Copying an initialised context skips the provider fetches (signature, digest) that
+        // EVP_DigestVerifyInit repeats on every call in OpenSSL 3.0. The copy only reads the prototype;
+        // the lock keeps that read from overlapping the prototype's creation or another copy.
+        let copied = verificationPrototype.withLock { prototype -> Bool in
+            if prototype.pointer == nil { prototype.pointer = makeVerificationContext() }
+            guard let source = prototype.pointer else { return false }
+            return EVP_MD_CTX_copy_ex(context, source) == 1
+        }
+        if copied {
+            let result = signature.withUnsafeBufferPointer { sig in
+                message.withUnsafeBufferPointer { msg in
+                    EVP_DigestVerify(context, sig.baseAddress, sig.count, msg.baseAddress, msg.count)
+                }
+            }
+            ERR_clear_error()
+            return result == 1
+        }
+        ERR_clear_error()
+        guard EVP_MD_CTX_reset(context) == 1 else { return false }
         var keyContext: OpaquePointer?
         guard EVP_DigestVerifyInit(context, &keyContext, EVP_sha256(), nil, pointer) == 1 else {
             ERR_clear_error()
@@ -63,6 +90,27 @@ public final class PublicKey: @unchecked Sendable {
         return result == 1
     }
 
+    /// An `EVP_DigestVerifyInit`-ed context for this key (SHA-256; PKCS#1 v1.5 padding for RSA), the
+    /// prototype each verification copies; nil when OpenSSL refuses, and verification then initialises
+    /// its own context.
+    private func makeVerificationContext() -> VerificationPrototype.Context? {
+        guard let context = EVP_MD_CTX_new() else { return nil }
+        var keyContext: OpaquePointer?
+        guard EVP_DigestVerifyInit(context, &keyContext, EVP_sha256(), nil, pointer) == 1 else {
+            EVP_MD_CTX_free(context)
+            ERR_clear_error()
+            return nil
+        }
+        if EVP_PKEY_get_base_id(pointer) == EVP_PKEY_RSA, let keyContext {
+            guard COpenSSL_EVP_PKEY_CTX_set_rsa_padding(keyContext, RSA_PKCS1_PADDING) == 1 else {
+                EVP_MD_CTX_free(context)
+                ERR_clear_error()
+                return nil
+            }
+        }
+        return context
+    }
+
     /// The DER SubjectPublicKeyInfo.
     public var subjectPublicKeyInfoDER: [UInt8] {
         var buffer: UnsafeMutablePointer<UInt8>?
@@ -71,4 +119,10 @@ public final class PublicKey: @unchecked Sendable {
         defer { COpenSSL_OPENSSL_free(buffer) }
         return Array(UnsafeBufferPointer(start: buffer, count: Int(length)))
     }
+}
+
+/// The lazily made verification context of a ``PublicKey``, only touched under its lock.
+struct VerificationPrototype: @unchecked Sendable {
+    typealias Context = OpaquePointer
+    var pointer: Context?
 }

@@ -83,7 +83,7 @@ public final class AnchorageService: HTTPHandler {
             method: request.method, rawPath: request.path, rawQuery: request.query, headers: request.headers.fields,
             body: request.body, sourceAddress: request.remoteAddress)
         var outcome: CreateSessionOutcome
-        if let contentType = signed.header("content-type"), !Self.isJSONContentType(contentType) {
+        if let contentType = Self.contentType(request.headers), !Self.isJSONContentType(contentType) {
             outcome = CreateSessionOutcome(
                 result: .denied(.malformedRequest), detail: "Content-Type \(contentType) is not JSON",
                 subject: AuditSubject())
@@ -91,7 +91,7 @@ public final class AnchorageService: HTTPHandler {
             outcome = createSession.createSession(
                 signed, configuration: configurations.current, now: now >= 0 ? now / 1000 : (now - 999) / 1000)
         }
-        let record = AuditLog.createSessionRecord(
+        let record = AuditLog.createSessionLine(
             requestId: requestId, timeMilliseconds: now, sourceAddress: request.remoteAddress, outcome: outcome)
         metrics.count(auditRecord: record)
         // No audit record, no answer: an unaudited credential must never leave the server.
@@ -103,7 +103,7 @@ public final class AnchorageService: HTTPHandler {
         case .issued(let response):
             var headers = HTTPHeaders()
             headers.add(name: "Content-Type", value: "application/json")
-            return HTTPResponse(status: 201, headers: headers, body: JSONWriter.bytes(response.json))
+            return HTTPResponse(status: 201, headers: headers, body: response.jsonBytes)
         case .denied(let reason):
             return Self.restJSONError(reason.wireError)
         }
@@ -116,9 +116,7 @@ public final class AnchorageService: HTTPHandler {
     }
 
     static func isJSONContentType(_ value: String) -> Bool {
-        let mediaType = value.split(separator: ";").first.map { $0.trimmingCharacters(in: " \t").lowercased() } ?? ""
-        return mediaType == "application/json" || mediaType == "application/x-amz-json-1.0"
-            || mediaType == "application/x-amz-json-1.1"
+        isJSONMediaType(value)
     }
 
     // MARK: - Responses
@@ -138,7 +136,7 @@ public final class AnchorageService: HTTPHandler {
     }
 
     /// A random UUID (version 4), the form AWS request ids take.
-    static func makeRequestId() -> String { IdentifierEncoding.uuidString(SecureRandom.bytes(16), version: 4) }
+    static func makeRequestId() -> String { RequestIdentifier.next() }
 }
 
 extension Substring {

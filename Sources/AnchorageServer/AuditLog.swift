@@ -33,7 +33,13 @@ public final class AuditLog: Sendable {
     /// Writes one record; returns false when the write failed (the caller then answers 500).
     @discardableResult
     public func append(_ record: JSONValue) -> Bool {
-        let line = JSONWriter.bytes(record) + [0x0A]
+        var line = JSONWriter.bytes(record)
+        line.append(0x0A)
+        return append(line: line)
+    }
+
+    /// Writes one complete line (ending in `\n`) with a single `write(2)`; false when the write failed.
+    func append(line: [UInt8]) -> Bool {
         let succeeded = descriptor.withLock { fd in
             line.withUnsafeBytes { raw in
                 var offset = 0

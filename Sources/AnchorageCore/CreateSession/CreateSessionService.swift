@@ -98,6 +98,7 @@ public struct CreateSessionService: Sendable {
         var role: Role
         var duration: Int
         var tags: [(key: String, value: String)]
+        var principalTags: [PrincipalTag]
         var sourceIdentity: String
         var sessionName: String
     }
@@ -170,13 +171,13 @@ public struct CreateSessionService: Sendable {
             "\(duration) s (profile \(profile.durationSeconds), requested \(request.durationSeconds.map(String.init) ?? "none"), role maximum \(role.maxSessionDuration))")
 
         // Identity derived from the certificate, then the trust policy.
-        let identity = CertificateIdentity(leaf)
-        let tags = PrincipalTags.derive(from: identity, mappings: profile.attributeMappings)
-        let sourceIdentity = SourceIdentity.derive(from: identity)
+        // Derived once per (certificate, mappings): see DerivedIdentity.
+        let derived = DerivedIdentity.of(leaf, mappings: profile.attributeMappings)
+        let tags = derived.tags
+        let sourceIdentity = derived.sourceIdentity
         let context = RequestContext.createSession(
-            sourceArn: anchorARN.description, sourceAccount: anchorARN.account, principalTags: tags,
-            sourceIdentity: sourceIdentity, roleSessionName: request.roleSessionName, epochSeconds: Int(now),
-            sourceIp: request.sourceAddress)
+            derived: derived, sourceArn: anchorARN.description, sourceAccount: anchorARN.account,
+            roleSessionName: request.roleSessionName, epochSeconds: Int(now), sourceIp: request.sourceAddress)
         if trace.recording {
             for tag in tags { trace.record("principal tag", .info, "\(tag.key) = \(tag.value)") }
             trace.record("context", .info, "aws:SourceArn = \(anchorARN.description)")
@@ -186,15 +187,21 @@ public struct CreateSessionService: Sendable {
             if let name = request.roleSessionName { trace.record("context", .info, "sts:RoleSessionName = \(name)") }
             trace.record("context", .info, "aws:CurrentTime = \(UTCTimestamp.iso8601(now))")
         }
-        let decision = PolicyEvaluator.evaluate(
-            role.trustPolicy, principalService: Self.servicePrincipal, actions: Self.requiredActions,
-            context: context)
+        let reason: PolicyDecision.Reason
         if trace.recording {
+            let decision = PolicyEvaluator.evaluate(
+                role.trustPolicy, principalService: Self.servicePrincipal, actions: Self.requiredActions,
+                context: context)
             for statement in decision.trace {
                 trace.record("trust policy", statement.applies ? .pass : .info, statement.description)
             }
+            reason = decision.reason
+        } else {
+            reason = PolicyEvaluator.reason(
+                role.trustPolicy, principalService: Self.servicePrincipal, actions: Self.requiredActions,
+                context: context)
         }
-        switch decision.reason {
+        switch reason {
         case .allowed: break
         case .explicitDeny(let index, let sid):
             throw Denial(.trustPolicyDenied, "statement \(index)\(sid.map { " (\($0))" } ?? "") denies")
@@ -203,7 +210,7 @@ public struct CreateSessionService: Sendable {
         }
         return Authorization(
             anchor: anchor, profile: profile, role: role, duration: duration, tags: tags,
-            sourceIdentity: sourceIdentity, sessionName: request.roleSessionName ?? leaf.serialNumberHex)
+            principalTags: derived.principalTags, sourceIdentity: sourceIdentity, sessionName: request.roleSessionName ?? leaf.serialNumberHex)
     }
 
     private func mint(_ authorization: Authorization, request: SessionRequest, now: Int64) -> CreateSessionResponse {
@@ -211,7 +218,7 @@ public struct CreateSessionService: Sendable {
         let anchor = authorization.anchor
         let role = authorization.role
         let sessionName = authorization.sessionName
-        let principalTags = authorization.tags.map { PrincipalTag(key: $0.key, value: $0.value) }
+        let principalTags = authorization.principalTags
         let claims = SessionClaims(
             accessKeyId: TemporaryCredentials.makeAccessKeyId(random: random),
             secretAccessKey: TemporaryCredentials.makeSecretAccessKey(random: random),

@@ -69,6 +69,39 @@ public struct SessionClaims: Sendable, Equatable {
         return .object(members)
     }
 
+    /// `JSONWriter.bytes(json)`, written directly (sealed into every session token).
+    var jsonBytes: [UInt8] {
+        var w = JSONByteWriter(capacity: 768)
+        w.beginObject()
+        w.member("akid", accessKeyId)
+        w.member("sk", secretAccessKey)
+        w.member("role", roleArn)
+        w.member("rsn", roleSessionName)
+        w.member("sid", sourceIdentity)
+        w.key("tags")
+        w.beginArray()
+        for tag in principalTags {
+            w.beginArray()
+            w.string(tag.key)
+            w.string(tag.value)
+            w.endArray()
+        }
+        w.endArray()
+        w.member("ta", trustAnchorArn)
+        w.member("prof", profileArn)
+        w.member("serial", certificateSerialHex)
+        w.member("fp", certificateSHA256)
+        w.key("iat")
+        w.integer(issuedAt)
+        w.key("exp")
+        w.integer(expiresAt)
+        if let sourceAddress { w.member("src", sourceAddress) }
+        if let certificateSubject { w.member("subj", certificateSubject) }
+        if let certificateIssuer { w.member("iss", certificateIssuer) }
+        w.endObject()
+        return w.bytes
+    }
+
     init?(json: JSONValue) {
         guard let akid = json["akid"]?.stringValue, let sk = json["sk"]?.stringValue,
             let role = json["role"]?.stringValue, let rsn = json["rsn"]?.stringValue,

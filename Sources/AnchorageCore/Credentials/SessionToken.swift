@@ -13,7 +13,7 @@ public enum SessionToken {
         let key = keyring.sealingKey
         let header = [formatVersion, UInt8(key.id.utf8.count)] + Array(key.id.utf8)
         let nonce = random.bytes(AES256GCM.nonceLength)
-        let plaintext = JSONWriter.bytes(claims.json)
+        let plaintext = claims.jsonBytes
         // Sealing fails only for a bad key or nonce length, which TokenKeyring rules out.
         let sealed = try! AES256GCM.seal(plaintext, key: key.secret, nonce: nonce, authenticating: header)
         return Base64.encode(header + nonce + sealed)

@@ -56,6 +56,19 @@ public enum PrincipalTags {
     }
 
     private static func isTagScalar(_ s: Unicode.Scalar) -> Bool {
+        if s.isASCII {
+            // The ASCII members of \p{L}, \p{Z} and \p{N}, and the punctuation below, without the
+            // general-category table lookup.
+            switch UInt8(truncatingIfNeeded: s.value) {
+            case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"),
+                UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: " "), UInt8(ascii: "_"), UInt8(ascii: "."),
+                UInt8(ascii: ":"), UInt8(ascii: "/"), UInt8(ascii: "="), UInt8(ascii: "+"), UInt8(ascii: "-"),
+                UInt8(ascii: "@"):
+                return true
+            default:
+                return false
+            }
+        }
         switch s.properties.generalCategory {
         case .uppercaseLetter, .lowercaseLetter, .titlecaseLetter, .modifierLetter, .otherLetter,  // \p{L}
             .spaceSeparator, .lineSeparator, .paragraphSeparator,  // \p{Z}

@@ -30,13 +30,28 @@ public enum IdentifierEncoding {
     /// A lowercase UUID string (8-4-4-4-12) from the first 16 bytes of `bytes`, stamped with `version`
     /// (4 for random UUIDs, 8 for ones derived from a digest) and the RFC 9562 variant.
     public static func uuidString(_ bytes: [UInt8], version: UInt8 = 8) -> String {
-        var b = Array(bytes.prefix(16))
-        while b.count < 16 { b.append(0) }
-        b[6] = b[6] & 0x0F | version << 4
-        b[8] = b[8] & 0x3F | 0x80
-        let hex = Hex.encode(b)
-        let chars = Array(hex)
-        return String(chars[0..<8]) + "-" + String(chars[8..<12]) + "-" + String(chars[12..<16]) + "-"
-            + String(chars[16..<20]) + "-" + String(chars[20..<32])
+        bytes.withUnsafeBufferPointer { uuidString($0, version: version) }
     }
+
+    /// ``uuidString(_:version:)`` of a buffer (zero-padded to 16 bytes).
+    public static func uuidString(_ bytes: UnsafeBufferPointer<UInt8>, version: UInt8 = 8) -> String {
+        String(unsafeUninitializedCapacity: 36) { out in
+            var o = 0
+            for i in 0..<16 {
+                var b: UInt8 = i < bytes.count ? bytes[i] : 0
+                if i == 6 { b = b & 0x0F | version << 4 }
+                if i == 8 { b = b & 0x3F | 0x80 }
+                if i == 4 || i == 6 || i == 8 || i == 10 {
+                    out[o] = UInt8(ascii: "-")
+                    o += 1
+                }
+                out[o] = hexDigits[Int(b >> 4)]
+                out[o + 1] = hexDigits[Int(b & 0x0F)]
+                o += 2
+            }
+            return 36
+        }
+    }
+
+    private static let hexDigits: [UInt8] = Array("0123456789abcdef".utf8)
 }

@@ -1,18 +1,28 @@
 /// An IAM role that certificates may assume, with its trust policy.
 public struct Role: Sendable {
-    public var arn: ARN
+    public var arn: ARN {
+        didSet { identifiers = Self.identifiers(of: arn) }
+    }
     /// The role name: the last segment of the ARN's resource.
-    public var name: String { arn.resourceName }
+    public var name: String { identifiers.name }
     public var maxSessionDuration: Int
     public var trustPolicy: PolicyDocument
+
+    /// ``name`` and ``roleId``, derived from ``arn`` when it is set rather than on every request.
+    private var identifiers: (name: String, roleId: String)
 
     public init(arn: ARN, maxSessionDuration: Int, trustPolicy: PolicyDocument) {
         self.arn = arn
         self.maxSessionDuration = maxSessionDuration
         self.trustPolicy = trustPolicy
+        self.identifiers = Self.identifiers(of: arn)
     }
 
     /// The role's unique id as IAM shows it (`AROA` + 17 characters), derived from the ARN so that
     /// every replica agrees without shared state.
-    public var roleId: String { "AROA" + IdentifierEncoding.base32(digestOf: arn.description, length: 17) }
+    public var roleId: String { identifiers.roleId }
+
+    private static func identifiers(of arn: ARN) -> (name: String, roleId: String) {
+        (arn.resourceName, "AROA" + IdentifierEncoding.base32(digestOf: arn.description, length: 17))
+    }
 }

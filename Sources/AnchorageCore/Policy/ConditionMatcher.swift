@@ -24,6 +24,11 @@ enum ConditionMatcher {
             contextValues: values, result: result(condition, values))
     }
 
+    /// Whether `condition` holds in `context`: ``evaluate(_:in:)``'s result without building its trace.
+    static func holds(_ condition: PolicyCondition, in context: RequestContext) -> Bool {
+        result(condition, context.values(for: condition.key))
+    }
+
     private static func result(_ condition: PolicyCondition, _ contextValues: [String]?) -> Bool {
         let op = condition.operator
         if op.base == .null {
@@ -81,6 +86,7 @@ enum ConditionMatcher {
         case .arnEquals, .arnLike, .arnNotEquals, .arnNotLike:
             // IAM treats ArnEquals and ArnLike alike: each of the six colon-separated parts is
             // glob-matched on its own, so `*` in the region part cannot swallow a colon.
+            if let result = asciiARNMatches(pattern: policy, value: context) { return result }
             let c = context.split(separator: ":", maxSplits: 5, omittingEmptySubsequences: false)
             let p = policy.split(separator: ":", maxSplits: 5, omittingEmptySubsequences: false)
             guard c.count == 6, p.count == 6 else { return false }
@@ -98,5 +104,43 @@ enum ConditionMatcher {
         case .numericGreaterThanEquals, .dateGreaterThanEquals: return c >= p
         default: return c == p  // the Equals / NotEquals pair
         }
+    }
+
+    /// The ARN comparison above on ASCII bytes, without splitting into strings; nil when either side is
+    /// not ASCII (the scalar-based path decides then).
+    static func asciiARNMatches(pattern: String, value: String) -> Bool? {
+        let result = pattern.utf8.withContiguousStorageIfAvailable { p in
+            value.utf8.withContiguousStorageIfAvailable { v -> Bool? in
+                guard let pp = colonParts(p), let vp = colonParts(v) else { return false }
+                for i in 0..<6 {
+                    let ps = UnsafeBufferPointer(rebasing: p[pp[i]])
+                    let vs = UnsafeBufferPointer(rebasing: v[vp[i]])
+                    guard let matched = Glob.asciiMatches(ps, vs, ignoringCase: false) else { return nil }
+                    if !matched { return false }
+                }
+                return true
+            }
+        }
+        guard let outer = result, let inner = outer else { return nil }
+        return inner
+    }
+
+    /// The six ranges of `split(separator: ":", maxSplits: 5, omittingEmptySubsequences: false)`, or
+    /// nil when there are fewer than six parts.
+    private static func colonParts(_ bytes: UnsafeBufferPointer<UInt8>) -> [Range<Int>]? {
+        var parts: [Range<Int>] = []
+        parts.reserveCapacity(6)
+        var start = 0
+        var index = 0
+        while index < bytes.count, parts.count < 5 {
+            if bytes[index] == UInt8(ascii: ":") {
+                parts.append(start..<index)
+                start = index + 1
+            }
+            index += 1
+        }
+        guard parts.count == 5 else { return nil }
+        parts.append(start..<bytes.count)
+        return parts
     }
 }

@@ -32,4 +32,31 @@ public enum PolicyEvaluator {
         }
         return PolicyDecision(allowed: true, reason: .allowed, trace: trace)
     }
+
+    /// ``evaluate(_:principalService:actions:context:)``'s `reason`, without building the per-statement
+    /// trace: the request path's form. Statements are visited in order; the first applicable `Deny`
+    /// decides, as it does in the traced evaluation.
+    static func reason(
+        _ document: PolicyDocument, principalService: String, actions: [String], context: RequestContext
+    ) -> PolicyDecision.Reason {
+        guard actions.count <= 64 else {
+            return evaluate(document, principalService: principalService, actions: actions, context: context).reason
+        }
+        var allowedMask: UInt64 = 0
+        for (index, statement) in document.statements.enumerated() {
+            guard statement.appliesTo(service: principalService) else { continue }
+            var covered: UInt64 = 0
+            for (bit, action) in actions.enumerated() where statement.covers(action: action) { covered |= 1 << UInt64(bit) }
+            guard covered != 0 else { continue }
+            guard statement.conditions.allSatisfy({ ConditionMatcher.holds($0, in: context) }) else { continue }
+            switch statement.effect {
+            case .deny: return .explicitDeny(statementIndex: index, sid: statement.sid)
+            case .allow: allowedMask |= covered
+            }
+        }
+        guard !actions.isEmpty else { return .noMatchingAllow(missingActions: []) }
+        var missing: [String] = []
+        for (bit, action) in actions.enumerated() where allowedMask & (1 << UInt64(bit)) == 0 { missing.append(action) }
+        return missing.isEmpty ? .allowed : .noMatchingAllow(missingActions: missing)
+    }
 }

@@ -29,4 +29,20 @@ extension RequestContext {
         }
         return RequestContext(values)
     }
+
+    /// ``createSession(sourceArn:sourceAccount:principalTags:sourceIdentity:roleSessionName:epochSeconds:sourceIp:)``
+    /// for `derived`'s tags and source identity, starting from its precomputed (lowercased) entries.
+    static func createSession(
+        derived: DerivedIdentity, sourceArn: String, sourceAccount: String, roleSessionName: String?,
+        epochSeconds: Int, sourceIp: String?
+    ) -> RequestContext {
+        var storage = derived.contextBase
+        storage["aws:sourcearn"] = [sourceArn]
+        storage["aws:sourceaccount"] = [sourceAccount]
+        storage["aws:epochtime"] = [String(epochSeconds)]
+        storage["aws:currenttime"] = [UTCTimestamp.iso8601(Int64(epochSeconds))]
+        if let roleSessionName { storage["sts:rolesessionname"] = [roleSessionName] }
+        if let sourceIp { storage["aws:sourceip"] = [sourceIp] }
+        return RequestContext(lowercasedStorage: storage)
+    }
 }

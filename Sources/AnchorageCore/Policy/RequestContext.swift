@@ -20,9 +20,26 @@ public struct RequestContext: Sendable, Equatable {
         self.storage = storage.filter { !$0.value.isEmpty }
     }
 
+    /// A context from storage whose keys are already lowercased, unique, and whose lists are non-empty.
+    init(lowercasedStorage: [String: [String]]) {
+        storage = lowercasedStorage
+    }
+
     /// The values of `key` (any case), or nil when the key is absent or has no values.
     public func values(for key: String) -> [String]? {
-        storage[key.lowercased()]
+        storage[Self.lowercased(key)]
+    }
+
+    /// `key.lowercased()`, without allocating for the usual all-ASCII, already-lowercase key.
+    static func lowercased(_ key: String) -> String {
+        var hasUpper = false
+        for byte in key.utf8 {
+            if byte >= 0x80 { return key.lowercased() }
+            if byte >= UInt8(ascii: "A") && byte <= UInt8(ascii: "Z") { hasUpper = true }
+        }
+        guard hasUpper else { return key }
+        return String(
+            decoding: key.utf8.map { $0 >= UInt8(ascii: "A") && $0 <= UInt8(ascii: "Z") ? $0 | 0x20 : $0 }, as: UTF8.self)
     }
 
     /// Sets the values of `key`, replacing any values under the same key in another case.

@@ -54,6 +54,7 @@ public struct RevocationList: Sendable {
     /// The first revocation of the certificate itself (serial or fingerprint): such a certificate may
     /// not create sessions.
     public func certificateRevocation(serialHex: String, sha256: String, trustAnchorArn: String) -> Revocation? {
+        if entries.isEmpty { return nil }
         if let index = bySHA256[sha256.lowercased()] { return entries[index] }
         guard let serial = RevocationIdentifiers.normalizedSerial(serialHex), let indexes = bySerial[serial] else {
             return nil

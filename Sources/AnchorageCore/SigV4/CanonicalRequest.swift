@@ -29,18 +29,23 @@ public enum CanonicalRequest {
         excludingQueryParameters: Set<String> = [],
         normalizePath: Bool = true
     ) -> String {
-        var out = method
-        out += "\n"
-        out += canonicalURI(rawPath: rawPath, normalize: normalizePath)
-        out += "\n"
-        out += canonicalQueryString(rawQuery: rawQuery, excluding: excludingQueryParameters)
-        out += "\n"
-        out += canonicalHeaders(headers, signedHeaders: signedHeaders)
-        out += "\n"
-        out += signedHeaders.joined(separator: ";")
-        out += "\n"
-        out += payloadHash
-        return out
+        var out = [UInt8]()
+        out.reserveCapacity(256 + headers.reduce(0) { $0 + $1.name.utf8.count + $1.value.utf8.count })
+        out.append(contentsOf: method.utf8)
+        out.append(0x0A)
+        out.append(contentsOf: canonicalURI(rawPath: rawPath, normalize: normalizePath).utf8)
+        out.append(0x0A)
+        out.append(contentsOf: canonicalQueryString(rawQuery: rawQuery, excluding: excludingQueryParameters).utf8)
+        out.append(0x0A)
+        appendCanonicalHeaders(headers, signedHeaders: signedHeaders, into: &out)
+        out.append(0x0A)
+        for (index, name) in signedHeaders.enumerated() {
+            if index > 0 { out.append(UInt8(ascii: ";")) }
+            out.append(contentsOf: name.utf8)
+        }
+        out.append(0x0A)
+        out.append(contentsOf: payloadHash.utf8)
+        return String(decoding: out, as: UTF8.self)
     }
 
     // MARK: - URI
@@ -136,20 +141,27 @@ public enum CanonicalRequest {
     /// `name:value\n` for each name in `signedHeaders`, where value is every received value of that
     /// header (case-insensitive name match), in order, each canonicalised, joined with `,`.
     public static func canonicalHeaders(_ headers: [(name: String, value: String)], signedHeaders: [String]) -> String {
+        var out = [UInt8]()
+        appendCanonicalHeaders(headers, signedHeaders: signedHeaders, into: &out)
+        return String(decoding: out, as: UTF8.self)
+    }
+
+    /// ``canonicalHeaders(_:signedHeaders:)`` appended to a byte buffer.
+    static func appendCanonicalHeaders(
+        _ headers: [(name: String, value: String)], signedHeaders: [String], into out: inout [UInt8]
+    ) {
         let lowercasedNames = headers.map { asciiLowercased($0.name) }
-        var out = ""
         for signed in signedHeaders {
-            out += signed
-            out += ":"
+            out.append(contentsOf: signed.utf8)
+            out.append(UInt8(ascii: ":"))
             var first = true
             for (index, header) in headers.enumerated() where lowercasedNames[index] == signed {
-                if !first { out += "," }
-                out += canonicalHeaderValue(header.value)
+                if !first { out.append(UInt8(ascii: ",")) }
+                appendCanonicalHeaderValue(header.value, into: &out)
                 first = false
             }
-            out += "\n"
+            out.append(0x0A)
         }
-        return out
     }
 
     /// `value` with leading and trailing whitespace removed and each inner run of whitespace
@@ -157,17 +169,31 @@ public enum CanonicalRequest {
     public static func canonicalHeaderValue(_ value: String) -> String {
         var out = [UInt8]()
         out.reserveCapacity(value.utf8.count)
-        var pendingSpace = false
-        for byte in value.utf8 {
-            if isWhitespace(byte) {
-                pendingSpace = !out.isEmpty
-            } else {
-                if pendingSpace { out.append(UInt8(ascii: " ")) }
-                pendingSpace = false
-                out.append(byte)
+        appendCanonicalHeaderValue(value, into: &out)
+        return String(decoding: out, as: UTF8.self)
+    }
+
+    /// ``canonicalHeaderValue(_:)`` appended to `out`, copying runs without whitespace in bulk.
+    static func appendCanonicalHeaderValue(_ value: String, into out: inout [UInt8]) {
+        var value = value
+        value.withUTF8 { bytes in
+            var index = 0
+            var wroteAny = false
+            while index < bytes.count {
+                // Skip a whitespace run; it becomes one space only between non-whitespace bytes.
+                var sawSpace = false
+                while index < bytes.count, isWhitespace(bytes[index]) {
+                    sawSpace = true
+                    index += 1
+                }
+                guard index < bytes.count else { break }
+                if sawSpace && wroteAny { out.append(UInt8(ascii: " ")) }
+                let start = index
+                while index < bytes.count, !isWhitespace(bytes[index]) { index += 1 }
+                out.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[start..<index]))
+                wroteAny = true
             }
         }
-        return String(decoding: out, as: UTF8.self)
     }
 
     private static func isWhitespace(_ byte: UInt8) -> Bool {

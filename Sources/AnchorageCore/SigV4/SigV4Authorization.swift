@@ -242,9 +242,16 @@ public struct SigV4Authorization: Hashable, Sendable {
             UInt8(ascii: "a")...UInt8(ascii: "z"):
             return true
         default:
-            return Array("!#$%&'*+-.^_`|~".utf8).contains(byte)
+            return tokenPunctuation[Int(byte)]
         }
     }
+
+    /// The punctuation of `tchar`, indexed by byte (built once, not per byte checked).
+    private static let tokenPunctuation: [Bool] = {
+        var table = [Bool](repeating: false, count: 256)
+        for byte in "!#$%&'*+-.^_`|~".utf8 { table[Int(byte)] = true }
+        return table
+    }()
 }
 
 extension Substring.UTF8View {

@@ -9,6 +9,20 @@ public enum StringToSign {
     public static func make(algorithm: String, amzDate: String, scope: CredentialScope, canonicalRequest: String)
         -> String
     {
-        "\(algorithm)\n\(amzDate)\n\(scope.string)\n\(Digest.sha256Hex(canonicalRequest))"
+        var out = algorithm
+        out.reserveCapacity(algorithm.utf8.count + amzDate.utf8.count + 64 + 64 + 3)
+        out += "\n"
+        out += amzDate
+        out += "\n"
+        out += scope.date
+        out += "/"
+        out += scope.region
+        out += "/"
+        out += scope.service
+        out += "/"
+        out += scope.terminator
+        out += "\n"
+        out += Digest.sha256Hex(canonicalRequest)
+        return out
     }
 }

@@ -3,6 +3,7 @@ public enum UTCTimestamp {
     /// `YYYY-MM-DDTHH:MM:SSZ` for `seconds` since the Unix epoch — the form AWS uses for `expiration`.
     public static func iso8601(_ seconds: Int64) -> String {
         let (y, m, d, hh, mm, ss) = components(seconds)
+        if (0...9999).contains(y) { return format(y, m, d, hh, mm, ss, milliseconds: nil) }
         return "\(pad(y, 4))-\(pad(m, 2))-\(pad(d, 2))T\(pad(hh, 2)):\(pad(mm, 2)):\(pad(ss, 2))Z"
     }
 
@@ -11,6 +12,7 @@ public enum UTCTimestamp {
         let seconds = milliseconds >= 0 ? milliseconds / 1000 : (milliseconds - 999) / 1000
         let (y, m, d, hh, mm, ss) = components(seconds)
         let ms = milliseconds - seconds * 1000
+        if (0...9999).contains(y) { return format(y, m, d, hh, mm, ss, milliseconds: Int(ms)) }
         return "\(pad(y, 4))-\(pad(m, 2))-\(pad(d, 2))T\(pad(hh, 2)):\(pad(mm, 2)):\(pad(ss, 2)).\(pad(Int(ms), 3))Z"
     }
 
@@ -54,6 +56,37 @@ public enum UTCTimestamp {
         let m = mp < 10 ? mp + 3 : mp - 9
         let y = yoe + era * 400 + (m <= 2 ? 1 : 0)
         return (Int(y), Int(m), Int(d))
+    }
+
+    /// Four-digit years only: the same text as the interpolated forms, written into a fixed buffer.
+    private static func format(_ y: Int, _ m: Int, _ d: Int, _ hh: Int, _ mm: Int, _ ss: Int, milliseconds: Int?) -> String {
+        let length = milliseconds == nil ? 20 : 24
+        return String(unsafeUninitializedCapacity: length) { out in
+            func put(_ value: Int, _ width: Int, at offset: Int) {
+                var v = value
+                for i in stride(from: offset + width - 1, through: offset, by: -1) {
+                    out[i] = UInt8(ascii: "0") + UInt8(v % 10)
+                    v /= 10
+                }
+            }
+            put(y, 4, at: 0)
+            out[4] = UInt8(ascii: "-")
+            put(m, 2, at: 5)
+            out[7] = UInt8(ascii: "-")
+            put(d, 2, at: 8)
+            out[10] = UInt8(ascii: "T")
+            put(hh, 2, at: 11)
+            out[13] = UInt8(ascii: ":")
+            put(mm, 2, at: 14)
+            out[16] = UInt8(ascii: ":")
+            put(ss, 2, at: 17)
+            if let milliseconds {
+                out[19] = UInt8(ascii: ".")
+                put(milliseconds, 3, at: 20)
+            }
+            out[length - 1] = UInt8(ascii: "Z")
+            return length
+        }
     }
 
     private static func pad(_ value: Int, _ width: Int) -> String {

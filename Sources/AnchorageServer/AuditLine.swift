@@ -1,0 +1,93 @@
+public import AnchorageCore
+
+/// One audit line, serialised once: the bytes ``AuditLog`` appends and the fields ``Metrics`` counts.
+///
+/// ``AuditLog/createSessionLine(requestId:timeMilliseconds:sourceAddress:outcome:)`` writes the same bytes
+/// as `JSONWriter.bytes(AuditLog.createSessionRecord(…))` plus the newline, without the ``JSONValue`` tree.
+public struct AuditLine: Sendable {
+    /// The JSON object followed by `\n`.
+    public var bytes: [UInt8]
+    public var operation: String
+    public var outcome: String
+    public var reason: String?
+
+    /// The line without its newline, as text.
+    public var text: String { String(decoding: bytes.dropLast(), as: UTF8.self) }
+}
+
+extension AuditLog {
+    /// Appends `line`; false when the write failed (the caller then answers 500).
+    @discardableResult
+    public func append(_ line: AuditLine) -> Bool { append(line: line.bytes) }
+
+    /// The audit line of one CreateSession attempt, field for field ``createSessionRecord(requestId:timeMilliseconds:sourceAddress:outcome:)``.
+    /// Holds no secret: never the secret key or token.
+    public static func createSessionLine(
+        requestId: String, timeMilliseconds: Int64, sourceAddress: String, outcome: CreateSessionOutcome
+    ) -> AuditLine {
+        var w = JSONByteWriter(capacity: 768)
+        let outcomeText: String
+        let reason: String?
+        w.beginObject()
+        w.member("time", UTCTimestamp.iso8601Milliseconds(timeMilliseconds))
+        w.member("requestId", requestId)
+        w.member("operation", "CreateSession")
+        switch outcome.result {
+        case .issued(let response):
+            outcomeText = "allowed"
+            reason = nil
+            w.member("outcome", outcomeText)
+            w.key("reason")
+            w.null()
+            w.member("accessKeyId", response.credentials.accessKeyId)
+            w.member("expiration", UTCTimestamp.iso8601(response.credentials.expiration))
+            w.member("roleSessionName", lastPathComponent(response.assumedRoleArn))
+            w.member("sourceIdentity", response.sourceIdentity)
+        case .denied(let denial):
+            outcomeText = denial == .internalError ? "error" : "denied"
+            reason = denial.rawValue
+            w.member("outcome", outcomeText)
+            w.member("reason", denial.rawValue)
+            w.member("detail", outcome.detail)
+        }
+        w.member("sourceAddress", sourceAddress)
+        let subject = outcome.subject
+        w.member("trustAnchorArn", subject.trustAnchorArn)
+        w.member("profileArn", subject.profileArn)
+        w.member("roleArn", subject.roleArn)
+        w.key("certificate")
+        if let certificate = subject.certificate {
+            w.beginObject()
+            w.member("serialHex", certificate.serialHex)
+            w.member("subject", certificate.subject)
+            w.member("issuer", certificate.issuer)
+            w.member("sha256", certificate.sha256)
+            w.endObject()
+        } else {
+            w.null()
+        }
+        w.endObject()
+        var bytes = w.bytes
+        bytes.append(0x0A)
+        return AuditLine(bytes: bytes, operation: "CreateSession", outcome: outcomeText, reason: reason)
+    }
+
+    /// `text.split(separator: "/").last.map(String.init) ?? ""`, without the intermediate array.
+    static func lastPathComponent(_ text: String) -> String {
+        let utf8 = text.utf8
+        var end = utf8.endIndex
+        while end > utf8.startIndex, utf8[utf8.index(before: end)] == UInt8(ascii: "/") { end = utf8.index(before: end) }
+        var start = end
+        while start > utf8.startIndex, utf8[utf8.index(before: start)] != UInt8(ascii: "/") {
+            start = utf8.index(before: start)
+        }
+        return String(text[start..<end])
+    }
+}
+
+extension Metrics {
+    /// Counts the request an audit line describes, so the metrics and the audit log can never disagree.
+    public func count(auditRecord line: AuditLine) {
+        count(operation: line.operation, outcome: line.outcome, reason: line.reason)
+    }
+}
