@@ -24,13 +24,14 @@ public enum ServeCommand {
           --token-keyring FILE   session-token keys (mode 0600); created in --state-dir when omitted
           --expiry-warning-days N  warn when an anchor certificate expires within N days (default 45)
           --log-level LEVEL      debug, info (default), warning or error; JSON lines on stderr
+        \(AdmissionOptions.usage)
           --dev                  throwaway PKI and configuration under ./.anchorage-dev, on 127.0.0.1:8443
         """
 
-    static let options: Set<String> = [
+    static let options: Set<String> = Set([
         "pki", "profiles", "state-dir", "listen", "tls-certificate", "tls-private-key", "token-keyring", "log-level",
         "expiry-warning-days",
-    ]
+    ]).union(AdmissionOptions.names)
     static let flags: Set<String> = ["insecure-http", "dev", "help"]
 
     /// Everything `serve` needs, resolved from the command line.
@@ -46,6 +47,8 @@ public enum ServeCommand {
         public var logLevel: Logger.Level = .info
         /// Warn when an anchor certificate expires within this many days.
         public var expiryWarningDays = 45
+        /// Rate limits and replay protection.
+        var admission = RequestAdmission.Settings()
 
         public init(stateDirectory: String) { self.stateDirectory = stateDirectory }
     }
@@ -116,6 +119,7 @@ public enum ServeCommand {
             }
             options.expiryWarningDays = value
         }
+        options.admission = try AdmissionOptions.resolve(parsed)
         if let level = parsed.value("log-level") {
             guard let parsedLevel = Logger.Level(rawValue: level) else {
                 throw CommandLineArguments.UsageError("--log-level must be debug, info, warning or error")
@@ -144,8 +148,10 @@ public enum ServeCommand {
         let auditLog = try AuditLog(path: options.stateDirectory + "/audit.jsonl")
         let metrics = Metrics()
         let serverReference = ServerReference()
+        var createSession = CreateSessionService(keyring: keyring, random: random)
+        createSession.admission = RequestAdmission(options.admission)
         let service = AnchorageService(
-            configurations: store, createSession: CreateSessionService(keyring: keyring, random: random),
+            configurations: store, createSession: createSession,
             auditLog: auditLog, logger: logger, metrics: metrics,
             connectionCount: { serverReference.server.withLock { $0?.connectionCount } })
 

@@ -74,6 +74,10 @@ final class AnchorageServerProcess: @unchecked Sendable {
         process.arguments! += insecureHTTP
             ? ["--insecure-http"]
             : ["--tls-certificate", pki.certificate("server").path, "--tls-private-key", pki.privateKey("server").path]
+        // The suite sends many requests from 127.0.0.1 with the same fixture certificates, in parallel: generous
+        // limits here (replay protection stays at its default, on); a test that exercises the limits passes its
+        // own in `extraArguments`, which come later and win.
+        process.arguments! += ["--rate-limit-per-certificate", "100000/100000", "--rate-limit-per-source", "100000/100000"]
         process.arguments! += extraArguments
         process.standardOutput = try FileHandle(forWritingTo: outURL)
         process.standardError = try FileHandle(forWritingTo: errURL)
