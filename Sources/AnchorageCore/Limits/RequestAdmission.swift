@@ -24,15 +24,6 @@ public final class RequestAdmission: Sendable {
         public var limiterMaximumKeys = 100_000
 
         public init() {}
-
-        /// No limits and no replay protection.
-        public static let disabled: Settings = {
-            var settings = Settings()
-            settings.perCertificate = nil
-            settings.perSource = nil
-            settings.replayProtection = false
-            return settings
-        }()
     }
 
     public let settings: Settings
