@@ -72,7 +72,7 @@ struct LimitsTests {
     @Test("per source address: 429 before any other check, audited as throttled_source")
     func perSource() async throws {
         let context = try await OwnServer.start(
-            extraArguments: ["--rate-limit-per-source", "0.5/3", "--rate-limit-per-certificate", "0"])
+            extraArguments: ["--rate-limit-per-source", "0.01/3", "--rate-limit-per-certificate", "0"])
         defer { Task { _ = await context.server.stop() } }
         let burst = try await Clients.raw(RawRequest(leaf: "leaf-ec-p256", arguments: ["--repeat", "3"]), context)
         #expect(Self.statuses(burst) == [201, 201, 201], "\(burst.output)")
