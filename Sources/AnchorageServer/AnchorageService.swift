@@ -83,7 +83,9 @@ public final class AnchorageService: HTTPHandler {
             method: request.method, rawPath: request.path, rawQuery: request.query, headers: request.headers.fields,
             body: request.body, sourceAddress: request.remoteAddress)
         var outcome: CreateSessionOutcome
-        if let contentType = Self.contentType(request.headers), !Self.isJSONContentType(contentType) {
+        if let throttled = createSession.admission?.admitSource(request.remoteAddress) {
+            outcome = throttled
+        } else if let contentType = Self.contentType(request.headers), !Self.isJSONContentType(contentType) {
             outcome = CreateSessionOutcome(
                 result: .denied(.malformedRequest), detail: "Content-Type \(contentType) is not JSON",
                 subject: AuditSubject())

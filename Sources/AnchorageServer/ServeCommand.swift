@@ -26,14 +26,15 @@ public enum ServeCommand {
           --expiry-warning-days N  warn when an anchor certificate expires within N days (default 45)
           --log-level LEVEL      debug, info (default), warning or error; JSON lines on stderr
           --max-connections N    open connections at most (default 10000); more are closed when accepted
+        \(AdmissionOptions.usage)
           --dev                  throwaway PKI and configuration under ./.anchorage-dev, on 127.0.0.1:8443
         """
 
-    static let options: Set<String> = [
+    static let options: Set<String> = Set([
         "pki", "profiles", "state-dir", "listen", "tls-certificate", "tls-private-key", "token-keyring", "log-level",
         "expiry-warning-days",
         "max-connections",
-    ]
+    ]).union(AdmissionOptions.names)
     static let flags: Set<String> = ["insecure-http", "dev", "help"]
 
     /// Everything `serve` needs, resolved from the command line.
@@ -51,6 +52,8 @@ public enum ServeCommand {
         public var expiryWarningDays = 45
         /// Open connections at most; nil keeps `HTTPServerConfiguration`'s default (10,000).
         public var maxConnections: Int?
+        /// Rate limits and replay protection.
+        var admission = RequestAdmission.Settings()
 
         public init(stateDirectory: String) { self.stateDirectory = stateDirectory }
     }
@@ -127,6 +130,7 @@ public enum ServeCommand {
             }
             options.maxConnections = value
         }
+        options.admission = try AdmissionOptions.resolve(parsed)
         if let level = parsed.value("log-level") {
             guard let parsedLevel = Logger.Level(rawValue: level) else {
                 throw CommandLineArguments.UsageError("--log-level must be debug, info, warning or error")
@@ -155,8 +159,10 @@ public enum ServeCommand {
         let auditLog = try AuditLog(path: options.stateDirectory + "/audit.jsonl")
         let metrics = Metrics()
         let serverReference = ServerReference()
+        var createSession = CreateSessionService(keyring: keyring, random: random)
+        createSession.admission = RequestAdmission(options.admission)
         let service = AnchorageService(
-            configurations: store, createSession: CreateSessionService(keyring: keyring, random: random),
+            configurations: store, createSession: createSession,
             auditLog: auditLog, logger: logger, metrics: metrics,
             connectionCount: { serverReference.server.withLock { $0?.connectionCount } })
 

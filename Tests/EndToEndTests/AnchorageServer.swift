@@ -74,6 +74,15 @@ final class AnchorageServerProcess: @unchecked Sendable {
         process.arguments! += insecureHTTP
             ? ["--insecure-http"]
             : ["--tls-certificate", pki.certificate("server").path, "--tls-private-key", pki.privateKey("server").path]
+        // The suite sends many requests from 127.0.0.1 with the same fixture certificates, in parallel: generous
+        // limits here. Replay protection is off too: parameterized tests run the same RSA key (PKCS#8, PKCS#1,
+        // encrypted) with the same parameters at once, and PKCS#1 v1.5 signatures of the same request in the same
+        // second are identical — a replay by definition. LimitsTests pass their own flags in `extraArguments`,
+        // which come later and win.
+        process.arguments! += [
+            "--rate-limit-per-certificate", "100000/100000", "--rate-limit-per-source", "100000/100000",
+            "--replay-protection", "off",
+        ]
         process.arguments! += extraArguments
         process.standardOutput = try FileHandle(forWritingTo: outURL)
         process.standardError = try FileHandle(forWritingTo: errURL)

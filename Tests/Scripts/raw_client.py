@@ -252,6 +252,9 @@ def main(argv=None) -> int:
         "--repeat", type=int, default=1,
         help="send N freshly signed requests on ONE connection (keep-alive); the output is the last "
              "response plus \"responses\": [{status, requestId, errorType}] for all of them")
+    p.add_argument(
+        "--replay", action="store_true",
+        help="with --repeat N: sign once and send the exact same bytes N times (a replay), not N fresh signatures")
     a = p.parse_args(argv)
     extra_headers = {}
     for item in a.extra_header:
@@ -302,9 +305,11 @@ def main(argv=None) -> int:
         ctx = None if a.insecure_http else tls_context(a.ca_bundle or os.environ.get("AWS_CA_BUNDLE"))
         sock = connect(a.endpoint, ctx)
         try:
-            for _ in range(max(a.repeat, 1)):
-                # Each request is signed afresh (new amz-sdk-invocation-id), as a real client would.
-                request, info = make_request()
+            for index in range(max(a.repeat, 1)):
+                # Each request is signed afresh (new amz-sdk-invocation-id), as a real client would —
+                # unless --replay asks for the same bytes again.
+                if not (a.replay and index > 0):
+                    request, info = make_request()
                 status, headers, body = exchange(sock, request)
                 responses.append(
                     {

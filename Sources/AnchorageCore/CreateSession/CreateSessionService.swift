@@ -17,6 +17,8 @@ public struct CreateSessionService: Sendable {
 
     public var keyring: TokenKeyring
     public var random: any RandomSource
+    /// Rate limits and replay protection (Limits/); nil admits everything.
+    public var admission: RequestAdmission?
 
     public init(keyring: TokenKeyring, random: any RandomSource = SystemRandomSource()) {
         self.keyring = keyring
@@ -88,6 +90,7 @@ public struct CreateSessionService: Sendable {
             sourceAddress: request.sourceAddress)
         var trace = DecisionTrace(recording: false)
         let authorization = try authorize(sessionRequest, configuration: configuration, now: now, trace: &trace)
+        try commitReplay(authenticated.replayTicket, now: now)
         return mint(authorization, request: sessionRequest, now: now)
     }
 
@@ -246,6 +249,7 @@ public struct CreateSessionService: Sendable {
         var leaf: Certificate
         var chain: [Certificate]
         var scope: CredentialScope
+        var replayTicket: ReplayTicket?
     }
 
     private func authenticate(_ request: SignedRequest, now: Int64, subject: inout AuditSubject) throws(Denial)
@@ -337,7 +341,10 @@ public struct CreateSessionService: Sendable {
         guard publicKey.verifySHA256Signature(signature, over: Array(stringToSign.utf8)) else {
             throw Denial(.signatureMismatch, "signature does not verify with the certificate's key")
         }
-        return Authenticated(leaf: leaf, chain: chain, scope: scope)
+        let replayTicket = try admitVerified(
+            leaf: leaf, stringToSign: stringToSign, signature: signature, algorithm: algorithm,
+            requestTime: requestTime, now: now)
+        return Authenticated(leaf: leaf, chain: chain, scope: scope, replayTicket: replayTicket)
     }
 
     private static func decodeCertificate(_ text: String, what: String) throws(Denial) -> Certificate {

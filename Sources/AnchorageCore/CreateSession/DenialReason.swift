@@ -47,6 +47,13 @@ public enum DenialReason: String, Sendable, CaseIterable {
     case trustPolicyDenied = "trust_policy_denied"
     case roleSessionNameNotAllowed = "role_session_name_not_allowed"
 
+    // Exhaustion (Limits/): 429 ThrottlingException "Rate exceeded", except a replay.
+    case throttledSource = "throttled_source"
+    case throttledCertificate = "throttled_certificate"
+    case replayCacheFull = "replay_cache_full"
+    /// A signed request already accepted inside its validity window (403 "Invalid signature").
+    case replayedRequest = "replayed_request"
+
     case internalError = "internal_error"
 
     /// What the caller is told: status, `X-Amzn-ErrorType` and the `message` body member.
@@ -65,8 +72,11 @@ public enum DenialReason: String, Sendable, CaseIterable {
                 message: "Unsupported signing algorithm; use AWS4-X509-RSA-SHA256 or AWS4-X509-ECDSA-SHA256")
         case .missingAuthentication, .malformedAuthorization, .credentialScopeMismatch,
             .wrongRegion, .dateMismatch, .clockSkew, .serialMismatch, .keyAlgorithmMismatch, .signatureMismatch,
-            .unsignedRequiredHeader:
+            .unsignedRequiredHeader, .replayedRequest:
             return WireError(status: 403, type: "AccessDeniedException", message: "Invalid signature")
+        case .throttledSource, .throttledCertificate, .replayCacheFull:
+            // AWS's rest-json throttling shape; the SDKs' and the helper's retryers back off and retry it.
+            return WireError(status: 429, type: "ThrottlingException", message: "Rate exceeded")
         case .malformedCertificate, .chainTooLong, .unknownTrustAnchor, .trustAnchorDisabled, .untrustedCertificate,
             .certificateExpired, .certificateNotYetValid, .certificateRevoked, .certificateRevokedByAdministrator,
             .leafNotVersion3, .leafIsCA,
