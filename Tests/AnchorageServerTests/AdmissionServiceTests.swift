@@ -81,9 +81,9 @@ final class AdmissionFixture: @unchecked Sendable {
         let request = try fixture.signed()
         #expect(try fixture.send(request).status == 201)
         let replay = try fixture.send(request)
-        #expect(replay.status == 403)
-        #expect(replay.type == "AccessDeniedException")
-        #expect(replay.message == "Invalid signature")
+        #expect(replay.status == 429)
+        #expect(replay.type == "ThrottlingException")
+        #expect(replay.message == "Rate exceeded")
         #expect(replay.reason == "replayed_request")
         // The same request signed again (a new ECDSA nonce) is a new request.
         #expect(try fixture.send(try fixture.signed()).status == 201)

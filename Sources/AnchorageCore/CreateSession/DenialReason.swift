@@ -72,10 +72,13 @@ public enum DenialReason: String, Sendable, CaseIterable {
                 message: "Unsupported signing algorithm; use AWS4-X509-RSA-SHA256 or AWS4-X509-ECDSA-SHA256")
         case .missingAuthentication, .malformedAuthorization, .credentialScopeMismatch,
             .wrongRegion, .dateMismatch, .clockSkew, .serialMismatch, .keyAlgorithmMismatch, .signatureMismatch,
-            .unsignedRequiredHeader, .replayedRequest:
+            .unsignedRequiredHeader:
             return WireError(status: 403, type: "AccessDeniedException", message: "Invalid signature")
-        case .throttledSource, .throttledCertificate, .replayCacheFull:
+        case .throttledSource, .throttledCertificate, .replayCacheFull, .replayedRequest:
             // AWS's rest-json throttling shape; the SDKs' and the helper's retryers back off and retry it.
+            // A replay answers the same: RSA PKCS#1 v1.5 is deterministic, so an honest client that signs
+            // the same request twice in one second sends identical bytes; told to retry, it signs afresh.
+            // An attacker replaying captured bytes gains nothing from the retry hint.
             return WireError(status: 429, type: "ThrottlingException", message: "Rate exceeded")
         case .malformedCertificate, .chainTooLong, .unknownTrustAnchor, .trustAnchorDisabled, .untrustedCertificate,
             .certificateExpired, .certificateNotYetValid, .certificateRevoked, .certificateRevokedByAdministrator,
