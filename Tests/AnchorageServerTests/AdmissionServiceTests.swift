@@ -106,7 +106,7 @@ final class AdmissionFixture: @unchecked Sendable {
             name: "Authorization", value: authorization.replacingOccurrences(of: signatureHex, with: Hex.encode(twin)))
         // (r, n − s) verifies as well as (r, s): keyed on the raw bytes it would pass.
         let result = try fixture.send(forged)
-        #expect(result.status == 403)
+        #expect(result.status == 429)
         #expect(result.reason == "replayed_request")
     }
 
