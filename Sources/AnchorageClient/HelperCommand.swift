@@ -34,6 +34,70 @@ public enum HelperCommand {
 
         """
 
+    static let credentialFlagsHelp = """
+          --certificate FILE          leaf certificate (PEM) or PKCS#12 bundle (key, certificate, chain)
+          --private-key FILE          private key (PKCS#8, SEC1 or PKCS#1 PEM)
+          --intermediates FILE        chain certificates (PEM) sent as X-Amz-X509-Chain
+          --trust-anchor-arn ARN, --profile-arn ARN, --role-arn ARN
+          --session-duration SECONDS  requested durationSeconds (900-43200)
+          --region REGION             signing region
+          --endpoint URL              the Anchorage (or Roles Anywhere) endpoint
+          --role-session-name NAME    requested roleSessionName
+          --pkcs8-password PASSWORD   password of an encrypted PKCS#8 key or PKCS#12 bundle
+          --ca-bundle FILE            CAs trusted for the endpoint
+          --no-verify-ssl             do not verify the endpoint's certificate (warns)
+          --with-proxy                tunnel through HTTPS_PROXY/HTTP_PROXY
+          --debug                     log the exchange on stderr
+
+        """
+
+    /// `anchorage-helper <subcommand> --help`.
+    static let subcommandUsage: [String: String] = [
+        "credential-process": """
+            usage: anchorage-helper credential-process <credential flags>
+
+            One CreateSession; prints {"Version":1,"AccessKeyId",…,"Expiration"} on stdout (credential_process).
+            Exit status: 0 done, 1 refused or failed, 64 usage error.
+
+            """ + credentialFlagsHelp,
+        "update": """
+            usage: anchorage-helper update <credential flags> [--profile NAME] [--once] [--refresh-before SECONDS]
+
+            Keeps AWS_SHARED_CREDENTIALS_FILE (or ~/.aws/credentials) fresh: writes section NAME (default
+            "default") atomically, mode 0600, and refreshes --refresh-before seconds (default 300) before expiry.
+            --once writes once and exits.
+
+            """ + credentialFlagsHelp,
+        "serve": """
+            usage: anchorage-helper serve <credential flags> [--port 9911] [--hop-limit 64] [--refresh-before SECONDS]
+
+            IMDSv2 emulation on 127.0.0.1:PORT (AWS_EC2_METADATA_SERVICE_ENDPOINT) and the ECS credentials form
+            (AWS_CONTAINER_CREDENTIALS_FULL_URI + AWS_CONTAINER_AUTHORIZATION_TOKEN).
+
+            """ + credentialFlagsHelp,
+        "sign-string": """
+            usage: anchorage-helper sign-string --private-key FILE [--certificate FILE] [--pkcs8-password P]
+                                                [--digest SHA256|SHA384|SHA512] [--format json|text|bin]
+
+            Signs aws_signing_helper's fixed test message (bound to the key's public key) and prints the signature,
+            as aws_signing_helper sign-string does; --certificate takes the key from a PKCS#12 bundle.
+
+            """,
+        "read-certificate-data": """
+            usage: anchorage-helper read-certificate-data --certificate FILE [--pkcs8-password P]
+
+            Prints the certificate's data (key type, supported signing algorithms, …) as JSON, as
+            aws_signing_helper read-certificate-data does.
+
+            """,
+        "version": """
+            usage: anchorage-helper version
+
+            Prints the version.
+
+            """,
+    ]
+
     /// Runs the command line; returns the exit status (0 success, 1 failure, 64 usage error).
     public static func run(_ arguments: [String], environment: [String: String]) -> Int32 {
         guard let command = arguments.first else {
@@ -41,6 +105,10 @@ public enum HelperCommand {
             return 0
         }
         let rest = Array(arguments.dropFirst())
+        if rest.contains("--help") || rest.contains("-h"), let text = subcommandUsage[command] {
+            writeOut(text)
+            return 0
+        }
         do {
             switch command {
             case "credential-process":

@@ -29,6 +29,9 @@ case "explain": status = ExplainCommand.run(Array(arguments.dropFirst()))
 case "revoke": status = RevokeCommand.run(Array(arguments.dropFirst()))
 case "pki", "trust-anchor", "crl", "profile", "role":
     status = AdminCommand.run(arguments[0], Array(arguments.dropFirst()))
+case "version" where arguments.dropFirst().contains("--help") || arguments.dropFirst().contains("-h"):
+    print("usage: anchorage version\n\nPrints the version.")
+    status = 0
 case "version", "--version": print("anchorage 0.1.0"); status = 0
 case "help", "--help", "-h": print(usage); status = 0
 case nil:

@@ -55,6 +55,7 @@ public struct CreateSessionService: Sendable {
     public func explain(_ request: SessionRequest, configuration: Configuration, now: Int64) -> Explanation {
         var trace = DecisionTrace(recording: true)
         do {
+            try Self.checkParameters(request, trace: &trace)
             let authorization = try authorize(request, configuration: configuration, now: now, trace: &trace)
             trace.record("decision", .pass, "allowed: role \(authorization.role.arn) for \(authorization.duration) s")
             return Explanation(reason: nil, detail: "allowed", trace: trace.steps)

@@ -62,12 +62,8 @@ struct RequestParameters {
             guard let value = Int(text) else { throw .init(.invalidDuration, "durationSeconds is not an integer") }
             durationSeconds = value
         }
-        if let d = durationSeconds, !(900...43200).contains(d) {
-            throw .init(.invalidDuration, "durationSeconds \(d) outside 900-43200")
-        }
+        try CreateSessionService.checkDurationRange(durationSeconds)
         roleSessionName = try string("roleSessionName")
-        if let name = roleSessionName, !RoleSessionName.validate(name) {
-            throw .init(.malformedRequest, "roleSessionName does not match [\\w+=,.@-]{2,64}")
-        }
+        try CreateSessionService.checkRoleSessionNameSyntax(roleSessionName)
     }
 }
