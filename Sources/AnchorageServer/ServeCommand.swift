@@ -10,7 +10,7 @@ public enum ServeCommand {
     public static let usage = """
         usage: anchorage serve --pki DIR --profiles DIR --state-dir DIR --listen HOST:PORT
                                (--tls-certificate FILE --tls-private-key FILE | --insecure-http)
-                               [--token-keyring FILE] [--log-level debug|info|warning|error]
+                               [--token-keyring FILE] [--audit-sync data|none] [--log-level debug|info|warning|error]
                anchorage serve --dev
 
           --pki DIR              trust anchors and CRLs (default ./PKI)
@@ -20,12 +20,16 @@ public enum ServeCommand {
           --tls-certificate FILE server certificate chain (PEM)
           --tls-private-key FILE server private key (PEM)
           --insecure-http        plain HTTP, for a TLS-terminating proxy in front
-          --token-keyring FILE   session-token keys (mode 0600); created in --state-dir when omitted
+          --token-keyring FILE   session-token keys (mode 0600); created in --state-dir when omitted;
+                                 re-read on SIGHUP and when it changes (key rotation)
+          --audit-sync MODE      data (default): fdatasync each audit record before answering;
+                                 none: the page cache only (survives kill -9, not a power loss)
           --dev                  throwaway PKI and configuration under ./.anchorage-dev, on 127.0.0.1:8443
         """
 
     static let options: Set<String> = [
         "pki", "profiles", "state-dir", "listen", "tls-certificate", "tls-private-key", "token-keyring", "log-level",
+        "audit-sync",
     ]
     static let flags: Set<String> = ["insecure-http", "dev", "help"]
 
@@ -40,6 +44,7 @@ public enum ServeCommand {
         public var tlsPrivateKey: String?
         public var tokenKeyring: String?
         public var logLevel: Logger.Level = .info
+        public var auditSync: AuditLog.Sync = .data
 
         public init(stateDirectory: String) { self.stateDirectory = stateDirectory }
     }
@@ -104,6 +109,12 @@ public enum ServeCommand {
             options.tlsPrivateKey = key
         }
         options.tokenKeyring = parsed.value("token-keyring")
+        if let sync = parsed.value("audit-sync") {
+            guard let mode = AuditLog.Sync(rawValue: sync) else {
+                throw CommandLineArguments.UsageError("--audit-sync must be data or none")
+            }
+            options.auditSync = mode
+        }
         if let level = parsed.value("log-level") {
             guard let parsedLevel = Logger.Level(rawValue: level) else {
                 throw CommandLineArguments.UsageError("--log-level must be debug, info, warning or error")
@@ -126,12 +137,21 @@ public enum ServeCommand {
         try FileManager.default.createDirectory(
             atPath: options.stateDirectory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
         let random = SystemRandomSource()
+        let keyringPath = options.tokenKeyring ?? options.stateDirectory + "/token-keyring.json"
         let keyring =
             try options.tokenKeyring.map { try KeyringFile.load($0) }
-            ?? KeyringFile.loadOrCreate(options.stateDirectory + "/token-keyring.json", random: random)
-        let auditLog = try AuditLog(path: options.stateDirectory + "/audit.jsonl")
+            ?? KeyringFile.loadOrCreate(keyringPath, random: random)
+        let keyrings = KeyringReloader(path: keyringPath, shared: SharedTokenKeyring(keyring))
+        let auditLog = try AuditLog(path: options.stateDirectory + "/audit.jsonl", sync: options.auditSync)
+        if let fragment = auditLog.repairedTail {
+            // The record of a request that was never answered (a crash mid-write); it holds no secret.
+            logger.warning(
+                "the audit log ended with an incomplete record (a crash while writing it; its request was never "
+                    + "answered); cut it off", ["file": auditLog.path, "fragment": fragment])
+        }
         let service = AnchorageService(
-            configurations: store, createSession: CreateSessionService(keyring: keyring, random: random),
+            configurations: store,
+            createSession: CreateSessionService(sharedKeyring: keyrings.shared, random: random),
             auditLog: auditLog, logger: logger)
 
         var configuration = HTTPServerConfiguration()
@@ -176,12 +196,18 @@ public enum ServeCommand {
             }
         }
         let hangup = DispatchSource.makeSignalSource(signal: SIGHUP, queue: signalQueue)
-        hangup.setEventHandler { reload("SIGHUP", false) }
+        hangup.setEventHandler {
+            reload("SIGHUP", false)
+            keyrings.reload(trigger: "SIGHUP", onlyIfChanged: false, logger: logger)
+        }
         hangup.resume()
         sources.append(hangup)
         let watcher = DispatchSource.makeTimerSource(queue: signalQueue)
         watcher.schedule(deadline: .now() + 1, repeating: 1)
-        watcher.setEventHandler { reload("file change", true) }
+        watcher.setEventHandler {
+            reload("file change", true)
+            keyrings.reload(trigger: "file change", onlyIfChanged: true, logger: logger)
+        }
         watcher.resume()
 
         let bound = try server.start()
