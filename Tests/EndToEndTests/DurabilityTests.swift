@@ -99,6 +99,7 @@ import Testing
         let state = configuration.root.appendingPathComponent("crash-state")
         let script = try Clients.scriptsDirectory().appendingPathComponent("crash_client.py").path
         let rounds = 10
+        let testStarted = Date()
         var answered: [String: String] = [:]  // requestId → accessKeyId
         var otherAnswers: [JSONValue] = []
         var repairedTails: [String] = []
@@ -177,7 +178,7 @@ import Testing
         print(
             "kill -9 durability: \(rounds) kills, \(answered.count) answered requests all in the audit log "
                 + "(\(logged.count) allowed lines; \(logged.count - answered.count) written but not answered), "
-                + "\(repairedTails.count) torn tails cut off at restart")
+                + "\(repairedTails.count) torn tails cut off at restart, \(Int(Date().timeIntervalSince(testStarted))) s")
     }
 }
 
@@ -227,6 +228,7 @@ extension DurabilityTests {
         let binary = try AnchorageBinary.url().path
         let scope = ["--pki", configuration.pki.path, "--profiles", configuration.profiles.path]
         let crlText = try Data(contentsOf: pki.crl("root-rsa"))
+        let testStarted = Date()
 
         // How long a command takes when left alone (the faster of two runs; the first may be cold): the kill
         // delays cover that and half as much again, so kills land before, during and after the write.
@@ -321,7 +323,7 @@ extension DurabilityTests {
         #expect(outcomes.before > 0 && outcomes.after > 0, "\(outcomes)")
         print(
             "admin kill -9: 100 runs, \(killedPids.count) killed, \(outcomes.before) left the old configuration, "
-                + "\(outcomes.after) the new one, \(outcomes.leftovers) left hidden temporaries (window \(Int(window * 1000)) ms)")
+                + "\(outcomes.after) the new one, \(outcomes.leftovers) left hidden temporaries (window \(Int(window * 1000)) ms, \(Int(Date().timeIntervalSince(testStarted))) s)")
     }
 }
 
