@@ -130,6 +130,37 @@ enum AtomicFiles {
         }
     }
 
+    /// Removes what a command killed part-way leaves behind: hidden temporary files and directories
+    /// (`.NAME.tmp-XXXXXXXX`) and directories renamed out of the configuration (`.NAME.removed-XXXXXXXX`),
+    /// anywhere under `root`. The loader ignores dot-files, so they never were part of the configuration;
+    /// callers hold the admin lock, so no running command owns them.
+    static func removeLeftovers(in root: String) {
+        let fm = FileManager.default
+        guard let names = try? fm.contentsOfDirectory(atPath: root) else { return }
+        for name in names {
+            let path = root + "/" + name
+            if isLeftover(name) {
+                try? fm.removeItem(atPath: path)
+                continue
+            }
+            var isDirectory: ObjCBool = false
+            guard !name.hasPrefix("."), fm.fileExists(atPath: path, isDirectory: &isDirectory), isDirectory.boolValue,
+                (try? fm.destinationOfSymbolicLink(atPath: path)) == nil
+            else { continue }
+            removeLeftovers(in: path)
+        }
+    }
+
+    /// `.NAME.tmp-XXXXXXXX` or `.NAME.removed-XXXXXXXX`, X lowercase hex: the names ``write(_:to:mode:replace:forceMode:)``,
+    /// ``createDirectory(_:files:)`` and ``removeDirectory(_:)`` use.
+    static func isLeftover(_ name: String) -> Bool {
+        guard name.hasPrefix("."), name.count > 10 else { return false }
+        let suffix = name.suffix(8)
+        guard suffix.allSatisfy({ ("0"..."9").contains($0) || ("a"..."f").contains($0) }) else { return false }
+        let rest = name.dropLast(8)
+        return rest.hasSuffix(".tmp-") || rest.hasSuffix(".removed-")
+    }
+
     /// fsync(2) on a directory, so renames and creations in it are durable.
     static func syncDirectory(_ path: String) throws(AdminError) {
         let descriptor = open(path.isEmpty ? "." : path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)

@@ -55,6 +55,10 @@ struct ConfigurationWorkspace {
     func apply(_ change: ConfigurationChange) throws(AdminError) -> Configuration {
         let lock = try AdminLock(pkiDirectory: pkiDirectory, profilesDirectory: profilesDirectory)
         defer { lock.release() }
+        // Under the lock no other admin command runs here: hidden temporaries are leftovers of a killed one.
+        AtomicFiles.removeLeftovers(in: pkiDirectory)
+        AtomicFiles.removeLeftovers(in: profilesDirectory)
+        Self.removeAbandonedStagings()
         let configuration = try validate(change)
         switch change.operation {
         case .writeFile(let root, let relative, let bytes):
@@ -78,7 +82,7 @@ struct ConfigurationWorkspace {
     /// issues with paths named as in the real directories.
     func validate(_ change: ConfigurationChange) throws(AdminError) -> Configuration {
         let staging = (NSTemporaryDirectory() as NSString).appendingPathComponent(
-            "anchorage-admin-" + UUID().uuidString)
+            Self.stagingPrefix + "\(getpid())-" + UUID().uuidString)
         defer { try? FileManager.default.removeItem(atPath: staging) }
         let stagedPKI = staging + "/PKI"
         let stagedProfiles = staging + "/Profiles"
@@ -126,6 +130,20 @@ struct ConfigurationWorkspace {
                     issues[index].message, stagedPKI: stagedPKI, stagedProfiles: stagedProfiles)
             }
             throw AdminError(refusing: change.summary, ConfigurationError(issues: issues))
+        }
+    }
+
+    static let stagingPrefix = "anchorage-admin-staging-"
+
+    /// Removes staging copies (`$TMPDIR/anchorage-admin-staging-<pid>-<uuid>`) of commands that were killed.
+    static func removeAbandonedStagings() {
+        let temporary = NSTemporaryDirectory()
+        guard let names = try? FileManager.default.contentsOfDirectory(atPath: temporary) else { return }
+        for name in names where name.hasPrefix(stagingPrefix) {
+            guard let pid = pid_t(name.dropFirst(stagingPrefix.count).prefix { $0 != "-" }), pid != getpid(),
+                kill(pid, 0) != 0, errno == ESRCH
+            else { continue }
+            try? FileManager.default.removeItem(atPath: (temporary as NSString).appendingPathComponent(name))
         }
     }
 

@@ -32,7 +32,7 @@ public final class AnchorageService: HTTPHandler {
         self.auditLog = auditLog
         self.clock = clock
         self.logger = logger
-        self.sts = STSHandler(service: STSService(keyring: createSession.keyring))
+        self.sts = STSHandler(service: STSService(sharedKeyring: createSession.sharedKeyring))
     }
 
     public func handle(_ request: HTTPRequest) -> HTTPResponse {
@@ -99,7 +99,7 @@ public final class AnchorageService: HTTPHandler {
         // No audit record, no answer: an unaudited credential must never leave the server.
         guard auditLog.append(record) else {
             logger.error("audit log write failed", ["requestId": requestId])
-            return Self.restJSONError(DenialReason.internalError.wireError)
+            return Self.restJSONError(.auditUnavailable)
         }
         switch outcome.result {
         case .issued(let response):

@@ -5,32 +5,102 @@ import Synchronization
 /// Appends one JSON object per line to `<state-dir>/audit.jsonl` (contract §5).
 ///
 /// Each record is written with a single `write(2)` on an `O_APPEND` descriptor before the response
-/// leaves, so concurrent event loops never interleave lines and a crash loses at most the record of
-/// a request that was never answered.
+/// leaves, so concurrent event loops never interleave lines and a crash (kill -9) loses at most the record
+/// of a request that was never answered. With ``Sync/data`` (the default) the record is also
+/// `fdatasync(2)`ed before ``append(_:)`` returns, so an answered request survives a power loss too;
+/// the sync runs outside the lock, so concurrent requests share one disk flush.
+///
+/// A write that fails part-way is cut back off the file, and a torn last line left by a crash of an
+/// earlier process (a record whose answer was never sent) is cut off when the log is opened and
+/// reported in ``repairedTail``: every line of the file is one complete JSON object.
 public final class AuditLog: Sendable {
+    /// What `append` waits for before the answer may leave.
+    public enum Sync: String, Sendable {
+        /// The kernel's page cache: survives a crash of the process, not of the machine.
+        case none
+        /// `fdatasync(2)` after every record: survives a power loss.
+        case data
+    }
+
     private let descriptor: Mutex<Int32>
-    /// Set when the last append failed (disk full, I/O error) and cleared by the next success, so
-    /// `/readyz` drains a replica that cannot audit.
-    private let lastAppendFailed = Atomic<Bool>(false)
+    /// Monotonic nanoseconds of the last failed append (0: none), so `/readyz` drains a replica that
+    /// cannot audit for a while, and then lets traffic probe it again.
+    private let lastFailure = Atomic<UInt64>(0)
     public let path: String
+    public let sync: Sync
+    /// Only regular files are synced and repaired (tests and operators may point the log at a device).
+    private let isRegularFile: Bool
+    /// The incomplete last line found (and cut off) when the log was opened, if any.
+    public let repairedTail: String?
+
+    /// How long `/readyz` reports not ready after a failed append.
+    static let failureHoldNanoseconds: UInt64 = 10_000_000_000
+    /// Below this much free space on its file system the log is not ready.
+    static let minimumFreeBytes: UInt64 = 64 * 1024
 
     /// Opens (creating with mode 0600) the log at `path`.
-    public init(path: String) throws {
-        let fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0o600)
+    public init(path: String, sync: Sync = .data) throws {
+        let fd = open(path, O_RDWR | O_APPEND | O_CREAT | O_CLOEXEC, 0o600)
         guard fd >= 0 else { throw ServeError("cannot open the audit log \(path): \(String(cString: strerror(errno)))") }
+        var info = stat()
+        let regular = fstat(fd, &info) == 0 && (info.st_mode & S_IFMT) == S_IFREG
+        var repaired: String?
+        if regular, info.st_size > 0 {
+            do {
+                repaired = try Self.cutTornTail(fd, size: Int(info.st_size), path: path)
+            } catch {
+                close(fd)
+                throw error
+            }
+        }
         self.path = path
+        self.sync = sync
+        self.isRegularFile = regular
+        self.repairedTail = repaired
         self.descriptor = Mutex(fd)
     }
 
     deinit { descriptor.withLock { _ = close($0) } }
 
-    /// True when the log accepts writes (for `/readyz`).
-    public var isWritable: Bool {
-        !lastAppendFailed.load(ordering: .relaxed) && descriptor.withLock { fcntl($0, F_GETFL) >= 0 }
-            && access(path, W_OK) == 0
+    /// When the file does not end with a newline, the bytes after the last newline are the start of a
+    /// record whose write was interrupted (its answer was never sent): cut them off and return them.
+    private static func cutTornTail(_ fd: Int32, size: Int, path: String) throws -> String? {
+        var last: UInt8 = 0
+        guard pread(fd, &last, 1, off_t(size - 1)) == 1 else {
+            throw ServeError("cannot read the audit log \(path): \(String(cString: strerror(errno)))")
+        }
+        if last == 0x0A { return nil }
+        // Records are small; look back at most 1 MiB for the previous newline.
+        let window = min(size, 1 << 20)
+        var bytes = [UInt8](repeating: 0, count: window)
+        let read = bytes.withUnsafeMutableBytes { pread(fd, $0.baseAddress!, window, off_t(size - window)) }
+        guard read == window else {
+            throw ServeError("cannot read the audit log \(path): \(String(cString: strerror(errno)))")
+        }
+        let keep = bytes.lastIndex(of: 0x0A).map { size - window + $0 + 1 } ?? (window == size ? 0 : size - window)
+        let fragment = String(decoding: bytes[(keep - (size - window))...], as: UTF8.self)
+        guard ftruncate(fd, off_t(keep)) == 0, fsync(fd) == 0 else {
+            throw ServeError("cannot repair the audit log \(path): \(String(cString: strerror(errno)))")
+        }
+        return fragment
     }
 
-    /// Writes one record; returns false when the write failed (the caller then answers 500).
+    /// True when the log accepts writes (for `/readyz`): no append failed in the last 10 seconds, the
+    /// descriptor is open, the file is writable and (for a regular file) its file system has 64 KiB free.
+    public var isWritable: Bool {
+        let failedAt = lastFailure.load(ordering: .relaxed)
+        if failedAt != 0, Self.monotonicNanoseconds() &- failedAt < Self.failureHoldNanoseconds { return false }
+        let open = descriptor.withLock { fd -> Bool in
+            guard fcntl(fd, F_GETFL) >= 0 else { return false }
+            guard isRegularFile else { return true }
+            var space = statvfs()
+            return fstatvfs(fd, &space) == 0 && UInt64(space.f_bavail) * UInt64(space.f_frsize) >= Self.minimumFreeBytes
+        }
+        return open && access(path, W_OK) == 0
+    }
+
+    /// Writes one record; returns false when the write (or, with ``Sync/data``, the sync) failed, and the
+    /// caller then refuses the request (503) — no answer leaves without its record.
     @discardableResult
     public func append(_ record: JSONValue) -> Bool {
         var line = JSONWriter.bytes(record)
@@ -40,13 +110,18 @@ public final class AuditLog: Sendable {
 
     /// Writes one complete line (ending in `\n`) with a single `write(2)`; false when the write failed.
     func append(line: [UInt8]) -> Bool {
-        let succeeded = descriptor.withLock { fd in
+        var succeeded = descriptor.withLock { fd in
             line.withUnsafeBytes { raw in
                 var offset = 0
                 while offset < raw.count {
                     let written = write(fd, raw.baseAddress! + offset, raw.count - offset)
                     if written < 0 {
                         if errno == EINTR { continue }
+                        // Cut a partly written record back off, so the next one starts on its own line.
+                        if offset > 0, isRegularFile {
+                            let end = lseek(fd, 0, SEEK_CUR)
+                            if end >= off_t(offset) { _ = ftruncate(fd, end - off_t(offset)) }
+                        }
                         return false
                     }
                     offset += written
@@ -54,8 +129,27 @@ public final class AuditLog: Sendable {
                 return true
             }
         }
-        lastAppendFailed.store(!succeeded, ordering: .relaxed)
+        if succeeded, sync == .data, isRegularFile {
+            // Outside the lock: a flush covers every record written before it, so concurrent appends share it.
+            let fd = descriptor.withLock { $0 }
+            while fdatasync(fd) != 0 {
+                if errno == EINTR { continue }
+                succeeded = false
+                break
+            }
+        }
+        if succeeded {
+            if lastFailure.load(ordering: .relaxed) != 0 { lastFailure.store(0, ordering: .relaxed) }
+        } else {
+            lastFailure.store(max(1, Self.monotonicNanoseconds()), ordering: .relaxed)
+        }
         return succeeded
+    }
+
+    static func monotonicNanoseconds() -> UInt64 {
+        var spec = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &spec)
+        return UInt64(spec.tv_sec) * 1_000_000_000 + UInt64(spec.tv_nsec)
     }
 
     /// The audit record of one CreateSession attempt. Holds no secret: never the secret key or token.

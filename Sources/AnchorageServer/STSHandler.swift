@@ -24,7 +24,7 @@ public struct STSHandler: Sendable {
         metrics?.count(auditRecord: record)
         guard auditLog.append(record) else {
             logger.error("audit log write failed", ["requestId": requestId])
-            return Self.response(STSResponse.error(STSError(.internalFailure), requestId: requestId, json: json), 500)
+            return Self.response(STSResponse.error(.auditUnavailable, requestId: requestId, json: json), 503)
         }
         switch outcome.result {
         case .success(let identity):

@@ -11,7 +11,7 @@ public enum ServeCommand {
     public static let usage = """
         usage: anchorage serve --pki DIR --profiles DIR --state-dir DIR --listen HOST:PORT
                                (--tls-certificate FILE --tls-private-key FILE | --insecure-http)
-                               [--token-keyring FILE] [--log-level debug|info|warning|error]
+                               [--token-keyring FILE] [--audit-sync data|none] [--log-level debug|info|warning|error]
                                [--max-connections N]
                anchorage serve --dev
 
@@ -22,7 +22,10 @@ public enum ServeCommand {
           --tls-certificate FILE server certificate chain (PEM)
           --tls-private-key FILE server private key (PEM)
           --insecure-http        plain HTTP, for a TLS-terminating proxy in front
-          --token-keyring FILE   session-token keys (mode 0600); created in --state-dir when omitted
+          --token-keyring FILE   session-token keys (mode 0600); created in --state-dir when omitted;
+                                 re-read on SIGHUP and when it changes (key rotation)
+          --audit-sync MODE      data (default): fdatasync each audit record before answering;
+                                 none: the page cache only (survives kill -9, not a power loss)
           --expiry-warning-days N  warn when an anchor certificate expires within N days (default 45)
           --log-level LEVEL      debug, info (default), warning or error; JSON lines on stderr
           --max-connections N    open connections at most (default 10000); more are closed when accepted
@@ -34,6 +37,7 @@ public enum ServeCommand {
         "pki", "profiles", "state-dir", "listen", "tls-certificate", "tls-private-key", "token-keyring", "log-level",
         "expiry-warning-days",
         "max-connections",
+        "audit-sync",
     ]).union(AdmissionOptions.names)
     static let flags: Set<String> = ["insecure-http", "dev", "help"]
 
@@ -54,6 +58,8 @@ public enum ServeCommand {
         public var maxConnections: Int?
         /// Rate limits and replay protection.
         var admission = RequestAdmission.Settings()
+        /// Whether each audit record is fdatasynced before the answer.
+        public var auditSync: AuditLog.Sync = .data
 
         public init(stateDirectory: String) { self.stateDirectory = stateDirectory }
     }
@@ -131,6 +137,12 @@ public enum ServeCommand {
             options.maxConnections = value
         }
         options.admission = try AdmissionOptions.resolve(parsed)
+        if let sync = parsed.value("audit-sync") {
+            guard let mode = AuditLog.Sync(rawValue: sync) else {
+                throw CommandLineArguments.UsageError("--audit-sync must be data or none")
+            }
+            options.auditSync = mode
+        }
         if let level = parsed.value("log-level") {
             guard let parsedLevel = Logger.Level(rawValue: level) else {
                 throw CommandLineArguments.UsageError("--log-level must be debug, info, warning or error")
@@ -153,13 +165,21 @@ public enum ServeCommand {
         try FileManager.default.createDirectory(
             atPath: options.stateDirectory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
         let random = SystemRandomSource()
+        let keyringPath = options.tokenKeyring ?? options.stateDirectory + "/token-keyring.json"
         let keyring =
             try options.tokenKeyring.map { try KeyringFile.load($0) }
-            ?? KeyringFile.loadOrCreate(options.stateDirectory + "/token-keyring.json", random: random)
-        let auditLog = try AuditLog(path: options.stateDirectory + "/audit.jsonl")
+            ?? KeyringFile.loadOrCreate(keyringPath, random: random)
+        let keyrings = KeyringReloader(path: keyringPath, shared: SharedTokenKeyring(keyring))
+        let auditLog = try AuditLog(path: options.stateDirectory + "/audit.jsonl", sync: options.auditSync)
+        if let fragment = auditLog.repairedTail {
+            // The record of a request that was never answered (a crash mid-write); it holds no secret.
+            logger.warning(
+                "the audit log ended with an incomplete record (a crash while writing it; its request was never "
+                    + "answered); cut it off", ["file": auditLog.path, "fragment": fragment])
+        }
         let metrics = Metrics()
         let serverReference = ServerReference()
-        var createSession = CreateSessionService(keyring: keyring, random: random)
+        var createSession = CreateSessionService(sharedKeyring: keyrings.shared, random: random)
         createSession.admission = RequestAdmission(options.admission)
         let service = AnchorageService(
             configurations: store, createSession: createSession,
@@ -215,12 +235,18 @@ public enum ServeCommand {
             }
         }
         let hangup = DispatchSource.makeSignalSource(signal: SIGHUP, queue: signalQueue)
-        hangup.setEventHandler { reload("SIGHUP", false) }
+        hangup.setEventHandler {
+            reload("SIGHUP", false)
+            keyrings.reload(trigger: "SIGHUP", onlyIfChanged: false, logger: logger)
+        }
         hangup.resume()
         sources.append(hangup)
         let watcher = DispatchSource.makeTimerSource(queue: signalQueue)
         watcher.schedule(deadline: .now() + 1, repeating: 1)
-        watcher.setEventHandler { reload("file change", true) }
+        watcher.setEventHandler {
+            reload("file change", true)
+            keyrings.reload(trigger: "file change", onlyIfChanged: true, logger: logger)
+        }
         watcher.resume()
         // Certificates approach expiry and CRLs go stale without any change on disk: say so daily.
         let daily = DispatchSource.makeTimerSource(queue: signalQueue)

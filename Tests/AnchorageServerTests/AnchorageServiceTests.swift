@@ -192,27 +192,29 @@ final class ServiceFixture: @unchecked Sendable {
         #expect(!response.bodyText.contains("text/plain"))
     }
 
-    @Test func unwritableAuditLogAnswers500WithoutCredentials() throws {
+    @Test func unwritableAuditLogAnswers503WithoutCredentials() throws {
         // write(2) on /dev/full fails with ENOSPC.
         let fixture = try ServiceFixture(auditLogPath: "/dev/full")
         let pki = fixture.configuration.pki
         let response = fixture.service.handle(try RequestSigner.signedCreateSession(leaf: pki.webLeaf, key: pki.webKey))
-        #expect(response.status == 500)
-        #expect(response.headers["X-Amzn-ErrorType"] == "InternalServerException")
+        #expect(response.status == 503)
+        #expect(response.headers["X-Amzn-ErrorType"] == "ServiceUnavailableException")
         #expect(response.headers["x-amzn-RequestId"] != nil)
-        #expect(try response.json() == .object([JSONMember(key: "message", value: .string("Internal server error"))]))
+        #expect(
+            try response.json()
+                == .object([JSONMember(key: "message", value: .string("Service unavailable; try again later"))]))
         for word in ["accessKeyId", "secretAccessKey", "sessionToken", "ASIA"] {
             #expect(!response.bodyText.contains(word))
         }
     }
 
     /// `/readyz` promises "audit log writable": once a write has failed, the replica must stop reporting ready,
-    /// or a load balancer keeps sending it CreateSession calls that can only answer 500.
+    /// or a load balancer keeps sending it CreateSession calls that can only answer 503.
     @Test func readyzIsNotReadyAfterAnAuditWriteFailed() throws {
         let fixture = try ServiceFixture(auditLogPath: "/dev/full")
         let pki = fixture.configuration.pki
         let response = fixture.service.handle(try RequestSigner.signedCreateSession(leaf: pki.webLeaf, key: pki.webKey))
-        #expect(response.status == 500)
+        #expect(response.status == 503)
         #expect(fixture.service.handle(HTTPRequest(method: "GET", target: "/readyz")).status == 503)
     }
 

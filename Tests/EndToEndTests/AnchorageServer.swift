@@ -49,14 +49,17 @@ final class AnchorageServerProcess: @unchecked Sendable {
     }
 
     /// Starts `anchorage serve` on 127.0.0.1:0 over TLS (or plain HTTP with `insecureHTTP`) and waits (≤ 20 s)
-    /// for `listening on https://…` (`http://…`).
+    /// for `listening on https://…` (`http://…`). `stateDirectory` (default: a fresh `run-*/state`) lets
+    /// successive servers share one state directory.
     static func start(
-        configuration: TestConfiguration, pki: FixturePKI, insecureHTTP: Bool = false, extraArguments: [String] = []
+        configuration: TestConfiguration, pki: FixturePKI, insecureHTTP: Bool = false, extraArguments: [String] = [],
+        stateDirectory: URL? = nil
     ) async throws -> AnchorageServerProcess {
         let binary = try AnchorageBinary.url()
         let work = configuration.root.appendingPathComponent("run-\(UUID().uuidString.prefix(8))")
-        let state = work.appendingPathComponent("state")
+        let state = stateDirectory ?? work.appendingPathComponent("state")
         try FileManager.default.createDirectory(at: state, withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(at: work, withIntermediateDirectories: true)
         let outURL = work.appendingPathComponent("stdout.log")
         let errURL = work.appendingPathComponent("stderr.log")
         _ = FileManager.default.createFile(atPath: outURL.path, contents: nil)

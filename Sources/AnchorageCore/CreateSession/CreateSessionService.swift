@@ -15,13 +15,23 @@ public struct CreateSessionService: Sendable {
     /// Most certificates `X-Amz-X509-Chain` may carry.
     public static let maximumChainLength = 5
 
-    public var keyring: TokenKeyring
+    /// The keyring sealing new session tokens (its newest key), read once per request.
+    public var keyring: TokenKeyring {
+        get { sharedKeyring.current }
+        set { sharedKeyring = SharedTokenKeyring(newValue) }
+    }
+    /// Where ``keyring`` comes from; `serve` shares it with STS and replaces its content on reload.
+    public var sharedKeyring: SharedTokenKeyring
     public var random: any RandomSource
     /// Rate limits and replay protection (Limits/); nil admits everything.
     public var admission: RequestAdmission?
 
     public init(keyring: TokenKeyring, random: any RandomSource = SystemRandomSource()) {
-        self.keyring = keyring
+        self.init(sharedKeyring: SharedTokenKeyring(keyring), random: random)
+    }
+
+    public init(sharedKeyring: SharedTokenKeyring, random: any RandomSource = SystemRandomSource()) {
+        self.sharedKeyring = sharedKeyring
         self.random = random
     }
 

@@ -10,6 +10,8 @@ public struct STSError: Error, Equatable, Sendable {
         case accessDenied = "AccessDenied"
         case invalidAction = "InvalidAction"
         case internalFailure = "InternalFailure"
+        /// The request could not be served now (e.g. its audit record could not be written); retryable.
+        case serviceUnavailable = "ServiceUnavailable"
 
         /// The HTTP status STS uses for the code.
         public var status: Int {
@@ -17,6 +19,7 @@ public struct STSError: Error, Equatable, Sendable {
             case .invalidClientTokenId, .signatureDoesNotMatch, .missingAuthenticationToken, .accessDenied: return 403
             case .expiredToken, .incompleteSignature, .invalidAction: return 400
             case .internalFailure: return 500
+            case .serviceUnavailable: return 503
             }
         }
 
@@ -33,6 +36,7 @@ public struct STSError: Error, Equatable, Sendable {
             case .accessDenied: return "Access denied"
             case .invalidAction: return "Could not find operation for version 2011-06-15"
             case .internalFailure: return "An internal error occurred."
+            case .serviceUnavailable: return "The request has failed due to a temporary failure of the server."
             }
         }
     }
@@ -47,7 +51,7 @@ public struct STSError: Error, Equatable, Sendable {
 
     public var status: Int { code.status }
     /// `Sender` for the caller's mistakes, `Receiver` for ours.
-    public var type: String { code == .internalFailure ? "Receiver" : "Sender" }
+    public var type: String { code == .internalFailure || code == .serviceUnavailable ? "Receiver" : "Sender" }
 }
 
 /// Why an STS request was refused: the wire error plus a stable reason code and a detail for the

@@ -6,11 +6,23 @@
 /// revocation (`InvalidClientTokenId`), the profile's optional source-address binding (`AccessDenied`),
 /// and finally the action (`InvalidAction`).
 public struct STSService: Sendable {
-    public var keyring: TokenKeyring
+    /// The keyring opening session tokens (every key listed), read once per request.
+    public var keyring: TokenKeyring {
+        get { sharedKeyring.current }
+        set { sharedKeyring = SharedTokenKeyring(newValue) }
+    }
+    /// Where ``keyring`` comes from; `serve` shares it with CreateSession and replaces its content on reload.
+    public var sharedKeyring: SharedTokenKeyring
     public var verifier: HMACRequestVerifier
 
     public init(keyring: TokenKeyring, verifier: HMACRequestVerifier = HMACRequestVerifier(service: "sts")) {
-        self.keyring = keyring
+        self.init(sharedKeyring: SharedTokenKeyring(keyring), verifier: verifier)
+    }
+
+    public init(
+        sharedKeyring: SharedTokenKeyring, verifier: HMACRequestVerifier = HMACRequestVerifier(service: "sts")
+    ) {
+        self.sharedKeyring = sharedKeyring
         self.verifier = verifier
     }
 
