@@ -40,10 +40,14 @@ run_one() {
     mkdir -p "$corpus" "$findings" "$(dirname "$log")"
     local extra=()
     [ -f "$FUZZ_DIR/Dictionaries/$target.dict" ] && extra+=("-dict=$FUZZ_DIR/Dictionaries/$target.dict")
-    "$SCRATCH/fuzzers/$target" -max_total_time="$SECONDS_PER_TARGET" -timeout=10 -rss_limit_mb=2560 \
+    # Scratch files a target makes (json_config's configuration directory) go here and are removed after.
+    local scratch_tmp="$SCRATCH/tmp/$target"
+    mkdir -p "$scratch_tmp"
+    TMPDIR="$scratch_tmp/" "$SCRATCH/fuzzers/$target" -max_total_time="$SECONDS_PER_TARGET" -timeout=10 -rss_limit_mb=2560 \
         -max_len=8192 -print_final_stats=1 -artifact_prefix="$findings/" "${extra[@]}" \
         "$corpus" "$FUZZ_DIR/Corpus/$target" >"$log" 2>&1
     local status=$?
+    rm -rf "$scratch_tmp"
     local runs speed
     runs=$(grep -o 'stat::number_of_executed_units: *[0-9]*' "$log" | grep -o '[0-9]*$' | tail -1)
     speed=$(grep -o 'stat::average_exec_per_sec: *[0-9]*' "$log" | grep -o '[0-9]*$' | tail -1)
