@@ -182,6 +182,30 @@ private func status(_ wire: String, maxHeaderBytes: Int = 32 * 1024, maxHeaderCo
         #expect(status(bigTrailers) == 431)
     }
 
+    /// Found by Tests/Fuzz (http_request): a chunk-size or trailer line near its limit was accepted
+    /// when it arrived whole and refused when it arrived in pieces.
+    @Test func longChunkAndTrailerLinesDoNotDependOnSegmentation() {
+        let head = "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n"
+        for extensionLength in 4090...4097 {
+            let wire = head + "1;" + String(repeating: "e", count: extensionLength) + "\r\nx\r\n0\r\n\r\n"
+            let whole = parse(wire)
+            for step in [1, 3, 4096] {
+                let pieces = parse(wire, step: step)
+                #expect(pieces.failure?.status == whole.failure?.status, "extension \(extensionLength), step \(step)")
+                #expect(pieces.requests.map(\.body) == whole.requests.map(\.body))
+            }
+        }
+        #expect(parse(head + "1;" + String(repeating: "e", count: 4092) + "\r\nx\r\n0\r\n\r\n", step: 1).failure == nil)
+        let trailerHead = head + "0\r\nX: "
+        for valueLength in 88...96 {
+            let wire = trailerHead + String(repeating: "a", count: valueLength) + "\r\n\r\n"
+            let whole = parse(wire, maxHeaderBytes: 96)
+            for step in [1, 2, 5] {
+                #expect(parse(wire, step: step, maxHeaderBytes: 96).failure?.status == whole.failure?.status)
+            }
+        }
+    }
+
     @Test func failureIsSticky() {
         var parser = HTTPRequestParser(limits: .init(maxHeaderBytes: 32768, maxHeaderCount: 10, maxBodyBytes: 100))
         parser.append(Array("BAD\r\n\r\nGET / HTTP/1.1\r\nHost: a\r\n\r\n".utf8))

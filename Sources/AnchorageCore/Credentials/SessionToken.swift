@@ -29,6 +29,9 @@ public enum SessionToken {
     /// Opens a token sealed by any key of `keyring`.
     public static func open(_ token: String, keyring: TokenKeyring) throws(OpenError) -> SessionClaims {
         guard let bytes = Base64.decode(token), bytes.count > 2, bytes[0] == formatVersion else { throw .malformed }
+        // Base64.decode ignores the unused low bits before padding, so one token has up to 16
+        // spellings; only the one seal() wrote opens.
+        guard Base64.encode(bytes) == token else { throw .malformed }
         let idLength = Int(bytes[1])
         let headerLength = 2 + idLength
         guard bytes.count >= headerLength + AES256GCM.nonceLength + AES256GCM.tagLength else { throw .malformed }

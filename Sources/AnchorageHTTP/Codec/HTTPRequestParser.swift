@@ -117,7 +117,9 @@ struct HTTPRequestParser {
                 return finish()
             case .chunkSize:
                 guard let lineEnd = findLineEnd(limit: Self.maxChunkLineBytes) else {
-                    if buffer.count - start > Self.maxChunkLineBytes { return fail(400, "chunk size line too long") }
+                    // Refuse exactly when findLineEnd has seen its whole window without a LF, so the
+                    // answer does not depend on how the bytes were segmented.
+                    if buffer.count - start >= Self.maxChunkLineBytes + 2 { return fail(400, "chunk size line too long") }
                     return .needMore
                 }
                 guard let size = parseChunkSize(start..<lineEnd.contentEnd) else {
@@ -153,7 +155,10 @@ struct HTTPRequestParser {
                 state = .chunkSize
             case .trailers(let bytes):
                 guard let lineEnd = findLineEnd(limit: limits.maxHeaderBytes - bytes) else {
-                    if bytes + buffer.count - start > limits.maxHeaderBytes { return fail(431, "trailer section too large") }
+                    // As for chunk-size lines: the same window findLineEnd searched.
+                    if buffer.count - start >= max(limits.maxHeaderBytes - bytes, 0) + 2 {
+                        return fail(431, "trailer section too large")
+                    }
                     return .needMore
                 }
                 let lineLength = lineEnd.next - start
@@ -318,7 +323,7 @@ struct HTTPRequestParser {
         var next: Int
     }
 
-    /// The end of the line starting at `start`, looking at most `limit` bytes ahead.
+    /// The end of the line starting at `start`, looking at most `limit` + 2 bytes ahead (content plus CRLF).
     private func findLineEnd(limit: Int) -> LineEnd? {
         let end = min(buffer.count, start + max(limit, 0) + 2)
         guard let lf = buffer[start..<end].firstIndex(of: .lf) else { return nil }

@@ -49,6 +49,31 @@ import Testing
         #expect(throws: SessionToken.OpenError.malformed) { try SessionToken.open("not base64!", keyring: keyring) }
     }
 
+    /// Found by Tests/Fuzz (session_token): a token whose last base64 character before the padding
+    /// differed only in unused bits still opened.
+    @Test func onlyTheCanonicalSpellingOfATokenOpens() throws {
+        let keyring = TokenKeyring.generate(id: "k1", random: SystemRandomSource())
+        var claims = Self.claims()
+        let alphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/")
+        var checked = 0
+        for length in 0..<6 {
+            claims.roleSessionName = String(repeating: "x", count: length)
+            let token = SessionToken.seal(claims, keyring: keyring, random: SystemRandomSource())
+            guard token.hasSuffix("=") else { continue }
+            #expect(try SessionToken.open(token, keyring: keyring) == claims)
+            let padding = token.hasSuffix("==") ? 2 : 1
+            var characters = Array(token)
+            let last = characters.count - padding - 1
+            let value = alphabet.firstIndex(of: characters[last])!
+            characters[last] = alphabet[value ^ 1]  // an unused bit when there is padding
+            let alias = String(characters)
+            #expect(Base64.decode(alias) == Base64.decode(token))
+            #expect(throws: SessionToken.OpenError.malformed) { try SessionToken.open(alias, keyring: keyring) }
+            checked += 1
+        }
+        #expect(checked > 0)
+    }
+
     @Test func keyringRejectsBadKeysAndRoundTripsItsFile() throws {
         #expect(throws: SchemaError.self) { try TokenKeyring(keys: []) }
         #expect(throws: SchemaError.self) { try TokenKeyring(keys: [.init(id: "a", secret: [1, 2, 3])]) }
