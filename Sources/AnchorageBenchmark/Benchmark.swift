@@ -33,7 +33,8 @@ final class Benchmark {
 
     private func startServer(_ configuration: BenchmarkConfiguration) throws -> ServerProcess {
         let server = try ServerProcess.start(
-            binary: binary, configuration: configuration, tlsCertificate: tlsCertificate, tlsKey: tlsKey, work: work)
+            binary: binary, configuration: configuration, tlsCertificate: tlsCertificate, tlsKey: tlsKey, work: work,
+            auditSync: options.auditSync)
         servers.append(server)
         return server
     }

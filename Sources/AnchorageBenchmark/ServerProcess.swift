@@ -12,7 +12,8 @@ final class ServerProcess: @unchecked Sendable {
     var pid: Int32 { process.processIdentifier }
 
     static func start(
-        binary: String, configuration: BenchmarkConfiguration, tlsCertificate: URL, tlsKey: URL, work: URL
+        binary: String, configuration: BenchmarkConfiguration, tlsCertificate: URL, tlsKey: URL, work: URL,
+        auditSync: String
     ) throws -> ServerProcess {
         let state = work.appendingPathComponent("state-\(UUID().uuidString.prefix(8))")
         try FileManager.default.createDirectory(at: state, withIntermediateDirectories: true)
@@ -28,6 +29,7 @@ final class ServerProcess: @unchecked Sendable {
             "--tls-certificate", tlsCertificate.path, "--tls-private-key", tlsKey.path, "--log-level", "warning",
             // The crypto and decision path, not the limiter: one client sends thousands of requests per second.
             "--rate-limit-per-certificate", "0", "--rate-limit-per-source", "0", "--replay-protection", "off",
+            "--audit-sync", auditSync,
         ]
         process.standardOutput = try FileHandle(forWritingTo: outURL)
         process.standardError = try FileHandle(forWritingTo: errURL)

@@ -6,6 +6,7 @@ import Foundation
 let usage = """
     usage: anchorage-benchmark [--short] [--requests N] [--fresh N] [--new-connections N]
                                [--no-scale] [--soak SECONDS] [--bound-seconds S] [--binary PATH]
+                               [--audit-sync data|none]
 
       --short              CI mode: few requests, asserts the answers (201 shapes, denials), not timings
       --requests N         distinct requests per keep-alive measurement (default 20000)
@@ -15,6 +16,8 @@ let usage = """
       --soak SECONDS       also run 64 connections for SECONDS and report resident memory over time
       --bound-seconds S    seconds per verification-bound measurement (default 2)
       --binary PATH        the `anchorage` executable (default: next to this executable)
+      --audit-sync MODE    the server's audit durability: data (its default: fdatasync per record) or
+                           none (page cache only) — none measures the decision path without the disk
     """
 
 struct Options {
@@ -26,6 +29,7 @@ struct Options {
     var soakSeconds = 0.0
     var boundSeconds = 2.0
     var binary: String?
+    var auditSync = "data"
 }
 
 func parseOptions(_ arguments: [String]) throws -> Options {
@@ -51,6 +55,10 @@ func parseOptions(_ arguments: [String]) throws -> Options {
             guard let s = Double(try value(argument)), s > 0 else { throw BenchmarkError("--bound-seconds needs seconds") }
             options.boundSeconds = s
         case "--binary": options.binary = try value(argument)
+        case "--audit-sync":
+            let mode = try value(argument)
+            guard mode == "data" || mode == "none" else { throw BenchmarkError("--audit-sync must be data or none") }
+            options.auditSync = mode
         case "--help", "-h":
             print(usage)
             exit(0)
