@@ -59,7 +59,8 @@ let package = Package(
             name: "AnchorageServerTests",
             dependencies: ["AnchorageServer", "AnchorageConfig", "AnchorageCore", "AnchorageCrypto", "AnchorageHTTP"]
         ),
-        .testTarget(name: "AnchorageClientTests", dependencies: ["AnchorageClient", "AnchorageCore", "AnchorageCrypto"]),
+        .testTarget(
+            name: "AnchorageClientTests", dependencies: ["AnchorageClient", "AnchorageCore", "AnchorageCrypto"]),
         .testTarget(name: "AnchorageAdminTests", dependencies: ["AnchorageAdmin", "AnchorageConfig", "AnchorageCore"]),
         .testTarget(name: "EndToEndTests", dependencies: []),
     ]

@@ -49,21 +49,32 @@ final class Benchmark {
 
     func runFull() throws {
         emit("anchorage-benchmark: \(cores) cores, server \(binary)")
-        emit("client: \(options.requests) distinct pre-signed requests per keep-alive row, Swift threads with one connection each")
+        emit(
+            "client: \(options.requests) distinct pre-signed requests per keep-alive row, Swift threads with one connection each"
+        )
         emit("")
 
         let boundP256 = try VerificationBound.measure(.ecP256, threads: cores, seconds: options.boundSeconds)
         let boundRSA = try VerificationBound.measure(.rsa(bits: 2048), threads: cores, seconds: options.boundSeconds)
         emit("OpenSSL verification bound (\(cores) threads, PublicKey.verifySHA256Signature):")
-        emit(String(format: "  ECDSA P-256  %9.0f verifies/s  (%.1f µs per verify per core)", boundP256, 1e6 * Double(cores) / boundP256))
-        emit(String(format: "  RSA-2048     %9.0f verifies/s  (%.1f µs per verify per core)", boundRSA, 1e6 * Double(cores) / boundRSA))
+        emit(
+            String(
+                format: "  ECDSA P-256  %9.0f verifies/s  (%.1f µs per verify per core)", boundP256,
+                1e6 * Double(cores) / boundP256))
+        emit(
+            String(
+                format: "  RSA-2048     %9.0f verifies/s  (%.1f µs per verify per core)", boundRSA,
+                1e6 * Double(cores) / boundRSA))
         emit("")
 
         let configuration = try smallConfiguration()
         let server = try startServer(configuration)
         let factory = RequestFactory(host: "127.0.0.1:\(server.port)")
-        emit(String(format: "server pid %d on 127.0.0.1:%d (10 anchors, 10 profiles, 10 roles; started in %.2f s), RSS %.1f MiB",
-                     server.pid, server.port, server.startSeconds, server.memoryMiB("VmRSS")))
+        emit(
+            String(
+                format:
+                    "server pid %d on 127.0.0.1:%d (10 anchors, 10 profiles, 10 roles; started in %.2f s), RSS %.1f MiB",
+                server.pid, server.port, server.startSeconds, server.memoryMiB("VmRSS")))
         emit("")
         Report.header()
 
@@ -75,7 +86,8 @@ final class Benchmark {
         var peak = 0.0
         var c16P256: LoadResult?
         for concurrency in [1, 4, 16, 64] {
-            let requests = factory.make(options.requests, identities: [pki.leafEC], target: configuration.target, threads: cores)
+            let requests = factory.make(
+                options.requests, identities: [pki.leafEC], target: configuration.target, threads: cores)
             let result = LoadDriver.run(requests, port: server.port, concurrency: concurrency, server: server)
             Report.row("P-256, seen, keep-alive c=\(concurrency)", result, bound: boundP256, server: server)
             peak = max(peak, result.rate)
@@ -84,9 +96,11 @@ final class Benchmark {
 
         let half = peak / 2
         let paced = LoadDriver.run(
-            factory.make(max(2000, Int(half * 5)), identities: [pki.leafEC], target: configuration.target, threads: cores),
+            factory.make(
+                max(2000, Int(half * 5)), identities: [pki.leafEC], target: configuration.target, threads: cores),
             port: server.port, concurrency: 16, rate: half, server: server)
-        Report.row(String(format: "P-256 paced at half peak (%.0f/s) c=16", half), paced, bound: boundP256, server: server)
+        Report.row(
+            String(format: "P-256 paced at half peak (%.0f/s) c=16", half), paced, bound: boundP256, server: server)
 
         _ = LoadDriver.run(
             factory.make(200, identities: [pki.leafRSA], target: configuration.target, threads: cores),
@@ -100,7 +114,8 @@ final class Benchmark {
             factory.make(200, identities: [pki.leafViaIntermediate], target: configuration.target, threads: cores),
             port: server.port, concurrency: 4, server: server)
         let chained = LoadDriver.run(
-            factory.make(options.requests, identities: [pki.leafViaIntermediate], target: configuration.target, threads: cores),
+            factory.make(
+                options.requests, identities: [pki.leafViaIntermediate], target: configuration.target, threads: cores),
             port: server.port, concurrency: 16, server: server)
         Report.row("P-256 + intermediate, c=16", chained, bound: boundP256, server: server)
 
@@ -111,18 +126,27 @@ final class Benchmark {
         Report.row("P-256, never seen (new leaf each), c=16", fresh, bound: boundP256, server: server)
 
         let newConnections = LoadDriver.run(
-            factory.make(options.newConnections, identities: [pki.leafEC], target: configuration.target, threads: cores),
+            factory.make(
+                options.newConnections, identities: [pki.leafEC], target: configuration.target, threads: cores),
             port: server.port, concurrency: 8, newConnectionPerRequest: true, server: server)
         Report.row("P-256, new TLS connection per request, c=8", newConnections, bound: boundP256, server: server)
         emit("")
-        emit(String(format: "peak RSS (VmHWM) of the server after all rows, 64 connections included: %.1f MiB",
-                     server.memoryMiB("VmHWM")))
+        emit(
+            String(
+                format: "peak RSS (VmHWM) of the server after all rows, 64 connections included: %.1f MiB",
+                server.memoryMiB("VmHWM")))
         if let c16P256 {
-            emit(String(format: "intermediate vs none at c=16: %.1f%% of the requests/s, %.1f%% of the server CPU per request",
-                         100 * chained.rate / c16P256.rate, 100 * chained.serverCPUPerThousand / c16P256.serverCPUPerThousand))
+            emit(
+                String(
+                    format:
+                        "intermediate vs none at c=16: %.1f%% of the requests/s, %.1f%% of the server CPU per request",
+                    100 * chained.rate / c16P256.rate, 100 * chained.serverCPUPerThousand / c16P256.serverCPUPerThousand
+                ))
         }
-        emit(String(format: "new TLS connection per request: %.0f µs server CPU per request (handshake + request)",
-                     newConnections.serverCPUPerThousand * 1000))
+        emit(
+            String(
+                format: "new TLS connection per request: %.0f µs server CPU per request (handshake + request)",
+                newConnections.serverCPUPerThousand * 1000))
 
         if options.soakSeconds > 0 { try soak(server: server, factory: factory, target: configuration.target) }
         server.stop()
@@ -141,9 +165,12 @@ final class Benchmark {
                 factory.make(options.requests, identities: [pki.leafEC], target: target, threads: cores),
                 port: server.port, concurrency: 64, server: server)
             batch += 1
-            emit(String(format: "  t=%4.0f s  %7.0f req/s  201s %d/%d  RSS %.1f MiB  HWM %.1f MiB", monotonicSeconds() - started,
-                         result.rate, result.statuses[201] ?? 0, result.requests, server.memoryMiB("VmRSS"),
-                         server.memoryMiB("VmHWM")))
+            emit(
+                String(
+                    format: "  t=%4.0f s  %7.0f req/s  201s %d/%d  RSS %.1f MiB  HWM %.1f MiB",
+                    monotonicSeconds() - started,
+                    result.rate, result.statuses[201] ?? 0, result.requests, server.memoryMiB("VmRSS"),
+                    server.memoryMiB("VmHWM")))
         }
     }
 
@@ -154,8 +181,10 @@ final class Benchmark {
         let configuration = try BenchmarkConfiguration.write(
             pki: pki, anchors: 1000, profiles: 5000, roles: 10_000, into: work.appendingPathComponent("config-scale"),
             threads: cores)
-        emit(String(format: "configuration scale: 1,000 anchors, 5,000 profiles, 10,000 roles (written in %.1f s)",
-                     monotonicSeconds() - written))
+        emit(
+            String(
+                format: "configuration scale: 1,000 anchors, 5,000 profiles, 10,000 roles (written in %.1f s)",
+                monotonicSeconds() - written))
         let validateStart = monotonicSeconds()
         let validate = Process()
         validate.executableURL = URL(fileURLWithPath: binary)
@@ -166,8 +195,11 @@ final class Benchmark {
         validate.waitUntilExit()
         let validateSeconds = monotonicSeconds() - validateStart
         let server = try startServer(configuration)
-        emit(String(format: "  `anchorage validate`: %.2f s (exit %d); `anchorage serve` start to listening: %.2f s; RSS %.1f MiB",
-                     validateSeconds, validate.terminationStatus, server.startSeconds, server.memoryMiB("VmRSS")))
+        emit(
+            String(
+                format:
+                    "  `anchorage validate`: %.2f s (exit %d); `anchorage serve` start to listening: %.2f s; RSS %.1f MiB",
+                validateSeconds, validate.terminationStatus, server.startSeconds, server.memoryMiB("VmRSS")))
         let factory = RequestFactory(host: "127.0.0.1:\(server.port)")
         _ = LoadDriver.run(
             factory.make(1000, identities: [pki.leafEC], target: configuration.target, threads: cores),
@@ -177,7 +209,10 @@ final class Benchmark {
             factory.make(options.requests, identities: [pki.leafEC], target: configuration.target, threads: cores),
             port: server.port, concurrency: 16, server: server)
         Report.row("P-256, seen, c=16, scale config", result, bound: bound, server: server)
-        emit(String(format: "  per-request server CPU vs ten of each: %.1f%%", 100 * result.serverCPUPerThousand / reference.serverCPUPerThousand))
+        emit(
+            String(
+                format: "  per-request server CPU vs ten of each: %.1f%%",
+                100 * result.serverCPUPerThousand / reference.serverCPUPerThousand))
         server.stop()
     }
 
@@ -195,34 +230,87 @@ final class Benchmark {
                 requests, port: server.port, concurrency: concurrency, newConnectionPerRequest: newConnections,
                 keepAnswers: true, server: server)
             checks.sent += requests.count
-            emit(String(format: "  %@ %4d requests  %6.0f/s  statuses %@", name.padding(toLength: 40, withPad: " ", startingAt: 0) as NSString, result.requests,
-                         result.rate, "\(result.statuses.sorted { $0.key < $1.key })" as NSString))
+            emit(
+                String(
+                    format: "  %@ %4d requests  %6.0f/s  statuses %@",
+                    name.padding(toLength: 40, withPad: " ", startingAt: 0) as NSString, result.requests,
+                    result.rate, "\(result.statuses.sorted { $0.key < $1.key })" as NSString))
             return result
         }
 
-        try checks.expectIssued(run("P-256 keep-alive c=1", factory.make(options.requests / 2, identities: [pki.leafEC], target: target, threads: cores), concurrency: 1), leaf: pki.leafEC)
-        try checks.expectIssued(run("P-256 keep-alive c=4", factory.make(options.requests, identities: [pki.leafEC], target: target, threads: cores), concurrency: 4), leaf: pki.leafEC)
-        try checks.expectIssued(run("RSA-2048 keep-alive c=4", factory.make(options.requests / 2, identities: [pki.leafRSA], target: target, threads: cores), concurrency: 4), leaf: pki.leafRSA)
-        try checks.expectIssued(run("P-256 + intermediate c=4", factory.make(options.requests / 2, identities: [pki.leafViaIntermediate], target: target, threads: cores), concurrency: 4), leaf: pki.leafViaIntermediate)
+        try checks.expectIssued(
+            run(
+                "P-256 keep-alive c=1",
+                factory.make(options.requests / 2, identities: [pki.leafEC], target: target, threads: cores),
+                concurrency: 1), leaf: pki.leafEC)
+        try checks.expectIssued(
+            run(
+                "P-256 keep-alive c=4",
+                factory.make(options.requests, identities: [pki.leafEC], target: target, threads: cores), concurrency: 4
+            ), leaf: pki.leafEC)
+        try checks.expectIssued(
+            run(
+                "RSA-2048 keep-alive c=4",
+                factory.make(options.requests / 2, identities: [pki.leafRSA], target: target, threads: cores),
+                concurrency: 4), leaf: pki.leafRSA)
+        try checks.expectIssued(
+            run(
+                "P-256 + intermediate c=4",
+                factory.make(
+                    options.requests / 2, identities: [pki.leafViaIntermediate], target: target, threads: cores),
+                concurrency: 4), leaf: pki.leafViaIntermediate)
         let fresh = try pki.freshLeaves(options.fresh, threads: cores)
-        try checks.expectIssued(run("P-256 never seen c=4", factory.make(options.fresh, identities: fresh, target: target, threads: cores), concurrency: 4), leaf: nil)
-        try checks.expectIssued(run("P-256 new connection per request c=2", factory.make(options.newConnections, identities: [pki.leafEC], target: target, threads: cores), concurrency: 2, newConnections: true), leaf: pki.leafEC)
+        try checks.expectIssued(
+            run(
+                "P-256 never seen c=4", factory.make(options.fresh, identities: fresh, target: target, threads: cores),
+                concurrency: 4), leaf: nil)
+        try checks.expectIssued(
+            run(
+                "P-256 new connection per request c=2",
+                factory.make(options.newConnections, identities: [pki.leafEC], target: target, threads: cores),
+                concurrency: 2, newConnections: true), leaf: pki.leafEC)
 
         // Denials, each sent several times so that a cached first answer would show.
-        try checks.expectDenied(run("revoked leaf", factory.make(6, identities: [pki.revoked], target: target, threads: 1), concurrency: 2), message: "Untrusted Signing Certificate", reason: "certificate_revoked")
-        try checks.expectDenied(run("leaf of an untrusted CA", factory.make(6, identities: [pki.foreign], target: target, threads: 1), concurrency: 2), message: "Untrusted Signing Certificate", reason: "untrusted_certificate")
+        try checks.expectDenied(
+            run("revoked leaf", factory.make(6, identities: [pki.revoked], target: target, threads: 1), concurrency: 2),
+            message: "Untrusted Signing Certificate", reason: "certificate_revoked")
+        try checks.expectDenied(
+            run(
+                "leaf of an untrusted CA", factory.make(6, identities: [pki.foreign], target: target, threads: 1),
+                concurrency: 2), message: "Untrusted Signing Certificate", reason: "untrusted_certificate")
         var withoutChain = pki.leafViaIntermediate
         withoutChain.chain = []
-        try checks.expectDenied(run("intermediate leaf without its chain", factory.make(6, identities: [withoutChain], target: target, threads: 1), concurrency: 2), message: "Untrusted Signing Certificate", reason: "untrusted_certificate")
-        try checks.expectDenied(run("tampered signature (seen leaf)", factory.make(6, identities: [pki.leafEC], target: target, threads: 1, tamper: true), concurrency: 2), message: "Invalid signature", reason: "signature_mismatch")
-        try checks.expectDenied(run("role not in the profile", factory.make(6, identities: [pki.leafEC], target: configuration.unlistedTarget, threads: 1), concurrency: 2), message: "Access denied", reason: "role_not_in_profile")
+        try checks.expectDenied(
+            run(
+                "intermediate leaf without its chain",
+                factory.make(6, identities: [withoutChain], target: target, threads: 1), concurrency: 2),
+            message: "Untrusted Signing Certificate", reason: "untrusted_certificate")
+        try checks.expectDenied(
+            run(
+                "tampered signature (seen leaf)",
+                factory.make(6, identities: [pki.leafEC], target: target, threads: 1, tamper: true), concurrency: 2),
+            message: "Invalid signature", reason: "signature_mismatch")
+        try checks.expectDenied(
+            run(
+                "role not in the profile",
+                factory.make(6, identities: [pki.leafEC], target: configuration.unlistedTarget, threads: 1),
+                concurrency: 2), message: "Access denied", reason: "role_not_in_profile")
 
         // Validity is checked per request even for a cached certificate and path.
         let expiresAt = Int64(Date().timeIntervalSince1970) + 3
-        let shortLived = try BenchmarkPKI.leaf("bench-short-lived", key: .ecP256, issuer: pki.root, issuerKey: pki.rootKey, now: pki.now, notAfter: expiresAt)
-        try checks.expectIssued(run("short-lived leaf before notAfter", factory.make(4, identities: [shortLived], target: target, threads: 1), concurrency: 1), leaf: shortLived)
+        let shortLived = try BenchmarkPKI.leaf(
+            "bench-short-lived", key: .ecP256, issuer: pki.root, issuerKey: pki.rootKey, now: pki.now,
+            notAfter: expiresAt)
+        try checks.expectIssued(
+            run(
+                "short-lived leaf before notAfter",
+                factory.make(4, identities: [shortLived], target: target, threads: 1), concurrency: 1), leaf: shortLived
+        )
         while Int64(Date().timeIntervalSince1970) <= expiresAt + 1 { usleep(100_000) }
-        try checks.expectDenied(run("same leaf after notAfter", factory.make(4, identities: [shortLived], target: target, threads: 1), concurrency: 1), message: "Untrusted Signing Certificate", reason: "certificate_expired")
+        try checks.expectDenied(
+            run(
+                "same leaf after notAfter", factory.make(4, identities: [shortLived], target: target, threads: 1),
+                concurrency: 1), message: "Untrusted Signing Certificate", reason: "certificate_expired")
 
         // Revocation is checked per request: a new CRL (reload) must deny a leaf whose path is cached.
         var crlBuilder = CertificateRevocationListBuilder(thisUpdate: pki.now - 60, nextUpdate: pki.now + 86_400)
@@ -243,8 +331,14 @@ final class Benchmark {
             if !revokedNow { usleep(200_000) }
         }
         guard revokedNow else { throw BenchmarkError("a leaf revoked by a reloaded CRL was still issued credentials") }
-        try checks.expectDenied(run("leaf revoked by a reloaded CRL", factory.make(4, identities: [pki.leafEC], target: target, threads: 1), concurrency: 2), message: "Untrusted Signing Certificate", reason: "certificate_revoked")
-        try checks.expectIssued(run("other leaf after the reload", factory.make(4, identities: [pki.leafRSA], target: target, threads: 1), concurrency: 2), leaf: pki.leafRSA)
+        try checks.expectDenied(
+            run(
+                "leaf revoked by a reloaded CRL", factory.make(4, identities: [pki.leafEC], target: target, threads: 1),
+                concurrency: 2), message: "Untrusted Signing Certificate", reason: "certificate_revoked")
+        try checks.expectIssued(
+            run(
+                "other leaf after the reload", factory.make(4, identities: [pki.leafRSA], target: target, threads: 1),
+                concurrency: 2), leaf: pki.leafRSA)
 
         try checks.expectAuditComplete()
     }
@@ -262,11 +356,14 @@ struct ShortChecks {
         }
         for case let answer? in result.answers {
             guard answer.status == 201 else {
-                throw BenchmarkError("expected 201, got \(answer.status): \(String(decoding: answer.body, as: UTF8.self))")
+                throw BenchmarkError(
+                    "expected 201, got \(answer.status): \(String(decoding: answer.body, as: UTF8.self))")
             }
             try checkShape(answer.body, leaf: leaf)
         }
-        guard result.answers.compactMap({ $0 }).count == result.requests else { throw BenchmarkError("answers missing") }
+        guard result.answers.compactMap({ $0 }).count == result.requests else {
+            throw BenchmarkError("answers missing")
+        }
     }
 
     func checkShape(_ body: [UInt8], leaf: Identity?) throws {
@@ -289,7 +386,9 @@ struct ShortChecks {
             subjectArn.hasPrefix("arn:aws:rolesanywhere:us-east-1:\(BenchmarkARNs.account):subject/")
         else { throw fail("has a malformed assumedRoleUser or subjectArn") }
         if let leaf {
-            guard arn.hasSuffix("/" + leaf.certificate.serialNumberHex) else { throw fail("has the wrong session name") }
+            guard arn.hasSuffix("/" + leaf.certificate.serialNumberHex) else {
+                throw fail("has the wrong session name")
+            }
             let cn = leaf.certificate.subject.last { $0.shortName == "CN" }?.value ?? ""
             guard sets[0]["sourceIdentity"] as? String == "CN=\(cn)" else { throw fail("has the wrong sourceIdentity") }
         }
@@ -306,7 +405,8 @@ struct ShortChecks {
                 throw BenchmarkError("expected 403 \(message), got \(answer.status) \(text)")
             }
             guard let id = answer.requestId, audit[id] == reason else {
-                throw BenchmarkError("expected audit reason \(reason), got \(answer.requestId.flatMap { audit[$0] } ?? "no record")")
+                throw BenchmarkError(
+                    "expected audit reason \(reason), got \(answer.requestId.flatMap { audit[$0] } ?? "no record")")
             }
         }
     }
@@ -332,7 +432,9 @@ struct ShortChecks {
 
 enum Report {
     static func header() {
-        emit("scenario                                      requests    req/s   p50 ms   p99 ms p99.9 ms  srv CPU s/1k  cli CPU s/1k  HWM MiB  ÷bound  non-201")
+        emit(
+            "scenario                                      requests    req/s   p50 ms   p99 ms p99.9 ms  srv CPU s/1k  cli CPU s/1k  HWM MiB  ÷bound  non-201"
+        )
     }
 
     static func row(_ name: String, _ r: LoadResult, bound: Double, server: ServerProcess) {
@@ -340,11 +442,14 @@ enum Report {
         let line = String(
             format: "%@ %8d %8.0f %8.2f %8.2f %8.2f %13.3f %13.3f %8.1f %7.3f %8d",
             name.padding(toLength: 44, withPad: " ", startingAt: 0) as NSString, r.requests, r.rate, r.percentile(0.5),
-            r.percentile(0.99), r.percentile(0.999), r.serverCPUPerThousand, r.clientCPUSeconds / Double(r.requests) * 1000,
+            r.percentile(0.99), r.percentile(0.999), r.serverCPUPerThousand,
+            r.clientCPUSeconds / Double(r.requests) * 1000,
             server.memoryMiB("VmHWM"), r.rate / bound, non201)
         emit(line)
         if non201 > 0 {
-            emit("    statuses \(r.statuses.sorted { $0.key < $1.key }), transport errors \(r.transportErrors): \(r.firstError ?? "")")
+            emit(
+                "    statuses \(r.statuses.sorted { $0.key < $1.key }), transport errors \(r.transportErrors): \(r.firstError ?? "")"
+            )
         }
     }
 }

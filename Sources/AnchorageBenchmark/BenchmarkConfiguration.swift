@@ -97,10 +97,13 @@ struct BenchmarkConfiguration {
                             "StringEquals": {"aws:PrincipalTag/x509Subject/OU": "bench"}}}]}
             """
         for index in 0..<roles {
-            try #"{"Arn": "\#(BenchmarkARNs.role(index))", "MaxSessionDuration": 43200, "AssumeRolePolicyDocument": \#(policy)}"#
-                .write(to: rolesDir.appendingPathComponent("bench-role-\(index).json"), atomically: false, encoding: .utf8)
+            try
+                #"{"Arn": "\#(BenchmarkARNs.role(index))", "MaxSessionDuration": 43200, "AssumeRolePolicyDocument": \#(policy)}"#
+                .write(
+                    to: rolesDir.appendingPathComponent("bench-role-\(index).json"), atomically: false, encoding: .utf8)
         }
-        try #"{"Arn": "\#(BenchmarkARNs.unlistedRole)", "MaxSessionDuration": 3600, "AssumeRolePolicyDocument": \#(policy)}"#
+        try
+            #"{"Arn": "\#(BenchmarkARNs.unlistedRole)", "MaxSessionDuration": 3600, "AssumeRolePolicyDocument": \#(policy)}"#
             .write(to: rolesDir.appendingPathComponent("unlisted.json"), atomically: false, encoding: .utf8)
 
         let target = Target(

@@ -88,7 +88,8 @@ final class BenchmarkPKI: @unchecked Sendable {
     ) throws -> Identity {
         let key = try PrivateKey.generate(algorithm)
         return Identity(
-            certificate: try leafCertificate(name, key: key, issuer: issuer, issuerKey: issuerKey, now: now, notAfter: notAfter),
+            certificate: try leafCertificate(
+                name, key: key, issuer: issuer, issuerKey: issuerKey, now: now, notAfter: notAfter),
             key: key)
     }
 

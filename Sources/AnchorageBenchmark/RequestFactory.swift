@@ -58,7 +58,8 @@ final class RequestFactory: @unchecked Sendable {
         ]
         var signedHeaders = ["content-type", "host", "x-amz-date", "x-amz-x509"]
         if !identity.chain.isEmpty {
-            headers.append(("X-Amz-X509-Chain", identity.chain.map { Base64.encode($0.derBytes) }.joined(separator: ",")))
+            headers.append(
+                ("X-Amz-X509-Chain", identity.chain.map { Base64.encode($0.derBytes) }.joined(separator: ",")))
             signedHeaders.append("x-amz-x509-chain")
         }
         let algorithm = identity.key.isRSA ? "AWS4-X509-RSA-SHA256" : "AWS4-X509-ECDSA-SHA256"
@@ -70,9 +71,11 @@ final class RequestFactory: @unchecked Sendable {
         var signature = (try? identity.key.signSHA256(Array(stringToSign.utf8))) ?? []
         if tamper, !signature.isEmpty { signature[signature.count / 2] ^= 0x01 }
         headers.append(
-            ("Authorization",
-             "\(algorithm) Credential=\(identity.certificate.serialNumberDecimal)/\(scope.string), "
-                + "SignedHeaders=\(signedHeaders.joined(separator: ";")), Signature=\(Hex.encode(signature))"))
+            (
+                "Authorization",
+                "\(algorithm) Credential=\(identity.certificate.serialNumberDecimal)/\(scope.string), "
+                    + "SignedHeaders=\(signedHeaders.joined(separator: ";")), Signature=\(Hex.encode(signature))"
+            ))
         headers.append(("Content-Length", String(body.count)))
         var out = Array("POST /sessions HTTP/1.1\r\n".utf8)
         for (name, value) in headers { out += Array("\(name): \(value)\r\n".utf8) }

@@ -52,7 +52,9 @@ func parseOptions(_ arguments: [String]) throws -> Options {
         case "--no-scale": options.scale = false
         case "--soak": options.soakSeconds = Double(try number(argument))
         case "--bound-seconds":
-            guard let s = Double(try value(argument)), s > 0 else { throw BenchmarkError("--bound-seconds needs seconds") }
+            guard let s = Double(try value(argument)), s > 0 else {
+                throw BenchmarkError("--bound-seconds needs seconds")
+            }
             options.boundSeconds = s
         case "--binary": options.binary = try value(argument)
         case "--audit-sync":

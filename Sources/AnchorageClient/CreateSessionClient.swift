@@ -13,7 +13,9 @@ public struct SessionCredentials: Sendable, Equatable {
     /// `expiration` as seconds since the epoch.
     public var expirationSeconds: Int64
 
-    public init(accessKeyId: String, secretAccessKey: String, sessionToken: String, expiration: String) throws(HelperError) {
+    public init(accessKeyId: String, secretAccessKey: String, sessionToken: String, expiration: String)
+        throws(HelperError)
+    {
         guard let seconds = parseTimestamp(expiration) else {
             throw HelperError("the service returned an unreadable expiration \(expiration)")
         }
@@ -42,7 +44,9 @@ public struct ClientTransportOptions: Sendable {
     /// Bounds connect, each read and each write.
     public var timeout: Double
 
-    public init(endpoint: Endpoint, caFile: String?, verifyPeer: Bool = true, proxy: ProxySettings? = nil, timeout: Double = 30) {
+    public init(
+        endpoint: Endpoint, caFile: String?, verifyPeer: Bool = true, proxy: ProxySettings? = nil, timeout: Double = 30
+    ) {
         self.endpoint = endpoint
         self.caFile = caFile
         self.verifyPeer = verifyPeer
@@ -104,12 +108,14 @@ public struct CreateSessionClient: Sendable {
             if let proxy = transport.proxy {
                 let tunnel = try ProxyTunnel(proxy: proxy, endpoint: endpoint, tls: tls, timeout: transport.timeout)
                 defer { tunnel.close() }
-                return try tunnel.send(method: request.method, target: request.target, headers: headers, body: request.body)
+                return try tunnel.send(
+                    method: request.method, target: request.target, headers: headers, body: request.body)
             }
             let connection = try HTTPClientConnection(
                 host: endpoint.host, port: endpoint.port, tls: endpoint.isTLS ? tls : nil, timeout: transport.timeout)
             defer { connection.close() }
-            return try connection.send(method: request.method, target: request.target, headers: headers, body: request.body)
+            return try connection.send(
+                method: request.method, target: request.target, headers: headers, body: request.body)
         } catch let error as HTTPError {
             throw TransportError(message: "\(endpoint): \(error.message)")
         } catch let error as TLSError {
@@ -123,11 +129,13 @@ public struct CreateSessionClient: Sendable {
     /// message from `message`/`Message`.
     static func serviceError(_ response: HTTPResponse) -> ServiceError {
         let json = try? JSONParser.parse(response.body)
-        var type = response.headers["X-Amzn-ErrorType"] ?? json?["__type"]?.stringValue ?? json?["code"]?.stringValue
+        var type =
+            response.headers["X-Amzn-ErrorType"] ?? json?["__type"]?.stringValue ?? json?["code"]?.stringValue
             ?? "HTTP\(response.status)"
         if let colon = type.firstIndex(of: ":") { type = String(type[..<colon]) }
         if let hash = type.lastIndex(of: "#") { type = String(type[type.index(after: hash)...]) }
-        let message = json?["message"]?.stringValue ?? json?["Message"]?.stringValue
+        let message =
+            json?["message"]?.stringValue ?? json?["Message"]?.stringValue
             ?? String(decoding: response.body.prefix(512), as: UTF8.self)
         return ServiceError(
             status: response.status, type: type, message: message, requestId: response.headers["x-amzn-RequestId"])
@@ -143,7 +151,8 @@ public struct CreateSessionClient: Sendable {
             let expiration = credentials["expiration"]?.stringValue
         else { throw HelperError("the service's CreateSession response has no credentials") }
         return try SessionCredentials(
-            accessKeyId: accessKeyId, secretAccessKey: secretAccessKey, sessionToken: sessionToken, expiration: expiration)
+            accessKeyId: accessKeyId, secretAccessKey: secretAccessKey, sessionToken: sessionToken,
+            expiration: expiration)
     }
 }
 

@@ -65,7 +65,8 @@ public struct SignedCreateSessionRequest: Sendable {
             ("X-Amz-X509", Base64.encode(identity.certificate.derBytes)),
         ]
         if !identity.chain.isEmpty {
-            headers.append(("X-Amz-X509-Chain", identity.chain.map { Base64.encode($0.derBytes) }.joined(separator: ",")))
+            headers.append(
+                ("X-Amz-X509-Chain", identity.chain.map { Base64.encode($0.derBytes) }.joined(separator: ",")))
         }
         let signed = Self.signedHeaderNames.filter { name in headers.contains { $0.name.lowercased() == name } }
         let scope = CredentialScope(date: date.datePart, region: parameters.region, service: "rolesanywhere")
@@ -80,10 +81,11 @@ public struct SignedCreateSessionRequest: Sendable {
             throw HelperError("signing failed: \(error)")
         }
         let credential = "\(identity.certificate.serialNumberDecimal)/\(scope.string)"
-        headers.append((
-            "Authorization",
-            "\(algorithm) Credential=\(credential), SignedHeaders=\(signed.joined(separator: ";")), Signature=\(Hex.encode(signature))"
-        ))
+        headers.append(
+            (
+                "Authorization",
+                "\(algorithm) Credential=\(credential), SignedHeaders=\(signed.joined(separator: ";")), Signature=\(Hex.encode(signature))"
+            ))
         headers.append(("User-Agent", userAgent))
         self.headers = headers
         target = "\(path)?\(query)"

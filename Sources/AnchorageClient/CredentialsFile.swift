@@ -68,7 +68,9 @@ public enum CredentialsFile {
         guard lockFD >= 0 else { throw HelperError("cannot open \(path).lock: \(String(cString: strerror(errno)))") }
         defer { close(lockFD) }
         while flock(lockFD, LOCK_EX) != 0 {
-            guard errno == EINTR else { throw HelperError("cannot lock \(path).lock: \(String(cString: strerror(errno)))") }
+            guard errno == EINTR else {
+                throw HelperError("cannot lock \(path).lock: \(String(cString: strerror(errno)))")
+            }
         }
         defer { _ = flock(lockFD, LOCK_UN) }
 
@@ -107,7 +109,9 @@ public enum CredentialsFile {
 
     private static func keyName(_ line: String) -> String? {
         let trimmed = line.trimmed(of: " \t\r")
-        guard !trimmed.hasPrefix("#"), !trimmed.hasPrefix(";"), let equals = trimmed.firstIndex(of: "=") else { return nil }
+        guard !trimmed.hasPrefix("#"), !trimmed.hasPrefix(";"), let equals = trimmed.firstIndex(of: "=") else {
+            return nil
+        }
         return trimmed[..<equals].trimmed(of: " \t")
     }
 }
@@ -122,7 +126,10 @@ public struct CredentialsFileUpdater: Sendable {
     public var refreshBefore: Int64
     public var log: @Sendable (String) -> Void
 
-    public init(client: CreateSessionClient, file: String, profile: String, refreshBefore: Int64, log: @escaping @Sendable (String) -> Void) {
+    public init(
+        client: CreateSessionClient, file: String, profile: String, refreshBefore: Int64,
+        log: @escaping @Sendable (String) -> Void
+    ) {
         self.client = client
         self.file = file
         self.profile = profile

@@ -31,10 +31,14 @@ public struct Endpoint: Sendable, Equatable, CustomStringConvertible {
         var hostPart = authority
         var portPart: Substring?
         if authority.hasPrefix("[") {
-            guard let close = authority.firstIndex(of: "]") else { throw HelperError.usage("--endpoint \(text): bad IPv6 literal") }
+            guard let close = authority.firstIndex(of: "]") else {
+                throw HelperError.usage("--endpoint \(text): bad IPv6 literal")
+            }
             hostPart = authority[authority.index(after: authority.startIndex)..<close]
             let after = authority[authority.index(after: close)...]
-            if after.hasPrefix(":") { portPart = after.dropFirst() } else if !after.isEmpty {
+            if after.hasPrefix(":") {
+                portPart = after.dropFirst()
+            } else if !after.isEmpty {
                 throw HelperError.usage("--endpoint \(text): bad authority")
             }
         } else if let colon = authority.lastIndex(of: ":") {

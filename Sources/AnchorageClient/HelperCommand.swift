@@ -54,48 +54,48 @@ public enum HelperCommand {
     /// `anchorage-helper <subcommand> --help`.
     static let subcommandUsage: [String: String] = [
         "credential-process": """
-            usage: anchorage-helper credential-process <credential flags>
+        usage: anchorage-helper credential-process <credential flags>
 
-            One CreateSession; prints {"Version":1,"AccessKeyId",…,"Expiration"} on stdout (credential_process).
-            Exit status: 0 done, 1 refused or failed, 64 usage error.
+        One CreateSession; prints {"Version":1,"AccessKeyId",…,"Expiration"} on stdout (credential_process).
+        Exit status: 0 done, 1 refused or failed, 64 usage error.
 
-            """ + credentialFlagsHelp,
+        """ + credentialFlagsHelp,
         "update": """
-            usage: anchorage-helper update <credential flags> [--profile NAME] [--once] [--refresh-before SECONDS]
+        usage: anchorage-helper update <credential flags> [--profile NAME] [--once] [--refresh-before SECONDS]
 
-            Keeps AWS_SHARED_CREDENTIALS_FILE (or ~/.aws/credentials) fresh: writes section NAME (default
-            "default") atomically, mode 0600, and refreshes --refresh-before seconds (default 300) before expiry.
-            --once writes once and exits.
+        Keeps AWS_SHARED_CREDENTIALS_FILE (or ~/.aws/credentials) fresh: writes section NAME (default
+        "default") atomically, mode 0600, and refreshes --refresh-before seconds (default 300) before expiry.
+        --once writes once and exits.
 
-            """ + credentialFlagsHelp,
+        """ + credentialFlagsHelp,
         "serve": """
-            usage: anchorage-helper serve <credential flags> [--port 9911] [--hop-limit 64] [--refresh-before SECONDS]
+        usage: anchorage-helper serve <credential flags> [--port 9911] [--hop-limit 64] [--refresh-before SECONDS]
 
-            IMDSv2 emulation on 127.0.0.1:PORT (AWS_EC2_METADATA_SERVICE_ENDPOINT) and the ECS credentials form
-            (AWS_CONTAINER_CREDENTIALS_FULL_URI + AWS_CONTAINER_AUTHORIZATION_TOKEN).
+        IMDSv2 emulation on 127.0.0.1:PORT (AWS_EC2_METADATA_SERVICE_ENDPOINT) and the ECS credentials form
+        (AWS_CONTAINER_CREDENTIALS_FULL_URI + AWS_CONTAINER_AUTHORIZATION_TOKEN).
 
-            """ + credentialFlagsHelp,
+        """ + credentialFlagsHelp,
         "sign-string": """
-            usage: anchorage-helper sign-string --private-key FILE [--certificate FILE] [--pkcs8-password P]
-                                                [--digest SHA256|SHA384|SHA512] [--format json|text|bin]
+        usage: anchorage-helper sign-string --private-key FILE [--certificate FILE] [--pkcs8-password P]
+                                            [--digest SHA256|SHA384|SHA512] [--format json|text|bin]
 
-            Signs aws_signing_helper's fixed test message (bound to the key's public key) and prints the signature,
-            as aws_signing_helper sign-string does; --certificate takes the key from a PKCS#12 bundle.
+        Signs aws_signing_helper's fixed test message (bound to the key's public key) and prints the signature,
+        as aws_signing_helper sign-string does; --certificate takes the key from a PKCS#12 bundle.
 
-            """,
+        """,
         "read-certificate-data": """
-            usage: anchorage-helper read-certificate-data --certificate FILE [--pkcs8-password P]
+        usage: anchorage-helper read-certificate-data --certificate FILE [--pkcs8-password P]
 
-            Prints the certificate's data (key type, supported signing algorithms, …) as JSON, as
-            aws_signing_helper read-certificate-data does.
+        Prints the certificate's data (key type, supported signing algorithms, …) as JSON, as
+        aws_signing_helper read-certificate-data does.
 
-            """,
+        """,
         "version": """
-            usage: anchorage-helper version
+        usage: anchorage-helper version
 
-            Prints the version.
+        Prints the version.
 
-            """,
+        """,
     ]
 
     /// Runs the command line; returns the exit status (0 success, 1 failure, 64 usage error).
@@ -112,7 +112,8 @@ public enum HelperCommand {
         do {
             switch command {
             case "credential-process":
-                let options = try CommandLineOptions(rest, valueFlags: credentialValueFlags, boolFlags: credentialBoolFlags)
+                let options = try CommandLineOptions(
+                    rest, valueFlags: credentialValueFlags, boolFlags: credentialBoolFlags)
                 let client = try makeClient(options, environment: environment)
                 let credentials = try client.createSession()
                 writeOut(credentials.credentialProcessJSON + "\n")
@@ -125,8 +126,10 @@ public enum HelperCommand {
             case "read-certificate-data":
                 let options = try CommandLineOptions(
                     rest, valueFlags: ["certificate", "pkcs8-password"], boolFlags: ["debug"])
-                writeOut(try CertificateData.json(certificatePath: options.required("certificate"),
-                                                  password: options["pkcs8-password"]))
+                writeOut(
+                    try CertificateData.json(
+                        certificatePath: options.required("certificate"),
+                        password: options["pkcs8-password"]))
             case "update":
                 let options = try CommandLineOptions(
                     rest, valueFlags: credentialValueFlags.union(["profile", "refresh-before"]),
@@ -193,7 +196,8 @@ public enum HelperCommand {
         } else {
             guard anchor.region == profile.region else {
                 throw HelperError.usage(
-                    "the trust anchor (\(anchor.region)) and profile (\(profile.region)) ARNs name different regions; pass --region")
+                    "the trust anchor (\(anchor.region)) and profile (\(profile.region)) ARNs name different regions; pass --region"
+                )
             }
             region = anchor.region
         }
@@ -202,18 +206,21 @@ public enum HelperCommand {
             durationSeconds: try options.integer("session-duration", default: 3600, range: 900...43200),
             roleSessionName: options["role-session-name"], region: region)
         guard let certificate = options["certificate"] else {
-            throw HelperError.usage("--certificate is required (certificate stores, PKCS#11 and TPM keys are not supported)")
+            throw HelperError.usage(
+                "--certificate is required (certificate stores, PKCS#11 and TPM keys are not supported)")
         }
         let source = SigningIdentitySource(
             certificatePath: certificate, privateKeyPath: options["private-key"],
             intermediatesPath: options["intermediates"], password: options["pkcs8-password"])
-        let endpoint = try options["endpoint"].map { text throws(HelperError) in try Endpoint(parsing: text) }
+        let endpoint =
+            try options["endpoint"].map { text throws(HelperError) in try Endpoint(parsing: text) }
             ?? Endpoint.aws(region: region)
         let verify = !options.has("no-verify-ssl")
         if !verify {
             logLine("warning: --no-verify-ssl: the endpoint's TLS certificate and host name are NOT verified")
         }
-        let caFile = options["ca-bundle"] ?? nonEmpty(environment["AWS_CA_BUNDLE"]) ?? nonEmpty(environment["SSL_CERT_FILE"])
+        let caFile =
+            options["ca-bundle"] ?? nonEmpty(environment["AWS_CA_BUNDLE"]) ?? nonEmpty(environment["SSL_CERT_FILE"])
         let proxy = options.has("with-proxy") ? try ProxySettings.from(environment: environment, for: endpoint) : nil
         if options.has("debug"), let proxy { logLine("using proxy \(proxy.host):\(proxy.port)") }
         let transport = ClientTransportOptions(endpoint: endpoint, caFile: caFile, verifyPeer: verify, proxy: proxy)

@@ -32,7 +32,8 @@ public final class MetadataServer: Sendable {
         self.hopLimit = hopLimit
         self.log = log
         cache = CredentialCache(refreshBefore: refreshBefore)
-        let roleName = ARN(client.parameters.roleArn)?.resourceName.split(separator: "/").last.map(String.init)
+        let roleName =
+            ARN(client.parameters.roleArn)?.resourceName.split(separator: "/").last.map(String.init)
             ?? client.parameters.roleArn
         containerTokenFromEnvironment = containerToken?.isEmpty == false
         let token = containerToken.flatMap { $0.isEmpty ? nil : $0 } ?? Base64.encode(SecureRandom.bytes(33))
@@ -76,7 +77,9 @@ public final class MetadataServer: Sendable {
                 sleep(1)
             } else {
                 let valid = cache.current() != nil
-                log("refresh failed: \(cache.lastError ?? "?"); \(valid ? "keeping the previous credentials until they expire" : "no valid credentials"); retrying in 5 s")
+                log(
+                    "refresh failed: \(cache.lastError ?? "?"); \(valid ? "keeping the previous credentials until they expire" : "no valid credentials"); retrying in 5 s"
+                )
                 sleep(5)
             }
         }
@@ -94,7 +97,8 @@ public final class MetadataServer: Sendable {
             let named = withUnsafeMutablePointer(to: &address) {
                 $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &addressLength) }
             }
-            guard named == 0, address.sin_family == sa_family_t(AF_INET), Int(UInt16(bigEndian: address.sin_port)) == port
+            guard named == 0, address.sin_family == sa_family_t(AF_INET),
+                Int(UInt16(bigEndian: address.sin_port)) == port
             else { continue }
             var ttl = Int32(hopLimit)
             setsockopt(fd, Int32(IPPROTO_IP), IP_TTL, &ttl, socklen_t(MemoryLayout<Int32>.size))
@@ -137,14 +141,18 @@ struct MetadataHandler: HTTPHandler {
     var clock: any WallClock = SystemClock()
 
     static let tokenPaths: Set<String> = ["/latest/api/token", "/latest/api/token/"]
-    static let rolesPaths: Set<String> = ["/latest/meta-data/iam/security-credentials", "/latest/meta-data/iam/security-credentials/"]
+    static let rolesPaths: Set<String> = [
+        "/latest/meta-data/iam/security-credentials", "/latest/meta-data/iam/security-credentials/",
+    ]
     static let ttlHeader = "x-aws-ec2-metadata-token-ttl-seconds"
 
     func handle(_ request: HTTPRequest) -> HTTPResponse {
         let path = request.path
         if Self.tokenPaths.contains(path) {
             guard request.method == "PUT" else { return text(405, "method not allowed") }
-            guard !request.headers.contains(name: "X-Forwarded-For") else { return text(400, "forwarded requests are refused") }
+            guard !request.headers.contains(name: "X-Forwarded-For") else {
+                return text(400, "forwarded requests are refused")
+            }
             let ttl = request.headers[Self.ttlHeader].map { Int($0) ?? 0 } ?? 21600
             guard (1...21600).contains(ttl) else { return text(400, "invalid token TTL") }
             var response = text(200, tokens.issue(ttl: ttl, now: clock.seconds), newline: false)
@@ -168,7 +176,9 @@ struct MetadataHandler: HTTPHandler {
         guard Self.rolesPaths.contains(path) || path.hasPrefix(rolesPrefix) else { return text(404, "not found") }
         guard request.method == "GET" else { return text(405, "method not allowed") }
         guard let token = request.headers["x-aws-ec2-metadata-token"] else { return text(401, "no token provided") }
-        guard let remaining = tokens.remaining(token, now: clock.seconds) else { return text(401, "invalid token provided") }
+        guard let remaining = tokens.remaining(token, now: clock.seconds) else {
+            return text(401, "invalid token provided")
+        }
         var response: HTTPResponse
         if Self.rolesPaths.contains(path) {
             response = text(200, roleName, newline: false)

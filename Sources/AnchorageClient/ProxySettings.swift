@@ -13,7 +13,8 @@ public struct ProxySettings: Sendable, Equatable {
     }
 
     /// The proxy to use for `endpoint` under `environment`, or nil for a direct connection.
-    public static func from(environment: [String: String], for endpoint: Endpoint) throws(HelperError) -> ProxySettings? {
+    public static func from(environment: [String: String], for endpoint: Endpoint) throws(HelperError) -> ProxySettings?
+    {
         func value(_ name: String) -> String? {
             for key in [name, name.lowercased()] {
                 if let v = environment[key], !v.isEmpty { return v }

@@ -1,6 +1,6 @@
 internal import AnchorageCrypto
-internal import COpenSSL
 import AnchorageHTTP
+internal import COpenSSL
 internal import Glibc
 
 /// One request through an HTTP proxy: `CONNECT host:port`, then TLS (verifying the endpoint, not the
@@ -15,7 +15,9 @@ final class ProxyTunnel {
     init(proxy: ProxySettings, endpoint: Endpoint, tls: TLSClientConfiguration, timeout: Double) throws {
         do {
             try connectSocket(host: proxy.host, port: proxy.port, timeout: timeout)
-            let authority = endpoint.host.contains(":") ? "[\(endpoint.host)]:\(endpoint.port)" : "\(endpoint.host):\(endpoint.port)"
+            let authority =
+                endpoint.host.contains(":")
+                ? "[\(endpoint.host)]:\(endpoint.port)" : "\(endpoint.host):\(endpoint.port)"
             var connect = "CONNECT \(authority) HTTP/1.1\r\nHost: \(authority)\r\n"
             if let userInfo = proxy.userInfo {
                 connect += "Proxy-Authorization: Basic \(Base64.encode(Array(userInfo.utf8)))\r\n"
@@ -55,7 +57,8 @@ final class ProxyTunnel {
         if let encoding = responseHeaders["Transfer-Encoding"], encoding.lowercased().contains("chunked") {
             while true {
                 let line = try readLine()
-                guard let size = Int(line.split(separator: ";").first.map { $0.trimmed(of: " ") } ?? "", radix: 16) else {
+                guard let size = Int(line.split(separator: ";").first.map { $0.trimmed(of: " ") } ?? "", radix: 16)
+                else {
                     throw HTTPError("malformed chunk size")
                 }
                 if size == 0 { break }
@@ -149,7 +152,8 @@ final class ProxyTunnel {
         if !isIP { _ = COpenSSL_SSL_set_tlsext_host_name(ssl, host) }
         guard SSL_connect(ssl) == 1 else {
             let verify = SSL_get_verify_result(ssl)
-            let reason = verify != X509_V_OK ? String(cString: X509_verify_cert_error_string(verify)) : "handshake failed"
+            let reason =
+                verify != X509_V_OK ? String(cString: X509_verify_cert_error_string(verify)) : "handshake failed"
             ERR_clear_error()
             throw TunnelTLSError(message: "TLS handshake with \(host) through the proxy: \(reason)")
         }

@@ -79,7 +79,8 @@ public enum CertificateData {
         } catch {
             throw HelperError("\(certificatePath): cannot read the public key: \(error)")
         }
-        return "{\"keyType\":\"\(keyType)\",\"certificateData\":\(JSONWriter.quoted(Base64.encode(certificate.derBytes))),"
+        return
+            "{\"keyType\":\"\(keyType)\",\"certificateData\":\(JSONWriter.quoted(Base64.encode(certificate.derBytes))),"
             + "\"serialNumber\":\(JSONWriter.quoted(certificate.serialNumberDecimal)),"
             + "\"supportedAlgorithms\":[\(algorithms.map { "\"\($0)\"" }.joined(separator: ","))]}"
     }

@@ -13,7 +13,9 @@ public struct SigningIdentitySource: Sendable, Equatable {
     /// `--pkcs8-password`: for an encrypted PKCS#8 key, or a password-protected PKCS#12 bundle.
     public var password: String?
 
-    public init(certificatePath: String, privateKeyPath: String?, intermediatesPath: String? = nil, password: String? = nil) {
+    public init(
+        certificatePath: String, privateKeyPath: String?, intermediatesPath: String? = nil, password: String? = nil
+    ) {
         self.certificatePath = certificatePath
         self.privateKeyPath = privateKeyPath
         self.intermediatesPath = intermediatesPath
@@ -45,7 +47,8 @@ public struct SigningIdentitySource: Sendable, Equatable {
                 chain = bundle.chain.filter { !$0.isSame(as: bundle.certificate) }
                 key = bundle.privateKey
             } catch {
-                throw HelperError("\(certificatePath): neither a PEM certificate nor a readable PKCS#12 bundle: \(error)")
+                throw HelperError(
+                    "\(certificatePath): neither a PEM certificate nor a readable PKCS#12 bundle: \(error)")
             }
         }
         if let intermediatesPath {
@@ -65,7 +68,8 @@ public struct SigningIdentitySource: Sendable, Equatable {
         do {
             guard key.matches(try certificate.publicKey) else {
                 throw HelperError(
-                    "the private key \(privateKeyPath ?? certificatePath) does not match the certificate \(certificatePath)")
+                    "the private key \(privateKeyPath ?? certificatePath) does not match the certificate \(certificatePath)"
+                )
             }
         } catch let error as HelperError {
             throw error

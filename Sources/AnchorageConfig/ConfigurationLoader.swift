@@ -1,5 +1,5 @@
-import AnchorageCrypto
 public import AnchorageCore
+import AnchorageCrypto
 import Foundation
 
 /// Loads `PKI/` and `Profiles/` (contract §3.3) into a ``Configuration``, strictly: every problem is
@@ -98,7 +98,8 @@ public struct ConfigurationLoader: Sendable {
                             issues.append(
                                 ConfigurationIssue(
                                     file: certificateFile, path: "certificate[\(index)]",
-                                    message: "\(certificate.subjectString) is not a CA certificate (CA:TRUE, keyCertSign)"))
+                                    message:
+                                        "\(certificate.subjectString) is not a CA certificate (CA:TRUE, keyCertSign)"))
                         }
                     }
                 } catch {
@@ -121,7 +122,8 @@ public struct ConfigurationLoader: Sendable {
                             issues.append(
                                 ConfigurationIssue(
                                     file: crlFile, path: "crl[\(index)]",
-                                    message: "signature does not verify with the anchor certificate \(list.issuerString)"))
+                                    message:
+                                        "signature does not verify with the anchor certificate \(list.issuerString)"))
                         }
                     }
                     revocationLists += lists
@@ -169,7 +171,8 @@ public struct ConfigurationLoader: Sendable {
                     arn = nil
                 } else if let arn, arn.resourceName + ".json" != name {
                     schemaIssues.append(
-                        SchemaError(path: "$.Arn", message: "role \(arn.resourceName) must live in \(arn.resourceName).json"))
+                        SchemaError(
+                            path: "$.Arn", message: "role \(arn.resourceName) must live in \(arn.resourceName).json"))
                 }
             }
             var policy: PolicyDocument?
@@ -180,7 +183,8 @@ public struct ConfigurationLoader: Sendable {
                 // IAM's API returns the document URL-encoded inside a string; accept plain or encoded JSON text.
                 // Plain JSON is never percent-decoded: "web%2Fteam" in a condition must stay as written.
                 let isPlainJSON = text.drop { $0 == " " || $0 == "\n" || $0 == "\t" || $0 == "\r" }.first == "{"
-                let decoded = isPlainJSON ? text : QueryParameters.percentDecode(Substring(text), plusAsSpace: false) ?? text
+                let decoded =
+                    isPlainJSON ? text : QueryParameters.percentDecode(Substring(text), plusAsSpace: false) ?? text
                 do {
                     policy = try PolicyDocument(json: try JSONParser.parse(decoded), path: "$.AssumeRolePolicyDocument")
                 } catch let error as SchemaError {
@@ -197,7 +201,8 @@ public struct ConfigurationLoader: Sendable {
             }
             issues += schemaIssues.map { ConfigurationIssue(file: file, path: $0.path, message: $0.message) }
             if let arn, let policy, schemaIssues.isEmpty {
-                out.append(Loaded(file: file, value: Role(arn: arn, maxSessionDuration: maxDuration, trustPolicy: policy)))
+                out.append(
+                    Loaded(file: file, value: Role(arn: arn, maxSessionDuration: maxDuration, trustPolicy: policy)))
             }
         }
         return out
@@ -258,7 +263,9 @@ public struct ConfigurationLoader: Sendable {
             var arn: ARN?
             if let arnText {
                 arn = ARN(arnText)
-                if arn?.service != "rolesanywhere" || arn?.hasResource(ofType: "profile") != true || arn?.region.isEmpty != false {
+                if arn?.service != "rolesanywhere" || arn?.hasResource(ofType: "profile") != true
+                    || arn?.region.isEmpty != false
+                {
                     schemaIssues.append(SchemaError(path: "$.profileArn", message: "not a rolesanywhere profile ARN"))
                     arn = nil
                 }
@@ -287,7 +294,8 @@ public struct ConfigurationLoader: Sendable {
             for item in items {
                 let key = arn(item.value)
                 if let first = seen[key] {
-                    issues.append(ConfigurationIssue(file: item.file, path: path, message: "duplicate ARN, also in \(first)"))
+                    issues.append(
+                        ConfigurationIssue(file: item.file, path: path, message: "duplicate ARN, also in \(first)"))
                 } else {
                     seen[key] = item.file
                 }

@@ -24,7 +24,8 @@ struct JSONFields {
     func string(_ key: String, required: Bool, issues: inout [SchemaError]) -> String? {
         guard let found = member(key, required: required, issues: &issues) else { return nil }
         guard let text = found.stringValue else {
-            issues.append(SchemaError(path: "\(path).\(key)", message: "must be a string, not \(found.kindDescription)"))
+            issues.append(
+                SchemaError(path: "\(path).\(key)", message: "must be a string, not \(found.kindDescription)"))
             return nil
         }
         return text
@@ -33,7 +34,8 @@ struct JSONFields {
     func bool(_ key: String, required: Bool, issues: inout [SchemaError]) -> Bool? {
         guard let found = member(key, required: required, issues: &issues) else { return nil }
         guard let flag = found.boolValue else {
-            issues.append(SchemaError(path: "\(path).\(key)", message: "must be a boolean, not \(found.kindDescription)"))
+            issues.append(
+                SchemaError(path: "\(path).\(key)", message: "must be a boolean, not \(found.kindDescription)"))
             return nil
         }
         return flag
@@ -42,7 +44,8 @@ struct JSONFields {
     func int(_ key: String, required: Bool, issues: inout [SchemaError]) -> Int? {
         guard let found = member(key, required: required, issues: &issues) else { return nil }
         guard let number = found.intValue else {
-            issues.append(SchemaError(path: "\(path).\(key)", message: "must be an integer, not \(found.kindDescription)"))
+            issues.append(
+                SchemaError(path: "\(path).\(key)", message: "must be an integer, not \(found.kindDescription)"))
             return nil
         }
         return number

@@ -60,7 +60,10 @@ public struct CertificateBuilder: Sendable {
         var context = X509V3_CTX()
         X509V3_set_ctx(&context, issuer?.pointer ?? x509, x509, nil, nil, 0)
         var extensions: [(Int32, String)] = [
-            (NID_basic_constraints, isCA ? "critical,CA:TRUE" + (pathLength.map { ",pathlen:\($0)" } ?? "") : "critical,CA:FALSE"),
+            (
+                NID_basic_constraints,
+                isCA ? "critical,CA:TRUE" + (pathLength.map { ",pathlen:\($0)" } ?? "") : "critical,CA:FALSE"
+            ),
             (NID_subject_key_identifier, "hash"),
         ]
         if issuer != nil || !isCA { extensions.append((NID_authority_key_identifier, "keyid:always")) }

@@ -22,7 +22,9 @@ public final class CertificateRevocationList: @unchecked Sendable {
 
     /// Parses a CRL file: PEM (`X509 CRL` blocks, possibly several) or a single DER CRL.
     public static func parse(fileBytes: [UInt8]) throws(CryptoError) -> [CertificateRevocationList] {
-        if fileBytes.starts(with: Array("-----".utf8)) || fileBytes.contains(UInt8(ascii: "-")) && fileBytes.first != 0x30 {
+        if fileBytes.starts(with: Array("-----".utf8))
+            || fileBytes.contains(UInt8(ascii: "-")) && fileBytes.first != 0x30
+        {
             guard let blocks = pemBlocks(fileBytes, label: "X509 CRL"), !blocks.isEmpty else {
                 throw CryptoError("no X509 CRL block in PEM")
             }

@@ -35,7 +35,8 @@ public enum HMAC {
         key.withUnsafeBufferPointer { k in
             message.withUnsafeBufferPointer { m in
                 _ = out.withUnsafeMutableBufferPointer { o in
-                    COpenSSL.HMAC(EVP_sha256(), k.baseAddress, Int32(k.count), m.baseAddress, m.count, o.baseAddress, &outLength)
+                    COpenSSL.HMAC(
+                        EVP_sha256(), k.baseAddress, Int32(k.count), m.baseAddress, m.count, o.baseAddress, &outLength)
                 }
             }
         }

@@ -108,7 +108,8 @@ public final class TrustStore: @unchecked Sendable {
                 if !lists.isEmpty { checks.append(.init(depth: depth, certificate: certificate, lists: lists)) }
             }
             let validated = ValidatedPath(
-                path: path, notBefore: path.map(\.notBefore).max() ?? time, notAfter: path.map(\.notAfter).min() ?? time,
+                path: path, notBefore: path.map(\.notBefore).max() ?? time,
+                notAfter: path.map(\.notAfter).min() ?? time,
                 revocationChecks: checks)
             return (.trusted(path: path), validated)
         }

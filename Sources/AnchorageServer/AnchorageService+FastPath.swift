@@ -48,6 +48,7 @@ extension AnchorageService {
                 }
             }
         }
-        return equals("application/json") || equals("application/x-amz-json-1.0") || equals("application/x-amz-json-1.1")
+        return equals("application/json") || equals("application/x-amz-json-1.0")
+            || equals("application/x-amz-json-1.1")
     }
 }

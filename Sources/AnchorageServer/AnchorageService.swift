@@ -1,6 +1,6 @@
 public import AnchorageCore
-public import AnchorageHTTP
 import AnchorageCrypto
+public import AnchorageHTTP
 import Glibc
 
 /// Routes HTTP requests to CreateSession, the STS query API and the health endpoints.
@@ -46,13 +46,15 @@ public final class AnchorageService: HTTPHandler {
         case ("POST", "/"), ("GET", "/"):
             let started = Self.monotonicSeconds()
             response = sts.handle(
-                request, requestId: requestId, configuration: configurations.current, nowMilliseconds: clock.milliseconds,
+                request, requestId: requestId, configuration: configurations.current,
+                nowMilliseconds: clock.milliseconds,
                 auditLog: auditLog, logger: logger, metrics: metrics)
             metrics.observeLatency(route: "STS", seconds: Self.monotonicSeconds() - started)
         case ("GET", "/metrics"):
             var headers = HTTPHeaders()
             headers.add(name: "Content-Type", value: "text/plain; version=0.0.4; charset=utf-8")
-            let text = metrics.render(configurations: configurations, connections: connectionCount(), now: clock.seconds)
+            let text = metrics.render(
+                configurations: configurations, connections: connectionCount(), now: clock.seconds)
             response = HTTPResponse(status: 200, headers: headers, body: Array(text.utf8))
         case ("GET", "/healthz"), ("HEAD", "/healthz"):
             response = Self.text(200, "ok\n")

@@ -76,7 +76,9 @@ extension AuditLog {
     static func lastPathComponent(_ text: String) -> String {
         let utf8 = text.utf8
         var end = utf8.endIndex
-        while end > utf8.startIndex, utf8[utf8.index(before: end)] == UInt8(ascii: "/") { end = utf8.index(before: end) }
+        while end > utf8.startIndex, utf8[utf8.index(before: end)] == UInt8(ascii: "/") {
+            end = utf8.index(before: end)
+        }
         var start = end
         while start > utf8.startIndex, utf8[utf8.index(before: start)] != UInt8(ascii: "/") {
             start = utf8.index(before: start)

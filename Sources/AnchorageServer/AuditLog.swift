@@ -41,7 +41,9 @@ public final class AuditLog: Sendable {
     /// Opens (creating with mode 0600) the log at `path`.
     public init(path: String, sync: Sync = .data) throws {
         let fd = open(path, O_RDWR | O_APPEND | O_CREAT | O_CLOEXEC, 0o600)
-        guard fd >= 0 else { throw ServeError("cannot open the audit log \(path): \(String(cString: strerror(errno)))") }
+        guard fd >= 0 else {
+            throw ServeError("cannot open the audit log \(path): \(String(cString: strerror(errno)))")
+        }
         var info = stat()
         let regular = fstat(fd, &info) == 0 && (info.st_mode & S_IFMT) == S_IFREG
         var repaired: String?
@@ -168,7 +170,10 @@ public final class AuditLog: Sendable {
             members.append(JSONMember(key: "accessKeyId", value: .string(response.credentials.accessKeyId)))
             members.append(
                 JSONMember(key: "expiration", value: .string(UTCTimestamp.iso8601(response.credentials.expiration))))
-            members.append(JSONMember(key: "roleSessionName", value: .string(response.assumedRoleArn.split(separator: "/").last.map(String.init) ?? "")))
+            members.append(
+                JSONMember(
+                    key: "roleSessionName",
+                    value: .string(response.assumedRoleArn.split(separator: "/").last.map(String.init) ?? "")))
             members.append(JSONMember(key: "sourceIdentity", value: .string(response.sourceIdentity)))
         case .denied(let reason):
             members.append(JSONMember(key: "outcome", value: .string(reason == .internalError ? "error" : "denied")))

@@ -7,7 +7,8 @@ import Foundation
 enum DevEnvironment {
     static let region = "us-east-1"
     static let account = "123456789012"
-    static let trustAnchorArn = "arn:aws:rolesanywhere:us-east-1:123456789012:trust-anchor/0d3e5a3c-7c1b-4e6f-9a2d-5b8c1f0e4d7a"
+    static let trustAnchorArn =
+        "arn:aws:rolesanywhere:us-east-1:123456789012:trust-anchor/0d3e5a3c-7c1b-4e6f-9a2d-5b8c1f0e4d7a"
     static let profileArn = "arn:aws:rolesanywhere:us-east-1:123456789012:profile/6f2b9c1e-3d4a-4b5c-8e7f-0a1b2c3d4e5f"
     static let roleArn = "arn:aws:iam::123456789012:role/dev-reader"
 
@@ -22,7 +23,8 @@ enum DevEnvironment {
         let fm = FileManager.default
         if !fm.fileExists(atPath: root + "/.complete") {
             try? fm.removeItem(atPath: root)
-            try fm.createDirectory(atPath: keys, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+            try fm.createDirectory(
+                atPath: keys, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
             try generate(root: root, keys: keys)
             _ = fm.createFile(atPath: root + "/.complete", contents: Data())
         }
@@ -73,7 +75,8 @@ enum DevEnvironment {
             notAfter: now + 365 * 86400)
         workloadBuilder.keyUsage = "digitalSignature"
         workloadBuilder.extendedKeyUsage = "clientAuth"
-        workloadBuilder.subjectAlternativeName = "DNS:dev-workload.anchorage.test,URI:spiffe://anchorage.test/dev-workload"
+        workloadBuilder.subjectAlternativeName =
+            "DNS:dev-workload.anchorage.test,URI:spiffe://anchorage.test/dev-workload"
         let workload = try workloadBuilder.issue(for: workloadKey, issuer: ca, issuerKey: caKey)
 
         try write(ca.pemString, root + "/ca.pem")

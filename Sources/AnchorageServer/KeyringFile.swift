@@ -94,7 +94,8 @@ public enum SecureFile {
     /// point `path` holds the old content or the new one. A temporary file left by a killed writer is
     /// removed by the next write to the same `path`.
     public static func write(_ bytes: [UInt8], to path: String, mode: UInt32) throws {
-        let directory = (path as NSString).deletingLastPathComponent.isEmpty
+        let directory =
+            (path as NSString).deletingLastPathComponent.isEmpty
             ? "." : (path as NSString).deletingLastPathComponent
         let name = (path as NSString).lastPathComponent
         removeStaleTemporaries(of: name, in: directory)

@@ -63,7 +63,8 @@ public final class Metrics: Sendable {
 
         out += "# HELP anchorage_requests_total Requests by operation, outcome and reason code.\n"
         out += "# TYPE anchorage_requests_total counter\n"
-        for key in snapshot.outcomes.keys.sorted(by: { $0.joined(separator: "\u{1}") < $1.joined(separator: "\u{1}") }) {
+        for key in snapshot.outcomes.keys.sorted(by: { $0.joined(separator: "\u{1}") < $1.joined(separator: "\u{1}") })
+        {
             let labels = Self.labels(["operation": key[0], "outcome": key[1], "reason": key[2]])
             out += "anchorage_requests_total\(labels) \(snapshot.outcomes[key]!)\n"
         }
@@ -76,9 +77,12 @@ public final class Metrics: Sendable {
                 let labels = Self.labels(["operation": operation, "le": Self.number(bound)])
                 out += "anchorage_request_duration_seconds_bucket\(labels) \(histogram.buckets[index])\n"
             }
-            out += "anchorage_request_duration_seconds_bucket\(Self.labels(["operation": operation, "le": "+Inf"])) \(histogram.count)\n"
-            out += "anchorage_request_duration_seconds_sum\(Self.labels(["operation": operation])) \(Self.number(histogram.sum))\n"
-            out += "anchorage_request_duration_seconds_count\(Self.labels(["operation": operation])) \(histogram.count)\n"
+            out +=
+                "anchorage_request_duration_seconds_bucket\(Self.labels(["operation": operation, "le": "+Inf"])) \(histogram.count)\n"
+            out +=
+                "anchorage_request_duration_seconds_sum\(Self.labels(["operation": operation])) \(Self.number(histogram.sum))\n"
+            out +=
+                "anchorage_request_duration_seconds_count\(Self.labels(["operation": operation])) \(histogram.count)\n"
         }
 
         let configuration = configurations.current
@@ -86,13 +90,15 @@ public final class Metrics: Sendable {
         out += "# HELP anchorage_configuration_generation Generation of the configuration being served.\n"
         out += "# TYPE anchorage_configuration_generation gauge\n"
         out += "anchorage_configuration_generation \(configuration.generation)\n"
-        out += "# HELP anchorage_configuration_last_reload_success 1 when the last reload succeeded, 0 when it failed.\n"
+        out +=
+            "# HELP anchorage_configuration_last_reload_success 1 when the last reload succeeded, 0 when it failed.\n"
         out += "# TYPE anchorage_configuration_last_reload_success gauge\n"
         out += "anchorage_configuration_last_reload_success \(reload.succeeded ? 1 : 0)\n"
         out += "# HELP anchorage_configuration_reloads_total Reload attempts by result.\n"
         out += "# TYPE anchorage_configuration_reloads_total counter\n"
         for result in snapshot.reloads.keys.sorted() {
-            out += "anchorage_configuration_reloads_total\(Self.labels(["result": result])) \(snapshot.reloads[result]!)\n"
+            out +=
+                "anchorage_configuration_reloads_total\(Self.labels(["result": result])) \(snapshot.reloads[result]!)\n"
         }
 
         var expiryLines = ""
@@ -115,7 +121,8 @@ public final class Metrics: Sendable {
         out += "# HELP anchorage_trust_anchor_certificate_expiry_days Days until each anchor certificate expires.\n"
         out += "# TYPE anchorage_trust_anchor_certificate_expiry_days gauge\n"
         out += expiryLines
-        out += "# HELP anchorage_crl_next_update_age_seconds Seconds since each CRL's nextUpdate (negative: not yet due).\n"
+        out +=
+            "# HELP anchorage_crl_next_update_age_seconds Seconds since each CRL's nextUpdate (negative: not yet due).\n"
         out += "# TYPE anchorage_crl_next_update_age_seconds gauge\n"
         out += crlLines
 

@@ -113,7 +113,8 @@ public enum ServeCommand {
         }
         if parsed.has("insecure-http") {
             guard parsed.value("tls-certificate") == nil, parsed.value("tls-private-key") == nil else {
-                throw CommandLineArguments.UsageError("--insecure-http excludes --tls-certificate and --tls-private-key")
+                throw CommandLineArguments.UsageError(
+                    "--insecure-http excludes --tls-certificate and --tls-private-key")
             }
         } else {
             guard let certificate = parsed.value("tls-certificate"), let key = parsed.value("tls-private-key") else {
@@ -158,7 +159,8 @@ public enum ServeCommand {
         let store: ConfigurationStore
         do {
             store = try ConfigurationStore(
-                loader: ConfigurationLoader(pkiDirectory: options.pkiDirectory, profilesDirectory: options.profilesDirectory))
+                loader: ConfigurationLoader(
+                    pkiDirectory: options.pkiDirectory, profilesDirectory: options.profilesDirectory))
         } catch {
             throw ServeError("the configuration is invalid; not starting:\n\(error)")
         }

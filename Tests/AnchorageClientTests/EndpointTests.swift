@@ -1,4 +1,5 @@
 import Testing
+
 @testable import AnchorageClient
 
 @Suite("Endpoint and proxy settings")
@@ -19,17 +20,22 @@ struct EndpointTests {
     @Test("HTTPS_PROXY is used for https endpoints unless NO_PROXY names the host")
     func proxyFromEnvironment() throws {
         let endpoint = try Endpoint(parsing: "https://ra.example.com:8443")
-        let proxy = try #require(try ProxySettings.from(environment: ["HTTPS_PROXY": "http://u:p@proxy:3128"], for: endpoint))
+        let proxy = try #require(
+            try ProxySettings.from(environment: ["HTTPS_PROXY": "http://u:p@proxy:3128"], for: endpoint))
         #expect(proxy == ProxySettings(host: "proxy", port: 3128, userInfo: "u:p"))
         #expect(try ProxySettings.from(environment: ["https_proxy": "proxy:8080"], for: endpoint)?.port == 8080)
         #expect(try ProxySettings.from(environment: ["HTTP_PROXY": "proxy:8080"], for: endpoint) == nil)
         for noProxy in ["example.com", ".example.com", "ra.example.com:8443", "*", "other, ra.example.com"] {
-            #expect(try ProxySettings.from(environment: ["HTTPS_PROXY": "proxy:1", "NO_PROXY": noProxy], for: endpoint) == nil,
-                    "NO_PROXY=\(noProxy)")
+            #expect(
+                try ProxySettings.from(environment: ["HTTPS_PROXY": "proxy:1", "NO_PROXY": noProxy], for: endpoint)
+                    == nil,
+                "NO_PROXY=\(noProxy)")
         }
         for noProxy in ["xample.com", "ra.example.com:443", "example.org"] {
-            #expect(try ProxySettings.from(environment: ["HTTPS_PROXY": "proxy:1", "no_proxy": noProxy], for: endpoint) != nil,
-                    "NO_PROXY=\(noProxy)")
+            #expect(
+                try ProxySettings.from(environment: ["HTTPS_PROXY": "proxy:1", "no_proxy": noProxy], for: endpoint)
+                    != nil,
+                "NO_PROXY=\(noProxy)")
         }
         #expect(ProxySettings.bypasses(noProxy: "10.0.0.0/8", host: "10.1.2.3", port: 443))
         #expect(!ProxySettings.bypasses(noProxy: "10.0.0.0/8", host: "11.1.2.3", port: 443))

@@ -2,6 +2,7 @@ import AnchorageCore
 import Foundation
 import Synchronization
 import Testing
+
 @testable import AnchorageClient
 
 final class SteppingClock: WallClock, Sendable {
@@ -22,7 +23,8 @@ final class Counter<T: Sendable>: Sendable {
 @Suite("Retries, the serve cache and the credentials file")
 struct RefreshTests {
     static func credentials(expiring seconds: Int64, key: String = "ASIA1") throws -> SessionCredentials {
-        try SessionCredentials(accessKeyId: key, secretAccessKey: "s", sessionToken: "t", expiration: UTCTimestamp.iso8601(seconds))
+        try SessionCredentials(
+            accessKeyId: key, secretAccessKey: "s", sessionToken: "t", expiration: UTCTimestamp.iso8601(seconds))
     }
 
     static func policy(_ sleeps: Counter<[Double]>) -> RetryPolicy {
@@ -63,7 +65,9 @@ struct RefreshTests {
         }
         #expect(attempts.withLock { $0 } == 1)
         let value = try Self.policy(sleeps).run(log: { _ in }) { () throws -> Int in
-            let n = attempts.withLock { $0 += 1; return $0 }
+            let n = attempts.withLock {
+                $0 += 1; return $0
+            }
             if n < 3 { throw TransportError(message: "reset") }
             return 42
         }
@@ -106,28 +110,31 @@ struct RefreshTests {
             """
         let c = try Self.credentials(expiring: 1_800_000_000)
         let updated = CredentialsFile.updated(original, profile: "default", credentials: c)
-        #expect(updated == """
-            # my credentials
-            [default]
-            aws_access_key_id = ASIA1
-            region = eu-west-1
-            aws_session_token = t
-            aws_secret_access_key = s
+        #expect(
+            updated == """
+                # my credentials
+                [default]
+                aws_access_key_id = ASIA1
+                region = eu-west-1
+                aws_session_token = t
+                aws_secret_access_key = s
 
-            [other]
-            aws_access_key_id = AKIAOTHER
-            aws_secret_access_key = othersecret
+                [other]
+                aws_access_key_id = AKIAOTHER
+                aws_secret_access_key = othersecret
 
-            """)
+                """)
         let appended = CredentialsFile.updated(original, profile: "new", credentials: c)
         #expect(appended.hasPrefix(original + "\n\n[new]\naws_access_key_id = ASIA1\n"))
-        #expect(CredentialsFile.updated("", profile: "p", credentials: c)
-            == "[p]\naws_access_key_id = ASIA1\naws_secret_access_key = s\naws_session_token = t\n")
+        #expect(
+            CredentialsFile.updated("", profile: "p", credentials: c)
+                == "[p]\naws_access_key_id = ASIA1\naws_secret_access_key = s\naws_session_token = t\n")
     }
 
     @Test("the credentials file is written 0600 through a rename")
     func credentialsFileWrite() throws {
-        let dir = URL(fileURLWithPath: NSTemporaryDirectory()).appendingPathComponent("helper-cred-\(UUID().uuidString)/.aws")
+        let dir = URL(fileURLWithPath: NSTemporaryDirectory()).appendingPathComponent(
+            "helper-cred-\(UUID().uuidString)/.aws")
         let path = dir.appendingPathComponent("credentials").path
         try CredentialsFile.write(path: path, profile: "a", credentials: try Self.credentials(expiring: 1_800_000_000))
         try CredentialsFile.write(path: path, profile: "b", credentials: try Self.credentials(expiring: 1_800_000_000))
@@ -135,6 +142,9 @@ struct RefreshTests {
         #expect((attributes[.posixPermissions] as? Int) == 0o600)
         let text = try String(contentsOfFile: path, encoding: .utf8)
         #expect(text.contains("[a]") && text.contains("[b]"))
-        #expect(try FileManager.default.contentsOfDirectory(atPath: dir.path).sorted() == ["credentials", "credentials.lock"])
+        #expect(
+            try FileManager.default.contentsOfDirectory(atPath: dir.path).sorted() == [
+                "credentials", "credentials.lock",
+            ])
     }
 }

@@ -2,6 +2,7 @@ import AnchorageCore
 import AnchorageCrypto
 import Foundation
 import Testing
+
 @testable import AnchorageClient
 
 /// A throwaway CA and leaf, written to a temporary directory for the loaders.
@@ -12,7 +13,8 @@ struct TestIdentity {
     let intermediate: Certificate
 
     init(_ algorithm: PrivateKey.Algorithm) throws {
-        directory = URL(fileURLWithPath: NSTemporaryDirectory()).appendingPathComponent("helper-unit-\(UUID().uuidString)")
+        directory = URL(fileURLWithPath: NSTemporaryDirectory()).appendingPathComponent(
+            "helper-unit-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         let caKey = try PrivateKey.generate(.ecP256)
         var ca = CertificateBuilder(subject: [("CN", "Unit CA")], notBefore: 1_700_000_000, notAfter: 2_300_000_000)
@@ -20,7 +22,8 @@ struct TestIdentity {
         ca.keyUsage = "keyCertSign,cRLSign"
         intermediate = try ca.issue(for: caKey, issuer: nil, issuerKey: caKey)
         key = try PrivateKey.generate(algorithm)
-        var leaf = CertificateBuilder(subject: [("OU", "web"), ("CN", "unit")], notBefore: 1_700_000_000, notAfter: 2_300_000_000)
+        var leaf = CertificateBuilder(
+            subject: [("OU", "web"), ("CN", "unit")], notBefore: 1_700_000_000, notAfter: 2_300_000_000)
         leaf.keyUsage = "digitalSignature"
         leaf.serialNumber = [0x01, 0x00]  // 256: decimal and hex differ
         certificate = try leaf.issue(for: key, issuer: intermediate, issuerKey: caKey)
@@ -34,8 +37,9 @@ struct TestIdentity {
     var keyPath: URL { directory.appendingPathComponent("leaf.key") }
 
     var source: SigningIdentitySource {
-        SigningIdentitySource(certificatePath: certificatePath.path, privateKeyPath: keyPath.path,
-                              intermediatesPath: intermediatesPath.path)
+        SigningIdentitySource(
+            certificatePath: certificatePath.path, privateKeyPath: keyPath.path,
+            intermediatesPath: intermediatesPath.path)
     }
 }
 
@@ -44,7 +48,8 @@ struct SigningTests {
     static let parameters = CreateSessionParameters(
         trustAnchorArn: "arn:aws:rolesanywhere:us-east-1:123456789012:trust-anchor/ta",
         profileArn: "arn:aws:rolesanywhere:us-east-1:123456789012:profile/p",
-        roleArn: "arn:aws:iam::123456789012:role/web-reader", durationSeconds: 900, roleSessionName: "me@x", region: "us-east-1")
+        roleArn: "arn:aws:iam::123456789012:role/web-reader", durationSeconds: 900, roleSessionName: "me@x",
+        region: "us-east-1")
 
     @Test("requests are signed like the Go helper's, and the signature verifies", arguments: [false, true])
     func signedLikeTheGoHelper(rsa: Bool) throws {
@@ -54,11 +59,13 @@ struct SigningTests {
         let request = try SignedCreateSessionRequest(
             parameters: Self.parameters, identity: identity, endpoint: try Endpoint(parsing: "https://127.0.0.1:8443"),
             date: date, userAgent: "anchorage-helper/test")
-        #expect(request.target == "/sessions?profileArn=arn%3Aaws%3Arolesanywhere%3Aus-east-1%3A123456789012%3Aprofile%2Fp"
-            + "&roleArn=arn%3Aaws%3Aiam%3A%3A123456789012%3Arole%2Fweb-reader"
-            + "&trustAnchorArn=arn%3Aaws%3Arolesanywhere%3Aus-east-1%3A123456789012%3Atrust-anchor%2Fta")
+        #expect(
+            request.target == "/sessions?profileArn=arn%3Aaws%3Arolesanywhere%3Aus-east-1%3A123456789012%3Aprofile%2Fp"
+                + "&roleArn=arn%3Aaws%3Aiam%3A%3A123456789012%3Arole%2Fweb-reader"
+                + "&trustAnchorArn=arn%3Aaws%3Arolesanywhere%3Aus-east-1%3A123456789012%3Atrust-anchor%2Fta")
         #expect(String(decoding: request.body, as: UTF8.self) == #"{"durationSeconds":900,"roleSessionName":"me@x"}"#)
-        let headers = Dictionary(request.headers.map { ($0.name.lowercased(), $0.value) }, uniquingKeysWith: { a, _ in a })
+        let headers = Dictionary(
+            request.headers.map { ($0.name.lowercased(), $0.value) }, uniquingKeysWith: { a, _ in a })
         #expect(headers["host"] == "127.0.0.1:8443")
         #expect(headers["content-type"] == "application/json")
         #expect(headers["x-amz-date"] == "20261125T030405Z")
@@ -67,14 +74,16 @@ struct SigningTests {
         #expect(headers["x-amz-x509-chain"] == Base64.encode(fixture.intermediate.derBytes))
         let algorithm = rsa ? "AWS4-X509-RSA-SHA256" : "AWS4-X509-ECDSA-SHA256"
         let authorization = try #require(headers["authorization"])
-        let prefix = "\(algorithm) Credential=256/20261125/us-east-1/rolesanywhere/aws4_request, "
+        let prefix =
+            "\(algorithm) Credential=256/20261125/us-east-1/rolesanywhere/aws4_request, "
             + "SignedHeaders=content-type;host;x-amz-date;x-amz-x509;x-amz-x509-chain, Signature="
         #expect(authorization.hasPrefix(prefix), "\(authorization)")
 
         // Rebuild the signing input independently of the request builder and verify.
         let (_, stringToSign) = X509RequestSigner.canonicalRequestAndStringToSign(
             method: "POST", rawPath: "/sessions", rawQuery: String(request.target.split(separator: "?")[1]),
-            headers: request.headers, signedHeaders: ["content-type", "host", "x-amz-date", "x-amz-x509", "x-amz-x509-chain"],
+            headers: request.headers,
+            signedHeaders: ["content-type", "host", "x-amz-date", "x-amz-x509", "x-amz-x509-chain"],
             body: request.body, algorithm: algorithm, amzDate: "20261125T030405Z",
             scope: CredentialScope(date: "20261125", region: "us-east-1", service: "rolesanywhere"))
         #expect(stringToSign == request.stringToSign)
@@ -95,7 +104,9 @@ struct SigningTests {
             date: AmzDate("20261125T030405Z")!, userAgent: "ua")
         #expect(!request.headers.contains { $0.name == "X-Amz-X509-Chain" })
         #expect(request.headers.first { $0.name == "Host" }?.value == "ra.example")
-        #expect(request.headers.first { $0.name == "Authorization" }?.value.contains("SignedHeaders=content-type;host;x-amz-date;x-amz-x509,") == true)
+        #expect(
+            request.headers.first { $0.name == "Authorization" }?.value.contains(
+                "SignedHeaders=content-type;host;x-amz-date;x-amz-x509,") == true)
         #expect(String(decoding: request.body, as: UTF8.self) == #"{"durationSeconds":900}"#)
     }
 
@@ -139,11 +150,16 @@ struct SigningTests {
 
     @Test("the credential_process line has the official field order")
     func credentialProcessLine() throws {
-        let body = #"{"credentialSet":[{"credentials":{"accessKeyId":"ASIA1","secretAccessKey":"s","sessionToken":"t","expiration":"2026-11-25T04:04:05Z"}}],"subjectArn":"x"}"#
+        let body =
+            #"{"credentialSet":[{"credentials":{"accessKeyId":"ASIA1","secretAccessKey":"s","sessionToken":"t","expiration":"2026-11-25T04:04:05Z"}}],"subjectArn":"x"}"#
         let credentials = try CreateSessionClient.parseCredentials(Array(body.utf8))
-        #expect(credentials.credentialProcessJSON
-            == #"{"Version":1,"AccessKeyId":"ASIA1","SecretAccessKey":"s","SessionToken":"t","Expiration":"2026-11-25T04:04:05Z"}"#)
+        #expect(
+            credentials.credentialProcessJSON
+                == #"{"Version":1,"AccessKeyId":"ASIA1","SecretAccessKey":"s","SessionToken":"t","Expiration":"2026-11-25T04:04:05Z"}"#
+        )
         #expect(credentials.expirationSeconds == 1_795_579_445)
-        #expect(throws: HelperError.self) { try CreateSessionClient.parseCredentials(Array(#"{"credentialSet":[]}"#.utf8)) }
+        #expect(throws: HelperError.self) {
+            try CreateSessionClient.parseCredentials(Array(#"{"credentialSet":[]}"#.utf8))
+        }
     }
 }

@@ -36,7 +36,8 @@ import Testing
         let key = try PrivateKey.generate(.ecP256)
         let cache = CertificateCache(capacity: 16, shards: 2)
         for index in 0..<64 {
-            var builder = CertificateBuilder(subject: [("CN", "leaf \(index)")], notBefore: Self.now, notAfter: Self.now + 60)
+            var builder = CertificateBuilder(
+                subject: [("CN", "leaf \(index)")], notBefore: Self.now, notAfter: Self.now + 60)
             builder.keyUsage = "digitalSignature"
             let certificate = try builder.issue(for: key, issuer: nil, issuerKey: key)
             _ = try cache.certificate(derBytes: certificate.derBytes)
@@ -83,7 +84,8 @@ import Testing
         let revoking = try crlBuilder.issue(issuer: pki.root, issuerKey: pki.rootKey)
         let revokingStore = try TrustStore(anchors: [pki.root], revocationLists: [revoking])
         for _ in 0..<3 {
-            guard case .failure(.revoked, 0) = revokingStore.buildPath(leaf: pki.leaf, untrusted: [], at: Self.now) else {
+            guard case .failure(.revoked, 0) = revokingStore.buildPath(leaf: pki.leaf, untrusted: [], at: Self.now)
+            else {
                 Issue.record("expected revoked")
                 return
             }

@@ -13,13 +13,15 @@ import Testing
 
     static func makePKI(leafAlgorithm: PrivateKey.Algorithm = .ecP256) throws -> TestPKI {
         let rootKey = try PrivateKey.generate(.ecP256)
-        var rootBuilder = CertificateBuilder(subject: [("O", "Test"), ("CN", "Root")], notBefore: now - 86400, notAfter: now + 86400 * 365)
+        var rootBuilder = CertificateBuilder(
+            subject: [("O", "Test"), ("CN", "Root")], notBefore: now - 86400, notAfter: now + 86400 * 365)
         rootBuilder.isCA = true
         rootBuilder.keyUsage = "keyCertSign,cRLSign"
         let root = try rootBuilder.issue(for: rootKey, issuer: nil, issuerKey: rootKey)
         let leafKey = try PrivateKey.generate(leafAlgorithm)
         var leafBuilder = CertificateBuilder(
-            subject: [("O", "Test"), ("OU", "a"), ("OU", "b"), ("CN", "leaf")], notBefore: now - 60, notAfter: now + 3600)
+            subject: [("O", "Test"), ("OU", "a"), ("OU", "b"), ("CN", "leaf")], notBefore: now - 60,
+            notAfter: now + 3600)
         leafBuilder.keyUsage = "digitalSignature"
         leafBuilder.subjectAlternativeName = "DNS:leaf.example,URI:spiffe://example/leaf,IP:127.0.0.1"
         leafBuilder.serialNumber = [0x01, 0x23]
@@ -62,7 +64,8 @@ import Testing
     @Test func pathBuildsToTheAnchorAndFailsElsewhere() throws {
         let pki = try Self.makePKI()
         let store = try TrustStore(anchors: [pki.root], revocationLists: [])
-        guard case .trusted(let path) = store.buildPath(leaf: pki.leaf, untrusted: [pki.leaf, pki.root], at: Self.now) else {
+        guard case .trusted(let path) = store.buildPath(leaf: pki.leaf, untrusted: [pki.leaf, pki.root], at: Self.now)
+        else {
             Issue.record("expected a trusted path")
             return
         }
@@ -84,7 +87,9 @@ import Testing
 
     @Test func malformedDERIsRejected() {
         #expect(throws: CryptoError.self) { try Certificate(derBytes: [0x30, 0x03, 0x02, 0x01]) }
-        #expect(throws: CryptoError.self) { try Certificate.parsePEMBundle(Array("-----BEGIN CERTIFICATE-----\n@@@\n-----END CERTIFICATE-----".utf8)) }
+        #expect(throws: CryptoError.self) {
+            try Certificate.parsePEMBundle(Array("-----BEGIN CERTIFICATE-----\n@@@\n-----END CERTIFICATE-----".utf8))
+        }
     }
 
     @Test func aesGCMSealsOpensAndDetectsTampering() throws {

@@ -15,11 +15,13 @@ import Testing
     }
 
     @Test func requestSplitsTargetWithoutDecoding() {
-        let request = HTTPRequest(method: "POST", target: "/sessions?profileArn=arn%3Aaws%3Fx?y", version: "HTTP/1.1",
-                                  headers: HTTPHeaders(), body: [], remoteAddress: "127.0.0.1")
+        let request = HTTPRequest(
+            method: "POST", target: "/sessions?profileArn=arn%3Aaws%3Fx?y", version: "HTTP/1.1",
+            headers: HTTPHeaders(), body: [], remoteAddress: "127.0.0.1")
         #expect(request.path == "/sessions")
         #expect(request.query == "profileArn=arn%3Aaws%3Fx?y")
-        let bare = HTTPRequest(method: "GET", target: "/a%20b", version: "HTTP/1.1", headers: HTTPHeaders(), body: [], remoteAddress: "")
+        let bare = HTTPRequest(
+            method: "GET", target: "/a%20b", version: "HTTP/1.1", headers: HTTPHeaders(), body: [], remoteAddress: "")
         #expect(bare.path == "/a%20b")
         #expect(bare.query == nil)
     }

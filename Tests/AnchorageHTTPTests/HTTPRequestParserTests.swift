@@ -28,13 +28,17 @@ private func parse(
     return (requests, nil)
 }
 
-private func status(_ wire: String, maxHeaderBytes: Int = 32 * 1024, maxHeaderCount: Int = 100, maxBodyBytes: Int = 1 << 20) -> Int? {
-    parse(wire, maxHeaderBytes: maxHeaderBytes, maxHeaderCount: maxHeaderCount, maxBodyBytes: maxBodyBytes).failure?.status
+private func status(
+    _ wire: String, maxHeaderBytes: Int = 32 * 1024, maxHeaderCount: Int = 100, maxBodyBytes: Int = 1 << 20
+) -> Int? {
+    parse(wire, maxHeaderBytes: maxHeaderBytes, maxHeaderCount: maxHeaderCount, maxBodyBytes: maxBodyBytes).failure?
+        .status
 }
 
 @Suite struct HTTPRequestParserTests {
     @Test func parsesRequestWithBodyArrivingOneByteAtATime() throws {
-        let wire = "POST /sessions?profileArn=arn%3Aaws%3Aa&x=1 HTTP/1.1\r\nHost: example\r\nX-Amz-Date:   20240101T000000Z  \r\n"
+        let wire =
+            "POST /sessions?profileArn=arn%3Aaws%3Aa&x=1 HTTP/1.1\r\nHost: example\r\nX-Amz-Date:   20240101T000000Z  \r\n"
             + "Authorization: AWS4-X509-ECDSA-SHA256 Credential=1/2,  SignedHeaders=host\r\nContent-Length: 11\r\n\r\nhello world"
         for step in [1, 2, 7, .max] {
             let result = parse(wire, step: step)
@@ -55,7 +59,8 @@ private func status(_ wire: String, maxHeaderBytes: Int = 32 * 1024, maxHeaderCo
     }
 
     @Test func dechunksBodyIgnoringExtensionsAndDroppingTrailers() throws {
-        let wire = "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n"
+        let wire =
+            "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n"
             + "5;name=value\r\nhello\r\n1 \r\n \r\nA\r\n0123456789\r\n0\r\nX-Trailer: yes\r\n\r\n"
         for step in [1, 3, .max] {
             let result = parse(wire, step: step)
@@ -67,7 +72,8 @@ private func status(_ wire: String, maxHeaderBytes: Int = 32 * 1024, maxHeaderCo
     }
 
     @Test func pipelinedRequestsComeOutInOrder() {
-        let wire = "GET /1 HTTP/1.1\r\nHost: a\r\n\r\nPOST /2 HTTP/1.1\r\nHost: a\r\nContent-Length: 3\r\n\r\nabc"
+        let wire =
+            "GET /1 HTTP/1.1\r\nHost: a\r\n\r\nPOST /2 HTTP/1.1\r\nHost: a\r\nContent-Length: 3\r\n\r\nabc"
             + "POST /3 HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nxy\r\n0\r\n\r\nHEAD /4 HTTP/1.0\r\n\r\n"
         for step in [1, 5, .max] {
             let result = parse(wire, step: step)
@@ -135,7 +141,10 @@ private func status(_ wire: String, maxHeaderBytes: Int = 32 * 1024, maxHeaderCo
         // Smuggling shapes
         ("POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 4\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n", 400),
         ("POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\nContent-Length: 4\r\n\r\n0\r\n\r\n", 400),
-        ("POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n", 400),
+        (
+            "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n",
+            400
+        ),
         ("POST / HTTP/1.0\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n", 400),
         ("POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: gzip\r\n\r\n", 501),
         ("POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: gzip, chunked\r\n\r\n", 501),
@@ -177,7 +186,8 @@ private func status(_ wire: String, maxHeaderBytes: Int = 32 * 1024, maxHeaderCo
         #expect(status("POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 11\r\n\r\n", maxBodyBytes: 10) == 413)
         let chunked = "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n6\r\naaaaaa\r\n6\r\n"
         #expect(status(chunked, maxBodyBytes: 10) == 413)
-        let bigTrailers = "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n0\r\nX: "
+        let bigTrailers =
+            "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n0\r\nX: "
             + String(repeating: "a", count: 40_000) + "\r\n\r\n"
         #expect(status(bigTrailers) == 431)
     }

@@ -29,7 +29,9 @@ import Testing
             #expect(out.contains("HTTP/1.1 100 Continue"))
             #expect(out.contains("X-Target: /echo?a=b"))
             #expect(out.hasSuffix(body))
-            let chunked = try curl(["-H", "Transfer-Encoding: chunked", "--data-binary", "hello", "http://127.0.0.1:\(port)/"])
+            let chunked = try curl([
+                "-H", "Transfer-Encoding: chunked", "--data-binary", "hello", "http://127.0.0.1:\(port)/",
+            ])
             #expect(chunked == "hello")
             let old = try curl(["--http1.0", "-D", "-", "http://127.0.0.1:\(port)/"])
             #expect(old?.contains("HTTP/1.1 200 OK") == true)

@@ -12,7 +12,8 @@ import Testing
 
     private func client(_ configuration: HTTPServerConfiguration, _ port: Int) throws -> HTTPClientConnection {
         try HTTPClientConnection(
-            host: "127.0.0.1", port: port, tls: configuration.tls == nil ? nil : TLSClientConfiguration(verifyPeer: false),
+            host: "127.0.0.1", port: port,
+            tls: configuration.tls == nil ? nil : TLSClientConfiguration(verifyPeer: false),
             timeout: 5)
     }
 
@@ -23,7 +24,9 @@ import Testing
                 let connection = try client(configuration, port)
                 let body = String(repeating: "p", count: 1000)
                 var wire = ""
-                for index in 0..<400 { wire += "POST /\(index) HTTP/1.1\r\nHost: a\r\nContent-Length: 1000\r\n\r\n\(body)" }
+                for index in 0..<400 {
+                    wire += "POST /\(index) HTTP/1.1\r\nHost: a\r\nContent-Length: 1000\r\n\r\n\(body)"
+                }
                 try connection.sendRaw(Array(wire.utf8))
                 for index in 0..<400 {
                     let response = try connection.readResponse()

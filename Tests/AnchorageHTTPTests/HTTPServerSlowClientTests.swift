@@ -16,11 +16,15 @@ import Testing
             }
             let honest = try HTTPClientConnection(host: "127.0.0.1", port: port, tls: nil, timeout: 5)
             let started = Date()
-            for _ in 0..<50 { #expect(try honest.send(method: "GET", target: "/", headers: [:], body: []).status == 200) }
+            for _ in 0..<50 {
+                #expect(try honest.send(method: "GET", target: "/", headers: [:], body: []).status == 200)
+            }
             #expect(Date().timeIntervalSince(started) < 2)
             #expect(server.connectionCount == 301)
             for client in slow { try client.sendRaw(Array("cdefghij".utf8)) }
-            for (index, client) in slow.enumerated() { #expect(try client.readResponse().headers["X-Target"] == "/\(index)") }
+            for (index, client) in slow.enumerated() {
+                #expect(try client.readResponse().headers["X-Target"] == "/\(index)")
+            }
         }
     }
 }

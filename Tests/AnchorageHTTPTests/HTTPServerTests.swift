@@ -49,7 +49,9 @@ import Testing
             #expect(try kept.readResponse().headers["X-Target"] == "/2")
 
             let handlerClose = try HTTPClientConnection(host: "127.0.0.1", port: port, tls: nil, timeout: 5)
-            #expect(try handlerClose.send(method: "GET", target: "/close", headers: [:], body: []).body == Array("bye".utf8))
+            #expect(
+                try handlerClose.send(method: "GET", target: "/close", headers: [:], body: []).body == Array("bye".utf8)
+            )
             #expect(throws: (any Error).self) { try handlerClose.readResponse() }
         }
     }
@@ -68,7 +70,10 @@ import Testing
         let handler = EchoHandler()
         try withServer(handler: handler) { _, port in
             let client = try HTTPClientConnection(host: "127.0.0.1", port: port, tls: nil, timeout: 5)
-            try client.sendRaw(Array("GET / HTTP/1.1\r\nHost: a\r\nContent-Length: 1\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n".utf8))
+            try client.sendRaw(
+                Array(
+                    "GET / HTTP/1.1\r\nHost: a\r\nContent-Length: 1\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n".utf8
+                ))
             let response = try client.readResponse()
             #expect(response.status == 400)
             #expect(response.headers["Connection"] == "close")
@@ -82,10 +87,12 @@ import Testing
         configuration.maxBodyBytes = 1000
         try withServer(configuration) { _, port in
             let client = try HTTPClientConnection(host: "127.0.0.1", port: port, tls: nil, timeout: 5)
-            let response = try client.send(method: "POST", target: "/", headers: [:], body: [UInt8](repeating: 65, count: 200_000))
+            let response = try client.send(
+                method: "POST", target: "/", headers: [:], body: [UInt8](repeating: 65, count: 200_000))
             #expect(response.status == 413)
             let chunked = try HTTPClientConnection(host: "127.0.0.1", port: port, tls: nil, timeout: 5)
-            let second = try chunked.send(method: "POST", target: "/", headers: [:], body: [UInt8](repeating: 65, count: 5000), chunked: true)
+            let second = try chunked.send(
+                method: "POST", target: "/", headers: [:], body: [UInt8](repeating: 65, count: 5000), chunked: true)
             #expect(second.status == 413)
         }
     }
@@ -165,7 +172,9 @@ import Testing
         #expect(response.headers["Connection"] == "close")
         #expect(throws: (any Error).self) { try idle.readResponse() }
         #expect(server.connectionCount == 0)
-        #expect(throws: (any Error).self) { _ = try HTTPClientConnection(host: "127.0.0.1", port: port, tls: nil, timeout: 1) }
+        #expect(throws: (any Error).self) {
+            _ = try HTTPClientConnection(host: "127.0.0.1", port: port, tls: nil, timeout: 1)
+        }
         server.shutdown()  // idempotent
         server.waitUntilStopped()
     }

@@ -37,9 +37,13 @@ struct TallyHandler: HTTPHandler {
                 group.enter()
                 Thread {
                     defer { group.leave() }
-                    guard let client = try? HTTPClientConnection(host: "127.0.0.1", port: port, tls: clientTLS) else { return }
+                    guard let client = try? HTTPClientConnection(host: "127.0.0.1", port: port, tls: clientTLS) else {
+                        return
+                    }
                     var count = 0
-                    while Date() < deadline, (try? client.send(method: "GET", target: "/", headers: [:], body: [])) != nil {
+                    while Date() < deadline,
+                        (try? client.send(method: "GET", target: "/", headers: [:], body: [])) != nil
+                    {
                         count += 1
                     }
                     total.add(count, ordering: .relaxed)
@@ -55,7 +59,9 @@ struct TallyHandler: HTTPHandler {
                 handshakes += 1
             }
             let perThread = handler.tally.requestsByThread.withLock { $0.values.sorted() }
-            print("LOAD tls=\(tls) requests/s=\(total.load(ordering: .relaxed) / 2) serial handshakes/s=\(handshakes) per loop=\(perThread)")
+            print(
+                "LOAD tls=\(tls) requests/s=\(total.load(ordering: .relaxed) / 2) serial handshakes/s=\(handshakes) per loop=\(perThread)"
+            )
         }
     }
 }

@@ -18,7 +18,8 @@ import Testing
             defer { client.close() }
             for index in 0..<4 {
                 let body = [UInt8](repeating: UInt8(index), count: 100_000 * index)  // spans many TLS records
-                let response = try client.send(method: "POST", target: "/\(index)", headers: [:], body: body, chunked: index == 3)
+                let response = try client.send(
+                    method: "POST", target: "/\(index)", headers: [:], body: body, chunked: index == 3)
                 #expect(response.status == 200)
                 #expect(response.body == body)
             }
@@ -35,7 +36,9 @@ import Testing
 
             var wrong = trusting
             wrong.serverName = "wrong.example.com"
-            #expect(throws: TLSError.self) { _ = try HTTPClientConnection(host: "127.0.0.1", port: port, tls: wrong, timeout: 5) }
+            #expect(throws: TLSError.self) {
+                _ = try HTTPClientConnection(host: "127.0.0.1", port: port, tls: wrong, timeout: 5)
+            }
 
             // Untrusted chain: the system store does not know our throwaway certificate.
             #expect(throws: TLSError.self) {
@@ -52,7 +55,9 @@ import Testing
             var old = trusting
             old.minimumVersion = .tls11
             old.maximumVersion = .tls11
-            #expect(throws: TLSError.self) { _ = try HTTPClientConnection(host: "127.0.0.1", port: port, tls: old, timeout: 5) }
+            #expect(throws: TLSError.self) {
+                _ = try HTTPClientConnection(host: "127.0.0.1", port: port, tls: old, timeout: 5)
+            }
 
             var twelve = trusting
             twelve.maximumVersion = .tls12
@@ -86,12 +91,15 @@ import Testing
     }
 
     @Test func rejectsMismatchedKey() throws {
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("anchorage-http-key-\(UUID().uuidString)")
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "anchorage-http-key-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         let otherKey = directory.appendingPathComponent("other.pem").path
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["openssl", "genpkey", "-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-256", "-out", otherKey]
+        process.arguments = [
+            "openssl", "genpkey", "-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-256", "-out", otherKey,
+        ]
         process.standardError = FileHandle.nullDevice
         try process.run()
         process.waitUntilExit()

@@ -60,7 +60,8 @@ enum TestCertificate {
     }
 
     static let files: Files = {
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("anchorage-http-\(UUID().uuidString)")
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "anchorage-http-\(UUID().uuidString)")
         try! FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         let key = directory.appendingPathComponent("k.pem").path
         let certificate = directory.appendingPathComponent("c.pem").path

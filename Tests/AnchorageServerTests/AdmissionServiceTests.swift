@@ -28,7 +28,8 @@ final class AdmissionFixture: @unchecked Sendable {
 
     init(_ settings: RequestAdmission.Settings) throws {
         configuration = try ConfigFixture()
-        var createSession = CreateSessionService(keyring: TokenKeyring.generate(id: "k-test", random: SystemRandomSource()))
+        var createSession = CreateSessionService(
+            keyring: TokenKeyring.generate(id: "k-test", random: SystemRandomSource()))
         createSession.admission = RequestAdmission(settings, clock: clocks)
         service = AnchorageService(
             configurations: try ConfigurationStore(loader: configuration.loader), createSession: createSession,

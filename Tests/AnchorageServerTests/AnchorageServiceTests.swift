@@ -18,7 +18,8 @@ final class ServiceFixture: @unchecked Sendable {
         auditLog = try AuditLog(path: auditLogPath ?? state.url("audit.jsonl"))
         service = AnchorageService(
             configurations: try ConfigurationStore(loader: configuration.loader),
-            createSession: CreateSessionService(keyring: TokenKeyring.generate(id: "k-test", random: SystemRandomSource())),
+            createSession: CreateSessionService(
+                keyring: TokenKeyring.generate(id: "k-test", random: SystemRandomSource())),
             auditLog: auditLog, clock: FixedClock(seconds: testNow), logger: Logger(minimumLevel: .error))
     }
 
@@ -68,7 +69,8 @@ final class ServiceFixture: @unchecked Sendable {
                 == "arn:aws:sts::123456789012:assumed-role/web-reader/\(pki.webLeaf.serialNumberHex)")
         // The profile grants 1800 s, below the role's 3600 s maximum.
         #expect(credentials["expiration"]?.stringValue == UTCTimestamp.iso8601(testNow + 1800))
-        #expect(body["subjectArn"]?.stringValue?.hasPrefix("arn:aws:rolesanywhere:us-east-1:123456789012:subject/") == true)
+        #expect(
+            body["subjectArn"]?.stringValue?.hasPrefix("arn:aws:rolesanywhere:us-east-1:123456789012:subject/") == true)
 
         let records = try fixture.auditRecords()
         #expect(records.count == 1)

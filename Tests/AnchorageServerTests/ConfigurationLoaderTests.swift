@@ -85,7 +85,8 @@ import Testing
     @Test func crlSignedByTheAnchorIsLoaded() throws {
         let fixture = try ConfigFixture()
         let crl = try DER.crl(
-            issuer: fixture.pki.ca, signingKey: fixture.pki.caKey, revokedSerials: [fixture.pki.dbLeaf.serialNumberBytes])
+            issuer: fixture.pki.ca, signingKey: fixture.pki.caKey,
+            revokedSerials: [fixture.pki.dbLeaf.serialNumberBytes])
         try fixture.write("PKI/trust-anchors/main/crls/ca.pem", DER.pem(crl, label: "X509 CRL"))
         try fixture.write("PKI/trust-anchors/main/crls/ca-der.crl", crl)
         let anchor = try #require(try fixture.loader.load(generation: 1).trustAnchors[anchorArn])
@@ -117,7 +118,9 @@ import Testing
             file: ConfigFixture.webProfile, path: "$.roleArn", message: "unknown key"),
         BrokenCase(
             name: "unknown key in a role",
-            breakIt: { try $0.write(ConfigFixture.role, ConfigFixture.roleJSON(extra: #", "MaxSessionDurationSeconds": 1"#)) },
+            breakIt: {
+                try $0.write(ConfigFixture.role, ConfigFixture.roleJSON(extra: #", "MaxSessionDurationSeconds": 1"#))
+            },
             file: ConfigFixture.role, path: "$.MaxSessionDurationSeconds", message: "unknown key"),
         BrokenCase(
             name: "missing enabled",
@@ -132,7 +135,8 @@ import Testing
             breakIt: {
                 try $0.write(
                     ConfigFixture.mainAnchor,
-                    ConfigFixture.anchorJSON(arn: "arn:aws:iam::123456789012:trust-anchor/4a1c52e0-7d6b-4b7e-9a55-0e6f4c3b9d21"))
+                    ConfigFixture.anchorJSON(
+                        arn: "arn:aws:iam::123456789012:trust-anchor/4a1c52e0-7d6b-4b7e-9a55-0e6f4c3b9d21"))
             },
             file: ConfigFixture.mainAnchor, path: "$.trustAnchorArn", message: "not a rolesanywhere trust-anchor ARN"),
         BrokenCase(
@@ -191,7 +195,8 @@ import Testing
         BrokenCase(
             name: "duplicate role ARN in roleArns",
             breakIt: {
-                try $0.write(ConfigFixture.webProfile, ConfigFixture.profileJSON(roleArns: #"["\#(roleArn)", "\#(roleArn)"]"#))
+                try $0.write(
+                    ConfigFixture.webProfile, ConfigFixture.profileJSON(roleArns: #"["\#(roleArn)", "\#(roleArn)"]"#))
             },
             file: ConfigFixture.webProfile, path: "$.roleArns[1]", message: "duplicate role ARN"),
         BrokenCase(
@@ -202,7 +207,8 @@ import Testing
             name: "role file name does not match the role name",
             breakIt: {
                 try $0.write(
-                    "Profiles/roles/reader.json", ConfigFixture.roleJSON(arn: "arn:aws:iam::123456789012:role/other-reader"))
+                    "Profiles/roles/reader.json",
+                    ConfigFixture.roleJSON(arn: "arn:aws:iam::123456789012:role/other-reader"))
             },
             file: "Profiles/roles/reader.json", path: "$.Arn", message: "must live in other-reader.json"),
         BrokenCase(
@@ -211,7 +217,10 @@ import Testing
             file: ConfigFixture.role, path: "$.MaxSessionDuration", message: "must be 3600-43200"),
         BrokenCase(
             name: "trust policy with a bad Effect",
-            breakIt: { try $0.write(ConfigFixture.role, ConfigFixture.roleJSON(policy: ConfigFixture.policyJSON(effect: "Permit"))) },
+            breakIt: {
+                try $0.write(
+                    ConfigFixture.role, ConfigFixture.roleJSON(policy: ConfigFixture.policyJSON(effect: "Permit")))
+            },
             file: ConfigFixture.role, path: "$.AssumeRolePolicyDocument.Statement[0].Effect",
             message: #"must be "Allow" or "Deny", found "Permit""#),
         BrokenCase(
@@ -222,20 +231,24 @@ import Testing
         BrokenCase(
             name: "duplicate JSON key",
             breakIt: {
-                try $0.write(ConfigFixture.mainAnchor, #"{"trustAnchorArn": "\#(anchorArn)", "enabled": true, "enabled": false}"#)
+                try $0.write(
+                    ConfigFixture.mainAnchor, #"{"trustAnchorArn": "\#(anchorArn)", "enabled": true, "enabled": false}"#
+                )
             },
             file: ConfigFixture.mainAnchor, path: "$", message: #"duplicate key "enabled" at byte"#),
         BrokenCase(
             name: "garbage inside a PEM certificate block",
             breakIt: {
                 try $0.write(
-                    ConfigFixture.mainCertificates, "-----BEGIN CERTIFICATE-----\nnot*base64\n-----END CERTIFICATE-----\n")
+                    ConfigFixture.mainCertificates,
+                    "-----BEGIN CERTIFICATE-----\nnot*base64\n-----END CERTIFICATE-----\n")
             },
             file: ConfigFixture.mainCertificates, path: "$", message: "unreadable PEM"),
         BrokenCase(
             name: "DER bytes that are not a certificate inside a PEM block",
             breakIt: {
-                try $0.write(ConfigFixture.mainCertificates, DER.pem([0x30, 0x03, 0x02, 0x01, 0x01], label: "CERTIFICATE"))
+                try $0.write(
+                    ConfigFixture.mainCertificates, DER.pem([0x30, 0x03, 0x02, 0x01, 0x01], label: "CERTIFICATE"))
             },
             file: ConfigFixture.mainCertificates, path: "$", message: "unreadable PEM"),
         BrokenCase(

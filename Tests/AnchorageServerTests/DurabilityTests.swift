@@ -8,7 +8,9 @@ import Testing
 /// The audit log's durability rules and the token keyring's reload (issue 7, faults and durability).
 @Suite struct AuditLogDurabilityTests {
     static func record(_ id: String) -> JSONValue {
-        .object([JSONMember(key: "requestId", value: .string(id)), JSONMember(key: "outcome", value: .string("allowed"))])
+        .object([
+            JSONMember(key: "requestId", value: .string(id)), JSONMember(key: "outcome", value: .string("allowed")),
+        ])
     }
 
     @Test(arguments: [AuditLog.Sync.data, .none])
@@ -18,8 +20,9 @@ import Testing
         #expect(log.append(Self.record("a")))
         #expect(log.append(Self.record("b")))
         #expect(log.isWritable)
-        #expect(try directory.read("audit.jsonl") == #"{"requestId":"a","outcome":"allowed"}"# + "\n"
-            + #"{"requestId":"b","outcome":"allowed"}"# + "\n")
+        #expect(
+            try directory.read("audit.jsonl") == #"{"requestId":"a","outcome":"allowed"}"# + "\n"
+                + #"{"requestId":"b","outcome":"allowed"}"# + "\n")
     }
 
     /// A crash in the middle of a write leaves the start of a record whose answer was never sent. The next

@@ -2,8 +2,9 @@ import AnchorageConfig
 import AnchorageCore
 import AnchorageCrypto
 import AnchorageHTTP
-@testable import AnchorageServer
 import Testing
+
+@testable import AnchorageServer
 
 /// Explain/request-path parity for the parameter checks, the warnings' findings, and metric label escaping.
 @Suite("Operations: explain parity, health findings, metrics text")
@@ -24,7 +25,8 @@ struct OperationsTests {
         let http = try RequestSigner.signedCreateSession(
             leaf: fixture.pki.webLeaf, key: fixture.pki.webKey, body: body(profile: profile, extra: extra))
         let signed = SignedRequest(
-            method: http.method, rawPath: http.path, rawQuery: http.query, headers: http.headers.fields, body: http.body,
+            method: http.method, rawPath: http.path, rawQuery: http.query, headers: http.headers.fields,
+            body: http.body,
             sourceAddress: http.remoteAddress)
         let outcome = service.createSession(signed, configuration: configuration, now: testNow)
         var server: DenialReason?
@@ -74,8 +76,9 @@ struct OperationsTests {
         #expect(expiring.allSatisfy { $0.fields["daysLeft"] == "25" })
         #expect(soon.contains { $0.message.contains("past its nextUpdate") && $0.fields["trustAnchor"] == "main" })
         // A narrower window: no expiry finding yet.
-        #expect(ConfigurationHealth(warningDays: 20).findings(configuration, now: testNow + 86400 * 340)
-            .allSatisfy { !$0.message.contains("expires") })
+        #expect(
+            ConfigurationHealth(warningDays: 20).findings(configuration, now: testNow + 86400 * 340)
+                .allSatisfy { !$0.message.contains("expires") })
         let expired = ConfigurationHealth(warningDays: 45).findings(configuration, now: testNow + 86400 * 400)
         #expect(expired.contains { $0.message == "trust anchor certificate has expired" })
     }
@@ -100,7 +103,8 @@ struct OperationsTests {
         let escaped = odd.subjectString.replacingOccurrences(of: "\\", with: "\\\\")
             .replacingOccurrences(of: "\"", with: "\\\"")
         #expect(text.contains("subject=\"\(escaped)\""), "\(text)")
-        #expect(text.contains(#"anchorage_requests_total{operation="CreateSession",outcome="denied",reason="weak_key"} 1"#))
+        #expect(
+            text.contains(#"anchorage_requests_total{operation="CreateSession",outcome="denied",reason="weak_key"} 1"#))
         #expect(text.contains(#"anchorage_request_duration_seconds_bucket{le="0.0025",operation="CreateSession"} 0"#))
         #expect(text.contains(#"anchorage_request_duration_seconds_bucket{le="0.005",operation="CreateSession"} 1"#))
         #expect(text.contains(#"anchorage_request_duration_seconds_bucket{le="1",operation="CreateSession"} 1"#))

@@ -193,7 +193,9 @@ final class ConfigFixture: @unchecked Sendable {
     var root: String { directory.path }
     var pkiDirectory: String { directory.url("PKI") }
     var profilesDirectory: String { directory.url("Profiles") }
-    var loader: ConfigurationLoader { ConfigurationLoader(pkiDirectory: pkiDirectory, profilesDirectory: profilesDirectory) }
+    var loader: ConfigurationLoader {
+        ConfigurationLoader(pkiDirectory: pkiDirectory, profilesDirectory: profilesDirectory)
+    }
 
     static let mainAnchor = "PKI/trust-anchors/main/anchor.json"
     static let mainCertificates = "PKI/trust-anchors/main/certificates.pem"
@@ -225,7 +227,8 @@ final class ConfigFixture: @unchecked Sendable {
         """#
     }
 
-    static let minimalProfileJSON = #"{"profileArn": "\#(minimalProfileArn)", "enabled": false, "roleArns": ["\#(roleArn)"]}"#
+    static let minimalProfileJSON =
+        #"{"profileArn": "\#(minimalProfileArn)", "enabled": false, "roleArns": ["\#(roleArn)"]}"#
 
     static func policyJSON(effect: String = "Allow", ou: String = "web") -> String {
         #"""
@@ -275,7 +278,8 @@ final class ConfigFixture: @unchecked Sendable {
         do {
             let configuration = try loader.load(generation: 1)
             Issue.record(
-                "expected the load to fail, got \(configuration.trustAnchors.count) anchors", sourceLocation: sourceLocation)
+                "expected the load to fail, got \(configuration.trustAnchors.count) anchors",
+                sourceLocation: sourceLocation)
             return []
         } catch {
             return error.issues

@@ -37,8 +37,10 @@ final class AnchorageServerProcess: @unchecked Sendable {
     var auditLogURL: URL { stateDirectory.appendingPathComponent("audit.jsonl") }
     var stderr: String { (try? String(contentsOf: stderrURL, encoding: .utf8)) ?? "" }
 
-    private init(process: Process, port: Int, configuration: TestConfiguration, stateDirectory: URL,
-                 stdoutURL: URL, stderrURL: URL, insecureHTTP: Bool) {
+    private init(
+        process: Process, port: Int, configuration: TestConfiguration, stateDirectory: URL,
+        stdoutURL: URL, stderrURL: URL, insecureHTTP: Bool
+    ) {
         self.process = process
         self.port = port
         self.configuration = configuration
@@ -74,7 +76,8 @@ final class AnchorageServerProcess: @unchecked Sendable {
             "--state-dir", state.path,
             "--listen", "127.0.0.1:0",
         ]
-        process.arguments! += insecureHTTP
+        process.arguments! +=
+            insecureHTTP
             ? ["--insecure-http"]
             : ["--tls-certificate", pki.certificate("server").path, "--tls-private-key", pki.privateKey("server").path]
         // The suite sends many requests from 127.0.0.1 with the same fixture certificates, in parallel: generous
@@ -97,9 +100,10 @@ final class AnchorageServerProcess: @unchecked Sendable {
         while Date() < deadline {
             let out = (try? String(contentsOf: outURL, encoding: .utf8)) ?? ""
             if let port = parseListeningPort(out, scheme: insecureHTTP ? "http" : "https") {
-                return AnchorageServerProcess(process: process, port: port, configuration: configuration,
-                                              stateDirectory: state, stdoutURL: outURL, stderrURL: errURL,
-                                              insecureHTTP: insecureHTTP)
+                return AnchorageServerProcess(
+                    process: process, port: port, configuration: configuration,
+                    stateDirectory: state, stdoutURL: outURL, stderrURL: errURL,
+                    insecureHTTP: insecureHTTP)
             }
             if !process.isRunning {
                 let err = (try? String(contentsOf: errURL, encoding: .utf8)) ?? ""

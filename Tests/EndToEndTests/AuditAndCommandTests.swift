@@ -53,7 +53,8 @@ struct CommandTests {
         let pki = try FixturePKI.shared()
         let binary = try AnchorageBinary.url()
         let config = try TestConfiguration.write(pki: pki)
-        let r = try await runProcess(binary.path, ["validate", "--pki", config.pki.path, "--profiles", config.profiles.path])
+        let r = try await runProcess(
+            binary.path, ["validate", "--pki", config.pki.path, "--profiles", config.profiles.path])
         #expect(r.status == 0, "\(r.summary)")
     }
 
@@ -68,7 +69,8 @@ struct CommandTests {
         role["Arnn"] = ARNs.webReader
         try TestConfiguration.writeJSON(role, to: roleFile)
 
-        let r = try await runProcess(binary.path, ["validate", "--pki", config.pki.path, "--profiles", config.profiles.path])
+        let r = try await runProcess(
+            binary.path, ["validate", "--pki", config.pki.path, "--profiles", config.profiles.path])
         #expect(r.status != 0, "\(r.summary)")
         #expect(r.stderr.contains("web-reader.json"), "stderr should name the file: \(r.stderr)")
         #expect(r.stderr.contains("Arnn"), "stderr should name the JSON path: \(r.stderr)")

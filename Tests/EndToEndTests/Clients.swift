@@ -11,7 +11,6 @@ struct RawRequest: Sendable {
     var arguments: [String] = []
 }
 
-
 struct RawResponse: Sendable {
     var status: Int
     var headers: [String: String]
@@ -66,7 +65,7 @@ enum Clients {
         args += request.arguments
         let result = try await python("raw_client.py", args, caBundle: pki.caBundle)
         guard result.status == 0, let line = result.stdout.split(separator: "\n").last,
-              let out = try? JSONValue.parse(String(line)), let status = out["status"]?.number
+            let out = try? JSONValue.parse(String(line)), let status = out["status"]?.number
         else {
             throw FixtureError("raw_client.py failed: \(result.summary)")
         }
@@ -121,7 +120,7 @@ enum Clients {
         args += extra
         let result = try await python("ra_session_client.py", args, caBundle: pki.caBundle)
         guard result.status == 0, let line = result.stdout.split(separator: "\n").last,
-              let out = try? JSONValue.parse(String(line))
+            let out = try? JSONValue.parse(String(line))
         else {
             throw FixtureError("ra_session_client.py failed: \(result.summary)")
         }

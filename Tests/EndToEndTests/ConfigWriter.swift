@@ -33,7 +33,9 @@ struct TestConfiguration: Sendable {
     var profiles: URL { root.appendingPathComponent("Profiles") }
 
     static func write(pki fixtures: FixturePKI, into root: URL? = nil) throws -> TestConfiguration {
-        let root = root ?? URL(fileURLWithPath: NSTemporaryDirectory())
+        let root =
+            root
+            ?? URL(fileURLWithPath: NSTemporaryDirectory())
             .appendingPathComponent("anchorage-e2e-config-\(UUID().uuidString)")
         let config = TestConfiguration(root: root)
         let fm = FileManager.default
@@ -43,7 +45,8 @@ struct TestConfiguration: Sendable {
             try fm.createDirectory(at: dir.appendingPathComponent("crls"), withIntermediateDirectories: true)
             try writeJSON(["trustAnchorArn": arn, "enabled": enabled], to: dir.appendingPathComponent("anchor.json"))
             let bundle = try certificates.map { try String(contentsOf: fixtures.certificate($0), encoding: .utf8) }
-            try bundle.joined().write(to: dir.appendingPathComponent("certificates.pem"), atomically: true, encoding: .utf8)
+            try bundle.joined().write(
+                to: dir.appendingPathComponent("certificates.pem"), atomically: true, encoding: .utf8)
             for crl in crls {
                 try fm.copyItem(at: fixtures.crl(crl), to: dir.appendingPathComponent("crls/\(crl).crl.pem"))
             }
@@ -67,12 +70,15 @@ struct TestConfiguration: Sendable {
                 ],
                 to: config.profiles.appendingPathComponent("\(name).json"))
         }
-        try profile("web", arn: ARNs.webProfile, enabled: true,
-                    roles: [ARNs.webReader, ARNs.opsOnly, ARNs.denied], acceptRoleSessionName: false)
-        try profile("disabled-profile", arn: ARNs.disabledProfile, enabled: false,
-                    roles: [ARNs.webReader], acceptRoleSessionName: false)
-        try profile("session-name", arn: ARNs.sessionNameProfile, enabled: true,
-                    roles: [ARNs.webReader], acceptRoleSessionName: true)
+        try profile(
+            "web", arn: ARNs.webProfile, enabled: true,
+            roles: [ARNs.webReader, ARNs.opsOnly, ARNs.denied], acceptRoleSessionName: false)
+        try profile(
+            "disabled-profile", arn: ARNs.disabledProfile, enabled: false,
+            roles: [ARNs.webReader], acceptRoleSessionName: false)
+        try profile(
+            "session-name", arn: ARNs.sessionNameProfile, enabled: true,
+            roles: [ARNs.webReader], acceptRoleSessionName: true)
 
         try role("web-reader", statements: [allow(ou: "web")], to: config)
         try role("ops-only", statements: [allow(ou: "ops")], to: config)

@@ -91,15 +91,23 @@ struct CreateSessionTests {
     static let rawCases: [RawCase] = [
         RawCase(name: "EC P-384 leaf (ECDSA with SHA-256)", request: RawRequest(leaf: "leaf-ec-p384")),
         RawCase(name: "EC P-521 leaf (ECDSA with SHA-256)", request: RawRequest(leaf: "leaf-ec-p521")),
-        RawCase(name: "RSA leaf via intermediate", request: RawRequest(leaf: "leaf-rsa-2048-int", chain: ["chain-intermediate"])),
-        RawCase(name: "chain that also carries the anchor",
-                request: RawRequest(leaf: "leaf-ec-p256-int", chain: ["chain-intermediate-root"])),
-        RawCase(name: "ARNs in the body, Content-Length framing, no SDK headers",
-                request: RawRequest(leaf: "leaf-ec-p256",
-                                    arguments: ["--body-arns", "--content-length", "--no-sdk-headers",
-                                                "--content-type", "application/x-amz-json-1.0"])),
-        RawCase(name: "durationSeconds omitted (profile default)",
-                request: RawRequest(leaf: "leaf-ec-p256", arguments: ["--duration", "-1"])),
+        RawCase(
+            name: "RSA leaf via intermediate",
+            request: RawRequest(leaf: "leaf-rsa-2048-int", chain: ["chain-intermediate"])),
+        RawCase(
+            name: "chain that also carries the anchor",
+            request: RawRequest(leaf: "leaf-ec-p256-int", chain: ["chain-intermediate-root"])),
+        RawCase(
+            name: "ARNs in the body, Content-Length framing, no SDK headers",
+            request: RawRequest(
+                leaf: "leaf-ec-p256",
+                arguments: [
+                    "--body-arns", "--content-length", "--no-sdk-headers",
+                    "--content-type", "application/x-amz-json-1.0",
+                ])),
+        RawCase(
+            name: "durationSeconds omitted (profile default)",
+            request: RawRequest(leaf: "leaf-ec-p256", arguments: ["--duration", "-1"])),
     ]
 
     @Test("other accepted request shapes and key types", arguments: rawCases)
@@ -114,8 +122,9 @@ struct CreateSessionTests {
     func roleSessionNameAccepted() async throws {
         let context = try await SharedServer.shared.context()
         let r = try await Clients.raw(
-            RawRequest(leaf: "leaf-ec-p256", profileArn: ARNs.sessionNameProfile,
-                       arguments: ["--role-session-name", "e2e-session"]), context)
+            RawRequest(
+                leaf: "leaf-ec-p256", profileArn: ARNs.sessionNameProfile,
+                arguments: ["--role-session-name", "e2e-session"]), context)
         #expect(r.status == 201, "response: \(r.output)")
         let user = r.json?["credentialSet"]?[0]?["assumedRoleUser"]
         #expect(user?["arn"]?.string == "arn:aws:sts::123456789012:assumed-role/web-reader/e2e-session")

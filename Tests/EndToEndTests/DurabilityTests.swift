@@ -173,12 +173,14 @@ import Testing
         #expect(missing.isEmpty, "\(missing.count) of \(answered.count) answered requests not in the audit log")
         // A repaired tail belongs to a request that was never answered.
         for fragment in repairedTails {
-            #expect(!answered.keys.contains { fragment.contains($0) }, "a torn record of an answered request: \(fragment)")
+            #expect(
+                !answered.keys.contains { fragment.contains($0) }, "a torn record of an answered request: \(fragment)")
         }
         print(
             "kill -9 durability: \(rounds) kills, \(answered.count) answered requests all in the audit log "
                 + "(\(logged.count) allowed lines; \(logged.count - answered.count) written but not answered), "
-                + "\(repairedTails.count) torn tails cut off at restart, \(Int(Date().timeIntervalSince(testStarted))) s")
+                + "\(repairedTails.count) torn tails cut off at restart, \(Int(Date().timeIntervalSince(testStarted))) s"
+        )
     }
 }
 
@@ -260,7 +262,8 @@ extension DurabilityTests {
                     "role", "create", name, "--trust-anchor", "rsa-root",
                     "--condition", "StringEquals:aws:PrincipalTag/x509Subject/OU=web",
                 ]
-            case .addTrustAnchor: arguments = ["trust-anchor", "add", name, "--certificates", pki.certificate("root-ec").path]
+            case .addTrustAnchor:
+                arguments = ["trust-anchor", "add", name, "--certificates", pki.certificate("root-ec").path]
             case .importCRL: arguments = ["crl", "import", "rsa-root", pki.crl("root-rsa").path, "--name", name]
             case .revoke: arguments = ["revoke", "--serial", serial, "--reason", "durability test"]
             }
@@ -288,7 +291,8 @@ extension DurabilityTests {
             let added = Set(after.keys).subtracting(before.keys)
             let removed = Set(before.keys).subtracting(after.keys)
             let changed = Set(before.keys).intersection(after.keys).filter { before[$0] != after[$0] }
-            let description = "iteration \(iteration) \(arguments): added \(added) removed \(removed) changed \(changed)"
+            let description =
+                "iteration \(iteration) \(arguments): added \(added) removed \(removed) changed \(changed)"
             #expect(removed.isEmpty, "\(description)")
             switch operation {
             case .toggleProfile:
@@ -300,7 +304,9 @@ extension DurabilityTests {
             case .addTrustAnchor:
                 #expect(
                     changed.isEmpty
-                        && added == ["PKI/trust-anchors/\(name)/anchor.json", "PKI/trust-anchors/\(name)/certificates.pem"],
+                        && added == [
+                            "PKI/trust-anchors/\(name)/anchor.json", "PKI/trust-anchors/\(name)/certificates.pem",
+                        ],
                     "\(description)")
             case .importCRL:
                 #expect(changed.isEmpty && added == ["PKI/trust-anchors/rsa-root/crls/\(name).pem"], "\(description)")
@@ -314,7 +320,8 @@ extension DurabilityTests {
 
         // The next commands run to completion clean up what killed ones left behind.
         #expect(try await runProcess(binary, ["role", "create", "after-the-kills"] + scope).status == 0)
-        #expect(try await runProcess(binary, ["revoke", "--serial", "0badc0de", "--reason", "cleanup"] + scope).status == 0)
+        #expect(
+            try await runProcess(binary, ["revoke", "--serial", "0badc0de", "--reason", "cleanup"] + scope).status == 0)
         #expect(Self.leftovers(configuration).isEmpty, "\(Self.leftovers(configuration))")
         let staging = (try? FileManager.default.contentsOfDirectory(atPath: NSTemporaryDirectory())) ?? []
         for pid in killedPids {
@@ -323,7 +330,8 @@ extension DurabilityTests {
         #expect(outcomes.before > 0 && outcomes.after > 0, "\(outcomes)")
         print(
             "admin kill -9: 100 runs, \(killedPids.count) killed, \(outcomes.before) left the old configuration, "
-                + "\(outcomes.after) the new one, \(outcomes.leftovers) left hidden temporaries (window \(Int(window * 1000)) ms, \(Int(Date().timeIntervalSince(testStarted))) s)")
+                + "\(outcomes.after) the new one, \(outcomes.leftovers) left hidden temporaries (window \(Int(window * 1000)) ms, \(Int(Date().timeIntervalSince(testStarted))) s)"
+        )
     }
 }
 
@@ -338,7 +346,9 @@ extension DurabilityTests {
     /// Replaces the keyring file the way an operator's tooling should: a 0600 temporary beside it, renamed over it.
     static func writeKeyring(_ text: String, to url: URL) throws {
         let temporary = url.deletingLastPathComponent().appendingPathComponent(".keyring-\(UUID().uuidString)")
-        guard FileManager.default.createFile(atPath: temporary.path, contents: Data(text.utf8), attributes: [.posixPermissions: 0o600])
+        guard
+            FileManager.default.createFile(
+                atPath: temporary.path, contents: Data(text.utf8), attributes: [.posixPermissions: 0o600])
         else { throw FixtureError("cannot write \(temporary.path)") }
         guard rename(temporary.path, url.path) == 0 else { throw FixtureError("rename: errno \(errno)") }
     }
@@ -366,8 +376,10 @@ extension DurabilityTests {
         let old = (id: "k-2026-01", secret: Self.randomSecret())
         let new = (id: "k-2026-07", secret: Self.randomSecret())
         try Self.writeKeyring(Self.keyringText([old]), to: keyring)
-        let a = try await OwnServer.start(configuration: configuration, extraArguments: ["--token-keyring", keyring.path])
-        let b = try await OwnServer.start(configuration: configuration, extraArguments: ["--token-keyring", keyring.path])
+        let a = try await OwnServer.start(
+            configuration: configuration, extraArguments: ["--token-keyring", keyring.path])
+        let b = try await OwnServer.start(
+            configuration: configuration, extraArguments: ["--token-keyring", keyring.path])
         defer {
             Task {
                 _ = await a.server.stop()

@@ -8,12 +8,14 @@ import Testing
 @Suite("Exhaustion end to end")
 struct ExhaustionTests {
     static func script(_ arguments: [String], _ context: SharedServer.Context) async throws -> JSONValue {
-        let args = arguments + [
-            "--endpoint", context.server.endpoint, "--ca-bundle", context.pki.caBundle.path,
-            "--pki", context.pki.directory.path,
-        ]
+        let args =
+            arguments + [
+                "--endpoint", context.server.endpoint, "--ca-bundle", context.pki.caBundle.path,
+                "--pki", context.pki.directory.path,
+            ]
         let result = try await runProcess(
-            "/usr/bin/env", ["python3", try Clients.scriptsDirectory().appendingPathComponent("hostile_client.py").path] + args,
+            "/usr/bin/env",
+            ["python3", try Clients.scriptsDirectory().appendingPathComponent("hostile_client.py").path] + args,
             environment: Clients.environment(caBundle: context.pki.caBundle), timeout: 90)
         guard result.status == 0, let line = result.stdout.split(separator: "\n").last,
             let out = try? JSONValue.parse(String(line))
@@ -26,7 +28,9 @@ struct ExhaustionTests {
         let context = try await OwnServer.start()
         // 200 finish the TLS handshake and trickle an HTTP request; 800 trickle a ClientHello (cheap to open,
         // so that all 1,000 are open together well inside the server's 10 s deadline).
-        let arguments = ["slowloris", "--connections", "1000", "--tls-fraction", "0.2", "--interval", "10", "--observe", "13"]
+        let arguments = [
+            "slowloris", "--connections", "1000", "--tls-fraction", "0.2", "--interval", "10", "--observe", "13",
+        ]
         var out = try await Self.script(arguments, context)
         // The premise: this machine opened all of them before the first reached its deadline (under a second
         // when idle). In a full parallel test run on a saturated machine it may not — then try once more, and
@@ -85,8 +89,11 @@ struct ExhaustionTests {
         for bad in ["0", "-5", "many"] {
             let r = try await runProcess(
                 try AnchorageBinary.url().path,
-                ["serve", "--pki", configuration.pki.path, "--profiles", configuration.profiles.path, "--state-dir", state,
-                 "--listen", "127.0.0.1:0", "--insecure-http", "--max-connections", bad], timeout: 20)
+                [
+                    "serve", "--pki", configuration.pki.path, "--profiles", configuration.profiles.path, "--state-dir",
+                    state,
+                    "--listen", "127.0.0.1:0", "--insecure-http", "--max-connections", bad,
+                ], timeout: 20)
             #expect(r.status == 64, "\(r.summary)")
         }
     }

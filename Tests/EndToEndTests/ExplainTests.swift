@@ -49,16 +49,20 @@ struct ExplainTests {
         Case(reason: nil, leaf: "leaf-ec-p256"),
         Case(reason: nil, leaf: "leaf-rsa-2048", duration: 900),
         Case(reason: nil, leaf: "leaf-ec-p256-int", chain: ["chain-intermediate"], note: "intermediate in the chain"),
-        Case(reason: nil, leaf: "leaf-rsa-2048-int", chain: ["chain-intermediate-root"], note: "chain carries the anchor"),
-        Case(reason: nil, leaf: "leaf-ec-p256", profileArn: ARNs.sessionNameProfile, roleSessionName: "my-session",
-             note: "roleSessionName accepted"),
+        Case(
+            reason: nil, leaf: "leaf-rsa-2048-int", chain: ["chain-intermediate-root"], note: "chain carries the anchor"
+        ),
+        Case(
+            reason: nil, leaf: "leaf-ec-p256", profileArn: ARNs.sessionNameProfile, roleSessionName: "my-session",
+            note: "roleSessionName accepted"),
         // certificate and path
         Case(reason: "certificate_expired", leaf: "leaf-expired"),
         Case(reason: "certificate_not_yet_valid", leaf: "leaf-not-yet-valid"),
         Case(reason: "untrusted_certificate", leaf: "leaf-unknown-ca", note: "unknown CA"),
         Case(reason: "untrusted_certificate", leaf: "leaf-ec-p256-int", note: "intermediate missing"),
-        Case(reason: "untrusted_certificate", leaf: "leaf-ec-p256", trustAnchorArn: ARNs.ecRootAnchor,
-             note: "another anchor"),
+        Case(
+            reason: "untrusted_certificate", leaf: "leaf-ec-p256", trustAnchorArn: ARNs.ecRootAnchor,
+            note: "another anchor"),
         Case(reason: "leaf_is_ca", leaf: "leaf-ca"),
         Case(reason: "leaf_missing_digital_signature", leaf: "leaf-no-digitalsig"),
         Case(reason: "weak_signature_algorithm", leaf: "leaf-sha1"),
@@ -83,8 +87,9 @@ struct ExplainTests {
         Case(reason: nil, leaf: "leaf-ec-p256", duration: 7200, note: "min(profile 3600, 7200) within the role's 3600"),
         // roleSessionName
         Case(reason: "role_session_name_not_allowed", leaf: "leaf-ec-p256", roleSessionName: "my-session"),
-        Case(reason: "malformed_request", leaf: "leaf-ec-p256", profileArn: ARNs.sessionNameProfile,
-             roleSessionName: "x", note: "roleSessionName too short"),
+        Case(
+            reason: "malformed_request", leaf: "leaf-ec-p256", profileArn: ARNs.sessionNameProfile,
+            roleSessionName: "x", note: "roleSessionName too short"),
     ]
 
     /// `anchorage explain` with the case's inputs; `extra` adds flags (`--json`, `--at`).
@@ -144,8 +149,9 @@ struct ExplainTests {
 
         for c in [
             revoked,
-            Case(reason: "duration_exceeds_role_maximum", leaf: "leaf-ec-p256", profileArn: ARNs.sessionNameProfile,
-                 duration: 7200),
+            Case(
+                reason: "duration_exceeds_role_maximum", leaf: "leaf-ec-p256", profileArn: ARNs.sessionNameProfile,
+                duration: 7200),
             Case(reason: nil, leaf: "leaf-ec-p256", profileArn: ARNs.sessionNameProfile, duration: 3600),
         ] {
             let response = try await Clients.raw(c.raw, context)
@@ -171,7 +177,8 @@ struct ExplainTests {
         #expect(denied.status == 1, "\(denied.summary)")
 
         let missing = try await anchorageCommand(
-            ["explain", "--certificate", context.pki.certificate("leaf-ec-p256").path], configuration: context.configuration)
+            ["explain", "--certificate", context.pki.certificate("leaf-ec-p256").path],
+            configuration: context.configuration)
         #expect(missing.status == 64, "missing ARNs: \(missing.summary)")
         #expect(missing.stderr.contains("usage:"), "\(missing.summary)")
         for bad in [["--bogus"], ["--at", "yesterday"], ["--duration", "an hour"]] {
@@ -183,8 +190,11 @@ struct ExplainTests {
         let broken = try context.configuration.copy()
         try broken.editJSON("Profiles/roles/web-reader.json") { $0["Arnn"] = "x" }
         let r = try await anchorageCommand(
-            ["explain", "--certificate", context.pki.certificate("leaf-ec-p256").path,
-             "--trust-anchor-arn", ARNs.rsaRootAnchor, "--profile-arn", ARNs.webProfile, "--role-arn", ARNs.webReader],
+            [
+                "explain", "--certificate", context.pki.certificate("leaf-ec-p256").path,
+                "--trust-anchor-arn", ARNs.rsaRootAnchor, "--profile-arn", ARNs.webProfile, "--role-arn",
+                ARNs.webReader,
+            ],
             configuration: broken)
         #expect(r.status == 1, "\(r.summary)")
         #expect(r.stderr.contains("Arnn"), "\(r.summary)")
@@ -213,8 +223,9 @@ struct ExplainTests {
     @Test("text output: the path built, the condition values compared, and the final reason")
     func textOutput() async throws {
         let context = try await SharedServer.shared.context()
-        let c = Case(reason: "trust_policy_not_allowed", leaf: "leaf-ec-p256-int", chain: ["chain-intermediate"],
-                     roleArn: ARNs.opsOnly)
+        let c = Case(
+            reason: "trust_policy_not_allowed", leaf: "leaf-ec-p256-int", chain: ["chain-intermediate"],
+            roleArn: ARNs.opsOnly)
         let r = try await Self.explain(c, context, [])
         #expect(r.status == 1, "\(r.summary)")
         let text = r.stdout
@@ -229,7 +240,8 @@ struct ExplainTests {
             #expect(text.contains(expected), "missing `\(expected)` in:\n\(text)")
         }
         // No path: the reason says why.
-        let untrusted = try await Self.explain(Case(reason: "untrusted_certificate", leaf: "leaf-unknown-ca"), context, [])
+        let untrusted = try await Self.explain(
+            Case(reason: "untrusted_certificate", leaf: "leaf-unknown-ca"), context, [])
         #expect(untrusted.stdout.contains("DENIED (untrusted_certificate)"), "\(untrusted.summary)")
     }
 }

@@ -28,8 +28,9 @@ struct HTTPEdgeTests {
     /// The rest-json error shape: status, `X-Amzn-ErrorType`, JSON `{"message": …}`, `x-amzn-RequestId`.
     static func expectRestJSONError(_ r: Probed, status: Int, sourceLocation: SourceLocation = #_sourceLocation) {
         #expect(r.status == status, "\(r)", sourceLocation: sourceLocation)
-        #expect(r.header("x-amzn-errortype")?.isEmpty == false, "X-Amzn-ErrorType missing: \(r)",
-                sourceLocation: sourceLocation)
+        #expect(
+            r.header("x-amzn-errortype")?.isEmpty == false, "X-Amzn-ErrorType missing: \(r)",
+            sourceLocation: sourceLocation)
         #expect(r.message?.isEmpty == false, "body is not {\"message\": …}: \(r)", sourceLocation: sourceLocation)
         #expect(r.requestId?.isEmpty == false, "x-amzn-RequestId missing: \(r)", sourceLocation: sourceLocation)
     }
@@ -70,7 +71,10 @@ struct HTTPEdgeTests {
             ["--data", #"POST /sessions HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: abc\r\n\r\n"#], context)
         Self.expectRestJSONError(length, status: 400)
         let conflicting = try await Self.raw(
-            ["--data", #"POST /sessions HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 2\r\nContent-Length: 3\r\n\r\n{}"#],
+            [
+                "--data",
+                #"POST /sessions HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 2\r\nContent-Length: 3\r\n\r\n{}"#,
+            ],
             context)
         Self.expectRestJSONError(conflicting, status: 400)
         // The server is still fine afterwards.
@@ -85,8 +89,9 @@ struct HTTPEdgeTests {
         let r = try await Clients.raw(RawRequest(leaf: "leaf-ec-p256", arguments: ["--repeat", "3"]), context)
         #expect(r.responses.count == 3, "\(r.output)")
         #expect(r.responses.allSatisfy { $0["status"]?.number == 201 }, "\(r.responses)")
-        #expect(r.responses.allSatisfy { $0["connection"]?.string?.lowercased().contains("close") != true },
-                "the server asked to close a keep-alive connection: \(r.responses)")
+        #expect(
+            r.responses.allSatisfy { $0["connection"]?.string?.lowercased().contains("close") != true },
+            "the server asked to close a keep-alive connection: \(r.responses)")
         let ids = r.responses.compactMap { $0["requestId"]?.string }
         #expect(Set(ids).count == 3, "three distinct x-amzn-RequestId values expected: \(ids)")
         for id in ids {
@@ -99,8 +104,9 @@ struct HTTPEdgeTests {
     func largeHeaderSection() async throws {
         let context = try await OwnServer.start()
         let r = try await Clients.raw(
-            RawRequest(leaf: "leaf-ec-p256-int", chain: ["chain-intermediate"],
-                       arguments: ["--chain-count", "5", "--extra-header", "X-Anchorage-Padding:@36000"]),
+            RawRequest(
+                leaf: "leaf-ec-p256-int", chain: ["chain-intermediate"],
+                arguments: ["--chain-count", "5", "--extra-header", "X-Anchorage-Padding:@36000"]),
             context)
         #expect(r.status != 431, "a 41 KiB header section must not be refused as too large: \(r.body)")
         // Every header is signed and valid, so the only right answer is success.

@@ -13,7 +13,8 @@ struct HelperServeTests {
 
     static func serve(_ arguments: [String], _ pki: FixturePKI) async throws -> Served {
         let process = try BackgroundProcess(
-            try HelperBinary.path(), ["serve", "--port", "0"] + arguments, environment: Clients.environment(caBundle: pki.caBundle))
+            try HelperBinary.path(), ["serve", "--port", "0"] + arguments,
+            environment: Clients.environment(caBundle: pki.caBundle))
         let imds = try await process.waitForLine(prefix: "export AWS_EC2_METADATA_SERVICE_ENDPOINT=")
         let uri = try await process.waitForLine(prefix: "export AWS_CONTAINER_CREDENTIALS_FULL_URI=")
         let token = try await process.waitForLine(prefix: "export AWS_CONTAINER_AUTHORIZATION_TOKEN=")
@@ -22,9 +23,11 @@ struct HelperServeTests {
 
     static func boto3(_ served: Served, ecs: Bool, _ pki: FixturePKI) async throws -> JSONValue {
         var env = Clients.environment(caBundle: pki.caBundle)
-        for key in ["AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_PROFILE",
-                    "AWS_CONTAINER_CREDENTIALS_FULL_URI", "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI",
-                    "AWS_CONTAINER_AUTHORIZATION_TOKEN", "AWS_EC2_METADATA_SERVICE_ENDPOINT", "AWS_EC2_METADATA_DISABLED"] {
+        for key in [
+            "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_PROFILE",
+            "AWS_CONTAINER_CREDENTIALS_FULL_URI", "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI",
+            "AWS_CONTAINER_AUTHORIZATION_TOKEN", "AWS_EC2_METADATA_SERVICE_ENDPOINT", "AWS_EC2_METADATA_DISABLED",
+        ] {
             env[key] = nil
         }
         env["AWS_CONFIG_FILE"] = "/nonexistent"
@@ -41,7 +44,8 @@ struct HelperServeTests {
     }
 
     static func imds(_ served: Served) async throws -> JSONValue {
-        try await HelperTests.probe(["imds", "--endpoint", served.imdsEndpoint], environment: ProcessInfo.processInfo.environment)
+        try await HelperTests.probe(
+            ["imds", "--endpoint", served.imdsEndpoint], environment: ProcessInfo.processInfo.environment)
     }
 
     @Test("boto3 gets credentials from the IMDS emulation and from the ECS form")
@@ -67,7 +71,8 @@ struct HelperServeTests {
     func rotation() async throws {
         let context = try await SharedServer.shared.context()
         let pki = context.pki
-        let dir = URL(fileURLWithPath: NSTemporaryDirectory()).appendingPathComponent("anchorage-helper-rotate-\(UUID().uuidString)")
+        let dir = URL(fileURLWithPath: NSTemporaryDirectory()).appendingPathComponent(
+            "anchorage-helper-rotate-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         let cert = dir.appendingPathComponent("cert.pem")
         let key = dir.appendingPathComponent("key.pem")
@@ -79,11 +84,14 @@ struct HelperServeTests {
             }
         }
         try install("leaf-ec-p256")
-        let identity = HelperIdentity(name: "rotating", leaf: "leaf-ec-p256",
-                                      flags: ["--certificate", cert.path, "--private-key", key.path])
+        let identity = HelperIdentity(
+            name: "rotating", leaf: "leaf-ec-p256",
+            flags: ["--certificate", cert.path, "--private-key", key.path])
         // 900 s sessions refreshed 898 s before expiry: a refresh every ~2 s.
         let served = try await Self.serve(
-            try HelperInputs.arguments(identity, context.server) + ["--session-duration", "900", "--refresh-before", "898"], pki)
+            try HelperInputs.arguments(identity, context.server) + [
+                "--session-duration", "900", "--refresh-before", "898",
+            ], pki)
         defer { served.process.stop() }
         let first = try await Self.boto3(served, ecs: false, pki)
         let firstKey = try #require(first["accessKeyId"]?.string, "\(first)\n\(served.process.stderr)")
@@ -93,9 +101,9 @@ struct HelperServeTests {
         let rotated = try await poll(for: 20, every: 0.5) { () -> String? in
             let raw = try await Self.imds(served)
             guard let body = raw["body"]?.string, let json = try? JSONValue.parse(body),
-                  let akid = json["AccessKeyId"]?.string, akid != firstKey,
-                  let entry = try context.server.auditEntries().first(where: { $0["accessKeyId"]?.string == akid }),
-                  entry["certificate"]?["serialHex"]?.string?.lowercased() == rsaSerial
+                let akid = json["AccessKeyId"]?.string, akid != firstKey,
+                let entry = try context.server.auditEntries().first(where: { $0["accessKeyId"]?.string == akid }),
+                entry["certificate"]?["serialHex"]?.string?.lowercased() == rsaSerial
             else { return nil }
             IssuedSecrets.shared.record(json["SecretAccessKey"]?.string, json["Token"]?.string)
             return akid
@@ -108,9 +116,12 @@ struct HelperServeTests {
         let context = try await SharedServer.shared.context()
         let pki = context.pki
         // Denied from the start: 503, no Code: Success, boto3 finds no credentials.
-        let unknown = HelperIdentity(name: "unknown", leaf: "leaf-unknown-ca",
-                                     flags: ["--certificate", pki.certificate("leaf-unknown-ca").path,
-                                             "--private-key", pki.privateKey("leaf-unknown-ca").path])
+        let unknown = HelperIdentity(
+            name: "unknown", leaf: "leaf-unknown-ca",
+            flags: [
+                "--certificate", pki.certificate("leaf-unknown-ca").path,
+                "--private-key", pki.privateKey("leaf-unknown-ca").path,
+            ])
         let denied = try await Self.serve(try HelperInputs.arguments(unknown, context.server), pki)
         defer { denied.process.stop() }
         let raw = try await Self.imds(denied)
@@ -130,7 +141,9 @@ struct HelperServeTests {
         let key = try #require(before["AccessKeyId"]?.string, "\(before)")
         IssuedSecrets.shared.record(before["SecretAccessKey"]?.string, before["Token"]?.string)
         _ = await own.server.stop()
-        let failed = try await poll(for: 20, every: 0.5) { served.process.stderr.contains("refresh failed") ? true : nil }
+        let failed = try await poll(for: 20, every: 0.5) {
+            served.process.stderr.contains("refresh failed") ? true : nil
+        }
         #expect(failed == true, "stderr:\n\(served.process.stderr)")
         let after = try await Self.imds(served)
         #expect(after["status"]?.number == 200)

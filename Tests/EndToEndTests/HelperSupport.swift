@@ -34,7 +34,8 @@ enum HelperInputs {
     private static let cached: Result<URL, FixtureError> = {
         do {
             let pki = try FixturePKI.shared()
-            let dir = URL(fileURLWithPath: NSTemporaryDirectory()).appendingPathComponent("anchorage-helper-inputs-\(UUID().uuidString)")
+            let dir = URL(fileURLWithPath: NSTemporaryDirectory()).appendingPathComponent(
+                "anchorage-helper-inputs-\(UUID().uuidString)")
             try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
             func openssl(_ args: [String]) throws {
                 let p = Process()
@@ -47,19 +48,26 @@ enum HelperInputs {
                 let text = err.fileHandleForReading.readDataToEndOfFile()
                 p.waitUntilExit()
                 guard p.terminationStatus == 0 else {
-                    throw FixtureError("openssl \(args.joined(separator: " ")): \(String(decoding: text, as: UTF8.self))")
+                    throw FixtureError(
+                        "openssl \(args.joined(separator: " ")): \(String(decoding: text, as: UTF8.self))")
                 }
             }
             let out = { (name: String) in dir.appendingPathComponent(name).path }
             try openssl(["ec", "-in", pki.privateKey("leaf-ec-p256").path, "-out", out("ec-sec1.key")])
-            try openssl(["rsa", "-in", pki.privateKey("leaf-rsa-2048").path, "-traditional", "-out", out("rsa-pkcs1.key")])
+            try openssl([
+                "rsa", "-in", pki.privateKey("leaf-rsa-2048").path, "-traditional", "-out", out("rsa-pkcs1.key"),
+            ])
             for leaf in ["leaf-ec-p256", "leaf-rsa-2048"] {
-                try openssl(["pkcs8", "-topk8", "-v2", "aes-256-cbc", "-in", pki.privateKey(leaf).path,
-                             "-passout", "pass:\(password)", "-out", out("\(leaf)-encrypted.key")])
+                try openssl([
+                    "pkcs8", "-topk8", "-v2", "aes-256-cbc", "-in", pki.privateKey(leaf).path,
+                    "-passout", "pass:\(password)", "-out", out("\(leaf)-encrypted.key"),
+                ])
             }
             for leaf in ["leaf-ec-p256-int", "leaf-rsa-2048-int"] {
-                try openssl(["pkcs12", "-export", "-inkey", pki.privateKey(leaf).path, "-in", pki.certificate(leaf).path,
-                             "-certfile", pki.intermediateChain.path, "-passout", "pass:", "-out", out("\(leaf).p12")])
+                try openssl([
+                    "pkcs12", "-export", "-inkey", pki.privateKey(leaf).path, "-in", pki.certificate(leaf).path,
+                    "-certfile", pki.intermediateChain.path, "-passout", "pass:", "-out", out("\(leaf).p12"),
+                ])
             }
             return .success(dir)
         } catch let error as FixtureError {
@@ -74,33 +82,56 @@ enum HelperInputs {
         let dir = try directory()
         func file(_ name: String) -> String { dir.appendingPathComponent(name).path }
         return [
-            HelperIdentity(name: "EC P-256, PKCS#8", leaf: "leaf-ec-p256",
-                           flags: ["--certificate", pki.certificate("leaf-ec-p256").path, "--private-key", pki.privateKey("leaf-ec-p256").path]),
-            HelperIdentity(name: "RSA-2048, PKCS#8", leaf: "leaf-rsa-2048",
-                           flags: ["--certificate", pki.certificate("leaf-rsa-2048").path, "--private-key", pki.privateKey("leaf-rsa-2048").path]),
-            HelperIdentity(name: "EC P-256, SEC1", leaf: "leaf-ec-p256",
-                           flags: ["--certificate", pki.certificate("leaf-ec-p256").path, "--private-key", file("ec-sec1.key")]),
-            HelperIdentity(name: "RSA-2048, PKCS#1", leaf: "leaf-rsa-2048",
-                           flags: ["--certificate", pki.certificate("leaf-rsa-2048").path, "--private-key", file("rsa-pkcs1.key")]),
-            HelperIdentity(name: "EC P-256, encrypted PKCS#8", leaf: "leaf-ec-p256",
-                           flags: ["--certificate", pki.certificate("leaf-ec-p256").path,
-                                   "--private-key", file("leaf-ec-p256-encrypted.key"), "--pkcs8-password", password]),
-            HelperIdentity(name: "RSA-2048, encrypted PKCS#8", leaf: "leaf-rsa-2048",
-                           flags: ["--certificate", pki.certificate("leaf-rsa-2048").path,
-                                   "--private-key", file("leaf-rsa-2048-encrypted.key"), "--pkcs8-password", password]),
-            HelperIdentity(name: "EC P-256 + intermediate, PKCS#12", leaf: "leaf-ec-p256-int",
-                           flags: ["--certificate", file("leaf-ec-p256-int.p12")]),
-            HelperIdentity(name: "RSA-2048 + intermediate, PKCS#12", leaf: "leaf-rsa-2048-int",
-                           flags: ["--certificate", file("leaf-rsa-2048-int.p12")]),
-            HelperIdentity(name: "RSA-2048 + intermediate, PEM --intermediates", leaf: "leaf-rsa-2048-int",
-                           flags: ["--certificate", pki.certificate("leaf-rsa-2048-int").path,
-                                   "--private-key", pki.privateKey("leaf-rsa-2048-int").path,
-                                   "--intermediates", pki.intermediateChain.path]),
+            HelperIdentity(
+                name: "EC P-256, PKCS#8", leaf: "leaf-ec-p256",
+                flags: [
+                    "--certificate", pki.certificate("leaf-ec-p256").path, "--private-key",
+                    pki.privateKey("leaf-ec-p256").path,
+                ]),
+            HelperIdentity(
+                name: "RSA-2048, PKCS#8", leaf: "leaf-rsa-2048",
+                flags: [
+                    "--certificate", pki.certificate("leaf-rsa-2048").path, "--private-key",
+                    pki.privateKey("leaf-rsa-2048").path,
+                ]),
+            HelperIdentity(
+                name: "EC P-256, SEC1", leaf: "leaf-ec-p256",
+                flags: ["--certificate", pki.certificate("leaf-ec-p256").path, "--private-key", file("ec-sec1.key")]),
+            HelperIdentity(
+                name: "RSA-2048, PKCS#1", leaf: "leaf-rsa-2048",
+                flags: ["--certificate", pki.certificate("leaf-rsa-2048").path, "--private-key", file("rsa-pkcs1.key")]),
+            HelperIdentity(
+                name: "EC P-256, encrypted PKCS#8", leaf: "leaf-ec-p256",
+                flags: [
+                    "--certificate", pki.certificate("leaf-ec-p256").path,
+                    "--private-key", file("leaf-ec-p256-encrypted.key"), "--pkcs8-password", password,
+                ]),
+            HelperIdentity(
+                name: "RSA-2048, encrypted PKCS#8", leaf: "leaf-rsa-2048",
+                flags: [
+                    "--certificate", pki.certificate("leaf-rsa-2048").path,
+                    "--private-key", file("leaf-rsa-2048-encrypted.key"), "--pkcs8-password", password,
+                ]),
+            HelperIdentity(
+                name: "EC P-256 + intermediate, PKCS#12", leaf: "leaf-ec-p256-int",
+                flags: ["--certificate", file("leaf-ec-p256-int.p12")]),
+            HelperIdentity(
+                name: "RSA-2048 + intermediate, PKCS#12", leaf: "leaf-rsa-2048-int",
+                flags: ["--certificate", file("leaf-rsa-2048-int.p12")]),
+            HelperIdentity(
+                name: "RSA-2048 + intermediate, PEM --intermediates", leaf: "leaf-rsa-2048-int",
+                flags: [
+                    "--certificate", pki.certificate("leaf-rsa-2048-int").path,
+                    "--private-key", pki.privateKey("leaf-rsa-2048-int").path,
+                    "--intermediates", pki.intermediateChain.path,
+                ]),
         ]
     }
 
     /// The credential flags for the web profile's web-reader role against `server`.
-    static func arguments(_ identity: HelperIdentity, _ server: AnchorageServerProcess, roleArn: String = ARNs.webReader) throws
+    static func arguments(
+        _ identity: HelperIdentity, _ server: AnchorageServerProcess, roleArn: String = ARNs.webReader
+    ) throws
         -> [String]
     {
         identity.flags + [
@@ -117,7 +148,8 @@ final class BackgroundProcess: @unchecked Sendable {
     let stderrURL: URL
 
     init(_ executable: String, _ arguments: [String], environment: [String: String]? = nil) throws {
-        let dir = URL(fileURLWithPath: NSTemporaryDirectory()).appendingPathComponent("anchorage-helper-bg-\(UUID().uuidString)")
+        let dir = URL(fileURLWithPath: NSTemporaryDirectory()).appendingPathComponent(
+            "anchorage-helper-bg-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         stdoutURL = dir.appendingPathComponent("stdout")
         stderrURL = dir.appendingPathComponent("stderr")
@@ -139,7 +171,9 @@ final class BackgroundProcess: @unchecked Sendable {
     /// Waits (≤ 20 s) for a stdout line starting with `prefix`; returns the rest of it.
     func waitForLine(prefix: String) async throws -> String {
         let found = try await poll(for: 20) { () -> String? in
-            for line in stdout.split(separator: "\n") where line.hasPrefix(prefix) { return String(line.dropFirst(prefix.count)) }
+            for line in stdout.split(separator: "\n") where line.hasPrefix(prefix) {
+                return String(line.dropFirst(prefix.count))
+            }
             if !process.isRunning { return "" }
             return nil
         }

@@ -34,8 +34,11 @@ struct HostileCase: Sendable, CustomTestStringConvertible {
                     message: expect["message"]?.string, connection: expect["connection"]?.string)
             }
         } catch {
-            return [HostileCase(name: "unreadable table: \(error)", group: "table", status: -1, errorType: nil,
-                                stsCode: nil, message: nil, connection: nil)]
+            return [
+                HostileCase(
+                    name: "unreadable table: \(error)", group: "table", status: -1, errorType: nil,
+                    stsCode: nil, message: nil, connection: nil)
+            ]
         }
     }()
 }
@@ -63,7 +66,8 @@ actor HostileTableRun {
                 // About 2 s on an idle machine; the generous limit only matters on a badly overloaded one.
                 let script = try Clients.scriptsDirectory().appendingPathComponent("hostile_client.py").path
                 let result = try await runProcess(
-                    "/usr/bin/env", ["python3", script] + args, environment: Clients.environment(caBundle: context.pki.caBundle),
+                    "/usr/bin/env", ["python3", script] + args,
+                    environment: Clients.environment(caBundle: context.pki.caBundle),
                     timeout: 180)
                 guard result.status == 0, let line = result.stdout.split(separator: "\n").last,
                     let output = try? JSONValue.parse(String(line))
@@ -115,8 +119,9 @@ struct HostileRequestTests {
         #expect(Set(HostileCase.all.map(\.name)).count == HostileCase.all.count)
     }
 
-    @Test("a hostile request gets the right status and error type, leaks nothing, and leaves the server healthy",
-          arguments: HostileCase.all)
+    @Test(
+        "a hostile request gets the right status and error type, leaks nothing, and leaves the server healthy",
+        arguments: HostileCase.all)
     func hostileRequest(_ row: HostileCase) async throws {
         let run = try await HostileTableRun.shared.outcome()
         let observed = try #require(run.output["cases"]?[row.name], "no result for \(row.name)")

@@ -6,7 +6,9 @@ import Testing
 /// replay protection off).
 @Suite("rate limits and replay protection end to end")
 struct LimitsTests {
-    static func statuses(_ response: RawResponse) -> [Int] { response.responses.compactMap { $0["status"]?.number.map(Int.init) } }
+    static func statuses(_ response: RawResponse) -> [Int] {
+        response.responses.compactMap { $0["status"]?.number.map(Int.init) }
+    }
 
     static func reasons(_ response: RawResponse, _ server: AnchorageServerProcess) throws -> [String?] {
         try response.responses.map { entry in
@@ -51,7 +53,9 @@ struct LimitsTests {
         let recovered = try await Clients.raw(RawRequest(leaf: "leaf-ec-p256", arguments: ["--repeat", "6"]), context)
         // At least one token came back, never more than the burst of 3.
         let statuses = Self.statuses(recovered)
-        #expect(statuses.first == 201 && statuses.last == 429 && statuses.filter { $0 == 201 }.count <= 3, "\(recovered.output)")
+        #expect(
+            statuses.first == 201 && statuses.last == 429 && statuses.filter { $0 == 201 }.count <= 3,
+            "\(recovered.output)")
     }
 
     @Test("anchorage-helper retries throttling with a fresh signature each time, then reports it")
@@ -60,17 +64,20 @@ struct LimitsTests {
         defer { Task { _ = await context.server.stop() } }
         let helper = try HelperBinary.path()
         let identity = try HelperInputs.identities()[0]
-        let first = try await runProcess(helper, ["credential-process"] + HelperInputs.arguments(identity, context.server))
+        let first = try await runProcess(
+            helper, ["credential-process"] + HelperInputs.arguments(identity, context.server))
         #expect(first.status == 0, "\(first.summary)")
         let before = try context.server.auditEntries().count
-        let second = try await runProcess(helper, ["credential-process"] + HelperInputs.arguments(identity, context.server))
+        let second = try await runProcess(
+            helper, ["credential-process"] + HelperInputs.arguments(identity, context.server))
         #expect(second.status == 1, "\(second.summary)")
         #expect(second.stdout.isEmpty)
         #expect(second.stderr.contains("ThrottlingException: Rate exceeded"), "\(second.stderr)")
         #expect(second.stderr.components(separatedBy: "retrying").count - 1 == 2, "3 attempts: \(second.stderr)")
         let attempts = try context.server.auditEntries().dropFirst(before)
-        #expect(attempts.map { $0["reason"]?.string } == Array(repeating: "throttled_certificate", count: 3),
-                "each retry is a new signed request, not a replay: \(attempts)")
+        #expect(
+            attempts.map { $0["reason"]?.string } == Array(repeating: "throttled_certificate", count: 3),
+            "each retry is a new signed request, not a replay: \(attempts)")
     }
 
     @Test("per source address: 429 before any other check, audited as throttled_source")
@@ -82,7 +89,8 @@ struct LimitsTests {
         #expect(Self.statuses(burst) == [201, 201, 201], "\(burst.output)")
         // Even a request that would fail every other check is answered 429: the limit comes first.
         let junk = try await Clients.raw(
-            RawRequest(leaf: "leaf-unknown-ca", arguments: ["--repeat", "2", "--algorithm", "AWS4-X509-MLDSA"]), context)
+            RawRequest(leaf: "leaf-unknown-ca", arguments: ["--repeat", "2", "--algorithm", "AWS4-X509-MLDSA"]), context
+        )
         #expect(Self.statuses(junk) == [429, 429], "\(junk.output)")
         #expect(junk.errorCode == "ThrottlingException")
         #expect(try Self.reasons(junk, context.server) == ["throttled_source", "throttled_source"])
@@ -91,8 +99,9 @@ struct LimitsTests {
         #expect(entry["certificate"] == .null, "nothing was parsed")
     }
 
-    @Test("replay: the same bytes again are refused (replayed_request); a fresh signature passes",
-          arguments: ["leaf-ec-p256", "leaf-rsa-2048"])
+    @Test(
+        "replay: the same bytes again are refused (replayed_request); a fresh signature passes",
+        arguments: ["leaf-ec-p256", "leaf-rsa-2048"])
     func replayRefused(leaf: String) async throws {
         let context = try await OwnServer.start(extraArguments: ["--replay-protection", "on"])
         defer { Task { _ = await context.server.stop() } }
@@ -109,14 +118,18 @@ struct LimitsTests {
     func replayProtectionOff() async throws {
         let context = try await OwnServer.start(extraArguments: ["--replay-protection", "off"])
         defer { Task { _ = await context.server.stop() } }
-        let replayed = try await Clients.raw(RawRequest(leaf: "leaf-ec-p256", arguments: ["--repeat", "2", "--replay"]), context)
+        let replayed = try await Clients.raw(
+            RawRequest(leaf: "leaf-ec-p256", arguments: ["--repeat", "2", "--replay"]), context)
         #expect(Self.statuses(replayed) == [201, 201], "\(replayed.output)")
     }
 
-    @Test("serve refuses malformed limit flags with a usage error", arguments: [
-        ["--rate-limit-per-certificate", "fast"], ["--rate-limit-per-source", "10/0"], ["--replay-protection", "maybe"],
-        ["--replay-cache-size", "0"],
-    ])
+    @Test(
+        "serve refuses malformed limit flags with a usage error",
+        arguments: [
+            ["--rate-limit-per-certificate", "fast"], ["--rate-limit-per-source", "10/0"],
+            ["--replay-protection", "maybe"],
+            ["--replay-cache-size", "0"],
+        ])
     func badFlags(_ flags: [String]) async throws {
         let pki = try FixturePKI.shared()
         let config = try TestConfiguration.write(pki: pki)

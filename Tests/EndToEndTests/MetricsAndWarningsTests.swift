@@ -34,7 +34,8 @@ struct MetricsAndWarningsTests {
         let notInProfile = try await Clients.raw(
             RawRequest(leaf: "leaf-ec-p256", roleArn: ARNs.notInProfile, arguments: ["--repeat", "2"]), context)
         #expect(notInProfile.responses.map { $0["status"]?.number } == [403, 403], "\(notInProfile.output)")
-        let disabled = try await Clients.raw(RawRequest(leaf: "leaf-ec-p256", profileArn: ARNs.disabledProfile), context)
+        let disabled = try await Clients.raw(
+            RawRequest(leaf: "leaf-ec-p256", profileArn: ARNs.disabledProfile), context)
         #expect(disabled.status == 403)
         let credentials = try #require(allowed.json?["credentialSet"]?[0]?["credentials"])
         let session = SessionCredentials(
@@ -47,11 +48,15 @@ struct MetricsAndWarningsTests {
         }
 
         let after = try await MetricsSnapshot.fetch(context)
-        func delta(_ name: String, _ labels: [String: String]) -> Double { after.value(name, labels) - before.value(name, labels) }
+        func delta(_ name: String, _ labels: [String: String]) -> Double {
+            after.value(name, labels) - before.value(name, labels)
+        }
         let requests = "anchorage_requests_total"
         #expect(delta(requests, ["operation": "CreateSession", "outcome": "allowed", "reason": ""]) == 3)
-        #expect(delta(requests, ["operation": "CreateSession", "outcome": "denied", "reason": "role_not_in_profile"]) == 2)
-        #expect(delta(requests, ["operation": "CreateSession", "outcome": "denied", "reason": "profile_disabled"]) == 1)
+        #expect(
+            delta(requests, ["operation": "CreateSession", "outcome": "denied", "reason": "role_not_in_profile"]) == 2)
+        #expect(
+            delta(requests, ["operation": "CreateSession", "outcome": "denied", "reason": "profile_disabled"]) == 1)
         #expect(delta(requests, ["operation": "GetCallerIdentity", "outcome": "allowed", "reason": ""]) == 2)
         let total = { (m: MetricsSnapshot) in m.samples(requests).reduce(0) { $0 + $1.value } }
         #expect(total(after) - total(before) == 8, "no other series may move:\n\(after.text)")
@@ -75,7 +80,8 @@ struct MetricsAndWarningsTests {
 
         // Anchor expiry (fixture CAs end 2046-01-01) and CRL nextUpdate age (root-rsa's CRL: 2045-01-01).
         let expiry = m.samples("anchorage_trust_anchor_certificate_expiry_days")
-        #expect(Set(expiry.compactMap { $0.labels["trust_anchor"] }) == ["rsa-root", "ec-root", "disabled"], "\(m.text)")
+        #expect(
+            Set(expiry.compactMap { $0.labels["trust_anchor"] }) == ["rsa-root", "ec-root", "disabled"], "\(m.text)")
         let expectedDays = (parseISO8601("2046-01-01T00:00:00Z")!.timeIntervalSinceNow) / 86400
         for sample in expiry {
             #expect(abs(sample.value - expectedDays) < 1, "\(sample)")
@@ -98,7 +104,8 @@ struct MetricsAndWarningsTests {
     static func shortLivedAnchor(in configuration: TestConfiguration) async throws {
         let directory = configuration.pki.appendingPathComponent("trust-anchors/short-lived")
         let work = configuration.root.appendingPathComponent("short-lived-ca")
-        try FileManager.default.createDirectory(at: directory.appendingPathComponent("crls"), withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(
+            at: directory.appendingPathComponent("crls"), withIntermediateDirectories: true)
         try FileManager.default.createDirectory(at: work, withIntermediateDirectories: true)
         let script = #"""
             set -euo pipefail
@@ -141,7 +148,8 @@ struct MetricsAndWarningsTests {
         try FileManager.default.copyItem(
             at: work.appendingPathComponent("ca.pem"), to: directory.appendingPathComponent("certificates.pem"))
         try FileManager.default.copyItem(
-            at: work.appendingPathComponent("stale.crl.pem"), to: directory.appendingPathComponent("crls/stale.crl.pem"))
+            at: work.appendingPathComponent("stale.crl.pem"), to: directory.appendingPathComponent("crls/stale.crl.pem")
+        )
     }
 
     @Test("an anchor expiring within 45 days and a stale CRL are logged as JSON warnings naming the anchor")
@@ -164,7 +172,9 @@ struct MetricsAndWarningsTests {
         #expect(stale.first?["trustAnchor"]?.string == "short-lived")
         #expect(stale.first?["nextUpdate"]?.string == "2025-02-01T00:00:00Z")
         // Only the short-lived anchor is named.
-        let named = server.logLines().filter { $0["level"]?.string == "warning" }.compactMap { $0["trustAnchor"]?.string }
+        let named = server.logLines().filter { $0["level"]?.string == "warning" }.compactMap {
+            $0["trustAnchor"]?.string
+        }
         #expect(Set(named) == ["short-lived"], "\(server.stderr)")
 
         let metrics = try await MetricsSnapshot.fetch(context)
@@ -182,7 +192,8 @@ struct MetricsAndWarningsTests {
         _ = await server.stop()
 
         // --expiry-warning-days below the days left: no expiry warning; the stale CRL is still reported.
-        let quiet = try await OwnServer.start(configuration: configuration, extraArguments: ["--expiry-warning-days", "10"])
+        let quiet = try await OwnServer.start(
+            configuration: configuration, extraArguments: ["--expiry-warning-days", "10"])
         #expect(quiet.server.logLines(level: "warning", containing: "expires soon").isEmpty, "\(quiet.server.stderr)")
         #expect(quiet.server.logLines(level: "warning", containing: "past its nextUpdate").count == 1)
         _ = await quiet.server.stop()

@@ -32,7 +32,8 @@ struct MetricsSnapshot: Sendable {
             let out = try? JSONValue.parse(String(line))
         else { throw FixtureError("metrics_probe.py failed: \(result.summary)") }
         guard out["ok"]?.bool == true else {
-            throw FixtureError("GET /metrics is not strict Prometheus text: \(out["errors"] ?? .null)\n\(out["text"]?.string ?? "")")
+            throw FixtureError(
+                "GET /metrics is not strict Prometheus text: \(out["errors"] ?? .null)\n\(out["text"]?.string ?? "")")
         }
         guard out["contentType"]?.string?.hasPrefix("text/plain; version=0.0.4") == true else {
             throw FixtureError("GET /metrics Content-Type \(out["contentType"] ?? .null)")
@@ -42,8 +43,10 @@ struct MetricsSnapshot: Sendable {
             let samples = (family["samples"]?.array ?? []).map { sample in
                 var labels: [String: String] = [:]
                 for (k, v) in sample["labels"]?.object ?? [:] { labels[k] = v.string ?? "" }
-                let value = sample["value"]?.number
-                    ?? (sample["value"]?.string == "+Inf" ? .infinity : sample["value"]?.string == "-Inf" ? -.infinity : .nan)
+                let value =
+                    sample["value"]?.number
+                    ?? (sample["value"]?.string == "+Inf"
+                        ? .infinity : sample["value"]?.string == "-Inf" ? -.infinity : .nan)
                 return Sample(name: sample["name"]?.string ?? "", labels: labels, value: value)
             }
             families[name] = (family["type"]?.string ?? "", samples)

@@ -16,12 +16,16 @@ struct ReloadTests {
     static func reloadError(_ server: AnchorageServerProcess, naming file: String, path: String) -> JSONValue? {
         server.logLines().first { line in
             line["level"]?.string == "error"
-                && line.object?.values.contains { $0.string?.contains(file) == true && $0.string?.contains(path) == true }
+                && line.object?.values.contains {
+                    $0.string?.contains(file) == true && $0.string?.contains(path) == true
+                }
                     == true
         }
     }
 
-    @Test("SIGHUP with a broken file keeps the previous configuration; fixed + SIGHUP applies; file edits apply without a signal")
+    @Test(
+        "SIGHUP with a broken file keeps the previous configuration; fixed + SIGHUP applies; file edits apply without a signal"
+    )
     func reloadLifecycle() async throws {
         let context = try await OwnServer.start()
         let server = context.server
@@ -39,11 +43,13 @@ struct ReloadTests {
         server.send(signal: SIGHUP)
 
         let errorLine = try await poll(for: 2) { Self.reloadError(server, naming: roleFile, path: "Arnn") }
-        #expect(errorLine != nil,
-                "no error log line naming \(roleFile) and `Arnn` within 2 s of SIGHUP; stderr:\n\(server.stderr)")
+        #expect(
+            errorLine != nil,
+            "no error log line naming \(roleFile) and `Arnn` within 2 s of SIGHUP; stderr:\n\(server.stderr)")
         let whileBroken = try await Clients.raw(Self.probe, context)
-        #expect(whileBroken.status == 201,
-                "a broken configuration must leave the previous one serving (no half-load): \(whileBroken.output)")
+        #expect(
+            whileBroken.status == 201,
+            "a broken configuration must leave the previous one serving (no half-load): \(whileBroken.output)")
         #expect(server.process.isRunning, "the server must survive a failed reload; stderr:\n\(server.stderr)")
 
         // (b) Fix the role file (the profile stays disabled) and SIGHUP: within 2 s the request is denied.
@@ -67,7 +73,8 @@ struct ReloadTests {
             let r = try await Clients.raw(Self.probe, context)
             return r.status == 201 ? r : nil
         }
-        #expect(allowed != nil, "re-enabled profile not in force 2 s after the edit (no signal); stderr:\n\(server.stderr)")
+        #expect(
+            allowed != nil, "re-enabled profile not in force 2 s after the edit (no signal); stderr:\n\(server.stderr)")
 
         let status = await server.stop()
         #expect(status == 0, "exit status \(status); stderr:\n\(server.stderr)")
@@ -82,8 +89,9 @@ struct ReloadTests {
 
         try config.editJSON(Self.webReaderFile) { $0["Arnn"] = ARNs.webReader }
         let errorLine = try await poll(for: 2.5) { Self.reloadError(server, naming: roleFile, path: "Arnn") }
-        #expect(errorLine != nil,
-                "no error log line naming \(roleFile) and `Arnn` within 2.5 s of the edit; stderr:\n\(server.stderr)")
+        #expect(
+            errorLine != nil,
+            "no error log line naming \(roleFile) and `Arnn` within 2.5 s of the edit; stderr:\n\(server.stderr)")
         let r = try await Clients.raw(Self.probe, context)
         #expect(r.status == 201, "previous configuration must keep serving: \(r.output)")
         // The watcher must not repeat the same error every second while nothing changes.
@@ -122,8 +130,10 @@ struct ReloadTests {
             return r.status == 201 ? nil : r
         }
         let stderr = server.stderr
-        #expect(denied?.status == 403,
-                "disabling the profile through its symlink target was not noticed within 2 s (no signal); stderr:\n\(stderr)")
+        #expect(
+            denied?.status == 403,
+            "disabling the profile through its symlink target was not noticed within 2 s (no signal); stderr:\n\(stderr)"
+        )
         _ = await server.stop()
     }
 }

@@ -34,7 +34,8 @@ struct ReloadUnderLoadTests {
             // Not Clients.python: its 60 s limit is too tight for a loop plus a slow start on a loaded machine.
             try await runProcess(
                 "/usr/bin/env",
-                ["python3", script,
+                [
+                    "python3", script,
                     "--endpoint", server.endpoint, "--ca-bundle", pki.caBundle.path,
                     "--certificate", pki.certificate("leaf-ec-p256").path,
                     "--private-key", pki.privateKey("leaf-ec-p256").path,
@@ -118,8 +119,12 @@ struct ReloadUnderLoadTests {
         let metrics = try await MetricsSnapshot.fetch(context)
         #expect(metrics.value("anchorage_configuration_generation") == Double(1 + Self.reloads(server)))
         #expect(metrics.value("anchorage_configuration_last_reload_success") == 1)
-        #expect(metrics.value("anchorage_configuration_reloads_total", ["result": "success"]) == Double(Self.reloads(server)))
-        #expect(metrics.value("anchorage_requests_total", ["operation": "CreateSession", "outcome": "allowed", "reason": ""])
+        #expect(
+            metrics.value("anchorage_configuration_reloads_total", ["result": "success"])
+                == Double(Self.reloads(server)))
+        #expect(
+            metrics.value(
+                "anchorage_requests_total", ["operation": "CreateSession", "outcome": "allowed", "reason": ""])
                 == total + 1, "every loop request plus the probe while broken")
         #expect(server.process.isRunning)
         _ = await server.stop()

@@ -74,14 +74,17 @@ enum STSClients {
 
     /// `openssl x509 -noout -serial -in <leaf>`: `serial=7A71…`, exactly what an operator would paste.
     static func opensslSerial(_ leaf: String, _ pki: FixturePKI) async throws -> String {
-        let r = try await runProcess("/usr/bin/env", ["openssl", "x509", "-noout", "-serial", "-in", pki.certificate(leaf).path])
+        let r = try await runProcess(
+            "/usr/bin/env", ["openssl", "x509", "-noout", "-serial", "-in", pki.certificate(leaf).path])
         guard r.status == 0 else { throw FixtureError("openssl x509 -serial failed: \(r.summary)") }
         return r.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
     }
 
     /// Audit lines for STS operations of one access key.
     static func auditLines(_ server: AnchorageServerProcess, accessKeyId: String) throws -> [JSONValue] {
-        try server.auditEntries().filter { $0["accessKeyId"]?.string == accessKeyId && $0["operation"]?.string != "CreateSession" }
+        try server.auditEntries().filter {
+            $0["accessKeyId"]?.string == accessKeyId && $0["operation"]?.string != "CreateSession"
+        }
     }
 }
 
@@ -95,7 +98,9 @@ struct TestKeyring {
         let url = directory.appendingPathComponent("token-keyring.json")
         let json = #"{"keys":[{"id":"k-e2e","secret":"\#(Data(bytes).base64EncodedString())"}]}"#
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        guard FileManager.default.createFile(atPath: url.path, contents: Data(json.utf8), attributes: [.posixPermissions: 0o600])
+        guard
+            FileManager.default.createFile(
+                atPath: url.path, contents: Data(json.utf8), attributes: [.posixPermissions: 0o600])
         else { throw FixtureError("cannot write \(url.path)") }
         return TestKeyring(url: url)
     }

@@ -29,7 +29,9 @@ struct STSTests {
         #expect(line["profileArn"]?.string == ARNs.webProfile)
         #expect(line["expiration"]?.string != nil)
         #expect(line["certificate"]?["serialHex"]?.string == (try context.pki.serialHex("leaf-ec-p256")))
-        #expect(line["certificate"]?["sha256"]?.string == (try await Clients.certificateSHA256("leaf-ec-p256", context.pki)))
+        #expect(
+            line["certificate"]?["sha256"]?.string == (try await Clients.certificateSHA256("leaf-ec-p256", context.pki))
+        )
         #expect(line["certificate"]?["subject"]?.string?.contains("leaf-ec-p256") == true)
         let text = try context.server.auditLogText()
         #expect(!text.contains(credentials.secretAccessKey))
@@ -92,7 +94,8 @@ struct STSTests {
         let signature = try await STSClients.script("boto3", wrongSecret, context)
         #expect(signature["status"]?.number == 403)
         #expect(signature["code"]?.string == "SignatureDoesNotMatch", "\(signature)")
-        let signatureLine = try #require(try context.server.auditEntry(requestId: signature["RequestId"]?.string ?? "(none)"))
+        let signatureLine = try #require(
+            try context.server.auditEntry(requestId: signature["RequestId"]?.string ?? "(none)"))
         #expect(signatureLine["reason"]?.string == "signature_mismatch")
         #expect(signatureLine["outcome"]?.string == "denied")
 
@@ -104,7 +107,8 @@ struct STSTests {
         #expect(invalid["status"]?.number == 403)
         #expect(invalid["code"]?.string == "InvalidClientTokenId", "\(invalid)")
         #expect(invalid["message"]?.string == "The security token included in the request is invalid.")
-        let invalidLine = try #require(try context.server.auditEntry(requestId: invalid["RequestId"]?.string ?? "(none)"))
+        let invalidLine = try #require(
+            try context.server.auditEntry(requestId: invalid["RequestId"]?.string ?? "(none)"))
         #expect(invalidLine["reason"]?.string == "invalid_token")
 
         let cli = try await STSClients.awsCLI(tampered, context)
@@ -120,7 +124,8 @@ struct STSTests {
     func forwardedIdentity() async throws {
         let context = try await SharedServer.shared.context()
         let credentials = try await STSClients.credentials(context)
-        let payload = URL(fileURLWithPath: NSTemporaryDirectory()).appendingPathComponent("sts-login-\(UUID().uuidString).json")
+        let payload = URL(fileURLWithPath: NSTemporaryDirectory()).appendingPathComponent(
+            "sts-login-\(UUID().uuidString).json")
         defer { try? FileManager.default.removeItem(at: payload) }
         let signed = try await STSClients.script(
             "sign-forward", credentials, context, ["--audience", "vault.example.com", "--out", payload.path])
@@ -142,7 +147,8 @@ struct STSTests {
         let rewritten = try await STSClients.script(
             "replay", nil, context,
             [
-                "--in", payload.path, "--ca-bundle", context.pki.caBundle.path, "--expect-audience", "vault.example.com",
+                "--in", payload.path, "--ca-bundle", context.pki.caBundle.path, "--expect-audience",
+                "vault.example.com",
                 "--tamper-audience",
             ])
         #expect(rewritten["status"]?.number == 403)
@@ -153,7 +159,9 @@ struct STSTests {
 /// Revocation, expiry, keyring sharing and source binding: each with its own server and configuration copy.
 @Suite("STS revocation and session checks end to end")
 struct STSRevocationTests {
-    @Test("anchorage revoke --serial makes the CLI fail with InvalidClientTokenId within 2 s and blocks CreateSession; --remove lifts it")
+    @Test(
+        "anchorage revoke --serial makes the CLI fail with InvalidClientTokenId within 2 s and blocks CreateSession; --remove lifts it"
+    )
     func revokeThenFail() async throws {
         let context = try await OwnServer.start()
         let server = context.server
@@ -166,7 +174,8 @@ struct STSRevocationTests {
         let serial = try await STSClients.opensslSerial("leaf-ec-p256", context.pki)
         #expect(serial.hasPrefix("serial="))
         let revoke = try await STSClients.anchorage([
-            "revoke", "--pki", config.pki.path, "--profiles", config.profiles.path, "--serial", serial, "--reason", "e2e",
+            "revoke", "--pki", config.pki.path, "--profiles", config.profiles.path, "--serial", serial, "--reason",
+            "e2e",
         ])
         try #require(revoke.status == 0, "\(revoke.summary)")
         let revokedAt = Date()
@@ -178,7 +187,9 @@ struct STSRevocationTests {
         #expect(Date().timeIntervalSince(revokedAt) < 5)
         #expect(failure.stderr.contains("InvalidClientTokenId"), "\(failure.summary)")
         let denied = try #require(
-            try STSClients.auditLines(server, accessKeyId: credentials.accessKeyId).last { $0["outcome"]?.string == "denied" })
+            try STSClients.auditLines(server, accessKeyId: credentials.accessKeyId).last {
+                $0["outcome"]?.string == "denied"
+            })
         #expect(denied["reason"]?.string == "revoked")
 
         // The certificate cannot create new sessions either.
@@ -195,7 +206,10 @@ struct STSRevocationTests {
         let id = try #require(listed["revocations"]?[0]?["id"]?.string, "\(list.summary)")
         #expect(listed["revocations"]?[0]?["serial"]?.string == (try context.pki.serialHex("leaf-ec-p256")))
         #expect(listed["revocations"]?[0]?["reason"]?.string == "e2e")
-        #expect(try server.auditEntries().contains { $0["operation"]?.string == "Revoke" && $0["revocation"]?["id"]?.string == id })
+        #expect(
+            try server.auditEntries().contains {
+                $0["operation"]?.string == "Revoke" && $0["revocation"]?["id"]?.string == id
+            })
         let remove = try await STSClients.anchorage([
             "revoke", "--pki", config.pki.path, "--profiles", config.profiles.path, "--remove", id,
         ])
@@ -236,11 +250,15 @@ struct STSRevocationTests {
         let fresh = try await STSClients.credentials(leaf: "leaf-rsa-2048", context)
         #expect(try await STSClients.script("boto3", fresh, context)["ok"]?.bool == true)
 
-        for bad in [["--serial", "xyz"], ["--serial", "0a", "--sha256", "00"], ["--role", "arn:aws:iam::1:user/x"], []] {
+        for bad in [
+            ["--serial", "xyz"], ["--serial", "0a", "--sha256", "00"], ["--role", "arn:aws:iam::1:user/x"], [],
+        ] {
             let r = try await STSClients.anchorage(pkiArgs + bad)
             #expect(r.status == 64, "\(bad): \(r.summary)")
         }
-        let validate = try await STSClients.anchorage(["validate", "--pki", config.pki.path, "--profiles", config.profiles.path])
+        let validate = try await STSClients.anchorage([
+            "validate", "--pki", config.pki.path, "--profiles", config.profiles.path,
+        ])
         #expect(validate.status == 0, "\(validate.summary)")
         _ = await context.server.stop()
     }
@@ -249,9 +267,12 @@ struct STSRevocationTests {
     func brokenRevocationsFile() async throws {
         let pki = try FixturePKI.shared()
         let config = try TestConfiguration.write(pki: pki)
-        try #"{"revocations":[{"id":"r-1","type":"certificate-serial","serial":"nothex","revokedAt":"2026-01-01T00:00:00Z"}]}"#
+        try
+            #"{"revocations":[{"id":"r-1","type":"certificate-serial","serial":"nothex","revokedAt":"2026-01-01T00:00:00Z"}]}"#
             .write(to: config.pki.appendingPathComponent("revocations.json"), atomically: true, encoding: .utf8)
-        let r = try await STSClients.anchorage(["validate", "--pki", config.pki.path, "--profiles", config.profiles.path])
+        let r = try await STSClients.anchorage([
+            "validate", "--pki", config.pki.path, "--profiles", config.profiles.path,
+        ])
         #expect(r.status == 1)
         #expect(r.stderr.contains("revocations.json"), "\(r.summary)")
         #expect(r.stderr.contains("$.revocations[0].serial"), "\(r.summary)")
@@ -269,13 +290,17 @@ struct STSRevocationTests {
         ]
     }
 
-    @Test("expired credentials → ExpiredToken (token sealed with the server's --token-keyring); replicas sharing the keyring accept each other's sessions; bindSourceIp")
+    @Test(
+        "expired credentials → ExpiredToken (token sealed with the server's --token-keyring); replicas sharing the keyring accept each other's sessions; bindSourceIp"
+    )
     func keyringExpiryAndBinding() async throws {
         let pki = try FixturePKI.shared()
         let config = try TestConfiguration.write(pki: pki)
         let keyring = try TestKeyring.write(in: config.root.appendingPathComponent("secrets"))
-        let replicaA = try await OwnServer.start(configuration: config, extraArguments: ["--token-keyring", keyring.url.path])
-        let replicaB = try await OwnServer.start(configuration: config, extraArguments: ["--token-keyring", keyring.url.path])
+        let replicaA = try await OwnServer.start(
+            configuration: config, extraArguments: ["--token-keyring", keyring.url.path])
+        let replicaB = try await OwnServer.start(
+            configuration: config, extraArguments: ["--token-keyring", keyring.url.path])
 
         // Issued by A, verified by B.
         let issuedByA = try await STSClients.credentials(replicaA)
@@ -285,9 +310,12 @@ struct STSRevocationTests {
         // A session whose claims expired an hour ago, sealed with the same keyring file.
         let secret = "expiredSecretKeyForTheEndToEndTest00000="
         let expiredToken = try await keyring.seal(
-            Self.claims(accessKeyId: "ASIAEXPIREDTEST00001", secret: secret, expiresAt: Int(Date().timeIntervalSince1970) - 3600),
+            Self.claims(
+                accessKeyId: "ASIAEXPIREDTEST00001", secret: secret, expiresAt: Int(Date().timeIntervalSince1970) - 3600
+            ),
             replicaA)
-        let expired = SessionCredentials(accessKeyId: "ASIAEXPIREDTEST00001", secretAccessKey: secret, sessionToken: expiredToken)
+        let expired = SessionCredentials(
+            accessKeyId: "ASIAEXPIREDTEST00001", secretAccessKey: secret, sessionToken: expiredToken)
         let boto = try await STSClients.script("boto3", expired, replicaA)
         #expect(boto["status"]?.number == 400, "\(boto)")
         #expect(boto["code"]?.string == "ExpiredToken", "\(boto)")

@@ -25,8 +25,9 @@ struct ServeOptionsTests {
         let r = try await runProcess(binary.path, Self.serveArguments(config, state: state, pki: pki), timeout: 15)
         #expect(r.status != 0, "\(r.summary)")
         #expect(!r.stdout.contains("listening on"), "it must not listen: \(r.summary)")
-        #expect(r.stderr.contains(config.profiles.appendingPathComponent("roles/web-reader.json").path),
-                "stderr should name the file: \(r.stderr)")
+        #expect(
+            r.stderr.contains(config.profiles.appendingPathComponent("roles/web-reader.json").path),
+            "stderr should name the file: \(r.stderr)")
         #expect(r.stderr.contains("Arnn"), "stderr should name the JSON path: \(r.stderr)")
     }
 
@@ -47,8 +48,9 @@ struct ServeOptionsTests {
     @Test("--insecure-http serves plain HTTP: `listening on http://…` and CreateSession 201")
     func insecureHTTP() async throws {
         let context = try await OwnServer.start(insecureHTTP: true)
-        #expect(context.server.stdout.contains("listening on http://127.0.0.1:\(context.server.port)"),
-                "stdout: \(context.server.stdout)")
+        #expect(
+            context.server.stdout.contains("listening on http://127.0.0.1:\(context.server.port)"),
+            "stdout: \(context.server.stdout)")
         let r = try await Clients.raw(RawRequest(leaf: "leaf-ec-p256"), context)
         #expect(r.status == 201, "\(r.output)")
         let health = try await Clients.probe("request", ["--path", "/healthz"], context)
@@ -64,8 +66,9 @@ struct ServeOptionsTests {
             let r = try await Clients.probe("tls", ["--min", version, "--max", version], context)
             #expect(r["ok"]?.bool == false, "\(version) handshake must fail: \(r)")
             // The client offers the old version (security level 0), so the refusal comes from the server.
-            #expect(r["error"]?.string?.contains("NO_PROTOCOLS_AVAILABLE") != true,
-                    "the client did not even offer \(version): \(r)")
+            #expect(
+                r["error"]?.string?.contains("NO_PROTOCOLS_AVAILABLE") != true,
+                "the client did not even offer \(version): \(r)")
         }
         for (version, name) in [("TLSv1_2", "TLSv1.2"), ("TLSv1_3", "TLSv1.3")] {
             let r = try await Clients.probe("tls", ["--min", version, "--max", version], context)
@@ -82,10 +85,12 @@ struct ServeOptionsTests {
         let pki = root.appendingPathComponent("PKI")
         let profiles = root.appendingPathComponent("Profiles")
         var isDirectory: ObjCBool = false
-        try #require(FileManager.default.fileExists(atPath: pki.path, isDirectory: &isDirectory) && isDirectory.boolValue,
-                     "the example configuration \(pki.path) is missing (CONTRACT §2)")
-        try #require(FileManager.default.fileExists(atPath: profiles.path, isDirectory: &isDirectory) && isDirectory.boolValue,
-                     "the example configuration \(profiles.path) is missing (CONTRACT §2)")
+        try #require(
+            FileManager.default.fileExists(atPath: pki.path, isDirectory: &isDirectory) && isDirectory.boolValue,
+            "the example configuration \(pki.path) is missing (CONTRACT §2)")
+        try #require(
+            FileManager.default.fileExists(atPath: profiles.path, isDirectory: &isDirectory) && isDirectory.boolValue,
+            "the example configuration \(profiles.path) is missing (CONTRACT §2)")
         let r = try await runProcess(binary.path, ["validate", "--pki", pki.path, "--profiles", profiles.path])
         #expect(r.status == 0, "\(r.summary)")
     }

@@ -13,33 +13,53 @@ struct TLSOffer: Sendable, CustomTestStringConvertible {
         // `@SECLEVEL=0` makes the client really offer what OpenSSL 3 would otherwise drop on its own side.
         TLSOffer(name: "TLS 1.0", arguments: ["-tls1", "-cipher", "ALL:@SECLEVEL=0"], expectedCipher: nil),
         TLSOffer(name: "TLS 1.1", arguments: ["-tls1_1", "-cipher", "ALL:@SECLEVEL=0"], expectedCipher: nil),
-        TLSOffer(name: "TLS 1.2 RC4/DES/3DES/NULL/EXPORT/aNULL/MD5",
-                 arguments: ["-tls1_2", "-cipher", "RC4:DES:3DES:NULL:EXPORT:aNULL:MD5:@SECLEVEL=0"], expectedCipher: nil),
-        TLSOffer(name: "TLS 1.2 CBC with SHA-1",
-                 arguments: ["-tls1_2", "-cipher",
-                             "ECDHE-ECDSA-AES128-SHA:ECDHE-ECDSA-AES256-SHA:ECDHE-RSA-AES128-SHA:ECDHE-RSA-AES256-SHA:AES128-SHA:AES256-SHA"],
-                 expectedCipher: nil),
-        TLSOffer(name: "TLS 1.2 CBC with SHA-256/384",
-                 arguments: ["-tls1_2", "-cipher",
-                             "ECDHE-ECDSA-AES128-SHA256:ECDHE-ECDSA-AES256-SHA384:ECDHE-RSA-AES128-SHA256:ECDHE-RSA-AES256-SHA384"],
-                 expectedCipher: nil),
-        TLSOffer(name: "TLS 1.2 static RSA key exchange (no forward secrecy)",
-                 arguments: ["-tls1_2", "-cipher", "AES128-GCM-SHA256:AES256-GCM-SHA384"], expectedCipher: nil),
-        TLSOffer(name: "TLS 1.2 finite-field DHE", arguments: ["-tls1_2", "-cipher", "DHE-RSA-AES128-GCM-SHA256:DHE-RSA-CHACHA20-POLY1305"],
-                 expectedCipher: nil),
-        TLSOffer(name: "TLS 1.2 CCM and CAMELLIA/ARIA",
-                 arguments: ["-tls1_2", "-cipher", "ECDHE-ECDSA-AES128-CCM:ECDHE-ECDSA-AES128-CCM8:ECDHE-ECDSA-CAMELLIA128-SHA256:ECDHE-ECDSA-ARIA128-GCM-SHA256:@SECLEVEL=0"],
-                 expectedCipher: nil),
-        TLSOffer(name: "TLS 1.3 AES-128-CCM only", arguments: ["-tls1_3", "-ciphersuites", "TLS_AES_128_CCM_SHA256:TLS_AES_128_CCM_8_SHA256"],
-                 expectedCipher: nil),
-        TLSOffer(name: "TLS 1.2 client defaults", arguments: ["-tls1_2"], expectedCipher: "ECDHE-ECDSA-AES128-GCM-SHA256"),
-        TLSOffer(name: "TLS 1.2 AES-256-GCM", arguments: ["-tls1_2", "-cipher", "ECDHE-ECDSA-AES256-GCM-SHA384"],
-                 expectedCipher: "ECDHE-ECDSA-AES256-GCM-SHA384"),
-        TLSOffer(name: "TLS 1.2 ChaCha20-Poly1305", arguments: ["-tls1_2", "-cipher", "ECDHE-ECDSA-CHACHA20-POLY1305"],
-                 expectedCipher: "ECDHE-ECDSA-CHACHA20-POLY1305"),
+        TLSOffer(
+            name: "TLS 1.2 RC4/DES/3DES/NULL/EXPORT/aNULL/MD5",
+            arguments: ["-tls1_2", "-cipher", "RC4:DES:3DES:NULL:EXPORT:aNULL:MD5:@SECLEVEL=0"], expectedCipher: nil),
+        TLSOffer(
+            name: "TLS 1.2 CBC with SHA-1",
+            arguments: [
+                "-tls1_2", "-cipher",
+                "ECDHE-ECDSA-AES128-SHA:ECDHE-ECDSA-AES256-SHA:ECDHE-RSA-AES128-SHA:ECDHE-RSA-AES256-SHA:AES128-SHA:AES256-SHA",
+            ],
+            expectedCipher: nil),
+        TLSOffer(
+            name: "TLS 1.2 CBC with SHA-256/384",
+            arguments: [
+                "-tls1_2", "-cipher",
+                "ECDHE-ECDSA-AES128-SHA256:ECDHE-ECDSA-AES256-SHA384:ECDHE-RSA-AES128-SHA256:ECDHE-RSA-AES256-SHA384",
+            ],
+            expectedCipher: nil),
+        TLSOffer(
+            name: "TLS 1.2 static RSA key exchange (no forward secrecy)",
+            arguments: ["-tls1_2", "-cipher", "AES128-GCM-SHA256:AES256-GCM-SHA384"], expectedCipher: nil),
+        TLSOffer(
+            name: "TLS 1.2 finite-field DHE",
+            arguments: ["-tls1_2", "-cipher", "DHE-RSA-AES128-GCM-SHA256:DHE-RSA-CHACHA20-POLY1305"],
+            expectedCipher: nil),
+        TLSOffer(
+            name: "TLS 1.2 CCM and CAMELLIA/ARIA",
+            arguments: [
+                "-tls1_2", "-cipher",
+                "ECDHE-ECDSA-AES128-CCM:ECDHE-ECDSA-AES128-CCM8:ECDHE-ECDSA-CAMELLIA128-SHA256:ECDHE-ECDSA-ARIA128-GCM-SHA256:@SECLEVEL=0",
+            ],
+            expectedCipher: nil),
+        TLSOffer(
+            name: "TLS 1.3 AES-128-CCM only",
+            arguments: ["-tls1_3", "-ciphersuites", "TLS_AES_128_CCM_SHA256:TLS_AES_128_CCM_8_SHA256"],
+            expectedCipher: nil),
+        TLSOffer(
+            name: "TLS 1.2 client defaults", arguments: ["-tls1_2"], expectedCipher: "ECDHE-ECDSA-AES128-GCM-SHA256"),
+        TLSOffer(
+            name: "TLS 1.2 AES-256-GCM", arguments: ["-tls1_2", "-cipher", "ECDHE-ECDSA-AES256-GCM-SHA384"],
+            expectedCipher: "ECDHE-ECDSA-AES256-GCM-SHA384"),
+        TLSOffer(
+            name: "TLS 1.2 ChaCha20-Poly1305", arguments: ["-tls1_2", "-cipher", "ECDHE-ECDSA-CHACHA20-POLY1305"],
+            expectedCipher: "ECDHE-ECDSA-CHACHA20-POLY1305"),
         TLSOffer(name: "TLS 1.3 client defaults", arguments: ["-tls1_3"], expectedCipher: "TLS_AES_128_GCM_SHA256"),
-        TLSOffer(name: "TLS 1.3 ChaCha20-Poly1305", arguments: ["-tls1_3", "-ciphersuites", "TLS_CHACHA20_POLY1305_SHA256"],
-                 expectedCipher: "TLS_CHACHA20_POLY1305_SHA256"),
+        TLSOffer(
+            name: "TLS 1.3 ChaCha20-Poly1305", arguments: ["-tls1_3", "-ciphersuites", "TLS_CHACHA20_POLY1305_SHA256"],
+            expectedCipher: "TLS_CHACHA20_POLY1305_SHA256"),
     ]
 }
 
@@ -50,8 +70,10 @@ struct TransportSecretsTests {
         let context = try await SharedServer.shared.context()
         let r = try await runProcess(
             "/usr/bin/env",
-            ["openssl", "s_client", "-connect", context.server.endpoint, "-CAfile", context.pki.caBundle.path,
-             "-servername", "127.0.0.1"] + offer.arguments, timeout: 15)
+            [
+                "openssl", "s_client", "-connect", context.server.endpoint, "-CAfile", context.pki.caBundle.path,
+                "-servername", "127.0.0.1",
+            ] + offer.arguments, timeout: 15)
         // `New, TLSv1.2, Cipher is X` after a handshake; `Cipher is (NONE)` when the server refused.
         let line = r.stdout.split(separator: "\n").first { $0.contains("Cipher is") }.map(String.init) ?? ""
         let cipher = line.components(separatedBy: "Cipher is ").last?.trimmingCharacters(in: .whitespaces)
@@ -61,8 +83,9 @@ struct TransportSecretsTests {
         } else {
             #expect(cipher == "(NONE)" || line.isEmpty, "the server accepted \(offer.name): \(line)")
             // Refused by the server (an alert), not merely unsupported by this client.
-            #expect(r.stderr.contains("alert") || r.stderr.contains("handshake failure"),
-                    "\(offer.name): \(r.stderr.suffix(800))")
+            #expect(
+                r.stderr.contains("alert") || r.stderr.contains("handshake failure"),
+                "\(offer.name): \(r.stderr.suffix(800))")
         }
     }
 
@@ -134,7 +157,8 @@ struct TransportSecretsTests {
         let helperOK = try await runProcess(helper, ["credential-process"] + HelperInputs.arguments(good, server))
         #expect(helperOK.status == 0, "\(helperOK.summary)")
         let helperJSON = try? JSONValue.parse(helperOK.stdout.trimmingCharacters(in: .whitespacesAndNewlines))
-        secrets.credential("helper", secret: helperJSON?["SecretAccessKey"]?.string, token: helperJSON?["SessionToken"]?.string)
+        secrets.credential(
+            "helper", secret: helperJSON?["SecretAccessKey"]?.string, token: helperJSON?["SessionToken"]?.string)
         written.append(("helper stderr (success)", helperOK.stderr))
         let helperDenied = try await runProcess(
             helper, ["credential-process"] + HelperInputs.arguments(good, server, roleArn: ARNs.denied))
@@ -144,8 +168,10 @@ struct TransportSecretsTests {
 
         // Revoke the first session; the next STS call with it is refused.
         let revoke = try await STSClients.anchorage(
-            ["revoke", "--pki", context.configuration.pki.path, "--profiles", context.configuration.profiles.path,
-             "--access-key-id", session.accessKeyId, "--reason", "leak test"])
+            [
+                "revoke", "--pki", context.configuration.pki.path, "--profiles", context.configuration.profiles.path,
+                "--access-key-id", session.accessKeyId, "--reason", "leak test",
+            ])
         #expect(revoke.status == 0, "\(revoke.summary)")
         written.append(("anchorage revoke stdout", revoke.stdout))
         written.append(("anchorage revoke stderr", revoke.stderr))

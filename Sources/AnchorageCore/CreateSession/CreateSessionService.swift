@@ -128,7 +128,9 @@ public struct CreateSessionService: Sendable {
         guard let anchor = configuration.trustAnchors[request.trustAnchorArn] else {
             throw Denial(.unknownTrustAnchor, "no trust anchor \(request.trustAnchorArn)")
         }
-        trace.record("trust anchor", .pass, "\(anchor.name) (\(anchor.certificates.count) certificate(s), \(anchor.revocationLists.count) CRL(s))")
+        trace.record(
+            "trust anchor", .pass,
+            "\(anchor.name) (\(anchor.certificates.count) certificate(s), \(anchor.revocationLists.count) CRL(s))")
         guard anchor.enabled else { throw Denial(.trustAnchorDisabled, "trust anchor \(anchor.name) is disabled") }
         trace.record("trust anchor enabled", .pass, "yes")
         try LeafPolicy.check(leaf, now: now)
@@ -140,9 +142,12 @@ public struct CreateSessionService: Sendable {
         for (depth, certificate) in path.enumerated() {
             trace.record(
                 "path[\(depth)]", .pass,
-                "\(certificate.subjectString) (issuer \(certificate.issuerString), SHA-256 \(certificate.sha256Fingerprint))")
+                "\(certificate.subjectString) (issuer \(certificate.issuerString), SHA-256 \(certificate.sha256Fingerprint))"
+            )
         }
-        trace.record("revocation (CRLs)", .pass, "no certificate of the path is listed by the anchor's \(anchor.revocationLists.count) CRL(s)")
+        trace.record(
+            "revocation (CRLs)", .pass,
+            "no certificate of the path is listed by the anchor's \(anchor.revocationLists.count) CRL(s)")
         if let revocation = configuration.revocations.certificateRevocation(
             serialHex: leaf.serialNumberHex, sha256: leaf.sha256Fingerprint, trustAnchorArn: anchor.arn.description)
         {
@@ -182,7 +187,8 @@ public struct CreateSessionService: Sendable {
         }
         trace.record(
             "duration", .pass,
-            "\(duration) s (profile \(profile.durationSeconds), requested \(request.durationSeconds.map(String.init) ?? "none"), role maximum \(role.maxSessionDuration))")
+            "\(duration) s (profile \(profile.durationSeconds), requested \(request.durationSeconds.map(String.init) ?? "none"), role maximum \(role.maxSessionDuration))"
+        )
 
         // Identity derived from the certificate, then the trust policy.
         // Derived once per (certificate, mappings): see DerivedIdentity.
@@ -224,7 +230,8 @@ public struct CreateSessionService: Sendable {
         }
         return Authorization(
             anchor: anchor, profile: profile, role: role, duration: duration, tags: tags,
-            principalTags: derived.principalTags, sourceIdentity: sourceIdentity, sessionName: request.roleSessionName ?? leaf.serialNumberHex)
+            principalTags: derived.principalTags, sourceIdentity: sourceIdentity,
+            sessionName: request.roleSessionName ?? leaf.serialNumberHex)
     }
 
     private func mint(_ authorization: Authorization, request: SessionRequest, now: Int64) -> CreateSessionResponse {
@@ -247,10 +254,12 @@ public struct CreateSessionService: Sendable {
             Digest.sha256(anchor.arn.region + "/" + anchor.arn.account + "/" + leaf.subjectString))
         return CreateSessionResponse(
             credentials: credentials,
-            assumedRoleArn: "arn:\(role.arn.partition):sts::\(role.arn.account):assumed-role/\(role.name)/\(sessionName)",
+            assumedRoleArn:
+                "arn:\(role.arn.partition):sts::\(role.arn.account):assumed-role/\(role.name)/\(sessionName)",
             assumedRoleId: "\(role.roleId):\(sessionName)", roleArn: role.arn.description,
             sourceIdentity: authorization.sourceIdentity,
-            subjectArn: "arn:\(anchor.arn.partition):rolesanywhere:\(anchor.arn.region):\(anchor.arn.account):subject/\(subjectID)",
+            subjectArn:
+                "arn:\(anchor.arn.partition):rolesanywhere:\(anchor.arn.region):\(anchor.arn.account):subject/\(subjectID)",
             packedPolicySize: PackedPolicySize.estimate(tags: principalTags, profile: authorization.profile))
     }
 
@@ -320,14 +329,16 @@ public struct CreateSessionService: Sendable {
                 throw Denial(.chainTooLong, "X-Amz-X509-Chain holds \(parts.count) certificates")
             }
             for part in parts {
-                chain.append(try Self.decodeCertificate(String(part).trimmingASCIIWhitespace(), what: "X-Amz-X509-Chain"))
+                chain.append(
+                    try Self.decodeCertificate(String(part).trimmingASCIIWhitespace(), what: "X-Amz-X509-Chain"))
             }
         }
 
         guard Self.sameDecimal(authorization.credentialIdentifier, leaf.serialNumberDecimal) else {
             throw Denial(
                 .serialMismatch,
-                "credential serial \(authorization.credentialIdentifier) is not the certificate's \(leaf.serialNumberDecimal)")
+                "credential serial \(authorization.credentialIdentifier) is not the certificate's \(leaf.serialNumberDecimal)"
+            )
         }
         let publicKey: PublicKey
         do {

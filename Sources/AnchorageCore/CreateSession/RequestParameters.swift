@@ -44,7 +44,9 @@ struct RequestParameters {
         }
 
         func requiredARN(_ name: String) throws(CreateSessionService.Denial) -> String {
-            guard let value = try string(name), !value.isEmpty else { throw .init(.malformedRequest, "\(name) missing") }
+            guard let value = try string(name), !value.isEmpty else {
+                throw .init(.malformedRequest, "\(name) missing")
+            }
             guard value.utf8.count <= 1011, ARN(value) != nil else {
                 throw .init(.malformedRequest, "\(name) is not an ARN")
             }

@@ -57,7 +57,8 @@ public struct AttributeMapping: Hashable, Sendable {
             }
             guard case .string(let fieldName) = fieldValue, let field = CertificateField(rawValue: fieldName) else {
                 throw SchemaError(
-                    path: "\(itemPath).certificateField", message: "must be \"x509Subject\", \"x509Issuer\" or \"x509SAN\"")
+                    path: "\(itemPath).certificateField",
+                    message: "must be \"x509Subject\", \"x509Issuer\" or \"x509SAN\"")
             }
             if result.contains(where: { $0.certificateField == field }) {
                 throw SchemaError(path: "\(itemPath).certificateField", message: "\"\(fieldName)\" is mapped twice")
@@ -66,7 +67,8 @@ public struct AttributeMapping: Hashable, Sendable {
                 throw SchemaError(path: itemPath, message: "missing \"mappingRules\"")
             }
             guard case .array(let rules) = rulesValue else {
-                throw SchemaError(path: "\(itemPath).mappingRules", message: "expected an array, found \(rulesValue.kindDescription)")
+                throw SchemaError(
+                    path: "\(itemPath).mappingRules", message: "expected an array, found \(rulesValue.kindDescription)")
             }
             var specifiers: [String] = []
             for (j, rule) in rules.enumerated() {

@@ -6,7 +6,8 @@ extension CertificateIdentity {
         let san = certificate.subjectAlternativeNames
         self.init(
             subject: DistinguishedName(certificate.subject), issuer: DistinguishedName(certificate.issuer),
-            sanDNSNames: san.dnsNames, sanURIs: san.uris, sanDirectoryNames: san.directoryNames.map(DistinguishedName.init),
+            sanDNSNames: san.dnsNames, sanURIs: san.uris,
+            sanDirectoryNames: san.directoryNames.map(DistinguishedName.init),
             serialNumberBytes: certificate.serialNumberBytes)
     }
 }
@@ -23,7 +24,8 @@ extension DistinguishedName {
                 current = []
             }
             currentIndex = attribute.rdnIndex
-            current.append(AttributeTypeAndValue(shortName: attribute.shortName, oid: attribute.oid, value: attribute.value))
+            current.append(
+                AttributeTypeAndValue(shortName: attribute.shortName, oid: attribute.oid, value: attribute.value))
         }
         if !current.isEmpty { rdns.append(RelativeDistinguishedName(current)) }
         self.init(rdns: rdns)

@@ -14,7 +14,8 @@ public struct DistinguishedName: Hashable, Sendable, CustomStringConvertible {
         rdns = attributes.map { pair in
             let type = X509AttributeType.named(pair.shortName)
             return RelativeDistinguishedName([
-                AttributeTypeAndValue(shortName: type?.shortName ?? pair.shortName, oid: type?.oid ?? "", value: pair.value)
+                AttributeTypeAndValue(
+                    shortName: type?.shortName ?? pair.shortName, oid: type?.oid ?? "", value: pair.value)
             ])
         }
     }

@@ -20,7 +20,8 @@ public enum PrincipalTags {
         from identity: CertificateIdentity, mappings: [AttributeMapping]?
     ) -> [(key: String, value: String)] {
         func specifiers(_ field: AttributeMapping.CertificateField) -> [String] {
-            let source = (mappings ?? []).first { $0.certificateField == field }
+            let source =
+                (mappings ?? []).first { $0.certificateField == field }
                 ?? AttributeMapping.defaults.first { $0.certificateField == field }
             return source?.specifiers ?? []
         }

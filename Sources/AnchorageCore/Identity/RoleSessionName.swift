@@ -6,7 +6,8 @@ public enum RoleSessionName {
         let scalars = name.unicodeScalars
         return (2...64).contains(scalars.count)
             && scalars.allSatisfy { s in
-                s.isASCII && (s.properties.isAlphabetic || ("0"..."9").contains(s) || "_+=,.@-".unicodeScalars.contains(s))
+                s.isASCII
+                    && (s.properties.isAlphabetic || ("0"..."9").contains(s) || "_+=,.@-".unicodeScalars.contains(s))
             }
     }
 }

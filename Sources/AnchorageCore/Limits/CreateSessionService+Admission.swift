@@ -25,7 +25,8 @@ extension CreateSessionService {
             ticket = ReplayTicket(key: key, expiresAt: requestTime + allowedClockSkew)
         }
         if let limiter = admission.certificateLimiter,
-            !limiter.acquire(LimitKey(prefixOf: Hex.decode(leaf.sha256Fingerprint) ?? Digest.sha256(leaf.sha256Fingerprint)))
+            !limiter.acquire(
+                LimitKey(prefixOf: Hex.decode(leaf.sha256Fingerprint) ?? Digest.sha256(leaf.sha256Fingerprint)))
         {
             throw Denial(.throttledCertificate, "certificate \(leaf.sha256Fingerprint) is over \(limiter.limit)")
         }

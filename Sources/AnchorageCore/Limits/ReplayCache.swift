@@ -15,7 +15,11 @@ public struct LimitKey: Hashable, Sendable {
         var high: UInt64 = 0
         var low: UInt64 = 0
         for (index, byte) in bytes.prefix(16).enumerated() {
-            if index < 8 { high |= UInt64(byte) << (56 - 8 * UInt64(index)) } else { low |= UInt64(byte) << (120 - 8 * UInt64(index)) }
+            if index < 8 {
+                high |= UInt64(byte) << (56 - 8 * UInt64(index))
+            } else {
+                low |= UInt64(byte) << (120 - 8 * UInt64(index))
+            }
         }
         self.init(high: high, low: low)
     }

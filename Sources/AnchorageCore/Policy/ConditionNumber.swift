@@ -8,7 +8,9 @@ enum ConditionNumber {
         var s = Substring(text)
         if s.first == "-" || s.first == "+" { s = s.dropFirst() }
         guard let first = s.first, first.isASCII, first.isNumber else { return nil }
-        let allowed = s.allSatisfy { $0.isASCII && ($0.isNumber || $0 == "." || $0 == "e" || $0 == "E" || $0 == "-" || $0 == "+") }
+        let allowed = s.allSatisfy {
+            $0.isASCII && ($0.isNumber || $0 == "." || $0 == "e" || $0 == "E" || $0 == "-" || $0 == "+")
+        }
         guard allowed, let d = Double(text), d.isFinite else { return nil }
         return d
     }

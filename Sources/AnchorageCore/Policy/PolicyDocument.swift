@@ -48,7 +48,8 @@ public struct PolicyDocument: Equatable, Sendable {
             statements = parsed
         default:
             throw SchemaError(
-                path: "\(path).Statement", message: "expected an object or an array, found \(statementValue.kindDescription)")
+                path: "\(path).Statement",
+                message: "expected an object or an array, found \(statementValue.kindDescription)")
         }
     }
 
@@ -105,9 +106,10 @@ public struct PolicyDocument: Equatable, Sendable {
             if let r = json[key] { _ = try stringList(r, "\(path).\(key)") }
         }
 
-        let conditions = try json["Condition"].map { v throws(SchemaError) in
-            try self.conditions(v, "\(path).Condition")
-        } ?? []
+        let conditions =
+            try json["Condition"].map { v throws(SchemaError) in
+                try self.conditions(v, "\(path).Condition")
+            } ?? []
 
         return PolicyStatement(
             sid: sid, effect: effect, principal: principal, principalIsNegated: principalIsNegated,
@@ -147,7 +149,8 @@ public struct PolicyDocument: Equatable, Sendable {
             for key in keys {
                 let keyPath = "\(opPath).\(key.key)"
                 guard !key.key.isEmpty else { throw SchemaError(path: keyPath, message: "empty condition key") }
-                result.append(PolicyCondition(operator: parsed, key: key.key, values: try conditionValues(key.value, keyPath)))
+                result.append(
+                    PolicyCondition(operator: parsed, key: key.key, values: try conditionValues(key.value, keyPath)))
             }
         }
         return result
@@ -159,7 +162,8 @@ public struct PolicyDocument: Equatable, Sendable {
             case .string(let s): return s
             case .number(let n): return n
             case .bool(let b): return b ? "true" : "false"
-            default: throw SchemaError(path: p, message: "expected a string, number or boolean, found \(v.kindDescription)")
+            default:
+                throw SchemaError(path: p, message: "expected a string, number or boolean, found \(v.kindDescription)")
             }
         }
         guard case .array(let items) = json else { return [try scalar(json, path)] }
@@ -202,11 +206,13 @@ public struct PolicyDocument: Equatable, Sendable {
             }
             return out
         default:
-            throw SchemaError(path: path, message: "expected a string or an array of strings, found \(json.kindDescription)")
+            throw SchemaError(
+                path: path, message: "expected a string or an array of strings, found \(json.kindDescription)")
         }
     }
 
-    private static func rejectUnknown(_ members: [JSONMember], allowed: Set<String>, _ path: String) throws(SchemaError) {
+    private static func rejectUnknown(_ members: [JSONMember], allowed: Set<String>, _ path: String) throws(SchemaError)
+    {
         for m in members where !allowed.contains(m.key) {
             throw SchemaError(path: "\(path).\(m.key)", message: "unknown key")
         }

@@ -46,7 +46,9 @@ public enum PolicyEvaluator {
         for (index, statement) in document.statements.enumerated() {
             guard statement.appliesTo(service: principalService) else { continue }
             var covered: UInt64 = 0
-            for (bit, action) in actions.enumerated() where statement.covers(action: action) { covered |= 1 << UInt64(bit) }
+            for (bit, action) in actions.enumerated() where statement.covers(action: action) {
+                covered |= 1 << UInt64(bit)
+            }
             guard covered != 0 else { continue }
             guard statement.conditions.allSatisfy({ ConditionMatcher.holds($0, in: context) }) else { continue }
             switch statement.effect {

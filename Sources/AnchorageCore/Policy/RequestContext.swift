@@ -39,7 +39,8 @@ public struct RequestContext: Sendable, Equatable {
         }
         guard hasUpper else { return key }
         return String(
-            decoding: key.utf8.map { $0 >= UInt8(ascii: "A") && $0 <= UInt8(ascii: "Z") ? $0 | 0x20 : $0 }, as: UTF8.self)
+            decoding: key.utf8.map { $0 >= UInt8(ascii: "A") && $0 <= UInt8(ascii: "Z") ? $0 | 0x20 : $0 },
+            as: UTF8.self)
     }
 
     /// Sets the values of `key`, replacing any values under the same key in another case.

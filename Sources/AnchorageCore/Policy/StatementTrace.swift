@@ -44,7 +44,8 @@ public struct StatementTrace: Equatable, Sendable, CustomStringConvertible {
         let name = sid.map { " " + JSONWriter.quoted($0) } ?? ""
         var lines = ["Statement[\(index)]\(name) \(effect.rawValue): \(applies ? "applies" : "does not apply")"]
         lines.append("  principal: \(principalMatched ? "matched" : "not matched")")
-        lines.append("  actions: \(matchedActions.isEmpty ? "(none of the requested)" : matchedActions.joined(separator: ", "))")
+        lines.append(
+            "  actions: \(matchedActions.isEmpty ? "(none of the requested)" : matchedActions.joined(separator: ", "))")
         if conditions.isEmpty { lines.append("  conditions: (none)") }
         for condition in conditions { lines.append("  condition \(condition)") }
         return lines.joined(separator: "\n")

@@ -63,7 +63,8 @@ public struct AmzDate: Hashable, Comparable, Sendable, CustomStringConvertible {
         let start = bytes.startIndex
         guard let year = decimal(bytes[start..<start + 4]), let month = decimal(bytes[start + 4..<start + 6]),
             let day = decimal(bytes[start + 6..<start + 8]),
-            (1...12).contains(month), day >= 1, day <= Int64(UTCTimestamp.daysInMonth(year: Int(year), month: Int(month)))
+            (1...12).contains(month), day >= 1,
+            day <= Int64(UTCTimestamp.daysInMonth(year: Int(year), month: Int(month)))
         else { return nil }
         return UTCTimestamp.days(year: Int(year), month: Int(month), day: Int(day))
     }

@@ -59,7 +59,9 @@ public enum UTCTimestamp {
     }
 
     /// Four-digit years only: the same text as the interpolated forms, written into a fixed buffer.
-    private static func format(_ y: Int, _ m: Int, _ d: Int, _ hh: Int, _ mm: Int, _ ss: Int, milliseconds: Int?) -> String {
+    private static func format(_ y: Int, _ m: Int, _ d: Int, _ hh: Int, _ mm: Int, _ ss: Int, milliseconds: Int?)
+        -> String
+    {
         let length = milliseconds == nil ? 20 : 24
         return String(unsafeUninitializedCapacity: length) { out in
             func put(_ value: Int, _ width: Int, at offset: Int) {

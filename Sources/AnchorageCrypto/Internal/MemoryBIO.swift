@@ -19,7 +19,9 @@ func collectingMemoryBIO(_ write: (OpaquePointer) throws -> Bool) throws -> [UIn
     var pointer: UnsafeMutablePointer<CChar>?
     let length = COpenSSL_BIO_get_mem_data(bio, &pointer)
     guard length > 0, let pointer else { return [] }
-    return pointer.withMemoryRebound(to: UInt8.self, capacity: length) { Array(UnsafeBufferPointer(start: $0, count: length)) }
+    return pointer.withMemoryRebound(to: UInt8.self, capacity: length) {
+        Array(UnsafeBufferPointer(start: $0, count: length))
+    }
 }
 
 /// Splits a PEM text into the DER payloads of blocks labelled `label` (e.g. "CERTIFICATE"); nil when a

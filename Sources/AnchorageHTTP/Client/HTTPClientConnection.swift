@@ -88,7 +88,8 @@ public final class HTTPClientConnection {
             var error = TLSError.fromQueue("handshake with \(host)")
             let verify = SSL_get_verify_result(ssl)
             if verify != X509_V_OK {
-                error.details.append(String(decoding: Array(cStringBytes: X509_verify_cert_error_string(verify)), as: UTF8.self))
+                error.details.append(
+                    String(decoding: Array(cStringBytes: X509_verify_cert_error_string(verify)), as: UTF8.self))
             }
             throw error
         }

@@ -119,7 +119,9 @@ struct HTTPRequestParser {
                 guard let lineEnd = findLineEnd(limit: Self.maxChunkLineBytes) else {
                     // Refuse exactly when findLineEnd has seen its whole window without a LF, so the
                     // answer does not depend on how the bytes were segmented.
-                    if buffer.count - start >= Self.maxChunkLineBytes + 2 { return fail(400, "chunk size line too long") }
+                    if buffer.count - start >= Self.maxChunkLineBytes + 2 {
+                        return fail(400, "chunk size line too long")
+                    }
                     return .needMore
                 }
                 guard let size = parseChunkSize(start..<lineEnd.contentEnd) else {
@@ -129,7 +131,9 @@ struct HTTPRequestParser {
                 if size == 0 {
                     state = .trailers(bytes: 0)
                 } else {
-                    if size > limits.maxBodyBytes - body.count { return fail(413, "body exceeds \(limits.maxBodyBytes) bytes") }
+                    if size > limits.maxBodyBytes - body.count {
+                        return fail(413, "body exceeds \(limits.maxBodyBytes) bytes")
+                    }
                     state = .chunkData(remaining: size)
                 }
             case .chunkData(let remaining):
@@ -200,7 +204,9 @@ struct HTTPRequestParser {
                     return .complete(end: index + 1)
                 }
                 lineCount += 1
-                if lineCount > limits.maxHeaderCount + 1 { return .failed(431, "more than \(limits.maxHeaderCount) header fields") }
+                if lineCount > limits.maxHeaderCount + 1 {
+                    return .failed(431, "more than \(limits.maxHeaderCount) header fields")
+                }
                 lineStartOffset = index + 1 - start
             }
             index += 1
@@ -230,7 +236,9 @@ struct HTTPRequestParser {
         lineCount = 0
 
         guard let requestLine = lines.first else { return (400, "empty request") }
-        guard let (method, target, version) = parseRequestLine(requestLine) else { return (400, "malformed request line") }
+        guard let (method, target, version) = parseRequestLine(requestLine) else {
+            return (400, "malformed request line")
+        }
         if version == nil { return (505, "unsupported HTTP version") }
 
         var headers = HTTPHeaders()
@@ -252,13 +260,18 @@ struct HTTPRequestParser {
                 return (400, "invalid character in header value")
             }
             headers.fields.append(
-                (name: Self.asciiString(buffer[line.lowerBound..<colon]), value: Self.fieldString(buffer[valueStart..<valueEnd])))
+                (
+                    name: Self.asciiString(buffer[line.lowerBound..<colon]),
+                    value: Self.fieldString(buffer[valueStart..<valueEnd])
+                ))
         }
         let versionString = version!
         let isHTTP11 = versionString == "HTTP/1.1"
 
         let hosts = headers.values(for: "Host")
-        if isHTTP11 && hosts.count != 1 { return (400, hosts.isEmpty ? "missing Host header" : "duplicate Host header") }
+        if isHTTP11 && hosts.count != 1 {
+            return (400, hosts.isEmpty ? "missing Host header" : "duplicate Host header")
+        }
 
         // Framing. Anything ambiguous is refused rather than guessed: ambiguity is how requests get smuggled.
         let transferEncodings = headers.values(for: "Transfer-Encoding")

@@ -10,7 +10,8 @@ struct HTTPResponseEncoder {
 
     /// Appends the status line, headers and (unless suppressed) body of `response` to `out`.
     static func encode(
-        _ response: HTTPResponse, suppressBody: Bool, connection: ConnectionHeader, date: [UInt8], into out: inout [UInt8]
+        _ response: HTTPResponse, suppressBody: Bool, connection: ConnectionHeader, date: [UInt8],
+        into out: inout [UInt8]
     ) {
         let status = (100...999).contains(response.status) ? response.status : 500
         out.append(contentsOf: "HTTP/1.1 \(status) \(HTTPResponse.reasonPhrase(for: status))\r\n".utf8)
@@ -60,7 +61,8 @@ struct HTTPResponseEncoder {
         let days = ["Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"]
         let months = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
         func two(_ value: Int32) -> String { value < 10 ? "0\(value)" : "\(value)" }
-        let text = "\(days[Int(parts.tm_wday)]), \(two(parts.tm_mday)) \(months[Int(parts.tm_mon)]) \(parts.tm_year + 1900) "
+        let text =
+            "\(days[Int(parts.tm_wday)]), \(two(parts.tm_mday)) \(months[Int(parts.tm_mon)]) \(parts.tm_year + 1900) "
             + "\(two(parts.tm_hour)):\(two(parts.tm_min)):\(two(parts.tm_sec)) GMT"
         return Array(text.utf8)
     }

@@ -50,7 +50,8 @@ public final class HTTPServer: Sendable {
                 for _ in 1..<count { listeners.append(try shared.listen()) }
                 while loops.count < listeners.count {
                     let fd = listeners[loops.count]
-                    loops.append(try EventLoop(configuration: configuration, handler: handler, state: state, listenFD: fd))
+                    loops.append(
+                        try EventLoop(configuration: configuration, handler: handler, state: state, listenFD: fd))
                 }
                 for (index, loop) in loops.enumerated() {
                     running.enter()

@@ -13,7 +13,8 @@ import Testing
     }
 
     static let fixedTime: Int64 = 1_795_575_845  // 2026-11-25T03:04:05Z
-    static let anchorArn = "arn:aws:rolesanywhere:us-east-1:111122223333:trust-anchor/66666666-7777-8888-9999-000000000000"
+    static let anchorArn =
+        "arn:aws:rolesanywhere:us-east-1:111122223333:trust-anchor/66666666-7777-8888-9999-000000000000"
     static let profileArn = "arn:aws:rolesanywhere:us-east-1:111122223333:profile/11111111-2222-3333-4444-555555555555"
     static let roleArn = "arn:aws:iam::111122223333:role/R"
 
@@ -22,7 +23,9 @@ import Testing
             .deletingLastPathComponent().deletingLastPathComponent()
             .appendingPathComponent("../shared/vectors/roles-anywhere/testvector-rsa.json").standardized
         let json = try JSONParser.parse([UInt8](try Data(contentsOf: url)))
-        guard case .array(let rawRequests)? = json["requests"] else { throw SchemaError(path: "$.requests", message: "") }
+        guard case .array(let rawRequests)? = json["requests"] else {
+            throw SchemaError(path: "$.requests", message: "")
+        }
         let requests = try rawRequests.map { raw -> SignedRequest in
             guard case .array(let rawHeaders)? = raw["headers"], let body = raw["body"]?.stringValue,
                 let method = raw["method"]?.stringValue, let path = raw["path"]?.stringValue
@@ -37,7 +40,8 @@ import Testing
                 sourceAddress: "127.0.0.1")
         }
         return Vector(
-            leafPEM: json["leaf_cert_pem"]?.stringValue ?? "", intermediatePEM: json["intermediate_pem"]?.stringValue ?? "",
+            leafPEM: json["leaf_cert_pem"]?.stringValue ?? "",
+            intermediatePEM: json["intermediate_pem"]?.stringValue ?? "",
             rootPEM: json["root_pem"]?.stringValue ?? "", requests: requests)
     }
 
@@ -72,20 +76,26 @@ import Testing
         let configuration = try Self.configuration(anchors: [vector.rootPEM])
         let outcome = Self.service.createSession(vector.requests[1], configuration: configuration, now: Self.fixedTime)
         #expect(outcome.denialReason == nil, "\(outcome.detail)")
-        let withoutChain = Self.service.createSession(vector.requests[0], configuration: configuration, now: Self.fixedTime)
+        let withoutChain = Self.service.createSession(
+            vector.requests[0], configuration: configuration, now: Self.fixedTime)
         #expect(withoutChain.denialReason == .untrustedCertificate)
     }
 
     @Test func vectorsAreRefusedOutsideTheClockWindowAndWhenAltered() throws {
         let vector = try Self.load()
         let configuration = try Self.configuration(anchors: [vector.rootPEM])
-        let late = Self.service.createSession(vector.requests[1], configuration: configuration, now: Self.fixedTime + 301)
+        let late = Self.service.createSession(
+            vector.requests[1], configuration: configuration, now: Self.fixedTime + 301)
         #expect(late.denialReason == .clockSkew)
         var altered = vector.requests[1]
         altered.body[altered.body.count - 3] ^= 0x01
-        #expect(Self.service.createSession(altered, configuration: configuration, now: Self.fixedTime).denialReason == .signatureMismatch)
+        #expect(
+            Self.service.createSession(altered, configuration: configuration, now: Self.fixedTime).denialReason
+                == .signatureMismatch)
         var otherHost = vector.requests[1]
         otherHost.headers = otherHost.headers.map { $0.name == "Host" ? ($0.name, "127.0.0.1:18444") : $0 }
-        #expect(Self.service.createSession(otherHost, configuration: configuration, now: Self.fixedTime).denialReason == .signatureMismatch)
+        #expect(
+            Self.service.createSession(otherHost, configuration: configuration, now: Self.fixedTime).denialReason
+                == .signatureMismatch)
     }
 }

@@ -78,7 +78,9 @@ import Testing
         #expect(throws: SchemaError.self) { try TokenKeyring(keys: []) }
         #expect(throws: SchemaError.self) { try TokenKeyring(keys: [.init(id: "a", secret: [1, 2, 3])]) }
         #expect(throws: SchemaError.self) {
-            try TokenKeyring(keys: [.init(id: "a", secret: SecureRandom.bytes(32)), .init(id: "a", secret: SecureRandom.bytes(32))])
+            try TokenKeyring(keys: [
+                .init(id: "a", secret: SecureRandom.bytes(32)), .init(id: "a", secret: SecureRandom.bytes(32)),
+            ])
         }
         let keyring = TokenKeyring.generate(id: "k1", random: SystemRandomSource())
         let reread = try TokenKeyring(json: try JSONParser.parse(JSONWriter.string(keyring.json)))
@@ -100,7 +102,9 @@ import Testing
 @Suite struct IdentifierEncodingTests {
     @Test func base32MatchesRFC4648AndStopsAtTheRequestedLength() {
         #expect(IdentifierEncoding.base32(Array("foobar".utf8), length: 10) == "MZXW6YTBOI")
-        #expect(IdentifierEncoding.base32(Array(repeating: 0xFF, count: 32), length: 17) == String(repeating: "7", count: 17))
+        #expect(
+            IdentifierEncoding.base32(Array(repeating: 0xFF, count: 32), length: 17)
+                == String(repeating: "7", count: 17))
         #expect(IdentifierEncoding.base32(digestOf: "arn:aws:iam::1:role/x", length: 17).count == 17)
     }
 

@@ -14,10 +14,11 @@ import Testing
                    {"specifier": "DNS"}, {"specifier": "Name/uid"}]},
                  {"certificateField": "x509Subject", "mappingRules": [{"specifier": "*"}, {"specifier": "SERIALNUMBER"}]}]
                 """), path: "$")
-        #expect(parsed == [
-            AttributeMapping(certificateField: .x509SAN, specifiers: ["Name/*", "DNS", "Name/UID"]),
-            AttributeMapping(certificateField: .x509Subject, specifiers: ["*", "serialNumber"]),
-        ])
+        #expect(
+            parsed == [
+                AttributeMapping(certificateField: .x509SAN, specifiers: ["Name/*", "DNS", "Name/UID"]),
+                AttributeMapping(certificateField: .x509Subject, specifiers: ["*", "serialNumber"]),
+            ])
     }
 
     struct Case: Sendable, CustomStringConvertible {
@@ -33,24 +34,35 @@ import Testing
         Case(json: #"[{"mappingRules": []}]"#, path: "$.m[0]"),
         Case(json: #"[{"certificateField": "x509SAN"}]"#, path: "$.m[0]"),
         Case(json: #"[{"certificateField": "x509SAN", "mappingRules": {}}]"#, path: "$.m[0].mappingRules"),
-        Case(json: #"[{"certificateField": "x509SAN", "mappingRules": [{"specifier": "IP"}]}]"#,
-             path: "$.m[0].mappingRules[0].specifier"),
-        Case(json: #"[{"certificateField": "x509SAN", "mappingRules": [{"specifier": "*"}]}]"#,
-             path: "$.m[0].mappingRules[0].specifier"),
-        Case(json: #"[{"certificateField": "x509SAN", "mappingRules": [{"specifier": "Name/Nope"}]}]"#,
-             path: "$.m[0].mappingRules[0].specifier"),
-        Case(json: #"[{"certificateField": "x509Subject", "mappingRules": [{"specifier": "DNS"}]}]"#,
-             path: "$.m[0].mappingRules[0].specifier"),
-        Case(json: #"[{"certificateField": "x509Subject", "mappingRules": [{"specifier": ""}]}]"#,
-             path: "$.m[0].mappingRules[0].specifier"),
-        Case(json: #"[{"certificateField": "x509Subject", "mappingRules": [{"specifier": "\#(String(repeating: "C", count: 61))"}]}]"#,
-             path: "$.m[0].mappingRules[0].specifier"),
-        Case(json: #"[{"certificateField": "x509Subject", "mappingRules": [{"specifier": "CN", "extra": 1}]}]"#,
-             path: "$.m[0].mappingRules[0].extra"),
-        Case(json: #"[{"certificateField": "x509Subject", "mappingRules": [{"specifier": 1}]}]"#,
-             path: "$.m[0].mappingRules[0].specifier"),
-        Case(json: #"[{"certificateField": "x509Subject", "mappingRules": []}, {"certificateField": "x509Subject", "mappingRules": []}]"#,
-             path: "$.m[1].certificateField"),
+        Case(
+            json: #"[{"certificateField": "x509SAN", "mappingRules": [{"specifier": "IP"}]}]"#,
+            path: "$.m[0].mappingRules[0].specifier"),
+        Case(
+            json: #"[{"certificateField": "x509SAN", "mappingRules": [{"specifier": "*"}]}]"#,
+            path: "$.m[0].mappingRules[0].specifier"),
+        Case(
+            json: #"[{"certificateField": "x509SAN", "mappingRules": [{"specifier": "Name/Nope"}]}]"#,
+            path: "$.m[0].mappingRules[0].specifier"),
+        Case(
+            json: #"[{"certificateField": "x509Subject", "mappingRules": [{"specifier": "DNS"}]}]"#,
+            path: "$.m[0].mappingRules[0].specifier"),
+        Case(
+            json: #"[{"certificateField": "x509Subject", "mappingRules": [{"specifier": ""}]}]"#,
+            path: "$.m[0].mappingRules[0].specifier"),
+        Case(
+            json:
+                #"[{"certificateField": "x509Subject", "mappingRules": [{"specifier": "\#(String(repeating: "C", count: 61))"}]}]"#,
+            path: "$.m[0].mappingRules[0].specifier"),
+        Case(
+            json: #"[{"certificateField": "x509Subject", "mappingRules": [{"specifier": "CN", "extra": 1}]}]"#,
+            path: "$.m[0].mappingRules[0].extra"),
+        Case(
+            json: #"[{"certificateField": "x509Subject", "mappingRules": [{"specifier": 1}]}]"#,
+            path: "$.m[0].mappingRules[0].specifier"),
+        Case(
+            json:
+                #"[{"certificateField": "x509Subject", "mappingRules": []}, {"certificateField": "x509Subject", "mappingRules": []}]"#,
+            path: "$.m[1].certificateField"),
     ])
     func rejectsWithPath(_ c: Case) throws {
         let json = try JSONParser.parse(c.json)

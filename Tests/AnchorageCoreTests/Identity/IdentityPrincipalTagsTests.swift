@@ -6,7 +6,8 @@ import Testing
     static let alice = CertificateIdentity(
         subject: DistinguishedName([("CN", "Alice")]),
         issuer: DistinguishedName([
-            ("C", "US"), ("O", "Amazon"), ("OU", "IAM"), ("ST", "Washington"), ("CN", "RolesAnywhere"), ("L", "Seattle"),
+            ("C", "US"), ("O", "Amazon"), ("OU", "IAM"), ("ST", "Washington"), ("CN", "RolesAnywhere"),
+            ("L", "Seattle"),
         ]),
         sanDNSNames: ["example.com", "second.example.com"],
         sanURIs: ["spiffe://example.com/workload/alice", "spiffe://example.com/other"],
@@ -20,17 +21,20 @@ import Testing
     @Test func userGuideDefaultMapping() {
         let tags = PrincipalTags.derive(from: Self.alice, mappings: nil)
         #expect(tags.count == 10)
-        #expect(Self.dictionary(tags) == [
-            "x509Subject/CN": "Alice",
-            "x509Issuer/C": "US", "x509Issuer/O": "Amazon", "x509Issuer/OU": "IAM", "x509Issuer/ST": "Washington",
-            "x509Issuer/L": "Seattle", "x509Issuer/CN": "RolesAnywhere",
-            "x509SAN/DNS": "example.com", "x509SAN/URI": "spiffe://example.com/workload/alice", "x509SAN/Name/CN": "Alice",
-        ])
+        #expect(
+            Self.dictionary(tags) == [
+                "x509Subject/CN": "Alice",
+                "x509Issuer/C": "US", "x509Issuer/O": "Amazon", "x509Issuer/OU": "IAM", "x509Issuer/ST": "Washington",
+                "x509Issuer/L": "Seattle", "x509Issuer/CN": "RolesAnywhere",
+                "x509SAN/DNS": "example.com", "x509SAN/URI": "spiffe://example.com/workload/alice",
+                "x509SAN/Name/CN": "Alice",
+            ])
         // Certificate order within a field.
-        #expect(tags.map(\.key).prefix(7) == [
-            "x509Subject/CN", "x509Issuer/C", "x509Issuer/O", "x509Issuer/OU", "x509Issuer/ST", "x509Issuer/CN",
-            "x509Issuer/L",
-        ])
+        #expect(
+            tags.map(\.key).prefix(7) == [
+                "x509Subject/CN", "x509Issuer/C", "x509Issuer/O", "x509Issuer/OU", "x509Issuer/ST", "x509Issuer/CN",
+                "x509Issuer/L",
+            ])
     }
 
     @Test func multiValuedAttributeJoinsInCertificateOrder() {
@@ -63,9 +67,10 @@ import Testing
                 #"[{"certificateField": "x509Issuer", "mappingRules": [{"specifier": "CN"}, {"specifier": "o"}]}]"#),
             path: "$.attributeMappings")
         let tags = PrincipalTags.derive(from: Self.alice, mappings: mappings)
-        #expect(tags.map(\.key) == [
-            "x509Subject/CN", "x509Issuer/CN", "x509Issuer/O", "x509SAN/DNS", "x509SAN/URI", "x509SAN/Name/CN",
-        ])
+        #expect(
+            tags.map(\.key) == [
+                "x509Subject/CN", "x509Issuer/CN", "x509Issuer/O", "x509SAN/DNS", "x509SAN/URI", "x509SAN/Name/CN",
+            ])
     }
 
     @Test func customSANMappingAndEmptyField() throws {
@@ -98,11 +103,15 @@ import Testing
     @Test func unrecognisedAttributesProduceNoTag() {
         var identity = Self.alice
         identity.subject = DistinguishedName(rdns: [
-            RelativeDistinguishedName([AttributeTypeAndValue(shortName: "businessCategory", oid: "2.5.4.15", value: "x")]),
+            RelativeDistinguishedName([
+                AttributeTypeAndValue(shortName: "businessCategory", oid: "2.5.4.15", value: "x")
+            ]),
             RelativeDistinguishedName([AttributeTypeAndValue(shortName: "1.2.3.4", oid: "1.2.3.4", value: "y")]),
             RelativeDistinguishedName([AttributeTypeAndValue(shortName: "serialNumber", oid: "2.5.4.5", value: "42")]),
         ])
-        let keys = PrincipalTags.derive(from: identity, mappings: nil).map(\.key).filter { $0.hasPrefix("x509Subject/") }
+        let keys = PrincipalTags.derive(from: identity, mappings: nil).map(\.key).filter {
+            $0.hasPrefix("x509Subject/")
+        }
         #expect(keys == ["x509Subject/serialNumber"])
     }
 

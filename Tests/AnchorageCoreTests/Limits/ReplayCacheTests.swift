@@ -39,7 +39,9 @@ import Testing
     @Test func fullCacheRefusesNewKeysAndNeverEvictsLiveOnes() {
         let cache = ReplayCache(capacity: 3, shardCount: 1)
         let now: Int64 = 1_000
-        for n in 0..<3 { #expect(cache.insert(Self.key(UInt64(n)), expiresAt: now + 300 + Int64(n), now: now) == .inserted) }
+        for n in 0..<3 {
+            #expect(cache.insert(Self.key(UInt64(n)), expiresAt: now + 300 + Int64(n), now: now) == .inserted)
+        }
         #expect(cache.insert(Self.key(9), expiresAt: now + 300, now: now + 100) == .full)
         #expect(cache.insert(Self.key(0), expiresAt: now + 300, now: now + 100) == .replayed, "still remembered")
         // Room again as soon as the oldest entry expires.
@@ -54,7 +56,9 @@ import Testing
         let distinct = Atomic<Int>(0)
         DispatchQueue.concurrentPerform(iterations: 8) { thread in
             for i in 0..<2000 {
-                if cache.insert(Self.key(42), expiresAt: 2000, now: 1000) == .inserted { inserted.add(1, ordering: .relaxed) }
+                if cache.insert(Self.key(42), expiresAt: 2000, now: 1000) == .inserted {
+                    inserted.add(1, ordering: .relaxed)
+                }
                 if cache.insert(Self.key(UInt64(100 + thread * 10_000 + i)), expiresAt: 2000, now: 1000) == .inserted {
                     distinct.add(1, ordering: .relaxed)
                 }
@@ -84,8 +88,11 @@ import Testing
         let first: [UInt8] = [0x30, 0x0A, 0x02, 0x04] + r + [0x02, 0x02, 0x11, 0x22]
         let twin: [UInt8] = [0x30, 0x0A, 0x02, 0x04] + r + [0x02, 0x02, 0x33, 0x44]
         let other: [UInt8] = [0x30, 0x0A, 0x02, 0x04, 0x00, 0x80, 0x01, 0x03, 0x02, 0x02, 0x11, 0x22]
-        func key(_ signature: [UInt8], _ algorithm: X509SigningAlgorithm = .ecdsaSHA256, text: String = "sts") -> LimitKey {
-            RequestAdmission.replayKey(certificateSHA256: "ab", stringToSign: text, signature: signature, algorithm: algorithm)
+        func key(_ signature: [UInt8], _ algorithm: X509SigningAlgorithm = .ecdsaSHA256, text: String = "sts")
+            -> LimitKey
+        {
+            RequestAdmission.replayKey(
+                certificateSHA256: "ab", stringToSign: text, signature: signature, algorithm: algorithm)
         }
         #expect(key(first) == key(twin))
         #expect(key(first) != key(other), "another nonce: another signing of the request")

@@ -132,13 +132,16 @@ import Testing
     static let arns: [ConditionRow] = [
         .init("ArnEquals", [anchor], [anchor], true),
         .init("ArnEquals", [anchor], [anchor + "x"], false),
-        .init("ArnEquals", ["arn:aws:rolesanywhere:*:123456789012:trust-anchor/*"], [anchor], true),  // ArnEquals globs too
+        // ArnEquals globs too.
+        .init("ArnEquals", ["arn:aws:rolesanywhere:*:123456789012:trust-anchor/*"], [anchor], true),
         .init("ArnLike", ["arn:aws:rolesanywhere:us-east-?:123456789012:*"], [anchor], true),
         .init("ArnLike", ["arn:aws:rolesanywhere:*:trust-anchor/*"], [anchor], false),  // * cannot cross parts
         .init("ArnLike", ["arn:aws:*:*:123456789012:*"], [anchor], true),
-        .init("ArnLike", ["arn:aws:rolesanywhere:us-east-1:123456789012:trust-anchor/*"],
-              ["arn:aws:rolesanywhere:us-east-1:123456789012:profile/1"], false),
-        .init("ArnLike", ["arn:aws:rolesanywhere:us-east-1:123456789012:Trust-anchor/*"], [anchor], false),  // case-sensitive
+        .init(
+            "ArnLike", ["arn:aws:rolesanywhere:us-east-1:123456789012:trust-anchor/*"],
+            ["arn:aws:rolesanywhere:us-east-1:123456789012:profile/1"], false),
+        // Case-sensitive.
+        .init("ArnLike", ["arn:aws:rolesanywhere:us-east-1:123456789012:Trust-anchor/*"], [anchor], false),
         .init("ArnLike", ["*"], [anchor], false),  // not an ARN pattern: six parts needed
         .init("ArnLike", [anchor], ["not:an:arn"], false),
         .init("ArnLike", [anchor], nil, false),
@@ -203,7 +206,10 @@ import Testing
     @Test(arguments: [
         ("StringEquals", ConditionOperator(base: .stringEquals)),
         ("ForAnyValue:StringLike", ConditionOperator(base: .stringLike, qualifier: .forAnyValue)),
-        ("ForAllValues:ArnNotLikeIfExists", ConditionOperator(base: .arnNotLike, qualifier: .forAllValues, ifExists: true)),
+        (
+            "ForAllValues:ArnNotLikeIfExists",
+            ConditionOperator(base: .arnNotLike, qualifier: .forAllValues, ifExists: true)
+        ),
         ("Null", ConditionOperator(base: .null)),
     ])
     func parsesOperatorNames(_ name: String, _ expected: ConditionOperator) {
@@ -211,6 +217,9 @@ import Testing
         #expect(ConditionOperator(name: name)?.description == name)
     }
 
-    @Test(arguments: ["NullIfExists", "stringequals", "StringEqual", "ForSomeValues:StringEquals", "IfExists", "", "ForAnyValue:ForAllValues:StringEquals", "StringEqualsIfExistsIfExists", "ForAllValues:"])
+    @Test(arguments: [
+        "NullIfExists", "stringequals", "StringEqual", "ForSomeValues:StringEquals", "IfExists", "",
+        "ForAnyValue:ForAllValues:StringEquals", "StringEqualsIfExistsIfExists", "ForAllValues:",
+    ])
     func rejectsUnknownOperatorNames(_ name: String) { #expect(ConditionOperator(name: name) == nil) }
 }

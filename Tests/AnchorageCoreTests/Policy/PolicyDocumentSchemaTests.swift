@@ -13,39 +13,59 @@ import Testing
     @Test(arguments: [
         Case(json: #"{"Statement": [], "Extra": 1}"#, path: "$.Extra"),
         Case(json: #"{"Statement": [{\#(allow), "Conditions": {}}]}"#, path: "$.Statement[0].Conditions"),
-        Case(json: #"{"Statement": [{"Effect": "allow", "Principal": "*", "Action": "a"}]}"#, path: "$.Statement[0].Effect"),
-        Case(json: #"{"Statement": [{"Effect": "Permit", "Principal": "*", "Action": "a"}]}"#, path: "$.Statement[0].Effect"),
+        Case(
+            json: #"{"Statement": [{"Effect": "allow", "Principal": "*", "Action": "a"}]}"#,
+            path: "$.Statement[0].Effect"),
+        Case(
+            json: #"{"Statement": [{"Effect": "Permit", "Principal": "*", "Action": "a"}]}"#,
+            path: "$.Statement[0].Effect"),
         Case(json: #"{"Statement": [{"Principal": "*", "Action": "a"}]}"#, path: "$.Statement[0]"),
-        Case(json: #"{"Statement": [{\#(allow), "Condition": {"StringEqualz": {"k": "v"}}}]}"#,
-             path: "$.Statement[0].Condition.StringEqualz"),
-        Case(json: #"{"Statement": [{\#(allow), "Condition": {"NullIfExists": {"k": "true"}}}]}"#,
-             path: "$.Statement[0].Condition.NullIfExists"),
+        Case(
+            json: #"{"Statement": [{\#(allow), "Condition": {"StringEqualz": {"k": "v"}}}]}"#,
+            path: "$.Statement[0].Condition.StringEqualz"),
+        Case(
+            json: #"{"Statement": [{\#(allow), "Condition": {"NullIfExists": {"k": "true"}}}]}"#,
+            path: "$.Statement[0].Condition.NullIfExists"),
         Case(json: #"{"Statement": [{\#(allow), "Condition": "StringEquals"}]}"#, path: "$.Statement[0].Condition"),
         Case(json: #"{"Statement": [{\#(allow), "Condition": []}]}"#, path: "$.Statement[0].Condition"),
-        Case(json: #"{"Statement": [{\#(allow), "Condition": {"StringEquals": "v"}}]}"#,
-             path: "$.Statement[0].Condition.StringEquals"),
-        Case(json: #"{"Statement": [{\#(allow), "Condition": {"StringEquals": {}}}]}"#,
-             path: "$.Statement[0].Condition.StringEquals"),
-        Case(json: #"{"Statement": [{\#(allow), "Condition": {"StringEquals": {"k": {"x": 1}}}}]}"#,
-             path: "$.Statement[0].Condition.StringEquals.k"),
-        Case(json: #"{"Statement": [{\#(allow), "Condition": {"StringEquals": {"k": ["a", null]}}}]}"#,
-             path: "$.Statement[0].Condition.StringEquals.k[1]"),
-        Case(json: #"{"Statement": [{\#(allow), "Condition": {"StringEquals": {"k": []}}}]}"#,
-             path: "$.Statement[0].Condition.StringEquals.k"),
-        Case(json: #"{"Statement": [{"Effect": "Allow", "Principal": "*", "Action": "a", "NotAction": "b"}]}"#,
-             path: "$.Statement[0]"),
+        Case(
+            json: #"{"Statement": [{\#(allow), "Condition": {"StringEquals": "v"}}]}"#,
+            path: "$.Statement[0].Condition.StringEquals"),
+        Case(
+            json: #"{"Statement": [{\#(allow), "Condition": {"StringEquals": {}}}]}"#,
+            path: "$.Statement[0].Condition.StringEquals"),
+        Case(
+            json: #"{"Statement": [{\#(allow), "Condition": {"StringEquals": {"k": {"x": 1}}}}]}"#,
+            path: "$.Statement[0].Condition.StringEquals.k"),
+        Case(
+            json: #"{"Statement": [{\#(allow), "Condition": {"StringEquals": {"k": ["a", null]}}}]}"#,
+            path: "$.Statement[0].Condition.StringEquals.k[1]"),
+        Case(
+            json: #"{"Statement": [{\#(allow), "Condition": {"StringEquals": {"k": []}}}]}"#,
+            path: "$.Statement[0].Condition.StringEquals.k"),
+        Case(
+            json: #"{"Statement": [{"Effect": "Allow", "Principal": "*", "Action": "a", "NotAction": "b"}]}"#,
+            path: "$.Statement[0]"),
         Case(json: #"{"Statement": [{"Effect": "Allow", "Principal": "*"}]}"#, path: "$.Statement[0]"),
         Case(json: #"{"Statement": [{"Effect": "Allow", "Action": "a"}]}"#, path: "$.Statement[0]"),
-        Case(json: #"{"Statement": [{"Effect": "Allow", "Principal": "*", "NotPrincipal": "*", "Action": "a"}]}"#,
-             path: "$.Statement[0]"),
-        Case(json: #"{"Statement": [{"Effect": "Allow", "Principal": "everyone", "Action": "a"}]}"#,
-             path: "$.Statement[0].Principal"),
-        Case(json: #"{"Statement": [{"Effect": "Allow", "Principal": {"CanonicalUser": "x"}, "Action": "a"}]}"#,
-             path: "$.Statement[0].Principal.CanonicalUser"),
-        Case(json: #"{"Statement": [{"Effect": "Allow", "Principal": {"Service": [1]}, "Action": "a"}]}"#,
-             path: "$.Statement[0].Principal.Service[0]"),
-        Case(json: #"{"Statement": [{"Effect": "Allow", "Principal": "*", "Action": []}]}"#, path: "$.Statement[0].Action"),
-        Case(json: #"{"Statement": [{"Effect": "Allow", "Principal": "*", "Action": 5}]}"#, path: "$.Statement[0].Action"),
+        Case(
+            json: #"{"Statement": [{"Effect": "Allow", "Principal": "*", "NotPrincipal": "*", "Action": "a"}]}"#,
+            path: "$.Statement[0]"),
+        Case(
+            json: #"{"Statement": [{"Effect": "Allow", "Principal": "everyone", "Action": "a"}]}"#,
+            path: "$.Statement[0].Principal"),
+        Case(
+            json: #"{"Statement": [{"Effect": "Allow", "Principal": {"CanonicalUser": "x"}, "Action": "a"}]}"#,
+            path: "$.Statement[0].Principal.CanonicalUser"),
+        Case(
+            json: #"{"Statement": [{"Effect": "Allow", "Principal": {"Service": [1]}, "Action": "a"}]}"#,
+            path: "$.Statement[0].Principal.Service[0]"),
+        Case(
+            json: #"{"Statement": [{"Effect": "Allow", "Principal": "*", "Action": []}]}"#,
+            path: "$.Statement[0].Action"),
+        Case(
+            json: #"{"Statement": [{"Effect": "Allow", "Principal": "*", "Action": 5}]}"#, path: "$.Statement[0].Action"
+        ),
         Case(json: #"{"Statement": [{\#(allow), "Resource": 7}]}"#, path: "$.Statement[0].Resource"),
         Case(json: #"{"Statement": [{\#(allow), "Sid": 7}]}"#, path: "$.Statement[0].Sid"),
         Case(json: #"{"Version": "2012-10-18", "Statement": []}"#, path: "$.Version"),
@@ -91,12 +111,13 @@ import Testing
         let s = try #require(document.statements.first)
         #expect(s.sid == "RA")
         #expect(s.principal == .specific(service: ["rolesanywhere.amazonaws.com"], aws: ["*"], federated: ["x"]))
-        #expect(s.conditions == [
-            PolicyCondition(
-                operator: ConditionOperator(base: .stringLike, qualifier: .forAllValues, ifExists: true),
-                key: "aws:TagKeys", values: ["x509*", "3", "true"]),
-            PolicyCondition(operator: ConditionOperator(base: .null), key: "aws:SourceIp", values: ["false"]),
-        ])
+        #expect(
+            s.conditions == [
+                PolicyCondition(
+                    operator: ConditionOperator(base: .stringLike, qualifier: .forAllValues, ifExists: true),
+                    key: "aws:TagKeys", values: ["x509*", "3", "true"]),
+                PolicyCondition(operator: ConditionOperator(base: .null), key: "aws:SourceIp", values: ["false"]),
+            ])
     }
 
     @Test func versionIsOptional() throws {

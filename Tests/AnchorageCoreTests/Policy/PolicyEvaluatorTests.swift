@@ -13,7 +13,8 @@ import Testing
     static func decide(
         _ text: String, service: String = service, actions: [String] = all, _ context: [String: [String]] = [:]
     ) throws -> PolicyDecision {
-        PolicyEvaluator.evaluate(try policy(text), principalService: service, actions: actions, context: RequestContext(context))
+        PolicyEvaluator.evaluate(
+            try policy(text), principalService: service, actions: actions, context: RequestContext(context))
     }
 
     /// CONTRACT.md §3.3 example role.
@@ -45,7 +46,9 @@ import Testing
             context: ["AWS:SOURCEARN": [anchor], "aws:principaltag/X509SUBJECT/ou": ["web"]], allowed: true),
         ContractCase(
             name: "other anchor",
-            context: ["aws:SourceArn": [anchor.replacingLast("1", with: "2")], "aws:PrincipalTag/x509Subject/OU": ["web"]],
+            context: [
+                "aws:SourceArn": [anchor.replacingLast("1", with: "2")], "aws:PrincipalTag/x509Subject/OU": ["web"],
+            ],
             allowed: false),
         ContractCase(
             name: "other OU", context: ["aws:SourceArn": [anchor], "aws:PrincipalTag/x509Subject/OU": ["ops"]],
@@ -104,18 +107,21 @@ import Testing
         let decision = try Self.decide(
             Self.split, ["sts:SourceIdentity": ["CN=Alice"], "aws:PrincipalTag/x509Issuer/CN": ["RolesAnywhere"]])
         #expect(decision.allowed)
-        #expect(decision.trace.map(\.matchedActions) == [["sts:AssumeRole", "sts:SetSourceIdentity"], ["sts:TagSession"]])
+        #expect(
+            decision.trace.map(\.matchedActions) == [["sts:AssumeRole", "sts:SetSourceIdentity"], ["sts:TagSession"]])
     }
 
     @Test func splitStatementMissingOneActionDenies() throws {
-        let decision = try Self.decide(Self.split, ["sts:SourceIdentity": ["CN=Alice"], "aws:PrincipalTag/x509Issuer/CN": ["Other"]])
+        let decision = try Self.decide(
+            Self.split, ["sts:SourceIdentity": ["CN=Alice"], "aws:PrincipalTag/x509Issuer/CN": ["Other"]])
         #expect(!decision.allowed)
         #expect(decision.reason == .noMatchingAllow(missingActions: ["sts:TagSession"]))
     }
 
     @Test func actionNotListedDenies() throws {
         let decision = try Self.decide(
-            #"{"Statement": {"Effect": "Allow", "Principal": {"Service": "rolesanywhere.amazonaws.com"}, "Action": ["sts:AssumeRole", "sts:TagSession"]}}"#)
+            #"{"Statement": {"Effect": "Allow", "Principal": {"Service": "rolesanywhere.amazonaws.com"}, "Action": ["sts:AssumeRole", "sts:TagSession"]}}"#
+        )
         #expect(decision.reason == .noMatchingAllow(missingActions: ["sts:SetSourceIdentity"]))
     }
 
@@ -128,7 +134,9 @@ import Testing
     @Test(arguments: [
         PrincipalCase(principal: #""Principal": "*""#, allowed: true),
         PrincipalCase(principal: #""Principal": {"Service": "rolesanywhere.amazonaws.com"}"#, allowed: true),
-        PrincipalCase(principal: #""Principal": {"Service": ["ec2.amazonaws.com", "rolesanywhere.amazonaws.com"]}"#, allowed: true),
+        PrincipalCase(
+            principal: #""Principal": {"Service": ["ec2.amazonaws.com", "rolesanywhere.amazonaws.com"]}"#, allowed: true
+        ),
         PrincipalCase(principal: #""Principal": {"AWS": "*"}"#, allowed: true),
         PrincipalCase(principal: #""Principal": {"Service": "ec2.amazonaws.com"}"#, allowed: false),
         PrincipalCase(principal: #""Principal": {"Service": "RolesAnywhere.amazonaws.com"}"#, allowed: false),
@@ -154,7 +162,8 @@ import Testing
         ActionCase(element: #""Action": "STS:assumerole""#, matched: ["sts:AssumeRole"]),
         ActionCase(element: #""Action": "sts:?ssumeRole""#, matched: ["sts:AssumeRole"]),
         ActionCase(element: #""Action": "*""#, matched: all),
-        ActionCase(element: #""Action": ["sts:Set*", "sts:Tag*"]"#, matched: ["sts:TagSession", "sts:SetSourceIdentity"]),
+        ActionCase(
+            element: #""Action": ["sts:Set*", "sts:Tag*"]"#, matched: ["sts:TagSession", "sts:SetSourceIdentity"]),
         ActionCase(element: #""Action": "sts:AssumeRoleWithSAML""#, matched: []),
         ActionCase(element: #""NotAction": "sts:TagSession""#, matched: ["sts:AssumeRole", "sts:SetSourceIdentity"]),
         ActionCase(element: #""NotAction": "iam:*""#, matched: all),
@@ -184,7 +193,8 @@ import Testing
     }
 
     @Test func noRequestedActionsDenies() throws {
-        let decision = try Self.decide(#"{"Statement": {"Effect": "Allow", "Principal": "*", "Action": "*"}}"#, actions: [])
+        let decision = try Self.decide(
+            #"{"Statement": {"Effect": "Allow", "Principal": "*", "Action": "*"}}"#, actions: [])
         #expect(!decision.allowed)
         #expect(decision.reason == .noMatchingAllow(missingActions: []))
     }
@@ -211,7 +221,8 @@ import Testing
 
     @Test func conditionValuesKeepNumberTextAndBooleans() throws {
         let document = try Self.policy(
-            #"{"Statement": {"Effect": "Allow", "Principal": "*", "Action": "*", "Condition": {"NumericLessThan": {"aws:EpochTime": 1.50e3}, "Bool": {"aws:SecureTransport": [true, false]}}}}"#)
+            #"{"Statement": {"Effect": "Allow", "Principal": "*", "Action": "*", "Condition": {"NumericLessThan": {"aws:EpochTime": 1.50e3}, "Bool": {"aws:SecureTransport": [true, false]}}}}"#
+        )
         #expect(document.statements[0].conditions.map(\.values) == [["1.50e3"], ["true", "false"]])
     }
 }

@@ -33,7 +33,9 @@ import Testing
     func evaluatesAgainstBuiltContext(_ op: String, _ key: String, _ value: String, _ expected: Bool) throws {
         let statement = PolicyStatement(
             effect: .allow, principal: .any, actions: ["sts:AssumeRole"],
-            conditions: [PolicyCondition(operator: try #require(ConditionOperator(name: op)), key: key, values: [value])])
+            conditions: [
+                PolicyCondition(operator: try #require(ConditionOperator(name: op)), key: key, values: [value])
+            ])
         let decision = PolicyEvaluator.evaluate(
             PolicyDocument(statements: [statement]), principalService: "rolesanywhere.amazonaws.com",
             actions: ["sts:AssumeRole"], context: Self.context)

@@ -1,3 +1,5 @@
+import AnchorageCrypto
+
 // SigV4 canonicalisation (Sources/AnchorageCore/SigV4/CanonicalRequest.swift, X509RequestSigner).
 //
 // Input: a request in the aws-sig-v4-test-suite `request.txt` form — `METHOD target HTTP/1.1`, then
@@ -12,7 +14,6 @@
 //  - canonical header values are trimmed, have no whitespace runs, and are a fixed point;
 //  - the string to sign is the four lines algorithm, date, scope, SHA-256 of the canonical request.
 @testable import AnchorageCore
-import AnchorageCrypto
 
 private func isUnreserved(_ byte: UInt8) -> Bool {
     switch byte {
@@ -31,7 +32,8 @@ private func isEncoded(_ text: String, extra: Set<UInt8>) -> Bool {
         let byte = bytes[index]
         if byte == UInt8(ascii: "%") {
             guard index + 2 < bytes.count else { return false }
-            for digit in bytes[index + 1...index + 2] where !((0x30...0x39).contains(digit) || (0x41...0x46).contains(digit)) {
+            for digit in bytes[index + 1...index + 2]
+            where !((0x30...0x39).contains(digit) || (0x41...0x46).contains(digit)) {
                 return false
             }
             index += 3
@@ -86,9 +88,14 @@ public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
         headers.append((String(line[..<colon]), String(line[line.index(after: colon)...])))
     }
     let body = Array(bytes[bodyStart...])
-    let signed = Array(Set(headers.map { name, _ in String(decoding: name.utf8.map { (0x41...0x5A).contains($0) ? $0 | 0x20 : $0 }, as: UTF8.self) }))
-        .filter { !$0.isEmpty && !$0.utf8.contains(0x0A) }
-        .sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) }
+    let signed = Array(
+        Set(
+            headers.map { name, _ in
+                String(decoding: name.utf8.map { (0x41...0x5A).contains($0) ? $0 | 0x20 : $0 }, as: UTF8.self)
+            })
+    )
+    .filter { !$0.isEmpty && !$0.utf8.contains(0x0A) }
+    .sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) }
     let scope = CredentialScope(date: "20150830", region: "us-east-1", service: "service")
 
     for normalize in [true, false] {
@@ -99,15 +106,19 @@ public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
         // Lines by bytes: a String split would treat "\r\n" as one Character.
         let parts = canonical.utf8.split(separator: 0x0A, omittingEmptySubsequences: false).map { Array($0) }
         if !method.utf8.contains(0x0A) {
-            fuzzCheck(parts.count == 6 + signed.count, "canonical request has \(parts.count) lines for \(signed.count) headers")
+            fuzzCheck(
+                parts.count == 6 + signed.count,
+                "canonical request has \(parts.count) lines for \(signed.count) headers")
             fuzzCheck(parts[0] == Array(method.utf8), "method line")
             fuzzCheck(isEncoded(String(decoding: parts[1], as: UTF8.self), extra: [UInt8(ascii: "/")]), "canonical URI")
             if normalize, rawPath.utf8.first == UInt8(ascii: "/") {
                 fuzzCheck(parts[1].first == UInt8(ascii: "/"), "normalised URI lost its leading /")
             }
             for (index, name) in signed.enumerated() {
-                fuzzCheck(parts[3 + index].starts(with: Array((name + ":").utf8)), "header line \(index) is not \(name)")
-                fuzzCheck(!parts[3 + index].dropFirst(name.utf8.count + 1).contains(0x0D), "CR in a canonical header value")
+                fuzzCheck(
+                    parts[3 + index].starts(with: Array((name + ":").utf8)), "header line \(index) is not \(name)")
+                fuzzCheck(
+                    !parts[3 + index].dropFirst(name.utf8.count + 1).contains(0x0D), "CR in a canonical header value")
             }
             fuzzCheck(parts[3 + signed.count].isEmpty, "no blank line after the headers")
             fuzzCheck(parts[4 + signed.count] == Array(signed.joined(separator: ";").utf8), "SignedHeaders line")
@@ -140,7 +151,8 @@ public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
         for index in keys.indices.dropFirst() {
             let (a, b) = (keys[index - 1], keys[index])
             fuzzCheck(
-                a.0 != b.0 ? a.0.utf8.lexicographicallyPrecedes(b.0.utf8) : !b.1.utf8.lexicographicallyPrecedes(a.1.utf8),
+                a.0 != b.0
+                    ? a.0.utf8.lexicographicallyPrecedes(b.0.utf8) : !b.1.utf8.lexicographicallyPrecedes(a.1.utf8),
                 "canonical query not sorted")
         }
     }
@@ -160,13 +172,17 @@ public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
         for index in utf8.indices.dropFirst() where isWhitespace(utf8[index]) {
             fuzzCheck(utf8[index] == 0x20 && !isWhitespace(utf8[index - 1]), "whitespace run in a canonical value")
         }
-        fuzzCheck(CanonicalRequest.canonicalHeaderValue(canonicalValue) == canonicalValue, "header value not a fixed point")
+        fuzzCheck(
+            CanonicalRequest.canonicalHeaderValue(canonicalValue) == canonicalValue, "header value not a fixed point")
     }
     return 0
 }
 
 @_cdecl("LLVMFuzzerInitialize")
-public func initialize(_ argc: UnsafeMutablePointer<CInt>, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?>) -> CInt {
+public func initialize(
+    _ argc: UnsafeMutablePointer<CInt>,
+    _ argv: UnsafeMutablePointer<UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?>
+) -> CInt {
     // Seeds are the aws-sig-v4-test-suite request.txt files, copied by make-seeds.sh.
     return 0
 }

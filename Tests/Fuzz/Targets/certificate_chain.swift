@@ -26,11 +26,14 @@ private let profileArn = "arn:aws:rolesanywhere:us-east-1:111122223333:profile/1
 private let roleArn = "arn:aws:iam::111122223333:role/R"
 
 private let configuration: Configuration = {
-    let policy = try! PolicyDocument(json: try! JSONParser.parse("""
-        {"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"rolesanywhere.amazonaws.com"},
-        "Action":["sts:AssumeRole","sts:TagSession","sts:SetSourceIdentity"]}]}
-        """))
-    let anchor = try! TrustAnchor(name: "vector", arn: ARN(anchorArn)!, enabled: true, certificates: [root, intermediate], revocationLists: [])
+    let policy = try! PolicyDocument(
+        json: try! JSONParser.parse(
+            """
+            {"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"rolesanywhere.amazonaws.com"},
+            "Action":["sts:AssumeRole","sts:TagSession","sts:SetSourceIdentity"]}]}
+            """))
+    let anchor = try! TrustAnchor(
+        name: "vector", arn: ARN(anchorArn)!, enabled: true, certificates: [root, intermediate], revocationLists: [])
     let profile = Profile(name: "vector", arn: ARN(profileArn)!, enabled: true, roleArns: [roleArn])
     let role = Role(arn: ARN(roleArn)!, maxSessionDuration: 3600, trustPolicy: policy)
     return Configuration(generation: 1, trustAnchors: [anchor], profiles: [profile], roles: [role])
@@ -65,11 +68,14 @@ private func certificate(fromHeader text: String) -> Certificate? {
     let fast = CertificateCache.decodeBase64(text)
     fuzzCheck(strict == fast, "Base64.decode and CertificateCache.decodeBase64 disagree on \(text.prefix(64))")
     guard let der = strict, let certificate = try? Certificate(derBytes: der) else {
-        fuzzCheck(strict == nil || (try? CertificateCache.shared.certificate(base64: text)) == nil, "cache parses what Certificate refuses")
+        fuzzCheck(
+            strict == nil || (try? CertificateCache.shared.certificate(base64: text)) == nil,
+            "cache parses what Certificate refuses")
         return nil
     }
     fuzzCheck(certificate.derBytes == der, "DER not kept exactly")
-    fuzzCheck((try? Certificate(derBytes: der))?.sha256Fingerprint == certificate.sha256Fingerprint, "fingerprint not stable")
+    fuzzCheck(
+        (try? Certificate(derBytes: der))?.sha256Fingerprint == certificate.sha256Fingerprint, "fingerprint not stable")
     fuzzCheck((try? Certificate(derBytes: der + [0])) == nil, "a certificate with a trailing byte parsed")
     fuzzCheck((try? CertificateCache.shared.certificate(base64: text))?.derBytes == der, "cache returned other DER")
     let decimal = certificate.serialNumberDecimal
@@ -81,7 +87,8 @@ private func certificate(fromHeader text: String) -> Certificate? {
     // What CreateSession derives from a certificate.
     let identity = CertificateIdentity(certificate)
     _ = PrincipalTags.derive(from: identity, mappings: nil)
-    _ = PrincipalTags.derive(from: identity, mappings: [AttributeMapping(certificateField: .x509SAN, specifiers: ["DNS", "URI", "Name/*"])])
+    _ = PrincipalTags.derive(
+        from: identity, mappings: [AttributeMapping(certificateField: .x509SAN, specifiers: ["DNS", "URI", "Name/*"])])
     _ = SourceIdentity.derive(from: identity)
     _ = try? LeafPolicy.check(certificate, now: now)
     _ = certificate.subjectString + certificate.issuerString + (certificate.signatureDigestName ?? "")
@@ -94,7 +101,8 @@ private func checkPath(_ result: PathResult, leaf: Certificate, anchors: [Certif
     fuzzCheck(path.first?.isSame(as: leaf) == true, "path does not start at the leaf")
     fuzzCheck(anchors.contains { path.last?.isSame(as: $0) == true }, "path does not end at an anchor")
     for index in path.indices.dropLast() {
-        fuzzCheck(path[index].isSignatureValid(issuedBy: path[index + 1]), "path link \(index) is not signed by the next")
+        fuzzCheck(
+            path[index].isSignatureValid(issuedBy: path[index + 1]), "path link \(index) is not signed by the next")
     }
 }
 
@@ -108,7 +116,9 @@ public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
     let leaf = certificate(fromHeader: x509.trimmingASCIIWhitespace())
     var chain: [Certificate] = []
     for part in (chainText ?? "").split(separator: ",", omittingEmptySubsequences: true).prefix(5) {
-        if let certificate = certificate(fromHeader: String(part).trimmingASCIIWhitespace()) { chain.append(certificate) }
+        if let certificate = certificate(fromHeader: String(part).trimmingASCIIWhitespace()) {
+            chain.append(certificate)
+        }
     }
     if let leaf {
         let store = configuration.trustAnchors[anchorArn]!.trustStore
@@ -116,7 +126,8 @@ public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
         // The input's last chain certificate as an anchor of its own (exercises in-process chains).
         if let last = chain.last, let own = try? TrustStore(anchors: [last], revocationLists: []) {
             let time = max(leaf.notBefore, last.notBefore) + 1
-            checkPath(own.buildPath(leaf: leaf, untrusted: Array(chain.dropLast()), at: time), leaf: leaf, anchors: [last])
+            checkPath(
+                own.buildPath(leaf: leaf, untrusted: Array(chain.dropLast()), at: time), leaf: leaf, anchors: [last])
         }
     }
 
@@ -126,13 +137,17 @@ public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
         let template = RolesAnywhereVector.requests[chainText == nil ? 0 : 1]
         let signedX509 = template.headers.first { $0.name == "X-Amz-X509" }!.value
         let signedChain = template.headers.first { $0.name == "X-Amz-X509-Chain" }?.value
-        fuzzCheck(x509 == signedX509 && chainText == signedChain, "credentials issued for certificate headers nobody signed")
+        fuzzCheck(
+            x509 == signedX509 && chainText == signedChain, "credentials issued for certificate headers nobody signed")
     }
     return 0
 }
 
 @_cdecl("LLVMFuzzerInitialize")
-public func initialize(_ argc: UnsafeMutablePointer<CInt>, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?>) -> CInt {
+public func initialize(
+    _ argc: UnsafeMutablePointer<CInt>,
+    _ argv: UnsafeMutablePointer<UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?>
+) -> CInt {
     // The unmodified vector requests must be issued, or the target tests nothing past the signature.
     for (index, template) in RolesAnywhereVector.requests.enumerated() {
         let chain = template.headers.first { $0.name == "X-Amz-X509-Chain" }?.value
@@ -150,25 +165,36 @@ public func initialize(_ argc: UnsafeMutablePointer<CInt>, _ argv: UnsafeMutable
 /// Vector headers, and chains made here with fresh keys (the keys are never written anywhere).
 private func writeSeeds(_ directory: String) {
     fuzzWriteSeed(directory, "vector-leaf", Array(RolesAnywhereVector.leafBase64.utf8))
-    fuzzWriteSeed(directory, "vector-leaf-chain", Array((RolesAnywhereVector.leafBase64 + "\n" + RolesAnywhereVector.intermediateBase64).utf8))
+    fuzzWriteSeed(
+        directory, "vector-leaf-chain",
+        Array((RolesAnywhereVector.leafBase64 + "\n" + RolesAnywhereVector.intermediateBase64).utf8))
     fuzzWriteSeed(
         directory, "vector-leaf-full-chain",
-        Array((RolesAnywhereVector.leafBase64 + "\n" + RolesAnywhereVector.intermediateBase64 + ", " + RolesAnywhereVector.rootBase64).utf8))
+        Array(
+            (RolesAnywhereVector.leafBase64 + "\n" + RolesAnywhereVector.intermediateBase64 + ", "
+                + RolesAnywhereVector.rootBase64).utf8))
     do {
         let start = now - 86_400
         let rootKey = try PrivateKey.generate(.ecP256)
-        var rootBuilder = CertificateBuilder(subject: [("C", "US"), ("O", "Anchorage Fuzz"), ("CN", "Fuzz Root")], notBefore: start, notAfter: start + 10 * 86_400)
+        var rootBuilder = CertificateBuilder(
+            subject: [("C", "US"), ("O", "Anchorage Fuzz"), ("CN", "Fuzz Root")], notBefore: start,
+            notAfter: start + 10 * 86_400)
         rootBuilder.isCA = true
         rootBuilder.keyUsage = "keyCertSign,cRLSign"
         let rootCertificate = try rootBuilder.issue(for: rootKey, issuer: nil, issuerKey: rootKey)
         let intermediateKey = try PrivateKey.generate(.ecP384)
-        var intermediateBuilder = CertificateBuilder(subject: [("O", "Anchorage Fuzz"), ("OU", "Eng"), ("CN", "Fuzz Intermediate")], notBefore: start, notAfter: start + 5 * 86_400)
+        var intermediateBuilder = CertificateBuilder(
+            subject: [("O", "Anchorage Fuzz"), ("OU", "Eng"), ("CN", "Fuzz Intermediate")], notBefore: start,
+            notAfter: start + 5 * 86_400)
         intermediateBuilder.isCA = true
         intermediateBuilder.pathLength = 0
         intermediateBuilder.keyUsage = "keyCertSign"
-        let intermediate = try intermediateBuilder.issue(for: intermediateKey, issuer: rootCertificate, issuerKey: rootKey)
+        let intermediate = try intermediateBuilder.issue(
+            for: intermediateKey, issuer: rootCertificate, issuerKey: rootKey)
         let leafKey = try PrivateKey.generate(.ecP256)
-        var leafBuilder = CertificateBuilder(subject: [("CN", "w\u{e9}rkload"), ("OU", "web"), ("OU", "ops"), ("emailAddress", "a@example.com")], notBefore: start, notAfter: start + 2 * 86_400)
+        var leafBuilder = CertificateBuilder(
+            subject: [("CN", "w\u{e9}rkload"), ("OU", "web"), ("OU", "ops"), ("emailAddress", "a@example.com")],
+            notBefore: start, notAfter: start + 2 * 86_400)
         leafBuilder.keyUsage = "digitalSignature"
         leafBuilder.subjectAlternativeName = "DNS:workload.example,URI:spiffe://example/w,IP:192.0.2.7,dirName:fuzz_dir"
         leafBuilder.serialNumber = [0x80, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x01]
@@ -180,7 +206,9 @@ private func writeSeeds(_ directory: String) {
             leafCertificate = try leafBuilder.issue(for: leafKey, issuer: intermediate, issuerKey: intermediateKey)
         }
         let b64 = { (certificate: Certificate) in Base64.encode(certificate.derBytes) }
-        fuzzWriteSeed(directory, "made-ec-chain", Array((b64(leafCertificate) + "\n" + b64(intermediate) + "," + b64(rootCertificate)).utf8))
+        fuzzWriteSeed(
+            directory, "made-ec-chain",
+            Array((b64(leafCertificate) + "\n" + b64(intermediate) + "," + b64(rootCertificate)).utf8))
         fuzzWriteSeed(directory, "made-ec-ca", Array((b64(intermediate) + "\n" + b64(rootCertificate)).utf8))
     } catch {
         fuzzCheck(false, "cannot make the in-process chain: \(error)")

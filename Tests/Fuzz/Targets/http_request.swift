@@ -22,7 +22,9 @@ private func describe(_ request: HTTPRequest) -> Outcome {
 }
 
 /// Appends `segment` and drains every event it completes.
-private func feed(_ parser: inout HTTPRequestParser, _ segment: ArraySlice<UInt8>, into outcomes: inout [Outcome]) -> Bool {
+private func feed(_ parser: inout HTTPRequestParser, _ segment: ArraySlice<UInt8>, into outcomes: inout [Outcome])
+    -> Bool
+{
     parser.append(segment)
     while true {
         switch parser.next() {
@@ -88,7 +90,9 @@ extension Substring {
 private func serialize(_ request: HTTPRequest) -> [UInt8] {
     var out = Array("\(request.method) \(request.target) \(request.version)\r\n".utf8)
     for field in request.headers.fields {
-        if HTTPHeaders.namesEqual(field.name, "Content-Length") || HTTPHeaders.namesEqual(field.name, "Transfer-Encoding") {
+        if HTTPHeaders.namesEqual(field.name, "Content-Length")
+            || HTTPHeaders.namesEqual(field.name, "Transfer-Encoding")
+        {
             continue
         }
         out += Array("\(field.name): \(field.value)\r\n".utf8)
@@ -130,7 +134,8 @@ public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
     let headerBytes = [48, 256, 4096, 64 * 1024][Int(shape & 3)]
     let headerCount = [1, 4, 100, 10_000][Int(shape >> 2 & 3)]
     let bodyBytes = [0, 7, 512, 1 << 20][Int(shape >> 4 & 3)]
-    let limits = HTTPRequestParser.Limits(maxHeaderBytes: headerBytes, maxHeaderCount: headerCount, maxBodyBytes: bodyBytes)
+    let limits = HTTPRequestParser.Limits(
+        maxHeaderBytes: headerBytes, maxHeaderCount: headerCount, maxBodyBytes: bodyBytes)
 
     // All at once.
     var whole = HTTPRequestParser(limits: limits, remoteAddress: "192.0.2.1")
@@ -152,7 +157,8 @@ public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
     fuzzCheck(
         wholeOutcomes == piecesOutcomes,
         "segmentation changed the outcome: whole \(wholeOutcomes.count) events, pieces \(piecesOutcomes.count) events; "
-            + "last whole \(String(describing: wholeOutcomes.last)), last pieces \(String(describing: piecesOutcomes.last))")
+            + "last whole \(String(describing: wholeOutcomes.last)), last pieces \(String(describing: piecesOutcomes.last))"
+    )
 
     // Per-request invariants and the round trip, on a fresh parse so the requests themselves are at hand.
     var parser = HTTPRequestParser(limits: limits)
@@ -175,7 +181,10 @@ public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
 }
 
 @_cdecl("LLVMFuzzerInitialize")
-public func initialize(_ argc: UnsafeMutablePointer<CInt>, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?>) -> CInt {
+public func initialize(
+    _ argc: UnsafeMutablePointer<CInt>,
+    _ argv: UnsafeMutablePointer<UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?>
+) -> CInt {
     fuzzWriteSeedsIfAsked(writeSeeds)
     return 0
 }
@@ -185,14 +194,30 @@ private func writeSeeds(_ directory: String) {
     let prefix: [UInt8] = [0x3B, 0x5B]
     let seeds: [(String, String)] = [
         ("get", "GET /healthz HTTP/1.1\r\nHost: localhost\r\n\r\n"),
-        ("post-json", "POST /sessions HTTP/1.1\r\nHost: rolesanywhere.us-east-1.amazonaws.com\r\nContent-Type: application/json\r\nContent-Length: 27\r\n\r\n{\"durationSeconds\":3600}\r\n\r\n"),
-        ("chunked", "POST / HTTP/1.1\r\nHost: sts\r\nTransfer-Encoding: chunked\r\n\r\n4;ext=1\r\nAct=\r\n5\r\nion=G\r\n0\r\nTrailer: x\r\n\r\n"),
-        ("pipelined", "GET / HTTP/1.1\r\nHost: a\r\n\r\nGET /b HTTP/1.0\r\n\r\nPOST /c HTTP/1.1\r\nHost: a\r\nContent-Length: 3, 3\r\n\r\nabc"),
+        (
+            "post-json",
+            "POST /sessions HTTP/1.1\r\nHost: rolesanywhere.us-east-1.amazonaws.com\r\nContent-Type: application/json\r\nContent-Length: 27\r\n\r\n{\"durationSeconds\":3600}\r\n\r\n"
+        ),
+        (
+            "chunked",
+            "POST / HTTP/1.1\r\nHost: sts\r\nTransfer-Encoding: chunked\r\n\r\n4;ext=1\r\nAct=\r\n5\r\nion=G\r\n0\r\nTrailer: x\r\n\r\n"
+        ),
+        (
+            "pipelined",
+            "GET / HTTP/1.1\r\nHost: a\r\n\r\nGET /b HTTP/1.0\r\n\r\nPOST /c HTTP/1.1\r\nHost: a\r\nContent-Length: 3, 3\r\n\r\nabc"
+        ),
         ("expect", "POST /sessions HTTP/1.1\r\nHost: a\r\nExpect: 100-continue\r\nContent-Length: 2\r\n\r\n{}"),
-        ("smuggle-cl-te", "POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 4\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n"),
+        (
+            "smuggle-cl-te",
+            "POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 4\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n"
+        ),
         ("bare-lf", "GET / HTTP/1.1\nHost: a\n\n"),
         ("obs-fold", "GET / HTTP/1.1\r\nHost: a\r\nX: b\r\n c\r\n\r\n"),
-        ("long-chunk-ext", "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n1;" + String(repeating: "e", count: 4093) + "\r\nx\r\n0\r\n\r\n"),
+        (
+            "long-chunk-ext",
+            "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n1;" + String(repeating: "e", count: 4093)
+                + "\r\nx\r\n0\r\n\r\n"
+        ),
     ]
     for (name, text) in seeds { fuzzWriteSeed(directory, name, prefix + Array(text.utf8)) }
 }

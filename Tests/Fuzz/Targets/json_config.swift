@@ -1,3 +1,6 @@
+import Foundation
+
+@testable import AnchorageConfig
 // The configuration decoder: JSONParser, JSONWriter, and every schema read from the configuration
 // directory — PolicyDocument(json:), AttributeMapping.parse, TokenKeyring(json:), RevocationList(json:) —
 // plus, for a quarter of the inputs, ConfigurationLoader over a scratch directory holding the
@@ -12,8 +15,6 @@
 //  - AttributeMapping specifiers come out canonical (normalising again changes nothing);
 //  - trust-policy evaluation of an accepted PolicyDocument is deterministic.
 @testable import AnchorageCore
-@testable import AnchorageConfig
-import Foundation
 
 private func walk(_ value: JSONValue, depth: Int) {
     fuzzCheck(depth <= 64, "document nests \(depth) deep")
@@ -77,7 +78,9 @@ private func checkSchemas(_ value: JSONValue) {
     if let keyring = try? TokenKeyring(json: value) {
         let again = try? TokenKeyring(json: keyring.json)
         fuzzCheck(
-            again.map { $0.keys.map(\.id) == keyring.keys.map(\.id) && $0.keys.map(\.secret) == keyring.keys.map(\.secret) }
+            again.map {
+                $0.keys.map(\.id) == keyring.keys.map(\.id) && $0.keys.map(\.secret) == keyring.keys.map(\.secret)
+            }
                 == true, "keyring does not survive its own JSON")
     }
     if let list = try? RevocationList(json: value) {
@@ -113,7 +116,10 @@ private func write(_ bytes: [UInt8], _ relative: String) {
 }
 
 private func runLoader(_ mode: UInt8, _ bytes: [UInt8]) {
-    let files = ["Profiles/roles/web-reader.json", "Profiles/web.json", "PKI/revocations.json", "PKI/trust-anchors/example/anchor.json"]
+    let files = [
+        "Profiles/roles/web-reader.json", "Profiles/web.json", "PKI/revocations.json",
+        "PKI/trust-anchors/example/anchor.json",
+    ]
     let file = files[Int(mode)]
     write(Array(baseRole.utf8), files[0])
     write(bytes, file)
@@ -123,7 +129,9 @@ private func runLoader(_ mode: UInt8, _ bytes: [UInt8]) {
     let loader = ConfigurationLoader(pkiDirectory: scratch + "/PKI", profilesDirectory: scratch + "/Profiles")
     if let configuration = try? loader.load(generation: 1) {
         for profile in configuration.profiles.values {
-            for roleArn in profile.roleArns { fuzzCheck(configuration.roles[roleArn] != nil, "profile names a missing role") }
+            for roleArn in profile.roleArns {
+                fuzzCheck(configuration.roles[roleArn] != nil, "profile names a missing role")
+            }
         }
     }
 }
@@ -142,10 +150,15 @@ public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
 }
 
 @_cdecl("LLVMFuzzerInitialize")
-public func initialize(_ argc: UnsafeMutablePointer<CInt>, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?>) -> CInt {
+public func initialize(
+    _ argc: UnsafeMutablePointer<CInt>,
+    _ argv: UnsafeMutablePointer<UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?>
+) -> CInt {
     fuzzWriteSeedsIfAsked { directory in
         let seeds: [(String, UInt8, String)] = [
-            ("role", 0, """
+            (
+                "role", 0,
+                """
                 {"Arn":"arn:aws:iam::123456789012:role/web-reader","MaxSessionDuration":3600,
                  "AssumeRolePolicyDocument":{"Version":"2012-10-17","Statement":[{"Sid":"ra","Effect":"Allow",
                  "Principal":{"Service":"rolesanywhere.amazonaws.com"},
@@ -157,35 +170,54 @@ public func initialize(_ argc: UnsafeMutablePointer<CInt>, _ argv: UnsafeMutable
                  "ForAnyValue:StringEquals":{"aws:PrincipalTag/x509SAN/DNS":"a.example"},
                  "Null":{"aws:SourceIdentity":"false"}}},
                  {"Effect":"Deny","Principal":"*","NotAction":"sts:AssumeRole","Condition":{"NumericGreaterThan":{"aws:EpochTime":"1"}}}]}}
-                """),
-            ("role-encoded", 0, """
+                """
+            ),
+            (
+                "role-encoded", 0,
+                """
                 {"Arn":"arn:aws:iam::123456789012:role/web-reader","AssumeRolePolicyDocument":"%7B%22Version%22%3A%222012-10-17%22%2C%22Statement%22%3A%5B%7B%22Effect%22%3A%22Allow%22%2C%22Principal%22%3A%7B%22Service%22%3A%22rolesanywhere.amazonaws.com%22%7D%2C%22Action%22%3A%22sts%3A*%22%7D%5D%7D"}
-                """),
-            ("profile", 1, """
+                """
+            ),
+            (
+                "profile", 1,
+                """
                 {"profileArn":"arn:aws:rolesanywhere:us-east-1:123456789012:profile/8f0e2a3b-1c4d-4e5f-8a9b-0c1d2e3f4a5b",
                  "enabled":true,"roleArns":["arn:aws:iam::123456789012:role/web-reader"],"durationSeconds":3600,
                  "acceptRoleSessionName":true,"sessionPolicy":null,"managedPolicyArns":[],"bindSourceIp":false,
                  "attributeMappings":[{"certificateField":"x509Subject","mappingRules":[{"specifier":"CN"},{"specifier":"OU"}]},
                  {"certificateField":"x509SAN","mappingRules":[{"specifier":"DNS"},{"specifier":"Name/CN"},{"specifier":"URI"}]},
                  {"certificateField":"x509Issuer","mappingRules":[{"specifier":"*"}]}]}
-                """),
-            ("revocations", 2, """
+                """
+            ),
+            (
+                "revocations", 2,
+                """
                 {"revocations":[
                  {"id":"r-1","type":"certificate-serial","serial":"0A:1B:2c","trustAnchorArn":"arn:aws:rolesanywhere:us-east-1:123456789012:trust-anchor/4a1c52e0-7d6b-4b7e-9a55-0e6f4c3b9d21","revokedAt":"2026-11-22T01:02:03Z","revokedBy":"ops","reason":"key compromise"},
                  {"id":"r-2","type":"certificate-sha256","sha256":"\(String(repeating: "ab", count: 32))","revokedAt":"2026-11-22T01:02:03Z"},
                  {"id":"r-3","type":"access-key","accessKeyId":"ASIAABCDEFGHIJKLMNOP","revokedAt":"2026-11-22T01:02:03Z"},
                  {"id":"r-4","type":"trust-anchor","trustAnchorArn":"arn:aws:rolesanywhere:us-east-1:123456789012:trust-anchor/4a1c52e0-7d6b-4b7e-9a55-0e6f4c3b9d21","issuedBefore":"2026-11-22T00:00:00Z","revokedAt":"2026-11-22T01:02:03Z"},
                  {"id":"r-5","type":"role","roleArn":"arn:aws:iam::123456789012:role/web-reader","issuedBefore":"1999-12-31T23:59:59Z","revokedAt":"2026-11-22T01:02:03Z","reason":null}]}
-                """),
-            ("anchor", 3, """
+                """
+            ),
+            (
+                "anchor", 3,
+                """
                 {"trustAnchorArn":"arn:aws:rolesanywhere:us-east-1:123456789012:trust-anchor/4a1c52e0-7d6b-4b7e-9a55-0e6f4c3b9d21","enabled":true}
-                """),
+                """
+            ),
             // A test-only keyring: two keys, the newest last (never a production secret).
-            ("keyring", 9, """
+            (
+                "keyring", 9,
+                """
                 {"keys":[{"id":"k-20261101","secret":"AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=","createdAt":"2026-11-01T00:00:00Z"},
                 {"id":"k-20261122","secret":"ICEiIyQlJicoKSorLC0uLzAxMjM0NTY3ODk6Ozw9Pj8="}]}
-                """),
-            ("strings", 9, #"[null,true,false,-0.5e+10,123456789012345678901234567890,"\u00e9\ud83d\ude00\n\t\"\\\/",{"":{}},[[[]]]]"#),
+                """
+            ),
+            (
+                "strings", 9,
+                #"[null,true,false,-0.5e+10,123456789012345678901234567890,"\u00e9\ud83d\ude00\n\t\"\\\/",{"":{}},[[[]]]]"#
+            ),
         ]
         for (name, mode, text) in seeds { fuzzWriteSeed(directory, name, [mode] + Array(text.utf8)) }
     }

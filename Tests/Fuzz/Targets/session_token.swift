@@ -1,3 +1,5 @@
+import AnchorageCrypto
+
 // The session-token opener (Sources/AnchorageCore/Credentials/SessionToken.swift).
 //
 // Input: byte 0 picks the mode.
@@ -12,7 +14,6 @@
 //  - sealing then opening gives back equal claims; a keyring without the sealing key says
 //    unknownKey, one whose key of that id has another secret says tampered.
 @testable import AnchorageCore
-import AnchorageCrypto
 
 /// Deterministic bytes, so the seed tokens are reproducible.
 private struct FixedRandom: RandomSource {
@@ -26,17 +27,25 @@ private let keyring = try! TokenKeyring(keys: [
     TokenKeyring.Key(id: "fuzz-new", secret: Array(32..<64)),
 ])
 private let oldOnly = try! TokenKeyring(keys: [keyring.keys[0]])
-private let newSwapped = try! TokenKeyring(keys: [keyring.keys[0], TokenKeyring.Key(id: "fuzz-new", secret: Array(64..<96))])
+private let newSwapped = try! TokenKeyring(keys: [
+    keyring.keys[0], TokenKeyring.Key(id: "fuzz-new", secret: Array(64..<96)),
+])
 
 private let claims = SessionClaims(
     accessKeyId: "ASIAFUZZ234567ABCDEF", secretAccessKey: "c2VjcmV0LWZvci10aGUtZnV6emVyLW9ubHktMTIz",
-    roleArn: "arn:aws:iam::123456789012:role/web-reader", roleSessionName: "580983474099637577150592529484182699812734654561",
-    sourceIdentity: "CN=alice-rsa", principalTags: [PrincipalTag(key: "x509Subject/CN", value: "alice-rsa"), PrincipalTag(key: "x509SAN/DNS", value: "example.com")],
+    roleArn: "arn:aws:iam::123456789012:role/web-reader",
+    roleSessionName: "580983474099637577150592529484182699812734654561",
+    sourceIdentity: "CN=alice-rsa",
+    principalTags: [
+        PrincipalTag(key: "x509Subject/CN", value: "alice-rsa"), PrincipalTag(key: "x509SAN/DNS", value: "example.com"),
+    ],
     trustAnchorArn: "arn:aws:rolesanywhere:us-east-1:123456789012:trust-anchor/4a1c52e0-7d6b-4b7e-9a55-0e6f4c3b9d21",
     profileArn: "arn:aws:rolesanywhere:us-east-1:123456789012:profile/8f0e2a3b-1c4d-4e5f-8a9b-0c1d2e3f4a5b",
-    certificateSerialHex: "65c43333502550cedcee3c351fba310c4d004458", certificateSHA256: String(repeating: "ab", count: 32),
+    certificateSerialHex: "65c43333502550cedcee3c351fba310c4d004458",
+    certificateSHA256: String(repeating: "ab", count: 32),
     issuedAt: 1_795_575_845, expiresAt: 1_795_579_445, sourceAddress: "192.0.2.7",
-    certificateSubject: "CN=alice-rsa,OU=Security,OU=Engineering", certificateIssuer: "CN=Test Intermediate CA,OU=Research,OU=Eng,O=Test,C=US")
+    certificateSubject: "CN=alice-rsa,OU=Security,OU=Engineering",
+    certificateIssuer: "CN=Test Intermediate CA,OU=Research,OU=Eng,O=Test,C=US")
 
 /// Genuine tokens: sealed by the newest key, by the old key, and a minimal one.
 private let genuine: [String] = {
@@ -74,7 +83,11 @@ public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
             let offset = Int(input.byte()) << 8 | Int(input.byte())
             let xor = input.byte()
             if xor == 0 {
-                if offset & 1 == 0 { bytes = Array(bytes.prefix(offset >> 1)) } else { bytes.append(UInt8(truncatingIfNeeded: offset >> 1)) }
+                if offset & 1 == 0 {
+                    bytes = Array(bytes.prefix(offset >> 1))
+                } else {
+                    bytes.append(UInt8(truncatingIfNeeded: offset >> 1))
+                }
             } else if !bytes.isEmpty {
                 bytes[offset % bytes.count] ^= xor
             }
@@ -90,15 +103,19 @@ public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
     default:
         var fields = fuzzFields(input.rest(), separator: 0).map { String(decoding: $0, as: UTF8.self) }
         while fields.count < 12 { fields.append("") }
-        let tags = stride(from: 11, to: fields.count - 1, by: 2).map { PrincipalTag(key: fields[$0], value: fields[$0 + 1]) }
+        let tags = stride(from: 11, to: fields.count - 1, by: 2).map {
+            PrincipalTag(key: fields[$0], value: fields[$0 + 1])
+        }
         let numbers = fields[9].utf8.reduce(Int64(0)) { $0 &* 131 &+ Int64($1) }
         let made = SessionClaims(
             accessKeyId: fields[0], secretAccessKey: fields[1], roleArn: fields[2], roleSessionName: fields[3],
             sourceIdentity: fields[4], principalTags: tags, trustAnchorArn: fields[5], profileArn: fields[6],
             certificateSerialHex: fields[7], certificateSHA256: fields[8], issuedAt: numbers, expiresAt: ~numbers,
-            sourceAddress: fields[10].isEmpty ? nil : fields[10], certificateSubject: fields[3].isEmpty ? nil : fields[4],
+            sourceAddress: fields[10].isEmpty ? nil : fields[10],
+            certificateSubject: fields[3].isEmpty ? nil : fields[4],
             certificateIssuer: fields[5].isEmpty ? nil : fields[6])
-        let token = SessionToken.seal(made, keyring: keyring, random: FixedRandom(salt: UInt8(truncatingIfNeeded: size)))
+        let token = SessionToken.seal(
+            made, keyring: keyring, random: FixedRandom(salt: UInt8(truncatingIfNeeded: size)))
         do {
             let opened = try SessionToken.open(token, keyring: keyring)
             fuzzCheck(opened == made, "claims changed across seal and open")
@@ -106,10 +123,12 @@ public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
             fuzzCheck(false, "a freshly sealed token does not open: \(error)")
         }
         fuzzCheck(
-            Result { () throws(SessionToken.OpenError) in try SessionToken.open(token, keyring: oldOnly) }.failureValue == .unknownKey,
+            Result { () throws(SessionToken.OpenError) in try SessionToken.open(token, keyring: oldOnly) }.failureValue
+                == .unknownKey,
             "a token sealed with a removed key did not fail with unknownKey")
         fuzzCheck(
-            Result { () throws(SessionToken.OpenError) in try SessionToken.open(token, keyring: newSwapped) }.failureValue == .tampered,
+            Result { () throws(SessionToken.OpenError) in try SessionToken.open(token, keyring: newSwapped) }
+                .failureValue == .tampered,
             "a token opened under another secret of the same key id")
     }
     return 0
@@ -123,7 +142,10 @@ extension Result {
 }
 
 @_cdecl("LLVMFuzzerInitialize")
-public func initialize(_ argc: UnsafeMutablePointer<CInt>, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?>) -> CInt {
+public func initialize(
+    _ argc: UnsafeMutablePointer<CInt>,
+    _ argv: UnsafeMutablePointer<UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?>
+) -> CInt {
     fuzzWriteSeedsIfAsked { directory in
         for (index, token) in genuine.enumerated() {
             fuzzWriteSeed(directory, "token-\(index)", [0] + Array(token.utf8))

@@ -56,7 +56,8 @@ private func checkShape(_ auth: SigV4Authorization) {
     for (index, name) in auth.signedHeaders.enumerated() {
         fuzzCheck(isToken(name) && name.lowercased() == name, "signed header name \(name)")
         if index > 0 {
-            fuzzCheck(auth.signedHeaders[index - 1].utf8.lexicographicallyPrecedes(name.utf8), "signed headers not sorted")
+            fuzzCheck(
+                auth.signedHeaders[index - 1].utf8.lexicographicallyPrecedes(name.utf8), "signed headers not sorted")
         }
     }
     fuzzCheck(
@@ -75,7 +76,9 @@ public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
     if mode & 1 == 0 {
         guard let auth = try? SigV4Authorization.parse(text) else { return 0 }
         checkShape(auth)
-        fuzzCheck(auth.amzDate == nil && auth.expires == nil && auth.securityToken == nil, "header form with presigned fields")
+        fuzzCheck(
+            auth.amzDate == nil && auth.expires == nil && auth.securityToken == nil, "header form with presigned fields"
+        )
         fuzzCheck((try? SigV4Authorization.parse(text)) == auth, "parse is not deterministic")
         let again = try? SigV4Authorization.parse(headerValue(auth))
         fuzzCheck(again == auth, "canonical re-serialisation does not parse back: \(headerValue(auth))")
@@ -104,24 +107,32 @@ public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
 }
 
 @_cdecl("LLVMFuzzerInitialize")
-public func initialize(_ argc: UnsafeMutablePointer<CInt>, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?>) -> CInt {
+public func initialize(
+    _ argc: UnsafeMutablePointer<CInt>,
+    _ argv: UnsafeMutablePointer<UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?>
+) -> CInt {
     fuzzWriteSeedsIfAsked { directory in
         let headers = [
             // botocore / aws-sig-v4-test-suite (post-vanilla-query).
             "AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20150830/us-east-1/service/aws4_request, SignedHeaders=host;x-amz-date, Signature=28038455d6de14eafc1f9222cf5aa6f1a96197d7deb8263271d420d138af7f11",
             // iam_rolesanywhere_session (shared/vectors/roles-anywhere): negative-free 160-bit serial, RSA signature.
-            "AWS4-X509-RSA-SHA256 Credential=580983474099637577150592529484182699812734654561/20261125/us-east-1/rolesanywhere/aws4_request, SignedHeaders=content-type;host;x-amz-date;x-amz-x509;x-amz-x509-chain, Signature=" + String(repeating: "5e", count: 256),
+            "AWS4-X509-RSA-SHA256 Credential=580983474099637577150592529484182699812734654561/20261125/us-east-1/rolesanywhere/aws4_request, SignedHeaders=content-type;host;x-amz-date;x-amz-x509;x-amz-x509-chain, Signature="
+                + String(repeating: "5e", count: 256),
             // Fields reordered, no spaces after commas, negative serial (seen in the wild).
             "AWS4-X509-ECDSA-SHA256 Signature=3045022100ab,SignedHeaders=host;x-amz-date;x-amz-x509,Credential=-123456789/20240229/eu-west-1/rolesanywhere/aws4_request",
         ]
-        for (index, header) in headers.enumerated() { fuzzWriteSeed(directory, "header-\(index)", [0] + Array(header.utf8)) }
+        for (index, header) in headers.enumerated() {
+            fuzzWriteSeed(directory, "header-\(index)", [0] + Array(header.utf8))
+        }
         let queries = [
             // aws-sig-v4-test-suite post-vanilla-query, presigned.
             "Param1=value1&X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=AKIDEXAMPLE%2F20150830%2Fus-east-1%2Fservice%2Faws4_request&X-Amz-Date=20150830T123600Z&X-Amz-SignedHeaders=host&X-Amz-Expires=3600&X-Amz-Signature=a9ef26247f293bffe40eeff86a0480ba8c14d31503b2e0c3399e3a16bf1a3682",
             // STS GetCallerIdentity presigned with a session token (as EKS tokens are).
             "Action=GetCallerIdentity&Version=2011-06-15&X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=ASIAEXAMPLE%2F20261125%2Fus-east-1%2Fsts%2Faws4_request&X-Amz-Date=20261125T030405Z&X-Amz-Expires=60&X-Amz-SignedHeaders=host%3Bx-k8s-aws-id&X-Amz-Security-Token=AQtva2VuK%2Fw%3D&X-Amz-Signature=00ff",
         ]
-        for (index, query) in queries.enumerated() { fuzzWriteSeed(directory, "presigned-\(index)", [1] + Array(query.utf8)) }
+        for (index, query) in queries.enumerated() {
+            fuzzWriteSeed(directory, "presigned-\(index)", [1] + Array(query.utf8))
+        }
     }
     return 0
 }

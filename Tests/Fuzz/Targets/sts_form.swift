@@ -1,3 +1,5 @@
+import AnchorageCrypto
+
 // The STS query API's input side: QueryParameters (query string and form body), STSAction, and the
 // whole STSService decision (HMAC verification, session-token lookup, revocation, action).
 //
@@ -12,7 +14,6 @@
 //    and a valid signature at the fixed clock — i.e. claims equal to the sealed ones, unexpired — and
 //    no answer or detail ever carries the session's secret access key.
 @testable import AnchorageCore
-import AnchorageCrypto
 
 private struct FixedRandom: RandomSource {
     var salt: UInt8
@@ -83,7 +84,8 @@ private func strictlyEncoded(_ text: String) -> String {
     var out = ""
     for byte in text.utf8 {
         switch byte {
-        case 0x41...0x5A, 0x61...0x7A, 0x30...0x39, UInt8(ascii: "-"), UInt8(ascii: "_"), UInt8(ascii: "."), UInt8(ascii: "~"):
+        case 0x41...0x5A, 0x61...0x7A, 0x30...0x39, UInt8(ascii: "-"), UInt8(ascii: "_"), UInt8(ascii: "."),
+            UInt8(ascii: "~"):
             out.unicodeScalars.append(Unicode.Scalar(byte))
         default:
             let hex = Array("0123456789ABCDEF".utf8)
@@ -100,11 +102,15 @@ private func checkForm(_ raw: String?) {
         let again = QueryParameters.parse(encoded, plusAsSpace: plusAsSpace)
         let expected = pairs
         fuzzCheck(
-            again.map { $0.count == expected.count && zip($0, expected).allSatisfy { $0.name == $1.name && $0.value == $1.value } } == true,
+            again.map {
+                $0.count == expected.count
+                    && zip($0, expected).allSatisfy { $0.name == $1.name && $0.value == $1.value }
+            } == true,
             "form pairs do not survive strict re-encoding")
         for pair in pairs {
             fuzzCheck(
-                QueryParameters.percentDecode(Substring(strictlyEncoded(pair.value)), plusAsSpace: plusAsSpace) == pair.value,
+                QueryParameters.percentDecode(Substring(strictlyEncoded(pair.value)), plusAsSpace: plusAsSpace)
+                    == pair.value,
                 "percentDecode does not invert percent-encoding")
         }
     }
@@ -129,8 +135,10 @@ public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
         fuzzCheck(outcome.session == claims, "success for claims that were never sealed")
         fuzzCheck(now < claims.expiresAt, "success for an expired session")
         fuzzCheck(outcome.action == action && action != nil, "success without the action")
-        let body = STSResponse.success(action!, identity: identity, session: outcome.session!, requestId: "r", json: json)
-        fuzzCheck(!String(decoding: body.bytes, as: UTF8.self).contains(claims.secretAccessKey), "secret in the response")
+        let body = STSResponse.success(
+            action!, identity: identity, session: outcome.session!, requestId: "r", json: json)
+        fuzzCheck(
+            !String(decoding: body.bytes, as: UTF8.self).contains(claims.secretAccessKey), "secret in the response")
     case .failure(let failure):
         let body = STSResponse.error(failure.error, requestId: "r", json: json)
         for text in [String(decoding: body.bytes, as: UTF8.self), failure.detail, failure.error.message] {
@@ -146,13 +154,16 @@ private func signed(
     method: String, path: String, query: String?, headers: [(String, String)], body: String, presigned: Bool = false
 ) -> SignedRequest {
     let scope = CredentialScope(date: String(amzDate.prefix(8)), region: "us-east-1", service: "sts")
-    let key = HMACSigner.signingKey(secret: claims.secretAccessKey, date: scope.date, region: scope.region, service: scope.service)
+    let key = HMACSigner.signingKey(
+        secret: claims.secretAccessKey, date: scope.date, region: scope.region, service: scope.service)
     var headers = headers.map { (name: $0.0, value: $0.1) }
     var query = query
-    let signedNames = (headers.map { $0.name.lowercased() } + (presigned ? [] : ["x-amz-date", "x-amz-security-token"])).sorted()
+    let signedNames =
+        (headers.map { $0.name.lowercased() } + (presigned ? [] : ["x-amz-date", "x-amz-security-token"])).sorted()
     if presigned {
         let credential = strictlyEncoded("\(claims.accessKeyId)/\(scope.string)")
-        query = (query.map { $0 + "&" } ?? "")
+        query =
+            (query.map { $0 + "&" } ?? "")
             + "X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=\(credential)&X-Amz-Date=\(amzDate)&X-Amz-Expires=900"
             + "&X-Amz-SignedHeaders=\(strictlyEncoded(signedNames.joined(separator: ";")))&X-Amz-Security-Token=\(strictlyEncoded(token))"
     } else {
@@ -163,34 +174,58 @@ private func signed(
         payloadHash: Digest.sha256Hex(Array(body.utf8)))
     let signature = HMACSigner.signature(
         signingKey: key,
-        stringToSign: StringToSign.make(algorithm: HMACSigner.algorithm, amzDate: amzDate, scope: scope, canonicalRequest: canonical))
+        stringToSign: StringToSign.make(
+            algorithm: HMACSigner.algorithm, amzDate: amzDate, scope: scope, canonicalRequest: canonical))
     if presigned {
         query! += "&X-Amz-Signature=\(signature)"
     } else {
-        headers.append((
-            name: "Authorization",
-            value: "AWS4-HMAC-SHA256 Credential=\(claims.accessKeyId)/\(scope.string), SignedHeaders=\(signedNames.joined(separator: ";")), Signature=\(signature)"))
+        headers.append(
+            (
+                name: "Authorization",
+                value:
+                    "AWS4-HMAC-SHA256 Credential=\(claims.accessKeyId)/\(scope.string), SignedHeaders=\(signedNames.joined(separator: ";")), Signature=\(signature)"
+            ))
     }
-    return SignedRequest(method: method, rawPath: path, rawQuery: query, headers: headers, body: Array(body.utf8), sourceAddress: "192.0.2.7")
+    return SignedRequest(
+        method: method, rawPath: path, rawQuery: query, headers: headers, body: Array(body.utf8),
+        sourceAddress: "192.0.2.7")
 }
 
 @_cdecl("LLVMFuzzerInitialize")
-public func initialize(_ argc: UnsafeMutablePointer<CInt>, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?>) -> CInt {
+public func initialize(
+    _ argc: UnsafeMutablePointer<CInt>,
+    _ argv: UnsafeMutablePointer<UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?>
+) -> CInt {
     fuzzWriteSeedsIfAsked { directory in
         let seeds: [(String, SignedRequest)] = [
-            ("post-form", signed(
-                method: "POST", path: "/", query: nil,
-                headers: [("Host", "sts.us-east-1.amazonaws.com"), ("Content-Type", "application/x-www-form-urlencoded; charset=utf-8")],
-                body: "Action=GetCallerIdentity&Version=2011-06-15")),
-            ("get-context-json", signed(
-                method: "GET", path: "/", query: "Action=GetSessionContext&Version=2011-06-15",
-                headers: [("Host", "127.0.0.1:8443"), ("Accept", "application/json")], body: "")),
-            ("presigned", signed(
-                method: "GET", path: "/", query: "Action=GetCallerIdentity&Version=2011-06-15",
-                headers: [("host", "sts.amazonaws.com"), ("x-k8s-aws-id", "cluster")], body: "", presigned: true)),
-            ("post-form-plus", signed(
-                method: "POST", path: "/", query: "Version=2011-06-15",
-                headers: [("Host", "sts.amazonaws.com")], body: "Action=GetCallerIdentity&Extra=a+b%20c%E2%9C%93")),
+            (
+                "post-form",
+                signed(
+                    method: "POST", path: "/", query: nil,
+                    headers: [
+                        ("Host", "sts.us-east-1.amazonaws.com"),
+                        ("Content-Type", "application/x-www-form-urlencoded; charset=utf-8"),
+                    ],
+                    body: "Action=GetCallerIdentity&Version=2011-06-15")
+            ),
+            (
+                "get-context-json",
+                signed(
+                    method: "GET", path: "/", query: "Action=GetSessionContext&Version=2011-06-15",
+                    headers: [("Host", "127.0.0.1:8443"), ("Accept", "application/json")], body: "")
+            ),
+            (
+                "presigned",
+                signed(
+                    method: "GET", path: "/", query: "Action=GetCallerIdentity&Version=2011-06-15",
+                    headers: [("host", "sts.amazonaws.com"), ("x-k8s-aws-id", "cluster")], body: "", presigned: true)
+            ),
+            (
+                "post-form-plus",
+                signed(
+                    method: "POST", path: "/", query: "Version=2011-06-15",
+                    headers: [("Host", "sts.amazonaws.com")], body: "Action=GetCallerIdentity&Extra=a+b%20c%E2%9C%93")
+            ),
         ]
         for (name, request) in seeds {
             let outcome = service.handle(request, configuration: configuration, now: now)
