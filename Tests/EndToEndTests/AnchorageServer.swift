@@ -50,7 +50,7 @@ final class AnchorageServerProcess: @unchecked Sendable {
         self.insecureHTTP = insecureHTTP
     }
 
-    /// Starts `anchorage serve` on 127.0.0.1:0 over TLS (or plain HTTP with `insecureHTTP`) and waits (≤ 20 s)
+    /// Starts `anchorage serve` on 127.0.0.1:0 over TLS (or plain HTTP with `insecureHTTP`) and waits (≤ 60 s: a loaded 2-core CI machine can take long to start a process)
     /// for `listening on https://…` (`http://…`). `stateDirectory` (default: a fresh `run-*/state`) lets
     /// successive servers share one state directory.
     static func start(
@@ -96,7 +96,7 @@ final class AnchorageServerProcess: @unchecked Sendable {
         try runWithDefaultSignalMask(process)
         ServerRegistry.shared.register(process)
 
-        let deadline = Date().addingTimeInterval(20)
+        let deadline = Date().addingTimeInterval(60)
         while Date() < deadline {
             let out = (try? String(contentsOf: outURL, encoding: .utf8)) ?? ""
             if let port = parseListeningPort(out, scheme: insecureHTTP ? "http" : "https") {
@@ -118,7 +118,7 @@ final class AnchorageServerProcess: @unchecked Sendable {
         let out = (try? String(contentsOf: outURL, encoding: .utf8)) ?? ""
         throw FixtureError(
             "anchorage serve did not print `listening on \(insecureHTTP ? "http" : "https")://127.0.0.1:<port>` "
-                + "within 20 s.\n"
+                + "within 60 s.\n"
                 + "stdout:\n\(out)\nstderr:\n\(err)")
     }
 
