@@ -48,6 +48,7 @@ final class Benchmark {
     // MARK: - Full run
 
     func runFull() throws {
+        if options.soakOnly { return try runSoakOnly() }
         emit("anchorage-benchmark: \(cores) cores, server \(binary)")
         emit(
             "client: \(options.requests) distinct pre-signed requests per keep-alive row, Swift threads with one connection each"
@@ -148,29 +149,184 @@ final class Benchmark {
                 format: "new TLS connection per request: %.0f µs server CPU per request (handshake + request)",
                 newConnections.serverCPUPerThousand * 1000))
 
-        if options.soakSeconds > 0 { try soak(server: server, factory: factory, target: configuration.target) }
+        if options.soakSeconds > 0 {
+            try soak(server: server, factory: factory, target: configuration.target, peak: peak)
+        }
         server.stop()
 
         if options.scale, let c16P256 { try scale(reference: c16P256, bound: boundP256) }
     }
 
-    /// 64 connections for `soakSeconds`, resident memory after every batch.
-    private func soak(server: ServerProcess, factory: RequestFactory, target: Target) throws {
-        emit("")
-        emit("soak: 64 connections for \(Int(options.soakSeconds)) s")
-        let started = monotonicSeconds()
-        var batch = 0
-        while monotonicSeconds() - started < options.soakSeconds {
+    /// `--soak-only`: the small configuration, a warm-up, the peak (c=64 keep-alive) unless `--soak-rate`, the soak.
+    func runSoakOnly() throws {
+        let configuration = try smallConfiguration()
+        let server = try startServer(configuration)
+        let factory = RequestFactory(host: "127.0.0.1:\(server.port)")
+        emit(
+            String(
+                format: "anchorage-benchmark --soak-only: %d cores, server pid %d on 127.0.0.1:%d, --audit-sync %@",
+                cores, server.pid, server.port, options.auditSync as NSString))
+        _ = LoadDriver.run(
+            factory.make(1000, identities: [pki.leafEC], target: configuration.target, threads: cores),
+            port: server.port, concurrency: 4, server: server)
+        var peak = 0.0
+        if options.soakRate == nil {
+            Report.header()
             let result = LoadDriver.run(
-                factory.make(options.requests, identities: [pki.leafEC], target: target, threads: cores),
+                factory.make(options.requests, identities: [pki.leafEC], target: configuration.target, threads: cores),
                 port: server.port, concurrency: 64, server: server)
-            batch += 1
+            let bound = try VerificationBound.measure(.ecP256, threads: cores, seconds: options.boundSeconds)
+            Report.row("P-256, seen, keep-alive c=64", result, bound: bound, server: server)
+            peak = result.rate
+        }
+        try soak(server: server, factory: factory, target: configuration.target, peak: peak)
+        server.stop()
+    }
+
+    /// `soakSeconds` at `--soak-rate` (default 70% of `peak`) over 64 connections, in 10 s batches of
+    /// pre-signed requests (the next batch is signed while one runs; each batch opens new connections).
+    /// Request `k` of the soak: every 7th a tampered signature (403 "Invalid signature", signature_mismatch),
+    /// else every 5th signed by a leaf with `OU=other`, which the roles' trust policy refuses (403 "Access
+    /// denied", trust_policy_not_allowed), else allowed (201). Anything else, or a transport error, is an
+    /// unexpected error. The server's VmRSS and open descriptors are sampled after every batch.
+    private func soak(server: ServerProcess, factory: RequestFactory, target: Target, peak: Double) throws {
+        enum Kind { case allowed, policy, signature }
+        @Sendable func kind(_ k: Int) -> Kind { k % 7 == 6 ? .signature : (k % 5 == 4 ? .policy : .allowed) }
+        let rate = options.soakRate ?? 0.7 * peak
+        guard rate > 0 else { throw BenchmarkError("--soak needs --soak-rate or a measured peak") }
+        let otherOU = try BenchmarkPKI.leaf(
+            "bench-other-ou", key: .ecP256, issuer: pki.root, issuerKey: pki.rootKey, now: pki.now,
+            organizationalUnit: "other")
+        let batchSeconds = 10.0
+        let perBatch = max(1, Int(rate * batchSeconds))
+        let (leafEC, cores) = (pki.leafEC, cores)
+        @Sendable func batch(_ number: Int) -> [[UInt8]] {
+            let kinds = (0..<perBatch).map { kind(number * perBatch + $0) }
+            let signedAt = Int64(Date().timeIntervalSince1970)
+            var allowed = factory.make(
+                kinds.filter { $0 == .allowed }.count, identities: [leafEC], target: target, threads: 1,
+                signedAt: signedAt
+            ).makeIterator()
+            var policy = factory.make(
+                kinds.filter { $0 == .policy }.count, identities: [otherOU], target: target, threads: 1,
+                signedAt: signedAt
+            ).makeIterator()
+            var signature = factory.make(
+                kinds.filter { $0 == .signature }.count, identities: [leafEC], target: target, threads: 1,
+                tamper: true, signedAt: signedAt
+            ).makeIterator()
+            return kinds.map {
+                switch $0 {
+                case .allowed: allowed.next()!
+                case .policy: policy.next()!
+                case .signature: signature.next()!
+                }
+            }
+        }
+        func fdCount() -> Int {
+            (try? FileManager.default.contentsOfDirectory(atPath: "/proc/\(server.pid)/fd").count) ?? -1
+        }
+        emit("")
+        emit(
+            String(
+                format:
+                    "soak: %d s at %.0f requests/s%@ over 64 connections (10 s batches, new connections per batch), --audit-sync %@",
+                Int(options.soakSeconds), rate,
+                (options.soakRate == nil ? String(format: " (70%% of the peak %.0f/s)", peak) : " (--soak-rate)")
+                    as NSString, options.auditSync as NSString))
+        emit("  every 7th request a tampered signature (403), else every 5th a leaf with OU=other (403), else allowed")
+        emit(
+            "     t s   requests   req/s   201s    403 sig  403 policy  unexpected  p99 ms   RSS MiB   HWM MiB   fds  (cores \(cores))"
+        )
+        struct Sample { var t: Double, rss: Double, fds: Int }
+        var samples = [Sample(t: 0, rss: server.memoryMiB("VmRSS"), fds: fdCount())]
+        var totals = (requests: 0, allowed: 0, policy: 0, signature: 0, unexpected: 0)
+        var firstUnexpected: String?
+        let next = ResultSlots<[[UInt8]]>(1)
+        next[0] = batch(0)
+        let started = monotonicSeconds()
+        var number = 0
+        while monotonicSeconds() - started < options.soakSeconds {
+            let requests = next[0]!
+            let signer = DispatchGroup()
+            let following = number + 1
+            DispatchQueue.global().async(group: signer) { next[0] = batch(following) }
+            let result = LoadDriver.run(
+                requests, port: server.port, concurrency: 64, rate: rate, keepAnswers: true, server: server)
+            signer.wait()
+            var counts = (allowed: 0, policy: 0, signature: 0, unexpected: result.transportErrors)
+            if result.transportErrors > 0, firstUnexpected == nil {
+                firstUnexpected = "transport: \(result.firstError ?? "")"
+            }
+            for (index, answer) in result.answers.enumerated() {
+                guard let answer else { continue }  // a transport error, counted above
+                let text = String(decoding: answer.body, as: UTF8.self)
+                switch kind(number * perBatch + index) {
+                case .allowed where answer.status == 201: counts.allowed += 1
+                case .policy where answer.status == 403 && text.contains("Access denied"): counts.policy += 1
+                case .signature where answer.status == 403 && text.contains("Invalid signature"):
+                    counts.signature += 1
+                default:
+                    counts.unexpected += 1
+                    if firstUnexpected == nil {
+                        firstUnexpected = "request \(number * perBatch + index): \(answer.status) \(text.prefix(200))"
+                    }
+                }
+            }
+            totals.requests += result.requests
+            totals.allowed += counts.allowed
+            totals.policy += counts.policy
+            totals.signature += counts.signature
+            totals.unexpected += counts.unexpected
+            let sample = Sample(t: monotonicSeconds() - started, rss: server.memoryMiB("VmRSS"), fds: fdCount())
+            samples.append(sample)
             emit(
                 String(
-                    format: "  t=%4.0f s  %7.0f req/s  201s %d/%d  RSS %.1f MiB  HWM %.1f MiB",
-                    monotonicSeconds() - started,
-                    result.rate, result.statuses[201] ?? 0, result.requests, server.memoryMiB("VmRSS"),
-                    server.memoryMiB("VmHWM")))
+                    format: "  %6.0f %10d %7.0f %6d %10d %11d %11d %7.2f %9.1f %9.1f %5d", sample.t, result.requests,
+                    result.rate, counts.allowed, counts.signature, counts.policy, counts.unexpected,
+                    result.percentile(0.99), sample.rss, server.memoryMiB("VmHWM"), sample.fds))
+            number += 1
+        }
+        let elapsed = monotonicSeconds() - started
+        emit("")
+        emit(
+            String(
+                format:
+                    "soak verdict: %d requests in %.0f s (%.0f/s): %d allowed (201), %d denied (%d signature_mismatch, %d trust policy), %d unexpected",
+                totals.requests, elapsed, Double(totals.requests) / elapsed, totals.allowed,
+                totals.policy + totals.signature, totals.signature, totals.policy, totals.unexpected))
+        if let firstUnexpected { emit("  first unexpected: \(firstUnexpected)") }
+        let audit = server.stateDirectory.appendingPathComponent("audit.jsonl").path
+        func grepCount(_ pattern: String) -> String {
+            let grep = Process()
+            grep.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+            grep.arguments = ["grep", "-c", "-F", pattern, audit]
+            let pipe = Pipe()
+            grep.standardOutput = pipe
+            guard (try? grep.run()) != nil else { return "?" }
+            let out = pipe.fileHandleForReading.readDataToEndOfFile()
+            grep.waitUntilExit()
+            return String(decoding: out, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+        }
+        emit(
+            "  audit.jsonl (whole run, warm-up and peak included): records \(grepCount("\"requestId\"")), trust_policy_not_allowed \(grepCount("\"trust_policy_not_allowed\"")), signature_mismatch \(grepCount("\"signature_mismatch\""))"
+        )
+        let afterWarmUp = samples.dropFirst().filter { $0.t >= 60 }
+        if let first = afterWarmUp.first, let last = afterWarmUp.last {
+            let maxRSS = afterWarmUp.map(\.rss).max()!
+            let minRSS = afterWarmUp.map(\.rss).min()!
+            let flat = maxRSS <= first.rss * 1.05 && minRSS >= first.rss * 0.95
+            emit(
+                String(
+                    format:
+                        "  RSS after warm-up (first sample at t>=60 s, t=%.0f): first %.1f MiB, min %.1f, max %.1f (%+.1f%%), last %.1f (%+.1f%%): %@",
+                    first.t, first.rss, minRSS, maxRSS, 100 * (maxRSS / first.rss - 1), last.rss,
+                    100 * (last.rss / first.rss - 1), (flat ? "flat (within 5%)" : "NOT within 5%") as NSString))
+            emit(
+                "  open fds: before load \(samples[0].fds), first after warm-up \(first.fds), max \(afterWarmUp.map(\.fds).max()!), last \(last.fds): \(last.fds <= first.fds ? "no growth" : "GREW")"
+            )
+        } else {
+            emit("  (shorter than the 60 s warm-up: no RSS/fd verdict)")
         }
     }
 

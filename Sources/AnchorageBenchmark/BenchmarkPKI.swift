@@ -84,20 +84,22 @@ final class BenchmarkPKI: @unchecked Sendable {
 
     static func leaf(
         _ name: String, key algorithm: PrivateKey.Algorithm, issuer: Certificate, issuerKey: PrivateKey, now: Int64,
-        notAfter: Int64? = nil
+        notAfter: Int64? = nil, organizationalUnit: String = "bench"
     ) throws -> Identity {
         let key = try PrivateKey.generate(algorithm)
         return Identity(
             certificate: try leafCertificate(
-                name, key: key, issuer: issuer, issuerKey: issuerKey, now: now, notAfter: notAfter),
+                name, key: key, issuer: issuer, issuerKey: issuerKey, now: now, notAfter: notAfter,
+                organizationalUnit: organizationalUnit),
             key: key)
     }
 
     static func leafCertificate(
-        _ name: String, key: PrivateKey, issuer: Certificate, issuerKey: PrivateKey, now: Int64, notAfter: Int64? = nil
+        _ name: String, key: PrivateKey, issuer: Certificate, issuerKey: PrivateKey, now: Int64, notAfter: Int64? = nil,
+        organizationalUnit: String = "bench"
     ) throws -> Certificate {
         var builder = CertificateBuilder(
-            subject: [("O", "Anchorage Benchmark"), ("OU", "bench"), ("CN", name)], notBefore: now - 3600,
+            subject: [("O", "Anchorage Benchmark"), ("OU", organizationalUnit), ("CN", name)], notBefore: now - 3600,
             notAfter: notAfter ?? now + 5 * 86_400)
         builder.keyUsage = "digitalSignature"
         builder.extendedKeyUsage = "clientAuth"

@@ -6,14 +6,18 @@ import Foundation
 let usage = """
     usage: anchorage-benchmark [--short] [--requests N] [--fresh N] [--new-connections N]
                                [--no-scale] [--soak SECONDS] [--bound-seconds S] [--binary PATH]
-                               [--audit-sync data|none]
+                               [--audit-sync data|none] [--soak-rate R] [--soak-only]
 
       --short              CI mode: few requests, asserts the answers (201 shapes, denials), not timings
       --requests N         distinct requests per keep-alive measurement (default 20000)
       --fresh N            requests in the certificates-never-seen-before case, one new leaf each (default 8000)
       --new-connections N  requests sent each on a new TLS connection (default 4000)
       --no-scale           skip the 1,000 anchors / 5,000 profiles / 10,000 roles case
-      --soak SECONDS       also run 64 connections for SECONDS and report resident memory over time
+      --soak SECONDS       also run 64 connections for SECONDS, paced, with allowed and denied requests, and
+                           report errors, resident memory and open file descriptors every 10 s
+      --soak-rate R        the soak's target requests/s (default: 70% of the peak keep-alive rate of the run)
+      --soak-only          skip the full run's rows and the scale case: warm up, measure the peak (allowed
+                           requests, c=64 keep-alive) unless --soak-rate is given, then soak
       --bound-seconds S    seconds per verification-bound measurement (default 2)
       --binary PATH        the `anchorage` executable (default: next to this executable)
       --audit-sync MODE    the server's audit durability: data (its default: fdatasync per record) or
@@ -27,6 +31,8 @@ struct Options {
     var newConnections = 4_000
     var scale = true
     var soakSeconds = 0.0
+    var soakRate: Double?
+    var soakOnly = false
     var boundSeconds = 2.0
     var binary: String?
     var auditSync = "data"
@@ -51,6 +57,12 @@ func parseOptions(_ arguments: [String]) throws -> Options {
         case "--new-connections": options.newConnections = try number(argument)
         case "--no-scale": options.scale = false
         case "--soak": options.soakSeconds = Double(try number(argument))
+        case "--soak-rate":
+            guard let r = Double(try value(argument)), r > 0 else {
+                throw BenchmarkError("--soak-rate needs requests/s")
+            }
+            options.soakRate = r
+        case "--soak-only": options.soakOnly = true
         case "--bound-seconds":
             guard let s = Double(try value(argument)), s > 0 else {
                 throw BenchmarkError("--bound-seconds needs seconds")
@@ -67,6 +79,7 @@ func parseOptions(_ arguments: [String]) throws -> Options {
         default: throw BenchmarkError("unknown argument \(argument)\n\n\(usage)")
         }
     }
+    if options.soakOnly, options.soakSeconds <= 0 { throw BenchmarkError("--soak-only needs --soak SECONDS") }
     if options.short {
         options.requests = min(options.requests, 200)
         options.fresh = min(options.fresh, 60)
