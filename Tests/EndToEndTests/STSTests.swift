@@ -190,7 +190,8 @@ struct STSRevocationTests {
         let formatter = ISO8601DateFormatter()
         formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
         let appliedAt = try #require(formatter.date(from: applied["time"]?.string ?? ""))
-        #expect(appliedAt.timeIntervalSince(revokedAt) <= 2.5, "revocation applied \(appliedAt) for a revoke at \(revokedAt)")
+        #expect(
+            appliedAt.timeIntervalSince(revokedAt) <= 2.5, "revocation applied \(appliedAt) for a revoke at \(revokedAt)")
         #expect(failure.stderr.contains("InvalidClientTokenId"), "\(failure.summary)")
         let denied = try #require(
             try STSClients.auditLines(server, accessKeyId: credentials.accessKeyId).last {
