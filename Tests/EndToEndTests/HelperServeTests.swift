@@ -148,6 +148,12 @@ struct HelperServeTests {
         let after = try await Self.imds(served)
         #expect(after["status"]?.number == 200)
         let body = try JSONValue.parse(try #require(after["body"]?.string))
-        #expect(body["AccessKeyId"]?.string == key && body["Code"]?.string == "Success")
+        #expect(body["Code"]?.string == "Success")
+        // The refresh loop may have renewed once more between the first fetch and the stop, so the key
+        // served now is the last one the stopped server issued — not necessarily `key`.
+        let servedKey = try #require(body["AccessKeyId"]?.string, "\(body)")
+        IssuedSecrets.shared.record(body["SecretAccessKey"]?.string, body["Token"]?.string)
+        let issued = try own.server.auditEntries().compactMap { $0["accessKeyId"]?.string }
+        #expect(issued.contains(key) && issued.last == servedKey, "served \(servedKey); issued \(issued)")
     }
 }
