@@ -21,34 +21,28 @@ struct JSONFields {
         return found
     }
 
-    func string(_ key: String, required: Bool, issues: inout [SchemaError]) -> String? {
+    /// The member `key` converted by `convert`; a member of another kind is an issue naming `kind`.
+    private func typed<T>(
+        _ key: String, required: Bool, kind: String, issues: inout [SchemaError], _ convert: (JSONValue) -> T?
+    ) -> T? {
         guard let found = member(key, required: required, issues: &issues) else { return nil }
-        guard let text = found.stringValue else {
-            issues.append(
-                SchemaError(path: "\(path).\(key)", message: "must be a string, not \(found.kindDescription)"))
+        guard let converted = convert(found) else {
+            issues.append(SchemaError(path: "\(path).\(key)", message: "must be \(kind), not \(found.kindDescription)"))
             return nil
         }
-        return text
+        return converted
+    }
+
+    func string(_ key: String, required: Bool, issues: inout [SchemaError]) -> String? {
+        typed(key, required: required, kind: "a string", issues: &issues) { $0.stringValue }
     }
 
     func bool(_ key: String, required: Bool, issues: inout [SchemaError]) -> Bool? {
-        guard let found = member(key, required: required, issues: &issues) else { return nil }
-        guard let flag = found.boolValue else {
-            issues.append(
-                SchemaError(path: "\(path).\(key)", message: "must be a boolean, not \(found.kindDescription)"))
-            return nil
-        }
-        return flag
+        typed(key, required: required, kind: "a boolean", issues: &issues) { $0.boolValue }
     }
 
     func int(_ key: String, required: Bool, issues: inout [SchemaError]) -> Int? {
-        guard let found = member(key, required: required, issues: &issues) else { return nil }
-        guard let number = found.intValue else {
-            issues.append(
-                SchemaError(path: "\(path).\(key)", message: "must be an integer, not \(found.kindDescription)"))
-            return nil
-        }
-        return number
+        typed(key, required: required, kind: "an integer", issues: &issues) { $0.intValue }
     }
 
     func stringArray(_ key: String, required: Bool, issues: inout [SchemaError]) -> [String]? {
