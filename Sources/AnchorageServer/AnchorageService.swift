@@ -99,19 +99,26 @@ public final class AnchorageService: HTTPHandler {
             requestId: requestId, timeMilliseconds: now, sourceAddress: request.remoteAddress, outcome: outcome)
         metrics.count(auditRecord: record)
         // No audit record, no answer: an unaudited credential must never leave the server.
-        guard auditLog.append(record) else {
+        guard let ticket = auditLog.write(line: record.bytes) else {
             logger.error("audit log write failed", ["requestId": requestId])
             return Self.restJSONError(.auditUnavailable)
         }
+        let response: HTTPResponse
         switch outcome.result {
-        case .issued(let response):
+        case .issued(let issued):
             var headers = HTTPHeaders()
             headers.add(name: "Content-Type", value: "application/json")
-            return HTTPResponse(status: 201, headers: headers, body: response.jsonBytes)
+            response = HTTPResponse(status: 201, headers: headers, body: issued.jsonBytes)
         case .denied(let reason):
-            return Self.restJSONError(reason.wireError)
+            response = Self.restJSONError(reason.wireError)
+        }
+        return auditLog.holding(response, untilDurable: ticket, requestId: requestId, logger: logger) {
+            Self.restJSONError(.auditUnavailable)
         }
     }
+
+    /// The audit log's flush (``AuditLog/commit(upTo:)``), once per event-loop wake-up.
+    public func commit(upTo ticket: UInt64) -> Bool { auditLog.commit(upTo: ticket) }
 
     static func monotonicSeconds() -> Double {
         var spec = timespec()

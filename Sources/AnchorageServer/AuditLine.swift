@@ -1,4 +1,5 @@
 public import AnchorageCore
+import AnchorageHTTP
 
 /// One audit line, serialised once: the bytes ``AuditLog`` appends and the fields ``Metrics`` counts.
 ///
@@ -16,9 +17,27 @@ public struct AuditLine: Sendable {
 }
 
 extension AuditLog {
-    /// Appends `line`; false when the write failed (the caller then answers 500).
+    /// Appends and commits `line`; false when the write or flush failed (the caller then answers 503).
     @discardableResult
     public func append(_ line: AuditLine) -> Bool { append(line: line.bytes) }
+
+    /// Makes `response` wait for the flush of audit record `ticket` (nothing to wait for unless
+    /// ``needsCommit``): the event loop sends it after ``commit(upTo:)`` succeeds, and otherwise logs the
+    /// failure and sends `unavailable()` (a 503 in the endpoint's error shape) with the same request id.
+    func holding(
+        _ response: HTTPResponse, untilDurable ticket: UInt64, requestId: String, logger: Logger,
+        unavailable: @escaping @Sendable () -> HTTPResponse
+    ) -> HTTPResponse {
+        guard needsCommit else { return response }
+        var held = response
+        held.commit = HTTPCommit(ticket: ticket) {
+            logger.error("audit log flush failed", ["requestId": requestId])
+            var replacement = unavailable()
+            replacement.headers.replaceOrAdd(name: "x-amzn-RequestId", value: requestId)
+            return replacement
+        }
+        return held
+    }
 
     /// The audit line of one CreateSession attempt, field for field ``createSessionRecord(requestId:timeMilliseconds:sourceAddress:outcome:)``.
     /// Holds no secret: never the secret key or token.

@@ -7,8 +7,12 @@ import Synchronization
 /// Each record is written with a single `write(2)` on an `O_APPEND` descriptor before the response
 /// leaves, so concurrent event loops never interleave lines and a crash (kill -9) loses at most the record
 /// of a request that was never answered. With ``Sync/data`` (the default) the record is also
-/// `fdatasync(2)`ed before ``append(_:)`` returns, so an answered request survives a power loss too;
-/// the sync runs outside the lock, so concurrent requests share one disk flush.
+/// `fdatasync(2)`ed before its answer leaves, so an answered request survives a power loss too.
+///
+/// Records are numbered as they are written (``write(line:)`` returns the number, a *ticket*), and
+/// ``commit(upTo:)`` makes every record up to a ticket durable with one flush: the HTTP event loop
+/// holds the answers of one wake-up and commits once for all of them (group commit), and a flush by one
+/// loop covers the records the other loops wrote before it started.
 ///
 /// A write that fails part-way is cut back off the file, and a torn last line left by a crash of an
 /// earlier process (a record whose answer was never sent) is cut off when the log is opened and
@@ -23,6 +27,13 @@ public final class AuditLog: Sendable {
     }
 
     private let descriptor: Mutex<Int32>
+    /// Tickets: the number of the last record written (under `descriptor`'s lock, which orders writes).
+    private let written = Atomic<UInt64>(0)
+    /// The flush state, held for the length of a flush so concurrent committers wait for it and then
+    /// usually find their records covered.
+    private let flushState = Mutex(FlushState())
+    /// `flushState.durableThrough`, readable without waiting for a flush in progress.
+    private let durableHint = Atomic<UInt64>(0)
     /// Monotonic nanoseconds of the last failed append (0: none), so `/readyz` drains a replica that
     /// cannot audit for a while, and then lets traffic probe it again.
     private let lastFailure = Atomic<UInt64>(0)
@@ -37,6 +48,15 @@ public final class AuditLog: Sendable {
     static let failureHoldNanoseconds: UInt64 = 10_000_000_000
     /// Below this much free space on its file system the log is not ready.
     static let minimumFreeBytes: UInt64 = 64 * 1024
+
+    private struct FlushState {
+        /// Every record up to this ticket is on disk.
+        var durableThrough: UInt64 = 0
+        /// A flush failed while records up to this ticket were written: they count as lost even if a
+        /// later flush succeeds, because after a failed `fdatasync` Linux may drop the dirty pages and
+        /// report the next flush clean.
+        var failedThrough: UInt64 = 0
+    }
 
     /// Opens (creating with mode 0600) the log at `path`.
     public init(path: String, sync: Sync = .data) throws {
@@ -101,23 +121,36 @@ public final class AuditLog: Sendable {
         return open && access(path, W_OK) == 0
     }
 
-    /// Writes one record; returns false when the write (or, with ``Sync/data``, the sync) failed, and the
-    /// caller then refuses the request (503) — no answer leaves without its record.
+    /// Writes one record and commits it; returns false when the write (or, with ``Sync/data``, the sync)
+    /// failed, and the caller then refuses the request (503) — no answer leaves without its record.
     @discardableResult
-    public func append(_ record: JSONValue) -> Bool {
+    public func append(_ record: JSONValue) -> Bool { append(line: Self.line(record)) }
+
+    /// `record` as one line of the log: its JSON and `\n`.
+    static func line(_ record: JSONValue) -> [UInt8] {
         var line = JSONWriter.bytes(record)
         line.append(0x0A)
-        return append(line: line)
+        return line
     }
 
-    /// Writes one complete line (ending in `\n`) with a single `write(2)`; false when the write failed.
+    /// ``write(line:)`` then ``commit(upTo:)``.
     func append(line: [UInt8]) -> Bool {
-        var succeeded = descriptor.withLock { fd in
-            line.withUnsafeBytes { raw in
+        guard let ticket = write(line: line) else { return false }
+        return commit(upTo: ticket)
+    }
+
+    /// Whether ``commit(upTo:)`` has anything to do (``Sync/data`` on a regular file).
+    public var needsCommit: Bool { sync == .data && isRegularFile }
+
+    /// Writes one complete line (ending in `\n`) with a single `write(2)` and returns its ticket for
+    /// ``commit(upTo:)``; nil when the write failed.
+    public func write(line: [UInt8]) -> UInt64? {
+        let ticket: UInt64? = descriptor.withLock { fd in
+            let complete = line.withUnsafeBytes { raw in
                 var offset = 0
                 while offset < raw.count {
-                    let written = write(fd, raw.baseAddress! + offset, raw.count - offset)
-                    if written < 0 {
+                    let count = Glibc.write(fd, raw.baseAddress! + offset, raw.count - offset)
+                    if count < 0 {
                         if errno == EINTR { continue }
                         // Cut a partly written record back off, so the next one starts on its own line.
                         if offset > 0, isRegularFile {
@@ -126,26 +159,46 @@ public final class AuditLog: Sendable {
                         }
                         return false
                     }
-                    offset += written
+                    offset += count
                 }
                 return true
             }
+            return complete ? written.add(1, ordering: .relaxed).newValue : nil
         }
-        if succeeded, sync == .data, isRegularFile {
-            // Outside the lock: a flush covers every record written before it, so concurrent appends share it.
-            let fd = descriptor.withLock { $0 }
+        noteOutcome(ticket != nil)
+        return ticket
+    }
+
+    /// Makes every record up to `ticket` durable (with ``Sync/data``: one `fdatasync(2)`, unless a flush
+    /// that started after the record was written already covered it); false when a flush failed, and the
+    /// answers waiting for it must not leave.
+    public func commit(upTo ticket: UInt64) -> Bool {
+        guard needsCommit else { return true }
+        if durableHint.load(ordering: .acquiring) >= ticket { return true }
+        let succeeded = flushState.withLock { state -> Bool in
+            if ticket <= state.failedThrough { return false }
+            if state.durableThrough >= ticket { return true }
+            // Every record with a ticket up to `target` was written before this flush starts.
+            let (fd, target) = descriptor.withLock { ($0, written.load(ordering: .relaxed)) }
             while fdatasync(fd) != 0 {
                 if errno == EINTR { continue }
-                succeeded = false
-                break
+                state.failedThrough = target
+                return false
             }
+            state.durableThrough = target
+            durableHint.store(target, ordering: .releasing)
+            return true
         }
+        noteOutcome(succeeded)
+        return succeeded
+    }
+
+    private func noteOutcome(_ succeeded: Bool) {
         if succeeded {
             if lastFailure.load(ordering: .relaxed) != 0 { lastFailure.store(0, ordering: .relaxed) }
         } else {
             lastFailure.store(max(1, Self.monotonicNanoseconds()), ordering: .relaxed)
         }
-        return succeeded
     }
 
     static func monotonicNanoseconds() -> UInt64 {

@@ -22,21 +22,27 @@ public struct STSHandler: Sendable {
             requestId: requestId, timeMilliseconds: nowMilliseconds, sourceAddress: request.remoteAddress,
             outcome: outcome)
         metrics?.count(auditRecord: record)
-        guard auditLog.append(record) else {
-            logger.error("audit log write failed", ["requestId": requestId])
-            return Self.response(STSResponse.error(.auditUnavailable, requestId: requestId, json: json), 503)
+        let unavailable: @Sendable () -> HTTPResponse = {
+            Self.response(STSResponse.error(.auditUnavailable, requestId: requestId, json: json), 503)
         }
+        guard let ticket = auditLog.write(line: AuditLog.line(record)) else {
+            logger.error("audit log write failed", ["requestId": requestId])
+            return unavailable()
+        }
+        let response: HTTPResponse
         switch outcome.result {
         case .success(let identity):
             // `session` is always set on success.
             let body = STSResponse.success(
                 outcome.action ?? .getCallerIdentity, identity: identity, session: outcome.session!,
                 requestId: requestId, json: json)
-            return Self.response(body, 200)
+            response = Self.response(body, 200)
         case .failure(let failure):
-            return Self.response(
+            response = Self.response(
                 STSResponse.error(failure.error, requestId: requestId, json: json), failure.error.status)
         }
+        return auditLog.holding(
+            response, untilDurable: ticket, requestId: requestId, logger: logger, unavailable: unavailable)
     }
 
     static func response(_ body: STSResponse.Body, _ status: Int) -> HTTPResponse {

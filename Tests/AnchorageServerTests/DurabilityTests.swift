@@ -66,6 +66,62 @@ import Testing
         #expect(!log.isWritable)
     }
 
+    /// Records are numbered in write order; a commit makes every record up to a ticket durable, and one
+    /// flush covers every record written before it (group commit).
+    @Test func ticketsNumberRecordsAndACommitCoversEveryEarlierOne() throws {
+        let directory = TemporaryDirectory()
+        let log = try AuditLog(path: directory.url("audit.jsonl"), sync: .data)
+        #expect(log.needsCommit)
+        let tickets = (0..<3).compactMap { log.write(line: Array("{\"n\":\($0)}\n".utf8)) }
+        #expect(tickets == [1, 2, 3])
+        #expect(log.commit(upTo: 3))
+        #expect(log.commit(upTo: 1))  // covered by the flush for 3
+        #expect(log.write(line: Array("{}\n".utf8)) == 4)
+        #expect(log.commit(upTo: 4))
+        #expect(try directory.read("audit.jsonl") == "{\"n\":0}\n{\"n\":1}\n{\"n\":2}\n{}\n")
+    }
+
+    /// Nothing to flush without `data` or on a device: answers need not wait.
+    @Test func onlyDataSyncOnARegularFileNeedsACommit() throws {
+        let directory = TemporaryDirectory()
+        #expect(!(try AuditLog(path: directory.url("audit.jsonl"), sync: .none)).needsCommit)
+        #expect(!(try AuditLog(path: "/dev/null", sync: .data)).needsCommit)
+        let full = try AuditLog(path: "/dev/full", sync: .data)
+        #expect(full.write(line: Array("{}\n".utf8)) == nil)
+        #expect(!full.isWritable)
+    }
+
+    /// With `--audit-sync data`, CreateSession and STS answers carry the commit of their audit record, so
+    /// the event loop sends them only after the flush; the fallback is the endpoint's 503 with the same
+    /// request id.
+    @Test func answersWaitForTheirRecordsFlush() throws {
+        let fixture = try ServiceFixture()
+        let pki = fixture.configuration.pki
+        let issued = fixture.service.handle(try RequestSigner.signedCreateSession(leaf: pki.webLeaf, key: pki.webKey))
+        #expect(issued.status == 201)
+        let commit = try #require(issued.commit)
+        #expect(commit.ticket == 1)
+        #expect(fixture.service.commit(upTo: commit.ticket))
+        let fallback = commit.fallback()
+        #expect(fallback.status == 503)
+        #expect(fallback.headers["X-Amzn-ErrorType"] == "ServiceUnavailableException")
+        #expect(fallback.headers["x-amzn-RequestId"] == issued.headers["x-amzn-RequestId"])
+        #expect(!fallback.bodyText.contains("ASIA") && fallback.commit == nil)
+
+        let sts = fixture.service.handle(
+            HTTPRequest(method: "GET", target: "/?Action=GetCallerIdentity&Version=2011-06-15"))
+        let stsCommit = try #require(sts.commit)
+        #expect(stsCommit.ticket == 2)
+        let stsFallback = stsCommit.fallback()
+        #expect(stsFallback.status == 503)
+        #expect(stsFallback.bodyText.contains("<Code>ServiceUnavailable</Code>"))
+        #expect(stsFallback.headers["x-amzn-RequestId"] == sts.headers["x-amzn-RequestId"])
+
+        // Health endpoints write no record and do not wait.
+        #expect(fixture.service.handle(HTTPRequest(method: "GET", target: "/healthz")).commit == nil)
+        #expect(try fixture.auditRecords().count == 2)
+    }
+
     /// STS fails closed too: `ServiceUnavailable` (503, `Receiver`) in STS's XML, nothing about the cause.
     @Test func stsAnswers503WhenTheAuditLogCannotBeWritten() throws {
         let fixture = try ServiceFixture(auditLogPath: "/dev/full")

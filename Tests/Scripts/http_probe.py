@@ -75,6 +75,11 @@ def cmd_request(a):
     resp = conn.getresponse()
     body = resp.read()
     out = describe(resp, body)
+    if a.then_path is not None:
+        # A second GET on the same connection, right after the first answer.
+        conn.request("GET", a.then_path)
+        then = conn.getresponse()
+        out["then"] = describe(then, then.read())
     conn.close()
     return out
 
@@ -170,6 +175,7 @@ def main(argv=None):
             s.add_argument("--path", default="/")
             s.add_argument("--header", action="append", default=[])
             s.add_argument("--body")
+            s.add_argument("--then-path", help="then GET this path on the same connection (reported as 'then')")
         if name == "raw":
             g = s.add_mutually_exclusive_group(required=True)
             g.add_argument("--data")

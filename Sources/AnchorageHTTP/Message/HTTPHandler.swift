@@ -7,6 +7,10 @@ public protocol HTTPHandler: Sendable {
     func handle(_ request: HTTPRequest) -> HTTPResponse
     /// Called when the codec rejects a request (status 400/408/413/414/431/501…); default implementation returns a plain-text body.
     func malformedRequestResponse(status: Int, reason: String) -> HTTPResponse
+    /// Makes durable whatever stands behind every response whose ``HTTPResponse/commit`` has a ticket up
+    /// to `ticket`; false when that failed. Called on the event loop thread, once per wake-up that produced
+    /// such responses, before any of them is sent; it may block (a disk flush) for as long as that takes.
+    func commit(upTo ticket: UInt64) -> Bool
 }
 
 extension HTTPHandler {
@@ -16,4 +20,7 @@ extension HTTPHandler {
         return HTTPResponse(
             status: status, headers: ["Content-Type": "text/plain; charset=utf-8"], body: Array(text.utf8))
     }
+
+    /// Nothing to commit: every ticket is durable.
+    public func commit(upTo ticket: UInt64) -> Bool { true }
 }

@@ -6,6 +6,14 @@ public struct HTTPResponse: Sendable {
     public var headers: HTTPHeaders
     /// The body; not sent for `HEAD`, 204 and 304.
     public var body: [UInt8]
+    /// When set, the server sends this response only after the handler's ``HTTPHandler/commit(upTo:)``
+    /// has returned true for a ticket at least the commit's, and sends the commit's fallback instead when
+    /// it returned false.
+    ///
+    /// The event loop commits once per wake-up for every response it holds, so requests that arrive
+    /// together share one commit (group commit): an audit record reaches the disk before its answer
+    /// leaves at the cost of one flush per batch rather than one per request.
+    public var commit: HTTPCommit?
 
     /// A response with `status`, `headers` and `body`.
     public init(status: Int, headers: HTTPHeaders = HTTPHeaders(), body: [UInt8] = []) {
@@ -55,5 +63,20 @@ public struct HTTPResponse: Sendable {
             default: "Server Error"
             }
         }
+    }
+}
+
+/// What a response waits for before it may leave (``HTTPResponse/commit``).
+public struct HTTPCommit: Sendable {
+    /// The handler's number for what must be durable first; ``HTTPHandler/commit(upTo:)`` receives the
+    /// highest ticket of a batch.
+    public var ticket: UInt64
+    /// Builds the answer sent instead when the commit failed.
+    public var fallback: @Sendable () -> HTTPResponse
+
+    /// A commit of `ticket`, answered with `fallback()` when it fails.
+    public init(ticket: UInt64, fallback: @escaping @Sendable () -> HTTPResponse) {
+        self.ticket = ticket
+        self.fallback = fallback
     }
 }

@@ -40,6 +40,10 @@ final class Connection {
     /// response rather than a reset.
     var lingering = false
 
+    /// A response waiting for its commit (``HTTPResponse/commitTicket``); no later request of this
+    /// connection is read or handled until it is released, so answers keep their order.
+    var held: HeldResponse?
+
     var requestsServed = 0
     var lastPhase = HTTPRequestParser.Phase.idle
     var phaseStart: Double
@@ -52,6 +56,14 @@ final class Connection {
         self.parser = parser
         self.phaseStart = now
         self.lastWriteProgress = now
+    }
+
+    /// A response and how to encode it, kept until its commit.
+    struct HeldResponse {
+        var response: HTTPResponse
+        var suppressBody: Bool
+        var connectionHeader: HTTPResponseEncoder.ConnectionHeader
+        var closeAfterWrite: Bool
     }
 
     var hasPendingOutput: Bool { outputOffset < output.count }

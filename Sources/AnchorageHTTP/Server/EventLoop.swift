@@ -20,6 +20,10 @@ final class EventLoop: @unchecked Sendable {
     private var connections: [Int32: Connection] = [:]
     /// TLS connections whose read was cut short for fairness while OpenSSL still held input.
     private var pendingReads: [Int32] = []
+    /// Connections holding a response until the handler commits (``HTTPResponse/commitTicket``), and
+    /// the highest ticket among them.
+    private var awaitingCommit: [Connection] = []
+    private var highestTicket: UInt64 = 0
     /// The earliest deadline noted since the last scan; deadlines only move later when a connection
     /// makes progress, so this may be stale-early, never late, and a scan recomputes it.
     private var nextTimerCheck: Double = .infinity
@@ -95,7 +99,7 @@ final class EventLoop: @unchecked Sendable {
         while true {
             var now = monotonicSeconds()
             var timeout: Int32
-            if !pendingReads.isEmpty {
+            if !pendingReads.isEmpty || !awaitingCommit.isEmpty {
                 timeout = 0
             } else {
                 var until = max(nextTimerCheck, lastDeadlineScan + Self.minimumScanInterval) - now
@@ -127,6 +131,7 @@ final class EventLoop: @unchecked Sendable {
                 pendingReads.removeAll(keepingCapacity: true)
                 for fd in fds { if let connection = connections[fd] { handleReadable(connection, now: now) } }
             }
+            if !awaitingCommit.isEmpty { releaseHeldResponses(now: now) }
             if state.draining {
                 if drain(now: now) { break }
             }
@@ -155,7 +160,9 @@ final class EventLoop: @unchecked Sendable {
         }
         if now >= state.drainDeadline { return true }
         for connection in Array(connections.values)
-        where connection.parser.phase == .idle && !connection.hasPendingOutput && !connection.lingering {
+        where connection.parser.phase == .idle && !connection.hasPendingOutput && !connection.lingering
+            && connection.held == nil
+        {
             close(connection)
         }
         return connections.isEmpty
@@ -260,6 +267,7 @@ final class EventLoop: @unchecked Sendable {
 
     private func wantsRead(_ connection: Connection) -> Bool {
         if connection.lingering { return true }
+        if connection.held != nil { return false }
         return !connection.closeAfterWrite && !connection.peerClosed
             && connection.pendingOutputCount < Self.outputHighWater
     }
@@ -283,7 +291,7 @@ final class EventLoop: @unchecked Sendable {
     private func runParser(_ connection: Connection, now: Double) -> Bool {
         var produced = false
         var stoppedForBackpressure = false
-        parsing: while !connection.closeAfterWrite {
+        parsing: while !connection.closeAfterWrite && connection.held == nil {
             if connection.pendingOutputCount >= Self.outputHighWater {
                 stoppedForBackpressure = true
                 break parsing
@@ -301,10 +309,18 @@ final class EventLoop: @unchecked Sendable {
                 let close = state.draining || !Self.keepsAlive(request) || Self.asksToClose(response.headers)
                 let header: HTTPResponseEncoder.ConnectionHeader =
                     close ? .close : (request.version == "HTTP/1.0" ? .keepAlive : .none)
+                connection.requestsServed += 1
+                if let commit = response.commit {
+                    connection.held = Connection.HeldResponse(
+                        response: response, suppressBody: request.method == "HEAD", connectionHeader: header,
+                        closeAfterWrite: close)
+                    awaitingCommit.append(connection)
+                    highestTicket = max(highestTicket, commit.ticket)
+                    break parsing
+                }
                 HTTPResponseEncoder.encode(
                     response, suppressBody: request.method == "HEAD", connection: header, date: currentDate(),
                     into: &connection.output)
-                connection.requestsServed += 1
                 connection.closeAfterWrite = close
                 produced = true
             case .failure(let status, let reason):
@@ -329,6 +345,36 @@ final class EventLoop: @unchecked Sendable {
 
     private static func asksToClose(_ headers: HTTPHeaders) -> Bool {
         headers.values(for: "Connection").contains { $0.lowercased().contains("close") }
+    }
+
+    // MARK: - Commit
+
+    /// Commits once for every response held since the last wake-up, then sends each (or, when the commit
+    /// failed, the handler's replacement) and resumes its connection.
+    private func releaseHeldResponses(now: Double) {
+        let committed = handler.commit(upTo: highestTicket)
+        let waiting = awaitingCommit
+        awaitingCommit.removeAll(keepingCapacity: true)
+        highestTicket = 0
+        for connection in waiting where isOpen(connection) {
+            guard let held = connection.held else { continue }
+            connection.held = nil
+            let response = committed ? held.response : (held.response.commit?.fallback() ?? held.response)
+            if !connection.hasPendingOutput { connection.lastWriteProgress = now }
+            HTTPResponseEncoder.encode(
+                response, suppressBody: held.suppressBody, connection: held.connectionHeader, date: currentDate(),
+                into: &connection.output)
+            connection.closeAfterWrite = held.closeAfterWrite
+            flush(connection, now: now)
+            guard isOpen(connection) else { continue }
+            if !connection.closeAfterWrite && connection.parser.bufferedByteCount > 0 {
+                // Pipelined requests that arrived behind the held one.
+                processRequests(connection, now: now)
+                guard isOpen(connection) else { continue }
+            }
+            if wantsRead(connection) && connection.hasBufferedTLSInput { pendingReads.append(connection.fd) }
+            finishEvent(connection, now: now)
+        }
     }
 
     // MARK: - Writing
@@ -401,7 +447,8 @@ final class EventLoop: @unchecked Sendable {
     // MARK: - Bookkeeping
 
     private func finishEvent(_ connection: Connection, now: Double) {
-        guard isOpen(connection) else { return }
+        // A held response is released later in this same wake-up, which registers the connection then.
+        guard isOpen(connection), connection.held == nil else { return }
         var events: UInt32 = 0
         if wantsRead(connection) || connection.tlsWriteWantsRead { events |= Self.readable }
         if connection.hasPendingOutput || connection.tlsReadWantsWrite { events |= Self.writable }
@@ -446,7 +493,9 @@ final class EventLoop: @unchecked Sendable {
         nextTimerCheck = acceptResumeTime
         var expired: [Connection] = []
         for connection in connections.values {
-            if connection.deadline <= now {
+            if connection.held != nil {
+                continue  // released (and its deadline renewed) on the next wake-up
+            } else if connection.deadline <= now {
                 expired.append(connection)
             } else {
                 noteDeadline(connection.deadline)

@@ -1,0 +1,192 @@
+import Foundation
+import Synchronization
+import Testing
+
+@testable import AnchorageHTTP
+
+/// A handler whose responses wait for a commit (`HTTPResponse.commit`): every request gets the next
+/// ticket; `commit(upTo:)` records each call, can be made to fail, and can be held up once so that other
+/// requests pile up behind it.
+final class CommittingHandler: HTTPHandler {
+    private struct State {
+        var issued: UInt64 = 0
+        var committed: UInt64 = 0
+        var calls: [UInt64] = []
+        var handledBeforeCommit: [UInt64] = []
+    }
+    private let state = Mutex(State())
+    let failCommits: Bool
+    /// Seconds the first commit blocks, after signalling `firstCommitStarted`.
+    let firstCommitDelay: Double
+    let firstCommitStarted = DispatchSemaphore(value: 0)
+
+    init(failCommits: Bool = false, firstCommitDelay: Double = 0) {
+        self.failCommits = failCommits
+        self.firstCommitDelay = firstCommitDelay
+    }
+
+    func handle(_ request: HTTPRequest) -> HTTPResponse {
+        if request.path == "/plain" {
+            return HTTPResponse(status: 200, headers: ["X-Target": request.target], body: Array("plain".utf8))
+        }
+        let ticket = state.withLock { state -> UInt64 in
+            state.issued += 1
+            return state.issued
+        }
+        var response = HTTPResponse(
+            status: 201, headers: ["X-Target": request.target, "X-Ticket": String(ticket)], body: Array("ok".utf8))
+        response.commit = HTTPCommit(ticket: ticket) {
+            HTTPResponse(status: 503, headers: ["X-Target": request.target], body: Array("not durable".utf8))
+        }
+        return response
+    }
+
+    func commit(upTo ticket: UInt64) -> Bool {
+        let first = state.withLock { state -> Bool in
+            state.calls.append(ticket)
+            return state.calls.count == 1
+        }
+        if first, firstCommitDelay > 0 {
+            firstCommitStarted.signal()
+            Thread.sleep(forTimeInterval: firstCommitDelay)
+        }
+        if failCommits { return false }
+        state.withLock { $0.committed = max($0.committed, ticket) }
+        return true
+    }
+
+    /// The highest ticket committed so far.
+    var committed: UInt64 { state.withLock { $0.committed } }
+    /// The ticket of every `commit(upTo:)` call, in order.
+    var commitCalls: [UInt64] { state.withLock { $0.calls } }
+}
+
+@Suite struct HTTPServerCommitTests {
+    private func configurations() -> [HTTPServerConfiguration] {
+        var plain = HTTPServerConfiguration()
+        plain.eventLoopCount = 1
+        var tls = plain
+        tls.tls = TestCertificate.serverContext
+        return [plain, tls]
+    }
+
+    private func client(_ configuration: HTTPServerConfiguration, _ port: Int) throws -> HTTPClientConnection {
+        try HTTPClientConnection(
+            host: "127.0.0.1", port: port,
+            tls: configuration.tls == nil ? nil : TLSClientConfiguration(verifyPeer: false), timeout: 5)
+    }
+
+    /// An answer leaves only once a commit covering its ticket returned, and the connection goes on
+    /// serving afterwards (keep-alive).
+    @Test func aHeldAnswerLeavesAfterItsCommit() throws {
+        for configuration in configurations() {
+            let handler = CommittingHandler()
+            try withServer(configuration, handler: handler) { _, port in
+                let connection = try client(configuration, port)
+                for index in 1...3 {
+                    let response = try connection.send(
+                        method: "POST", target: "/\(index)", headers: HTTPHeaders(), body: [])
+                    #expect(response.status == 201)
+                    let ticket = try #require(response.headers["X-Ticket"].flatMap { UInt64($0) })
+                    #expect(handler.committed >= ticket)
+                }
+                #expect(
+                    try connection.send(method: "GET", target: "/plain", headers: HTTPHeaders(), body: []).status == 200
+                )
+                #expect(handler.commitCalls.count == 3)
+            }
+        }
+    }
+
+    /// When the commit fails, the commit's fallback is sent instead, never the held answer.
+    @Test func aFailedCommitSendsTheFallback() throws {
+        for configuration in configurations() {
+            let handler = CommittingHandler(failCommits: true)
+            try withServer(configuration, handler: handler) { _, port in
+                let connection = try client(configuration, port)
+                for index in 1...2 {
+                    let response = try connection.send(
+                        method: "POST", target: "/\(index)", headers: HTTPHeaders(), body: [])
+                    #expect(response.status == 503)
+                    #expect(text(response.body) == "not durable")
+                    #expect(response.headers["X-Target"] == "/\(index)")
+                    #expect(response.headers["X-Ticket"] == nil)
+                }
+            }
+        }
+    }
+
+    /// Pipelined requests behind a held answer wait for it; all answers arrive complete and in order.
+    @Test func pipelinedRequestsKeepTheirOrder() throws {
+        for configuration in configurations() {
+            let handler = CommittingHandler()
+            try withServer(configuration, handler: handler) { _, port in
+                let connection = try client(configuration, port)
+                var wire = ""
+                for index in 0..<50 {
+                    let path = index % 5 == 4 ? "/plain?\(index)" : "/\(index)"
+                    wire += "POST \(path) HTTP/1.1\r\nHost: a\r\nContent-Length: 2\r\n\r\nhi"
+                }
+                wire += "GET /last HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n"
+                try connection.sendRaw(Array(wire.utf8))
+                for index in 0..<50 {
+                    let response = try connection.readResponse()
+                    if index % 5 == 4 {
+                        #expect(response.headers["X-Target"] == "/plain?\(index)")
+                    } else {
+                        #expect(response.headers["X-Target"] == "/\(index)")
+                        #expect(response.status == 201)
+                    }
+                }
+                let last = try connection.readResponse()
+                #expect(last.headers["X-Target"] == "/last")
+                #expect(last.headers["Connection"]?.lowercased() == "close")
+            }
+        }
+    }
+
+    /// Group commit: requests that arrive while a commit is in progress are handled together afterwards
+    /// and share one commit, whose ticket covers all of them.
+    @Test func requestsArrivingDuringACommitShareTheNextOne() throws {
+        var configuration = HTTPServerConfiguration()
+        configuration.eventLoopCount = 1
+        let handler = CommittingHandler(firstCommitDelay: 0.5)
+        try withServer(configuration, handler: handler) { _, port in
+            let clients = 8
+            let connections = try (0...clients).map { _ in UncheckedBox(try client(configuration, port)) }
+            Thread.sleep(forTimeInterval: 0.1)  // accepted and registered before the first commit
+            let group = DispatchGroup()
+            let statuses = Mutex<[Int]>([])
+            func send(_ connection: UncheckedBox<HTTPClientConnection>, _ index: Int) {
+                group.enter()
+                Thread.detachNewThread {
+                    let status =
+                        (try? connection.value.send(
+                            method: "POST", target: "/\(index)", headers: HTTPHeaders(), body: []
+                        )
+                        .status) ?? -1
+                    statuses.withLock { $0.append(status) }
+                    group.leave()
+                }
+            }
+            send(connections[0], 0)
+            #expect(handler.firstCommitStarted.wait(timeout: .now() + 5) == .success)
+            // The loop is inside the first commit: these all queue up meanwhile.
+            for index in 1...clients { send(connections[index], index) }
+            #expect(group.wait(timeout: .now() + 10) == .success)
+            #expect(statuses.withLock { $0 } == Array(repeating: 201, count: clients + 1))
+            let calls = handler.commitCalls
+            #expect(calls.first == 1)
+            #expect(calls.last == UInt64(clients + 1))
+            // Requests that were all ready at the end of the first commit share a commit; a late thread
+            // may add one more, never one per request.
+            #expect(calls.count <= 3, "commit calls: \(calls)")
+        }
+    }
+}
+
+/// Hands a value to one other thread that alone uses it from then on.
+final class UncheckedBox<Value>: @unchecked Sendable {
+    let value: Value
+    init(_ value: Value) { self.value = value }
+}
