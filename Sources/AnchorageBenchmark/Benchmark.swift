@@ -1,4 +1,5 @@
 import AnchorageCrypto
+import AnchorageHTTP
 import Foundation
 
 /// The scenarios of one benchmark run and their report.
@@ -148,6 +149,14 @@ final class Benchmark {
             String(
                 format: "new TLS connection per request: %.0f µs server CPU per request (handshake + request)",
                 newConnections.serverCPUPerThousand * 1000))
+        if let nginx = try nginxHandshakes() {
+            emit(
+                String(
+                    format:
+                        "nginx, mutual TLS, new connection per request (c=8, %d requests, %.0f/s): %.0f µs nginx CPU per handshake; anchorage spends %.2f× that per CreateSession on a new connection",
+                    nginx.requests, nginx.rate, nginx.serverCPUPerThousand * 1000,
+                    newConnections.serverCPUPerThousand / nginx.serverCPUPerThousand))
+        }
 
         if options.soakSeconds > 0 {
             try soak(server: server, factory: factory, target: configuration.target, peak: peak)
@@ -155,6 +164,37 @@ final class Benchmark {
         server.stop()
 
         if options.scale, let c16P256 { try scale(reference: c16P256, bound: boundP256) }
+    }
+
+    /// The reference for the new-connection row: nginx with the same server certificate, requiring and
+    /// verifying a client certificate (the P-256 leaf), answering `GET /` with a fixed 200, one new TLS
+    /// connection per request from the same client code; nil when nginx is not installed or `--no-nginx`.
+    private func nginxHandshakes() throws -> LoadResult? {
+        guard options.nginx, let binary = NginxProcess.locate(options.nginxBinary) else {
+            emit("nginx not found (or --no-nginx): the mutual-TLS handshake reference was not measured")
+            return nil
+        }
+        let clientCertificate = work.appendingPathComponent("client.pem")
+        let clientKey = work.appendingPathComponent("client-key.pem")
+        let clientCA = work.appendingPathComponent("client-ca.pem")
+        try pki.leafEC.certificate.pemString.write(to: clientCertificate, atomically: false, encoding: .utf8)
+        _ = FileManager.default.createFile(
+            atPath: clientKey.path, contents: Data(try pki.leafEC.key.pkcs8PEM), attributes: [.posixPermissions: 0o600])
+        try pki.root.pemString.write(to: clientCA, atomically: false, encoding: .utf8)
+        let nginx = try NginxProcess.start(
+            binary: binary, workers: cores, certificate: tlsCertificate, key: tlsKey, clientCA: clientCA, work: work)
+        defer { nginx.stop() }
+        let request = Array("GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n".utf8)
+        let tls = TLSClientConfiguration(
+            verifyPeer: false, certificateFile: clientCertificate.path, privateKeyFile: clientKey.path)
+        let result = LoadDriver.run(
+            Array(repeating: request, count: options.newConnections), port: nginx.port, concurrency: 8,
+            newConnectionPerRequest: true, server: nginx, tls: tls)
+        guard result.statuses[200] == result.requests else {
+            throw BenchmarkError(
+                "nginx answered \(result.statuses) with \(result.transportErrors) transport errors: \(result.firstError ?? "")")
+        }
+        return result
     }
 
     /// `--soak-only`: the small configuration, a warm-up, the peak (c=64 keep-alive) unless `--soak-rate`, the soak.

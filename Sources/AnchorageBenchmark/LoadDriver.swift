@@ -32,6 +32,12 @@ struct LoadResult {
     var serverCPUPerThousand: Double { serverCPUSeconds / Double(requests) * 1000 }
 }
 
+/// A process whose CPU time a load run charges its requests with.
+protocol CPUAccounted {
+    /// User + system CPU seconds used so far.
+    var cpuSeconds: Double { get }
+}
+
 private final class Shared: Sendable {
     let next = Atomic<Int>(0)
     let ready = Atomic<Int>(0)
@@ -50,12 +56,12 @@ private final class WorkerOutput: @unchecked Sendable {
 enum LoadDriver {
     static func run(
         _ requests: [[UInt8]], port: Int, concurrency: Int, newConnectionPerRequest: Bool = false,
-        rate: Double? = nil, keepAnswers: Bool = false, server: ServerProcess
+        rate: Double? = nil, keepAnswers: Bool = false, server: any CPUAccounted,
+        tls: TLSClientConfiguration = TLSClientConfiguration(verifyPeer: false)
     ) -> LoadResult {
         let shared = Shared()
         let outputs = (0..<concurrency).map { _ in WorkerOutput() }
         let answers = ResultSlots<Answer>(keepAnswers ? requests.count : 0)
-        let tls = TLSClientConfiguration(verifyPeer: false)
         let group = DispatchGroup()
         let startBox = ResultSlots<UInt64>(1)
         for worker in 0..<concurrency {

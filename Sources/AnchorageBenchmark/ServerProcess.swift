@@ -1,7 +1,7 @@
 import Foundation
 
 /// One `anchorage serve` child process on 127.0.0.1:0 over TLS, and its /proc figures.
-final class ServerProcess: @unchecked Sendable {
+final class ServerProcess: CPUAccounted, @unchecked Sendable {
     let process: Process
     let port: Int
     let stateDirectory: URL
@@ -66,15 +66,7 @@ final class ServerProcess: @unchecked Sendable {
     }
 
     /// User + system CPU seconds the server has used so far (/proc/<pid>/stat fields 14 and 15).
-    var cpuSeconds: Double {
-        guard let text = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
-            let close = text.lastIndex(of: ")")
-        else { return 0 }
-        let fields = text[text.index(after: close)...].split(separator: " ")
-        // fields[0] is field 3 (state); utime is field 14, stime field 15.
-        guard fields.count > 13, let user = Double(fields[11]), let system = Double(fields[12]) else { return 0 }
-        return (user + system) / Double(sysconf(Int32(_SC_CLK_TCK)))
-    }
+    var cpuSeconds: Double { processCPUSeconds(pid) }
 
     /// A `Vm…` line of /proc/<pid>/status in MiB (`VmHWM` is the peak resident set).
     func memoryMiB(_ field: String) -> Double {
@@ -109,6 +101,24 @@ func monotonicNanoseconds() -> UInt64 {
     var ts = timespec()
     clock_gettime(CLOCK_MONOTONIC, &ts)
     return UInt64(ts.tv_sec) * 1_000_000_000 + UInt64(ts.tv_nsec)
+}
+
+/// User + system CPU seconds process `pid` has used so far (/proc/<pid>/stat fields 14 and 15), 0 when gone.
+func processCPUSeconds(_ pid: Int32) -> Double {
+    procStatFields(pid).map { ($0.user + $0.system) / Double(sysconf(Int32(_SC_CLK_TCK))) } ?? 0
+}
+
+/// The parent pid and CPU ticks of process `pid` from /proc/<pid>/stat.
+func procStatFields(_ pid: Int32) -> (parent: Int32, user: Double, system: Double)? {
+    guard let text = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+        let close = text.lastIndex(of: ")")
+    else { return nil }
+    let fields = text[text.index(after: close)...].split(separator: " ")
+    // fields[0] is field 3 (state); ppid is field 4, utime field 14, stime field 15.
+    guard fields.count > 13, let parent = Int32(fields[1]), let user = Double(fields[11]),
+        let system = Double(fields[12])
+    else { return nil }
+    return (parent, user, system)
 }
 
 /// CPU seconds of this process (the load generator).

@@ -7,6 +7,7 @@ let usage = """
     usage: anchorage-benchmark [--short] [--requests N] [--fresh N] [--new-connections N]
                                [--no-scale] [--soak SECONDS] [--bound-seconds S] [--binary PATH]
                                [--audit-sync data|none] [--soak-rate R] [--soak-only]
+                           [--nginx PATH | --no-nginx]
 
       --short              CI mode: few requests, asserts the answers (201 shapes, denials), not timings
       --requests N         distinct requests per keep-alive measurement (default 20000)
@@ -22,6 +23,8 @@ let usage = """
       --binary PATH        the `anchorage` executable (default: next to this executable)
       --audit-sync MODE    the server's audit durability: data (its default: fdatasync per record) or
                            none (page cache only) — none measures the decision path without the disk
+      --nginx PATH         nginx for the mutual-TLS handshake reference (default: /usr/sbin/nginx or PATH)
+      --no-nginx           skip that reference
     """
 
 struct Options {
@@ -36,6 +39,9 @@ struct Options {
     var boundSeconds = 2.0
     var binary: String?
     var auditSync = "data"
+    /// Measure nginx's mutual-TLS handshake next to the new-connection row (when nginx is installed).
+    var nginx = true
+    var nginxBinary: String?
 }
 
 func parseOptions(_ arguments: [String]) throws -> Options {
@@ -69,6 +75,8 @@ func parseOptions(_ arguments: [String]) throws -> Options {
             }
             options.boundSeconds = s
         case "--binary": options.binary = try value(argument)
+        case "--nginx": options.nginxBinary = try value(argument)
+        case "--no-nginx": options.nginx = false
         case "--audit-sync":
             let mode = try value(argument)
             guard mode == "data" || mode == "none" else { throw BenchmarkError("--audit-sync must be data or none") }

@@ -24,7 +24,8 @@ public enum ServeCommand {
           --insecure-http        plain HTTP, for a TLS-terminating proxy in front
           --token-keyring FILE   session-token keys (mode 0600); created in --state-dir when omitted;
                                  re-read on SIGHUP and when it changes (key rotation)
-          --audit-sync MODE      data (default): fdatasync each audit record before answering;
+          --audit-sync MODE      data (default): each audit record is on disk (fdatasync, shared by
+                                 the requests of one batch) before its answer leaves;
                                  none: the page cache only (survives kill -9, not a power loss)
           --expiry-warning-days N  warn when an anchor certificate expires within N days (default 45)
           --log-level LEVEL      debug, info (default), warning or error; JSON lines on stderr

@@ -75,6 +75,12 @@ static inline uint64_t COpenSSL_SSL_OP_server_hardening(void) {
     return SSL_OP_NO_COMPRESSION | SSL_OP_NO_RENEGOTIATION | SSL_OP_CIPHER_SERVER_PREFERENCE;
 }
 
+/// No server-side session cache and no TLS 1.2 session tickets: nothing to resume from.
+static inline long COpenSSL_SSL_CTX_disable_session_cache(SSL_CTX *ctx) {
+    SSL_CTX_set_options(ctx, SSL_OP_NO_TICKET);
+    return SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_OFF);
+}
+
 static const unsigned char COpenSSL_alpn_http11[] = {8, 'h', 't', 't', 'p', '/', '1', '.', '1'};
 
 /// ALPN selection that accepts only "http/1.1"; a client offering nothing we speak gets no ALPN rather than a failure.

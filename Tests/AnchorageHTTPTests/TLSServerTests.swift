@@ -27,6 +27,28 @@ import Testing
         }
     }
 
+    /// No resumption: `openssl s_client -reconnect` makes a full handshake every time (no session cache,
+    /// no TLS 1.2 or 1.3 tickets), on both protocol versions.
+    @Test(arguments: ["-tls1_2", "-tls1_3"])
+    func sessionsAreNeverResumed(_ version: String) throws {
+        try withServer(tlsConfiguration()) { _, port in
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+            process.arguments = ["openssl", "s_client", "-connect", "127.0.0.1:\(port)", version, "-reconnect"]
+            let output = Pipe()
+            process.standardOutput = output
+            process.standardError = FileHandle.nullDevice
+            process.standardInput = FileHandle.nullDevice
+            try process.run()
+            let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+            process.waitUntilExit()
+            let handshakes = text.split(separator: "\n").filter { $0.hasPrefix("New, ") || $0.hasPrefix("Reused, ") }
+            #expect(handshakes.count >= 5, "\(text)")
+            #expect(handshakes.allSatisfy { $0.hasPrefix("New, ") }, "\(handshakes)")
+            #expect(!text.contains("Post-Handshake New Session Ticket"))
+        }
+    }
+
     @Test func verifiesDNSNameAndRejectsWrongName() throws {
         try withServer(tlsConfiguration()) { _, port in
             var byName = trusting
@@ -108,6 +130,69 @@ import Testing
         }
         #expect(throws: TLSError.self) {
             _ = try TLSServerContext(certificateChainFile: "/nonexistent.pem", privateKeyFile: otherKey)
+        }
+    }
+}
+
+/// The client side of mutual TLS (`TLSClientConfiguration.certificateFile`), against `openssl s_server`
+/// that requires a client certificate.
+@Suite struct TLSClientCertificateTests {
+    /// Starts `openssl s_server -Verify 1 -www` for one connection and returns it with its port.
+    private func startServer() throws -> (Process, Int) {
+        let files = TestCertificate.files
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = [
+            "openssl", "s_server", "-accept", "127.0.0.1:0", "-cert", files.certificate, "-key", files.key,
+            "-Verify", "1", "-CAfile", files.certificate, "-www", "-naccept", "1",
+        ]
+        let output = Pipe()
+        process.standardOutput = output
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        var seen = ""
+        let deadline = Date().addingTimeInterval(10)
+        while process.isRunning, Date() < deadline {
+            seen += String(decoding: output.fileHandleForReading.availableData, as: UTF8.self)
+            if let range = seen.range(of: "ACCEPT 127.0.0.1:"),
+                let port = seen[range.upperBound...].split(separator: "\n").first.flatMap({ Int($0) })
+            {
+                return (process, port)
+            }
+        }
+        process.terminate()
+        throw HTTPError("openssl s_server did not start: \(seen)")
+    }
+
+    @Test func presentsItsCertificateWhenTheServerAsks() throws {
+        let (server, port) = try startServer()
+        defer { server.terminate() }
+        let tls = TLSClientConfiguration(
+            verifyPeer: false, certificateFile: TestCertificate.files.certificate,
+            privateKeyFile: TestCertificate.files.key)
+        let client = try HTTPClientConnection(host: "127.0.0.1", port: port, tls: tls, timeout: 5)
+        defer { client.close() }
+        let response = try client.send(method: "GET", target: "/", headers: [:], body: [])
+        #expect(response.status == 200)
+        #expect(text(response.body).contains("CN = localhost") || text(response.body).contains("CN=localhost"))
+    }
+
+    @Test func withoutACertificateTheHandshakeFails() throws {
+        let (server, port) = try startServer()
+        defer { server.terminate() }
+        #expect(throws: (any Error).self) {
+            let client = try HTTPClientConnection(
+                host: "127.0.0.1", port: port, tls: TLSClientConfiguration(verifyPeer: false), timeout: 5)
+            _ = try client.send(method: "GET", target: "/", headers: [:], body: [])
+        }
+    }
+
+    @Test func aMissingCertificateFileIsAnError() throws {
+        let tls = TLSClientConfiguration(verifyPeer: false, certificateFile: "/nonexistent.pem")
+        let (server, port) = try startServer()
+        defer { server.terminate() }
+        #expect(throws: TLSError.self) {
+            _ = try HTTPClientConnection(host: "127.0.0.1", port: port, tls: tls, timeout: 5)
         }
     }
 }

@@ -72,6 +72,12 @@ public final class HTTPClientConnection {
         } else {
             SSL_CTX_set_verify(context, SSL_VERIFY_NONE, nil)
         }
+        if let certificateFile = configuration.certificateFile {
+            guard SSL_CTX_use_certificate_chain_file(context, certificateFile) == 1,
+                SSL_CTX_use_PrivateKey_file(context, configuration.privateKeyFile ?? certificateFile, SSL_FILETYPE_PEM)
+                    == 1
+            else { throw TLSError.fromQueue("load the client certificate \(certificateFile)") }
+        }
         guard let ssl = SSL_new(context) else { throw TLSError.fromQueue("SSL_new") }
         self.ssl = ssl
         SSL_set_fd(ssl, fd)

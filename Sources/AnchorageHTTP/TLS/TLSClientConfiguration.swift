@@ -11,16 +11,23 @@ public struct TLSClientConfiguration: Sendable {
     public var minimumVersion: TLSProtocolVersion = .tls12
     /// Highest protocol version offered; `nil` means the library's highest.
     public var maximumVersion: TLSProtocolVersion?
+    /// PEM files of a client certificate (with its chain) and its private key, for servers that ask for
+    /// one (mutual TLS); both or neither.
+    public var certificateFile: String?
+    public var privateKeyFile: String?
 
     /// A configuration; see the properties.
     public init(
         caFile: String? = nil, verifyPeer: Bool = true, serverName: String? = nil,
-        minimumVersion: TLSProtocolVersion = .tls12, maximumVersion: TLSProtocolVersion? = nil
+        minimumVersion: TLSProtocolVersion = .tls12, maximumVersion: TLSProtocolVersion? = nil,
+        certificateFile: String? = nil, privateKeyFile: String? = nil
     ) {
         self.caFile = caFile
         self.verifyPeer = verifyPeer
         self.serverName = serverName
         self.minimumVersion = minimumVersion
         self.maximumVersion = maximumVersion
+        self.certificateFile = certificateFile
+        self.privateKeyFile = privateKeyFile
     }
 }
