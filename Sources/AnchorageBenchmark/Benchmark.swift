@@ -192,7 +192,8 @@ final class Benchmark {
             newConnectionPerRequest: true, server: nginx, tls: tls)
         guard result.statuses[200] == result.requests else {
             throw BenchmarkError(
-                "nginx answered \(result.statuses) with \(result.transportErrors) transport errors: \(result.firstError ?? "")")
+                "nginx answered \(result.statuses) with \(result.transportErrors) transport errors: \(result.firstError ?? "")"
+            )
         }
         return result
     }

@@ -60,7 +60,9 @@ final class NginxProcess: CPUAccounted, @unchecked Sendable {
         try configuration.write(to: configurationFile, atomically: false, encoding: .utf8)
         let process = Process()
         process.executableURL = URL(fileURLWithPath: binary)
-        process.arguments = ["-p", directory.path, "-c", configurationFile.path, "-e", directory.path + "/logs/error.log"]
+        process.arguments = [
+            "-p", directory.path, "-c", configurationFile.path, "-e", directory.path + "/logs/error.log",
+        ]
         process.standardOutput = FileHandle.nullDevice
         process.standardError = FileHandle.nullDevice
         process.standardInput = FileHandle.nullDevice
