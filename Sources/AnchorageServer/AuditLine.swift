@@ -3,8 +3,8 @@ import AnchorageHTTP
 
 /// One audit line, serialised once: the bytes ``AuditLog`` appends and the fields ``Metrics`` counts.
 ///
-/// ``AuditLog/createSessionLine(requestId:timeMilliseconds:sourceAddress:outcome:)`` writes the same bytes
-/// as `JSONWriter.bytes(AuditLog.createSessionRecord(…))` plus the newline, without the ``JSONValue`` tree.
+/// ``AuditLog/createSessionLine(requestId:timeMilliseconds:sourceAddress:outcome:)`` writes it straight to
+/// bytes, without a ``JSONValue`` tree (contract §5 lists the fields).
 public struct AuditLine: Sendable {
     /// The JSON object followed by `\n`.
     public var bytes: [UInt8]
@@ -39,7 +39,9 @@ extension AuditLog {
         return held
     }
 
-    /// The audit line of one CreateSession attempt, field for field ``createSessionRecord(requestId:timeMilliseconds:sourceAddress:outcome:)``.
+    /// The audit line of one CreateSession attempt: `time`, `requestId`, `operation`, `outcome`, `reason`, then
+    /// `accessKeyId`, `expiration`, `roleSessionName`, `sourceIdentity` (allowed) or `detail` (denied), then
+    /// `sourceAddress`, the three ARNs and `certificate` (`serialHex`, `subject`, `issuer`, `sha256`) or null.
     /// Holds no secret: never the secret key or token.
     public static func createSessionLine(
         requestId: String, timeMilliseconds: Int64, sourceAddress: String, outcome: CreateSessionOutcome

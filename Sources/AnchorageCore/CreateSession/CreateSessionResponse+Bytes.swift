@@ -1,5 +1,6 @@
 extension CreateSessionResponse {
-    /// ``json`` serialised, written directly: the same bytes as `JSONWriter.bytes(json)`.
+    /// The response document, compact: `{"credentialSet":[{"assumedRoleUser":{…},"credentials":{…},
+    /// "packedPolicySize":…,"roleArn":…,"sourceIdentity":…}],"subjectArn":…}`.
     public var jsonBytes: [UInt8] {
         var w = JSONByteWriter(capacity: 1024 + credentials.sessionToken.utf8.count)
         w.beginObject()

@@ -20,35 +20,4 @@ public struct CreateSessionResponse: Sendable {
         self.subjectArn = subjectArn
         self.packedPolicySize = packedPolicySize
     }
-
-    /// The response document.
-    public var json: JSONValue {
-        .object([
-            JSONMember(
-                key: "credentialSet",
-                value: .array([
-                    .object([
-                        JSONMember(
-                            key: "assumedRoleUser",
-                            value: .object([
-                                JSONMember(key: "arn", value: .string(assumedRoleArn)),
-                                JSONMember(key: "assumedRoleId", value: .string(assumedRoleId)),
-                            ])),
-                        JSONMember(
-                            key: "credentials",
-                            value: .object([
-                                JSONMember(key: "accessKeyId", value: .string(credentials.accessKeyId)),
-                                JSONMember(
-                                    key: "expiration", value: .string(UTCTimestamp.iso8601(credentials.expiration))),
-                                JSONMember(key: "secretAccessKey", value: .string(credentials.secretAccessKey)),
-                                JSONMember(key: "sessionToken", value: .string(credentials.sessionToken)),
-                            ])),
-                        JSONMember(key: "packedPolicySize", value: .number(String(packedPolicySize))),
-                        JSONMember(key: "roleArn", value: .string(roleArn)),
-                        JSONMember(key: "sourceIdentity", value: .string(sourceIdentity)),
-                    ])
-                ])),
-            JSONMember(key: "subjectArn", value: .string(subjectArn)),
-        ])
-    }
 }

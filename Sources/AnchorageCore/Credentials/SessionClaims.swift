@@ -46,30 +46,8 @@ public struct SessionClaims: Sendable, Equatable {
         self.certificateIssuer = certificateIssuer
     }
 
-    var json: JSONValue {
-        var members: [JSONMember] = [
-            JSONMember(key: "akid", value: .string(accessKeyId)),
-            JSONMember(key: "sk", value: .string(secretAccessKey)),
-            JSONMember(key: "role", value: .string(roleArn)),
-            JSONMember(key: "rsn", value: .string(roleSessionName)),
-            JSONMember(key: "sid", value: .string(sourceIdentity)),
-            JSONMember(
-                key: "tags",
-                value: .array(principalTags.map { .array([.string($0.key), .string($0.value)]) })),
-            JSONMember(key: "ta", value: .string(trustAnchorArn)),
-            JSONMember(key: "prof", value: .string(profileArn)),
-            JSONMember(key: "serial", value: .string(certificateSerialHex)),
-            JSONMember(key: "fp", value: .string(certificateSHA256)),
-            JSONMember(key: "iat", value: .number(String(issuedAt))),
-            JSONMember(key: "exp", value: .number(String(expiresAt))),
-        ]
-        if let sourceAddress { members.append(JSONMember(key: "src", value: .string(sourceAddress))) }
-        if let certificateSubject { members.append(JSONMember(key: "subj", value: .string(certificateSubject))) }
-        if let certificateIssuer { members.append(JSONMember(key: "iss", value: .string(certificateIssuer))) }
-        return .object(members)
-    }
-
-    /// `JSONWriter.bytes(json)`, written directly (sealed into every session token).
+    /// The claims as compact JSON (sealed into every session token): keys `akid`, `sk`, `role`, `rsn`, `sid`,
+    /// `tags`, `ta`, `prof`, `serial`, `fp`, `iat`, `exp`, then `src`, `subj`, `iss` when set.
     var jsonBytes: [UInt8] {
         var w = JSONByteWriter(capacity: 768)
         w.beginObject()
