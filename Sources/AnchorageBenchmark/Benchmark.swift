@@ -87,6 +87,7 @@ final class Benchmark {
 
         var peak = 0.0
         var c16P256: LoadResult?
+        var c64P256: LoadResult?
         for concurrency in [1, 4, 16, 64] {
             let requests = factory.make(
                 options.requests, identities: [pki.leafEC], target: configuration.target, threads: cores)
@@ -94,6 +95,7 @@ final class Benchmark {
             Report.row("P-256, seen, keep-alive c=\(concurrency)", result, bound: boundP256, server: server)
             peak = max(peak, result.rate)
             if concurrency == 16 { c16P256 = result }
+            if concurrency == 64 { c64P256 = result }
         }
 
         // Paced over as many connections as the peak row: each connection's client thread sends one request at a
@@ -148,10 +150,38 @@ final class Benchmark {
                     100 * chained.rate / c16P256.rate, 100 * chained.serverCPUPerThousand / c16P256.serverCPUPerThousand
                 ))
         }
+        if let c64P256 {
+            // The reading of the ratio: everything but the one verify should cost no more than the verify.
+            let p256Verify = 1e6 * Double(cores) / boundP256
+            let rsaVerify = 1e6 * Double(cores) / boundRSA
+            let p256CPU = c64P256.serverCPUPerThousand * 1000
+            let rsaCPU = rsa.serverCPUPerThousand * 1000
+            emit(
+                String(
+                    format:
+                        "one verify ÷ server CPU per request: P-256 c=64 %.1f of %.0f µs = %.2f; RSA-2048 c=16 %.1f of %.0f µs = %.2f",
+                    p256Verify, p256CPU, p256Verify / p256CPU, rsaVerify, rsaCPU, rsaVerify / rsaCPU))
+        }
         emit(
             String(
                 format: "new TLS connection per request: %.0f µs server CPU per request (handshake + request)",
                 newConnections.serverCPUPerThousand * 1000))
+        if let helper = HelperTiming.locate(serverBinary: binary) {
+            let caBundle = work.appendingPathComponent("helper-ca.pem")
+            try pki.root.pemString.write(to: caBundle, atomically: false, encoding: .utf8)
+            let timing = try HelperTiming.measure(
+                helper: helper, runs: options.helperRuns, port: server.port, identity: pki.leafEC, caBundle: caBundle,
+                target: configuration.target, work: work)
+            emit(
+                String(
+                    format:
+                        "anchorage-helper credential-process, one run end to end (%d runs, P-256): median %.1f ms, p90 %.1f ms; `anchorage-helper version` alone: median %.1f ms",
+                    timing.runs, 1000 * HelperTiming.Result.percentile(timing.credentialProcess, 0.5),
+                    1000 * HelperTiming.Result.percentile(timing.credentialProcess, 0.9),
+                    1000 * HelperTiming.Result.percentile(timing.version, 0.5)))
+        } else {
+            emit("anchorage-helper not found next to \(binary): credential-process was not timed")
+        }
         if let nginx = try nginxHandshakes() {
             emit(
                 String(

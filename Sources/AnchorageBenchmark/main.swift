@@ -7,7 +7,7 @@ let usage = """
     usage: anchorage-benchmark [--short] [--requests N] [--fresh N] [--new-connections N]
                                [--no-scale] [--soak SECONDS] [--bound-seconds S] [--binary PATH]
                                [--audit-sync data|none] [--soak-rate R] [--soak-only]
-                           [--nginx PATH | --no-nginx]
+                           [--nginx PATH | --no-nginx] [--helper-runs N]
 
       --short              CI mode: few requests, asserts the answers (201 shapes, denials), not timings
       --requests N         distinct requests per keep-alive measurement (default 20000)
@@ -25,6 +25,7 @@ let usage = """
                            none (page cache only) — none measures the decision path without the disk
       --nginx PATH         nginx for the mutual-TLS handshake reference (default: /usr/sbin/nginx or PATH)
       --no-nginx           skip that reference
+      --helper-runs N      timed `anchorage-helper credential-process` runs (default 30)
     """
 
 struct Options {
@@ -42,6 +43,8 @@ struct Options {
     /// Measure nginx's mutual-TLS handshake next to the new-connection row (when nginx is installed).
     var nginx = true
     var nginxBinary: String?
+    /// Timed `anchorage-helper credential-process` runs.
+    var helperRuns = 30
 }
 
 func parseOptions(_ arguments: [String]) throws -> Options {
@@ -77,6 +80,7 @@ func parseOptions(_ arguments: [String]) throws -> Options {
         case "--binary": options.binary = try value(argument)
         case "--nginx": options.nginxBinary = try value(argument)
         case "--no-nginx": options.nginx = false
+        case "--helper-runs": options.helperRuns = try number(argument)
         case "--audit-sync":
             let mode = try value(argument)
             guard mode == "data" || mode == "none" else { throw BenchmarkError("--audit-sync must be data or none") }

@@ -1,5 +1,5 @@
 public import AnchorageCore
-import Synchronization
+import AnchorageLocking
 
 /// The credentials `serve` hands out, with the rule that matters: never empty or expired credentials
 /// as a success. A failed refresh keeps the last good credentials until they expire; after that
@@ -16,7 +16,7 @@ public final class CredentialCache: Sendable {
         var lastError: String?
     }
 
-    private let state = Mutex(State())
+    private let state = Locked(State())
     private let clock: any WallClock
     /// Refresh this many seconds before expiry (5 minutes).
     public let refreshBefore: Int64

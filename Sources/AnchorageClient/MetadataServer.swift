@@ -3,7 +3,7 @@ import AnchorageCrypto
 import AnchorageHTTP
 import Foundation
 internal import Glibc
-import Synchronization
+import AnchorageLocking
 
 /// `serve`: IMDSv2 emulation on 127.0.0.1 (`PUT /latest/api/token`,
 /// `GET /latest/meta-data/iam/security-credentials/[<role>]`) and, beyond the official helper, the ECS
@@ -108,7 +108,7 @@ public final class MetadataServer: Sendable {
 
 /// IMDSv2 session tokens: at most 256 live ones (the earliest-expiring is evicted), each valid for its TTL.
 final class IMDSTokenStore: Sendable {
-    private let tokens = Mutex([String: Int64]())
+    private let tokens = Locked([String: Int64]())
 
     func issue(ttl: Int, now: Int64) -> String {
         let token = Base64.encode(SecureRandom.bytes(75))

@@ -80,10 +80,9 @@ public struct CertificateBuilder: Sendable {
         guard X509_sign(x509, issuerKey.pointer, EVP_sha256()) > 0 else {
             throw CryptoError.drainingQueue("cannot sign the certificate")
         }
-        var buffer: UnsafeMutablePointer<UInt8>?
-        let length = i2d_X509(x509, &buffer)
-        guard length > 0, let buffer else { throw CryptoError.drainingQueue("cannot encode the certificate") }
-        defer { COpenSSL_OPENSSL_free(buffer) }
-        return try Certificate(derBytes: Array(UnsafeBufferPointer(start: buffer, count: Int(length))))
+        guard let der = derEncoded({ i2d_X509(x509, $0) }) else {
+            throw CryptoError.drainingQueue("cannot encode the certificate")
+        }
+        return try Certificate(derBytes: der)
     }
 }

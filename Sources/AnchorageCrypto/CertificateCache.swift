@@ -1,5 +1,5 @@
 internal import COpenSSL
-import Synchronization
+import AnchorageLocking
 
 /// The SHA-256 of a certificate's DER encoding, as four words: a cheap dictionary key.
 public struct CertificateDigest: Hashable, Sendable {
@@ -48,7 +48,7 @@ public final class CertificateCache: Sendable {
             var young: [CertificateDigest: Certificate] = [:]
             var old: [CertificateDigest: Certificate] = [:]
         }
-        let state = Mutex(Generations())
+        let state = Locked(Generations())
     }
 
     private let shards: [Shard]

@@ -49,11 +49,10 @@ public struct CertificateRevocationListBuilder: Sendable {
         guard X509_CRL_sort(crl) == 1, X509_CRL_sign(crl, issuerKey.pointer, EVP_sha256()) > 0 else {
             throw CryptoError.drainingQueue("cannot sign the CRL")
         }
-        var buffer: UnsafeMutablePointer<UInt8>?
-        let length = i2d_X509_CRL(crl, &buffer)
-        guard length > 0, let buffer else { throw CryptoError.drainingQueue("cannot encode the CRL") }
-        defer { COpenSSL_OPENSSL_free(buffer) }
-        return try CertificateRevocationList(derBytes: Array(UnsafeBufferPointer(start: buffer, count: Int(length))))
+        guard let der = derEncoded({ i2d_X509_CRL(crl, $0) }) else {
+            throw CryptoError.drainingQueue("cannot encode the CRL")
+        }
+        return try CertificateRevocationList(derBytes: der)
     }
 }
 

@@ -46,10 +46,9 @@ public struct PKCS12Bundle: Sendable {
     }
 
     private static func der(of certificate: OpaquePointer) throws(CryptoError) -> [UInt8] {
-        var buffer: UnsafeMutablePointer<UInt8>?
-        let length = i2d_X509(certificate, &buffer)
-        guard length > 0, let buffer else { throw CryptoError.drainingQueue("cannot encode a certificate") }
-        defer { COpenSSL_OPENSSL_free(buffer) }
-        return Array(UnsafeBufferPointer(start: buffer, count: Int(length)))
+        guard let der = derEncoded({ i2d_X509(certificate, $0) }) else {
+            throw CryptoError.drainingQueue("cannot encode a certificate")
+        }
+        return der
     }
 }

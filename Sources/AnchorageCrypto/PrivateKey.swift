@@ -97,11 +97,10 @@ public final class PrivateKey: @unchecked Sendable {
     }
 
     private func subjectPublicKeyInfo() throws(CryptoError) -> [UInt8] {
-        var buffer: UnsafeMutablePointer<UInt8>?
-        let length = i2d_PUBKEY(pointer, &buffer)
-        guard length > 0, let buffer else { throw CryptoError.drainingQueue("cannot encode the public key") }
-        defer { COpenSSL_OPENSSL_free(buffer) }
-        return Array(UnsafeBufferPointer(start: buffer, count: Int(length)))
+        guard let der = derEncoded({ i2d_PUBKEY(pointer, $0) }) else {
+            throw CryptoError.drainingQueue("cannot encode the public key")
+        }
+        return der
     }
 
     /// True for RSA keys, false for EC keys.

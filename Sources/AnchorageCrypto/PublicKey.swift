@@ -1,5 +1,5 @@
 internal import COpenSSL
-import Synchronization
+import AnchorageLocking
 
 /// A public key (RSA or EC) that verifies signatures.
 public final class PublicKey: @unchecked Sendable {
@@ -7,7 +7,7 @@ public final class PublicKey: @unchecked Sendable {
 
     init(takingOwnershipOf pointer: OpaquePointer) { self.pointer = pointer }
 
-    private let verificationPrototype = Mutex(VerificationPrototype())
+    private let verificationPrototype = Locked(VerificationPrototype())
 
     deinit {
         verificationPrototype.withLock { prototype in
@@ -113,11 +113,7 @@ public final class PublicKey: @unchecked Sendable {
 
     /// The DER SubjectPublicKeyInfo.
     public var subjectPublicKeyInfoDER: [UInt8] {
-        var buffer: UnsafeMutablePointer<UInt8>?
-        let length = i2d_PUBKEY(pointer, &buffer)
-        guard length > 0, let buffer else { return [] }
-        defer { COpenSSL_OPENSSL_free(buffer) }
-        return Array(UnsafeBufferPointer(start: buffer, count: Int(length)))
+        derEncoded { i2d_PUBKEY(pointer, $0) } ?? []
     }
 }
 

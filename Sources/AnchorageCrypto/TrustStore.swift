@@ -1,5 +1,5 @@
 internal import COpenSSL
-import Synchronization
+import AnchorageLocking
 
 /// The CA certificates of one trust anchor and the CRLs imported for it, ready for path building.
 ///
@@ -15,7 +15,7 @@ public final class TrustStore: @unchecked Sendable {
     private let paths: PathCache
     /// Whether CRL `index` verifies with the key of the issuer of this digest: a new leaf under a known
     /// issuer needs no CRL signature verification. Only issuers of validated paths get here.
-    private let crlSignatures = Mutex<[CRLSignatureKey: Bool]>([:])
+    private let crlSignatures = Locked<[CRLSignatureKey: Bool]>([:])
 
     /// Builds a store trusting exactly `anchors` (roots or intermediates).
     public init(anchors: [Certificate], revocationLists: [CertificateRevocationList]) throws(CryptoError) {
@@ -162,7 +162,7 @@ final class PathCache: Sendable {
         var young: [PathKey: ValidatedPath] = [:]
         var old: [PathKey: ValidatedPath] = [:]
     }
-    private let state = Mutex(Generations())
+    private let state = Locked(Generations())
     private let generationCapacity: Int
 
     init(capacity: Int) { generationCapacity = max(1, capacity / 2) }

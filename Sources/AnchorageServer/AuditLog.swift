@@ -1,6 +1,7 @@
 public import AnchorageCore
 import Foundation
 import Synchronization
+import AnchorageLocking
 
 /// Appends one JSON object per line to `<state-dir>/audit.jsonl` (contract §5).
 ///
@@ -26,12 +27,12 @@ public final class AuditLog: Sendable {
         case data
     }
 
-    private let descriptor: Mutex<Int32>
+    private let descriptor: Locked<Int32>
     /// Tickets: the number of the last record written (under `descriptor`'s lock, which orders writes).
     private let written = Atomic<UInt64>(0)
     /// The flush state, held for the length of a flush so concurrent committers wait for it and then
     /// usually find their records covered.
-    private let flushState = Mutex(FlushState())
+    private let flushState = Locked(FlushState())
     /// `flushState.durableThrough`, readable without waiting for a flush in progress.
     private let durableHint = Atomic<UInt64>(0)
     /// Monotonic nanoseconds of the last failed append (0: none), so `/readyz` drains a replica that
@@ -79,7 +80,7 @@ public final class AuditLog: Sendable {
         self.sync = sync
         self.isRegularFile = regular
         self.repairedTail = repaired
-        self.descriptor = Mutex(fd)
+        self.descriptor = Locked(fd)
     }
 
     deinit { descriptor.withLock { _ = close($0) } }

@@ -1,7 +1,7 @@
 import AnchorageCore
 import AnchorageCrypto
 import AnchorageHTTP
-import Synchronization
+import AnchorageLocking
 
 /// Warnings an operator must see before they become outages: anchor certificates close to expiry and
 /// CRLs past their `nextUpdate`.
@@ -51,5 +51,5 @@ struct ConfigurationHealth: Sendable {
 
 /// The HTTP server, once it exists, for the metrics' connection gauge.
 final class ServerReference: Sendable {
-    let server = Mutex<HTTPServer?>(nil)
+    let server = Locked<HTTPServer?>(nil)
 }

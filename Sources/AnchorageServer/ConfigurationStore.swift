@@ -1,13 +1,13 @@
 public import AnchorageConfig
 public import AnchorageCore
-import Synchronization
+import AnchorageLocking
 
 /// The configuration being served, swapped atomically on reload.
 ///
 /// A reload builds the new ``Configuration`` completely off-lock and swaps it in one step; a failed
 /// reload leaves the previous generation serving and is reported.
 public final class ConfigurationStore: Sendable {
-    private let state: Mutex<State>
+    private let state: Locked<State>
     public let loader: ConfigurationLoader
 
     struct State {
@@ -22,7 +22,7 @@ public final class ConfigurationStore: Sendable {
         let fingerprint = loader.fingerprint()
         let configuration = try loader.load(generation: 1)
         self.loader = loader
-        self.state = Mutex(State(configuration: configuration, fingerprint: fingerprint))
+        self.state = Locked(State(configuration: configuration, fingerprint: fingerprint))
     }
 
     /// The generation in force.

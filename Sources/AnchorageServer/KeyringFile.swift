@@ -2,6 +2,7 @@ public import AnchorageCore
 import AnchorageCrypto
 import Foundation
 import Synchronization
+import AnchorageLocking
 
 /// Reads and creates the token keyring file (mode 0600).
 public enum KeyringFile {
@@ -40,12 +41,12 @@ public enum KeyringFile {
 public final class KeyringReloader: Sendable {
     public let path: String
     public let shared: SharedTokenKeyring
-    private let fingerprint: Mutex<String>
+    private let fingerprint: Locked<String>
 
     public init(path: String, shared: SharedTokenKeyring) {
         self.path = path
         self.shared = shared
-        self.fingerprint = Mutex(Self.fingerprint(path))
+        self.fingerprint = Locked(Self.fingerprint(path))
     }
 
     static func fingerprint(_ path: String) -> String {

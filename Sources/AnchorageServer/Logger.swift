@@ -1,6 +1,6 @@
 import AnchorageCore
 import Foundation
-import Synchronization
+import AnchorageLocking
 
 /// Structured JSON log lines on stderr: `{"time":…,"level":…,"message":…, …fields}`.
 ///
@@ -8,7 +8,7 @@ import Synchronization
 public final class Logger: Sendable {
     public enum Level: String, Sendable { case debug, info, warning, error }
 
-    private let lock = Mutex(())
+    private let lock = Locked(())
     public let minimumLevel: Level
 
     public init(minimumLevel: Level = .info) { self.minimumLevel = minimumLevel }

@@ -1,6 +1,6 @@
 public import AnchorageCore
 import AnchorageCrypto
-import Synchronization
+import AnchorageLocking
 
 /// Counters and histograms exposed at `GET /metrics` in the Prometheus text format (version 0.0.4).
 ///
@@ -29,7 +29,7 @@ public final class Metrics: Sendable {
         var reloads: [String: UInt64] = ["success": 0, "failure": 0]
     }
 
-    private let state = Mutex(State())
+    private let state = Locked(State())
 
     public init() {}
 

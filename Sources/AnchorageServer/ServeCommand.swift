@@ -1,6 +1,7 @@
 import AnchorageConfig
 import AnchorageCore
 import AnchorageHTTP
+import AnchorageLocking
 import Dispatch
 import Foundation
 import Synchronization

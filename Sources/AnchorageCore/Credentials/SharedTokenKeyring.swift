@@ -1,12 +1,12 @@
-import Synchronization
+import AnchorageLocking
 
 /// A token keyring that can be replaced while requests use it: `serve` swaps in the keyring file's new
 /// content on SIGHUP or when the file changes (key rotation without a restart). CreateSession and STS
 /// share one instance, so a key added is used for sealing, and a key removed stops opening, at the same moment.
 public final class SharedTokenKeyring: Sendable {
-    private let state: Mutex<TokenKeyring>
+    private let state: Locked<TokenKeyring>
 
-    public init(_ keyring: TokenKeyring) { state = Mutex(keyring) }
+    public init(_ keyring: TokenKeyring) { state = Locked(keyring) }
 
     /// The keyring in force.
     public var current: TokenKeyring { state.withLock { $0 } }

@@ -1,5 +1,5 @@
 import AnchorageCrypto
-import Synchronization
+import AnchorageLocking
 
 /// What CreateSession derives from a certificate under one profile's attribute mappings — principal tags,
 /// source identity and their trust-policy context entries — computed once per distinct (certificate,
@@ -51,7 +51,7 @@ final class DerivedIdentity: Sendable {
     private static let shardCount = 8
     private static let generationCapacity = 256
     private final class Shard: Sendable {
-        let state = Mutex(Generations())
+        let state = Locked(Generations())
     }
 
     private static let shards: [Shard] = (0..<shardCount).map { _ in Shard() }

@@ -1,4 +1,4 @@
-import Synchronization
+import AnchorageLocking
 
 /// A 128-bit key: a truncated SHA-256 (replay cache, certificate fingerprint) or an address.
 public struct LimitKey: Hashable, Sendable {
@@ -57,7 +57,7 @@ public final class ReplayCache: Sendable {
     }
 
     final class Shard: Sendable {
-        let state = Mutex(ShardState())
+        let state = Locked(ShardState())
     }
 
     public init(capacity: Int = 1_000_000, shardCount: Int = 16) {

@@ -1,4 +1,4 @@
-import Synchronization
+import AnchorageLocking
 
 /// Token buckets keyed by `Key` (a source address, a certificate fingerprint), safe to share between
 /// event loops.
@@ -11,7 +11,7 @@ import Synchronization
 ///   after a sweep, a new key is refused (fail closed) rather than evicting an active bucket, which would
 ///   hand its owner a fresh burst. Filling it takes `maximumKeys` distinct keys, each active within one
 ///   refill period (100,000 keys at the default 2 s refill: 50,000 requests per second).
-/// * **Concurrency**: `shardCount` independently locked shards (`Synchronization.Mutex`), chosen by the
+/// * **Concurrency**: `shardCount` independently locked shards (`Locked`), chosen by the
 ///   key's per-process seeded hash, so the two event loops rarely contend.
 public final class TokenBucketLimiter<Key: Hashable & Sendable>: Sendable {
     public let limit: RateLimit
@@ -34,7 +34,7 @@ public final class TokenBucketLimiter<Key: Hashable & Sendable>: Sendable {
     }
 
     final class Shard: Sendable {
-        let state = Mutex(ShardState())
+        let state = Locked(ShardState())
     }
 
     public init(limit: RateLimit, maximumKeys: Int = 100_000, shardCount: Int = 16, clock: any MonotonicClock) {

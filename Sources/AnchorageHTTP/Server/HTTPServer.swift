@@ -1,7 +1,7 @@
 import Dispatch
 import Foundation
 internal import Glibc
-import Synchronization
+import AnchorageLocking
 
 /// An HTTP/1.1 server over plain TCP or TLS.
 ///
@@ -19,7 +19,7 @@ public final class HTTPServer: Sendable {
     private let configuration: HTTPServerConfiguration
     private let handler: any HTTPHandler
     private let state: ServerState
-    private let lifecycle = Mutex(Lifecycle.idle)
+    private let lifecycle = Locked(Lifecycle.idle)
     private let running = DispatchGroup()
 
     /// A server that will serve `handler` with `configuration` once started.
