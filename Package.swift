@@ -55,6 +55,7 @@ let package = Package(
             dependencies: ["AnchorageClient", "AnchorageCore", "AnchorageCrypto", "AnchorageHTTP"],
             swiftSettings: strict
         ),
+        .testTarget(name: "AnchorageLockingTests", dependencies: ["AnchorageLocking"]),
         .testTarget(name: "AnchorageCryptoTests", dependencies: ["AnchorageCrypto"]),
         .testTarget(name: "AnchorageCoreTests", dependencies: ["AnchorageCore", "AnchorageCrypto"]),
         .testTarget(name: "AnchorageHTTPTests", dependencies: ["AnchorageHTTP"]),
