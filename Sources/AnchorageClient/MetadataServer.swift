@@ -1,9 +1,9 @@
 import AnchorageCore
 import AnchorageCrypto
 import AnchorageHTTP
+import AnchorageLocking
 import Foundation
 internal import Glibc
-import AnchorageLocking
 
 /// `serve`: IMDSv2 emulation on 127.0.0.1 (`PUT /latest/api/token`,
 /// `GET /latest/meta-data/iam/security-credentials/[<role>]`) and, beyond the official helper, the ECS

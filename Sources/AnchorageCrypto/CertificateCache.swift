@@ -1,5 +1,5 @@
-internal import COpenSSL
 import AnchorageLocking
+internal import COpenSSL
 
 /// The SHA-256 of a certificate's DER encoding, as four words: a cheap dictionary key.
 public struct CertificateDigest: Hashable, Sendable {

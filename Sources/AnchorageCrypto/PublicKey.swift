@@ -1,5 +1,5 @@
-internal import COpenSSL
 import AnchorageLocking
+internal import COpenSSL
 
 /// A public key (RSA or EC) that verifies signatures.
 public final class PublicKey: @unchecked Sendable {

@@ -1,5 +1,5 @@
-internal import COpenSSL
 import AnchorageLocking
+internal import COpenSSL
 
 /// The CA certificates of one trust anchor and the CRLs imported for it, ready for path building.
 ///

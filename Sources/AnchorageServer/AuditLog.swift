@@ -1,7 +1,7 @@
 public import AnchorageCore
+import AnchorageLocking
 import Foundation
 import Synchronization
-import AnchorageLocking
 
 /// Appends one JSON object per line to `<state-dir>/audit.jsonl` (contract §5).
 ///

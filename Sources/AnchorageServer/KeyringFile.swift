@@ -1,8 +1,8 @@
 public import AnchorageCore
 import AnchorageCrypto
+import AnchorageLocking
 import Foundation
 import Synchronization
-import AnchorageLocking
 
 /// Reads and creates the token keyring file (mode 0600).
 public enum KeyringFile {

@@ -1,6 +1,6 @@
 import AnchorageCore
-import Foundation
 import AnchorageLocking
+import Foundation
 
 /// Structured JSON log lines on stderr: `{"time":…,"level":…,"message":…, …fields}`.
 ///

@@ -1,7 +1,7 @@
+import AnchorageLocking
 import Dispatch
 import Foundation
 internal import Glibc
-import AnchorageLocking
 
 /// An HTTP/1.1 server over plain TCP or TLS.
 ///
