@@ -55,22 +55,49 @@ enum HelperTiming {
     }
 
     /// Runs `binary` to completion; its wall time from spawn to exit and its standard output.
+    ///
+    /// `posix_spawn` and `waitpid` directly: Foundation's `Process.waitUntilExit` polls its run loop and
+    /// added tens of milliseconds to every run on Linux, more than the helper itself takes.
     private static func run(_ binary: String, _ arguments: [String]) throws -> (seconds: Double, output: String) {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: binary)
-        process.arguments = arguments
-        let output = Pipe()
-        process.standardOutput = output
-        process.standardError = FileHandle.nullDevice
-        process.standardInput = FileHandle.nullDevice
+        var pipeFDs: [Int32] = [0, 0]
+        guard pipe(&pipeFDs) == 0 else { throw BenchmarkError("pipe: \(errno)") }
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_adddup2(&actions, pipeFDs[1], 1)
+        posix_spawn_file_actions_addclose(&actions, pipeFDs[0])
+        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+        posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0)
+        let argv = ([binary] + arguments).map { strdup($0) } + [nil]
+        defer { for pointer in argv { free(pointer) } }
+        var pid: pid_t = 0
         let started = monotonicSeconds()
-        try process.run()
-        let data = output.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        let seconds = monotonicSeconds() - started
-        guard process.terminationStatus == 0 else {
-            throw BenchmarkError("\(binary) \(arguments.first ?? "") exited with \(process.terminationStatus)")
+        let spawned = posix_spawn(&pid, binary, &actions, nil, argv, environ)
+        close(pipeFDs[1])
+        guard spawned == 0 else {
+            close(pipeFDs[0])
+            throw BenchmarkError("cannot start \(binary): \(spawned)")
         }
-        return (seconds, String(decoding: data, as: UTF8.self))
+        var output: [UInt8] = []
+        var chunk = [UInt8](repeating: 0, count: 16_384)
+        while true {
+            let count = chunk.withUnsafeMutableBytes { read(pipeFDs[0], $0.baseAddress, $0.count) }
+            if count > 0 {
+                output += chunk[0..<count]
+            } else if count < 0 && errno == EINTR {
+                continue
+            } else {
+                break
+            }
+        }
+        close(pipeFDs[0])
+        var status: Int32 = 0
+        while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
+        let seconds = monotonicSeconds() - started
+        // WIFEXITED and WEXITSTATUS: the low 7 bits are the terminating signal, the next 8 the exit code.
+        guard status & 0x7f == 0, (status >> 8) & 0xff == 0 else {
+            throw BenchmarkError("\(binary) \(arguments.first ?? "") failed with wait status \(status)")
+        }
+        return (seconds, String(decoding: output, as: UTF8.self))
     }
 }
