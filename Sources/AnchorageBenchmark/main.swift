@@ -21,7 +21,7 @@ let usage = """
                            requests, c=64 keep-alive) unless --soak-rate is given, then soak
       --bound-seconds S    seconds per verification-bound measurement (default 2)
       --binary PATH        the `anchorage` executable (default: next to this executable)
-      --audit-sync MODE    the server's audit durability: data (its default: fdatasync per record) or
+      --audit-sync MODE    the server's audit durability: data (its default: records on disk before answers) or
                            none (page cache only) — none measures the decision path without the disk
       --nginx PATH         nginx for the mutual-TLS handshake reference (default: /usr/sbin/nginx or PATH)
       --no-nginx           skip that reference
