@@ -40,7 +40,7 @@ final class Connection {
     /// response rather than a reset.
     var lingering = false
 
-    /// A response waiting for its commit (``HTTPResponse/commitTicket``); no later request of this
+    /// A response waiting for its commit (``HTTPResponse/commit``); no later request of this
     /// connection is read or handled until it is released, so answers keep their order.
     var held: HeldResponse?
 

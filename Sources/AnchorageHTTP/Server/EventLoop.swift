@@ -20,7 +20,7 @@ final class EventLoop: @unchecked Sendable {
     private var connections: [Int32: Connection] = [:]
     /// TLS connections whose read was cut short for fairness while OpenSSL still held input.
     private var pendingReads: [Int32] = []
-    /// Connections holding a response until the handler commits (``HTTPResponse/commitTicket``), and
+    /// Connections holding a response until the handler commits (``HTTPResponse/commit``), and
     /// the highest ticket among them.
     private var awaitingCommit: [Connection] = []
     private var highestTicket: UInt64 = 0
