@@ -79,6 +79,9 @@ public enum ServeCommand {
             print(usage)
             return 0
         }
+        // Before anything can start a thread: every thread inherits this mask, so only the signal thread
+        // started in `serve` (sigwait) ever receives these signals (see `SignalThread`).
+        SignalThread.blockHandledSignals()
         do {
             if parsed.has("dev") {
                 guard parsed.values.isEmpty, parsed.switches == ["dev"] else {
@@ -202,25 +205,9 @@ public enum ServeCommand {
         let health = ConfigurationHealth(warningDays: options.expiryWarningDays)
         health.logWarnings(store.current, now: SystemClock().seconds, logger: logger)
 
-        // Signals are delivered to dispatch sources, never to handlers running on arbitrary threads. A
-        // supervisor may have started us with them blocked; unblock them before any thread is created.
-        var unblock = sigset_t()
-        sigemptyset(&unblock)
-        for signalNumber in [SIGTERM, SIGINT, SIGHUP] { sigaddset(&unblock, signalNumber) }
-        pthread_sigmask(SIG_UNBLOCK, &unblock, nil)
-        for signalNumber in [SIGTERM, SIGINT, SIGHUP, SIGPIPE] { signal(signalNumber, SIG_IGN) }
+        signal(SIGPIPE, SIG_IGN)
         let signalQueue = DispatchQueue(label: "anchorage.signals")
-        var sources: [any DispatchSourceSignal] = []
-        for signalNumber in [SIGTERM, SIGINT] {
-            let source = DispatchSource.makeSignalSource(signal: signalNumber, queue: signalQueue)
-            source.setEventHandler {
-                logger.info("shutting down", ["signal": signalNumber == SIGTERM ? "SIGTERM" : "SIGINT"])
-                server.shutdown()
-            }
-            source.resume()
-            sources.append(source)
-        }
-        let reload = { (trigger: String, onlyIfChanged: Bool) in
+        let reload: @Sendable (String, Bool) -> Void = { trigger, onlyIfChanged in
             do {
                 let revocationsBefore = store.current.revocations
                 if let generation = try store.reload(onlyIfChanged: onlyIfChanged) {
@@ -238,13 +225,17 @@ public enum ServeCommand {
                     ["trigger": trigger, "error": "\(error)"])
             }
         }
-        let hangup = DispatchSource.makeSignalSource(signal: SIGHUP, queue: signalQueue)
-        hangup.setEventHandler {
-            reload("SIGHUP", false)
-            keyrings.reload(trigger: "SIGHUP", onlyIfChanged: false, logger: logger)
+        SignalThread.start { signalNumber in
+            signalQueue.async {
+                if signalNumber == SIGHUP {
+                    reload("SIGHUP", false)
+                    keyrings.reload(trigger: "SIGHUP", onlyIfChanged: false, logger: logger)
+                } else {
+                    logger.info("shutting down", ["signal": signalNumber == SIGTERM ? "SIGTERM" : "SIGINT"])
+                    server.shutdown()
+                }
+            }
         }
-        hangup.resume()
-        sources.append(hangup)
         let watcher = DispatchSource.makeTimerSource(queue: signalQueue)
         watcher.schedule(deadline: .now() + 1, repeating: 1)
         watcher.setEventHandler {
@@ -277,7 +268,6 @@ public enum ServeCommand {
         server.waitUntilStopped()
         watcher.cancel()
         daily.cancel()
-        sources.forEach { $0.cancel() }
         logger.info("stopped")
         return 0
     }
