@@ -225,17 +225,6 @@ public enum ServeCommand {
                     ["trigger": trigger, "error": "\(error)"])
             }
         }
-        SignalThread.start { signalNumber in
-            signalQueue.async {
-                if signalNumber == SIGHUP {
-                    reload("SIGHUP", false)
-                    keyrings.reload(trigger: "SIGHUP", onlyIfChanged: false, logger: logger)
-                } else {
-                    logger.info("shutting down", ["signal": signalNumber == SIGTERM ? "SIGTERM" : "SIGINT"])
-                    server.shutdown()
-                }
-            }
-        }
         let watcher = DispatchSource.makeTimerSource(queue: signalQueue)
         watcher.schedule(deadline: .now() + 1, repeating: 1)
         watcher.setEventHandler {
@@ -250,6 +239,18 @@ public enum ServeCommand {
         daily.resume()
 
         let bound = try server.start()
+        // Only now: a signal that came during start-up has waited, pending, for a server it can stop.
+        SignalThread.start { signalNumber in
+            signalQueue.async {
+                if signalNumber == SIGHUP {
+                    reload("SIGHUP", false)
+                    keyrings.reload(trigger: "SIGHUP", onlyIfChanged: false, logger: logger)
+                } else {
+                    logger.info("shutting down", ["signal": signalNumber == SIGTERM ? "SIGTERM" : "SIGINT"])
+                    server.shutdown()
+                }
+            }
+        }
         let scheme = configuration.tls == nil ? "http" : "https"
         let displayHost = bound.host.contains(":") ? "[\(bound.host)]" : bound.host
         let configurationNow = store.current
