@@ -176,9 +176,9 @@ final class Benchmark {
                 String(
                     format:
                         "anchorage-helper credential-process, one run end to end (%d runs, P-256): median %.1f ms, p90 %.1f ms; `anchorage-helper version` alone: median %.1f ms",
-                    timing.runs, 1000 * HelperTiming.Result.percentile(timing.credentialProcess, 0.5),
-                    1000 * HelperTiming.Result.percentile(timing.credentialProcess, 0.9),
-                    1000 * HelperTiming.Result.percentile(timing.version, 0.5)))
+                    timing.runs, 1000 * (nearestRank(timing.credentialProcess, 0.5) ?? 0),
+                    1000 * (nearestRank(timing.credentialProcess, 0.9) ?? 0),
+                    1000 * (nearestRank(timing.version, 0.5) ?? 0)))
         } else {
             emit("anchorage-helper not found next to \(binary): credential-process was not timed")
         }

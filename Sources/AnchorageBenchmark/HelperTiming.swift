@@ -11,11 +11,6 @@ enum HelperTiming {
         var credentialProcess: [Double]
         /// Sorted seconds of each `version` run.
         var version: [Double]
-
-        static func percentile(_ sorted: [Double], _ p: Double) -> Double {
-            guard !sorted.isEmpty else { return 0 }
-            return sorted[min(sorted.count - 1, Int((Double(sorted.count) * p).rounded(.up)) - 1)]
-        }
     }
 
     /// `anchorage-helper` next to the `anchorage` binary the benchmark runs, when built.

@@ -23,13 +23,18 @@ struct LoadResult {
     var firstError: String?
 
     var rate: Double { Double(requests) / seconds }
-    func percentile(_ p: Double) -> Double {
-        guard !latencies.isEmpty else { return 0 }
-        let index = min(latencies.count - 1, Int((Double(latencies.count) * p).rounded(.up)) - 1)
-        return Double(latencies[max(0, index)]) / 1e6
-    }
+    /// The `p` latency percentile in milliseconds (0 when nothing was measured).
+    func percentile(_ p: Double) -> Double { nearestRank(latencies, p).map { Double($0) / 1e6 } ?? 0 }
     /// Server CPU seconds per 1,000 requests.
     var serverCPUPerThousand: Double { serverCPUSeconds / Double(requests) * 1000 }
+}
+
+/// The nearest-rank `p` percentile (0…1) of ascending `sorted`: the smallest value with at least that share
+/// of the values at or below it; nil when empty.
+func nearestRank<Value>(_ sorted: [Value], _ p: Double) -> Value? {
+    guard !sorted.isEmpty else { return nil }
+    let index = min(sorted.count - 1, Int((Double(sorted.count) * p).rounded(.up)) - 1)
+    return sorted[max(0, index)]
 }
 
 /// A process whose CPU time a load run charges its requests with.
