@@ -11,6 +11,11 @@ final class Benchmark {
     let pki: BenchmarkPKI
     let tlsCertificate: URL
     let tlsKey: URL
+    /// The P-256 leaf and its key as PEM files (the helper's identity, nginx's client certificate), and the
+    /// root that issued it and the server certificate (the helper's CA bundle, nginx's client CA).
+    let leafCertificate: URL
+    let leafKey: URL
+    let rootCertificate: URL
     private var servers: [ServerProcess] = []
 
     init(options: Options, binary: String) throws {
@@ -22,9 +27,20 @@ final class Benchmark {
         pki = try BenchmarkPKI()
         tlsCertificate = work.appendingPathComponent("server.pem")
         tlsKey = work.appendingPathComponent("server-key.pem")
+        leafCertificate = work.appendingPathComponent("leaf.pem")
+        leafKey = work.appendingPathComponent("leaf-key.pem")
+        rootCertificate = work.appendingPathComponent("root.pem")
         try pki.server.pemString.write(to: tlsCertificate, atomically: false, encoding: .utf8)
+        try Self.writeKey(pki.serverKey, to: tlsKey)
+        try pki.leafEC.certificate.pemString.write(to: leafCertificate, atomically: false, encoding: .utf8)
+        try Self.writeKey(pki.leafEC.key, to: leafKey)
+        try pki.root.pemString.write(to: rootCertificate, atomically: false, encoding: .utf8)
+    }
+
+    /// `key` as PKCS#8 PEM in a file only its owner may read.
+    private static func writeKey(_ key: PrivateKey, to file: URL) throws {
         _ = FileManager.default.createFile(
-            atPath: tlsKey.path, contents: Data(try pki.serverKey.pkcs8PEM), attributes: [.posixPermissions: 0o600])
+            atPath: file.path, contents: Data(try key.pkcs8PEM), attributes: [.posixPermissions: 0o600])
     }
 
     func cleanUp() {
@@ -167,11 +183,9 @@ final class Benchmark {
                 format: "new TLS connection per request: %.0f µs server CPU per request (handshake + request)",
                 newConnections.serverCPUPerThousand * 1000))
         if let helper = HelperTiming.locate(serverBinary: binary) {
-            let caBundle = work.appendingPathComponent("helper-ca.pem")
-            try pki.root.pemString.write(to: caBundle, atomically: false, encoding: .utf8)
             let timing = try HelperTiming.measure(
-                helper: helper, runs: options.helperRuns, port: server.port, identity: pki.leafEC, caBundle: caBundle,
-                target: configuration.target, work: work)
+                helper: helper, runs: options.helperRuns, port: server.port, certificate: leafCertificate,
+                key: leafKey, caBundle: rootCertificate, target: configuration.target)
             emit(
                 String(
                     format:
@@ -207,19 +221,13 @@ final class Benchmark {
             emit("nginx not found (or --no-nginx): the mutual-TLS handshake reference was not measured")
             return nil
         }
-        let clientCertificate = work.appendingPathComponent("client.pem")
-        let clientKey = work.appendingPathComponent("client-key.pem")
-        let clientCA = work.appendingPathComponent("client-ca.pem")
-        try pki.leafEC.certificate.pemString.write(to: clientCertificate, atomically: false, encoding: .utf8)
-        _ = FileManager.default.createFile(
-            atPath: clientKey.path, contents: Data(try pki.leafEC.key.pkcs8PEM), attributes: [.posixPermissions: 0o600])
-        try pki.root.pemString.write(to: clientCA, atomically: false, encoding: .utf8)
         let nginx = try NginxProcess.start(
-            binary: binary, workers: cores, certificate: tlsCertificate, key: tlsKey, clientCA: clientCA, work: work)
+            binary: binary, workers: cores, certificate: tlsCertificate, key: tlsKey, clientCA: rootCertificate,
+            work: work)
         defer { nginx.stop() }
         let request = Array("GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n".utf8)
         let tls = TLSClientConfiguration(
-            verifyPeer: false, certificateFile: clientCertificate.path, privateKeyFile: clientKey.path)
+            verifyPeer: false, certificateFile: leafCertificate.path, privateKeyFile: leafKey.path)
         let result = LoadDriver.run(
             Array(repeating: request, count: options.newConnections), port: nginx.port, concurrency: 8,
             newConnectionPerRequest: true, server: nginx, tls: tls)
@@ -418,21 +426,14 @@ final class Benchmark {
         // The 16,000 files just written are still dirty in the page cache: flushed now, they are not paid for by
         // the audit log's first fdatasyncs (the journal commit takes them along) during the measurement.
         sync()
-        let validateStart = monotonicSeconds()
-        let validate = Process()
-        validate.executableURL = URL(fileURLWithPath: binary)
-        validate.arguments = ["validate", "--pki", configuration.pki.path, "--profiles", configuration.profiles.path]
-        validate.standardOutput = FileHandle.nullDevice
-        validate.standardError = FileHandle.nullDevice
-        try validate.run()
-        validate.waitUntilExit()
-        let validateSeconds = monotonicSeconds() - validateStart
+        let validate = try ChildProcess.run(
+            binary, ["validate", "--pki", configuration.pki.path, "--profiles", configuration.profiles.path])
         let server = try startServer(configuration)
         emit(
             String(
                 format:
                     "  `anchorage validate`: %.2f s (exit %d); `anchorage serve` start to listening: %.2f s; RSS %.1f MiB",
-                validateSeconds, validate.terminationStatus, server.startSeconds, server.memoryMiB("VmRSS")))
+                validate.seconds, validate.exitStatus, server.startSeconds, server.memoryMiB("VmRSS")))
         let factory = RequestFactory(host: "127.0.0.1:\(server.port)")
         _ = LoadDriver.run(
             factory.make(1000, identities: [pki.leafEC], target: configuration.target, threads: cores),
