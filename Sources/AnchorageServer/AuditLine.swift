@@ -17,10 +17,6 @@ public struct AuditLine: Sendable {
 }
 
 extension AuditLog {
-    /// Appends and commits `line`; false when the write or flush failed (the caller then answers 503).
-    @discardableResult
-    public func append(_ line: AuditLine) -> Bool { append(line: line.bytes) }
-
     /// Makes `response` wait for the flush of audit record `ticket` (nothing to wait for unless
     /// ``needsCommit``): the event loop sends it after ``commit(upTo:)`` succeeds, and otherwise logs the
     /// failure and sends `unavailable()` (a 503 in the endpoint's error shape) with the same request id.

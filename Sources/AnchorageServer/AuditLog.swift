@@ -125,19 +125,16 @@ public final class AuditLog: Sendable {
     /// Writes one record and commits it; returns false when the write (or, with ``Sync/data``, the sync)
     /// failed, and the caller then refuses the request (503) — no answer leaves without its record.
     @discardableResult
-    public func append(_ record: JSONValue) -> Bool { append(line: Self.line(record)) }
+    public func append(_ record: JSONValue) -> Bool {
+        guard let ticket = write(line: Self.line(record)) else { return false }
+        return commit(upTo: ticket)
+    }
 
     /// `record` as one line of the log: its JSON and `\n`.
     static func line(_ record: JSONValue) -> [UInt8] {
         var line = JSONWriter.bytes(record)
         line.append(0x0A)
         return line
-    }
-
-    /// ``write(line:)`` then ``commit(upTo:)``.
-    func append(line: [UInt8]) -> Bool {
-        guard let ticket = write(line: line) else { return false }
-        return commit(upTo: ticket)
     }
 
     /// Whether ``commit(upTo:)`` has anything to do (``Sync/data`` on a regular file).
