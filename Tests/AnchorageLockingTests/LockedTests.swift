@@ -7,11 +7,10 @@ import Testing
     @Test func contendedUpdatesAreNotLost() {
         let counter = Locked([Int: Int]())
         let group = DispatchGroup()
-        for thread in 0..<4 {
+        for _ in 0..<4 {
             group.enter()
             Thread.detachNewThread {
                 for index in 0..<100_000 { counter.withLock { $0[index % 16, default: 0] += 1 } }
-                _ = thread
                 group.leave()
             }
         }
