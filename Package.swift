@@ -46,10 +46,11 @@ let package = Package(
         ),
         .executableTarget(
             name: "AnchorageMain",
-            dependencies: ["AnchorageServer", "AnchorageAdmin", "AnchorageConfig", "AnchorageCore"],
+            dependencies: ["AnchorageServer", "AnchorageAdmin", "AnchorageConfig", "AnchorageCore", "AnchorageCrypto"],
             swiftSettings: strict
         ),
-        .executableTarget(name: "AnchorageHelperMain", dependencies: ["AnchorageClient"], swiftSettings: strict),
+        .executableTarget(
+            name: "AnchorageHelperMain", dependencies: ["AnchorageClient", "AnchorageCrypto"], swiftSettings: strict),
         .executableTarget(
             name: "AnchorageBenchmark",
             dependencies: ["AnchorageClient", "AnchorageCore", "AnchorageCrypto", "AnchorageHTTP"],

@@ -1,4 +1,7 @@
+import AnchorageCrypto
 import Foundation
+
+OpenSSLLifetime.skipCleanupAtExit()
 
 // anchorage-benchmark: CreateSession throughput against the OpenSSL verification bound, in one run.
 // See README.md, section "Benchmark".

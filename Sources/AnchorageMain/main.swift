@@ -1,4 +1,5 @@
 import AnchorageAdmin
+import AnchorageCrypto
 import AnchorageServer
 import Foundation
 
@@ -19,6 +20,8 @@ let usage = """
 
     Every command takes --help.
     """
+
+OpenSSLLifetime.skipCleanupAtExit()
 
 let arguments = Array(CommandLine.arguments.dropFirst())
 let status: Int32
