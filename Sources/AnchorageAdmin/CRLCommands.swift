@@ -68,7 +68,7 @@ enum CRLCommands {
             if anchor.crlFiles.contains(name + ".pem") {
                 context.console.note("replacing \(anchor.directory)/crls/\(name).pem")
             }
-            let pem = lists.map { pemText($0.derBytes) }.joined()
+            let pem = lists.map(\.pemString).joined()
             try context.workspace.apply(
                 ConfigurationChange(
                     summary: "importing CRL \(name) into trust anchor \(anchor.name)",
@@ -167,18 +167,5 @@ enum CRLCommands {
         var name = Substring(file.split(separator: "/").last ?? "")
         for suffix in [".pem", ".der", ".crl"] where name.hasSuffix(suffix) { name = name.dropLast(suffix.count) }
         return String(name)
-    }
-
-    static func pemText(_ der: [UInt8]) -> String {
-        let body = Base64.encode(der)
-        var lines = ["-----BEGIN X509 CRL-----"]
-        var index = body.startIndex
-        while index < body.endIndex {
-            let next = body.index(index, offsetBy: 64, limitedBy: body.endIndex) ?? body.endIndex
-            lines.append(String(body[index..<next]))
-            index = next
-        }
-        lines.append("-----END X509 CRL-----")
-        return lines.joined(separator: "\n") + "\n"
     }
 }

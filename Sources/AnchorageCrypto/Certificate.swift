@@ -103,18 +103,7 @@ public final class Certificate: @unchecked Sendable {
     deinit { X509_free(pointer) }
 
     /// PEM text of the certificate.
-    public var pemString: String {
-        let body = Base64.encode(derBytes)
-        var lines: [String] = ["-----BEGIN CERTIFICATE-----"]
-        var index = body.startIndex
-        while index < body.endIndex {
-            let next = body.index(index, offsetBy: 64, limitedBy: body.endIndex) ?? body.endIndex
-            lines.append(String(body[index..<next]))
-            index = next
-        }
-        lines.append("-----END CERTIFICATE-----")
-        return lines.joined(separator: "\n") + "\n"
-    }
+    public var pemString: String { PEM.encode(derBytes, label: "CERTIFICATE") }
 
     /// Lowercase hex SHA-256 of the DER encoding (the certificate's fingerprint).
     public var sha256Fingerprint: String { facts.sha256Fingerprint }

@@ -58,16 +58,5 @@ public struct CertificateRevocationListBuilder: Sendable {
 
 extension CertificateRevocationList {
     /// PEM text of the CRL.
-    public var pemString: String {
-        let body = Base64.encode(derBytes)
-        var lines: [String] = ["-----BEGIN X509 CRL-----"]
-        var index = body.startIndex
-        while index < body.endIndex {
-            let next = body.index(index, offsetBy: 64, limitedBy: body.endIndex) ?? body.endIndex
-            lines.append(String(body[index..<next]))
-            index = next
-        }
-        lines.append("-----END X509 CRL-----")
-        return lines.joined(separator: "\n") + "\n"
-    }
+    public var pemString: String { PEM.encode(derBytes, label: "X509 CRL") }
 }
