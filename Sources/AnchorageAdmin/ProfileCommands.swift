@@ -76,35 +76,21 @@ enum ProfileCommands {
             context.console.print(arn)
         })
 
-    static let list = Subcommand(
-        name: "list", summary: "list profiles",
-        help: """
-            usage: anchorage profile list [--json] [--pki DIR] [--profiles DIR]
-
-              One line per profile: name, state, durationSeconds, role names, ARN.
-              --json             a JSON array of the objects `show --json` prints
-            \(CommandGroup.commonHelp)
-            """,
-        specification: .init(flags: ["json"]),
-        action: { arguments, context throws in
-            let profiles = Inventory(workspace: context.workspace, console: context.console).profiles()
-            if arguments.has("json") {
-                context.console.print(PrettyJSON.text(.array(profiles.map(json))))
-            } else {
-                context.console.print(
-                    TextOutput.table(
-                        ["NAME", "STATE", "DURATION", "ROLES", "ARN"],
-                        profiles.map { profile in
-                            let roles = (profile.json["roleArns"]?.stringArray ?? []).map {
-                                ARN($0)?.resourceName ?? $0
-                            }
-                            return [
-                                profile.name, TrustAnchorCommands.state(profile.json["enabled"]?.boolValue),
-                                String(profile.json["durationSeconds"]?.intValue ?? 3600),
-                                roles.isEmpty ? "-" : roles.joined(separator: ","),
-                                profile.json["profileArn"]?.stringValue ?? "-",
-                            ]
-                        }))
+    static let list = Subcommand.list(
+        group: "profile", plural: "profiles",
+        description: "One line per profile: name, state, durationSeconds, role names, ARN.",
+        columns: ["NAME", "STATE", "DURATION", "ROLES", "ARN"],
+        entries: { inventory in
+            inventory.profiles().map { profile in
+                let roles = (profile.json["roleArns"]?.stringArray ?? []).map { ARN($0)?.resourceName ?? $0 }
+                return .init(
+                    json: json(profile),
+                    row: [
+                        profile.name, TrustAnchorCommands.state(profile.json["enabled"]?.boolValue),
+                        String(profile.json["durationSeconds"]?.intValue ?? 3600),
+                        roles.isEmpty ? "-" : roles.joined(separator: ","),
+                        profile.json["profileArn"]?.stringValue ?? "-",
+                    ])
             }
         })
 

@@ -110,34 +110,21 @@ enum RoleCommands {
             context.console.print(arn)
         })
 
-    static let list = Subcommand(
-        name: "list", summary: "list roles",
-        help: """
-            usage: anchorage role list [--json] [--pki DIR] [--profiles DIR]
-
-              One line per role: name, MaxSessionDuration, the profiles listing it, ARN.
-              --json             a JSON array of the objects `show --json` prints
-            \(CommandGroup.commonHelp)
-            """,
-        specification: .init(flags: ["json"]),
-        action: { arguments, context throws in
-            let inventory = Inventory(workspace: context.workspace, console: context.console)
+    static let list = Subcommand.list(
+        group: "role", plural: "roles",
+        description: "One line per role: name, MaxSessionDuration, the profiles listing it, ARN.",
+        columns: ["NAME", "MAX", "PROFILES", "ARN"],
+        entries: { inventory in
             let profiles = inventory.profiles()
-            let roles = inventory.roles()
-            if arguments.has("json") {
-                context.console.print(PrettyJSON.text(.array(roles.map { json($0, profiles: profiles) })))
-            } else {
-                context.console.print(
-                    TextOutput.table(
-                        ["NAME", "MAX", "PROFILES", "ARN"],
-                        roles.map { role in
-                            let listing = profilesListing(role, profiles)
-                            return [
-                                role.name, role.json["MaxSessionDuration"]?.intValue.map(String.init) ?? "3600",
-                                listing.isEmpty ? "-" : listing.joined(separator: ","),
-                                role.json["Arn"]?.stringValue ?? "-",
-                            ]
-                        }))
+            return inventory.roles().map { role in
+                let listing = profilesListing(role, profiles)
+                return .init(
+                    json: json(role, profiles: profiles),
+                    row: [
+                        role.name, role.json["MaxSessionDuration"]?.intValue.map(String.init) ?? "3600",
+                        listing.isEmpty ? "-" : listing.joined(separator: ","),
+                        role.json["Arn"]?.stringValue ?? "-",
+                    ])
             }
         })
 

@@ -59,30 +59,18 @@ enum TrustAnchorCommands {
             context.console.print(arn)
         })
 
-    static let list = Subcommand(
-        name: "list", summary: "list trust anchors",
-        help: """
-            usage: anchorage trust-anchor list [--json] [--pki DIR] [--profiles DIR]
-
-              One line per trust anchor: name, state, number of certificates and CRLs, ARN.
-              --json             a JSON array of the objects `show --json` prints
-            \(CommandGroup.commonHelp)
-            """,
-        specification: .init(flags: ["json"]),
-        action: { arguments, context throws in
-            let anchors = Inventory(workspace: context.workspace, console: context.console).anchors()
-            if arguments.has("json") {
-                context.console.print(PrettyJSON.text(.array(anchors.map(json))))
-            } else {
-                context.console.print(
-                    TextOutput.table(
-                        ["NAME", "STATE", "CERTS", "CRLS", "ARN"],
-                        anchors.map {
-                            [
-                                $0.name, state($0.enabled), String($0.certificates.count), String($0.crlFiles.count),
-                                $0.arn ?? "-",
-                            ]
-                        }))
+    static let list = Subcommand.list(
+        group: "trust-anchor", plural: "trust anchors",
+        description: "One line per trust anchor: name, state, number of certificates and CRLs, ARN.",
+        columns: ["NAME", "STATE", "CERTS", "CRLS", "ARN"],
+        entries: { inventory in
+            inventory.anchors().map {
+                .init(
+                    json: json($0),
+                    row: [
+                        $0.name, state($0.enabled), String($0.certificates.count), String($0.crlFiles.count),
+                        $0.arn ?? "-",
+                    ])
             }
         })
 
