@@ -18,6 +18,8 @@ let package = Package(
         .systemLibrary(name: "COpenSSL", pkgConfig: "openssl", providers: [.apt(["libssl-dev"])]),
         // `Locked<Value>`: the one lock type, visible to ThreadSanitizer.
         .target(name: "AnchorageLocking", swiftSettings: strict),
+        // The `--option value` / `--switch` / positional parser of the `anchorage` subcommands.
+        .target(name: "AnchorageCommandLine", swiftSettings: strict),
         // OpenSSL wrappers: certificates, keys, signatures, digests, AEAD. No I/O.
         .target(name: "AnchorageCrypto", dependencies: ["COpenSSL", "AnchorageLocking"], swiftSettings: strict),
         // Pure logic: SigV4-X509, policy, identity, credentials, the CreateSession pipeline.
@@ -29,7 +31,10 @@ let package = Package(
         // Routes, handlers, audit log, the `serve` orchestration.
         .target(
             name: "AnchorageServer",
-            dependencies: ["AnchorageCore", "AnchorageConfig", "AnchorageHTTP", "AnchorageCrypto", "AnchorageLocking"],
+            dependencies: [
+                "AnchorageCore", "AnchorageConfig", "AnchorageHTTP", "AnchorageCrypto", "AnchorageLocking",
+                "AnchorageCommandLine",
+            ],
             exclude: ["Deployment"],
             swiftSettings: strict
         ),
@@ -41,7 +46,8 @@ let package = Package(
         ),
         // Administration: the resource commands, explain, revoke (writes the contract's files).
         .target(
-            name: "AnchorageAdmin", dependencies: ["AnchorageCore", "AnchorageConfig", "AnchorageCrypto"],
+            name: "AnchorageAdmin",
+            dependencies: ["AnchorageCore", "AnchorageConfig", "AnchorageCrypto", "AnchorageCommandLine"],
             swiftSettings: strict
         ),
         .executableTarget(
@@ -57,6 +63,7 @@ let package = Package(
             swiftSettings: strict
         ),
         .testTarget(name: "AnchorageLockingTests", dependencies: ["AnchorageLocking"]),
+        .testTarget(name: "AnchorageCommandLineTests", dependencies: ["AnchorageCommandLine"]),
         .testTarget(name: "AnchorageCryptoTests", dependencies: ["AnchorageCrypto"]),
         .testTarget(name: "AnchorageCoreTests", dependencies: ["AnchorageCore", "AnchorageCrypto"]),
         .testTarget(name: "AnchorageHTTPTests", dependencies: ["AnchorageHTTP"]),
@@ -66,7 +73,9 @@ let package = Package(
         ),
         .testTarget(
             name: "AnchorageClientTests", dependencies: ["AnchorageClient", "AnchorageCore", "AnchorageCrypto"]),
-        .testTarget(name: "AnchorageAdminTests", dependencies: ["AnchorageAdmin", "AnchorageConfig", "AnchorageCore"]),
+        .testTarget(
+            name: "AnchorageAdminTests",
+            dependencies: ["AnchorageAdmin", "AnchorageConfig", "AnchorageCore", "AnchorageCommandLine"]),
         .testTarget(name: "EndToEndTests", dependencies: []),
     ]
 )

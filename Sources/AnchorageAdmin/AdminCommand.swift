@@ -1,3 +1,4 @@
+import AnchorageCommandLine
 import Foundation
 
 /// The resource commands of `anchorage` (`pki`, `trust-anchor`, `crl`, `profile`, `role`): each is a

@@ -1,3 +1,4 @@
+import AnchorageCommandLine
 import AnchorageCore
 
 /// One `--condition OPERATOR:KEY=VALUE` of `anchorage role create`.

@@ -1,3 +1,4 @@
+import AnchorageCommandLine
 import AnchorageConfig
 import AnchorageCore
 import AnchorageCrypto

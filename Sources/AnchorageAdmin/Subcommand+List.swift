@@ -1,3 +1,4 @@
+import AnchorageCommandLine
 import AnchorageCore
 
 extension Subcommand {

@@ -1,3 +1,4 @@
+import AnchorageCommandLine
 import AnchorageCore
 
 /// `serve`'s rate-limit and replay-protection flags (README "Rate limits and replay protection").
@@ -13,7 +14,7 @@ enum AdmissionOptions {
           --replay-cache-size N       most remembered requests; when full, new ones get 429 (default 1000000)
         """
 
-    static func resolve(_ parsed: CommandLineArguments) throws(CommandLineArguments.UsageError)
+    static func resolve(_ parsed: CommandArguments) throws(CommandArguments.UsageError)
         -> RequestAdmission.Settings
     {
         var settings = RequestAdmission.Settings()
@@ -23,7 +24,7 @@ enum AdmissionOptions {
         ] {
             guard let text = parsed.value(name) else { continue }
             guard let limit = RateLimit.parse(text) else {
-                throw CommandLineArguments.UsageError(
+                throw CommandArguments.UsageError(
                     "--\(name) must be RATE[/BURST] (requests per second > 0, burst >= 1) or 0 to disable")
             }
             settings[keyPath: path] = limit
@@ -31,11 +32,11 @@ enum AdmissionOptions {
         switch parsed.value("replay-protection") {
         case nil, "on": settings.replayProtection = true
         case "off": settings.replayProtection = false
-        default: throw CommandLineArguments.UsageError("--replay-protection must be on or off")
+        default: throw CommandArguments.UsageError("--replay-protection must be on or off")
         }
         if let text = parsed.value("replay-cache-size") {
             guard let size = Int(text), (1...100_000_000).contains(size) else {
-                throw CommandLineArguments.UsageError("--replay-cache-size must be 1-100000000")
+                throw CommandArguments.UsageError("--replay-cache-size must be 1-100000000")
             }
             settings.replayCacheCapacity = size
         }

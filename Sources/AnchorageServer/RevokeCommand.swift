@@ -1,3 +1,4 @@
+import AnchorageCommandLine
 import AnchorageConfig
 public import AnchorageCore
 import AnchorageCrypto
@@ -34,29 +35,29 @@ public enum RevokeCommand {
         "pki", "profiles", "serial", "sha256", "access-key-id", "trust-anchor", "role", "issued-before", "reason",
         "remove",
     ]
-    static let flags: Set<String> = ["list", "json", "help"]
+    static let flags: Set<String> = ["list", "json"]
 
     public static func run(_ arguments: [String], clock: any WallClock = SystemClock()) -> Int32 {
-        let parsed: CommandLineArguments
+        let parsed: CommandArguments
         do {
-            parsed = try CommandLineArguments(arguments, options: options, flags: flags)
+            parsed = try CommandArguments(arguments, .init(options: options, flags: flags))
         } catch {
             return usageError("\(error)")
         }
-        if parsed.has("help") {
+        if parsed.helpRequested {
             print(usage)
             return 0
         }
         let loader = ConfigurationLoader(
             pkiDirectory: parsed.value("pki") ?? "PKI", profilesDirectory: parsed.value("profiles") ?? "Profiles")
         if parsed.has("list") {
-            guard parsed.values.keys.allSatisfy({ ["pki", "profiles"].contains($0) }) else {
+            guard parsed.givenOptions.isSubset(of: ["pki", "profiles", "list", "json"]) else {
                 return usageError("--list takes only --pki, --profiles and --json")
             }
             return list(loader, json: parsed.has("json"))
         }
         if let id = parsed.value("remove") {
-            guard Set(parsed.values.keys).isSubset(of: ["pki", "profiles", "remove"]) else {
+            guard parsed.givenOptions.subtracting(["json"]).isSubset(of: ["pki", "profiles", "remove"]) else {
                 return usageError("--remove takes only --pki and --profiles")
             }
             return update(loader) { list in
@@ -92,7 +93,7 @@ public enum RevokeCommand {
         init(_ message: String) { self.message = message }
     }
 
-    static func makeSelector(_ parsed: CommandLineArguments, now: Int64) throws(RevokeError) -> Revocation.Selector {
+    static func makeSelector(_ parsed: CommandArguments, now: Int64) throws(RevokeError) -> Revocation.Selector {
         let kinds = ["serial", "sha256", "access-key-id", "role"].filter { parsed.value($0) != nil }
         let anchorText = parsed.value("trust-anchor")
         var issuedBefore: Int64 = now + 1  // sessions issued up to and including this second

@@ -1,3 +1,4 @@
+import AnchorageCommandLine
 import AnchorageConfig
 import AnchorageCore
 import AnchorageHTTP
@@ -41,7 +42,7 @@ public enum ServeCommand {
         "max-connections",
         "audit-sync",
     ]).union(AdmissionOptions.names)
-    static let flags: Set<String> = ["insecure-http", "dev", "help"]
+    static let flags: Set<String> = ["insecure-http", "dev"]
 
     /// Everything `serve` needs, resolved from the command line.
     public struct Options: Sendable {
@@ -68,14 +69,14 @@ public enum ServeCommand {
 
     /// Runs `serve` with `arguments` (after the subcommand); returns the exit status.
     public static func run(_ arguments: [String]) -> Int32 {
-        let parsed: CommandLineArguments
+        let parsed: CommandArguments
         do {
-            parsed = try CommandLineArguments(arguments, options: options, flags: flags)
+            parsed = try CommandArguments(arguments, .init(options: options, flags: flags, laterValuesOverride: true))
         } catch {
             FileHandle.standardError.write(Data("anchorage serve: \(error)\n\n\(usage)\n".utf8))
             return 64
         }
-        if parsed.has("help") {
+        if parsed.helpRequested {
             print(usage)
             return 0
         }
@@ -84,14 +85,14 @@ public enum ServeCommand {
         SignalThread.blockHandledSignals()
         do {
             if parsed.has("dev") {
-                guard parsed.values.isEmpty, parsed.switches == ["dev"] else {
-                    throw CommandLineArguments.UsageError("--dev takes no other option")
+                guard parsed.givenOptions == ["dev"] else {
+                    throw CommandArguments.UsageError("--dev takes no other option")
                 }
                 let environment = try DevEnvironment.prepare(in: FileManager.default.currentDirectoryPath)
                 return try serve(environment.options, announce: environment.instructions)
             }
             return try serve(try resolve(parsed), announce: nil)
-        } catch let error as CommandLineArguments.UsageError {
+        } catch let error as CommandArguments.UsageError {
             FileHandle.standardError.write(Data("anchorage serve: \(error)\n\n\(usage)\n".utf8))
             return 64
         } catch {
@@ -100,9 +101,9 @@ public enum ServeCommand {
         }
     }
 
-    static func resolve(_ parsed: CommandLineArguments) throws -> Options {
+    static func resolve(_ parsed: CommandArguments) throws -> Options {
         guard let stateDirectory = parsed.value("state-dir") else {
-            throw CommandLineArguments.UsageError("--state-dir is required")
+            throw CommandArguments.UsageError("--state-dir is required")
         }
         var options = Options(stateDirectory: stateDirectory)
         if let pki = parsed.value("pki") { options.pkiDirectory = pki }
@@ -110,7 +111,7 @@ public enum ServeCommand {
         if let listen = parsed.value("listen") {
             guard let colon = listen.lastIndex(of: ":"), let port = Int(listen[listen.index(after: colon)...]),
                 (0...65535).contains(port)
-            else { throw CommandLineArguments.UsageError("--listen must be HOST:PORT") }
+            else { throw CommandArguments.UsageError("--listen must be HOST:PORT") }
             var host = String(listen[..<colon])
             if host.hasPrefix("["), host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }
             options.host = host
@@ -118,12 +119,12 @@ public enum ServeCommand {
         }
         if parsed.has("insecure-http") {
             guard parsed.value("tls-certificate") == nil, parsed.value("tls-private-key") == nil else {
-                throw CommandLineArguments.UsageError(
+                throw CommandArguments.UsageError(
                     "--insecure-http excludes --tls-certificate and --tls-private-key")
             }
         } else {
             guard let certificate = parsed.value("tls-certificate"), let key = parsed.value("tls-private-key") else {
-                throw CommandLineArguments.UsageError(
+                throw CommandArguments.UsageError(
                     "give --tls-certificate and --tls-private-key, or --insecure-http")
             }
             options.tlsCertificate = certificate
@@ -132,26 +133,26 @@ public enum ServeCommand {
         options.tokenKeyring = parsed.value("token-keyring")
         if let days = parsed.value("expiry-warning-days") {
             guard let value = Int(days), (1...3650).contains(value) else {
-                throw CommandLineArguments.UsageError("--expiry-warning-days must be 1-3650")
+                throw CommandArguments.UsageError("--expiry-warning-days must be 1-3650")
             }
             options.expiryWarningDays = value
         }
         if let limit = parsed.value("max-connections") {
             guard let value = Int(limit), value >= 1 else {
-                throw CommandLineArguments.UsageError("--max-connections must be a positive whole number")
+                throw CommandArguments.UsageError("--max-connections must be a positive whole number")
             }
             options.maxConnections = value
         }
         options.admission = try AdmissionOptions.resolve(parsed)
         if let sync = parsed.value("audit-sync") {
             guard let mode = AuditLog.Sync(rawValue: sync) else {
-                throw CommandLineArguments.UsageError("--audit-sync must be data or none")
+                throw CommandArguments.UsageError("--audit-sync must be data or none")
             }
             options.auditSync = mode
         }
         if let level = parsed.value("log-level") {
             guard let parsedLevel = Logger.Level(rawValue: level) else {
-                throw CommandLineArguments.UsageError("--log-level must be debug, info, warning or error")
+                throw CommandArguments.UsageError("--log-level must be debug, info, warning or error")
             }
             options.logLevel = parsedLevel
         }

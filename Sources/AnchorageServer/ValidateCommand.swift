@@ -1,3 +1,4 @@
+import AnchorageCommandLine
 import AnchorageConfig
 import AnchorageCore
 import Foundation
@@ -12,14 +13,14 @@ public enum ValidateCommand {
         """
 
     public static func run(_ arguments: [String]) -> Int32 {
-        let parsed: CommandLineArguments
+        let parsed: CommandArguments
         do {
-            parsed = try CommandLineArguments(arguments, options: ["pki", "profiles"], flags: ["help"])
+            parsed = try CommandArguments(arguments, .init(options: ["pki", "profiles"]))
         } catch {
             FileHandle.standardError.write(Data("anchorage validate: \(error)\n\n\(usage)\n".utf8))
             return 64
         }
-        if parsed.has("help") {
+        if parsed.helpRequested {
             print(usage)
             return 0
         }

@@ -1,6 +1,5 @@
+import AnchorageCommandLine
 import Testing
-
-@testable import AnchorageAdmin
 
 @Suite("CommandArguments")
 struct CommandArgumentsTests {
@@ -48,6 +47,23 @@ struct CommandArgumentsTests {
         ])
     func usageErrors(arguments: [String], message: String) {
         #expect(throws: CommandArguments.UsageError(message)) { try CommandArguments(arguments, specification) }
+    }
+
+    @Test("with laterValuesOverride a repeated option replaces the earlier value (serve's overrides)")
+    func laterValuesOverride() throws {
+        var spec = specification
+        spec.laterValuesOverride = true
+        let parsed = try CommandArguments(
+            ["web", "--pki", "a", "--pki=b", "--condition", "c", "--condition", "d"], spec)
+        #expect(parsed.value("pki") == "b")
+        #expect(parsed.values("condition") == ["c", "d"])
+    }
+
+    @Test("givenOptions names every option and switch given, once")
+    func givenOptions() throws {
+        let parsed = try CommandArguments(["web", "--json", "--condition", "c", "--condition", "d"], specification)
+        #expect(parsed.givenOptions == ["json", "condition"])
+        #expect(try CommandArguments(["web"], specification).givenOptions.isEmpty)
     }
 
     @Test("integer options are range-checked")

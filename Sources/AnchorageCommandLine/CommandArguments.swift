@@ -15,16 +15,20 @@ public struct CommandArguments: Sendable, Equatable {
         public var positionals: [String]
         /// How many trailing positionals may be left out.
         public var optionalPositionals: Int
+        /// Whether a single-valued option given again replaces the earlier value (`serve`, whose
+        /// wrappers append overrides to a unit's command line) instead of being a usage error.
+        public var laterValuesOverride: Bool
 
         public init(
             options: Set<String> = [], repeatableOptions: Set<String> = [], flags: Set<String> = [],
-            positionals: [String] = [], optionalPositionals: Int = 0
+            positionals: [String] = [], optionalPositionals: Int = 0, laterValuesOverride: Bool = false
         ) {
             self.options = options
             self.repeatableOptions = repeatableOptions
             self.flags = flags
             self.positionals = positionals
             self.optionalPositionals = optionalPositionals
+            self.laterValuesOverride = laterValuesOverride
         }
     }
 
@@ -79,7 +83,10 @@ public struct CommandArguments: Sendable, Equatable {
                     index += 1
                 }
                 if specification.options.contains(name), values[name] != nil {
-                    throw UsageError("--\(name) may be given only once")
+                    guard specification.laterValuesOverride else {
+                        throw UsageError("--\(name) may be given only once")
+                    }
+                    values[name] = nil
                 }
                 values[name, default: []].append(value)
             } else if specification.flags.contains(name) {
@@ -107,6 +114,9 @@ public struct CommandArguments: Sendable, Equatable {
 
     /// True when the switch was given.
     public func has(_ name: String) -> Bool { switches.contains(name) }
+
+    /// The names of every option and switch given (without the dashes).
+    public var givenOptions: Set<String> { switches.union(values.keys) }
 
     /// The positional argument at `index`, or nil when it was left out.
     public func positional(_ index: Int) -> String? { positionals.indices.contains(index) ? positionals[index] : nil }
