@@ -101,5 +101,13 @@ import Testing
         #expect(UTCTimestamp.parseISO8601("2026-02-29T03:04:05Z") == nil)
         #expect(UTCTimestamp.parseISO8601("2026-11-25 03:04:05Z") == nil)
         #expect(UTCTimestamp.parseISO8601("2026-11-25T03:04:05") == nil)
+        // Forms the policy date parser takes but a revocation time does not.
+        for text in [
+            "2026-11-25T03:04:05+00:00", "2026-11-25", "1795575845", "2026-11-25T03:04:60Z", "2026-11-25T03:04:05.Z",
+            "2026-04-31T00:00:00Z", "2026-11-25T24:00:00Z", "2026-11-25T03:04:05ZZ", "2026-11-25T03:04:05.12x3Z",
+        ] {
+            #expect(UTCTimestamp.parseISO8601(text) == nil, "\(text)")
+        }
+        #expect(UTCTimestamp.parseISO8601("1969-12-31T23:59:59.5Z") == -1)
     }
 }
