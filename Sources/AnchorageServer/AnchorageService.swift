@@ -73,7 +73,14 @@ public final class AnchorageService: HTTPHandler {
 
     public func malformedRequestResponse(status: Int, reason: String) -> HTTPResponse {
         var response = Self.restJSONError(WireError(status: status, type: "ValidationException", message: reason))
-        response.headers.replaceOrAdd(name: "x-amzn-RequestId", value: Self.makeRequestId())
+        let requestId = Self.makeRequestId()
+        response.headers.replaceOrAdd(name: "x-amzn-RequestId", value: requestId)
+        // Not audited (no endpoint was reached, nothing was decided); counted, so that hostile or broken
+        // traffic shows in /metrics, and logged at debug level only, so that it cannot flood the log.
+        metrics.count(operation: "HTTP", outcome: "rejected", reason: "http_\(status)")
+        logger.log(
+            .debug, "request refused before routing",
+            ["requestId": requestId, "status": String(status), "reason": reason])
         return response
     }
 

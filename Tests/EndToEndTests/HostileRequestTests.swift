@@ -178,6 +178,19 @@ struct HostileRequestTests {
         for pattern in ["Fatal error", "Backtrace", "Stack dump", "SSL routines"] {
             #expect(!stderr.contains(pattern), "server stderr: \(pattern)")
         }
+        // The requests refused before routing (no audit record) are counted by status.
+        let metrics = try await MetricsSnapshot.fetch(run.context)
+        let rejected = { (status: Int) in
+            metrics.value(
+                "anchorage_requests_total", ["operation": "HTTP", "outcome": "rejected", "reason": "http_\(status)"])
+        }
+        let table = HostileCase.all
+        for status in [413, 414, 431, 501, 505] {
+            let rows = table.filter { $0.status == status }.count
+            #expect(rejected(status) >= Double(rows), "http_\(status) counted for the \(rows) rows:\n\(metrics.text)")
+        }
+        let smuggling = table.filter { $0.group == "smuggling" && $0.status == 400 }.count
+        #expect(rejected(400) >= Double(smuggling), "http_400 counted for the smuggling rows:\n\(metrics.text)")
         #expect(await server.stop() == 0, "clean exit on SIGTERM after the hostile table")
     }
 }
