@@ -434,6 +434,14 @@ final class Benchmark {
                 format:
                     "  `anchorage validate`: %.2f s (exit %d); `anchorage serve` start to listening: %.2f s; RSS %.1f MiB",
                 validate.seconds, validate.exitStatus, server.startSeconds, server.memoryMiB("VmRSS")))
+        // What the idle server costs with 16,000 files to watch (the file watch looks at them every second):
+        // a background tax on every request, which a per-request comparison alone would hide.
+        let idleStart = (cpu: server.cpuSeconds, time: monotonicSeconds())
+        Thread.sleep(forTimeInterval: 5)
+        emit(
+            String(
+                format: "  idle server CPU (the once-a-second file watch): %.1f%% of one core",
+                100 * (server.cpuSeconds - idleStart.cpu) / (monotonicSeconds() - idleStart.time)))
         let factory = RequestFactory(host: "127.0.0.1:\(server.port)")
         _ = LoadDriver.run(
             factory.make(1000, identities: [pki.leafEC], target: configuration.target, threads: cores),

@@ -33,21 +33,7 @@ public struct ConfigurationLoader: Sendable {
 
     /// A digest of every file the configuration is made of (names, sizes, modification times), so a
     /// watcher can tell cheaply whether anything changed.
-    public func fingerprint() -> String {
-        var entries: [String] = []
-        for root in [pkiDirectory, profilesDirectory] {
-            guard let enumerator = FileManager.default.enumerator(atPath: root) else { continue }
-            while let relative = enumerator.nextObject() as? String {
-                let path = root + "/" + relative
-                // stat(2) follows symlinks, so an edit to the target of a linked file (stow, Nix, Ansible) is seen.
-                var info = stat()
-                guard stat(path, &info) == 0 else { continue }
-                entries.append(
-                    "\(path)|\(info.st_size)|\(info.st_mtim.tv_sec).\(info.st_mtim.tv_nsec)|\(info.st_ino)")
-            }
-        }
-        return Digest.sha256Hex(entries.sorted().joined(separator: "\n"))
-    }
+    public func fingerprint() -> String { ConfigurationFingerprint.of([pkiDirectory, profilesDirectory]) }
 
     // MARK: - Trust anchors
 

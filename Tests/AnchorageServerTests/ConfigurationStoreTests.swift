@@ -1,6 +1,7 @@
 import AnchorageConfig
 import AnchorageCore
 import AnchorageServer
+import Foundation
 import Testing
 
 @Suite struct ConfigurationStoreTests {
@@ -73,5 +74,48 @@ import Testing
         try fixture.write("PKI/trust-anchors/main/crls/ca.pem", DER.pem(crl, label: "X509 CRL"))
         #expect(try store.reload(onlyIfChanged: true) == 2)
         #expect(store.current.trustAnchors[anchorArn]?.revocationLists.count == 1)
+    }
+}
+
+@Suite("ConfigurationLoader.fingerprint, the file watch's change detector")
+struct ConfigurationFingerprintTests {
+    @Test func stableWhileNothingChanges() throws {
+        let fixture = try ConfigFixture()
+        #expect(fixture.loader.fingerprint() == fixture.loader.fingerprint())
+        #expect(fixture.loader.fingerprint().count == 64)
+    }
+
+    @Test func anEditAnAdditionAndARemovalEachChangeIt() throws {
+        let fixture = try ConfigFixture()
+        var seen: Set<String> = [fixture.loader.fingerprint()]
+        // Another size: two writes within one coarse clock tick can share a modification time.
+        try fixture.write(ConfigFixture.webProfile, ConfigFixture.profileJSON(durationSeconds: "900"))
+        #expect(seen.insert(fixture.loader.fingerprint()).inserted, "an edit")
+        try fixture.write("Profiles/roles/extra.json", "{}")
+        #expect(seen.insert(fixture.loader.fingerprint()).inserted, "a new file in a subdirectory")
+        try FileManager.default.removeItem(atPath: fixture.url("Profiles/roles/extra.json"))
+        #expect(seen.insert(fixture.loader.fingerprint()).inserted, "a removal")
+        try FileManager.default.createDirectory(
+            atPath: fixture.url("PKI/trust-anchors/main/crls"), withIntermediateDirectories: true)
+        #expect(seen.insert(fixture.loader.fingerprint()).inserted, "a new, empty directory")
+    }
+
+    @Test func anEditOfASymlinkedFilesTargetChangesIt() throws {
+        let fixture = try ConfigFixture()
+        let target = fixture.directory.url("elsewhere.json")
+        try FileManager.default.moveItem(atPath: fixture.url(ConfigFixture.webProfile), toPath: target)
+        try FileManager.default.createSymbolicLink(
+            atPath: fixture.url(ConfigFixture.webProfile), withDestinationPath: target)
+        let before = fixture.loader.fingerprint()
+        try Data(ConfigFixture.profileJSON(durationSeconds: "900").utf8).write(to: URL(fileURLWithPath: target))
+        #expect(fixture.loader.fingerprint() != before)
+    }
+
+    @Test func aSymlinkLoopIsWalkedOnce() throws {
+        let fixture = try ConfigFixture()
+        try FileManager.default.createSymbolicLink(
+            atPath: fixture.url("Profiles/roles/loop"), withDestinationPath: fixture.profilesDirectory)
+        let first = fixture.loader.fingerprint()
+        #expect(first == fixture.loader.fingerprint())
     }
 }
