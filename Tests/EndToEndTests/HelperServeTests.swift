@@ -67,6 +67,25 @@ struct HelperServeTests {
         #expect(body.keys == ["Code", "LastUpdated", "Type", "AccessKeyId", "SecretAccessKey", "Token", "Expiration"])
     }
 
+    /// The IMDS hop limit: answers leave with the IP TTL `--hop-limit` sets, so they die that many routers
+    /// away (a container behind a bridge cannot reach a hop limit of 1). Seen on the wire with a packet
+    /// socket on loopback, which needs root (CAP_NET_RAW); the client's own packets keep the default 64.
+    @Test("serve --hop-limit 3: the answers' packets carry IP TTL 3", .enabled(if: getuid() == 0))
+    func hopLimit() async throws {
+        let context = try await SharedServer.shared.context()
+        let served = try await Self.serve(
+            try HelperInputs.arguments(try HelperInputs.identities()[0], context.server) + ["--hop-limit", "3"],
+            context.pki)
+        defer { served.process.stop() }
+        let out = try await HelperTests.probe(
+            ["ttl", "--endpoint", served.imdsEndpoint], environment: ProcessInfo.processInfo.environment)
+        if out["error"]?.string == "permission" { return }  // root without CAP_NET_RAW (a restricted container)
+        try #require(out["ok"]?.bool == true, "\(out)")
+        #expect(out["tokenStatus"]?.number == 200, "\(out)")
+        #expect(out["fromServer"] == .array([.number(3)]), "every packet from the helper: \(out)")
+        #expect(out["toServer"] == .array([.number(64)]), "the client's packets: \(out)")
+    }
+
     @Test("a rotated certificate and key are used at the next refresh")
     func rotation() async throws {
         let context = try await SharedServer.shared.context()

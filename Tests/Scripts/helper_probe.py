@@ -7,6 +7,9 @@
                                         {"ok":true,"accessKeyId","method"} or {"ok":false,"error"}
   helper_probe.py imds --endpoint URL   raw IMDSv2: token, role list, credentials
                                         {"tokenStatus","roleStatus","role","status","body"}
+  helper_probe.py ttl --endpoint URL    the IPv4 TTLs on loopback of the packets the endpoint sends and receives
+                                        while answering an IMDSv2 token request (needs CAP_NET_RAW):
+                                        {"ok":true,"tokenStatus","fromServer":[ttl…],"toServer":[ttl…]}
   helper_probe.py sign-message --certificate PEM --out FILE
                                         writes the fixed sign-string message for the certificate's key
 """
@@ -54,6 +57,41 @@ def imds(args):
     return out
 
 
+def ttl(args):
+    import socket
+    import time
+    import urllib.parse
+    port = urllib.parse.urlparse(args.endpoint).port
+    try:
+        capture = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, socket.htons(0x0003))
+    except PermissionError as e:
+        return {"ok": False, "error": "permission", "message": str(e)}
+    capture.bind(("lo", 0))
+    capture.setblocking(False)
+    status, _ = request("PUT", args.endpoint.rstrip("/") + "/latest/api/token",
+                        {"x-aws-ec2-metadata-token-ttl-seconds": "60"})
+    from_server, to_server = set(), set()
+    deadline = time.time() + 0.5
+    while time.time() < deadline:
+        try:
+            frame = capture.recv(65535)
+        except BlockingIOError:
+            time.sleep(0.01)
+            continue
+        # Loopback frames carry a 14-byte Ethernet header; only IPv4 TCP is of interest.
+        if len(frame) < 34 or frame[12:14] != b"\x08\x00" or frame[23] != 6:
+            continue
+        ip = frame[14:]
+        tcp = ip[(ip[0] & 0x0F) * 4:]
+        source, destination = int.from_bytes(tcp[0:2], "big"), int.from_bytes(tcp[2:4], "big")
+        if source == port:
+            from_server.add(ip[8])
+        elif destination == port:
+            to_server.add(ip[8])
+    capture.close()
+    return {"ok": True, "tokenStatus": status, "fromServer": sorted(from_server), "toServer": sorted(to_server)}
+
+
 def sign_message(args):
     from cryptography import x509
     from cryptography.hazmat.primitives import serialization
@@ -76,11 +114,13 @@ def main():
     b.add_argument("--profile")
     i = sub.add_parser("imds")
     i.add_argument("--endpoint", required=True)
+    t = sub.add_parser("ttl")
+    t.add_argument("--endpoint", required=True)
     s = sub.add_parser("sign-message")
     s.add_argument("--certificate", required=True)
     s.add_argument("--out", required=True)
     args = p.parse_args()
-    result = {"boto3": boto3_credentials, "imds": imds, "sign-message": sign_message}[args.command](args)
+    result = {"boto3": boto3_credentials, "imds": imds, "ttl": ttl, "sign-message": sign_message}[args.command](args)
     print(json.dumps(result))
     sys.stdout.flush()
 
