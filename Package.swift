@@ -66,16 +66,19 @@ let package = Package(
         .testTarget(name: "AnchorageCommandLineTests", dependencies: ["AnchorageCommandLine"]),
         .testTarget(name: "AnchorageCryptoTests", dependencies: ["AnchorageCrypto"]),
         .testTarget(name: "AnchorageCoreTests", dependencies: ["AnchorageCore", "AnchorageCrypto"]),
-        .testTarget(name: "AnchorageHTTPTests", dependencies: ["AnchorageHTTP"]),
+        .testTarget(name: "AnchorageHTTPTests", dependencies: ["AnchorageHTTP", "AnchorageLocking"]),
         .testTarget(
             name: "AnchorageServerTests",
             dependencies: ["AnchorageServer", "AnchorageConfig", "AnchorageCore", "AnchorageCrypto", "AnchorageHTTP"]
         ),
         .testTarget(
-            name: "AnchorageClientTests", dependencies: ["AnchorageClient", "AnchorageCore", "AnchorageCrypto"]),
+            name: "AnchorageClientTests",
+            dependencies: ["AnchorageClient", "AnchorageCore", "AnchorageCrypto", "AnchorageLocking"]),
         .testTarget(
             name: "AnchorageAdminTests",
-            dependencies: ["AnchorageAdmin", "AnchorageConfig", "AnchorageCore", "AnchorageCommandLine"]),
+            dependencies: [
+                "AnchorageAdmin", "AnchorageConfig", "AnchorageCore", "AnchorageCommandLine", "AnchorageLocking",
+            ]),
         .testTarget(name: "EndToEndTests", dependencies: []),
     ]
 )

@@ -1,5 +1,5 @@
+import AnchorageLocking
 import Foundation
-import Synchronization
 
 @testable import AnchorageAdmin
 
@@ -25,8 +25,8 @@ struct AdminHarness {
     /// `anchorage <command> <arguments…> --pki <root>/PKI --profiles <root>/Profiles`.
     @discardableResult
     func run(_ command: String, _ arguments: [String]) -> Result {
-        let out = Mutex("")
-        let err = Mutex("")
+        let out = Locked("")
+        let err = Locked("")
         let console = AdminConsole(
             standardOutput: { text in out.withLock { $0 += text } },
             standardError: { text in err.withLock { $0 += text } })

@@ -1,13 +1,13 @@
 import AnchorageCore
+import AnchorageLocking
 import Foundation
-import Synchronization
 import Testing
 
 @testable import AnchorageClient
 
 final class SteppingClock: WallClock, Sendable {
-    private let now: Mutex<Int64>
-    init(seconds: Int64) { now = Mutex(seconds * 1000) }
+    private let now: Locked<Int64>
+    init(seconds: Int64) { now = Locked(seconds * 1000) }
     var milliseconds: Int64 { now.withLock { $0 } }
     func advance(_ seconds: Int64) { now.withLock { $0 += seconds * 1000 } }
 }
@@ -15,8 +15,8 @@ final class SteppingClock: WallClock, Sendable {
 struct Unavailable: Error {}
 
 final class Counter<T: Sendable>: Sendable {
-    let value: Mutex<T>
-    init(_ initial: T) { value = Mutex(initial) }
+    let value: Locked<T>
+    init(_ initial: T) { value = Locked(initial) }
     func withLock<R>(_ body: (inout T) -> R) -> R { value.withLock { body(&$0) } }
 }
 

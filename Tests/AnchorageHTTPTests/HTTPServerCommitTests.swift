@@ -1,5 +1,5 @@
+import AnchorageLocking
 import Foundation
-import Synchronization
 import Testing
 
 @testable import AnchorageHTTP
@@ -14,7 +14,7 @@ final class CommittingHandler: HTTPHandler {
         var calls: [UInt64] = []
         var handledBeforeCommit: [UInt64] = []
     }
-    private let state = Mutex(State())
+    private let state = Locked(State())
     let failCommits: Bool
     /// Seconds the first commit blocks, after signalling `firstCommitStarted`.
     let firstCommitDelay: Double
@@ -156,7 +156,7 @@ final class CommittingHandler: HTTPHandler {
             let connections = try (0...clients).map { _ in UncheckedBox(try client(configuration, port)) }
             Thread.sleep(forTimeInterval: 0.1)  // accepted and registered before the first commit
             let group = DispatchGroup()
-            let statuses = Mutex<[Int]>([])
+            let statuses = Locked<[Int]>([])
             func send(_ connection: UncheckedBox<HTTPClientConnection>, _ index: Int) {
                 group.enter()
                 Thread.detachNewThread {

@@ -1,3 +1,4 @@
+import AnchorageLocking
 import Foundation
 import Glibc
 import Synchronization
@@ -7,7 +8,7 @@ import Testing
 
 /// Counts requests per loop thread, to see that load reaches every core.
 final class ThreadTally: Sendable {
-    let requestsByThread = Mutex<[String: Int]>([:])
+    let requestsByThread = Locked<[String: Int]>([:])
 }
 
 struct TallyHandler: HTTPHandler {
