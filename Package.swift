@@ -69,7 +69,10 @@ let package = Package(
         .testTarget(name: "AnchorageHTTPTests", dependencies: ["AnchorageHTTP", "AnchorageLocking"]),
         .testTarget(
             name: "AnchorageServerTests",
-            dependencies: ["AnchorageServer", "AnchorageConfig", "AnchorageCore", "AnchorageCrypto", "AnchorageHTTP"]
+            dependencies: [
+                "AnchorageServer", "AnchorageConfig", "AnchorageCore", "AnchorageCrypto", "AnchorageHTTP",
+                "AnchorageLocking",
+            ]
         ),
         .testTarget(
             name: "AnchorageClientTests",

@@ -233,6 +233,10 @@ public enum ServeCommand {
             keyrings.reload(trigger: "file change", onlyIfChanged: true, logger: logger)
         }
         watcher.resume()
+        // The poll above notices within a second; inotify, where it works, within ConfigurationWatch.settleSeconds.
+        let watch = ConfigurationWatch(roots: [options.pkiDirectory, options.profilesDirectory], queue: signalQueue) {
+            reload("file change", true)
+        }
         // Certificates approach expiry and CRLs go stale without any change on disk: say so daily.
         let daily = DispatchSource.makeTimerSource(queue: signalQueue)
         daily.schedule(deadline: .now() + 86400, repeating: 86400)
@@ -269,6 +273,7 @@ public enum ServeCommand {
         FileHandle.standardOutput.write(Data(banner.utf8))
         server.waitUntilStopped()
         watcher.cancel()
+        watch?.cancel()
         daily.cancel()
         logger.info("stopped")
         return 0

@@ -1,0 +1,118 @@
+import AnchorageLocking
+import Dispatch
+import Foundation
+
+/// Wakes the configuration reload as soon as something changes under `PKI/` or `Profiles/` (inotify),
+/// instead of at the next tick of the once-a-second poll.
+///
+/// The poll stays: it is what sees an edit to the target of a symlinked file kept outside the watched
+/// directories when that target's directory cannot be watched, a network file system, and anything
+/// after the kernel's watch limit. Every directory below the roots is watched (symlinked directories
+/// too, each once), and so is the directory holding the target of each symlinked file; the set is
+/// renewed after every batch of events, so a new trust anchor's directory is watched from then on.
+final class ConfigurationWatch: Sendable {
+    /// Events that can mean a configuration file was written, replaced, moved or removed.
+    private static let mask =
+        UInt32(IN_CLOSE_WRITE) | UInt32(IN_MOVED_TO) | UInt32(IN_MOVED_FROM) | UInt32(IN_CREATE)
+        | UInt32(IN_DELETE) | UInt32(IN_ATTRIB) | UInt32(IN_MODIFY) | UInt32(IN_DELETE_SELF) | UInt32(IN_MOVE_SELF)
+
+    /// How long after the first event of a batch the reload runs: an admin command replaces several files in
+    /// a row, and one reload after the last of them is what is wanted.
+    static let settleSeconds = 0.05
+
+    private let descriptor: Int32
+    private let roots: [String]
+    private let queue: DispatchQueue
+    private let changed: @Sendable () -> Void
+    private let source: Locked<(any DispatchSourceRead)?> = Locked(nil)
+    private let pending = Locked(false)
+
+    /// Watches `roots` and calls `changed` on `queue` after each batch of events; nil when inotify is unavailable
+    /// (then the poll alone notices changes).
+    init?(roots: [String], queue: DispatchQueue, changed: @escaping @Sendable () -> Void) {
+        let descriptor = inotify_init1(Int32(O_NONBLOCK | O_CLOEXEC))
+        guard descriptor >= 0 else { return nil }
+        self.descriptor = descriptor
+        self.roots = roots
+        self.queue = queue
+        self.changed = changed
+        addWatches()
+        let source = DispatchSource.makeReadSource(fileDescriptor: descriptor, queue: queue)
+        source.setEventHandler { [weak self] in self?.drain() }
+        source.setCancelHandler { close(descriptor) }
+        self.source.withLock { $0 = source }
+        source.resume()
+    }
+
+    /// Stops watching and closes the inotify descriptor.
+    func cancel() {
+        source.withLock {
+            $0?.cancel()
+            $0 = nil
+        }
+    }
+
+    private func drain() {
+        var buffer = [UInt8](repeating: 0, count: 64 * 1024)
+        var sawEvents = false
+        while true {
+            let count = buffer.withUnsafeMutableBytes { read(descriptor, $0.baseAddress, $0.count) }
+            if count > 0 {
+                sawEvents = true
+                continue
+            }
+            if count < 0 && errno == EINTR { continue }
+            break
+        }
+        guard sawEvents,
+            pending.withLock({ (pending: inout Bool) -> Bool in
+                defer { pending = true }
+                return !pending
+            })
+        else { return }
+        queue.asyncAfter(deadline: .now() + Self.settleSeconds) { [weak self] in
+            guard let self else { return }
+            self.pending.withLock { $0 = false }
+            self.addWatches()
+            self.changed()
+        }
+    }
+
+    /// Adds a watch for every directory below the roots and for the directory of each symlinked file's target.
+    /// Adding an existing watch again only refreshes it, so this is safe to repeat.
+    private func addWatches() {
+        var visited: Set<[UInt64]> = []
+        var pending = roots
+        while let directory = pending.popLast() {
+            var info = stat()
+            guard stat(directory, &info) == 0, info.st_mode & S_IFMT == S_IFDIR,
+                visited.insert([UInt64(info.st_dev), UInt64(info.st_ino)]).inserted
+            else { continue }
+            _ = inotify_add_watch(descriptor, directory, Self.mask)
+            guard let handle = opendir(directory) else { continue }
+            while let entry = readdir(handle) {
+                let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
+                    String(cString: raw.bindMemory(to: CChar.self).baseAddress!)
+                }
+                guard name != "." && name != ".." else { continue }
+                let path = directory + "/" + name
+                switch Int32(entry.pointee.d_type) {
+                case Int32(DT_DIR): pending.append(path)
+                case Int32(DT_LNK), Int32(DT_UNKNOWN):
+                    var target = stat()
+                    guard stat(path, &target) == 0 else { break }
+                    if target.st_mode & S_IFMT == S_IFDIR {
+                        pending.append(path)
+                    } else if let resolved = realpath(path, nil) {
+                        // An edit to a linked file's target happens in the target's directory.
+                        let parent = (String(cString: resolved) as NSString).deletingLastPathComponent
+                        free(resolved)
+                        _ = inotify_add_watch(descriptor, parent, Self.mask)
+                    }
+                default: break
+                }
+            }
+            closedir(handle)
+        }
+    }
+}
