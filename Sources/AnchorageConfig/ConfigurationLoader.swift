@@ -33,7 +33,7 @@ public struct ConfigurationLoader: Sendable {
 
     /// A digest of every file the configuration is made of (names, sizes, modification times), so a
     /// watcher can tell cheaply whether anything changed.
-    public func fingerprint() -> String { ConfigurationFingerprint.of([pkiDirectory, profilesDirectory]) }
+    public func fingerprint() -> String { ConfigurationTree.fingerprint([pkiDirectory, profilesDirectory]) }
 
     // MARK: - Trust anchors
 

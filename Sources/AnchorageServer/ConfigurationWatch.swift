@@ -1,3 +1,4 @@
+import AnchorageConfig
 import AnchorageLocking
 import Dispatch
 import Foundation
@@ -78,41 +79,11 @@ final class ConfigurationWatch: Sendable {
         }
     }
 
-    /// Adds a watch for every directory below the roots and for the directory of each symlinked file's target.
-    /// Adding an existing watch again only refreshes it, so this is safe to repeat.
+    /// Watches every directory ``ConfigurationTree/watchedDirectories(_:)`` names. Adding an existing watch
+    /// again only refreshes it, so this is safe to repeat.
     private func addWatches() {
-        var visited: Set<[UInt64]> = []
-        var pending = roots
-        while let directory = pending.popLast() {
-            var info = stat()
-            guard stat(directory, &info) == 0, info.st_mode & S_IFMT == S_IFDIR,
-                visited.insert([UInt64(info.st_dev), UInt64(info.st_ino)]).inserted
-            else { continue }
+        for directory in ConfigurationTree.watchedDirectories(roots) {
             _ = inotify_add_watch(descriptor, directory, Self.mask)
-            guard let handle = opendir(directory) else { continue }
-            while let entry = readdir(handle) {
-                let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
-                    String(cString: raw.bindMemory(to: CChar.self).baseAddress!)
-                }
-                guard name != "." && name != ".." else { continue }
-                let path = directory + "/" + name
-                switch Int32(entry.pointee.d_type) {
-                case Int32(DT_DIR): pending.append(path)
-                case Int32(DT_LNK), Int32(DT_UNKNOWN):
-                    var target = stat()
-                    guard stat(path, &target) == 0 else { break }
-                    if target.st_mode & S_IFMT == S_IFDIR {
-                        pending.append(path)
-                    } else if let resolved = realpath(path, nil) {
-                        // An edit to a linked file's target happens in the target's directory.
-                        let parent = (String(cString: resolved) as NSString).deletingLastPathComponent
-                        free(resolved)
-                        _ = inotify_add_watch(descriptor, parent, Self.mask)
-                    }
-                default: break
-                }
-            }
-            closedir(handle)
         }
     }
 }
