@@ -124,7 +124,7 @@ public final class AnchorageService: HTTPHandler {
         }
     }
 
-    /// The audit log's flush (``AuditLog/commit(upTo:)``), once per event-loop wake-up.
+    /// The audit log's flush (``AuditLog/commit(upTo:)``), on the HTTP server's commit thread.
     public func commit(upTo ticket: UInt64) -> Bool { auditLog.commit(upTo: ticket) }
 
     static func monotonicSeconds() -> Double {

@@ -11,9 +11,9 @@ import Synchronization
 /// `fdatasync(2)`ed before its answer leaves, so an answered request survives a power loss too.
 ///
 /// Records are numbered as they are written (``write(line:)`` returns the number, a *ticket*), and
-/// ``commit(upTo:)`` makes every record up to a ticket durable with one flush: the HTTP event loop
-/// holds the answers of one wake-up and commits once for all of them (group commit), and a flush by one
-/// loop covers the records the other loops wrote before it started.
+/// ``commit(upTo:)`` makes every record up to a ticket durable with one flush: the HTTP server holds
+/// the answers and its commit thread commits once for everything asked for while the previous flush ran
+/// (group commit); a flush covers every record written before it started.
 ///
 /// A write that fails part-way is cut back off the file, and a torn last line left by a crash of an
 /// earlier process (a record whose answer was never sent) is cut off when the log is opened and

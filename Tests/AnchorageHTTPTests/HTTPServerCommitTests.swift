@@ -183,6 +183,42 @@ final class CommittingHandler: HTTPHandler {
             #expect(calls.count <= 3, "commit calls: \(calls)")
         }
     }
+
+    /// The commit runs beside the loop, not on it: while one answer waits for a slow commit, the same
+    /// (single) loop answers other connections, and a client that hangs up meanwhile costs nothing.
+    @Test func aSlowCommitDoesNotStopTheLoop() throws {
+        for configuration in configurations() {
+            let handler = CommittingHandler(firstCommitDelay: 1.0)
+            try withServer(configuration, handler: handler) { _, port in
+                let held = UncheckedBox(try client(configuration, port))
+                let leaving = try client(configuration, port)
+                let other = try client(configuration, port)
+                let heldStatus = Locked<Int?>(nil)
+                let done = DispatchSemaphore(value: 0)
+                Thread.detachNewThread {
+                    let status = try? held.value.send(method: "POST", target: "/held", headers: HTTPHeaders(), body: [])
+                    heldStatus.withLock { $0 = status?.status }
+                    done.signal()
+                }
+                #expect(handler.firstCommitStarted.wait(timeout: .now() + 5) == .success)
+                // A second held answer whose client leaves before the commit finishes.
+                try leaving.sendRaw(Array("POST /gone HTTP/1.1\r\nHost: a\r\nContent-Length: 0\r\n\r\n".utf8))
+                leaving.close()
+                let started = Date()
+                for index in 0..<20 {
+                    let response = try other.send(
+                        method: "GET", target: "/plain?\(index)", headers: HTTPHeaders(), body: [])
+                    #expect(response.status == 200)
+                }
+                #expect(Date().timeIntervalSince(started) < 0.8, "answered only after the commit")
+                #expect(heldStatus.withLock { $0 } == nil, "the held answer left before its commit")
+                #expect(done.wait(timeout: .now() + 5) == .success)
+                #expect(heldStatus.withLock { $0 } == 201)
+                #expect(
+                    try other.send(method: "POST", target: "/after", headers: HTTPHeaders(), body: []).status == 201)
+            }
+        }
+    }
 }
 
 /// Hands a value to one other thread that alone uses it from then on.

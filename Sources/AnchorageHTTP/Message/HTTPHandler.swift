@@ -8,8 +8,9 @@ public protocol HTTPHandler: Sendable {
     /// Called when the codec rejects a request (status 400/408/413/414/431/501…); default implementation returns a plain-text body.
     func malformedRequestResponse(status: Int, reason: String) -> HTTPResponse
     /// Makes durable whatever stands behind every response whose ``HTTPResponse/commit`` has a ticket up
-    /// to `ticket`; false when that failed. Called on the event loop thread, once per wake-up that produced
-    /// such responses, before any of them is sent; it may block (a disk flush) for as long as that takes.
+    /// to `ticket`; false when that failed. Called on the server's commit thread, never on an event loop,
+    /// one call at a time, before any of those responses is sent; it may block (a disk flush) for as long
+    /// as that takes, and the loops go on serving meanwhile.
     func commit(upTo ticket: UInt64) -> Bool
 }
 

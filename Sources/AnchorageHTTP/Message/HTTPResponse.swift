@@ -10,9 +10,10 @@ public struct HTTPResponse: Sendable {
     /// has returned true for a ticket at least the commit's, and sends the commit's fallback instead when
     /// it returned false.
     ///
-    /// The event loop commits once per wake-up for every response it holds, so requests that arrive
-    /// together share one commit (group commit): an audit record reaches the disk before its answer
-    /// leaves at the cost of one flush per batch rather than one per request.
+    /// The server's commit thread commits once for everything the loops asked for while its previous
+    /// commit ran, so requests that arrive together share one commit (group commit): an audit record
+    /// reaches the disk before its answer leaves at the cost of one flush per batch rather than one per
+    /// request, and no event loop waits for the disk.
     public var commit: HTTPCommit?
 
     /// A response with `status`, `headers` and `body`.

@@ -1,3 +1,4 @@
+import AnchorageLocking
 internal import COpenSSL
 internal import Glibc
 
@@ -20,10 +21,17 @@ final class EventLoop: @unchecked Sendable {
     private var connections: [Int32: Connection] = [:]
     /// TLS connections whose read was cut short for fairness while OpenSSL still held input.
     private var pendingReads: [Int32] = []
-    /// Connections holding a response until the handler commits (``HTTPResponse/commit``), and
-    /// the highest ticket among them.
-    private var awaitingCommit: [Connection] = []
+    /// Connections holding a response until the handler commits (``HTTPResponse/commit``), with the
+    /// response's ticket. The commit runs on `commitThread` while the loop serves everything else.
+    private var awaitingCommit: [(connection: Connection, ticket: UInt64)] = []
+    /// The highest ticket held so far, the highest one asked of `commitThread`, and whether that request
+    /// is still unanswered.
     private var highestTicket: UInt64 = 0
+    private var requestedTicket: UInt64 = 0
+    private var commitOutstanding = false
+    private let commitThread: CommitThread
+    /// Results `commitThread` delivered and the loop has not applied yet.
+    private let commitInbox = Locked(CommitInbox())
     /// The earliest deadline noted since the last scan; deadlines only move later when a connection
     /// makes progress, so this may be stale-early, never late, and a scan recomputes it.
     private var nextTimerCheck: Double = .infinity
@@ -51,9 +59,13 @@ final class EventLoop: @unchecked Sendable {
     private static let hangUp = COpenSSL_EPOLLHUP()
     private static let error = COpenSSL_EPOLLERR()
 
-    init(configuration: HTTPServerConfiguration, handler: any HTTPHandler, state: ServerState, listenFD: Int32) throws {
+    init(
+        configuration: HTTPServerConfiguration, handler: any HTTPHandler, commitThread: CommitThread,
+        state: ServerState, listenFD: Int32
+    ) throws {
         self.configuration = configuration
         self.handler = handler
+        self.commitThread = commitThread
         self.state = state
         self.tlsContext = configuration.tls?.context
         self.limits = configuration.parserLimits
@@ -76,7 +88,7 @@ final class EventLoop: @unchecked Sendable {
     func discardUnstarted() {
         if listenFD >= 0 { Glibc.close(listenFD) }
         listenFD = -1
-        Glibc.close(wakeFD)
+        closeWakeDescriptor()
         Glibc.close(epollFD)
     }
 
@@ -84,6 +96,23 @@ final class EventLoop: @unchecked Sendable {
     func wake() {
         var one: UInt64 = 1
         _ = Glibc.write(wakeFD, &one, 8)
+    }
+
+    /// Hands the loop the result of a commit it asked for. Called on the commit thread.
+    func commitFinished(_ result: CommitThread.Result) {
+        commitInbox.withLock { inbox in
+            guard !inbox.closed else { return }
+            inbox.results.append(result)
+            // Under the lock: the loop cannot close the descriptor (and the number be reused) meanwhile.
+            wake()
+        }
+    }
+
+    private func closeWakeDescriptor() {
+        commitInbox.withLock { inbox in
+            inbox.closed = true
+            Glibc.close(wakeFD)
+        }
     }
 
     // MARK: - Loop
@@ -99,7 +128,7 @@ final class EventLoop: @unchecked Sendable {
         while true {
             var now = monotonicSeconds()
             var timeout: Int32
-            if !pendingReads.isEmpty || !awaitingCommit.isEmpty {
+            if !pendingReads.isEmpty {
                 timeout = 0
             } else {
                 var until = max(nextTimerCheck, lastDeadlineScan + Self.minimumScanInterval) - now
@@ -118,6 +147,11 @@ final class EventLoop: @unchecked Sendable {
                 } else if fd == listenFD {
                     acceptConnections(now: now)
                 } else if let connection = connections[fd] {
+                    if connection.held != nil && flags & (Self.hangUp | Self.error) != 0 {
+                        // Gone while its answer waits for a commit: nobody is left to send it to.
+                        close(connection)
+                        continue
+                    }
                     if flags & Self.writable != 0 { handleWritable(connection, now: now) }
                     if connections[fd] === connection,
                         flags & (Self.readable | Self.hangUp | Self.error) != 0
@@ -131,7 +165,19 @@ final class EventLoop: @unchecked Sendable {
                 pendingReads.removeAll(keepingCapacity: true)
                 for fd in fds { if let connection = connections[fd] { handleReadable(connection, now: now) } }
             }
-            if !awaitingCommit.isEmpty { releaseHeldResponses(now: now) }
+            let results = commitInbox.withLock { inbox -> [CommitThread.Result] in
+                defer { inbox.results.removeAll() }
+                return inbox.results
+            }
+            for result in results {
+                if result.through >= requestedTicket { commitOutstanding = false }
+                releaseHeldResponses(result, now: now)
+            }
+            if !awaitingCommit.isEmpty && (!commitOutstanding || highestTicket > requestedTicket) {
+                requestedTicket = highestTicket
+                commitOutstanding = true
+                commitThread.request(upTo: highestTicket, for: self)
+            }
             if state.draining {
                 if drain(now: now) { break }
             }
@@ -146,7 +192,7 @@ final class EventLoop: @unchecked Sendable {
         }
         for connection in Array(connections.values) { close(connection) }
         if listenFD >= 0 { Glibc.close(listenFD) }
-        Glibc.close(wakeFD)
+        closeWakeDescriptor()
         Glibc.close(epollFD)
     }
 
@@ -314,7 +360,7 @@ final class EventLoop: @unchecked Sendable {
                     connection.held = Connection.HeldResponse(
                         response: response, suppressBody: request.method == "HEAD", connectionHeader: header,
                         closeAfterWrite: close)
-                    awaitingCommit.append(connection)
+                    awaitingCommit.append((connection, commit.ticket))
                     highestTicket = max(highestTicket, commit.ticket)
                     break parsing
                 }
@@ -349,17 +395,20 @@ final class EventLoop: @unchecked Sendable {
 
     // MARK: - Commit
 
-    /// Commits once for every response held since the last wake-up, then sends each (or, when the commit
-    /// failed, the handler's replacement) and resumes its connection.
-    private func releaseHeldResponses(now: Double) {
-        let committed = handler.commit(upTo: highestTicket)
-        let waiting = awaitingCommit
-        awaitingCommit.removeAll(keepingCapacity: true)
-        highestTicket = 0
-        for connection in waiting where isOpen(connection) {
+    /// Sends every held response that `result` covers (or, when the commit failed, the handler's
+    /// replacement) and resumes its connection.
+    private func releaseHeldResponses(_ result: CommitThread.Result, now: Double) {
+        var covered: [Connection] = []
+        awaitingCommit.removeAll { entry in
+            guard entry.ticket <= result.through else { return false }
+            covered.append(entry.connection)
+            return true
+        }
+        for connection in covered where isOpen(connection) {
             guard let held = connection.held else { continue }
             connection.held = nil
-            let response = committed ? held.response : (held.response.commit?.fallback() ?? held.response)
+            let response =
+                result.succeeded ? held.response : (held.response.commit?.fallback() ?? held.response)
             if !connection.hasPendingOutput { connection.lastWriteProgress = now }
             HTTPResponseEncoder.encode(
                 response, suppressBody: held.suppressBody, connection: held.connectionHeader, date: currentDate(),
@@ -447,16 +496,25 @@ final class EventLoop: @unchecked Sendable {
     // MARK: - Bookkeeping
 
     private func finishEvent(_ connection: Connection, now: Double) {
-        // A held response is released later in this same wake-up, which registers the connection then.
-        guard isOpen(connection), connection.held == nil else { return }
+        guard isOpen(connection) else { return }
         var events: UInt32 = 0
-        if wantsRead(connection) || connection.tlsWriteWantsRead { events |= Self.readable }
-        if connection.hasPendingOutput || connection.tlsReadWantsWrite { events |= Self.writable }
+        if connection.held != nil {
+            // Nothing is read while an answer waits for its commit (epoll is level-triggered: unread
+            // input would wake the loop again and again); earlier answers may still be draining.
+            if connection.hasPendingOutput {
+                events |= Self.writable
+                if connection.tlsWriteWantsRead { events |= Self.readable }
+            }
+        } else {
+            if wantsRead(connection) || connection.tlsWriteWantsRead { events |= Self.readable }
+            if connection.hasPendingOutput || connection.tlsReadWantsWrite { events |= Self.writable }
+        }
         if events != connection.registeredEvents {
             connection.registeredEvents = events
             register(connection.fd, events: events, operation: 1)
         }
-        updateDeadline(connection, now: now)
+        // A held connection has no deadline; its release sets the next one.
+        if connection.held == nil { updateDeadline(connection, now: now) }
     }
 
     private func notePhase(_ connection: Connection, now: Double) {
@@ -494,7 +552,7 @@ final class EventLoop: @unchecked Sendable {
         var expired: [Connection] = []
         for connection in connections.values {
             if connection.held != nil {
-                continue  // released (and its deadline renewed) on the next wake-up
+                continue  // its deadline is set again when the commit releases it
             } else if connection.deadline <= now {
                 expired.append(connection)
             } else {
@@ -551,4 +609,11 @@ extension Substring {
         while let last = result.last, last == " " || last == "\t" { result = result.dropLast() }
         return result
     }
+}
+
+/// Commit results on their way from the commit thread to a loop.
+struct CommitInbox {
+    var results: [CommitThread.Result] = []
+    /// Set when the loop closes its wake-up descriptor; later results are dropped.
+    var closed = false
 }

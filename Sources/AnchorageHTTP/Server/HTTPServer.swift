@@ -20,6 +20,7 @@ public final class HTTPServer: Sendable {
     private let handler: any HTTPHandler
     private let state: ServerState
     private let lifecycle = Locked(Lifecycle.idle)
+    /// The loops and the commit thread.
     private let running = DispatchGroup()
 
     /// A server that will serve `handler` with `configuration` once started.
@@ -40,6 +41,7 @@ public final class HTTPServer: Sendable {
             let count = max(1, configuration.eventLoopCount)
             var listeners: [Int32] = []
             var loops: [EventLoop] = []
+            let commitThread = CommitThread(handler: handler)
             do {
                 if configuration.port != 0 { try address.ensurePortIsFree() }
                 let first = try address.listen()
@@ -51,18 +53,32 @@ public final class HTTPServer: Sendable {
                 while loops.count < listeners.count {
                     let fd = listeners[loops.count]
                     loops.append(
-                        try EventLoop(configuration: configuration, handler: handler, state: state, listenFD: fd))
+                        try EventLoop(
+                            configuration: configuration, handler: handler, commitThread: commitThread,
+                            state: state, listenFD: fd))
                 }
+                let group = running
+                let loopsRunning = DispatchGroup()
                 for (index, loop) in loops.enumerated() {
-                    running.enter()
-                    let group = running
+                    group.enter()
+                    loopsRunning.enter()
                     let thread = Thread {
                         loop.run()
+                        loopsRunning.leave()
                         group.leave()
                     }
                     thread.name = "anchorage-http-\(index)"
                     thread.start()
                 }
+                group.enter()
+                let committer = Thread {
+                    commitThread.run()
+                    group.leave()
+                }
+                committer.name = "anchorage-commit"
+                committer.start()
+                // Commits outlive the loops that ask for them: a draining loop may still wait for one.
+                loopsRunning.notify(queue: .global()) { commitThread.stop() }
                 lifecycle = .running(loops)
                 return (host: bound.ipString, port: bound.port)
             } catch {
