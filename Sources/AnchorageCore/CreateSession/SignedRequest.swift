@@ -40,6 +40,13 @@ public struct SignedRequest: Sendable {
 extension String {
     /// The string without leading and trailing spaces and tabs.
     func trimmingASCIIWhitespace() -> String {
+        // Header values rarely need it; checking the end bytes first skips the copy and `Character` walk.
+        guard let first = utf8.first, let last = utf8.last else { return self }
+        if first != UInt8(ascii: " ") && first != UInt8(ascii: "\t") && last != UInt8(ascii: " ")
+            && last != UInt8(ascii: "\t")
+        {
+            return self
+        }
         var scalars = Substring(self)
         while let first = scalars.first, first == " " || first == "\t" { scalars.removeFirst() }
         while let last = scalars.last, last == " " || last == "\t" { scalars.removeLast() }
