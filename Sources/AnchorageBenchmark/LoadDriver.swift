@@ -21,12 +21,34 @@ struct LoadResult {
     var clientCPUSeconds: Double
     var answers: [Answer?]
     var firstError: String?
+    /// Audit records written per flush during the run (the group commit's batch size), when the server
+    /// reports its audit counters and flushed at all.
+    var recordsPerFlush: Double?
 
     var rate: Double { Double(requests) / seconds }
     /// The `p` latency percentile in milliseconds (0 when nothing was measured).
     func percentile(_ p: Double) -> Double { nearestRank(latencies, p).map { Double($0) / 1e6 } ?? 0 }
     /// Server CPU seconds per 1,000 requests.
     var serverCPUPerThousand: Double { serverCPUSeconds / Double(requests) * 1000 }
+
+    /// Runs of the same scenario taken at different times, as one result: counts, times and CPU add up,
+    /// latencies merge, and records per flush is averaged by the requests of each part.
+    static func combined(_ parts: [LoadResult]) -> LoadResult {
+        var statuses: [Int: Int] = [:]
+        for part in parts { statuses.merge(part.statuses, uniquingKeysWith: +) }
+        let flushed = parts.filter { $0.recordsPerFlush != nil }
+        let flushedRequests = flushed.reduce(0) { $0 + $1.requests }
+        return LoadResult(
+            requests: parts.reduce(0) { $0 + $1.requests }, seconds: parts.reduce(0) { $0 + $1.seconds },
+            statuses: statuses, transportErrors: parts.reduce(0) { $0 + $1.transportErrors },
+            latencies: parts.flatMap(\.latencies).sorted(),
+            serverCPUSeconds: parts.reduce(0) { $0 + $1.serverCPUSeconds },
+            clientCPUSeconds: parts.reduce(0) { $0 + $1.clientCPUSeconds }, answers: parts.flatMap(\.answers),
+            firstError: parts.lazy.compactMap(\.firstError).first,
+            recordsPerFlush: flushedRequests == 0
+                ? nil
+                : flushed.reduce(0) { $0 + $1.recordsPerFlush! * Double($1.requests) } / Double(flushedRequests))
+    }
 }
 
 /// The nearest-rank `p` percentile (0…1) of ascending `sorted`: the smallest value with at least that share
@@ -41,6 +63,18 @@ func nearestRank<Value>(_ sorted: [Value], _ p: Double) -> Value? {
 protocol CPUAccounted {
     /// User + system CPU seconds used so far.
     var cpuSeconds: Double { get }
+    /// Audit records written and flushes made so far, when the process reports them.
+    func auditCounters() -> AuditCounters?
+}
+
+extension CPUAccounted {
+    func auditCounters() -> AuditCounters? { nil }
+}
+
+/// `anchorage_audit_records_total` and `anchorage_audit_flushes_total`.
+struct AuditCounters {
+    var records: Double
+    var flushes: Double
 }
 
 private final class Shared: Sendable {
@@ -131,6 +165,7 @@ enum LoadDriver {
             thread.start()
         }
         while shared.ready.load(ordering: .acquiring) < concurrency { usleep(1000) }
+        let auditBefore = server.auditCounters()
         let cpuBefore = server.cpuSeconds
         let clientBefore = ownCPUSeconds()
         let started = monotonicNanoseconds()
@@ -140,6 +175,10 @@ enum LoadDriver {
         let elapsed = Double(monotonicNanoseconds() - started) / 1e9
         let cpuAfter = server.cpuSeconds
         let clientAfter = ownCPUSeconds()
+        var recordsPerFlush: Double?
+        if let before = auditBefore, let after = server.auditCounters(), after.flushes > before.flushes {
+            recordsPerFlush = (after.records - before.records) / (after.flushes - before.flushes)
+        }
 
         var statuses: [Int: Int] = [:]
         var latencies: [UInt64] = []
@@ -155,6 +194,6 @@ enum LoadDriver {
         return LoadResult(
             requests: requests.count, seconds: elapsed, statuses: statuses, transportErrors: errors,
             latencies: latencies, serverCPUSeconds: cpuAfter - cpuBefore, clientCPUSeconds: clientAfter - clientBefore,
-            answers: answers.values, firstError: firstError)
+            answers: answers.values, firstError: firstError, recordsPerFlush: recordsPerFlush)
     }
 }

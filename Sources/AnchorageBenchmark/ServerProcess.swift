@@ -1,3 +1,4 @@
+import AnchorageHTTP
 import Foundation
 
 /// One `anchorage serve` child process on 127.0.0.1:0 over TLS, and its /proc figures.
@@ -67,6 +68,27 @@ final class ServerProcess: CPUAccounted, @unchecked Sendable {
 
     /// User + system CPU seconds the server has used so far (/proc/<pid>/stat fields 14 and 15).
     var cpuSeconds: Double { processCPUSeconds(pid) }
+
+    /// The audit counters from `GET /metrics`; nil when the server does not answer.
+    func auditCounters() -> AuditCounters? {
+        guard
+            let connection = try? HTTPClientConnection(
+                host: "127.0.0.1", port: port, tls: TLSClientConfiguration(verifyPeer: false), timeout: 10)
+        else { return nil }
+        defer { connection.close() }
+        guard let response = try? connection.send(method: "GET", target: "/metrics", headers: HTTPHeaders(), body: [])
+        else { return nil }
+        var records: Double?
+        var flushes: Double?
+        for line in String(decoding: response.body, as: UTF8.self).split(separator: "\n") {
+            let fields = line.split(separator: " ")
+            guard fields.count == 2 else { continue }
+            if fields[0] == "anchorage_audit_records_total" { records = Double(fields[1]) }
+            if fields[0] == "anchorage_audit_flushes_total" { flushes = Double(fields[1]) }
+        }
+        guard let records, let flushes else { return nil }
+        return AuditCounters(records: records, flushes: flushes)
+    }
 
     /// A `Vm…` line of /proc/<pid>/status in MiB (`VmHWM` is the peak resident set).
     func memoryMiB(_ field: String) -> Double {

@@ -54,7 +54,8 @@ public final class AnchorageService: HTTPHandler {
             var headers = HTTPHeaders()
             headers.add(name: "Content-Type", value: "text/plain; version=0.0.4; charset=utf-8")
             let text = metrics.render(
-                configurations: configurations, connections: connectionCount(), now: clock.seconds)
+                configurations: configurations, connections: connectionCount(),
+                audit: (auditLog.recordCount, auditLog.flushCount), now: clock.seconds)
             response = HTTPResponse(status: 200, headers: headers, body: Array(text.utf8))
         case ("GET", "/healthz"), ("HEAD", "/healthz"):
             response = Self.text(200, "ok\n")

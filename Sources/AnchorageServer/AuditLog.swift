@@ -35,6 +35,8 @@ public final class AuditLog: Sendable {
     private let flushState = Locked(FlushState())
     /// `flushState.durableThrough`, readable without waiting for a flush in progress.
     private let durableHint = Atomic<UInt64>(0)
+    /// `fdatasync` calls made, failed ones included (for `/metrics`: records per flush is the batch size).
+    private let flushes = Atomic<UInt64>(0)
     /// Monotonic nanoseconds of the last failed append (0: none), so `/readyz` drains a replica that
     /// cannot audit for a while, and then lets traffic probe it again.
     private let lastFailure = Atomic<UInt64>(0)
@@ -178,6 +180,7 @@ public final class AuditLog: Sendable {
             if state.durableThrough >= ticket { return true }
             // Every record with a ticket up to `target` was written before this flush starts.
             let (fd, target) = descriptor.withLock { ($0, written.load(ordering: .relaxed)) }
+            flushes.add(1, ordering: .relaxed)
             while fdatasync(fd) != 0 {
                 if errno == EINTR { continue }
                 state.failedThrough = target
@@ -190,6 +193,12 @@ public final class AuditLog: Sendable {
         noteOutcome(succeeded)
         return succeeded
     }
+
+    /// Records written since the log was opened.
+    public var recordCount: UInt64 { written.load(ordering: .relaxed) }
+
+    /// Flushes (`fdatasync`) made since the log was opened; none with ``Sync/none``.
+    public var flushCount: UInt64 { flushes.load(ordering: .relaxed) }
 
     private func noteOutcome(_ succeeded: Bool) {
         if succeeded {

@@ -56,8 +56,12 @@ public final class Metrics: Sendable {
         state.withLock { $0.reloads[succeeded ? "success" : "failure", default: 0] += 1 }
     }
 
-    /// The exposition text, with gauges read from `configurations` at `now` (seconds since the epoch).
-    public func render(configurations: ConfigurationStore, connections: Int?, now: Int64) -> String {
+    /// The exposition text, with gauges read from `configurations` at `now` (seconds since the epoch) and
+    /// the audit log's record and flush counters when `audit` is given.
+    public func render(
+        configurations: ConfigurationStore, connections: Int?, audit: (records: UInt64, flushes: UInt64)? = nil,
+        now: Int64
+    ) -> String {
         var out = ""
         let snapshot = state.withLock { $0 }
 
@@ -125,6 +129,16 @@ public final class Metrics: Sendable {
             "# HELP anchorage_crl_next_update_age_seconds Seconds since each CRL's nextUpdate (negative: not yet due).\n"
         out += "# TYPE anchorage_crl_next_update_age_seconds gauge\n"
         out += crlLines
+
+        if let audit {
+            out += "# HELP anchorage_audit_records_total Audit records written.\n"
+            out += "# TYPE anchorage_audit_records_total counter\n"
+            out += "anchorage_audit_records_total \(audit.records)\n"
+            out +=
+                "# HELP anchorage_audit_flushes_total Audit log flushes (fdatasync); one covers every record written before it.\n"
+            out += "# TYPE anchorage_audit_flushes_total counter\n"
+            out += "anchorage_audit_flushes_total \(audit.flushes)\n"
+        }
 
         if let connections {
             out += "# HELP anchorage_http_connections Open client connections.\n"

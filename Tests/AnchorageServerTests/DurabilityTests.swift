@@ -75,9 +75,12 @@ import Testing
         let tickets = (0..<3).compactMap { log.write(line: Array("{\"n\":\($0)}\n".utf8)) }
         #expect(tickets == [1, 2, 3])
         #expect(log.commit(upTo: 3))
+        #expect(log.flushCount == 1)
         #expect(log.commit(upTo: 1))  // covered by the flush for 3
+        #expect(log.flushCount == 1)
         #expect(log.write(line: Array("{}\n".utf8)) == 4)
         #expect(log.commit(upTo: 4))
+        #expect((log.recordCount, log.flushCount) == (4, 2))
         #expect(try directory.read("audit.jsonl") == "{\"n\":0}\n{\"n\":1}\n{\"n\":2}\n{}\n")
     }
 

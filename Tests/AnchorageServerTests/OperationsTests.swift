@@ -98,7 +98,7 @@ struct OperationsTests {
         metrics.count(operation: "CreateSession", outcome: "denied", reason: "weak_key")
         metrics.observeLatency(route: "CreateSession", seconds: 0.003)
         metrics.observeLatency(route: "CreateSession", seconds: 2)
-        let text = metrics.render(configurations: store, connections: 1, now: testNow)
+        let text = metrics.render(configurations: store, connections: 1, audit: (records: 12, flushes: 5), now: testNow)
 
         let escaped = odd.subjectString.replacingOccurrences(of: "\\", with: "\\\\")
             .replacingOccurrences(of: "\"", with: "\\\"")
@@ -111,6 +111,9 @@ struct OperationsTests {
         #expect(text.contains(#"anchorage_request_duration_seconds_bucket{le="+Inf",operation="CreateSession"} 2"#))
         #expect(text.contains(#"anchorage_request_duration_seconds_count{operation="CreateSession"} 2"#))
         #expect(text.contains("anchorage_http_connections 1"))
+        #expect(text.contains("# TYPE anchorage_audit_records_total counter\nanchorage_audit_records_total 12\n"))
+        #expect(text.contains("# TYPE anchorage_audit_flushes_total counter\nanchorage_audit_flushes_total 5\n"))
+        #expect(!metrics.render(configurations: store, connections: 1, now: testNow).contains("anchorage_audit_"))
         #expect(text.hasSuffix("\n"))
     }
 }

@@ -16,12 +16,13 @@ struct MetricsAndWarningsTests {
     func countersMove() async throws {
         let context = try await OwnServer.start()
         let server = context.server
+        let auditedBefore = try server.auditEntries().count
         let before = try await MetricsSnapshot.fetch(context)
         for family in [
             "anchorage_requests_total", "anchorage_request_duration_seconds", "anchorage_configuration_generation",
             "anchorage_configuration_last_reload_success", "anchorage_configuration_reloads_total",
             "anchorage_trust_anchor_certificate_expiry_days", "anchorage_crl_next_update_age_seconds",
-            "anchorage_http_connections",
+            "anchorage_http_connections", "anchorage_audit_records_total", "anchorage_audit_flushes_total",
         ] {
             #expect(before.families[family] != nil, "family \(family) missing:\n\(before.text)")
         }
@@ -66,6 +67,12 @@ struct MetricsAndWarningsTests {
         // The audit log agrees with the counters.
         let audited = try server.auditEntries()
         #expect(audited.filter { $0["operation"]?.string == "CreateSession" }.count == 6)
+        // Every record is counted; each answer waited for a flush (the default `--audit-sync data`), and one
+        // flush may cover several records.
+        let records = delta("anchorage_audit_records_total", [:])
+        let flushes = delta("anchorage_audit_flushes_total", [:])
+        #expect(records == Double(audited.count - auditedBefore), "\(after.text)")
+        #expect(flushes >= 1 && flushes <= records, "\(records) records, \(flushes) flushes")
 
         // The generation gauge increases after a reload.
         let generation = after.value("anchorage_configuration_generation")
