@@ -27,6 +27,11 @@ final class ConfigurationWatch: Sendable {
     private let changed: @Sendable () -> Void
     private let source: Locked<(any DispatchSourceRead)?> = Locked(nil)
     private let pending = Locked(false)
+    private let allWatched = Locked(false)
+
+    /// Whether the last renewal of the watch set covered every directory (no `inotify_add_watch` failed,
+    /// for instance at the kernel's watch limit), so that inotify alone sees every change on a local file system.
+    var watchesEveryDirectory: Bool { allWatched.withLock { $0 } }
 
     /// Watches `roots` and calls `changed` on `queue` after each batch of events; nil when inotify is unavailable
     /// (then the poll alone notices changes).
@@ -82,8 +87,11 @@ final class ConfigurationWatch: Sendable {
     /// Watches every directory ``ConfigurationTree/watchedDirectories(_:)`` names. Adding an existing watch
     /// again only refreshes it, so this is safe to repeat.
     private func addWatches() {
-        for directory in ConfigurationTree.watchedDirectories(roots) {
-            _ = inotify_add_watch(descriptor, directory, Self.mask)
+        var every = true
+        for directory in ConfigurationTree.watchedDirectories(roots)
+        where inotify_add_watch(descriptor, directory, Self.mask) < 0 {
+            every = false
         }
+        allWatched.withLock { $0 = every }
     }
 }

@@ -226,17 +226,30 @@ public enum ServeCommand {
                     ["trigger": trigger, "error": "\(error)"])
             }
         }
-        let watcher = DispatchSource.makeTimerSource(queue: signalQueue)
-        watcher.schedule(deadline: .now() + 1, repeating: 1)
-        watcher.setEventHandler {
-            reload("file change", true)
-            keyrings.reload(trigger: "file change", onlyIfChanged: true, logger: logger)
-        }
-        watcher.resume()
-        // The poll above notices within a second; inotify, where it works, within ConfigurationWatch.settleSeconds.
+        // inotify notices a change within ConfigurationWatch.settleSeconds; the poll below, what inotify cannot see
+        // (network file systems, directories past the kernel's watch limit): every second, or on a tree so large
+        // that a check costs more than 20 ms and inotify watches all of it, as often as ReloadPollInterval allows.
         let watch = ConfigurationWatch(roots: [options.pkiDirectory, options.profilesDirectory], queue: signalQueue) {
             reload("file change", true)
         }
+        // Ticks every second: the keyring file (outside the watched roots) is checked on each tick, the
+        // configuration tree when ReloadPollInterval says its next check is due.
+        let nextTreeCheck = Locked(0.0)
+        let watcher = DispatchSource.makeTimerSource(queue: signalQueue)
+        watcher.schedule(deadline: .now() + ReloadPollInterval.base, repeating: ReloadPollInterval.base)
+        watcher.setEventHandler {
+            let started = Double(DispatchTime.now().uptimeNanoseconds) / 1e9
+            if started >= nextTreeCheck.withLock({ $0 }) {
+                reload("file change", true)
+                let seconds = Double(DispatchTime.now().uptimeNanoseconds) / 1e9 - started
+                let interval = ReloadPollInterval.next(
+                    afterCheckTaking: seconds, everyDirectoryWatched: watch?.watchesEveryDirectory ?? false)
+                // Half a tick early, so that timer jitter never skips a tick that is due.
+                nextTreeCheck.withLock { $0 = started + interval - ReloadPollInterval.base / 2 }
+            }
+            keyrings.reload(trigger: "file change", onlyIfChanged: true, logger: logger)
+        }
+        watcher.resume()
         // Certificates approach expiry and CRLs go stale without any change on disk: say so daily.
         let daily = DispatchSource.makeTimerSource(queue: signalQueue)
         daily.schedule(deadline: .now() + 86400, repeating: 86400)

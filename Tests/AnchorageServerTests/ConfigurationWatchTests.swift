@@ -31,6 +31,26 @@ import Testing
         return (watch, wakeups)
     }
 
+    @Test func aTreeWhoseDirectoriesAreAllWatchedSaysSo() throws {
+        let directory = TemporaryDirectory()
+        try FileManager.default.createDirectory(
+            atPath: directory.url("PKI/trust-anchors/a/crls"), withIntermediateDirectories: true)
+        let (watch, _) = try Self.start(directory)
+        defer { watch.cancel() }
+        #expect(watch.watchesEveryDirectory)
+    }
+
+    /// The poll under inotify: every second on small trees or without complete coverage; on a large, fully
+    /// watched tree, at most 2% of a core (50 times the last check), and never less often than every 10 s.
+    @Test(arguments: [
+        (0.001, true, 1.0), (0.02, true, 1.0), (0.05, true, 2.5), (0.09, true, 4.5), (0.5, true, 10.0),
+        (0.09, false, 1.0), (5.0, false, 1.0), (0, true, 1.0), (Double.nan, true, 1.0),
+    ])
+    func thePollBacksOffOnlyWhereInotifySeesEverything(_ check: Double, _ watched: Bool, _ expected: Double) {
+        let interval = ReloadPollInterval.next(afterCheckTaking: check, everyDirectoryWatched: watched)
+        #expect(abs(interval - expected) < 1e-9, "\(check) s, watched \(watched): \(interval)")
+    }
+
     @Test func aWriteInANestedDirectoryWakesTheReload() throws {
         let directory = TemporaryDirectory()
         let (watch, wakeups) = try Self.start(directory)
