@@ -3,7 +3,7 @@ import Foundation
 
 /// The files and directories a configuration is made of, as change detection sees them: every entry below
 /// the roots in sorted order, with `stat(2)` following symlinks, each directory (symlinked ones too) entered
-/// once. One walk serves the once-a-second fingerprint and the inotify watch list.
+/// once. One walk serves the poll's fingerprint and the inotify watch list.
 ///
 /// Walked with `readdir(2)` and `stat(2)`: with 16,000 files (1,000 anchors, 5,000 profiles, 10,000 roles)
 /// Foundation's directory enumerator and a formatted line per file cost about a fifth of a core every

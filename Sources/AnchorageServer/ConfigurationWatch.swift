@@ -4,7 +4,7 @@ import Dispatch
 import Foundation
 
 /// Wakes the configuration reload as soon as something changes under `PKI/` or `Profiles/` (inotify),
-/// instead of at the next tick of the once-a-second poll.
+/// instead of at the next check of the poll (every second, or less often on large trees: ReloadPollInterval).
 ///
 /// The poll stays: it is what sees an edit to the target of a symlinked file kept outside the watched
 /// directories when that target's directory cannot be watched, a network file system, and anything
