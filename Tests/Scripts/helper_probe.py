@@ -66,16 +66,26 @@ def ttl(args):
         capture = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, socket.htons(0x0003))
     except PermissionError as e:
         return {"ok": False, "error": "permission", "message": str(e)}
+    # Every test's loopback traffic lands here too: a large buffer keeps this exchange's frames from being
+    # dropped while the request runs (SO_RCVBUFFORCE needs root, which a packet socket needs anyway).
+    try:
+        capture.setsockopt(socket.SOL_SOCKET, 33, 32 << 20)  # SO_RCVBUFFORCE
+    except OSError:
+        capture.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 32 << 20)
     capture.bind(("lo", 0))
     capture.setblocking(False)
     status, _ = request("PUT", args.endpoint.rstrip("/") + "/latest/api/token",
                         {"x-aws-ec2-metadata-token-ttl-seconds": "60"})
     from_server, to_server = set(), set()
-    deadline = time.time() + 0.5
+    # Drain everything queued (the whole exchange is, once the answer is in), and keep waiting while a
+    # direction is still unseen, up to 5 s: under load the frames queue behind other tests' traffic.
+    deadline = time.time() + 5
     while time.time() < deadline:
         try:
             frame = capture.recv(65535)
         except BlockingIOError:
+            if from_server and to_server:
+                break
             time.sleep(0.01)
             continue
         # Loopback frames carry a 14-byte Ethernet header; only IPv4 TCP is of interest.
