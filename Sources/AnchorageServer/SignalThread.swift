@@ -1,3 +1,4 @@
+import AnchorageHTTP
 import Foundation
 
 /// SIGTERM, SIGINT and SIGHUP for `serve`: blocked in every thread and taken by one thread with
@@ -22,6 +23,7 @@ enum SignalThread {
     /// Starts the thread that waits for the handled signals and calls `received` with each, on that thread.
     static func start(_ received: @escaping @Sendable (Int32) -> Void) {
         let thread = Thread {
+            ThreadName.setCurrent("signals")
             var set = signalSet()
             while true {
                 var signalNumber: Int32 = 0
@@ -29,7 +31,6 @@ enum SignalThread {
                 received(signalNumber)
             }
         }
-        thread.name = "anchorage-signals"
         thread.stackSize = 256 * 1024
         thread.start()
     }

@@ -111,6 +111,10 @@ static inline int COpenSSL_SSL_set_alpn_http11(SSL *ssl) {
 #include <sys/eventfd.h>
 
 static inline int COpenSSL_epoll_create(void) { return epoll_create1(EPOLL_CLOEXEC); }
+
+#include <sys/prctl.h>
+/// Names the calling thread (prctl is variadic, which Swift cannot call).
+static inline int COpenSSL_set_thread_name(const char *name) { return prctl(PR_SET_NAME, name, 0, 0, 0); }
 static inline int COpenSSL_eventfd(void) { return eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC); }
 static inline uint32_t COpenSSL_EPOLLIN(void) { return EPOLLIN; }
 static inline uint32_t COpenSSL_EPOLLOUT(void) { return EPOLLOUT; }

@@ -63,19 +63,19 @@ public final class HTTPServer: Sendable {
                     group.enter()
                     loopsRunning.enter()
                     let thread = Thread {
+                        ThreadName.setCurrent("http-loop-\(index)")
                         loop.run()
                         loopsRunning.leave()
                         group.leave()
                     }
-                    thread.name = "anchorage-http-\(index)"
                     thread.start()
                 }
                 group.enter()
                 let committer = Thread {
+                    ThreadName.setCurrent("audit-commit")
                     commitThread.run()
                     group.leave()
                 }
-                committer.name = "anchorage-commit"
                 committer.start()
                 // Commits outlive the loops that ask for them: a draining loop may still wait for one.
                 loopsRunning.notify(queue: .global()) { commitThread.stop() }
