@@ -139,27 +139,18 @@ final class Benchmark {
         _ = LoadDriver.run(
             factory.make(200, identities: [pki.leafViaIntermediate], target: configuration.target, threads: cores),
             port: server.port, concurrency: 4, server: server)
-        // The intermediate's cost is a difference of two rows, so the two are measured in alternating slices:
-        // on a shared machine, rows a minute apart can differ by more than the 10% being measured.
-        var direct: [LoadResult] = []
-        var viaIntermediate: [LoadResult] = []
-        let slices = 4
-        for _ in 0..<slices {
-            direct.append(
+        let (unchained, chained) = alternating(
+            { count in
+                LoadDriver.run(
+                    factory.make(count, identities: [pki.leafEC], target: configuration.target, threads: cores),
+                    port: server.port, concurrency: 16, server: server)
+            },
+            { count in
                 LoadDriver.run(
                     factory.make(
-                        max(500, options.requests / slices), identities: [pki.leafEC], target: configuration.target,
-                        threads: cores),
-                    port: server.port, concurrency: 16, server: server))
-            viaIntermediate.append(
-                LoadDriver.run(
-                    factory.make(
-                        max(500, options.requests / slices), identities: [pki.leafViaIntermediate],
-                        target: configuration.target, threads: cores),
-                    port: server.port, concurrency: 16, server: server))
-        }
-        let unchained = LoadResult.combined(direct)
-        let chained = LoadResult.combined(viaIntermediate)
+                        count, identities: [pki.leafViaIntermediate], target: configuration.target, threads: cores),
+                    port: server.port, concurrency: 16, server: server)
+            })
         let chainBound = try boundAfterRow(.ecP256)
         Report.row("P-256, c=16, alternating with the next row", unchained, bound: chainBound, server: server)
         Report.row("P-256 + intermediate, c=16, alternating", chained, bound: chainBound, server: server)
@@ -233,6 +224,23 @@ final class Benchmark {
         }
         if options.scale { try scale(alongside: server, reference: configuration, referenceFactory: factory) }
         server.stop()
+    }
+
+    /// Two scenarios run in four alternating slices (each `--requests / 4`, at least 500 requests), each side
+    /// combined: a comparison of two rows is a difference, and on a shared machine rows a minute apart can
+    /// differ by more than the 10% being measured.
+    private func alternating(
+        _ first: (Int) -> LoadResult, _ second: (Int) -> LoadResult
+    ) -> (LoadResult, LoadResult) {
+        let slices = 4
+        let perSlice = max(500, options.requests / slices)
+        var firsts: [LoadResult] = []
+        var seconds: [LoadResult] = []
+        for _ in 0..<slices {
+            firsts.append(first(perSlice))
+            seconds.append(second(perSlice))
+        }
+        return (LoadResult.combined(firsts), LoadResult.combined(seconds))
     }
 
     /// The verification bound measured right after a row, for that row's ratio: on a shared machine the
@@ -442,7 +450,7 @@ final class Benchmark {
 
     /// 1,000 anchors, 5,000 profiles, 10,000 roles: load time and per-request cost against ten of each.
     /// A second server on 1,000 anchors, 5,000 profiles and 10,000 roles, compared with `small` (ten of each)
-    /// in alternating slices, for the same reason as the intermediate: the figure is a difference of two rows.
+    /// in ``alternating(_:_:)`` slices.
     private func scale(
         alongside small: ServerProcess, reference: BenchmarkConfiguration, referenceFactory: RequestFactory
     ) throws {
@@ -479,23 +487,18 @@ final class Benchmark {
             factory.make(1000, identities: [pki.leafEC], target: configuration.target, threads: cores),
             port: server.port, concurrency: 4, server: server)
         Report.header()
-        var tenOfEach: [LoadResult] = []
-        var atScale: [LoadResult] = []
-        let slices = 4
-        let perSlice = max(500, options.requests / slices)
-        for _ in 0..<slices {
-            tenOfEach.append(
+        let (tenOfEachResult, atScaleResult) = alternating(
+            { count in
                 LoadDriver.run(
-                    referenceFactory.make(perSlice, identities: [pki.leafEC], target: reference.target, threads: cores),
-                    port: small.port, concurrency: 16, server: small))
-            atScale.append(
+                    referenceFactory.make(count, identities: [pki.leafEC], target: reference.target, threads: cores),
+                    port: small.port, concurrency: 16, server: small)
+            },
+            { count in
                 LoadDriver.run(
-                    factory.make(perSlice, identities: [pki.leafEC], target: configuration.target, threads: cores),
-                    port: server.port, concurrency: 16, server: server))
-        }
+                    factory.make(count, identities: [pki.leafEC], target: configuration.target, threads: cores),
+                    port: server.port, concurrency: 16, server: server)
+            })
         let bound = try boundAfterRow(.ecP256)
-        let tenOfEachResult = LoadResult.combined(tenOfEach)
-        let atScaleResult = LoadResult.combined(atScale)
         Report.row("P-256, c=16, ten of each, alternating", tenOfEachResult, bound: bound, server: small)
         Report.row("P-256, c=16, scale config, alternating", atScaleResult, bound: bound, server: server)
         emit(
