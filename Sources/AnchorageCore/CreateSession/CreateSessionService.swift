@@ -373,14 +373,7 @@ public struct CreateSessionService: Sendable {
         var text = text
         return text.withUTF8 { bytes in
             bytes.split(separator: UInt8(ascii: ","), omittingEmptySubsequences: false).map { part in
-                var part = part[...]
-                while let first = part.first, first == UInt8(ascii: " ") || first == UInt8(ascii: "\t") {
-                    part = part.dropFirst()
-                }
-                while let last = part.last, last == UInt8(ascii: " ") || last == UInt8(ascii: "\t") {
-                    part = part.dropLast()
-                }
-                return String(decoding: UnsafeBufferPointer(rebasing: part), as: UTF8.self)
+                String(decoding: UnsafeBufferPointer(rebasing: part), as: UTF8.self).trimmingASCIIWhitespace()
             }
         }
     }
