@@ -140,17 +140,8 @@ final class Benchmark {
             factory.make(200, identities: [pki.leafViaIntermediate], target: configuration.target, threads: cores),
             port: server.port, concurrency: 4, server: server)
         let (unchained, chained) = alternating(
-            { count in
-                LoadDriver.run(
-                    factory.make(count, identities: [pki.leafEC], target: configuration.target, threads: cores),
-                    port: server.port, concurrency: 16, server: server)
-            },
-            { count in
-                LoadDriver.run(
-                    factory.make(
-                        count, identities: [pki.leafViaIntermediate], target: configuration.target, threads: cores),
-                    port: server.port, concurrency: 16, server: server)
-            })
+            Side(factory: factory, identity: pki.leafEC, target: configuration.target, server: server),
+            Side(factory: factory, identity: pki.leafViaIntermediate, target: configuration.target, server: server))
         let chainBound = try boundAfterRow(.ecP256)
         Report.row("P-256, c=16, alternating with the next row", unchained, bound: chainBound, server: server)
         Report.row("P-256 + intermediate, c=16, alternating", chained, bound: chainBound, server: server)
@@ -226,21 +217,32 @@ final class Benchmark {
         server.stop()
     }
 
-    /// Two scenarios run in four alternating slices (each `--requests / 4`, at least 500 requests), each side
+    /// Two keep-alive c=16 scenarios run in four alternating slices (each `--requests / 4`, at least 500 requests), each side
     /// combined: a comparison of two rows is a difference, and on a shared machine rows a minute apart can
     /// differ by more than the 10% being measured.
-    private func alternating(
-        _ first: (Int) -> LoadResult, _ second: (Int) -> LoadResult
-    ) -> (LoadResult, LoadResult) {
+    private func alternating(_ first: Side, _ second: Side) -> (LoadResult, LoadResult) {
         let slices = 4
         let perSlice = max(500, options.requests / slices)
+        func run(_ side: Side) -> LoadResult {
+            LoadDriver.run(
+                side.factory.make(perSlice, identities: [side.identity], target: side.target, threads: cores),
+                port: side.server.port, concurrency: 16, server: side.server)
+        }
         var firsts: [LoadResult] = []
         var seconds: [LoadResult] = []
         for _ in 0..<slices {
-            firsts.append(first(perSlice))
-            seconds.append(second(perSlice))
+            firsts.append(run(first))
+            seconds.append(run(second))
         }
         return (LoadResult.combined(firsts), LoadResult.combined(seconds))
+    }
+
+    /// One side of ``alternating(_:_:)``: keep-alive requests at c=16 signed by `identity`, sent to `server`.
+    private struct Side {
+        var factory: RequestFactory
+        var identity: Identity
+        var target: Target
+        var server: ServerProcess
     }
 
     /// The verification bound measured right after a row, for that row's ratio: on a shared machine the
@@ -488,16 +490,8 @@ final class Benchmark {
             port: server.port, concurrency: 4, server: server)
         Report.header()
         let (tenOfEachResult, atScaleResult) = alternating(
-            { count in
-                LoadDriver.run(
-                    referenceFactory.make(count, identities: [pki.leafEC], target: reference.target, threads: cores),
-                    port: small.port, concurrency: 16, server: small)
-            },
-            { count in
-                LoadDriver.run(
-                    factory.make(count, identities: [pki.leafEC], target: configuration.target, threads: cores),
-                    port: server.port, concurrency: 16, server: server)
-            })
+            Side(factory: referenceFactory, identity: pki.leafEC, target: reference.target, server: small),
+            Side(factory: factory, identity: pki.leafEC, target: configuration.target, server: server))
         let bound = try boundAfterRow(.ecP256)
         Report.row("P-256, c=16, ten of each, alternating", tenOfEachResult, bound: bound, server: small)
         Report.row("P-256, c=16, scale config, alternating", atScaleResult, bound: bound, server: server)
