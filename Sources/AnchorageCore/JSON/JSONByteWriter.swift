@@ -125,6 +125,13 @@ public struct JSONByteWriter {
         var index = 0
         let count = utf8.count
         while index < count {
+            // Eight bytes at a time while none needs escaping: tokens and keys are long runs of plain ASCII.
+            if let base = UnsafeRawPointer(utf8.baseAddress) {
+                while index + 8 <= count, !needsEscaping(base.loadUnaligned(fromByteOffset: index, as: UInt64.self)) {
+                    index += 8
+                }
+                if index == count { break }
+            }
             let byte = utf8[index]
             if byte >= 0x20 && byte != UInt8(ascii: "\"") && byte != UInt8(ascii: "\\") {
                 index += 1
@@ -146,6 +153,19 @@ public struct JSONByteWriter {
             start = index
         }
         if count > start { out.append(contentsOf: UnsafeBufferPointer(rebasing: utf8[start..<count])) }
+    }
+
+    /// Whether any of the eight bytes of `word` is a control byte, `"` or `\\` (exact for "any"; which byte is
+    /// left to the byte loop).
+    @inline(__always)
+    private static func needsEscaping(_ word: UInt64) -> Bool {
+        let ones: UInt64 = 0x0101_0101_0101_0101
+        let highs: UInt64 = 0x8080_8080_8080_8080
+        let control = (word &- ones &* 0x20) & ~word & highs
+        let quote = word ^ (ones &* 0x22)
+        let backslash = word ^ (ones &* 0x5C)
+        let zeroes = ((quote &- ones) & ~quote | (backslash &- ones) & ~backslash) & highs
+        return control | zeroes != 0
     }
 
     /// Appends the decimal digits of `value` (with a leading `-` when negative), as `String(value)` spells it.
