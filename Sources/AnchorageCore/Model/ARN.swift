@@ -12,12 +12,20 @@ public struct ARN: Hashable, Sendable, CustomStringConvertible {
     /// Parses `text`; nil unless it has the six colon-separated parts, `arn` first, and a non-empty
     /// partition, service and resource.
     public init?(_ text: String) {
-        // One pass over the bytes: printable ASCII only (so byte offsets are character offsets), and the
-        // first five colons; the resource keeps any further colons.
+        var contiguous = text
+        guard let parts = contiguous.withUTF8(Self.parts) else { return nil }
+        (partition, service, region, account, resource) = parts
+        self.text = text
+    }
+
+    /// The five parts after `arn:`, in one pass over the bytes: printable ASCII only, and the first five colons (the
+    /// resource keeps any further colons).
+    private static func parts(
+        _ utf8: UnsafeBufferPointer<UInt8>
+    ) -> (String, String, String, String, String)? {
         var colons: (Int, Int, Int, Int, Int) = (0, 0, 0, 0, 0)
         var found = 0
-        var offset = 0
-        for byte in text.utf8 {
+        for (offset, byte) in utf8.enumerated() {
             guard byte > 0x20 && byte < 0x7F else { return nil }
             if byte == UInt8(ascii: ":") && found < 5 {
                 switch found {
@@ -29,21 +37,17 @@ public struct ARN: Hashable, Sendable, CustomStringConvertible {
                 }
                 found += 1
             }
-            offset += 1
         }
-        guard found == 5 else { return nil }
-        let utf8 = text.utf8
-        func part(_ from: Int, _ to: Int) -> Substring {
-            text[utf8.index(utf8.startIndex, offsetBy: from)..<utf8.index(utf8.startIndex, offsetBy: to)]
-        }
-        guard part(0, colons.0) == "arn", colons.1 > colons.0 + 1, colons.2 > colons.1 + 1, offset > colons.4 + 1
+        guard found == 5, colons.0 == 3, utf8[0] == UInt8(ascii: "a"), utf8[1] == UInt8(ascii: "r"),
+            utf8[2] == UInt8(ascii: "n"), colons.1 > colons.0 + 1, colons.2 > colons.1 + 1, utf8.count > colons.4 + 1
         else { return nil }
-        partition = String(part(colons.0 + 1, colons.1))
-        service = String(part(colons.1 + 1, colons.2))
-        region = String(part(colons.2 + 1, colons.3))
-        account = String(part(colons.3 + 1, colons.4))
-        resource = String(part(colons.4 + 1, offset))
-        self.text = text
+        func part(_ from: Int, _ to: Int) -> String {
+            String(decoding: UnsafeBufferPointer(rebasing: utf8[from..<to]), as: UTF8.self)
+        }
+        return (
+            part(colons.0 + 1, colons.1), part(colons.1 + 1, colons.2), part(colons.2 + 1, colons.3),
+            part(colons.3 + 1, colons.4), part(colons.4 + 1, utf8.count)
+        )
     }
 
     private mutating func updateText() {

@@ -55,7 +55,10 @@ public struct SigV4Authorization: Hashable, Sendable {
     /// The three fields may be separated by `,` with or without spaces and may come in any order,
     /// but each must appear exactly once; unknown fields are rejected.
     public static func parse(_ headerValue: String) throws(SigV4ParseError) -> SigV4Authorization {
-        let text = headerValue.utf8.trimmingSpaces()
+        // Integer offsets into one byte array: String.UTF8View index arithmetic cost several microseconds per
+        // request here.
+        let bytes = Array(headerValue.utf8)
+        let text = trimmingSpaces(bytes[...])
         guard !text.isEmpty else { throw SigV4ParseError("empty Authorization header") }
         guard let space = text.firstIndex(where: isSpace) else {
             throw SigV4ParseError("Authorization header has an algorithm but no fields")
@@ -64,29 +67,31 @@ public struct SigV4Authorization: Hashable, Sendable {
         guard algorithm.allSatisfy(isTokenCharacter) else {
             throw SigV4ParseError("algorithm is not a token")
         }
-        var credential: Substring.UTF8View.SubSequence?
-        var signedHeaders: Substring.UTF8View.SubSequence?
-        var signature: Substring.UTF8View.SubSequence?
-        for rawField in text[space...].split(separator: UInt8(ascii: ","), omittingEmptySubsequences: false) {
-            let field = rawField.trimmingSpaces()
+        var credential: ArraySlice<UInt8>?
+        var signedHeaders: ArraySlice<UInt8>?
+        var signature: ArraySlice<UInt8>?
+        var fieldStart = space
+        while fieldStart <= text.endIndex {
+            let fieldEnd = text[fieldStart...].firstIndex(of: UInt8(ascii: ",")) ?? text.endIndex
+            let field = trimmingSpaces(text[fieldStart..<fieldEnd])
+            fieldStart = fieldEnd + 1
             guard !field.isEmpty else { throw SigV4ParseError("empty field in Authorization header") }
             guard let equals = field.firstIndex(of: UInt8(ascii: "=")) else {
                 throw SigV4ParseError("Authorization field without '=': \(excerpt(field))")
             }
-            let name = string(field[..<equals])
-            let value = field[field.index(after: equals)...]
-            switch name {
-            case "Credential":
+            let name = field[..<equals]
+            let value = field[(equals + 1)...]
+            if name.elementsEqual("Credential".utf8) {
                 guard credential == nil else { throw SigV4ParseError("duplicate Credential field") }
                 credential = value
-            case "SignedHeaders":
+            } else if name.elementsEqual("SignedHeaders".utf8) {
                 guard signedHeaders == nil else { throw SigV4ParseError("duplicate SignedHeaders field") }
                 signedHeaders = value
-            case "Signature":
+            } else if name.elementsEqual("Signature".utf8) {
                 guard signature == nil else { throw SigV4ParseError("duplicate Signature field") }
                 signature = value
-            default:
-                throw SigV4ParseError("unknown Authorization field '\(name.prefix(40))'")
+            } else {
+                throw SigV4ParseError("unknown Authorization field '\(string(name).prefix(40))'")
             }
         }
         guard let credential else { throw SigV4ParseError("missing Credential field") }
@@ -132,10 +137,9 @@ public struct SigV4Authorization: Hashable, Sendable {
         guard !algorithm.isEmpty, algorithm.allSatisfy(isTokenCharacter) else {
             throw SigV4ParseError("X-Amz-Algorithm is not a token")
         }
-        let credentialText = String(decoding: try required("X-Amz-Credential"), as: UTF8.self)
-        let (identifier, scope) = try parseCredential(credentialText.utf8[...])
-        let signedHeadersText = String(decoding: try required("X-Amz-SignedHeaders"), as: UTF8.self)
-        let signatureText = String(decoding: try required("X-Amz-Signature"), as: UTF8.self)
+        let (identifier, scope) = try parseCredential(try required("X-Amz-Credential")[...])
+        let signedHeadersBytes = try required("X-Amz-SignedHeaders")
+        let signatureBytes = try required("X-Amz-Signature")
         guard let date = AmzDate(String(decoding: try required("X-Amz-Date"), as: UTF8.self)) else {
             throw SigV4ParseError("X-Amz-Date is not YYYYMMDDTHHMMSSZ")
         }
@@ -153,8 +157,8 @@ public struct SigV4Authorization: Hashable, Sendable {
             algorithm: String(decoding: algorithm, as: UTF8.self),
             credentialIdentifier: identifier,
             scope: scope,
-            signedHeaders: try parseSignedHeaders(signedHeadersText.utf8[...]),
-            signature: try parseSignature(signatureText.utf8[...]),
+            signedHeaders: try parseSignedHeaders(signedHeadersBytes[...]),
+            signature: try parseSignature(signatureBytes[...]),
             amzDate: date,
             expires: expires,
             securityToken: token
@@ -163,9 +167,8 @@ public struct SigV4Authorization: Hashable, Sendable {
 
     // MARK: - Fields
 
-    private static func parseCredential(
-        _ value: Substring.UTF8View.SubSequence
-    ) throws(SigV4ParseError) -> (String, CredentialScope) {
+    private static func parseCredential(_ value: ArraySlice<UInt8>) throws(SigV4ParseError) -> (String, CredentialScope)
+    {
         let parts = value.split(separator: UInt8(ascii: "/"), omittingEmptySubsequences: false)
         guard parts.count == 5 else {
             throw SigV4ParseError(
@@ -187,8 +190,7 @@ public struct SigV4Authorization: Hashable, Sendable {
         return (string(parts[0]), scope)
     }
 
-    private static func parseSignedHeaders(_ value: Substring.UTF8View.SubSequence) throws(SigV4ParseError) -> [String]
-    {
+    private static func parseSignedHeaders(_ value: ArraySlice<UInt8>) throws(SigV4ParseError) -> [String] {
         guard !value.isEmpty else { throw SigV4ParseError("SignedHeaders is empty") }
         var names: [String] = []
         for part in value.split(separator: UInt8(ascii: ";"), omittingEmptySubsequences: false) {
@@ -209,7 +211,7 @@ public struct SigV4Authorization: Hashable, Sendable {
         return names
     }
 
-    private static func parseSignature(_ value: Substring.UTF8View.SubSequence) throws(SigV4ParseError) -> String {
+    private static func parseSignature(_ value: ArraySlice<UInt8>) throws(SigV4ParseError) -> String {
         guard !value.isEmpty, value.count % 2 == 0 else {
             throw SigV4ParseError("Signature must be non-empty hex of even length")
         }
@@ -221,12 +223,23 @@ public struct SigV4Authorization: Hashable, Sendable {
 
     // MARK: - Bytes
 
-    private static func string(_ bytes: Substring.UTF8View.SubSequence) -> String { String(Substring(bytes)) }
+    /// The slices passed here are cut at ASCII delimiters of a valid string (or checked to be ASCII), so decoding
+    /// repairs nothing.
+    private static func string(_ bytes: ArraySlice<UInt8>) -> String { String(decoding: bytes, as: UTF8.self) }
 
     /// The start of untrusted input for an error message; decoding bytes, so a cut through a
     /// multi-byte character yields U+FFFD rather than a misaligned index.
-    private static func excerpt(_ bytes: Substring.UTF8View.SubSequence) -> String {
+    private static func excerpt(_ bytes: ArraySlice<UInt8>) -> String {
         String(decoding: bytes.prefix(40), as: UTF8.self)
+    }
+
+    /// Without leading and trailing spaces and tabs (HTTP's optional whitespace).
+    private static func trimmingSpaces(_ bytes: ArraySlice<UInt8>) -> ArraySlice<UInt8> {
+        var start = bytes.startIndex
+        var end = bytes.endIndex
+        while start < end, isSpace(bytes[start]) { start += 1 }
+        while start < end, isSpace(bytes[end - 1]) { end -= 1 }
+        return bytes[start..<end]
     }
 
     private static func isSpace(_ byte: UInt8) -> Bool { byte == UInt8(ascii: " ") || byte == UInt8(ascii: "\t") }
@@ -252,25 +265,4 @@ public struct SigV4Authorization: Hashable, Sendable {
         for byte in "!#$%&'*+-.^_`|~".utf8 { table[Int(byte)] = true }
         return table
     }()
-}
-
-extension Substring.UTF8View {
-    /// Without leading and trailing spaces and tabs (HTTP's optional whitespace).
-    fileprivate func trimmingSpaces() -> Substring.UTF8View {
-        var start = startIndex
-        var end = endIndex
-        while start < end, self[start] == UInt8(ascii: " ") || self[start] == UInt8(ascii: "\t") {
-            start = index(after: start)
-        }
-        while start < end {
-            let before = index(before: end)
-            guard self[before] == UInt8(ascii: " ") || self[before] == UInt8(ascii: "\t") else { break }
-            end = before
-        }
-        return self[start..<end]
-    }
-}
-
-extension String.UTF8View {
-    fileprivate func trimmingSpaces() -> Substring.UTF8View { self[...].trimmingSpaces() }
 }
