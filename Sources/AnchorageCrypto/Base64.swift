@@ -11,32 +11,34 @@ public enum Base64 {
     /// Base64 of `bytes`, padded.
     public static func encode<Bytes: Collection>(_ bytes: Bytes) -> String where Bytes.Element == UInt8 {
         let input = Array(bytes)
-        var out = [UInt8]()
-        out.reserveCapacity((input.count + 2) / 3 * 4)
-        var i = 0
-        while i + 3 <= input.count {
-            let n = UInt32(input[i]) << 16 | UInt32(input[i + 1]) << 8 | UInt32(input[i + 2])
-            out.append(alphabet[Int(n >> 18 & 63)])
-            out.append(alphabet[Int(n >> 12 & 63)])
-            out.append(alphabet[Int(n >> 6 & 63)])
-            out.append(alphabet[Int(n & 63)])
-            i += 3
+        // Written straight into the string's storage: session tokens and secret keys are encoded on every request.
+        return input.withUnsafeBufferPointer { input in
+            alphabet.withUnsafeBufferPointer { table in
+                String(unsafeUninitializedCapacity: (input.count + 2) / 3 * 4) { out in
+                    var i = 0
+                    var o = 0
+                    while i + 3 <= input.count {
+                        let n = UInt32(input[i]) << 16 | UInt32(input[i + 1]) << 8 | UInt32(input[i + 2])
+                        out[o] = table[Int(n >> 18 & 63)]
+                        out[o + 1] = table[Int(n >> 12 & 63)]
+                        out[o + 2] = table[Int(n >> 6 & 63)]
+                        out[o + 3] = table[Int(n & 63)]
+                        i += 3
+                        o += 4
+                    }
+                    let rest = input.count - i
+                    if rest > 0 {
+                        let n = UInt32(input[i]) << 16 | (rest == 2 ? UInt32(input[i + 1]) << 8 : 0)
+                        out[o] = table[Int(n >> 18 & 63)]
+                        out[o + 1] = table[Int(n >> 12 & 63)]
+                        out[o + 2] = rest == 2 ? table[Int(n >> 6 & 63)] : UInt8(ascii: "=")
+                        out[o + 3] = UInt8(ascii: "=")
+                        o += 4
+                    }
+                    return o
+                }
+            }
         }
-        let rest = input.count - i
-        if rest == 1 {
-            let n = UInt32(input[i]) << 16
-            out.append(alphabet[Int(n >> 18 & 63)])
-            out.append(alphabet[Int(n >> 12 & 63)])
-            out.append(UInt8(ascii: "="))
-            out.append(UInt8(ascii: "="))
-        } else if rest == 2 {
-            let n = UInt32(input[i]) << 16 | UInt32(input[i + 1]) << 8
-            out.append(alphabet[Int(n >> 18 & 63)])
-            out.append(alphabet[Int(n >> 12 & 63)])
-            out.append(alphabet[Int(n >> 6 & 63)])
-            out.append(UInt8(ascii: "="))
-        }
-        return String(decoding: out, as: UTF8.self)
     }
 
     /// Decodes padded standard base64; nil on any character outside the alphabet, bad length or bad padding.
@@ -48,22 +50,27 @@ public enum Base64 {
         var i = 0
         while i < input.count {
             let isLast = i + 4 == input.count
-            var values = [UInt8](repeating: 0, count: 4)
+            var values: (UInt8, UInt8, UInt8, UInt8) = (0, 0, 0, 0)
             var padding = 0
             for j in 0..<4 {
                 let c = input[i + j]
+                var v: UInt8 = 0
                 if c == UInt8(ascii: "=") {
                     guard isLast, j >= 2 else { return nil }
                     padding += 1
-                    values[j] = 0
                 } else {
                     guard padding == 0 else { return nil }
-                    let v = reverse[Int(c)]
+                    v = reverse[Int(c)]
                     guard v != 0xFF else { return nil }
-                    values[j] = v
+                }
+                switch j {
+                case 0: values.0 = v
+                case 1: values.1 = v
+                case 2: values.2 = v
+                default: values.3 = v
                 }
             }
-            let n = UInt32(values[0]) << 18 | UInt32(values[1]) << 12 | UInt32(values[2]) << 6 | UInt32(values[3])
+            let n = UInt32(values.0) << 18 | UInt32(values.1) << 12 | UInt32(values.2) << 6 | UInt32(values.3)
             out.append(UInt8(n >> 16 & 0xFF))
             if padding < 2 { out.append(UInt8(n >> 8 & 0xFF)) }
             if padding < 1 { out.append(UInt8(n & 0xFF)) }

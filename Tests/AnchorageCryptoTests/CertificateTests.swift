@@ -110,4 +110,34 @@ import Testing
         #expect(Base64.decode("Y=WI") == nil)
         #expect(Base64.decode("!!!!") == nil)
     }
+
+    /// Every length and tail (none, one or two padding characters) against a textbook encoder, and back.
+    @Test func base64MatchesTheTextbookEncodingAtEveryLength() {
+        let alphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/")
+        func reference(_ bytes: [UInt8]) -> String {
+            var bits = bytes.map { String($0, radix: 2) }.map { String(repeating: "0", count: 8 - $0.count) + $0 }
+                .joined()
+            let padding = (3 - bytes.count % 3) % 3
+            bits += String(repeating: "0", count: (6 - bits.count % 6) % 6)
+            var out = ""
+            var index = bits.startIndex
+            while index < bits.endIndex {
+                let next = bits.index(index, offsetBy: 6)
+                out.append(alphabet[Int(bits[index..<next], radix: 2)!])
+                index = next
+            }
+            return out + String(repeating: "=", count: padding)
+        }
+        var generator = SystemRandomNumberGenerator()
+        for length in 0..<70 {
+            let bytes = (0..<length).map { _ in UInt8.random(in: 0...255, using: &generator) }
+            #expect(Base64.encode(bytes) == reference(bytes))
+            #expect(Base64.decode(Base64.encode(bytes)) == bytes)
+            #expect(Base64.encode(bytes[...]) == reference(bytes))
+        }
+        #expect(Base64.decode("YQ==") == [0x61])
+        #expect(Base64.decode("YQ=a") == nil)
+        #expect(Base64.decode("Y===") == nil)
+        #expect(Base64.decode("YWJj====") == nil)
+    }
 }
