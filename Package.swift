@@ -59,7 +59,10 @@ let package = Package(
             name: "AnchorageHelperMain", dependencies: ["AnchorageClient", "AnchorageCrypto"], swiftSettings: strict),
         .executableTarget(
             name: "AnchorageBenchmark",
-            dependencies: ["AnchorageClient", "AnchorageCore", "AnchorageCrypto", "AnchorageHTTP"],
+            dependencies: [
+                "AnchorageClient", "AnchorageConfig", "AnchorageCore", "AnchorageCrypto", "AnchorageHTTP",
+                "AnchorageServer",
+            ],
             swiftSettings: strict
         ),
         .testTarget(name: "AnchorageLockingTests", dependencies: ["AnchorageLocking"]),

@@ -183,6 +183,16 @@ final class Benchmark {
                         "one verify ÷ server CPU per request: P-256 c=64 %.1f of %.0f µs = %.2f; RSA-2048 c=16 %.1f of %.0f µs = %.2f",
                     p256Verify, p256CPU, p256Verify / p256CPU, rsaVerify, rsaCPU, rsaVerify / rsaCPU))
         }
+        if let c64P256 {
+            let decision = try inProcessDecision(configuration, factory: factory, count: min(options.requests, 5000))
+            let serverCPU = c64P256.result.serverCPUPerThousand * 1000
+            let outside = serverCPU - decision.cpuPerRequest * 1e6
+            emit(
+                String(
+                    format:
+                        "this build's decision path in-process (AnchorageService.handle, 1 thread, no socket or flush, %d requests): %.0f µs CPU per request; the server at c=64 spent %.0f µs, so %.0f µs (%.0f%%) went to HTTP, TLS, the kernel and the audit flush",
+                    decision.requests, decision.cpuPerRequest * 1e6, serverCPU, outside, 100 * outside / serverCPU))
+        }
         emit(
             String(
                 format: "new TLS connection per request: %.0f µs server CPU per request (handshake + request)",
@@ -215,6 +225,20 @@ final class Benchmark {
         }
         if options.scale { try scale(alongside: server, reference: configuration, referenceFactory: factory) }
         server.stop()
+    }
+
+    /// ``InProcessDecision`` over `count` fresh P-256 requests; every one must be issued credentials.
+    private func inProcessDecision(
+        _ configuration: BenchmarkConfiguration, factory: RequestFactory, count: Int
+    ) throws -> InProcessDecision.Result {
+        let result = try InProcessDecision.measure(
+            configuration: configuration,
+            requests: factory.make(count, identities: [pki.leafEC], target: configuration.target, threads: cores),
+            work: work)
+        guard result.issued == result.requests else {
+            throw BenchmarkError("in-process: \(result.issued) of \(result.requests) requests were issued credentials")
+        }
+        return result
     }
 
     /// Two keep-alive c=16 scenarios run in four alternating slices (each `--requests / 4`, at least 500 requests), each side
@@ -597,6 +621,12 @@ final class Benchmark {
             run(
                 "same leaf after notAfter", factory.make(4, identities: [shortLived], target: target, threads: 1),
                 concurrency: 1), message: "Untrusted Signing Certificate", reason: "certificate_expired")
+
+        let decision = try inProcessDecision(configuration, factory: factory, count: 50)
+        emit(
+            String(
+                format: "  in-process decision path: %d of %d requests issued credentials", decision.issued,
+                decision.requests))
 
         // Revocation is checked per request: a new CRL (reload) must deny a leaf whose path is cached.
         var crlBuilder = CertificateRevocationListBuilder(thisUpdate: pki.now - 60, nextUpdate: pki.now + 86_400)
