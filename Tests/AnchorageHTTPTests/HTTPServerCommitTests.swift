@@ -221,6 +221,32 @@ final class CommittingHandler: HTTPHandler {
     }
 }
 
+extension HTTPServerCommitTests {
+    /// Input that arrives while an answer waits for its commit does not make the level-triggered loop spin
+    /// (reading is unregistered until the release), and is answered, in order, after it.
+    @Test func inputWhileAnAnswerIsHeldDoesNotSpinTheLoop() throws {
+        for configuration in configurations() {
+            let handler = CommittingHandler(firstCommitDelay: 1.0)
+            try withServer(configuration, handler: handler) { server, port in
+                let connection = try client(configuration, port)
+                try connection.sendRaw(Array("POST /held HTTP/1.1\r\nHost: a\r\nContent-Length: 0\r\n\r\n".utf8))
+                #expect(handler.firstCommitStarted.wait(timeout: .now() + 5) == .success)
+                let before = server.loopWakeUps
+                try connection.sendRaw(Array("POST /behind HTTP/1.1\r\nHost: a\r\nContent-Length: 0\r\n\r\n".utf8))
+                Thread.sleep(forTimeInterval: 0.5)
+                let wakeUps = server.loopWakeUps - before
+                #expect(wakeUps < 50, "\(wakeUps) loop wake-ups in 0.5 s while an answer was held")
+                let held = try connection.readResponse()
+                #expect(held.status == 201)
+                #expect(held.headers["X-Target"] == "/held")
+                let behind = try connection.readResponse()
+                #expect(behind.status == 201)
+                #expect(behind.headers["X-Target"] == "/behind")
+            }
+        }
+    }
+}
+
 /// Hands a value to one other thread that alone uses it from then on.
 final class UncheckedBox<Value>: @unchecked Sendable {
     let value: Value

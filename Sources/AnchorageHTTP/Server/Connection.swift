@@ -43,6 +43,9 @@ final class Connection {
     /// A response waiting for its commit (``HTTPResponse/commit``); no later request of this
     /// connection is read or handled until it is released, so answers keep their order.
     var held: HeldResponse?
+    /// Input (or a hang-up) arrived while `held` waits: reading is unregistered until the release, since epoll
+    /// is level-triggered and would report the unread input again on every wake-up.
+    var inputWhileHeld = false
 
     var requestsServed = 0
     var lastPhase = HTTPRequestParser.Phase.idle

@@ -137,6 +137,7 @@ final class EventLoop: @unchecked Sendable {
             }
             let count = COpenSSL_epoll_wait(epollFD, fds, masks, Int32(capacity), timeout)
             if count < 0 && errno != EINTR { break }
+            state.noteWakeUp()
             now = monotonicSeconds()
             for index in 0..<max(Int(count), 0) {
                 let fd = fds[index]
@@ -152,6 +153,7 @@ final class EventLoop: @unchecked Sendable {
                         close(connection)
                         continue
                     }
+                    if connection.held != nil && flags & Self.readable != 0 { connection.inputWhileHeld = true }
                     if flags & Self.writable != 0 { handleWritable(connection, now: now) }
                     if connections[fd] === connection,
                         flags & (Self.readable | Self.hangUp | Self.error) != 0
@@ -407,6 +409,7 @@ final class EventLoop: @unchecked Sendable {
         for connection in covered where isOpen(connection) {
             guard let held = connection.held else { continue }
             connection.held = nil
+            connection.inputWhileHeld = false
             let response =
                 result.succeeded ? held.response : (held.response.commit?.fallback() ?? held.response)
             if !connection.hasPendingOutput { connection.lastWriteProgress = now }
@@ -499,8 +502,11 @@ final class EventLoop: @unchecked Sendable {
         guard isOpen(connection) else { return }
         var events: UInt32 = 0
         if connection.held != nil {
-            // Nothing is read while an answer waits for its commit (epoll is level-triggered: unread
-            // input would wake the loop again and again); earlier answers may still be draining.
+            // Nothing is read while an answer waits for its commit. Reading stays registered as it was, which
+            // saves two epoll_ctl calls per request for a client that waits for its answer, until input does
+            // arrive (pipelining, a hang-up): epoll is level-triggered and would report it again and again.
+            // Earlier answers may still be draining.
+            if !connection.inputWhileHeld { events |= connection.registeredEvents & Self.readable }
             if connection.hasPendingOutput {
                 events |= Self.writable
                 if connection.tlsWriteWantsRead { events |= Self.readable }

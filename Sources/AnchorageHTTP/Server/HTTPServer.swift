@@ -115,4 +115,7 @@ public final class HTTPServer: Sendable {
 
     /// Open connections across all loops.
     public var connectionCount: Int { state.connectionCount }
+
+    /// How many times the loops have returned from `epoll_wait` since the start.
+    var loopWakeUps: UInt64 { state.wakeUpCount }
 }

@@ -7,10 +7,16 @@ final class ServerState: Sendable {
     /// Monotonic deadline of the drain, in nanoseconds; valid once `draining` is true.
     private let drainDeadlineNanos = Atomic<Int64>(0)
     let maxConnections: Int
+    /// Returns from `epoll_wait`, summed over the loops: a loop that spins shows here (tests watch it).
+    private let wakeUps = Atomic<UInt64>(0)
 
     init(maxConnections: Int) { self.maxConnections = max(maxConnections, 0) }
 
     var connectionCount: Int { connections.load(ordering: .relaxed) }
+
+    var wakeUpCount: UInt64 { wakeUps.load(ordering: .relaxed) }
+
+    func noteWakeUp() { wakeUps.add(1, ordering: .relaxed) }
 
     /// Reserves a connection slot; false when the server is full.
     func acquireConnection() -> Bool {

@@ -31,6 +31,9 @@ public final class TLSServerContext: @unchecked Sendable {
         _ = COpenSSL_SSL_CTX_set_mode(
             context,
             Int(SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER | SSL_MODE_RELEASE_BUFFERS))
+        // One read(2) per record instead of two (its 5-byte header, then its body); what OpenSSL reads ahead of the
+        // current record is reported by SSL_has_pending, which the event loop checks because epoll cannot.
+        _ = COpenSSL_SSL_CTX_enable_read_ahead(context)
         // No session resumption: the clients (the helper, one process per credential_process call; the SDKs,
         // which keep connections alive instead) never resume, so tickets and the session cache are work and
         // memory spent on every handshake for nothing (about 10% of a new connection's CPU, measured).
