@@ -234,12 +234,16 @@ public struct CreateSessionService: Sendable {
             sessionName: request.roleSessionName ?? leaf.serialNumberHex)
     }
 
+    /// What one mint draws: the access key id (10 bytes), the secret (30) and the token's nonce.
+    static let randomBytesPerMint = 10 + 30 + AES256GCM.nonceLength
+
     private func mint(_ authorization: Authorization, request: SessionRequest, now: Int64) -> CreateSessionResponse {
         let leaf = request.certificate
         let anchor = authorization.anchor
         let role = authorization.role
         let sessionName = authorization.sessionName
         let principalTags = authorization.principalTags
+        let random = PrefetchedRandom(Self.randomBytesPerMint, from: random)
         let claims = SessionClaims(
             accessKeyId: TemporaryCredentials.makeAccessKeyId(random: random),
             secretAccessKey: TemporaryCredentials.makeSecretAccessKey(random: random),
