@@ -5,7 +5,14 @@ internal import COpenSSL
 public final class PublicKey: @unchecked Sendable {
     let pointer: OpaquePointer
 
-    init(takingOwnershipOf pointer: OpaquePointer) { self.pointer = pointer }
+    /// What kind of key this is: read once, since asking the provider for the curve's name costs microseconds and
+    /// CreateSession asks on every request.
+    public let kind: Kind
+
+    init(takingOwnershipOf pointer: OpaquePointer) {
+        self.pointer = pointer
+        kind = Self.kind(of: pointer)
+    }
 
     private let verificationPrototype = Locked(VerificationPrototype())
 
@@ -32,8 +39,7 @@ public final class PublicKey: @unchecked Sendable {
         }
     }
 
-    /// What kind of key this is.
-    public var kind: Kind {
+    private static func kind(of pointer: OpaquePointer) -> Kind {
         switch EVP_PKEY_get_base_id(pointer) {
         case EVP_PKEY_RSA: return .rsa(bits: Int(EVP_PKEY_get_bits(pointer)))
         case EVP_PKEY_EC:

@@ -44,6 +44,8 @@ import Testing
         #expect(pki.leaf.subjectAlternativeNames.uris == ["spiffe://example/leaf"])
         #expect(pki.leaf.notAfter == Self.now + 3600)
         #expect(try pki.leaf.publicKey.kind == .ec(curve: "prime256v1"))
+        #expect(try PrivateKey.generate(.ecP384).publicKey.kind == .ec(curve: "secp384r1"))
+        #expect(try PrivateKey.generate(.rsa(bits: 2048)).publicKey.kind == .rsa(bits: 2048))
         let reparsed = try Certificate.parsePEMBundle(Array(pki.leaf.pemString.utf8))
         #expect(reparsed.count == 1 && reparsed[0].derBytes == pki.leaf.derBytes)
     }
