@@ -184,14 +184,28 @@ final class Benchmark {
                     p256Verify, p256CPU, p256Verify / p256CPU, rsaVerify, rsaCPU, rsaVerify / rsaCPU))
         }
         if let c64P256 {
+            // Where the c=64 server CPU goes: the decision alone, the transport alone, and what is left.
             let decision = try inProcessDecision(configuration, factory: factory, count: min(options.requests, 5000))
+            let floor = try transportFloor(configuration, factory: factory, server: server, count: options.requests)
             let serverCPU = c64P256.result.serverCPUPerThousand * 1000
-            let outside = serverCPU - decision.cpuPerRequest * 1e6
+            let decisionCPU = decision.cpuPerRequest * 1e6
+            let floorCPU = floor.serverCPUPerThousand * 1000
             emit(
                 String(
                     format:
-                        "this build's decision path in-process (AnchorageService.handle, 1 thread, no socket or flush, %d requests): %.0f µs CPU per request; the server at c=64 spent %.0f µs, so %.0f µs (%.0f%%) went to HTTP, TLS, the kernel and the audit flush",
-                    decision.requests, decision.cpuPerRequest * 1e6, serverCPU, outside, 100 * outside / serverCPU))
+                        "this build's decision path in-process (AnchorageService.handle, 1 thread, no socket or flush, %d requests): %.0f µs CPU per request",
+                    decision.requests, decisionCPU))
+            emit(
+                String(
+                    format:
+                        "transport floor (the same request bytes to a path with no route, answered 404; keep-alive c=64, %.0f/s): %.0f µs server CPU per request",
+                    floor.rate, floorCPU))
+            emit(
+                String(
+                    format:
+                        "the server at c=64 spent %.0f µs per CreateSession: decision %.0f + transport %.0f, and %.0f µs (%.0f%%) beyond both (held answers and the flush, two loops sharing the cores with the client)",
+                    serverCPU, decisionCPU, floorCPU, serverCPU - decisionCPU - floorCPU,
+                    100 * (serverCPU - decisionCPU - floorCPU) / serverCPU))
         }
         emit(
             String(
@@ -225,6 +239,22 @@ final class Benchmark {
         }
         if options.scale { try scale(alongside: server, reference: configuration, referenceFactory: factory) }
         server.stop()
+    }
+
+    /// `count` CreateSession-sized requests to a path with no route (``RequestFactory/unrouted(_:)``), keep-alive
+    /// c=64; every one must be answered 404.
+    private func transportFloor(
+        _ configuration: BenchmarkConfiguration, factory: RequestFactory, server: ServerProcess, count: Int
+    ) throws -> LoadResult {
+        let requests = factory.make(count, identities: [pki.leafEC], target: configuration.target, threads: cores)
+            .map(RequestFactory.unrouted)
+        let result = LoadDriver.run(requests, port: server.port, concurrency: 64, server: server)
+        guard result.statuses == [404: requests.count], result.transportErrors == 0 else {
+            throw BenchmarkError(
+                "transport floor: expected \(requests.count) answers 404, got \(result.statuses) and \(result.transportErrors) transport errors"
+            )
+        }
+        return result
     }
 
     /// ``InProcessDecision`` over `count` fresh P-256 requests; every one must be issued credentials.
@@ -627,6 +657,9 @@ final class Benchmark {
             String(
                 format: "  in-process decision path: %d of %d requests issued credentials", decision.issued,
                 decision.requests))
+        let floor = try transportFloor(configuration, factory: factory, server: server, count: 200)
+        // Unrouted requests are refused before any decision and leave no audit record, so `checks.sent` stays.
+        emit("  transport floor: \(floor.requests) unrouted requests answered 404")
 
         // Revocation is checked per request: a new CRL (reload) must deny a leaf whose path is cached.
         var crlBuilder = CertificateRevocationListBuilder(thisUpdate: pki.now - 60, nextUpdate: pki.now + 86_400)

@@ -43,6 +43,14 @@ final class RequestFactory: @unchecked Sendable {
         return slots.values.map { $0 ?? [] }
     }
 
+    /// `request` sent to a path no route serves: the same bytes on the wire (headers, certificate, body), answered
+    /// 404 before any decision, so its cost is the HTTP server's, TLS's and the kernel's alone.
+    static func unrouted(_ request: [UInt8]) -> [UInt8] {
+        let routed = Array("POST /sessions ".utf8)
+        guard request.starts(with: routed) else { return request }
+        return Array("POST /unrouted ".utf8) + request[routed.count...]
+    }
+
     static func request(
         identity: Identity, target: Target, host: String, date: Int64, duration: Int, tamper: Bool
     ) -> [UInt8] {
