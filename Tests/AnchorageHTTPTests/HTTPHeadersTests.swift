@@ -14,6 +14,16 @@ import Testing
         #expect(headers["missing"] == nil)
     }
 
+    @Test(arguments: [
+        ("Content-Length", "content-length", true), ("HOST", "host", true), ("x-amz-date", "X-Amz-Date", true),
+        ("Host", "Hosts", false), ("Host", "Hast", false), ("", "", true), ("a", "", false), ("é", "É", false),
+        ("X-A", "X-@", false), ("[", "{", false),
+    ])
+    func namesCompareByASCIIFoldingOnly(_ a: String, _ b: String, _ equal: Bool) {
+        #expect(HTTPHeaders.namesEqual(a, b) == equal)
+        #expect(HTTPHeaders.namesEqual(b, a) == equal)
+    }
+
     @Test func requestSplitsTargetWithoutDecoding() {
         let request = HTTPRequest(
             method: "POST", target: "/sessions?profileArn=arn%3Aaws%3Fx?y", version: "HTTP/1.1",

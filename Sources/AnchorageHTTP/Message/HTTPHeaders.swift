@@ -60,6 +60,8 @@ public struct HTTPHeaders: Sendable, Sequence {
 
     /// ASCII case-insensitive comparison without allocating; header names are tokens, so ASCII folding is exact.
     static func namesEqual(_ a: String, _ b: String) -> Bool {
+        // Folding keeps the length, and most names looked up differ in length from most present: O(1) out.
+        guard a.utf8.count == b.utf8.count else { return false }
         var ai = a.utf8.makeIterator()
         var bi = b.utf8.makeIterator()
         while true {
