@@ -203,7 +203,7 @@ final class Benchmark {
             emit(
                 String(
                     format:
-                        "the server at c=64 spent %.0f µs per CreateSession: decision %.0f + transport %.0f, and %.0f µs (%.0f%%) beyond both (held answers and the flush, two loops sharing the cores with the client)",
+                        "the server at c=64 spent %.0f µs per CreateSession: decision %.0f + transport %.0f, and %.0f µs (%.0f%%) beyond both (held answers and the flush, two loops sharing the cores with the client; the three are measured minutes apart, so on a shared machine this remainder carries their drift)",
                     serverCPU, decisionCPU, floorCPU, serverCPU - decisionCPU - floorCPU,
                     100 * (serverCPU - decisionCPU - floorCPU) / serverCPU))
         }
