@@ -48,6 +48,8 @@ final class AdmissionFixture: @unchecked Sendable {
     func send(_ request: HTTPRequest) throws -> (status: Int, type: String?, message: String?, reason: String?) {
         let response = service.handle(request)
         let requestId = try #require(response.headers["x-amzn-RequestId"])
+        // What the HTTP server does before it sends a held answer.
+        _ = service.commit(upTo: service.auditLog.recordCount)
         let records = try ((try? state.read("audit.jsonl")) ?? "").split(separator: "\n").map {
             try JSONParser.parse(String($0))
         }

@@ -23,7 +23,12 @@ final class ServiceFixture: @unchecked Sendable {
             auditLog: auditLog, clock: FixedClock(seconds: testNow), logger: Logger(minimumLevel: .error))
     }
 
-    var auditText: String { (try? state.read("audit.jsonl")) ?? "" }
+    /// The log as the HTTP server leaves it: after the commit that releases the answers (with `--audit-sync data`
+    /// the records wait in memory for it).
+    var auditText: String {
+        _ = auditLog.commit(upTo: auditLog.recordCount)
+        return (try? state.read("audit.jsonl")) ?? ""
+    }
 
     func auditRecords() throws -> [JSONValue] {
         try auditText.split(separator: "\n").map { try JSONParser.parse(String($0)) }

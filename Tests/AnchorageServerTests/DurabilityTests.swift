@@ -1,6 +1,7 @@
 import AnchorageCore
 import AnchorageCrypto
 import AnchorageHTTP
+import AnchorageLocking
 import AnchorageServer
 import Foundation
 import Testing
@@ -82,6 +83,34 @@ import Testing
         #expect(log.commit(upTo: 4))
         #expect((log.recordCount, log.flushCount) == (4, 2))
         #expect(try directory.read("audit.jsonl") == "{\"n\":0}\n{\"n\":1}\n{\"n\":2}\n{}\n")
+    }
+
+    /// With a commit to wait for, a record reaches the file with its commit: nothing before, every queued record
+    /// after, whole lines in ticket order, one write for the batch. Without one, it is written at once.
+    @Test func queuedRecordsReachTheFileWithTheirCommitInTicketOrder() throws {
+        let directory = TemporaryDirectory()
+        let log = try AuditLog(path: directory.url("audit.jsonl"), sync: .data)
+        let threads = 4
+        let perThread = 250
+        let tickets = Locked<[UInt64: String]>([:])
+        DispatchQueue.concurrentPerform(iterations: threads) { thread in
+            for index in 0..<perThread {
+                let line = "{\"t\":\(thread),\"i\":\(index)}\n"
+                guard let ticket = log.write(line: Array(line.utf8)) else { return }
+                tickets.withLock { $0[ticket] = line }
+            }
+        }
+        let count = threads * perThread
+        #expect(tickets.withLock { $0.count } == count)
+        #expect(try directory.read("audit.jsonl") == "", "written before its commit")
+        #expect(log.commit(upTo: UInt64(count)))
+        let expected = tickets.withLock { map in (1...UInt64(count)).map { map[$0]! }.joined() }
+        #expect(try directory.read("audit.jsonl") == expected)
+        #expect((log.recordCount, log.flushCount) == (UInt64(count), 1))
+
+        let immediate = try AuditLog(path: directory.url("immediate.jsonl"), sync: .none)
+        #expect(immediate.write(line: Array("{}\n".utf8)) == 1)
+        #expect(try directory.read("immediate.jsonl") == "{}\n")
     }
 
     /// Nothing to flush without `data` or on a device: answers need not wait.

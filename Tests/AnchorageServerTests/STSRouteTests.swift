@@ -71,6 +71,8 @@ import Testing
         }
 
         func auditLine(_ requestId: String?) throws -> JSONValue? {
+            // What the HTTP server does before it sends a held answer.
+            _ = service.commit(upTo: service.auditLog.recordCount)
             let text = try String(contentsOfFile: auditPath, encoding: .utf8)
             return try text.split(separator: "\n").map { try JSONParser.parse(String($0)) }
                 .first { $0["requestId"]?.stringValue == requestId }
