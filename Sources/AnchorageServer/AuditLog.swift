@@ -5,9 +5,9 @@ import Synchronization
 
 /// Appends one JSON object per line to `<state-dir>/audit.jsonl` (contract §5).
 ///
-/// Each record is written with a single `write(2)` on an `O_APPEND` descriptor before the response
-/// leaves, so concurrent event loops never interleave lines and a crash (kill -9) loses at most the record
-/// of a request that was never answered. With ``Sync/data`` (the default) the record is also
+/// Each record reaches the `O_APPEND` descriptor whole, in one `write(2)` (its own, or its batch's), before the
+/// response leaves, so concurrent event loops never interleave lines and a crash (kill -9) loses only records
+/// of requests that were never answered. With ``Sync/data`` (the default) the record is also
 /// `fdatasync(2)`ed before its answer leaves, so an answered request survives a power loss too.
 ///
 /// Records are numbered as they are written (``write(line:)`` returns the number, a *ticket*), and
@@ -33,7 +33,8 @@ public final class AuditLog: Sendable {
     private let descriptor: Locked<Int32>
     /// Records queued for the next commit (``needsCommit`` only), in ticket order.
     private let queued = Locked<[UInt8]>([])
-    /// Tickets: the number of the last record written (under `descriptor`'s lock, which orders writes).
+    /// Tickets: the number of the last record written or queued, taken under the lock that orders the records
+    /// (`queued`'s with ``needsCommit``, `descriptor`'s otherwise).
     private let written = Atomic<UInt64>(0)
     /// The flush state, held for the length of a flush so concurrent committers wait for it and then
     /// usually find their records covered.
@@ -197,9 +198,10 @@ public final class AuditLog: Sendable {
             if ticket <= state.failedThrough { return false }
             if state.durableThrough >= ticket { return true }
             // Every record with a ticket up to `target` is in `batch` or was written by an earlier commit.
-            let (batch, target) = queued.withLock { queue -> ([UInt8], UInt64) in
-                defer { queue.removeAll(keepingCapacity: true) }
-                return (queue, written.load(ordering: .relaxed))
+            var batch: [UInt8] = []
+            let target = queued.withLock { queue -> UInt64 in
+                swap(&batch, &queue)
+                return written.load(ordering: .relaxed)
             }
             let fd = descriptor.withLock { $0 }
             // Only commits write in this mode, one at a time (under `flushState`), so the file's end is the batch's.
