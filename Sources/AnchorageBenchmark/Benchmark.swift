@@ -139,12 +139,15 @@ final class Benchmark {
         _ = LoadDriver.run(
             factory.make(200, identities: [pki.leafViaIntermediate], target: configuration.target, threads: cores),
             port: server.port, concurrency: 4, server: server)
-        let (unchained, chained) = alternating(
-            Side(factory: factory, identity: pki.leafEC, target: configuration.target, server: server),
-            Side(factory: factory, identity: pki.leafViaIntermediate, target: configuration.target, server: server))
-        let chainBound = try boundAfterRow(.ecP256)
-        Report.row("P-256, c=16, alternating with the next row", unchained, bound: chainBound, server: server)
-        Report.row("P-256 + intermediate, c=16, alternating", chained, bound: chainBound, server: server)
+        let (unchained, chained) = try alternatingRows(
+            (
+                "P-256, c=16, alternating with the next row",
+                Side(factory: factory, identity: pki.leafEC, target: configuration.target, server: server)
+            ),
+            (
+                "P-256 + intermediate, c=16, alternating",
+                Side(factory: factory, identity: pki.leafViaIntermediate, target: configuration.target, server: server)
+            ))
 
         let freshLeaves = try pki.freshLeaves(options.fresh, threads: cores)
         let fresh = LoadDriver.run(
@@ -190,6 +193,7 @@ final class Benchmark {
             let serverCPU = c64P256.result.serverCPUPerThousand * 1000
             let decisionCPU = decision.cpuPerRequest * 1e6
             let floorCPU = floor.serverCPUPerThousand * 1000
+            let beyond = serverCPU - decisionCPU - floorCPU
             emit(
                 String(
                     format:
@@ -204,8 +208,7 @@ final class Benchmark {
                 String(
                     format:
                         "the server at c=64 spent %.0f µs per CreateSession: decision %.0f + transport %.0f, and %.0f µs (%.0f%%) beyond both (held answers and the flush, two loops sharing the cores with the client; the three are measured minutes apart, so on a shared machine this remainder carries their drift)",
-                    serverCPU, decisionCPU, floorCPU, serverCPU - decisionCPU - floorCPU,
-                    100 * (serverCPU - decisionCPU - floorCPU) / serverCPU))
+                    serverCPU, decisionCPU, floorCPU, beyond, 100 * beyond / serverCPU))
         }
         emit(
             String(
@@ -242,12 +245,14 @@ final class Benchmark {
     }
 
     /// `count` CreateSession-sized requests to a path with no route (``RequestFactory/unrouted(_:)``), keep-alive
-    /// c=64; every one must be answered 404.
+    /// c=64; every one must be answered 404. They are refused before any decision, so a few signed ones repeat.
     private func transportFloor(
         _ configuration: BenchmarkConfiguration, factory: RequestFactory, server: ServerProcess, count: Int
     ) throws -> LoadResult {
-        let requests = factory.make(count, identities: [pki.leafEC], target: configuration.target, threads: cores)
-            .map(RequestFactory.unrouted)
+        let distinct = factory.make(
+            min(count, 256), identities: [pki.leafEC], target: configuration.target, threads: cores
+        ).map(RequestFactory.unrouted)
+        let requests = (0..<count).map { distinct[$0 % distinct.count] }
         let result = LoadDriver.run(requests, port: server.port, concurrency: 64, server: server)
         guard result.statuses == [404: requests.count], result.transportErrors == 0 else {
             throw BenchmarkError(
@@ -289,6 +294,17 @@ final class Benchmark {
             seconds.append(run(second))
         }
         return (LoadResult.combined(firsts), LoadResult.combined(seconds))
+    }
+
+    /// ``alternating(_:_:)``, then a row for each side under one verification bound measured right after both.
+    private func alternatingRows(
+        _ first: (name: String, side: Side), _ second: (name: String, side: Side)
+    ) throws -> (LoadResult, LoadResult) {
+        let results = alternating(first.side, second.side)
+        let bound = try boundAfterRow(.ecP256)
+        Report.row(first.name, results.0, bound: bound, server: first.side.server)
+        Report.row(second.name, results.1, bound: bound, server: second.side.server)
+        return results
     }
 
     /// One side of ``alternating(_:_:)``: keep-alive requests at c=16 signed by `identity`, sent to `server`.
@@ -543,12 +559,15 @@ final class Benchmark {
             factory.make(1000, identities: [pki.leafEC], target: configuration.target, threads: cores),
             port: server.port, concurrency: 4, server: server)
         Report.header()
-        let (tenOfEachResult, atScaleResult) = alternating(
-            Side(factory: referenceFactory, identity: pki.leafEC, target: reference.target, server: small),
-            Side(factory: factory, identity: pki.leafEC, target: configuration.target, server: server))
-        let bound = try boundAfterRow(.ecP256)
-        Report.row("P-256, c=16, ten of each, alternating", tenOfEachResult, bound: bound, server: small)
-        Report.row("P-256, c=16, scale config, alternating", atScaleResult, bound: bound, server: server)
+        let (tenOfEachResult, atScaleResult) = try alternatingRows(
+            (
+                "P-256, c=16, ten of each, alternating",
+                Side(factory: referenceFactory, identity: pki.leafEC, target: reference.target, server: small)
+            ),
+            (
+                "P-256, c=16, scale config, alternating",
+                Side(factory: factory, identity: pki.leafEC, target: configuration.target, server: server)
+            ))
         emit(
             String(
                 format: "  per-request server CPU vs ten of each (alternating slices): %.1f%%",
