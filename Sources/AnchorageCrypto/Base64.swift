@@ -41,41 +41,49 @@ public enum Base64 {
         }
     }
 
-    /// Decodes padded standard base64; nil on any character outside the alphabet, bad length or bad padding.
+    /// Decodes padded standard base64; nil on any character outside the alphabet, bad length or bad padding
+    /// (`=` only as the last one or two characters). Runs on every request (`X-Amz-X509`), so it decodes in place,
+    /// without a per-quantum allocation.
     public static func decode(_ text: some StringProtocol) -> [UInt8]? {
-        let input = Array(text.utf8)
-        guard input.count % 4 == 0 else { return nil }
-        var out = [UInt8]()
-        out.reserveCapacity(input.count / 4 * 3)
-        var i = 0
-        while i < input.count {
-            let isLast = i + 4 == input.count
-            var values: (UInt8, UInt8, UInt8, UInt8) = (0, 0, 0, 0)
+        var text = String(text)
+        return text.withUTF8 { input -> [UInt8]? in
+            guard input.count % 4 == 0 else { return nil }
             var padding = 0
-            for j in 0..<4 {
-                let c = input[i + j]
-                var v: UInt8 = 0
-                if c == UInt8(ascii: "=") {
-                    guard isLast, j >= 2 else { return nil }
-                    padding += 1
-                } else {
-                    guard padding == 0 else { return nil }
-                    v = reverse[Int(c)]
-                    guard v != 0xFF else { return nil }
-                }
-                switch j {
-                case 0: values.0 = v
-                case 1: values.1 = v
-                case 2: values.2 = v
-                default: values.3 = v
+            if input.count >= 4 {
+                if input[input.count - 1] == UInt8(ascii: "=") { padding = 1 }
+                if padding == 1, input[input.count - 2] == UInt8(ascii: "=") { padding = 2 }
+            }
+            let outputCount = input.count / 4 * 3 - padding
+            let decoded = reverse.withUnsafeBufferPointer { values in
+                [UInt8](unsafeUninitializedCapacity: outputCount) { out, initialized in
+                    initialized = 0
+                    var i = 0
+                    var o = 0
+                    while i < input.count {
+                        let isLast = i + 4 == input.count
+                        let a = values[Int(input[i])]
+                        let b = values[Int(input[i + 1])]
+                        let c = isLast && padding == 2 ? 0 : values[Int(input[i + 2])]
+                        let d = isLast && padding >= 1 ? 0 : values[Int(input[i + 3])]
+                        // 0xFF marks a byte outside the alphabet, including '=' anywhere but the padding.
+                        guard (a | b | c | d) & 0x80 == 0 else { return }
+                        let n = UInt32(a) << 18 | UInt32(b) << 12 | UInt32(c) << 6 | UInt32(d)
+                        out[o] = UInt8(truncatingIfNeeded: n >> 16)
+                        o += 1
+                        if !isLast || padding < 2 {
+                            out[o] = UInt8(truncatingIfNeeded: n >> 8)
+                            o += 1
+                        }
+                        if !isLast || padding < 1 {
+                            out[o] = UInt8(truncatingIfNeeded: n)
+                            o += 1
+                        }
+                        i += 4
+                    }
+                    initialized = o
                 }
             }
-            let n = UInt32(values.0) << 18 | UInt32(values.1) << 12 | UInt32(values.2) << 6 | UInt32(values.3)
-            out.append(UInt8(n >> 16 & 0xFF))
-            if padding < 2 { out.append(UInt8(n >> 8 & 0xFF)) }
-            if padding < 1 { out.append(UInt8(n & 0xFF)) }
-            i += 4
+            return decoded.count == outputCount ? decoded : nil
         }
-        return out
     }
 }

@@ -64,59 +64,8 @@ public final class CertificateCache: Sendable {
     /// The certificate whose DER encoding is the padded standard base64 `text` (as `X-Amz-X509`
     /// carries it); nil when `text` is not base64 under the rules of ``Base64/decode(_:)``.
     public func certificate(base64 text: String) throws(CryptoError) -> Certificate? {
-        guard let der = Self.decodeBase64(text) else { return nil }
+        guard let der = Base64.decode(text) else { return nil }
         return try certificate(derBytes: der)
-    }
-
-    private static let base64Values: [UInt8] = {
-        var table = [UInt8](repeating: 0xFF, count: 256)
-        for (index, character) in "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/".utf8.enumerated() {
-            table[Int(character)] = UInt8(index)
-        }
-        return table
-    }()
-
-    /// ``Base64/decode(_:)`` without a per-quantum allocation: this runs on every request.
-    static func decodeBase64(_ text: String) -> [UInt8]? {
-        var text = text
-        return text.withUTF8 { input -> [UInt8]? in
-            guard input.count % 4 == 0 else { return nil }
-            let values = base64Values
-            var padding = 0
-            if input.count >= 4 {
-                if input[input.count - 1] == UInt8(ascii: "=") { padding = 1 }
-                if padding == 1, input[input.count - 2] == UInt8(ascii: "=") { padding = 2 }
-            }
-            let outputCount = input.count / 4 * 3 - padding
-            let decoded = [UInt8](unsafeUninitializedCapacity: outputCount) { out, initialized in
-                initialized = 0
-                var i = 0
-                var o = 0
-                while i < input.count {
-                    let isLast = i + 4 == input.count
-                    let a = values[Int(input[i])]
-                    let b = values[Int(input[i + 1])]
-                    let c = isLast && padding == 2 ? 0 : values[Int(input[i + 2])]
-                    let d = isLast && padding >= 1 ? 0 : values[Int(input[i + 3])]
-                    // 0xFF marks a byte outside the alphabet, including '=' anywhere but the padding.
-                    guard (a | b | c | d) & 0x80 == 0 else { return }
-                    let n = UInt32(a) << 18 | UInt32(b) << 12 | UInt32(c) << 6 | UInt32(d)
-                    out[o] = UInt8(truncatingIfNeeded: n >> 16)
-                    o += 1
-                    if !isLast || padding < 2 {
-                        out[o] = UInt8(truncatingIfNeeded: n >> 8)
-                        o += 1
-                    }
-                    if !isLast || padding < 1 {
-                        out[o] = UInt8(truncatingIfNeeded: n)
-                        o += 1
-                    }
-                    i += 4
-                }
-                initialized = o
-            }
-            return decoded.count == outputCount ? decoded : nil
-        }
     }
 
     /// The certificate whose DER encoding is `derBytes`, parsed now or earlier.

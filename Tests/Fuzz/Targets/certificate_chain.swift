@@ -62,11 +62,40 @@ private func signedRequest(x509: String, chain: String?) -> SignedRequest {
         body: Array(template.body.utf8), sourceAddress: "192.0.2.7")
 }
 
+/// Base64 decoding the plain way, one quantum and one character at a time, for ``Base64/decode(_:)`` to agree with:
+/// `=` only in the last quantum's last two places, nothing after it, every other character in the alphabet.
+private func referenceBase64Decode(_ text: String) -> [UInt8]? {
+    let alphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/".utf8)
+    let input = Array(text.utf8)
+    guard input.count % 4 == 0 else { return nil }
+    var out: [UInt8] = []
+    for start in stride(from: 0, to: input.count, by: 4) {
+        let isLast = start + 4 == input.count
+        var values: [UInt32] = []
+        var padding = 0
+        for j in 0..<4 {
+            let c = input[start + j]
+            if c == UInt8(ascii: "=") {
+                guard isLast, j >= 2 else { return nil }
+                padding += 1
+                values.append(0)
+            } else {
+                guard padding == 0, let v = alphabet.firstIndex(of: c) else { return nil }
+                values.append(UInt32(v))
+            }
+        }
+        let n = values[0] << 18 | values[1] << 12 | values[2] << 6 | values[3]
+        out.append(UInt8(n >> 16 & 0xFF))
+        if padding < 2 { out.append(UInt8(n >> 8 & 0xFF)) }
+        if padding < 1 { out.append(UInt8(n & 0xFF)) }
+    }
+    return out
+}
+
 /// Every check on one header value (or one element of the chain header); the certificate when it parses.
 private func certificate(fromHeader text: String) -> Certificate? {
     let strict = Base64.decode(text)
-    let fast = CertificateCache.decodeBase64(text)
-    fuzzCheck(strict == fast, "Base64.decode and CertificateCache.decodeBase64 disagree on \(text.prefix(64))")
+    fuzzCheck(strict == referenceBase64Decode(text), "Base64.decode and the reference disagree on \(text.prefix(64))")
     guard let der = strict, let certificate = try? Certificate(derBytes: der) else {
         fuzzCheck(
             strict == nil || (try? CertificateCache.shared.certificate(base64: text)) == nil,
