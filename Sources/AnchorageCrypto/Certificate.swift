@@ -13,6 +13,9 @@ public final class Certificate: @unchecked Sendable {
     /// SHA-256 of the DER encoding: the key of ``CertificateCache``.
     public let digest: CertificateDigest
 
+    /// Whether parsing built the public key from its fields instead of `d2i_X509`'s decoder (``X509Decoder``).
+    let keyBuiltFromFields: Bool
+
     /// Everything requests read from the certificate, extracted once at parse time: the object is
     /// immutable and shared across event loops, so nothing is computed (or memoised) later.
     private let facts: Facts
@@ -22,20 +25,17 @@ public final class Certificate: @unchecked Sendable {
         try self.init(derBytes: derBytes, digest: CertificateDigest(sha256Of: derBytes))
     }
 
-    init(derBytes: [UInt8], digest: CertificateDigest) throws(CryptoError) {
+    /// `fastPath: false` parses with plain `d2i_X509` (see ``X509Decoder``); tests compare the two.
+    init(derBytes: [UInt8], digest: CertificateDigest, fastPath: Bool = true) throws(CryptoError) {
         ERR_clear_error()
-        var parsed: OpaquePointer?
-        let consumed: Int = derBytes.withUnsafeBufferPointer { buffer in
-            var cursor: UnsafePointer<UInt8>? = buffer.baseAddress
-            parsed = d2i_X509(nil, &cursor, buffer.count)
-            guard let cursor, let base = buffer.baseAddress else { return -1 }
-            return cursor - base
-        }
-        guard let parsed else { throw CryptoError.drainingQueue("not a DER X.509 certificate") }
-        guard consumed == derBytes.count else {
+        let decoded = derBytes.withUnsafeBufferPointer { X509Decoder.decode($0, fastPath: fastPath) }
+        guard let decoded else { throw CryptoError.drainingQueue("not a DER X.509 certificate") }
+        let parsed = decoded.x509
+        guard decoded.consumed == derBytes.count else {
             X509_free(parsed)
             throw CryptoError("trailing bytes after the certificate")
         }
+        self.keyBuiltFromFields = decoded.keyBuiltFromFields
         self.derBytes = derBytes
         self.digest = digest
         self.facts = Facts(parsed, digest: digest)
