@@ -171,7 +171,11 @@ static inline EVP_PKEY *COpenSSL_public_key_from_spki(const X509_ALGOR *algorith
         fields = d2i_ASN1_SEQUENCE_ANY(NULL, &cursor, length);
         if (fields == NULL || cursor != bits + length || sk_ASN1_TYPE_num(fields) != 2) goto done;
         const ASN1_TYPE *n = sk_ASN1_TYPE_value(fields, 0), *e = sk_ASN1_TYPE_value(fields, 1);
-        if (n->type != V_ASN1_INTEGER || e->type != V_ASN1_INTEGER) goto done;
+        // A negative INTEGER is left to d2i_X509, whose RSA decoder reads the magnitude alone.
+        if (n->type != V_ASN1_INTEGER || e->type != V_ASN1_INTEGER ||
+            ASN1_STRING_type(n->value.integer) != V_ASN1_INTEGER ||
+            ASN1_STRING_type(e->value.integer) != V_ASN1_INTEGER)
+            goto done;
         modulus = ASN1_INTEGER_to_BN(n->value.integer, NULL);
         exponent = ASN1_INTEGER_to_BN(e->value.integer, NULL);
         if (modulus == NULL || exponent == NULL) goto done;

@@ -76,6 +76,23 @@ import Testing
         }
     }
 
+    @Test func aLeafWithABrokenSignatureFailsValidationBothWays() throws {
+        let pki = try CertificateTests.makePKI()
+        var der = pki.leaf.derBytes
+        der[der.count - 2] ^= 0x01  // inside the signature's last INTEGER
+        let (fast, plain) = try Self.bothWays(der)
+        #expect(fast.keyBuiltFromFields == X509Decoder.hasFastPath)
+        let store = try TrustStore(anchors: [pki.root], revocationLists: [])
+        for leaf in [fast, plain] {
+            guard case .failure(let failure, let depth) = store.buildPath(leaf: leaf, untrusted: [], at: Self.now)
+            else {
+                Issue.record("a leaf whose signature was altered validated")
+                continue
+            }
+            #expect(failure == .badSignature && depth == 0)
+        }
+    }
+
     @Test func aPointOffTheCurveLeavesTheCertificateWithoutAKeyBothWays() throws {
         let pki = try CertificateTests.makePKI()
         let spki = try pki.leafKey.publicKey.subjectPublicKeyInfoDER
