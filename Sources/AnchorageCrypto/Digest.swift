@@ -2,16 +2,28 @@ internal import COpenSSL
 
 /// One-shot message digests over byte buffers.
 public enum Digest {
+    /// The provider implementation, fetched once: OpenSSL 3.0's one-shot `SHA256()` fetches it on every call,
+    /// which cost more than hashing the few hundred bytes a request hashes (0.78 against 0.45 µs per call).
+    nonisolated(unsafe) private static let sha256Algorithm: OpaquePointer? = EVP_MD_fetch(nil, "SHA256", nil)
+
     /// SHA-256 of `bytes`.
     public static func sha256<Bytes: Collection>(_ bytes: Bytes) -> [UInt8] where Bytes.Element == UInt8 {
-        var out = [UInt8](repeating: 0, count: 32)
-        let input = Array(bytes)
-        input.withUnsafeBufferPointer { buf in
-            _ = out.withUnsafeMutableBufferPointer { o in
-                SHA256(buf.baseAddress, buf.count, o.baseAddress)
+        if let digest = bytes.withContiguousStorageIfAvailable({ sha256(buffer: $0) }) { return digest }
+        return Array(bytes).withUnsafeBufferPointer { sha256(buffer: $0) }
+    }
+
+    private static func sha256(buffer: UnsafeBufferPointer<UInt8>) -> [UInt8] {
+        [UInt8](unsafeUninitializedCapacity: 32) { out, count in
+            // A NULL input pointer is fine for OpenSSL only with length 0, which is what an empty buffer gives.
+            if let algorithm = sha256Algorithm,
+                EVP_Digest(buffer.baseAddress, buffer.count, out.baseAddress, nil, algorithm, nil) == 1
+            {
+                count = 32
+            } else {
+                SHA256(buffer.baseAddress, buffer.count, out.baseAddress)
+                count = 32
             }
         }
-        return out
     }
 
     /// SHA-256 of the UTF-8 bytes of `string`.
