@@ -207,6 +207,9 @@ public enum ServeCommand {
         health.logWarnings(store.current, now: SystemClock().seconds, logger: logger)
 
         signal(SIGPIPE, SIG_IGN)
+        // At a file-size limit (RLIMIT_FSIZE, systemd's LimitFSIZE) the default action kills the process; ignored,
+        // the write fails with EFBIG and the audit log fails closed like on a full disk.
+        signal(SIGXFSZ, SIG_IGN)
         let signalQueue = DispatchQueue(label: "anchorage.signals")
         let reload: @Sendable (String, Bool) -> Void = { trigger, onlyIfChanged in
             do {

@@ -86,6 +86,57 @@ import Testing
         _ = await server.stop()
     }
 
+    /// A file-size limit (`RLIMIT_FSIZE`, set on the running server with `prlimit`) stops the audit log part-way
+    /// through a record: that write is cut back so the log holds whole lines only, that request and the ones after
+    /// it get 503 without credentials, the server keeps running (`SIGXFSZ` is ignored; by default it kills), and
+    /// raising the limit brings credentials back. No root needed, unlike the full file system above.
+    @Test func aFileSizeLimitCutsThePartialRecordBackAndFailsClosed() async throws {
+        let context = try await OwnServer.start(extraArguments: ["--audit-sync", "data"])
+        let server = context.server
+        defer { Task { _ = await server.stop() } }
+        func logSize() -> Int {
+            (try? FileManager.default.attributesOfItem(atPath: server.auditLogURL.path)[.size] as? Int) ?? -1
+        }
+        var answered: [RawResponse] = []
+        for _ in 0..<2 { answered.append(try await Clients.raw(RawRequest(leaf: "leaf-ec-p256"), context)) }
+        #expect(answered.allSatisfy { $0.status == 201 }, "\(answered.map(\.output))")
+        let sizeBefore = logSize()
+        answered.append(try await Clients.raw(RawRequest(leaf: "leaf-ec-p256"), context))
+        let record = logSize() - sizeBefore
+        try #require(record > 100, "a CreateSession record of \(record) bytes")
+        // One more record fits; the one after stops half-way through.
+        let limit = logSize() + record + record / 2
+        let limited = try await runProcess(
+            "/usr/bin/prlimit", ["--pid", "\(server.process.processIdentifier)", "--fsize=\(limit):"])
+        try #require(limited.status == 0, "\(limited.summary)")
+
+        var refused: RawResponse?
+        for _ in 0..<6 where refused == nil {
+            let response = try await Clients.raw(RawRequest(leaf: "leaf-ec-p256"), context)
+            if response.status == 201 { answered.append(response) } else { refused = response }
+        }
+        #expect(server.process.isRunning, "the server died at the file-size limit")
+        let refusal = try #require(refused, "CreateSession kept succeeding past the file-size limit")
+        #expect(answered.count == 4)
+        #expect(refusal.status == 503)
+        #expect(refusal.errorCode == "ServiceUnavailableException")
+        #expect(!refusal.body.contains("ASIA"))
+        #expect(logSize() <= limit && logSize() > limit - record, "log \(logSize()) bytes, limit \(limit)")
+        let text = try server.auditLogText()
+        #expect(text.hasSuffix("\n"), "the log ends in a torn record")
+        let logged = Set(try server.auditEntries().compactMap { $0["requestId"]?.string })
+        for response in answered { #expect(response.requestId.map(logged.contains) == true) }
+        #expect(refusal.requestId.map(logged.contains) == false)
+
+        let lifted = try await runProcess(
+            "/usr/bin/prlimit", ["--pid", "\(server.process.processIdentifier)", "--fsize=unlimited:"])
+        try #require(lifted.status == 0, "\(lifted.summary)")
+        let again = try await Clients.raw(RawRequest(leaf: "leaf-ec-p256"), context)
+        #expect(again.status == 201, "\(again.output)")
+        #expect(
+            again.requestId.map(Set(try server.auditEntries().compactMap { $0["requestId"]?.string }).contains) == true)
+    }
+
     // MARK: - kill -9 under load loses no answered record
 
     /// Rounds of: start the server on one state directory, drive concurrent CreateSession load
