@@ -10,6 +10,8 @@
 //  - Base64.decode and CertificateCache's allocation-free decoder agree on every header value;
 //  - a certificate that parses keeps its exact DER, parses again to the same fingerprint, and
 //    refuses to parse with a trailing byte; the serial's decimal sign matches its negativity;
+//  - X509Decoder (keyless parse, key built from its fields) parses exactly what d2i_X509 parses, to
+//    the same fields and the same public key;
 //  - a trusted path starts at the leaf, ends at an anchor certificate, and every certificate in it
 //    is signed by the next;
 //  - CreateSession issues credentials only for the headers exactly as the client signed them.
@@ -100,8 +102,14 @@ private func certificate(fromHeader text: String) -> Certificate? {
         fuzzCheck(
             strict == nil || (try? CertificateCache.shared.certificate(base64: text)) == nil,
             "cache parses what Certificate refuses")
+        if let der = strict {
+            fuzzCheck(
+                (try? Certificate(derBytes: der, digest: CertificateDigest(sha256Of: der), fastPath: false)) == nil,
+                "d2i_X509 parses what X509Decoder refuses")
+        }
         return nil
     }
+    checkSameAsD2I(certificate)
     fuzzCheck(certificate.derBytes == der, "DER not kept exactly")
     fuzzCheck(
         (try? Certificate(derBytes: der))?.sha256Fingerprint == certificate.sha256Fingerprint, "fingerprint not stable")
@@ -123,6 +131,25 @@ private func certificate(fromHeader text: String) -> Certificate? {
     _ = certificate.subjectString + certificate.issuerString + (certificate.signatureDigestName ?? "")
     _ = (try? certificate.publicKey)?.kind
     return certificate
+}
+
+/// X509Decoder's keyless parse, with the key built from its fields, gives what `d2i_X509` gives.
+private func checkSameAsD2I(_ certificate: Certificate) {
+    guard let plain = try? Certificate(derBytes: certificate.derBytes, digest: certificate.digest, fastPath: false)
+    else {
+        fuzzCheck(false, "X509Decoder parses what d2i_X509 refuses")
+        return
+    }
+    fuzzCheck(
+        plain.subjectString == certificate.subjectString && plain.issuerString == certificate.issuerString
+            && plain.serialNumberDecimal == certificate.serialNumberDecimal && plain.notAfter == certificate.notAfter
+            && plain.isCA == certificate.isCA,
+        "X509Decoder and d2i_X509 read different fields")
+    let fastKey = try? certificate.publicKey
+    let plainKey = try? plain.publicKey
+    fuzzCheck(
+        fastKey?.subjectPublicKeyInfoDER == plainKey?.subjectPublicKeyInfoDER && fastKey?.kind == plainKey?.kind,
+        "X509Decoder and d2i_X509 give different keys (built from fields: \(certificate.keyBuiltFromFields))")
 }
 
 private func checkPath(_ result: PathResult, leaf: Certificate, anchors: [Certificate]) {
