@@ -37,6 +37,8 @@ enum X509Decoder {
                 }
                 X509_free(parsed)
             }
+            // What the attempt left in the error queue is not about the parse below.
+            ERR_clear_error()
         }
         var cursor: UnsafePointer<UInt8>? = base
         guard let parsed = d2i_X509(nil, &cursor, buffer.count) else { return nil }
