@@ -11,6 +11,11 @@ enum X509Decoder {
     /// A library context with no key decoders; nil if it cannot be made, and then every parse uses `d2i_X509`.
     private nonisolated(unsafe) static let keyless: OpaquePointer? = COpenSSL_keyless_library_context()
 
+    /// Keys on the generator of each NIST curve, copied for every EC key built (see `COpenSSL_ec_key_template`).
+    private nonisolated(unsafe) static let ecTemplates = COpenSSL_EC_key_templates(
+        p256: COpenSSL_ec_key_template(NID_X9_62_prime256v1), p384: COpenSSL_ec_key_template(NID_secp384r1),
+        p521: COpenSSL_ec_key_template(NID_secp521r1))
+
     /// Whether the fast path is available in this process (OpenSSL 3.0.x and the keyless context loaded).
     static var hasFastPath: Bool { keyless != nil && OpenSSL_version_num() >> 20 == 0x300 }
 
@@ -32,7 +37,7 @@ enum X509Decoder {
         if fastPath, let keyless {
             var cursor: UnsafePointer<UInt8>? = base
             if let parsed = COpenSSL_d2i_X509_keyless(&cursor, buffer.count, keyless) {
-                if COpenSSL_X509_install_public_key(parsed) == 1, let cursor {
+                if COpenSSL_X509_install_public_key(parsed, ecTemplates) == 1, let cursor {
                     return Decoded(x509: parsed, consumed: cursor - base, keyBuiltFromFields: true)
                 }
                 X509_free(parsed)

@@ -136,10 +136,43 @@ typedef struct {
     EVP_PKEY *pkey;
 } COpenSSL_X509_PUBKEY_head;
 
+/// A public key on `curve` (NID_X9_62_prime256v1, NID_secp384r1 or NID_secp521r1) whose point is the curve's
+/// generator, for COpenSSL_public_key_from_spki to copy: duplicating a key and setting its point costs about 5 µs,
+/// EVP_PKEY_fromdata about 25 (it builds the group from its name every time). NULL on failure.
+static inline EVP_PKEY *COpenSSL_ec_key_template(int curve) {
+    EC_GROUP *group = EC_GROUP_new_by_curve_name(curve);
+    unsigned char point[133];  // an uncompressed P-521 point: 1 + 2 × 66 bytes
+    size_t length = group != NULL ? EC_POINT_point2oct(group, EC_GROUP_get0_generator(group),
+                                                       POINT_CONVERSION_UNCOMPRESSED, point, sizeof(point), NULL)
+                                  : 0;
+    EC_GROUP_free(group);
+    const char *name = OBJ_nid2sn(curve);
+    if (length == 0 || name == NULL) return NULL;
+    OSSL_PARAM params[3] = {
+        OSSL_PARAM_construct_utf8_string(OSSL_PKEY_PARAM_GROUP_NAME, (char *)name, 0),
+        OSSL_PARAM_construct_octet_string(OSSL_PKEY_PARAM_PUB_KEY, point, length),
+        OSSL_PARAM_construct_end(),
+    };
+    EVP_PKEY *key = NULL;
+    EVP_PKEY_CTX *context = EVP_PKEY_CTX_new_from_name(NULL, "EC", NULL);
+    if (context == NULL || EVP_PKEY_fromdata_init(context) != 1 ||
+        EVP_PKEY_fromdata(context, &key, EVP_PKEY_PUBLIC_KEY, params) != 1) {
+        EVP_PKEY_free(key);
+        key = NULL;
+    }
+    EVP_PKEY_CTX_free(context);
+    return key;
+}
+
+/// Templates from COpenSSL_ec_key_template, any of them NULL (then that curve's keys are built with fromdata).
+typedef struct {
+    EVP_PKEY *p256, *p384, *p521;
+} COpenSSL_EC_key_templates;
+
 /// The public key of a SubjectPublicKeyInfo for the kinds a certificate may carry here: EC on P-256, P-384 or
 /// P-521 (named curve) and rsaEncryption (NULL parameters). NULL for anything else or on any error.
 static inline EVP_PKEY *COpenSSL_public_key_from_spki(const X509_ALGOR *algorithm, const unsigned char *bits,
-                                                     int length) {
+                                                     int length, COpenSSL_EC_key_templates templates) {
     const ASN1_OBJECT *oid = NULL;
     int parameterType = 0;
     const void *parameter = NULL;
@@ -159,6 +192,19 @@ static inline EVP_PKEY *COpenSSL_public_key_from_spki(const X509_ALGOR *algorith
                             : curve == NID_secp521r1      ? "P-521"
                                                           : NULL;
         if (group == NULL) goto done;
+        EVP_PKEY *template = curve == NID_X9_62_prime256v1 ? templates.p256
+                             : curve == NID_secp384r1      ? templates.p384
+                                                           : templates.p521;
+        if (template != NULL) {
+            // The point is checked to be on the curve as it is set, as with fromdata.
+            EVP_PKEY *copy = EVP_PKEY_dup(template);
+            if (copy != NULL && EVP_PKEY_set1_encoded_public_key(copy, bits, (size_t)length) == 1) {
+                OSSL_PARAM_BLD_free(builder);
+                return copy;
+            }
+            EVP_PKEY_free(copy);
+            goto done;
+        }
         type = "EC";
         ok = OSSL_PARAM_BLD_push_utf8_string(builder, OSSL_PKEY_PARAM_GROUP_NAME, group, 0) &&
              OSSL_PARAM_BLD_push_octet_string(builder, OSSL_PKEY_PARAM_PUB_KEY, bits, (size_t)length);
@@ -208,7 +254,7 @@ done:;
 /// Gives a certificate parsed by COpenSSL_d2i_X509_keyless its public key. 1 when installed; 0 when this is not
 /// OpenSSL 3.0.x, the key is of another kind or does not build, or the structure is not laid out as expected: the
 /// caller then parses with d2i_X509 instead.
-static inline int COpenSSL_X509_install_public_key(X509 *x509) {
+static inline int COpenSSL_X509_install_public_key(X509 *x509, COpenSSL_EC_key_templates templates) {
     if ((OpenSSL_version_num() >> 20) != 0x300) return 0;
     X509_PUBKEY *publicKey = X509_get_X509_PUBKEY(x509);
     const unsigned char *bits = NULL;
@@ -219,7 +265,7 @@ static inline int COpenSSL_X509_install_public_key(X509 *x509) {
     if (head->algor != algorithm || head->public_key == NULL || head->public_key->data != bits ||
         head->public_key->length != length || head->pkey != NULL)
         return 0;
-    EVP_PKEY *key = COpenSSL_public_key_from_spki(algorithm, bits, length);
+    EVP_PKEY *key = COpenSSL_public_key_from_spki(algorithm, bits, length, templates);
     if (key == NULL) return 0;
     head->pkey = key;
     if (X509_get0_pubkey(x509) != key) {

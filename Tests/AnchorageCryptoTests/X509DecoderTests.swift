@@ -58,6 +58,23 @@ import Testing
         }
     }
 
+    /// A P-256 leaf whose SubjectPublicKeyInfo holds a compressed point (`openssl ec -conv_form compressed`; made
+    /// once with a throwaway CA, public certificate only). The key built from its fields keeps that form.
+    static let compressedPointLeaf =
+        "MIH7MIGjAhRfZSayKvZJy+DLJ978GaeEk8aD4DAKBggqhkjOPQQDAjANMQswCQYDVQQDDAJjYTAeFw0yNjEyMDMxNjU2NDNaFw0z"
+        + "NjExMzAxNjU2NDNaMBUxEzARBgNVBAMMCmNvbXByZXNzZWQwOTATBgcqhkjOPQIBBggqhkjOPQMBBwMiAAOOEn0HmkjNLGgrT79S"
+        + "Mthv6FwLgYnmaaNFUy1YmxsQfTAKBggqhkjOPQQDAgNHADBEAiBC1k/TGlJamzoTZ8CVCGpfURd5CZzDqUtEowAaGLdfiwIgJ61f"
+        + "WmUb/TOG37QxmqV7yAs4J7k05eF61UIKn0SflvU="
+
+    @Test func aCompressedPointIsBuiltLikeTheDecoderBuildsIt() throws {
+        let der = try #require(Base64.decode(Self.compressedPointLeaf))
+        let (fast, _) = try Self.bothWays(der)
+        #expect(fast.keyBuiltFromFields == X509Decoder.hasFastPath)
+        let spki = try fast.publicKey.subjectPublicKeyInfoDER
+        #expect(spki.count == 59 && spki[26] == 0x03, "the SPKI is re-encoded with a compressed point")
+        #expect(Self.range(of: spki, in: der) != nil)
+    }
+
     @Test func aSelfSignedAnchorParsedFastValidatesAsItself() throws {
         let pki = try CertificateTests.makePKI()
         let (fast, plain) = try Self.bothWays(pki.root.derBytes)
