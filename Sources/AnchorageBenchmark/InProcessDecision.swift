@@ -41,33 +41,13 @@ enum InProcessDecision {
         return Result(cpuPerRequest: spent / Double(max(requests.count, 1)), requests: requests.count, issued: issued)
     }
 
-    /// A request as `RequestFactory` writes it: request line, `Name: value` lines, an empty line, the body.
+    /// A request as the server's parser reads it.
     private static func parse(_ raw: [UInt8]) throws -> HTTPRequest {
-        let crlf: [UInt8] = [0x0D, 0x0A]
-        var lines: [ArraySlice<UInt8>] = []
-        var index = raw.startIndex
-        while let end = raw[index...].firstRange(of: crlf)?.lowerBound {
-            if end == index { break }
-            lines.append(raw[index..<end])
-            index = end + 2
+        do {
+            return try HTTPRequest.parse(raw, remoteAddress: "127.0.0.1")
+        } catch {
+            throw BenchmarkError("in-process: a pre-signed request does not parse: \(error)")
         }
-        guard let requestLine = lines.first, index + 2 <= raw.count else {
-            throw BenchmarkError("in-process: a pre-signed request has no header section")
-        }
-        let parts = requestLine.split(separator: UInt8(ascii: " "))
-        guard parts.count == 3 else { throw BenchmarkError("in-process: malformed request line") }
-        var headers = HTTPHeaders()
-        for line in lines.dropFirst() {
-            guard let colon = line.firstIndex(of: UInt8(ascii: ":")) else {
-                throw BenchmarkError("in-process: malformed header line")
-            }
-            let value = line[(colon + 1)...].drop { $0 == UInt8(ascii: " ") }
-            headers.add(
-                name: String(decoding: line[..<colon], as: UTF8.self), value: String(decoding: value, as: UTF8.self))
-        }
-        return HTTPRequest(
-            method: String(decoding: parts[0], as: UTF8.self), target: String(decoding: parts[1], as: UTF8.self),
-            headers: headers, body: Array(raw[(index + 2)...]), remoteAddress: "127.0.0.1")
     }
 
     private static func threadCPUSeconds() -> Double {

@@ -36,6 +36,26 @@ private func status(
 }
 
 @Suite struct HTTPRequestParserTests {
+    @Test func publicParseTakesExactlyOneWholeRequest() throws {
+        let wire = "POST /sessions?x=1 HTTP/1.1\r\nHost: h\r\nContent-Length: 2\r\n\r\nok"
+        let request = try HTTPRequest.parse(Array(wire.utf8), remoteAddress: "192.0.2.9")
+        #expect(request.method == "POST" && request.path == "/sessions" && request.query == "x=1")
+        #expect(request.headers["host"] == "h" && request.body == Array("ok".utf8))
+        #expect(request.remoteAddress == "192.0.2.9")
+
+        func failure(_ text: String) -> HTTPRequest.ParseFailure? {
+            do {
+                _ = try HTTPRequest.parse(Array(text.utf8), remoteAddress: "192.0.2.9")
+                return nil
+            } catch { return error }
+        }
+        #expect(failure(wire + "G")?.reason == "bytes after the request")
+        #expect(failure(String(wire.dropLast()))?.reason == "incomplete request")
+        // The server's own verdict, not a second parser's: a 501 for an unsupported transfer coding.
+        let unsupported = "POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: gzip\r\n\r\n"
+        #expect(failure(unsupported)?.status == 501)
+    }
+
     @Test func parsesRequestWithBodyArrivingOneByteAtATime() throws {
         let wire =
             "POST /sessions?profileArn=arn%3Aaws%3Aa&x=1 HTTP/1.1\r\nHost: example\r\nX-Amz-Date:   20240101T000000Z  \r\n"
