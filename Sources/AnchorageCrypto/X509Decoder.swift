@@ -17,7 +17,7 @@ enum X509Decoder {
         p521: COpenSSL_ec_key_template(NID_secp521r1))
 
     /// Whether the fast path is available in this process (OpenSSL 3.0.x and the keyless context loaded).
-    static var hasFastPath: Bool { keyless != nil && OpenSSL_version_num() >> 20 == 0x300 }
+    static var hasFastPath: Bool { keyless != nil && COpenSSL_keyless_parse_supported() == 1 }
 
     /// The running libcrypto's version text, such as "OpenSSL 3.0.19 27 Jan 2026".
     static var libraryVersion: String { OpenSSL_version(OPENSSL_VERSION).map { String(cString: $0) } ?? "" }

@@ -137,7 +137,7 @@ typedef struct {
 } COpenSSL_X509_PUBKEY_head;
 
 /// A public key on `curve` (NID_X9_62_prime256v1, NID_secp384r1 or NID_secp521r1) whose point is the curve's
-/// generator, for COpenSSL_public_key_from_spki to copy: duplicating a key and setting its point costs about 5 µs,
+/// generator, for COpenSSL_ec_public_key to copy: duplicating a key and setting its point costs about 5 µs,
 /// EVP_PKEY_fromdata about 25 (it builds the group from its name every time). NULL on failure.
 static inline EVP_PKEY *COpenSSL_ec_key_template(int curve) {
     EC_GROUP *group = EC_GROUP_new_by_curve_name(curve);
@@ -164,84 +164,58 @@ static inline EVP_PKEY *COpenSSL_ec_key_template(int curve) {
     return key;
 }
 
-/// Templates from COpenSSL_ec_key_template, any of them NULL (then that curve's keys are built with fromdata).
+/// Templates from COpenSSL_ec_key_template; a NULL one leaves that curve's certificates to d2i_X509.
 typedef struct {
     EVP_PKEY *p256, *p384, *p521;
 } COpenSSL_EC_key_templates;
 
-/// The public key of a SubjectPublicKeyInfo for the kinds a certificate may carry here: EC on P-256, P-384 or
-/// P-521 (named curve) and rsaEncryption (NULL parameters). NULL for anything else or on any error.
-static inline EVP_PKEY *COpenSSL_public_key_from_spki(const X509_ALGOR *algorithm, const unsigned char *bits,
-                                                     int length, COpenSSL_EC_key_templates templates) {
-    const ASN1_OBJECT *oid = NULL;
-    int parameterType = 0;
-    const void *parameter = NULL;
-    X509_ALGOR_get0(&oid, &parameterType, &parameter, algorithm);
-    const char *type = NULL;
-    OSSL_PARAM_BLD *builder = OSSL_PARAM_BLD_new();
+/// The public key at `bits` (an encoded point) on the named `curve`: a copy of that curve's template given the
+/// point, which is checked to be on the curve as it is set. NULL for another curve, no template, or a bad point.
+static inline EVP_PKEY *COpenSSL_ec_public_key(int curve, const unsigned char *bits, int length,
+                                               COpenSSL_EC_key_templates templates) {
+    EVP_PKEY *template = curve == NID_X9_62_prime256v1 ? templates.p256
+                         : curve == NID_secp384r1      ? templates.p384
+                         : curve == NID_secp521r1      ? templates.p521
+                                                       : NULL;
+    EVP_PKEY *copy = template != NULL ? EVP_PKEY_dup(template) : NULL;
+    if (copy != NULL && EVP_PKEY_set1_encoded_public_key(copy, bits, (size_t)length) != 1) {
+        EVP_PKEY_free(copy);
+        copy = NULL;
+    }
+    return copy;
+}
+
+/// The RSA public key of an RSAPublicKey encoding (SEQUENCE { modulus INTEGER, publicExponent INTEGER }, exactly and
+/// both non-negative: a negative INTEGER is left to d2i_X509, whose RSA decoder reads the magnitude alone). NULL
+/// otherwise.
+static inline EVP_PKEY *COpenSSL_rsa_public_key(const unsigned char *bits, int length) {
+    const unsigned char *cursor = bits;
+    STACK_OF(ASN1_TYPE) *fields = d2i_ASN1_SEQUENCE_ANY(NULL, &cursor, length);
     BIGNUM *modulus = NULL, *exponent = NULL;
-    STACK_OF(ASN1_TYPE) *fields = NULL;
-    int ok = 0;
-    if (builder == NULL || length <= 0) goto done;
-    switch (OBJ_obj2nid(oid)) {
-    case NID_X9_62_id_ecPublicKey: {
-        if (parameterType != V_ASN1_OBJECT) goto done;
-        int curve = OBJ_obj2nid((const ASN1_OBJECT *)parameter);
-        const char *group = curve == NID_X9_62_prime256v1 ? "P-256"
-                            : curve == NID_secp384r1      ? "P-384"
-                            : curve == NID_secp521r1      ? "P-521"
-                                                          : NULL;
-        if (group == NULL) goto done;
-        EVP_PKEY *template = curve == NID_X9_62_prime256v1 ? templates.p256
-                             : curve == NID_secp384r1      ? templates.p384
-                                                           : templates.p521;
-        if (template != NULL) {
-            // The point is checked to be on the curve as it is set, as with fromdata.
-            EVP_PKEY *copy = EVP_PKEY_dup(template);
-            if (copy != NULL && EVP_PKEY_set1_encoded_public_key(copy, bits, (size_t)length) == 1) {
-                OSSL_PARAM_BLD_free(builder);
-                return copy;
-            }
-            EVP_PKEY_free(copy);
-            goto done;
-        }
-        type = "EC";
-        ok = OSSL_PARAM_BLD_push_utf8_string(builder, OSSL_PKEY_PARAM_GROUP_NAME, group, 0) &&
-             OSSL_PARAM_BLD_push_octet_string(builder, OSSL_PKEY_PARAM_PUB_KEY, bits, (size_t)length);
-        break;
-    }
-    case NID_rsaEncryption: {
-        if (parameterType != V_ASN1_NULL) goto done;
-        // RSAPublicKey ::= SEQUENCE { modulus INTEGER, publicExponent INTEGER }, exactly.
-        const unsigned char *cursor = bits;
-        fields = d2i_ASN1_SEQUENCE_ANY(NULL, &cursor, length);
-        if (fields == NULL || cursor != bits + length || sk_ASN1_TYPE_num(fields) != 2) goto done;
-        const ASN1_TYPE *n = sk_ASN1_TYPE_value(fields, 0), *e = sk_ASN1_TYPE_value(fields, 1);
-        // A negative INTEGER is left to d2i_X509, whose RSA decoder reads the magnitude alone.
-        if (n->type != V_ASN1_INTEGER || e->type != V_ASN1_INTEGER ||
-            ASN1_STRING_type(n->value.integer) != V_ASN1_INTEGER ||
-            ASN1_STRING_type(e->value.integer) != V_ASN1_INTEGER)
-            goto done;
-        modulus = ASN1_INTEGER_to_BN(n->value.integer, NULL);
-        exponent = ASN1_INTEGER_to_BN(e->value.integer, NULL);
-        if (modulus == NULL || exponent == NULL) goto done;
-        type = "RSA";
-        ok = OSSL_PARAM_BLD_push_BN(builder, OSSL_PKEY_PARAM_RSA_N, modulus) &&
-             OSSL_PARAM_BLD_push_BN(builder, OSSL_PKEY_PARAM_RSA_E, exponent);
-        break;
-    }
-    default:
-        goto done;
-    }
-done:;
+    OSSL_PARAM_BLD *builder = NULL;
+    OSSL_PARAM *params = NULL;
+    EVP_PKEY_CTX *context = NULL;
     EVP_PKEY *key = NULL;
-    OSSL_PARAM *params = ok ? OSSL_PARAM_BLD_to_param(builder) : NULL;
-    EVP_PKEY_CTX *context = params != NULL ? EVP_PKEY_CTX_new_from_name(NULL, type, NULL) : NULL;
+    if (fields == NULL || cursor != bits + length || sk_ASN1_TYPE_num(fields) != 2) goto done;
+    const ASN1_TYPE *n = sk_ASN1_TYPE_value(fields, 0), *e = sk_ASN1_TYPE_value(fields, 1);
+    if (n->type != V_ASN1_INTEGER || e->type != V_ASN1_INTEGER ||
+        ASN1_STRING_type(n->value.integer) != V_ASN1_INTEGER || ASN1_STRING_type(e->value.integer) != V_ASN1_INTEGER)
+        goto done;
+    modulus = ASN1_INTEGER_to_BN(n->value.integer, NULL);
+    exponent = ASN1_INTEGER_to_BN(e->value.integer, NULL);
+    builder = OSSL_PARAM_BLD_new();
+    if (modulus == NULL || exponent == NULL || builder == NULL ||
+        !OSSL_PARAM_BLD_push_BN(builder, OSSL_PKEY_PARAM_RSA_N, modulus) ||
+        !OSSL_PARAM_BLD_push_BN(builder, OSSL_PKEY_PARAM_RSA_E, exponent))
+        goto done;
+    params = OSSL_PARAM_BLD_to_param(builder);
+    context = params != NULL ? EVP_PKEY_CTX_new_from_name(NULL, "RSA", NULL) : NULL;
     if (context == NULL || EVP_PKEY_fromdata_init(context) != 1 ||
         EVP_PKEY_fromdata(context, &key, EVP_PKEY_PUBLIC_KEY, params) != 1) {
         EVP_PKEY_free(key);
         key = NULL;
     }
+done:
     EVP_PKEY_CTX_free(context);
     OSSL_PARAM_free(params);
     OSSL_PARAM_BLD_free(builder);
@@ -251,11 +225,35 @@ done:;
     return key;
 }
 
+/// The public key of a SubjectPublicKeyInfo for the kinds a certificate may carry here: EC on P-256, P-384 or
+/// P-521 (named curve) and rsaEncryption (NULL parameters). NULL for anything else or on any error.
+static inline EVP_PKEY *COpenSSL_public_key_from_spki(const X509_ALGOR *algorithm, const unsigned char *bits,
+                                                     int length, COpenSSL_EC_key_templates templates) {
+    const ASN1_OBJECT *oid = NULL;
+    int parameterType = 0;
+    const void *parameter = NULL;
+    X509_ALGOR_get0(&oid, &parameterType, &parameter, algorithm);
+    if (length <= 0) return NULL;
+    switch (OBJ_obj2nid(oid)) {
+    case NID_X9_62_id_ecPublicKey:
+        if (parameterType != V_ASN1_OBJECT) return NULL;
+        return COpenSSL_ec_public_key(OBJ_obj2nid((const ASN1_OBJECT *)parameter), bits, length, templates);
+    case NID_rsaEncryption:
+        return parameterType == V_ASN1_NULL ? COpenSSL_rsa_public_key(bits, length) : NULL;
+    default:
+        return NULL;
+    }
+}
+
+/// Whether this libcrypto is 3.0.x, the only version whose X509_PUBKEY layout the install below is written for (and
+/// the only one that needs it: 3.1 caches the decoders).
+static inline int COpenSSL_keyless_parse_supported(void) { return (OpenSSL_version_num() >> 20) == 0x300; }
+
 /// Gives a certificate parsed by COpenSSL_d2i_X509_keyless its public key. 1 when installed; 0 when this is not
 /// OpenSSL 3.0.x, the key is of another kind or does not build, or the structure is not laid out as expected: the
 /// caller then parses with d2i_X509 instead.
 static inline int COpenSSL_X509_install_public_key(X509 *x509, COpenSSL_EC_key_templates templates) {
-    if ((OpenSSL_version_num() >> 20) != 0x300) return 0;
+    if (!COpenSSL_keyless_parse_supported()) return 0;
     X509_PUBKEY *publicKey = X509_get_X509_PUBKEY(x509);
     const unsigned char *bits = NULL;
     int length = 0;
