@@ -8,8 +8,10 @@ internal import COpenSSL
 /// P-384, P-521 and RSA; see `COpenSSL_X509_install_public_key`). Anything else, and any OpenSSL but 3.0.x,
 /// goes through `d2i_X509` unchanged, so the result is always the certificate `d2i_X509` would give.
 enum X509Decoder {
-    /// A library context with no key decoders; nil if it cannot be made, and then every parse uses `d2i_X509`.
-    private nonisolated(unsafe) static let keyless: OpaquePointer? = COpenSSL_keyless_library_context()
+    /// A library context with no key decoders; nil on an OpenSSL other than 3.0.x (whose `d2i_X509` needs no help,
+    /// and where a keyless parse would only be parsed again) or if it cannot be made: every parse then uses `d2i_X509`.
+    private nonisolated(unsafe) static let keyless: OpaquePointer? =
+        COpenSSL_keyless_parse_supported() == 1 ? COpenSSL_keyless_library_context() : nil
 
     /// Keys on the generator of each NIST curve, copied for every EC key built (see `COpenSSL_ec_key_template`).
     private nonisolated(unsafe) static let ecTemplates = COpenSSL_EC_key_templates(
@@ -17,7 +19,7 @@ enum X509Decoder {
         p521: COpenSSL_ec_key_template(NID_secp521r1))
 
     /// Whether the fast path is available in this process (OpenSSL 3.0.x and the keyless context loaded).
-    static var hasFastPath: Bool { keyless != nil && COpenSSL_keyless_parse_supported() == 1 }
+    static var hasFastPath: Bool { keyless != nil }
 
     /// The running libcrypto's version text, such as "OpenSSL 3.0.19 27 Jan 2026".
     static var libraryVersion: String { OpenSSL_version(OPENSSL_VERSION).map { String(cString: $0) } ?? "" }
