@@ -48,10 +48,12 @@ final class Benchmark {
         try? FileManager.default.removeItem(at: work)
     }
 
-    private func startServer(_ configuration: BenchmarkConfiguration) throws -> ServerProcess {
+    /// `anchorage serve` on `configuration`, with `--audit-sync` from the options unless `auditSync` is given.
+    private func startServer(_ configuration: BenchmarkConfiguration, auditSync: String? = nil) throws -> ServerProcess
+    {
         let server = try ServerProcess.start(
             binary: binary, configuration: configuration, tlsCertificate: tlsCertificate, tlsKey: tlsKey, work: work,
-            auditSync: options.auditSync)
+            auditSync: auditSync ?? options.auditSync)
         servers.append(server)
         return server
     }
@@ -126,6 +128,7 @@ final class Benchmark {
         Report.row(
             String(format: "P-256 paced at half peak (%.0f/s) c=64", half), paced, bound: try boundAfterRow(.ecP256),
             server: server)
+        if options.auditSync != "none" { try pacedWithoutFlush(configuration, rate: half) }
 
         _ = LoadDriver.run(
             factory.make(200, identities: [pki.leafRSA], target: configuration.target, threads: cores),
@@ -209,11 +212,27 @@ final class Benchmark {
                     format:
                         "the server at c=64 spent %.0f µs per CreateSession: decision %.0f + transport %.0f, and %.0f µs (%.0f%%) beyond both (held answers and the flush, two loops sharing the cores with the client; the three are measured minutes apart, so on a shared machine this remainder carries their drift)",
                     serverCPU, decisionCPU, floorCPU, beyond, 100 * beyond / serverCPU))
+            // The ratio's arithmetic: with the load generator on the same cores, requests/s ÷ bound = r needs
+            // (server + client CPU per request) ≤ (cores ÷ bound) ÷ r.
+            let clientCPU = c64P256.result.clientCPUSeconds / Double(c64P256.result.requests) * 1e6
+            let budget = 1e6 * Double(cores) / c64P256.bound / 0.5
+            emit(
+                String(
+                    format:
+                        "ratio 0.50 on these %d cores: server + client CPU per request ≤ %.0f µs (two verifies); the client spent %.0f µs per request at c=64, which leaves the server %.0f µs (it spent %.0f, in-process decision alone %.0f)",
+                    cores, budget, clientCPU, budget - clientCPU, serverCPU, decisionCPU))
         }
         emit(
             String(
                 format: "new TLS connection per request: %.0f µs server CPU per request (handshake + request)",
                 newConnections.serverCPUPerThousand * 1000))
+        let handshake = try handshakeAlone(handshakes: 2000)
+        emit(
+            String(
+                format:
+                    "OpenSSL's server side of one full handshake alone (in memory, no sockets or request, this server's TLS settings, %@ %@, %d handshakes): %.0f µs CPU",
+                handshake.protocolVersion, handshake.cipher, handshake.handshakes,
+                handshake.serverSecondsPerHandshake * 1e6))
         if let helper = HelperTiming.locate(serverBinary: binary) {
             let timing = try HelperTiming.measure(
                 helper: helper, runs: options.helperRuns, port: server.port, certificate: leafCertificate,
@@ -232,9 +251,10 @@ final class Benchmark {
             emit(
                 String(
                     format:
-                        "nginx, mutual TLS, new connection per request (c=8, %d requests, %.0f/s): %.0f µs nginx CPU per handshake; anchorage spends %.2f× that per CreateSession on a new connection",
+                        "nginx, mutual TLS, new connection per request (c=8, %d requests, %.0f/s): %.0f µs nginx CPU per handshake; anchorage spends %.2f× that per CreateSession on a new connection; half of it (the target) is %.0f µs, of which OpenSSL's handshake alone takes %.0f",
                     nginx.requests, nginx.rate, nginx.serverCPUPerThousand * 1000,
-                    newConnections.serverCPUPerThousand / nginx.serverCPUPerThousand))
+                    newConnections.serverCPUPerThousand / nginx.serverCPUPerThousand,
+                    nginx.serverCPUPerThousand * 500, handshake.serverSecondsPerHandshake * 1e6))
         }
 
         if options.soakSeconds > 0 {
@@ -242,6 +262,30 @@ final class Benchmark {
         }
         if options.scale { try scale(alongside: server, reference: configuration, referenceFactory: factory) }
         server.stop()
+    }
+
+    /// The paced half-peak row again, against a second server whose answers do not wait for the audit flush
+    /// (`--audit-sync none`): the difference in latency is what durability costs at that pace.
+    private func pacedWithoutFlush(_ configuration: BenchmarkConfiguration, rate: Double) throws {
+        let unflushed = try startServer(configuration, auditSync: "none")
+        defer { unflushed.stop() }
+        let factory = RequestFactory(host: "127.0.0.1:\(unflushed.port)")
+        _ = LoadDriver.run(
+            factory.make(1000, identities: [pki.leafEC], target: configuration.target, threads: cores),
+            port: unflushed.port, concurrency: 4, server: unflushed)
+        let paced = LoadDriver.run(
+            factory.make(
+                max(2000, Int(rate * 5)), identities: [pki.leafEC], target: configuration.target, threads: cores),
+            port: unflushed.port, concurrency: 64, rate: rate, server: unflushed)
+        Report.row(
+            String(format: "  same pace, --audit-sync none (%.0f/s)", rate), paced, bound: try boundAfterRow(.ecP256),
+            server: unflushed)
+    }
+
+    /// ``TLSHandshakeCost`` with the certificate and key the server is given.
+    private func handshakeAlone(handshakes: Int) throws -> TLSHandshakeCost.Result {
+        let context = try TLSServerContext(certificateChainFile: tlsCertificate.path, privateKeyFile: tlsKey.path)
+        return try TLSHandshakeCost.measure(context: context, handshakes: handshakes)
     }
 
     /// `count` CreateSession-sized requests to a path with no route (``RequestFactory/unrouted(_:)``), keep-alive
@@ -679,6 +723,10 @@ final class Benchmark {
         let floor = try transportFloor(configuration, factory: factory, server: server, count: 200)
         // Unrouted requests are refused before any decision and leave no audit record, so `checks.sent` stays.
         emit("  transport floor: \(floor.requests) unrouted requests answered 404")
+        let handshake = try handshakeAlone(handshakes: 20)
+        emit(
+            "  OpenSSL handshake alone: \(handshake.handshakes) in memory, \(handshake.protocolVersion) \(handshake.cipher)"
+        )
 
         // Revocation is checked per request: a new CRL (reload) must deny a leaf whose path is cached.
         var crlBuilder = CertificateRevocationListBuilder(thisUpdate: pki.now - 60, nextUpdate: pki.now + 86_400)
