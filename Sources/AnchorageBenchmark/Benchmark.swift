@@ -233,6 +233,14 @@ final class Benchmark {
                     "OpenSSL's server side of one full handshake alone (in memory, no sockets or request, this server's TLS settings, %@ %@, %d handshakes): %.0f µs CPU",
                 handshake.protocolVersion, handshake.cipher, handshake.handshakes,
                 handshake.serverSecondsPerHandshake * 1e6))
+        let connectionFloor = try transportFloor(
+            configuration, factory: factory, server: server, count: max(500, options.newConnections / 2),
+            newConnectionPerRequest: true)
+        emit(
+            String(
+                format:
+                    "new TLS connection answered 404 (no decision, no audit record; c=8, %d connections): %.0f µs server CPU per connection",
+                connectionFloor.requests, connectionFloor.serverCPUPerThousand * 1000))
         if let helper = HelperTiming.locate(serverBinary: binary) {
             let timing = try HelperTiming.measure(
                 helper: helper, runs: options.helperRuns, port: server.port, certificate: leafCertificate,
@@ -251,10 +259,11 @@ final class Benchmark {
             emit(
                 String(
                     format:
-                        "nginx, mutual TLS, new connection per request (c=8, %d requests, %.0f/s): %.0f µs nginx CPU per handshake; anchorage spends %.2f× that per CreateSession on a new connection; half of it (the target) is %.0f µs, of which OpenSSL's handshake alone takes %.0f",
+                        "nginx, mutual TLS, new connection per request (c=8, %d requests, %.0f/s): %.0f µs nginx CPU per handshake; anchorage spends %.2f× that per CreateSession on a new connection; half of it (the target) is %.0f µs, against OpenSSL's handshake alone %.0f and a new connection answered 404 %.0f",
                     nginx.requests, nginx.rate, nginx.serverCPUPerThousand * 1000,
                     newConnections.serverCPUPerThousand / nginx.serverCPUPerThousand,
-                    nginx.serverCPUPerThousand * 500, handshake.serverSecondsPerHandshake * 1e6))
+                    nginx.serverCPUPerThousand * 500, handshake.serverSecondsPerHandshake * 1e6,
+                    connectionFloor.serverCPUPerThousand * 1000))
         }
 
         if options.soakSeconds > 0 {
@@ -289,15 +298,19 @@ final class Benchmark {
     }
 
     /// `count` CreateSession-sized requests to a path with no route (``RequestFactory/unrouted(_:)``), keep-alive
-    /// c=64; every one must be answered 404. They are refused before any decision, so a few signed ones repeat.
+    /// c=64 or each on a new TLS connection at c=8; every one must be answered 404. They are refused before any
+    /// decision, so a few signed ones repeat.
     private func transportFloor(
-        _ configuration: BenchmarkConfiguration, factory: RequestFactory, server: ServerProcess, count: Int
+        _ configuration: BenchmarkConfiguration, factory: RequestFactory, server: ServerProcess, count: Int,
+        newConnectionPerRequest: Bool = false
     ) throws -> LoadResult {
         let distinct = factory.make(
             min(count, 256), identities: [pki.leafEC], target: configuration.target, threads: cores
         ).map(RequestFactory.unrouted)
         let requests = (0..<count).map { distinct[$0 % distinct.count] }
-        let result = LoadDriver.run(requests, port: server.port, concurrency: 64, server: server)
+        let result = LoadDriver.run(
+            requests, port: server.port, concurrency: newConnectionPerRequest ? 8 : 64,
+            newConnectionPerRequest: newConnectionPerRequest, server: server)
         guard result.statuses == [404: requests.count], result.transportErrors == 0 else {
             throw BenchmarkError(
                 "transport floor: expected \(requests.count) answers 404, got \(result.statuses) and \(result.transportErrors) transport errors"
@@ -721,8 +734,12 @@ final class Benchmark {
                 format: "  in-process decision path: %d of %d requests issued credentials", decision.issued,
                 decision.requests))
         let floor = try transportFloor(configuration, factory: factory, server: server, count: 200)
+        let connectionFloor = try transportFloor(
+            configuration, factory: factory, server: server, count: 20, newConnectionPerRequest: true)
         // Unrouted requests are refused before any decision and leave no audit record, so `checks.sent` stays.
-        emit("  transport floor: \(floor.requests) unrouted requests answered 404")
+        emit(
+            "  transport floor: \(floor.requests) unrouted requests answered 404 (keep-alive), \(connectionFloor.requests) on new connections"
+        )
         let handshake = try handshakeAlone(handshakes: 20)
         emit(
             "  OpenSSL handshake alone: \(handshake.handshakes) in memory, \(handshake.protocolVersion) \(handshake.cipher)"
