@@ -121,13 +121,9 @@ final class Benchmark {
         // time, so at 16 connections and ~2 ms answers (the audit flush) a thread would need most of its time to
         // keep its share of the pace, and the queue would build up in the client rather than the server.
         let half = peak / 2
-        let paced = LoadDriver.run(
-            factory.make(
-                max(2000, Int(half * 5)), identities: [pki.leafEC], target: configuration.target, threads: cores),
-            port: server.port, concurrency: 64, rate: half, server: server)
-        Report.row(
-            String(format: "P-256 paced at half peak (%.0f/s) c=64", half), paced, bound: try boundAfterRow(.ecP256),
-            server: server)
+        try pacedRow(
+            String(format: "P-256 paced at half peak (%.0f/s) c=64", half), configuration, factory: factory,
+            server: server, rate: half)
         if options.auditSync != "none" { try pacedWithoutFlush(configuration, rate: half) }
 
         _ = LoadDriver.run(
@@ -282,13 +278,21 @@ final class Benchmark {
         _ = LoadDriver.run(
             factory.make(1000, identities: [pki.leafEC], target: configuration.target, threads: cores),
             port: unflushed.port, concurrency: 4, server: unflushed)
+        try pacedRow(
+            String(format: "  same pace, --audit-sync none (%.0f/s)", rate), configuration, factory: factory,
+            server: unflushed, rate: rate)
+    }
+
+    /// Five seconds of P-256 requests (at least 2,000) paced at `rate` over 64 connections, reported as `name`.
+    private func pacedRow(
+        _ name: String, _ configuration: BenchmarkConfiguration, factory: RequestFactory, server: ServerProcess,
+        rate: Double
+    ) throws {
         let paced = LoadDriver.run(
             factory.make(
                 max(2000, Int(rate * 5)), identities: [pki.leafEC], target: configuration.target, threads: cores),
-            port: unflushed.port, concurrency: 64, rate: rate, server: unflushed)
-        Report.row(
-            String(format: "  same pace, --audit-sync none (%.0f/s)", rate), paced, bound: try boundAfterRow(.ecP256),
-            server: unflushed)
+            port: server.port, concurrency: 64, rate: rate, server: server)
+        Report.row(name, paced, bound: try boundAfterRow(.ecP256), server: server)
     }
 
     /// ``TLSHandshakeCost`` with the certificate and key the server is given.
