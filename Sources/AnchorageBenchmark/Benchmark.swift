@@ -125,6 +125,15 @@ final class Benchmark {
             String(format: "P-256 paced at half peak (%.0f/s) c=64", half), configuration, factory: factory,
             server: server, rate: half)
         if options.auditSync != "none" { try pacedWithoutFlush(configuration, rate: half) }
+        // The same pace with next to no server work: what the load generator and the shared cores alone do to the tail.
+        let pacedFloor = try transportFloor(
+            configuration, factory: factory, server: server, count: max(2000, Int(half * 5)), rate: half)
+        emit(
+            String(
+                format:
+                    "  the same pace answered 404 (no decision, no audit record): p50 %.2f ms, p99 %.2f ms, p99.9 %.2f ms; %.0f µs server CPU per request",
+                pacedFloor.percentile(0.5), pacedFloor.percentile(0.99), pacedFloor.percentile(0.999),
+                pacedFloor.serverCPUPerThousand * 1000))
 
         _ = LoadDriver.run(
             factory.make(200, identities: [pki.leafRSA], target: configuration.target, threads: cores),
@@ -302,11 +311,11 @@ final class Benchmark {
     }
 
     /// `count` CreateSession-sized requests to a path with no route (``RequestFactory/unrouted(_:)``), keep-alive
-    /// c=64 or each on a new TLS connection at c=8; every one must be answered 404. They are refused before any
-    /// decision, so a few signed ones repeat.
+    /// c=64 (as fast as answers come, or paced to `rate`) or each on a new TLS connection at c=8; every one must be
+    /// answered 404. They are refused before any decision, so a few signed ones repeat.
     private func transportFloor(
         _ configuration: BenchmarkConfiguration, factory: RequestFactory, server: ServerProcess, count: Int,
-        newConnectionPerRequest: Bool = false
+        newConnectionPerRequest: Bool = false, rate: Double? = nil
     ) throws -> LoadResult {
         let distinct = factory.make(
             min(count, 256), identities: [pki.leafEC], target: configuration.target, threads: cores
@@ -314,7 +323,7 @@ final class Benchmark {
         let requests = (0..<count).map { distinct[$0 % distinct.count] }
         let result = LoadDriver.run(
             requests, port: server.port, concurrency: newConnectionPerRequest ? 8 : 64,
-            newConnectionPerRequest: newConnectionPerRequest, server: server)
+            newConnectionPerRequest: newConnectionPerRequest, rate: rate, server: server)
         guard result.statuses == [404: requests.count], result.transportErrors == 0 else {
             throw BenchmarkError(
                 "transport floor: expected \(requests.count) answers 404, got \(result.statuses) and \(result.transportErrors) transport errors"
