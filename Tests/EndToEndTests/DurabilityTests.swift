@@ -453,16 +453,14 @@ extension DurabilityTests {
         let before = try await STSClients.credentials(a)
         #expect(Self.sealingKeyID(before.sessionToken) == old.id)
 
-        // 1. Add the new key, newest last. No signal: the once-a-second watch picks it up. The deadlines here are
-        // generous because each attempt starts a client process, which can take seconds on a loaded CI machine (a
-        // 5 s deadline once left room for a single attempt, made before the reload).
+        // 1. Add the new key, newest last. No signal: the once-a-second watch picks it up.
         try Self.writeKeyring(Self.keyringText([old, new]), to: keyring)
-        let rotated = try await poll(for: 30, every: 0.2) { () -> SessionCredentials? in
+        let rotated = try await poll(for: 5, every: 0.2) { () -> SessionCredentials? in
             let credentials = try await STSClients.credentials(a)
             return Self.sealingKeyID(credentials.sessionToken) == new.id ? credentials : nil
         }
-        let after = try #require(rotated, "new sessions are not sealed with \(new.id) within 30 s")
-        let reloadedB = try await poll(for: 30, every: 0.2) { () -> Bool? in
+        let after = try #require(rotated, "new sessions are not sealed with \(new.id) within 5 s")
+        let reloadedB = try await poll(for: 5, every: 0.2) { () -> Bool? in
             b.server.logLines().contains { $0["message"]?.string == "token keyring reloaded" } ? true : nil
         }
         #expect(reloadedB == true, "replica B did not reload the keyring")
@@ -477,7 +475,7 @@ extension DurabilityTests {
         try Self.writeKeyring(Self.keyringText([new]), to: keyring)
         a.server.send(signal: SIGHUP)
         b.server.send(signal: SIGHUP)
-        let refused = try await poll(for: 30, every: 0.2) { () -> ProcessResult? in
+        let refused = try await poll(for: 5, every: 0.2) { () -> ProcessResult? in
             let cli = try await STSClients.awsCLI(before, a)
             return cli.status != 0 ? cli : nil
         }
