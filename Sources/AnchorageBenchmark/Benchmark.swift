@@ -127,7 +127,7 @@ final class Benchmark {
         if options.auditSync != "none" { try pacedWithoutFlush(configuration, rate: half) }
         // The same pace with next to no server work: what the load generator and the shared cores alone do to the tail.
         let pacedFloor = try transportFloor(
-            configuration, factory: factory, server: server, count: max(2000, Int(half * 5)), rate: half)
+            configuration, factory: factory, server: server, count: Self.pacedRequestCount(half), rate: half)
         emit(
             String(
                 format:
@@ -292,14 +292,17 @@ final class Benchmark {
             server: unflushed, rate: rate)
     }
 
-    /// Five seconds of P-256 requests (at least 2,000) paced at `rate` over 64 connections, reported as `name`.
+    /// Requests for five seconds at `rate`, at least 2,000: every paced row sends this many.
+    private static func pacedRequestCount(_ rate: Double) -> Int { max(2000, Int(rate * 5)) }
+
+    /// ``pacedRequestCount(_:)`` P-256 requests paced at `rate` over 64 connections, reported as `name`.
     private func pacedRow(
         _ name: String, _ configuration: BenchmarkConfiguration, factory: RequestFactory, server: ServerProcess,
         rate: Double
     ) throws {
         let paced = LoadDriver.run(
             factory.make(
-                max(2000, Int(rate * 5)), identities: [pki.leafEC], target: configuration.target, threads: cores),
+                Self.pacedRequestCount(rate), identities: [pki.leafEC], target: configuration.target, threads: cores),
             port: server.port, concurrency: 64, rate: rate, server: server)
         Report.row(name, paced, bound: try boundAfterRow(.ecP256), server: server)
     }
