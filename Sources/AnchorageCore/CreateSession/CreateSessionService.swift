@@ -115,6 +115,8 @@ public struct CreateSessionService: Sendable {
         var principalTags: [PrincipalTag]
         var sourceIdentity: String
         var sessionName: String
+        /// The certificates that issued the leaf, from its issuer up to the anchor.
+        var issuers: [CertificateReference]
     }
 
     private func authorize(
@@ -148,24 +150,47 @@ public struct CreateSessionService: Sendable {
         trace.record(
             "revocation (CRLs)", .pass,
             "no certificate of the path is listed by the anchor's \(anchor.revocationLists.count) CRL(s)")
-        if let revocation = configuration.revocations.certificateRevocation(
-            serialHex: leaf.serialNumberHex, sha256: leaf.sha256Fingerprint, trustAnchorArn: anchor.arn.description)
-        {
-            throw Denial(.certificateRevokedByAdministrator, "revoked by \(revocation.id): \(revocation.summary)")
+        let pathReferences = path.map {
+            CertificateReference(serialHex: $0.serialNumberHex, sha256: $0.sha256Fingerprint)
         }
-        trace.record("revocation (anchorage revoke)", .pass, "not revoked")
+        if let (revocation, depth) = configuration.revocations.certificateRevocation(
+            path: pathReferences, trustAnchorArn: anchor.arn.description)
+        {
+            throw Denial(
+                .certificateRevokedByAdministrator,
+                "path[\(depth)] \(path[depth].subjectString) revoked by \(revocation.id): \(revocation.summary)")
+        }
+        trace.record("revocation (anchorage revoke)", .pass, "no certificate of the path is revoked")
 
         // The profile and role.
         guard let profile = configuration.profiles[request.profileArn] else {
             throw Denial(.unknownProfile, "no profile \(request.profileArn)")
         }
+        // A trust anchor vouches for its own account and region only: a profile elsewhere is another
+        // tenant's, whatever its roles' trust policies say (AWS's documented tag-only policies rely on it).
+        guard profile.arn.account == anchor.arn.account else {
+            throw Denial(
+                .accountMismatch,
+                "profile \(profile.name) is in account \(profile.arn.account), the trust anchor in \(anchor.arn.account)"
+            )
+        }
+        guard profile.arn.region == anchor.arn.region else {
+            throw Denial(
+                .regionMismatch,
+                "profile \(profile.name) is in region \(profile.arn.region), the trust anchor in \(anchor.arn.region)")
+        }
         guard profile.enabled else { throw Denial(.profileDisabled, "profile \(profile.name) is disabled") }
-        trace.record("profile", .pass, "\(profile.name) is enabled")
+        trace.record("profile", .pass, "\(profile.name) is enabled, in the trust anchor's account and region")
         guard profile.roleArns.contains(request.roleArn) else {
             throw Denial(.roleNotInProfile, "profile \(profile.name) does not list \(request.roleArn)")
         }
         guard let role = configuration.roles[request.roleArn] else {
             throw Denial(.unknownRole, "role \(request.roleArn) is not defined")
+        }
+        guard role.arn.account == anchor.arn.account else {
+            throw Denial(
+                .accountMismatch,
+                "role \(role.name) is in account \(role.arn.account), the trust anchor in \(anchor.arn.account)")
         }
         trace.record("role", .pass, "\(role.name) is listed by the profile")
         if request.roleSessionName != nil, !profile.acceptRoleSessionName {
@@ -207,20 +232,13 @@ public struct CreateSessionService: Sendable {
             if let name = request.roleSessionName { trace.record("context", .info, "sts:RoleSessionName = \(name)") }
             trace.record("context", .info, "aws:CurrentTime = \(UTCTimestamp.iso8601(now))")
         }
-        let reason: PolicyDecision.Reason
-        if trace.recording {
-            let decision = PolicyEvaluator.evaluate(
-                role.trustPolicy, principalService: Self.servicePrincipal, actions: Self.requiredActions,
-                context: context)
-            for statement in decision.trace {
-                trace.record("trust policy", statement.applies ? .pass : .info, statement.description)
-            }
-            reason = decision.reason
-        } else {
-            reason = PolicyEvaluator.reason(
-                role.trustPolicy, principalService: Self.servicePrincipal, actions: Self.requiredActions,
-                context: context)
+        let decision = PolicyEvaluator.evaluate(
+            role.trustPolicy, principalService: Self.servicePrincipal, actions: Self.requiredActions, context: context,
+            tracing: trace.recording)
+        for statement in decision.trace {
+            trace.record("trust policy", statement.applies ? .pass : .info, statement.description)
         }
+        let reason = decision.reason
         switch reason {
         case .allowed: break
         case .explicitDeny(let index, let sid):
@@ -231,7 +249,7 @@ public struct CreateSessionService: Sendable {
         return Authorization(
             anchor: anchor, profile: profile, role: role, duration: duration, tags: tags,
             principalTags: derived.principalTags, sourceIdentity: sourceIdentity,
-            sessionName: request.roleSessionName ?? leaf.serialNumberHex)
+            sessionName: request.roleSessionName ?? leaf.serialNumberHex, issuers: Array(pathReferences.dropFirst()))
     }
 
     /// What one mint draws: the access key id (10 bytes), the secret (30) and the token's nonce.
@@ -250,7 +268,8 @@ public struct CreateSessionService: Sendable {
             roleArn: role.arn.description, roleSessionName: sessionName, sourceIdentity: authorization.sourceIdentity,
             principalTags: principalTags, trustAnchorArn: anchor.arn.description,
             profileArn: authorization.profile.arn.description, certificateSerialHex: leaf.serialNumberHex,
-            certificateSHA256: leaf.sha256Fingerprint, issuedAt: now, expiresAt: now + Int64(authorization.duration),
+            certificateSHA256: leaf.sha256Fingerprint, issuerCertificates: authorization.issuers, issuedAt: now,
+            expiresAt: now + Int64(authorization.duration),
             sourceAddress: request.sourceAddress, certificateSubject: leaf.subjectString,
             certificateIssuer: leaf.issuerString)
         let credentials = TemporaryCredentials(claims: claims, keyring: keyring, random: random)

@@ -43,6 +43,10 @@ public enum DenialReason: String, Sendable, CaseIterable {
     case profileDisabled = "profile_disabled"
     case roleNotInProfile = "role_not_in_profile"
     case unknownRole = "unknown_role"
+    /// The profile or role is in another account than the trust anchor.
+    case accountMismatch = "account_mismatch"
+    /// The profile is in another region than the trust anchor.
+    case regionMismatch = "region_mismatch"
     case trustPolicyNotAllowed = "trust_policy_not_allowed"
     case trustPolicyDenied = "trust_policy_denied"
     case roleSessionNameNotAllowed = "role_session_name_not_allowed"
@@ -85,8 +89,8 @@ public enum DenialReason: String, Sendable, CaseIterable {
             .leafNotVersion3, .leafIsCA,
             .leafMissingDigitalSignature, .weakSignatureAlgorithm, .weakKey:
             return WireError(status: 403, type: "AccessDeniedException", message: "Untrusted Signing Certificate")
-        case .unknownProfile, .profileDisabled, .roleNotInProfile, .unknownRole, .trustPolicyNotAllowed,
-            .trustPolicyDenied:
+        case .unknownProfile, .profileDisabled, .roleNotInProfile, .unknownRole, .accountMismatch, .regionMismatch,
+            .trustPolicyNotAllowed, .trustPolicyDenied:
             return WireError(status: 403, type: "AccessDeniedException", message: "Access denied")
         case .roleSessionNameNotAllowed:
             return WireError(

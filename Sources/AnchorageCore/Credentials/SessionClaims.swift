@@ -12,6 +12,9 @@ public struct SessionClaims: Sendable, Equatable {
     public var profileArn: String
     public var certificateSerialHex: String
     public var certificateSHA256: String
+    /// The certificates that issued the leaf, from its issuer up to the anchor, so that revoking an issuing CA
+    /// reaches the sessions issued through it. Empty in tokens sealed before they were recorded.
+    public var issuerCertificates: [CertificateReference]
     /// Seconds since the Unix epoch.
     public var issuedAt: Int64
     /// Seconds since the Unix epoch.
@@ -26,8 +29,8 @@ public struct SessionClaims: Sendable, Equatable {
     public init(
         accessKeyId: String, secretAccessKey: String, roleArn: String, roleSessionName: String, sourceIdentity: String,
         principalTags: [PrincipalTag], trustAnchorArn: String, profileArn: String, certificateSerialHex: String,
-        certificateSHA256: String, issuedAt: Int64, expiresAt: Int64, sourceAddress: String?,
-        certificateSubject: String? = nil, certificateIssuer: String? = nil
+        certificateSHA256: String, issuerCertificates: [CertificateReference] = [], issuedAt: Int64, expiresAt: Int64,
+        sourceAddress: String?, certificateSubject: String? = nil, certificateIssuer: String? = nil
     ) {
         self.accessKeyId = accessKeyId
         self.secretAccessKey = secretAccessKey
@@ -39,6 +42,7 @@ public struct SessionClaims: Sendable, Equatable {
         self.profileArn = profileArn
         self.certificateSerialHex = certificateSerialHex
         self.certificateSHA256 = certificateSHA256
+        self.issuerCertificates = issuerCertificates
         self.issuedAt = issuedAt
         self.expiresAt = expiresAt
         self.sourceAddress = sourceAddress
@@ -47,7 +51,8 @@ public struct SessionClaims: Sendable, Equatable {
     }
 
     /// The claims as compact JSON (sealed into every session token): keys `akid`, `sk`, `role`, `rsn`, `sid`,
-    /// `tags`, `ta`, `prof`, `serial`, `fp`, `iat`, `exp`, then `src`, `subj`, `iss` when set.
+    /// `tags`, `ta`, `prof`, `serial`, `fp`, `iat`, `exp`, then `src`, `subj`, `iss` and `cas` (the issuer
+    /// certificates as `[serial, fingerprint]` pairs) when set.
     var jsonBytes: [UInt8] {
         var w = JSONByteWriter(capacity: 768)
         w.beginObject()
@@ -76,6 +81,17 @@ public struct SessionClaims: Sendable, Equatable {
         if let sourceAddress { w.member("src", sourceAddress) }
         if let certificateSubject { w.member("subj", certificateSubject) }
         if let certificateIssuer { w.member("iss", certificateIssuer) }
+        if !issuerCertificates.isEmpty {
+            w.key("cas")
+            w.beginArray()
+            for certificate in issuerCertificates {
+                w.beginArray()
+                w.string(certificate.serialHex)
+                w.string(certificate.sha256)
+                w.endArray()
+            }
+            w.endArray()
+        }
         w.endObject()
         return w.bytes
     }
@@ -94,10 +110,21 @@ public struct SessionClaims: Sendable, Equatable {
             else { return nil }
             tags.append(PrincipalTag(key: k, value: v))
         }
+        var issuers: [CertificateReference] = []
+        if let rawIssuers = json["cas"] {
+            guard case .array(let items) = rawIssuers else { return nil }
+            for raw in items {
+                guard case .array(let pair) = raw, pair.count == 2, let serial = pair[0].stringValue,
+                    let fingerprint = pair[1].stringValue
+                else { return nil }
+                issuers.append(CertificateReference(serialHex: serial, sha256: fingerprint))
+            }
+        }
         self.init(
             accessKeyId: akid, secretAccessKey: sk, roleArn: role, roleSessionName: rsn, sourceIdentity: sid,
             principalTags: tags, trustAnchorArn: ta, profileArn: prof, certificateSerialHex: serial,
-            certificateSHA256: fp, issuedAt: Int64(iat), expiresAt: Int64(exp), sourceAddress: json["src"]?.stringValue,
+            certificateSHA256: fp, issuerCertificates: issuers, issuedAt: Int64(iat), expiresAt: Int64(exp),
+            sourceAddress: json["src"]?.stringValue,
             certificateSubject: json["subj"]?.stringValue, certificateIssuer: json["iss"]?.stringValue)
     }
 }

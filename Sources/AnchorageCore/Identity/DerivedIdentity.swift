@@ -14,7 +14,7 @@ final class DerivedIdentity: Sendable {
     let principalTags: [PrincipalTag]
     /// ``SourceIdentity/derive(from:)`` of the certificate.
     let sourceIdentity: String
-    /// The certificate-derived condition keys (lowercased) of a CreateSession context: `aws:principaltag/…`,
+    /// The certificate-derived condition keys (ASCII-lowercased) of a CreateSession context: `aws:principaltag/…`,
     /// `aws:requesttag/…`, `aws:tagkeys` and `sts:sourceidentity`.
     let contextBase: [String: [String]]
 
@@ -28,7 +28,7 @@ final class DerivedIdentity: Sendable {
         base["sts:sourceidentity"] = [sourceIdentity]
         if !tags.isEmpty { base["aws:tagkeys"] = tags.map(\.key) }
         for tag in tags {
-            let key = tag.key.lowercased()
+            let key = CodePoints.asciiLowercased(tag.key)
             base["aws:principaltag/" + key] = [tag.value]
             base["aws:requesttag/" + key] = [tag.value]
         }

@@ -41,7 +41,7 @@ public enum PrincipalTags {
         }
         var seen: Set<String> = []
         let valid = tags.filter { tag in
-            isValidKey(tag.key) && isValidValue(tag.value) && seen.insert(tag.key.lowercased()).inserted
+            isValidKey(tag.key) && isValidValue(tag.value) && seen.insert(CodePoints.asciiLowercased(tag.key)).inserted
         }
         return Array(valid.prefix(maximumCount))
     }

@@ -73,8 +73,7 @@ public struct X509AttributeType: Hashable, Sendable {
 
     /// The recognised type with this short name, compared case-insensitively.
     public static func named(_ shortName: String) -> X509AttributeType? {
-        let wanted = shortName.lowercased()
-        return recognised.first { $0.shortName.lowercased() == wanted }
+        return recognised.first { CodePoints.equalIgnoringASCIICase($0.shortName, shortName) }
     }
 
     /// The recognised type of an attribute: by OID when it has one, else by short name.

@@ -13,23 +13,14 @@ import AnchorageCrypto
 /// - A value that cannot be read as the operator's type (a non-number for `Numeric…`, a bad date,
 ///   address or ARN, invalid base64) never matches the positive comparison; a negated operator
 ///   therefore counts it as "matches none".
+/// - Strings compare by code point (``CodePoints``): no Unicode normalisation, and the `…IgnoreCase`
+///   operators fold ASCII letters only.
 /// - Policy values are literal: policy variables such as `${aws:PrincipalTag/x}` are not
 ///   substituted (trust policies for Roles Anywhere do not need them), so they only match the
 ///   same literal text.
 enum ConditionMatcher {
-    static func evaluate(_ condition: PolicyCondition, in context: RequestContext) -> ConditionTrace {
-        let values = context.values(for: condition.key)
-        return ConditionTrace(
-            operator: condition.operator.description, key: condition.key, policyValues: condition.values,
-            contextValues: values, result: result(condition, values))
-    }
-
-    /// Whether `condition` holds in `context`: ``evaluate(_:in:)``'s result without building its trace.
-    static func holds(_ condition: PolicyCondition, in context: RequestContext) -> Bool {
-        result(condition, context.values(for: condition.key))
-    }
-
-    private static func result(_ condition: PolicyCondition, _ contextValues: [String]?) -> Bool {
+    /// Whether `condition` holds for `contextValues` (the context's values of its key, nil when missing).
+    static func holds(_ condition: PolicyCondition, contextValues: [String]?) -> Bool {
         let op = condition.operator
         if op.base == .null {
             let present = contextValues != nil
@@ -57,9 +48,9 @@ enum ConditionMatcher {
     static func positive(_ base: ConditionOperator.Base, context: String, policy: String) -> Bool {
         switch base {
         case .stringEquals, .stringNotEquals:
-            return context == policy
+            return CodePoints.equal(context, policy)
         case .stringEqualsIgnoreCase, .stringNotEqualsIgnoreCase:
-            return context.lowercased() == policy.lowercased()
+            return CodePoints.equalIgnoringASCIICase(context, policy)
         case .stringLike, .stringNotLike:
             return Glob.matches(policy, context)
         case .numericEquals, .numericNotEquals, .numericLessThan, .numericLessThanEquals, .numericGreaterThan,
@@ -73,8 +64,10 @@ enum ConditionMatcher {
             }
             return compare(base, c, p)
         case .bool:
-            let c = context.lowercased(), p = policy.lowercased()
-            return (c == "true" || c == "false") && c == p
+            return
+                (CodePoints.equalIgnoringASCIICase(context, "true")
+                || CodePoints.equalIgnoringASCIICase(context, "false"))
+                && CodePoints.equalIgnoringASCIICase(context, policy)
         case .binaryEquals:
             guard let c = Base64.decode(context), let p = Base64.decode(policy) else { return false }
             return c == p
@@ -84,13 +77,7 @@ enum ConditionMatcher {
             }
             return range.contains(address)
         case .arnEquals, .arnLike, .arnNotEquals, .arnNotLike:
-            // IAM treats ArnEquals and ArnLike alike: each of the six colon-separated parts is
-            // glob-matched on its own, so `*` in the region part cannot swallow a colon.
-            if let result = asciiARNMatches(pattern: policy, value: context) { return result }
-            let c = context.split(separator: ":", maxSplits: 5, omittingEmptySubsequences: false)
-            let p = policy.split(separator: ":", maxSplits: 5, omittingEmptySubsequences: false)
-            guard c.count == 6, p.count == 6 else { return false }
-            return zip(p, c).allSatisfy { Glob.matches(String($0), String($1)) }
+            return arnMatches(pattern: policy, value: context)
         case .null:
             return false  // handled before any value comparison
         }
@@ -106,23 +93,25 @@ enum ConditionMatcher {
         }
     }
 
-    /// The ARN comparison above on ASCII bytes, without splitting into strings; nil when either side is
-    /// not ASCII (the scalar-based path decides then).
-    static func asciiARNMatches(pattern: String, value: String) -> Bool? {
-        let result = pattern.utf8.withContiguousStorageIfAvailable { p in
-            value.utf8.withContiguousStorageIfAvailable { v -> Bool? in
+    /// IAM treats ArnEquals and ArnLike alike: each of the six colon-separated parts (the sixth keeps any
+    /// further colons) is glob-matched on its own, so `*` in the region part cannot swallow a colon. An
+    /// ARN with fewer than six parts matches nothing.
+    static func arnMatches(pattern: String, value: String) -> Bool {
+        var pattern = pattern
+        var value = value
+        return pattern.withUTF8 { p in
+            value.withUTF8 { v in
                 guard let pp = colonParts(p), let vp = colonParts(v) else { return false }
-                for i in 0..<6 {
-                    let ps = UnsafeBufferPointer(rebasing: p[pp[i]])
-                    let vs = UnsafeBufferPointer(rebasing: v[vp[i]])
-                    guard let matched = Glob.asciiMatches(ps, vs, ignoringCase: false) else { return nil }
-                    if !matched { return false }
+                for i in 0..<6
+                where !Glob.matches(
+                    UnsafeBufferPointer(rebasing: p[pp[i]]), UnsafeBufferPointer(rebasing: v[vp[i]]),
+                    ignoringCase: false)
+                {
+                    return false
                 }
                 return true
             }
         }
-        guard let outer = result, let inner = outer else { return nil }
-        return inner
     }
 
     /// The six ranges of `split(separator: ":", maxSplits: 5, omittingEmptySubsequences: false)`, or

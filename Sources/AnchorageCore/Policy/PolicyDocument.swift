@@ -70,21 +70,18 @@ public struct PolicyDocument: Equatable, Sendable {
             throw SchemaError(path: "\(path).Effect", message: "must be \"Allow\" or \"Deny\", found \"\(effectText)\"")
         }
 
-        let principal: PolicyPrincipal
-        let principalIsNegated: Bool
-        switch (json["Principal"], json["NotPrincipal"]) {
-        case (let p?, nil):
-            principal = try self.principal(p, "\(path).Principal")
-            principalIsNegated = false
-        case (nil, let p?):
-            principal = try self.principal(p, "\(path).NotPrincipal")
-            principalIsNegated = true
-        case (.some, .some):
-            throw SchemaError(path: path, message: "has both \"Principal\" and \"NotPrincipal\"")
-        case (nil, nil):
-            // A trust policy must say who may assume the role.
-            throw SchemaError(path: path, message: "missing \"Principal\" or \"NotPrincipal\"")
+        // IAM refuses NotPrincipal in a role's trust policy: "everyone except" is no way to say who
+        // may assume a role.
+        guard json["NotPrincipal"] == nil else {
+            throw SchemaError(
+                path: "\(path).NotPrincipal",
+                message: "NotPrincipal is not allowed in a role trust policy; use Principal")
         }
+        guard let principalValue = json["Principal"] else {
+            // A trust policy must say who may assume the role.
+            throw SchemaError(path: path, message: "missing \"Principal\"")
+        }
+        let principal = try self.principal(principalValue, "\(path).Principal")
 
         let actions: [String]
         let actionsAreNegated: Bool
@@ -112,7 +109,7 @@ public struct PolicyDocument: Equatable, Sendable {
             } ?? []
 
         return PolicyStatement(
-            sid: sid, effect: effect, principal: principal, principalIsNegated: principalIsNegated,
+            sid: sid, effect: effect, principal: principal,
             actions: actions, actionsAreNegated: actionsAreNegated, conditions: conditions)
     }
 

@@ -5,60 +5,64 @@ public enum PolicyEvaluator {
     /// IAM logic: deny by default; an applicable `Deny` covering any requested action wins;
     /// otherwise each requested action needs at least one applicable `Allow` covering it
     /// (different statements may allow different actions). A statement applies when its principal
-    /// element selects the caller and all of its conditions hold.
+    /// element selects the caller, it covers at least one requested action, and all of its conditions
+    /// hold. Of several applicable `Deny` statements, the first in document order is the reason.
+    ///
+    /// This is the only evaluation: `serve` calls it with `tracing: false`, `explain` and the tests with
+    /// `tracing: true`. Tracing changes what is *recorded* (every statement, every condition, even after
+    /// the decision is known), never what is *decided*: the reason is computed from the same per-statement
+    /// facts either way.
     public static func evaluate(
-        _ document: PolicyDocument, principalService: String, actions: [String], context: RequestContext
+        _ document: PolicyDocument, principalService: String, actions: [String], context: RequestContext,
+        tracing: Bool = true
     ) -> PolicyDecision {
-        let trace = document.statements.enumerated().map { index, statement in
-            StatementTrace(
-                index: index, sid: statement.sid, effect: statement.effect,
-                principalMatched: statement.appliesTo(service: principalService),
-                matchedActions: actions.filter { statement.covers(action: $0) },
-                conditions: statement.conditions.map { ConditionMatcher.evaluate($0, in: context) })
-        }
-        let applicable = trace.filter(\.applies)
-        if let deny = applicable.first(where: { $0.effect == .deny }) {
-            return PolicyDecision(
-                allowed: false, reason: .explicitDeny(statementIndex: deny.index, sid: deny.sid), trace: trace)
-        }
-        // Nothing requested is not "everything allowed": refuse rather than grant vacuously.
-        guard !actions.isEmpty else {
-            return PolicyDecision(allowed: false, reason: .noMatchingAllow(missingActions: []), trace: trace)
-        }
-        let allows = applicable.filter { $0.effect == .allow }
-        let missing = actions.filter { action in !allows.contains { $0.matchedActions.contains(action) } }
-        guard missing.isEmpty else {
-            return PolicyDecision(allowed: false, reason: .noMatchingAllow(missingActions: missing), trace: trace)
-        }
-        return PolicyDecision(allowed: true, reason: .allowed, trace: trace)
-    }
-
-    /// ``evaluate(_:principalService:actions:context:)``'s `reason`, without building the per-statement
-    /// trace: the request path's form. Statements are visited in order; the first applicable `Deny`
-    /// decides, as it does in the traced evaluation.
-    static func reason(
-        _ document: PolicyDocument, principalService: String, actions: [String], context: RequestContext
-    ) -> PolicyDecision.Reason {
-        guard actions.count <= 64 else {
-            return evaluate(document, principalService: principalService, actions: actions, context: context).reason
-        }
-        var allowedMask: UInt64 = 0
+        var trace: [StatementTrace] = []
+        if tracing { trace.reserveCapacity(document.statements.count) }
+        var firstDeny: (index: Int, sid: String?)?
+        var allowed = [Bool](repeating: false, count: actions.count)
         for (index, statement) in document.statements.enumerated() {
-            guard statement.appliesTo(service: principalService) else { continue }
-            var covered: UInt64 = 0
-            for (bit, action) in actions.enumerated() where statement.covers(action: action) {
-                covered |= 1 << UInt64(bit)
+            let principalMatched = statement.appliesTo(service: principalService)
+            let covered = actions.map { statement.covers(action: $0) }
+            let conditionsHold: Bool
+            if tracing {
+                let conditions = statement.conditions.map { condition in
+                    let values = context.values(for: condition.key)
+                    return ConditionTrace(
+                        operator: condition.operator.description, key: condition.key, policyValues: condition.values,
+                        contextValues: values, result: ConditionMatcher.holds(condition, contextValues: values))
+                }
+                conditionsHold = conditions.allSatisfy(\.result)
+                trace.append(
+                    StatementTrace(
+                        index: index, sid: statement.sid, effect: statement.effect,
+                        principalMatched: principalMatched,
+                        matchedActions: zip(actions, covered).filter(\.1).map(\.0), conditions: conditions))
+            } else {
+                conditionsHold = statement.conditions.allSatisfy {
+                    ConditionMatcher.holds($0, contextValues: context.values(for: $0.key))
+                }
             }
-            guard covered != 0 else { continue }
-            guard statement.conditions.allSatisfy({ ConditionMatcher.holds($0, in: context) }) else { continue }
+            let applies = principalMatched && covered.contains(true) && conditionsHold
+            guard applies else { continue }
             switch statement.effect {
-            case .deny: return .explicitDeny(statementIndex: index, sid: statement.sid)
-            case .allow: allowedMask |= covered
+            case .deny:
+                if firstDeny == nil { firstDeny = (index, statement.sid) }
+            case .allow:
+                for (bit, isCovered) in covered.enumerated() where isCovered { allowed[bit] = true }
             }
+            // The first applicable Deny decides; nothing after it can change the reason.
+            if firstDeny != nil && !tracing { break }
         }
-        guard !actions.isEmpty else { return .noMatchingAllow(missingActions: []) }
-        var missing: [String] = []
-        for (bit, action) in actions.enumerated() where allowedMask & (1 << UInt64(bit)) == 0 { missing.append(action) }
-        return missing.isEmpty ? .allowed : .noMatchingAllow(missingActions: missing)
+        let reason: PolicyDecision.Reason
+        if let deny = firstDeny {
+            reason = .explicitDeny(statementIndex: deny.index, sid: deny.sid)
+        } else if actions.isEmpty {
+            // Nothing requested is not "everything allowed": refuse rather than grant vacuously.
+            reason = .noMatchingAllow(missingActions: [])
+        } else {
+            let missing = zip(actions, allowed).filter { !$0.1 }.map(\.0)
+            reason = missing.isEmpty ? .allowed : .noMatchingAllow(missingActions: missing)
+        }
+        return PolicyDecision(allowed: reason == .allowed, reason: reason, trace: trace)
     }
 }

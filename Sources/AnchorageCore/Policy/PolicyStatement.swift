@@ -10,11 +10,9 @@ public struct PolicyStatement: Equatable, Sendable {
     public var sid: String?
     /// Whether an applicable statement allows or denies.
     public var effect: Effect
-    /// The principal element; see ``principalIsNegated``.
+    /// The principal element (`NotPrincipal` is refused in trust policies, as IAM refuses it).
     public var principal: PolicyPrincipal
-    /// True when written as `NotPrincipal`: the statement applies to everyone it does *not* name.
-    public var principalIsNegated: Bool
-    /// Action patterns (IAM glob, case-insensitive); see ``actionsAreNegated``.
+    /// Action patterns (IAM glob, ASCII case-insensitive); see ``actionsAreNegated``.
     public var actions: [String]
     /// True when written as `NotAction`: the statement covers every action *not* matched.
     public var actionsAreNegated: Bool
@@ -23,21 +21,20 @@ public struct PolicyStatement: Equatable, Sendable {
 
     /// Builds a statement from already-valid parts.
     public init(
-        sid: String? = nil, effect: Effect, principal: PolicyPrincipal, principalIsNegated: Bool = false,
+        sid: String? = nil, effect: Effect, principal: PolicyPrincipal,
         actions: [String], actionsAreNegated: Bool = false, conditions: [PolicyCondition] = []
     ) {
         self.sid = sid
         self.effect = effect
         self.principal = principal
-        self.principalIsNegated = principalIsNegated
         self.actions = actions
         self.actionsAreNegated = actionsAreNegated
         self.conditions = conditions
     }
 
-    /// Whether the principal element selects `service` (after `NotPrincipal` inversion).
+    /// Whether the principal element selects `service`.
     public func appliesTo(service: String) -> Bool {
-        principal.matches(service: service) != principalIsNegated
+        principal.matches(service: service)
     }
 
     /// Whether the action element covers `action` (after `NotAction` inversion).

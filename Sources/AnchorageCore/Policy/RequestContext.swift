@@ -5,8 +5,8 @@
 /// `aws:TagKeys` (multi-valued: the tag keys), `sts:SourceIdentity`, `sts:RoleSessionName` (when
 /// requested), `aws:CurrentTime` (ISO 8601), `aws:EpochTime` and `aws:SourceIp`.
 public struct RequestContext: Sendable, Equatable {
-    /// Values by lowercased key. IAM matches condition key names case-insensitively, including the
-    /// tag-key part of `aws:PrincipalTag/<key>`, so lowercasing the whole key is exactly right.
+    /// Values by key with ASCII letters lowercased (``CodePoints/asciiLowercased(_:)``). IAM matches
+    /// condition key names case-insensitively, including the tag-key part of `aws:PrincipalTag/<key>`.
     private var storage: [String: [String]]
 
     /// Builds a context. A key that is present with an empty list counts as missing. Keys that
@@ -15,36 +15,30 @@ public struct RequestContext: Sendable, Equatable {
     public init(_ values: [String: [String]]) {
         var storage: [String: [String]] = [:]
         for key in values.keys.sorted() {
-            storage[key.lowercased(), default: []] += values[key] ?? []
+            storage[CodePoints.asciiLowercased(key), default: []] += values[key] ?? []
         }
         self.storage = storage.filter { !$0.value.isEmpty }
     }
 
-    /// A context from storage whose keys are already lowercased, unique, and whose lists are non-empty.
+    /// A context from storage whose keys are already ASCII-lowercased, unique, and whose lists are non-empty.
     init(lowercasedStorage: [String: [String]]) {
         storage = lowercasedStorage
     }
 
-    /// The values of `key` (any case), or nil when the key is absent or has no values.
+    /// The values of `key` (any ASCII case), or nil when the key is absent or has no values.
+    ///
+    /// `Dictionary` finds keys by canonical equivalence; the found key must also be the same code points,
+    /// so `x509Subject/\u{212A}` (KELVIN SIGN) never reads the values of `x509Subject/K`.
     public func values(for key: String) -> [String]? {
-        storage[Self.lowercased(key)]
-    }
-
-    /// `key.lowercased()`, without allocating for the usual all-ASCII, already-lowercase key.
-    static func lowercased(_ key: String) -> String {
-        var hasUpper = false
-        for byte in key.utf8 {
-            if byte >= 0x80 { return key.lowercased() }
-            if byte >= UInt8(ascii: "A") && byte <= UInt8(ascii: "Z") { hasUpper = true }
+        let lowered = CodePoints.asciiLowercased(key)
+        guard let index = storage.index(forKey: lowered), CodePoints.equal(storage[index].key, lowered) else {
+            return nil
         }
-        guard hasUpper else { return key }
-        return String(
-            decoding: key.utf8.map { $0 >= UInt8(ascii: "A") && $0 <= UInt8(ascii: "Z") ? $0 | 0x20 : $0 },
-            as: UTF8.self)
+        return storage[index].value
     }
 
     /// Sets the values of `key`, replacing any values under the same key in another case.
     public mutating func set(_ key: String, _ values: [String]) {
-        storage[key.lowercased()] = values.isEmpty ? nil : values
+        storage[CodePoints.asciiLowercased(key)] = values.isEmpty ? nil : values
     }
 }

@@ -6,7 +6,7 @@ public struct StatementTrace: Equatable, Sendable, CustomStringConvertible {
     public var sid: String?
     /// The statement's effect.
     public var effect: PolicyStatement.Effect
-    /// Whether `Principal` (after `NotPrincipal` inversion) selected the caller.
+    /// Whether `Principal` selected the caller.
     public var principalMatched: Bool
     /// The requested actions this statement's `Action`/`NotAction` covers, in request order.
     public var matchedActions: [String]

@@ -14,17 +14,21 @@ public struct RevocationList: Sendable {
         public var certificateSerialHex: String
         public var certificateSHA256: String
         public var trustAnchorArn: String
+        /// The certificates that issued it, from its issuer up to the anchor (empty in session tokens sealed
+        /// before they were recorded).
+        public var issuerCertificates: [CertificateReference]
         public var accessKeyId: String?
         public var roleArn: String?
         /// Seconds since the Unix epoch; nil for a certificate that has no session yet.
         public var issuedAt: Int64?
 
         public init(
-            certificateSerialHex: String, certificateSHA256: String, trustAnchorArn: String, accessKeyId: String? = nil,
-            roleArn: String? = nil, issuedAt: Int64? = nil
+            certificateSerialHex: String, certificateSHA256: String, issuerCertificates: [CertificateReference] = [],
+            trustAnchorArn: String, accessKeyId: String? = nil, roleArn: String? = nil, issuedAt: Int64? = nil
         ) {
             self.certificateSerialHex = certificateSerialHex
             self.certificateSHA256 = certificateSHA256
+            self.issuerCertificates = issuerCertificates
             self.trustAnchorArn = trustAnchorArn
             self.accessKeyId = accessKeyId
             self.roleArn = roleArn
@@ -52,7 +56,7 @@ public struct RevocationList: Sendable {
     public func entry(withID id: String) -> Revocation? { entries.first { $0.id == id } }
 
     /// The first revocation of the certificate itself (serial or fingerprint): such a certificate may
-    /// not create sessions.
+    /// not create sessions, nor may any certificate it issued (``certificateRevocation(path:trustAnchorArn:)``).
     public func certificateRevocation(serialHex: String, sha256: String, trustAnchorArn: String) -> Revocation? {
         if entries.isEmpty { return nil }
         if let index = bySHA256[sha256.lowercased()] { return entries[index] }
@@ -66,13 +70,30 @@ public struct RevocationList: Sendable {
         return nil
     }
 
+    /// The first revocation of any certificate of a certification path (leaf first), with the position of
+    /// the revoked certificate: revoking an issuing CA revokes every certificate it issued.
+    public func certificateRevocation(path: [CertificateReference], trustAnchorArn: String) -> (
+        revocation: Revocation, depth: Int
+    )? {
+        if entries.isEmpty { return nil }
+        for (depth, certificate) in path.enumerated() {
+            if let found = certificateRevocation(
+                serialHex: certificate.serialHex, sha256: certificate.sha256, trustAnchorArn: trustAnchorArn)
+            {
+                return (found, depth)
+            }
+        }
+        return nil
+    }
+
     /// The first revocation that reaches a session with `subject`'s facts, or nil.
     public func revocation(matching subject: Subject) -> Revocation? {
-        if let found = certificateRevocation(
-            serialHex: subject.certificateSerialHex, sha256: subject.certificateSHA256,
-            trustAnchorArn: subject.trustAnchorArn)
-        {
-            return found
+        if entries.isEmpty { return nil }
+        let path =
+            [CertificateReference(serialHex: subject.certificateSerialHex, sha256: subject.certificateSHA256)]
+            + subject.issuerCertificates
+        if let found = certificateRevocation(path: path, trustAnchorArn: subject.trustAnchorArn) {
+            return found.revocation
         }
         if let accessKeyId = subject.accessKeyId, let index = byAccessKey[accessKeyId] { return entries[index] }
         guard let issuedAt = subject.issuedAt else { return nil }

@@ -68,7 +68,8 @@ public struct STSService: Sendable {
             if let revocation = configuration.revocations.revocation(
                 matching: RevocationList.Subject(
                     certificateSerialHex: claims.certificateSerialHex, certificateSHA256: claims.certificateSHA256,
-                    trustAnchorArn: claims.trustAnchorArn, accessKeyId: claims.accessKeyId, roleArn: claims.roleArn,
+                    issuerCertificates: claims.issuerCertificates, trustAnchorArn: claims.trustAnchorArn,
+                    accessKeyId: claims.accessKeyId, roleArn: claims.roleArn,
                     issuedAt: claims.issuedAt))
             {
                 throw STSFailure(.invalidClientTokenId, .revoked, "revoked by \(revocation.id): \(revocation.summary)")

@@ -48,9 +48,17 @@ import Testing
             path: "$.Statement[0]"),
         Case(json: #"{"Statement": [{"Effect": "Allow", "Principal": "*"}]}"#, path: "$.Statement[0]"),
         Case(json: #"{"Statement": [{"Effect": "Allow", "Action": "a"}]}"#, path: "$.Statement[0]"),
+        // IAM refuses NotPrincipal in a role trust policy, alone or beside Principal, Allow or Deny.
         Case(
             json: #"{"Statement": [{"Effect": "Allow", "Principal": "*", "NotPrincipal": "*", "Action": "a"}]}"#,
-            path: "$.Statement[0]"),
+            path: "$.Statement[0].NotPrincipal"),
+        Case(
+            json:
+                #"{"Statement": [{"Effect": "Allow", "NotPrincipal": {"Service": "ec2.amazonaws.com"}, "Action": "a"}]}"#,
+            path: "$.Statement[0].NotPrincipal"),
+        Case(
+            json: #"{"Statement": [{\#(allow)}, {"Effect": "Deny", "NotPrincipal": {"AWS": "*"}, "Action": "a"}]}"#,
+            path: "$.Statement[1].NotPrincipal"),
         Case(
             json: #"{"Statement": [{"Effect": "Allow", "Principal": "everyone", "Action": "a"}]}"#,
             path: "$.Statement[0].Principal"),

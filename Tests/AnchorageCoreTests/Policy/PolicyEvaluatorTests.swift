@@ -142,8 +142,6 @@ import Testing
         PrincipalCase(principal: #""Principal": {"Service": "RolesAnywhere.amazonaws.com"}"#, allowed: false),
         PrincipalCase(principal: #""Principal": {"AWS": "arn:aws:iam::123456789012:root"}"#, allowed: false),
         PrincipalCase(principal: #""Principal": {"Federated": "cognito-identity.amazonaws.com"}"#, allowed: false),
-        PrincipalCase(principal: #""NotPrincipal": {"Service": "ec2.amazonaws.com"}"#, allowed: true),
-        PrincipalCase(principal: #""NotPrincipal": {"Service": "rolesanywhere.amazonaws.com"}"#, allowed: false),
     ])
     func principalMatching(_ c: PrincipalCase) throws {
         let decision = try Self.decide(#"{"Statement": [{"Effect": "Allow", \#(c.principal), "Action": "sts:*"}]}"#)
