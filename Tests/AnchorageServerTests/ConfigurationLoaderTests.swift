@@ -200,6 +200,17 @@ import Testing
             },
             file: ConfigFixture.webProfile, path: "$.roleArns[1]", message: "duplicate role ARN"),
         BrokenCase(
+            name: "NotPrincipal in the trust policy",
+            breakIt: {
+                try $0.write(
+                    ConfigFixture.role,
+                    ConfigFixture.roleJSON(
+                        policy: ConfigFixture.policyJSON().replacingOccurrences(
+                            of: #""Principal""#, with: #""NotPrincipal""#)))
+            },
+            file: ConfigFixture.role, path: "$.AssumeRolePolicyDocument.Statement[0].NotPrincipal",
+            message: "NotPrincipal is not allowed in a role trust policy"),
+        BrokenCase(
             name: "durationSeconds 899",
             breakIt: { try $0.write(ConfigFixture.webProfile, ConfigFixture.profileJSON(durationSeconds: "899")) },
             file: ConfigFixture.webProfile, path: "$.durationSeconds", message: "must be 900-43200"),
