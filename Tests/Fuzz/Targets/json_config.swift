@@ -13,7 +13,12 @@ import Foundation
 //  - JSONWriter's output of a parsed document parses to an equal document and is a fixed point;
 //  - TokenKeyring and RevocationList written back as JSON parse to the same keys and entries;
 //  - AttributeMapping specifiers come out canonical (normalising again changes nothing);
-//  - trust-policy evaluation of an accepted PolicyDocument is deterministic.
+//  - trust-policy evaluation of an accepted PolicyDocument reaches the same reason without a trace (the
+//    request path) as with one (explain), and that reason is the one the trace's statements imply;
+//  - an accepted trust policy has no NotPrincipal;
+//  - every string comparison of an accepted policy's conditions agrees with a reference written apart
+//    (code-point equality, ASCII-only case folding, a dynamic-programming glob over code points), on the
+//    policy's own values and on look-alikes of them.
 @testable import AnchorageCore
 
 private func walk(_ value: JSONValue, depth: Int) {
@@ -60,12 +65,7 @@ private let context = RequestContext.createSession(
 
 private func checkSchemas(_ value: JSONValue) {
     if let policy = try? PolicyDocument(json: value) {
-        let actions = CreateSessionService.requiredActions
-        let first = PolicyEvaluator.evaluate(
-            policy, principalService: CreateSessionService.servicePrincipal, actions: actions, context: context)
-        let second = PolicyEvaluator.evaluate(
-            policy, principalService: CreateSessionService.servicePrincipal, actions: actions, context: context)
-        fuzzCheck(String(describing: first.reason) == String(describing: second.reason), "evaluation not deterministic")
+        checkPolicy(policy, json: value)
     }
     if let mappings = (try? AttributeMapping.parse(value, path: "$")) ?? nil {
         for mapping in mappings {
@@ -92,6 +92,109 @@ private func checkSchemas(_ value: JSONValue) {
         }
     }
     _ = SessionClaims(json: value)
+}
+
+// MARK: - Trust policies
+
+private func checkPolicy(_ policy: PolicyDocument, json: JSONValue) {
+    if case .array(let statements)? = json["Statement"] {
+        for statement in statements { fuzzCheck(statement["NotPrincipal"] == nil, "NotPrincipal accepted") }
+    } else if let statement = json["Statement"] {
+        fuzzCheck(statement["NotPrincipal"] == nil, "NotPrincipal accepted")
+    }
+    let actions = CreateSessionService.requiredActions
+    let traced = PolicyEvaluator.evaluate(
+        policy, principalService: CreateSessionService.servicePrincipal, actions: actions, context: context)
+    let untraced = PolicyEvaluator.evaluate(
+        policy, principalService: CreateSessionService.servicePrincipal, actions: actions, context: context,
+        tracing: false)
+    fuzzCheck(
+        traced.reason == untraced.reason,
+        "the request path and explain disagree: \(traced.reason) vs \(untraced.reason)")
+    fuzzCheck(untraced.trace.isEmpty, "the request path built a trace")
+    // The reason the trace implies, derived from its per-statement facts alone.
+    let applicable = traced.trace.filter {
+        $0.principalMatched && !$0.matchedActions.isEmpty && $0.conditions.allSatisfy(\.result)
+    }
+    let implied: PolicyDecision.Reason
+    if let deny = applicable.first(where: { $0.effect == .deny }) {
+        implied = .explicitDeny(statementIndex: deny.index, sid: deny.sid)
+    } else {
+        let missing = actions.filter { action in
+            !applicable.contains { $0.effect == .allow && $0.matchedActions.contains(action) }
+        }
+        implied = missing.isEmpty ? .allowed : .noMatchingAllow(missingActions: missing)
+    }
+    fuzzCheck(traced.reason == implied, "reason \(traced.reason) is not what the trace implies (\(implied))")
+
+    for statement in policy.statements {
+        for condition in statement.conditions {
+            let samples = condition.values.flatMap(lookAlikes) + ["K8s-admin", "\u{212A}8s-admin", ""]
+            for policyValue in condition.values.prefix(4) {
+                for sample in samples.prefix(24) {
+                    checkStringComparison(condition.operator.base, context: sample, policy: policyValue)
+                }
+            }
+        }
+    }
+}
+
+/// `value`, and variants that only look like it: ASCII case swapped, K as KELVIN SIGN, Å as ANGSTROM SIGN
+/// and decomposed, one code point dropped.
+private func lookAlikes(_ value: String) -> [String] {
+    let swapped = String(
+        decoding: value.utf8.map { (65...90).contains($0) || (97...122).contains($0) ? $0 ^ 0x20 : $0 }, as: UTF8.self)
+    var scalars = String.UnicodeScalarView()
+    for scalar in value.unicodeScalars {
+        switch scalar {
+        case "K": scalars.append("\u{212A}")
+        case "\u{C5}": scalars.append(contentsOf: "A\u{30A}".unicodeScalars)
+        default: scalars.append(scalar)
+        }
+    }
+    return [value, swapped, String(scalars), String(value.unicodeScalars.dropLast().map(Character.init))]
+}
+
+private func checkStringComparison(_ base: ConditionOperator.Base, context: String, policy: String) {
+    let expected: Bool
+    switch base {
+    case .stringEquals, .stringNotEquals:
+        expected = Array(context.unicodeScalars) == Array(policy.unicodeScalars)
+    case .stringEqualsIgnoreCase, .stringNotEqualsIgnoreCase:
+        func fold(_ s: String) -> [UInt32] {
+            s.unicodeScalars.map { (65...90).contains($0.value) ? $0.value + 32 : $0.value }
+        }
+        expected = fold(context) == fold(policy)
+    case .stringLike, .stringNotLike:
+        expected = referenceGlob(Array(policy.unicodeScalars), Array(context.unicodeScalars))
+    default:
+        return
+    }
+    fuzzCheck(
+        ConditionMatcher.positive(base, context: context, policy: policy) == expected,
+        "\(base.rawValue) of \(context.unicodeScalars.map { $0.value }) against \(policy.unicodeScalars.map { $0.value }) is not \(expected)"
+    )
+}
+
+/// `matched[i][j]`: the first `i` pattern code points match the first `j` value code points.
+private func referenceGlob(_ pattern: [Unicode.Scalar], _ value: [Unicode.Scalar]) -> Bool {
+    guard pattern.count * value.count <= 1 << 20 else {
+        return Glob.matches(String(String.UnicodeScalarView(pattern)), String(String.UnicodeScalarView(value)))
+    }
+    var matched = [[Bool]](repeating: [Bool](repeating: false, count: value.count + 1), count: pattern.count + 1)
+    matched[0][0] = true
+    for i in 1...max(pattern.count, 1) where i <= pattern.count {
+        let p = pattern[i - 1]
+        matched[i][0] = p == "*" && matched[i - 1][0]
+        for j in 1...max(value.count, 1) where j <= value.count {
+            switch p {
+            case "*": matched[i][j] = matched[i - 1][j] || matched[i][j - 1]
+            case "?": matched[i][j] = matched[i - 1][j - 1]
+            default: matched[i][j] = matched[i - 1][j - 1] && p == value[j - 1]
+            }
+        }
+    }
+    return matched[pattern.count][value.count]
 }
 
 // MARK: - Loader over a scratch directory
