@@ -221,7 +221,7 @@ public struct CreateSessionService: Sendable {
         let tags = derived.tags
         let sourceIdentity = derived.sourceIdentity
         let context = RequestContext.createSession(
-            derived: derived, sourceArn: anchorARN.description, sourceAccount: anchorARN.account,
+            certificateEntries: derived.contextBase, sourceArn: anchorARN.description, sourceAccount: anchorARN.account,
             roleSessionName: request.roleSessionName, epochSeconds: Int(now), sourceIp: request.sourceAddress)
         if trace.recording {
             for tag in tags { trace.record("principal tag", .info, "\(tag.key) = \(tag.value)") }

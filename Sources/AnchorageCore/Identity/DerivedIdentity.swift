@@ -23,16 +23,7 @@ final class DerivedIdentity: Sendable {
         tags = PrincipalTags.derive(from: identity, mappings: mappings)
         principalTags = tags.map { PrincipalTag(key: $0.key, value: $0.value) }
         sourceIdentity = SourceIdentity.derive(from: identity)
-        var base: [String: [String]] = [:]
-        base.reserveCapacity(2 * tags.count + 8)
-        base["sts:sourceidentity"] = [sourceIdentity]
-        if !tags.isEmpty { base["aws:tagkeys"] = tags.map(\.key) }
-        for tag in tags {
-            let key = CodePoints.asciiLowercased(tag.key)
-            base["aws:principaltag/" + key] = [tag.value]
-            base["aws:requesttag/" + key] = [tag.value]
-        }
-        contextBase = base
+        contextBase = RequestContext.certificateEntries(tags: tags, sourceIdentity: sourceIdentity)
     }
 
     // MARK: - Cache

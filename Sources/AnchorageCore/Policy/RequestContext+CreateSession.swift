@@ -13,30 +13,35 @@ extension RequestContext {
         sourceArn: String, sourceAccount: String, principalTags: [(key: String, value: String)],
         sourceIdentity: String, roleSessionName: String?, epochSeconds: Int, sourceIp: String?
     ) -> RequestContext {
-        var values: [String: [String]] = [
-            "aws:SourceArn": [sourceArn],
-            "aws:SourceAccount": [sourceAccount],
-            "sts:SourceIdentity": [sourceIdentity],
-            "aws:EpochTime": [String(epochSeconds)],
-            "aws:CurrentTime": [ConditionDate.iso8601(epochSeconds: epochSeconds)],
-            "aws:TagKeys": principalTags.map(\.key),
-        ]
-        if let roleSessionName { values["sts:RoleSessionName"] = [roleSessionName] }
-        if let sourceIp { values["aws:SourceIp"] = [sourceIp] }
-        for tag in principalTags {
-            values["aws:PrincipalTag/" + tag.key] = [tag.value]
-            values["aws:RequestTag/" + tag.key] = [tag.value]
-        }
-        return RequestContext(values)
+        createSession(
+            certificateEntries: certificateEntries(tags: principalTags, sourceIdentity: sourceIdentity),
+            sourceArn: sourceArn, sourceAccount: sourceAccount, roleSessionName: roleSessionName,
+            epochSeconds: epochSeconds, sourceIp: sourceIp)
     }
 
-    /// ``createSession(sourceArn:sourceAccount:principalTags:sourceIdentity:roleSessionName:epochSeconds:sourceIp:)``
-    /// for `derived`'s tags and source identity, starting from its precomputed (lowercased) entries.
+    /// The certificate-derived entries of a CreateSession context, keys ASCII-lowercased:
+    /// `aws:principaltag/…`, `aws:requesttag/…`, `aws:tagkeys` and `sts:sourceidentity`. They depend only on
+    /// the certificate and the profile's mappings, so ``DerivedIdentity`` computes them once per pair.
+    static func certificateEntries(tags: [(key: String, value: String)], sourceIdentity: String) -> [String: [String]] {
+        var entries: [String: [String]] = [:]
+        entries.reserveCapacity(2 * tags.count + 8)
+        entries["sts:sourceidentity"] = [sourceIdentity]
+        if !tags.isEmpty { entries["aws:tagkeys"] = tags.map(\.key) }
+        for tag in tags {
+            let key = CodePoints.asciiLowercased(tag.key)
+            entries["aws:principaltag/" + key] = [tag.value]
+            entries["aws:requesttag/" + key] = [tag.value]
+        }
+        return entries
+    }
+
+    /// The context for `certificateEntries` (``certificateEntries(tags:sourceIdentity:)``) and the request's
+    /// own keys.
     static func createSession(
-        derived: DerivedIdentity, sourceArn: String, sourceAccount: String, roleSessionName: String?,
+        certificateEntries: [String: [String]], sourceArn: String, sourceAccount: String, roleSessionName: String?,
         epochSeconds: Int, sourceIp: String?
     ) -> RequestContext {
-        var storage = derived.contextBase
+        var storage = certificateEntries
         storage["aws:sourcearn"] = [sourceArn]
         storage["aws:sourceaccount"] = [sourceAccount]
         storage["aws:epochtime"] = [String(epochSeconds)]
