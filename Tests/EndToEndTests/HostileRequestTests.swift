@@ -102,7 +102,7 @@ enum LeakPatterns {
         [
             "/tmp/", "/home/", "/usr/", "/var/", ".swift", ".pem", ".key", "anchorage-fixtures",
             "OpenSSL", "SSL routines", "error:0", "d2i_", "X509_", "ASN1", "CryptoError", "Fatal error", "Backtrace",
-            "Stack dump", "0x0000", "at byte", "nesting deeper", "is not base64", "trailing bytes", "Swift.",
+            "Stack dump", "0x0000", "(byte ", "nesting deeper", "is not base64", "trailing bytes", "Swift.",
             "trust-anchors/", "Profiles/", "PKI/",
         ] + clonePath
 
