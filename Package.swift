@@ -83,7 +83,8 @@ let package = Package(
         .testTarget(
             name: "AnchorageAdminTests",
             dependencies: [
-                "AnchorageAdmin", "AnchorageConfig", "AnchorageCore", "AnchorageCommandLine", "AnchorageLocking",
+                "AnchorageAdmin", "AnchorageConfig", "AnchorageCore", "AnchorageCommandLine", "AnchorageCrypto",
+                "AnchorageLocking",
             ]),
         .testTarget(name: "EndToEndTests", dependencies: []),
     ]

@@ -26,7 +26,13 @@ enum AtomicFiles {
         }
         let temporary = directory + "/." + name + ".tmp-" + UUID().uuidString.prefix(8).lowercased()
         let descriptor = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, effectiveMode)
-        guard descriptor >= 0 else { throw AdminError("cannot create \(temporary): \(errorText())") }
+        guard descriptor >= 0 else {
+            // Name what the user gave and what is missing, not the hidden temporary name.
+            throw AdminError(
+                errno == ENOENT
+                    ? "cannot create \(path): the directory \(directory) does not exist"
+                    : "cannot create \(path) in \(directory): \(errorText())")
+        }
         var closed = false
         defer {
             if !closed { close(descriptor) }

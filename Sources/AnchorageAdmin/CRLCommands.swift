@@ -91,6 +91,7 @@ enum CRLCommands {
             """,
         specification: .init(flags: ["json"], positionals: ["ANCHOR"], optionalPositionals: 1),
         action: { arguments, context throws in
+            try context.workspace.requireDirectory(.pki)
             let inventory = Inventory(workspace: context.workspace, console: context.console)
             let anchors =
                 try arguments.positional(0).map { name throws(AdminError) in [try inventory.findAnchor(name)] }

@@ -35,7 +35,23 @@ struct ConfigurationWorkspace {
     var profilesDirectory: String
 
     func path(_ root: ConfigurationChange.Root, _ relative: String) -> String {
-        (root == .pki ? pkiDirectory : profilesDirectory) + "/" + relative
+        directory(root) + "/" + relative
+    }
+
+    func directory(_ root: ConfigurationChange.Root) -> String {
+        root == .pki ? pkiDirectory : profilesDirectory
+    }
+
+    /// For the commands that only read (`list`): a directory that is not there is a mistyped path or the
+    /// wrong working directory, not an empty configuration. (Commands that change it create it.)
+    func requireDirectory(_ root: ConfigurationChange.Root) throws(AdminError) {
+        let path = directory(root)
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), isDirectory.boolValue else {
+            throw AdminError(
+                "\(path) is not a directory: no configuration to list there "
+                    + "(give --\(root == .pki ? "pki" : "profiles") DIR, or run where it is)")
+        }
     }
 
     /// Loads the configuration as it is on disk.

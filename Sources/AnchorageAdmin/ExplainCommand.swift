@@ -9,8 +9,8 @@ import Foundation
 /// the audit log would record for the same request.
 public enum ExplainCommand {
     public static let help = """
-        usage: anchorage explain --certificate FILE [--intermediates FILE] --trust-anchor-arn ARN
-                                 --profile-arn ARN --role-arn ARN [--at TIME] [--source-ip ADDRESS]
+        usage: anchorage explain --certificate FILE [--intermediates FILE] --trust-anchor NAME|ARN
+                                 --profile NAME|ARN --role NAME|ARN [--at TIME] [--source-ip ADDRESS]
                                  [--duration SECONDS] [--role-session-name NAME] [--json]
                                  [--pki DIR] [--profiles DIR]
 
@@ -23,7 +23,10 @@ public enum ExplainCommand {
 
           --certificate FILE        the leaf certificate (PEM)
           --intermediates FILE      chain certificates (PEM bundle), as X-Amz-X509-Chain would carry them
-          --trust-anchor-arn ARN, --profile-arn ARN, --role-arn ARN
+          --trust-anchor NAME|ARN, --profile NAME|ARN, --role NAME|ARN
+                                    what the request names; a name is looked up in the configuration
+                                    as the other admin commands do (--trust-anchor-arn, --profile-arn and
+                                    --role-arn are the same options under their older names)
           --at TIME                 decide at TIME (ISO 8601, e.g. 2026-11-25T03:04:05Z) instead of now
           --source-ip ADDRESS       the caller's address (aws:SourceIp)
           --duration SECONDS        requested durationSeconds
@@ -37,7 +40,8 @@ public enum ExplainCommand {
 
     static let specification = CommandArguments.Specification(
         options: [
-            "certificate", "intermediates", "trust-anchor-arn", "profile-arn", "role-arn", "at", "source-ip",
+            "certificate", "intermediates", "trust-anchor", "trust-anchor-arn", "profile", "profile-arn", "role",
+            "role-arn", "at", "source-ip",
             "duration", "role-session-name", "pki", "profiles",
         ],
         flags: ["json"])
@@ -67,11 +71,41 @@ public enum ExplainCommand {
         return value
     }
 
+    /// `--OPTION NAME|ARN` (or `--OPTION-arn`): an ARN as given, a name through `lookUp`, as the other admin
+    /// commands take them. An unknown ARN is the decision's to refuse (`unknown_…`), like the server's.
+    private static func nameOrARN(
+        _ parsed: CommandArguments, _ option: String, lookUp: (String) throws(AdminError) -> String
+    ) throws -> String {
+        let given = [parsed.value(option), parsed.value(option + "-arn")].compactMap { $0 }
+        guard given.count == 1, let value = given.first else {
+            throw CommandArguments.UsageError(
+                given.isEmpty
+                    ? "--\(option) NAME|ARN is required"
+                    : "give --\(option) or --\(option)-arn, not both")
+        }
+        return value.hasPrefix("arn:") ? value : try lookUp(value)
+    }
+
     private static func explain(_ parsed: CommandArguments, console: AdminConsole) throws -> Int32 {
         let certificateFile = try required(parsed, "certificate")
-        let trustAnchorArn = try required(parsed, "trust-anchor-arn")
-        let profileArn = try required(parsed, "profile-arn")
-        let roleArn = try required(parsed, "role-arn")
+        let workspace = ConfigurationWorkspace(
+            pkiDirectory: parsed.value("pki") ?? "PKI", profilesDirectory: parsed.value("profiles") ?? "Profiles")
+        let inventory = Inventory(workspace: workspace, console: console)
+        let trustAnchorArn = try nameOrARN(parsed, "trust-anchor") { name throws(AdminError) in
+            let anchor = try inventory.findAnchor(name)
+            guard let arn = anchor.arn else {
+                throw AdminError("\(anchor.directory)/anchor.json has no trustAnchorArn")
+            }
+            return arn
+        }
+        let profileArn = try nameOrARN(parsed, "profile") { name throws(AdminError) in
+            let profile = try inventory.findProfile(name)
+            guard let arn = profile.json["profileArn"]?.stringValue else {
+                throw AdminError("\(profile.file) has no profileArn")
+            }
+            return arn
+        }
+        let roleArn = try nameOrARN(parsed, "role") { name throws(AdminError) in try inventory.roleARN(name) }
         var now = SystemClock().seconds
         if let at = parsed.value("at") {
             guard let parsedTime = UTCTimestamp.parseISO8601(at) ?? Int64(at) else {
@@ -89,7 +123,7 @@ public enum ExplainCommand {
         let chain = try parsed.value("intermediates").map(readCertificates) ?? []
 
         let loader = ConfigurationLoader(
-            pkiDirectory: parsed.value("pki") ?? "PKI", profilesDirectory: parsed.value("profiles") ?? "Profiles")
+            pkiDirectory: workspace.pkiDirectory, profilesDirectory: workspace.profilesDirectory)
         let configuration: Configuration
         do {
             configuration = try loader.load(generation: 1)

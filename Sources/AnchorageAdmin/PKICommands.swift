@@ -3,13 +3,16 @@ import AnchorageCore
 import AnchorageCrypto
 import Foundation
 
-/// `anchorage pki init-ca|issue`: a small CA for labs, tests and small deployments. Writes certificates
-/// and private keys to the paths given — private keys with mode 0600 and never inside the `--pki`
-/// directory (which holds public material only).
+/// `anchorage pki init-ca|issue|revoke`: a small CA for labs, tests and small deployments. Writes
+/// certificates, CRLs and private keys to the paths given — private keys with mode 0600 and never inside the
+/// `--pki` directory (which holds public material only).
 enum PKICommands {
     static let group = CommandGroup(
-        name: "pki", summary: "Create a CA and issue workload certificates (for labs, tests and small deployments).",
-        subcommands: [initCA, issue])
+        name: "pki",
+        summary:
+            "Create a CA, issue workload and server certificates, revoke them in a CRL "
+            + "(for labs, tests and small deployments).",
+        subcommands: [initCA, issue, revoke])
 
     static let keyTypeHelp = "  --key-type TYPE    ec-p256 (default), ec-p384, rsa-2048 or rsa-3072"
     static let subjectHelp = """
@@ -54,16 +57,19 @@ enum PKICommands {
         })
 
     static let issue = Subcommand(
-        name: "issue", summary: "issue a workload (or intermediate CA) certificate signed by a CA",
+        name: "issue", summary: "issue a workload, server (--server) or intermediate CA certificate signed by a CA",
         help: """
             usage: anchorage pki issue --ca-certificate FILE --ca-private-key FILE --subject DN
                                        --certificate FILE --private-key FILE [--dns NAME]... [--uri URI]...
-                                       [--key-type TYPE] [--days N] [--intermediate] [--pki DIR] [--profiles DIR]
+                                       [--ip ADDRESS]... [--key-type TYPE] [--days N] [--server | --intermediate]
+                                       [--pki DIR] [--profiles DIR]
 
               Generates a key and a certificate signed (SHA-256) by the CA, writes the certificate (PEM, mode 0644)
               and the private key (PKCS#8 PEM, mode 0600), and prints the certificate's subject, serial and SHA-256
               fingerprint. A workload certificate is CA:FALSE with keyUsage digitalSignature and extendedKeyUsage
-              clientAuth, as Roles Anywhere requires; with --intermediate it is a CA (keyCertSign, cRLSign,
+              clientAuth, as Roles Anywhere requires. With --server it is a TLS server certificate for
+              `anchorage serve`: CA:FALSE, digitalSignature, extendedKeyUsage serverAuth, and the --dns and --ip
+              names clients connect to (at least one). With --intermediate it is a CA (keyCertSign, cRLSign,
               pathlen 0). Its validity is cut to the CA's. Existing files are never overwritten; the private key
               may not be inside the --pki directory.
 
@@ -72,48 +78,30 @@ enum PKICommands {
             \(subjectHelp)
               --dns NAME         (repeatable) a DNS subjectAltName
               --uri URI          (repeatable) a URI subjectAltName, e.g. spiffe://example.org/web
+              --ip ADDRESS       (repeatable) an IP address subjectAltName (IPv4 or IPv6)
               --certificate FILE where to write the certificate
               --private-key FILE where to write the private key (mode 0600; not under --pki)
             \(keyTypeHelp)
               --days N           validity from now (backdated 5 minutes), default 365
+              --server           issue a TLS server certificate (serverAuth) instead of a workload certificate
               --intermediate     issue an intermediate CA instead of a workload certificate
             \(CommandGroup.commonHelp)
             """,
         specification: .init(
             options: ["ca-certificate", "ca-private-key", "subject", "certificate", "private-key", "key-type", "days"],
-            repeatableOptions: ["dns", "uri"], flags: ["intermediate"]),
+            repeatableOptions: ["dns", "uri", "ip"], flags: ["intermediate", "server"]),
         action: { arguments, context throws in
-            guard let caCertificateFile = arguments.value("ca-certificate"),
-                let caKeyFile = arguments.value("ca-private-key")
-            else { throw CommandArguments.UsageError("--ca-certificate and --ca-private-key are required") }
+            let server = arguments.has("server")
+            if server, arguments.has("intermediate") {
+                throw CommandArguments.UsageError("--server and --intermediate exclude each other")
+            }
+            if server, arguments.values("dns").isEmpty, arguments.values("ip").isEmpty {
+                throw CommandArguments.UsageError(
+                    "--server needs the names clients connect to: --dns NAME and/or --ip ADDRESS")
+            }
+            let ca = try IssuingCA(arguments)
             var request = try CertificateRequest(arguments, context: context, defaultDays: 365)
-            let caCertificate: Certificate
-            let caKey: PrivateKey
-            do {
-                guard
-                    let first = try Certificate.parsePEMBundle(
-                        try InputFiles.read(caCertificateFile, what: "CA certificate")
-                    ).first
-                else { throw AdminError("\(caCertificateFile) holds no PEM certificate") }
-                caCertificate = first
-            } catch let error as AdminError {
-                throw error
-            } catch {
-                throw AdminError("\(caCertificateFile) is not a PEM certificate: \(error)")
-            }
-            do {
-                caKey = try PrivateKey(pemBytes: try InputFiles.read(caKeyFile, what: "CA private key"))
-            } catch let error as AdminError {
-                throw error
-            } catch {
-                throw AdminError("\(caKeyFile) is not an unencrypted PEM private key: \(error)")
-            }
-            guard caCertificate.isCA, caCertificate.keyUsage.map({ $0.contains(.keyCertSign) }) ?? true else {
-                throw AdminError("\(caCertificateFile) is not a CA certificate (CA:TRUE, keyCertSign)")
-            }
-            guard let caPublic = try? caCertificate.publicKey.subjectPublicKeyInfoDER,
-                let keyPublic = try? caKey.publicKey.subjectPublicKeyInfoDER, caPublic == keyPublic
-            else { throw AdminError("\(caKeyFile) is not the private key of \(caCertificateFile)") }
+            let caCertificate = ca.certificate
             if request.notAfter > caCertificate.notAfter {
                 context.console.note(
                     "warning: validity cut to the CA's notAfter, \(UTCTimestamp.iso8601(caCertificate.notAfter))")
@@ -136,6 +124,14 @@ enum PKICommands {
                 else { throw CommandArguments.UsageError("--uri \(uri) is not a URI (scheme:…, no spaces or commas)") }
                 names.append("URI:" + uri)
             }
+            for ip in arguments.values("ip") {
+                var v4 = in_addr()
+                var v6 = in6_addr()
+                guard inet_pton(AF_INET, ip, &v4) == 1 || inet_pton(AF_INET6, ip, &v6) == 1 else {
+                    throw CommandArguments.UsageError("--ip \(ip) is not an IPv4 or IPv6 address")
+                }
+                names.append("IP:" + ip)
+            }
             let key = try generateKey(request.keyType)
             var builder = CertificateBuilder(
                 subject: request.subject, notBefore: request.notBefore, notAfter: request.notAfter)
@@ -145,15 +141,55 @@ enum PKICommands {
                 builder.keyUsage = "keyCertSign,cRLSign"
             } else {
                 builder.keyUsage = "digitalSignature"
-                builder.extendedKeyUsage = "clientAuth"
+                builder.extendedKeyUsage = server ? "serverAuth" : "clientAuth"
             }
             if !names.isEmpty { builder.subjectAlternativeName = names.joined(separator: ",") }
-            let certificate = try issue(builder, key: key, issuer: caCertificate, issuerKey: caKey)
+            let certificate = try issue(builder, key: key, issuer: caCertificate, issuerKey: ca.key)
             try request.write(certificate, key: key)
             printSummary(certificate, request, context)
         })
 
     // MARK: - Shared
+
+    /// `--ca-certificate FILE --ca-private-key FILE`, checked: a CA certificate (CA:TRUE, keyCertSign) and
+    /// its own private key. What `issue` signs certificates with and `revoke` signs CRLs with.
+    struct IssuingCA {
+        var certificate: Certificate
+        var key: PrivateKey
+        var certificateFile: String
+
+        init(_ arguments: CommandArguments) throws {
+            guard let certificateFile = arguments.value("ca-certificate"),
+                let keyFile = arguments.value("ca-private-key")
+            else { throw CommandArguments.UsageError("--ca-certificate and --ca-private-key are required") }
+            self.certificateFile = certificateFile
+            do {
+                guard
+                    let first = try Certificate.parsePEMBundle(
+                        try InputFiles.read(certificateFile, what: "CA certificate")
+                    ).first
+                else { throw AdminError("\(certificateFile) holds no PEM certificate") }
+                certificate = first
+            } catch let error as AdminError {
+                throw error
+            } catch {
+                throw AdminError("\(certificateFile) is not a PEM certificate: \(error)")
+            }
+            do {
+                key = try PrivateKey(pemBytes: try InputFiles.read(keyFile, what: "CA private key"))
+            } catch let error as AdminError {
+                throw error
+            } catch {
+                throw AdminError("\(keyFile) is not an unencrypted PEM private key: \(error)")
+            }
+            guard certificate.isCA, certificate.keyUsage.map({ $0.contains(.keyCertSign) }) ?? true else {
+                throw AdminError("\(certificateFile) is not a CA certificate (CA:TRUE, keyCertSign)")
+            }
+            guard let caPublic = try? certificate.publicKey.subjectPublicKeyInfoDER,
+                let keyPublic = try? key.publicKey.subjectPublicKeyInfoDER, caPublic == keyPublic
+            else { throw AdminError("\(keyFile) is not the private key of \(certificateFile)") }
+        }
+    }
 
     enum KeyType: String, CaseIterable {
         case ecP256 = "ec-p256", ecP384 = "ec-p384", rsa2048 = "rsa-2048", rsa3072 = "rsa-3072"

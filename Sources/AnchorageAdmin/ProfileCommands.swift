@@ -78,7 +78,7 @@ enum ProfileCommands {
         })
 
     static let list = Subcommand.list(
-        group: "profile", plural: "profiles",
+        group: "profile", plural: "profiles", root: .profiles,
         description: "One line per profile: name, state, durationSeconds, role names, ARN.",
         columns: ["NAME", "STATE", "DURATION", "ROLES", "ARN"],
         entries: { inventory in

@@ -112,7 +112,7 @@ enum RoleCommands {
         })
 
     static let list = Subcommand.list(
-        group: "role", plural: "roles",
+        group: "role", plural: "roles", root: .profiles,
         description: "One line per role: name, MaxSessionDuration, the profiles listing it, ARN.",
         columns: ["NAME", "MAX", "PROFILES", "ARN"],
         entries: { inventory in

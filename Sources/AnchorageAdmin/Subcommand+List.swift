@@ -9,9 +9,9 @@ extension Subcommand {
     }
 
     /// The `list` subcommand of a resource group: a table with `columns`, or with `--json` an array of
-    /// the objects `show --json` prints.
+    /// the objects `show --json` prints. `root`, the directory the resources live in, must exist.
     static func list(
-        group: String, plural: String, description: String, columns: [String],
+        group: String, plural: String, root: ConfigurationChange.Root, description: String, columns: [String],
         entries: @escaping @Sendable (Inventory) -> [ListEntry]
     ) -> Subcommand {
         Subcommand(
@@ -25,6 +25,7 @@ extension Subcommand {
                 """,
             specification: .init(flags: ["json"]),
             action: { arguments, context throws in
+                try context.workspace.requireDirectory(root)
                 let listed = entries(Inventory(workspace: context.workspace, console: context.console))
                 if arguments.has("json") {
                     context.console.print(PrettyJSON.text(.array(listed.map(\.json))))

@@ -61,7 +61,7 @@ enum TrustAnchorCommands {
         })
 
     static let list = Subcommand.list(
-        group: "trust-anchor", plural: "trust anchors",
+        group: "trust-anchor", plural: "trust anchors", root: .pki,
         description: "One line per trust anchor: name, state, number of certificates and CRLs, ARN.",
         columns: ["NAME", "STATE", "CERTS", "CRLS", "ARN"],
         entries: { inventory in

@@ -4,7 +4,7 @@ import Foundation
 OpenSSLLifetime.skipCleanupAtExit()
 
 // anchorage-benchmark: CreateSession throughput against the OpenSSL verification bound, in one run.
-// See README.md, section "Benchmark".
+// See Sources/AnchorageBenchmark/AnchorageBenchmark.docc/Benchmark.md.
 
 let usage = """
     usage: anchorage-benchmark [--short] [--requests N] [--fresh N] [--new-connections N]

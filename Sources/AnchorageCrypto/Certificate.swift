@@ -54,6 +54,7 @@ public final class Certificate: @unchecked Sendable {
         var notAfter: Int64
         var isCA: Bool
         var keyUsage: KeyUsage?
+        var isUsableForTLSServer: Bool
         var signatureDigestName: String?
         var publicKey: Result<PublicKey, CryptoError>
         var subject: [NameAttribute]
@@ -76,6 +77,7 @@ public final class Certificate: @unchecked Sendable {
             keyUsage =
                 (X509_get_extension_flags(pointer) & UInt32(EXFLAG_KUSAGE)) != 0
                 ? KeyUsage(rawValue: X509_get_key_usage(pointer)) : nil
+            isUsableForTLSServer = X509_check_purpose(pointer, X509_PURPOSE_SSL_SERVER, 0) == 1
             signatureDigestName = Certificate.signatureDigestName(pointer)
             if let key = X509_get_pubkey(pointer) {
                 publicKey = .success(PublicKey(takingOwnershipOf: key))
@@ -126,7 +128,12 @@ public final class Certificate: @unchecked Sendable {
     public var serialNumberHex: String { facts.serialNumberHex }
 
     private static func serialNumberBytes(_ pointer: OpaquePointer) -> [UInt8] {
-        guard let serial = X509_get0_serialNumber(pointer), let bn = ASN1_INTEGER_to_BN(serial, nil) else { return [] }
+        integerMagnitude(X509_get0_serialNumber(pointer))
+    }
+
+    /// The big-endian magnitude of an ASN.1 INTEGER (a serial number), `[0]` for zero, `[]` when unreadable.
+    static func integerMagnitude(_ integer: UnsafePointer<ASN1_INTEGER>?) -> [UInt8] {
+        guard let integer, let bn = ASN1_INTEGER_to_BN(integer, nil) else { return [] }
         defer { BN_free(bn) }
         let length = Int((BN_num_bits(bn) + 7) / 8)
         if length == 0 { return [0] }
@@ -173,6 +180,11 @@ public final class Certificate: @unchecked Sendable {
 
     /// The keyUsage bits, or nil when the certificate has no keyUsage extension.
     public var keyUsage: KeyUsage? { facts.keyUsage }
+
+    /// Whether a TLS client accepts this certificate for a server: OpenSSL's `X509_check_purpose` for
+    /// `sslserver`, the check behind a client's "unsuitable certificate purpose" (extendedKeyUsage without
+    /// serverAuth, a keyUsage without digitalSignature or keyEncipherment, …).
+    public var isUsableForTLSServer: Bool { facts.isUsableForTLSServer }
 
     /// The key-usage bits of a certificate as OpenSSL exposes them.
     public struct KeyUsage: OptionSet, Sendable {

@@ -55,6 +55,19 @@ public final class CertificateRevocationList: @unchecked Sendable {
         return Int(COpenSSL_sk_X509_REVOKED_num(stack))
     }
 
+    /// The revoked entries: serial magnitude (big-endian) and revocation date (seconds since the epoch),
+    /// in the CRL's order. `anchorage pki revoke` keeps them when it re-issues a CRL.
+    public var revokedEntries: [(serial: [UInt8], date: Int64)] {
+        guard let stack = X509_CRL_get_REVOKED(pointer) else { return [] }
+        return (0..<COpenSSL_sk_X509_REVOKED_num(stack)).compactMap { index in
+            guard let entry = COpenSSL_sk_X509_REVOKED_value(stack, index) else { return nil }
+            return (
+                Certificate.integerMagnitude(X509_REVOKED_get0_serialNumber(entry)),
+                Certificate.epochSeconds(X509_REVOKED_get0_revocationDate(entry))
+            )
+        }
+    }
+
     /// True when this CRL was issued by the certificate's issuer (same name) — i.e. it speaks for `certificate`.
     public func covers(_ certificate: Certificate) -> Bool {
         X509_NAME_cmp(X509_CRL_get_issuer(pointer), X509_get_issuer_name(certificate.pointer)) == 0

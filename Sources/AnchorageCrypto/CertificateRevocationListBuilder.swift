@@ -1,11 +1,14 @@
 internal import COpenSSL
 
-/// Issues X.509 v2 CRLs through OpenSSL's library, for tests and the benchmark's in-process PKI.
+/// Issues X.509 v2 CRLs through OpenSSL's library, for `anchorage pki revoke`, tests and the benchmark's
+/// in-process PKI.
 public struct CertificateRevocationListBuilder: Sendable {
     public var thisUpdate: Int64
     public var nextUpdate: Int64
     /// Serial magnitudes (big-endian) of the revoked certificates.
     public var revokedSerials: [[UInt8]] = []
+    /// When a serial was revoked (seconds since the epoch); `thisUpdate` for a serial not in it.
+    public var revocationDates: [[UInt8]: Int64] = [:]
 
     public init(thisUpdate: Int64, nextUpdate: Int64) {
         self.thisUpdate = thisUpdate
@@ -39,8 +42,13 @@ public struct CertificateRevocationListBuilder: Sendable {
                 throw CryptoError.drainingQueue("serial")
             }
             defer { ASN1_INTEGER_free(integer) }
-            guard X509_REVOKED_set_serialNumber(entry, integer) == 1, X509_REVOKED_set_revocationDate(entry, last) == 1,
-                X509_CRL_add0_revoked(crl, entry) == 1
+            guard let revoked = ASN1_TIME_set(nil, time_t(revocationDates[serial] ?? thisUpdate)) else {
+                X509_REVOKED_free(entry)
+                throw CryptoError.drainingQueue("time")
+            }
+            defer { ASN1_TIME_free(revoked) }
+            guard X509_REVOKED_set_serialNumber(entry, integer) == 1,
+                X509_REVOKED_set_revocationDate(entry, revoked) == 1, X509_CRL_add0_revoked(crl, entry) == 1
             else {
                 X509_REVOKED_free(entry)
                 throw CryptoError.drainingQueue("cannot add a revoked entry")

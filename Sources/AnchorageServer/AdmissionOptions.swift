@@ -1,7 +1,7 @@
 import AnchorageCommandLine
 import AnchorageCore
 
-/// `serve`'s rate-limit and replay-protection flags (README "Rate limits and replay protection").
+/// `serve`'s rate-limit and replay-protection flags (TLSAndLimits.md, "Rate limits and replay protection").
 enum AdmissionOptions {
     static let names: Set<String> = [
         "rate-limit-per-certificate", "rate-limit-per-source", "replay-protection", "replay-cache-size",

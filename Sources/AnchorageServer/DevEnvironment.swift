@@ -3,7 +3,8 @@ import AnchorageCrypto
 import Foundation
 
 /// `serve --dev`: a throwaway CA, server certificate, workload certificate, trust anchor, profile and role
-/// under `.anchorage-dev/`, generated through OpenSSL's library and reused on later runs.
+/// under `.anchorage-dev/`, generated through OpenSSL's library and reused on later runs. The server
+/// certificate names localhost, 127.0.0.1 and ::1: clients connect there whatever `--listen` binds.
 enum DevEnvironment {
     static let region = "us-east-1"
     static let account = "123456789012"
@@ -14,10 +15,14 @@ enum DevEnvironment {
 
     struct Prepared {
         var options: ServeCommand.Options
-        var instructions: String
+        /// Once bound: writes `aws-config` for the address and returns the instructions to print.
+        var announce: @Sendable (_ host: String, _ port: Int) -> String
     }
 
-    static func prepare(in workingDirectory: String) throws -> Prepared {
+    /// `listen` defaults to 127.0.0.1:8443, `stateDirectory` to `.anchorage-dev/state`.
+    static func prepare(
+        in workingDirectory: String, listen: (host: String, port: Int)? = nil, stateDirectory: String? = nil
+    ) throws -> Prepared {
         let root = workingDirectory + "/.anchorage-dev"
         let keys = root + "/keys"
         let fm = FileManager.default
@@ -28,27 +33,44 @@ enum DevEnvironment {
             try generate(root: root, keys: keys)
             _ = fm.createFile(atPath: root + "/.complete", contents: Data())
         }
-        var options = ServeCommand.Options(stateDirectory: root + "/state")
+        var options = ServeCommand.Options(stateDirectory: stateDirectory ?? root + "/state")
         options.pkiDirectory = root + "/PKI"
         options.profilesDirectory = root + "/Profiles"
         options.tlsCertificate = root + "/server.pem"
         options.tlsPrivateKey = keys + "/server-key.pem"
         options.port = 8443
+        if let listen { (options.host, options.port) = listen }
         let helper = helperPath()
-        let awsConfig = root + "/aws-config"
-        // Rewritten at every start: it names the helper binary, which may move between builds.
-        try write(
-            """
-            [profile anchorage-dev]
-            region = \(region)
-            ca_bundle = \(root)/ca.pem
-            credential_process = \(helper) credential-process --certificate \(root)/workload.pem --private-key \(keys)/workload-key.pem --trust-anchor-arn \(trustAnchorArn) --profile-arn \(profileArn) --role-arn \(roleArn) --endpoint https://127.0.0.1:8443 --ca-bundle \(root)/ca.pem
+        let helperExists = fm.isExecutableFile(atPath: helper)
+        return Prepared(options: options) { host, port in
+            let endpoint = clientAddress(host: host, port: port)
+            // Rewritten at every start: it names the helper binary, which may move between builds, and the
+            // port, which --listen may choose.
+            var note = ""
+            do {
+                try write(
+                    """
+                    [profile anchorage-dev]
+                    region = \(region)
+                    ca_bundle = \(root)/ca.pem
+                    credential_process = \(helper) credential-process --certificate \(root)/workload.pem --private-key \(keys)/workload-key.pem --trust-anchor-arn \(trustAnchorArn) --profile-arn \(profileArn) --role-arn \(roleArn) --endpoint https://\(endpoint) --ca-bundle \(root)/ca.pem
 
-            """, awsConfig)
-        return Prepared(
-            options: options,
-            instructions: instructions(
-                root: ".anchorage-dev", helper: helper, helperExists: fm.isExecutableFile(atPath: helper)))
+                    """, root + "/aws-config")
+            } catch {
+                note = "\n(warning: cannot write \(root)/aws-config: \(error))"
+            }
+            return instructions(root: ".anchorage-dev", helper: helper, helperExists: helperExists, endpoint: endpoint)
+                + note
+        }
+    }
+
+    /// Where a client on this machine connects: the address bound, or loopback when every address is.
+    static func clientAddress(host: String, port: Int) -> String {
+        switch host {
+        case "0.0.0.0", "": return "127.0.0.1:\(port)"
+        case "::": return "[::1]:\(port)"
+        default: return host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)"
+        }
     }
 
     private static func generate(root: String, keys: String) throws {
@@ -147,12 +169,12 @@ enum DevEnvironment {
         return "anchorage-helper"
     }
 
-    private static func instructions(root: String, helper: String, helperExists: Bool) -> String {
+    private static func instructions(root: String, helper: String, helperExists: Bool, endpoint: String) -> String {
         let session =
             "from iam_rolesanywhere_session import IAMRolesAnywhereSession as S; "
             + "c = S(trust_anchor_arn=\"\(trustAnchorArn)\", profile_arn=\"\(profileArn)\", role_arn=\"\(roleArn)\", "
             + "certificate=\"\(root)/workload.pem\", private_key=\"\(root)/keys/workload-key.pem\", "
-            + "region=\"\(region)\", endpoint=\"127.0.0.1:{PORT}\", verify=\"\(root)/ca.pem\")"
+            + "region=\"\(region)\", endpoint=\"\(endpoint)\", verify=\"\(root)/ca.pem\")"
             + ".get_session().get_credentials().get_frozen_credentials(); "
         let python = session + "print(c.access_key, c.token[:16] + \"...\")"
         // Base64 keys and tokens contain no character the shell would interpret, so the exports need no quoting.
@@ -169,14 +191,14 @@ enum DevEnvironment {
               server CA     \(root)/ca.pem
 
             The AWS CLI through anchorage-helper as credential_process (profile in \(root)/aws-config):
-              \(helperExists ? "" : "swift build --product anchorage-helper && ")AWS_CONFIG_FILE=\(root)/aws-config AWS_CA_BUNDLE=\(root)/ca.pem aws sts get-caller-identity --profile anchorage-dev --endpoint-url https://127.0.0.1:{PORT}
+              \(helperExists ? "" : "swift build --product anchorage-helper && ")AWS_CONFIG_FILE=\(root)/aws-config AWS_CA_BUNDLE=\(root)/ca.pem aws sts get-caller-identity --profile anchorage-dev --endpoint-url https://\(endpoint)
 
             Get credentials with the published Python client (pip install iam-rolesanywhere-session):
               python3 -c '\(python)'
 
             Verify them with STS GetCallerIdentity and the AWS CLI (pip install awscli):
               eval "$(python3 -c '\(exports)')"
-              AWS_CA_BUNDLE=\(root)/ca.pem AWS_DEFAULT_REGION=\(region) aws sts get-caller-identity --endpoint-url https://127.0.0.1:{PORT}
+              AWS_CA_BUNDLE=\(root)/ca.pem AWS_DEFAULT_REGION=\(region) aws sts get-caller-identity --endpoint-url https://\(endpoint)
             """
     }
 }

@@ -15,7 +15,7 @@ public enum ServeCommand {
                                (--tls-certificate FILE --tls-private-key FILE | --insecure-http)
                                [--token-keyring FILE] [--audit-sync data|none] [--log-level debug|info|warning|error]
                                [--max-connections N]
-               anchorage serve --dev
+               anchorage serve --dev [--listen HOST:PORT] [--state-dir DIR]
 
           --pki DIR              trust anchors and CRLs (default ./PKI)
           --profiles DIR         profiles and roles (default ./Profiles)
@@ -34,6 +34,7 @@ public enum ServeCommand {
           --max-connections N    open connections at most (default 10000); more are closed when accepted
         \(AdmissionOptions.usage)
           --dev                  throwaway PKI and configuration under ./.anchorage-dev, on 127.0.0.1:8443
+                                 (or --listen); its audit log and keyring in .anchorage-dev/state (or --state-dir)
         """
 
     static let options: Set<String> = Set([
@@ -85,11 +86,16 @@ public enum ServeCommand {
         SignalThread.blockHandledSignals()
         do {
             if parsed.has("dev") {
-                guard parsed.givenOptions == ["dev"] else {
-                    throw CommandArguments.UsageError("--dev takes no other option")
+                let others = parsed.givenOptions.subtracting(["dev", "listen", "state-dir"])
+                guard others.isEmpty else {
+                    throw CommandArguments.UsageError(
+                        "--dev takes only --listen and --state-dir, not "
+                            + others.sorted().map { "--" + $0 }.joined(separator: ", "))
                 }
-                let environment = try DevEnvironment.prepare(in: FileManager.default.currentDirectoryPath)
-                return try serve(environment.options, announce: environment.instructions)
+                let environment = try DevEnvironment.prepare(
+                    in: FileManager.default.currentDirectoryPath,
+                    listen: try parsed.value("listen").map(listenAddress), stateDirectory: parsed.value("state-dir"))
+                return try serve(environment.options, announce: environment.announce)
             }
             return try serve(try resolve(parsed), announce: nil)
         } catch let error as CommandArguments.UsageError {
@@ -108,15 +114,7 @@ public enum ServeCommand {
         var options = Options(stateDirectory: stateDirectory)
         if let pki = parsed.value("pki") { options.pkiDirectory = pki }
         if let profiles = parsed.value("profiles") { options.profilesDirectory = profiles }
-        if let listen = parsed.value("listen") {
-            guard let colon = listen.lastIndex(of: ":"), let port = Int(listen[listen.index(after: colon)...]),
-                (0...65535).contains(port)
-            else { throw CommandArguments.UsageError("--listen must be HOST:PORT") }
-            var host = String(listen[..<colon])
-            if host.hasPrefix("["), host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }
-            options.host = host
-            options.port = port
-        }
+        if let listen = parsed.value("listen") { (options.host, options.port) = try listenAddress(listen) }
         if parsed.has("insecure-http") {
             guard parsed.value("tls-certificate") == nil, parsed.value("tls-private-key") == nil else {
                 throw CommandArguments.UsageError(
@@ -159,8 +157,19 @@ public enum ServeCommand {
         return options
     }
 
-    /// Starts the service and blocks until it has stopped.
-    public static func serve(_ options: Options, announce: String?) throws -> Int32 {
+    /// `--listen HOST:PORT` (`[IPv6]:PORT` too); port 0 picks a free port.
+    static func listenAddress(_ listen: String) throws(CommandArguments.UsageError) -> (host: String, port: Int) {
+        guard let colon = listen.lastIndex(of: ":"), let port = Int(listen[listen.index(after: colon)...]),
+            (0...65535).contains(port)
+        else { throw CommandArguments.UsageError("--listen must be HOST:PORT") }
+        var host = String(listen[..<colon])
+        if host.hasPrefix("["), host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }
+        return (host, port)
+    }
+
+    /// Starts the service and blocks until it has stopped. `announce`, given the address bound (host as
+    /// bound, port as chosen), returns text to print before the `listening on` line.
+    public static func serve(_ options: Options, announce: ((_ host: String, _ port: Int) -> String)?) throws -> Int32 {
         let logger = Logger(minimumLevel: options.logLevel)
         let store: ConfigurationStore
         do {
@@ -200,6 +209,9 @@ public enum ServeCommand {
         if let limit = options.maxConnections { configuration.maxConnections = limit }
         if let certificate = options.tlsCertificate, let key = options.tlsPrivateKey {
             configuration.tls = try TLSServerContext(certificateChainFile: certificate, privateKeyFile: key)
+            if let warning = ServerCertificatePurpose.warning(chainFile: certificate) {
+                logger.warning(warning, ["file": certificate])
+            }
         }
         let server = HTTPServer(configuration: configuration, handler: service)
         serverReference.server.withLock { $0 = server }
@@ -284,7 +296,7 @@ public enum ServeCommand {
             ])
         // Written unbuffered: scripts and tests wait for this line on a pipe.
         var banner = ""
-        if let announce { banner += announce.replacingOccurrences(of: "{PORT}", with: String(bound.port)) + "\n\n" }
+        if let announce { banner += announce(bound.host, bound.port) + "\n\n" }
         banner += "listening on \(scheme)://\(displayHost):\(bound.port)\n"
         FileHandle.standardOutput.write(Data(banner.utf8))
         server.waitUntilStopped()

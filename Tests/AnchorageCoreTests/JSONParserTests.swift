@@ -86,10 +86,32 @@ import Testing
                 return error.description
             }
         }
-        #expect(failure(Array(#""abcd"#.utf8)) == "unterminated string at byte 5")
-        #expect(failure(Array("\"ab\u{01}\"".utf8)) == "control character in string at byte 3")
-        #expect(failure(Array("\"a\\nb\u{01}\"".utf8)) == "control character in string at byte 5")
-        #expect(failure([0x22, 0x61, 0xFF, 0x22]) == "invalid UTF-8 in string at byte 4")
-        #expect(failure([0x22, 0x5C, 0x6E, 0xFF, 0x22]) == "invalid UTF-8 in string at byte 5")
+        #expect(failure(Array(#""abcd"#.utf8)) == "unterminated string at line 1, column 6 (byte 5)")
+        #expect(failure(Array("\"ab\u{01}\"".utf8)) == "control character in string at line 1, column 4 (byte 3)")
+        #expect(failure(Array("\"a\\nb\u{01}\"".utf8)) == "control character in string at line 1, column 6 (byte 5)")
+        #expect(failure([0x22, 0x61, 0xFF, 0x22]) == "invalid UTF-8 in string at line 1, column 5 (byte 4)")
+        #expect(failure([0x22, 0x5C, 0x6E, 0xFF, 0x22]) == "invalid UTF-8 in string at line 1, column 6 (byte 5)")
+    }
+
+    /// A person fixing a file looks for a line and a column: lines end at LF, columns count characters
+    /// (an é is one column, two bytes), both from 1.
+    @Test func syntaxErrorsGiveLineAndColumn() {
+        func failure(_ text: String) -> JSONParser.Error? {
+            do {
+                _ = try JSONParser.parse(text)
+                return nil
+            } catch {
+                return error
+            }
+        }
+        let missingComma = failure("{\n  \"a\": 1\n  \"b\": 2\n}\n")
+        #expect(missingComma?.line == 3 && missingComma?.column == 3, "\(String(describing: missingComma))")
+        #expect(missingComma?.description == "expected ',' or '}' at line 3, column 3 (byte 13)")
+        let afterAccent = failure("{\"é\": tru}")
+        #expect(afterAccent?.line == 1 && afterAccent?.column == 10 && afterAccent?.offset == 10)
+        let duplicate = failure("{\n\"k\": 1,\n\"k\": 2}")
+        #expect(duplicate?.line == 3 && duplicate?.column == 1, "\(String(describing: duplicate))")
+        let atEnd = failure("[\n1,\n")
+        #expect(atEnd?.line == 3 && atEnd?.column == 1, "\(String(describing: atEnd))")
     }
 }

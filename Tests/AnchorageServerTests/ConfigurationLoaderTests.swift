@@ -235,10 +235,11 @@ import Testing
             file: ConfigFixture.role, path: "$.AssumeRolePolicyDocument.Statement[0].Effect",
             message: #"must be "Allow" or "Deny", found "Permit""#),
         BrokenCase(
-            name: "invalid JSON names the byte offset",
-            // `{"enabled": true,}`: the member name expected at byte 17 is a `}`.
-            breakIt: { try $0.write(ConfigFixture.mainAnchor, #"{"enabled": true,}"#) },
-            file: ConfigFixture.mainAnchor, path: "$", message: "invalid JSON: expected a member name at byte 17"),
+            name: "invalid JSON names the line and column",
+            // The member name expected on line 3, column 1 (byte 21) is a `}`.
+            breakIt: { try $0.write(ConfigFixture.mainAnchor, "{\n  \"enabled\": true,\n}\n") },
+            file: ConfigFixture.mainAnchor, path: "$",
+            message: "invalid JSON: expected a member name at line 3, column 1 (byte 21)"),
         BrokenCase(
             name: "duplicate JSON key",
             breakIt: {
@@ -246,7 +247,8 @@ import Testing
                     ConfigFixture.mainAnchor, #"{"trustAnchorArn": "\#(anchorArn)", "enabled": true, "enabled": false}"#
                 )
             },
-            file: ConfigFixture.mainAnchor, path: "$", message: #"duplicate key "enabled" at byte"#),
+            file: ConfigFixture.mainAnchor, path: "$",
+            message: #"duplicate key "enabled" at line 1, column 135 (byte 134)"#),
         BrokenCase(
             name: "garbage inside a PEM certificate block",
             breakIt: {

@@ -1,7 +1,7 @@
 import Foundation
 import Testing
 
-/// `anchorage-benchmark --short` (the CI mode of the benchmark, README "Benchmark"): it starts the
+/// `anchorage-benchmark --short` (the CI mode of the benchmark, the Benchmark article): it starts the
 /// debug `anchorage serve` next to it and asserts the answers — 201 credential sets of the right
 /// shape for P-256, RSA-2048, intermediate, never-seen and new-connection requests; the expected
 /// denials and audit reasons; validity and CRL revocation still checked for cached certificates.

@@ -426,7 +426,7 @@ extension DurabilityTests {
 
     static func randomSecret() -> Data { Data((0..<32).map { _ in UInt8.random(in: 0...255) }) }
 
-    /// The README procedure ("Rotating the token keyring") on two replicas sharing `--token-keyring`: add a key
+    /// The Operations article's procedure ("Rotating the token keyring") on two replicas sharing `--token-keyring`: add a key
     /// (newest last) — replicas pick it up on their own within a second, new sessions are sealed with it, old
     /// sessions still verify with the AWS CLI; remove the old key and SIGHUP — old sessions fail with
     /// InvalidClientTokenId, new ones still verify.

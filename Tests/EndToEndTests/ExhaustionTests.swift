@@ -3,7 +3,7 @@ import Testing
 
 /// Slow clients and the connection limit, against servers of their own (`Tests/Scripts/hostile_client.py`).
 ///
-/// The server's deadlines (README, "TLS and connection limits"): the header section must be complete 10 s after
+/// The server's deadlines (TLSAndLimits.md, "TLS and connection limits"): the header section must be complete 10 s after
 /// its first byte — or after accept, which also bounds a TLS handshake — whatever the pace of the bytes.
 @Suite("Exhaustion end to end")
 struct ExhaustionTests {

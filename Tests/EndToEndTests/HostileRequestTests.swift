@@ -98,12 +98,16 @@ enum LeakPatterns {
         "payload_hash_mismatch", "ambiguous_authentication", "signature_expired", "signature_not_yet_current",
         "source_address_mismatch", "invalid_action", "revoked",
     ]
-    static let internals: [String] = [
-        "/tmp/", "/work/", "/home/", "/usr/", "/var/", ".swift", ".pem", ".key", "anchorage-fixtures",
-        "OpenSSL", "SSL routines", "error:0", "d2i_", "X509_", "ASN1", "CryptoError", "Fatal error", "Backtrace",
-        "Stack dump", "0x0000", "at byte", "nesting deeper", "is not base64", "trailing bytes", "Swift.",
-        "trust-anchors/", "Profiles/", "PKI/",
-    ]
+    static let internals: [String] =
+        [
+            "/tmp/", "/home/", "/usr/", "/var/", ".swift", ".pem", ".key", "anchorage-fixtures",
+            "OpenSSL", "SSL routines", "error:0", "d2i_", "X509_", "ASN1", "CryptoError", "Fatal error", "Backtrace",
+            "Stack dump", "0x0000", "(byte ", "nesting deeper", "is not base64", "trailing bytes", "Swift.",
+            "trust-anchors/", "Profiles/", "PKI/",
+        ] + clonePath
+
+    /// The clone's own folder, wherever it lives: a source path in an answer is a leak.
+    static let clonePath: [String] = [(try? FixturePKI.packageRoot().path).map { $0 + "/" } ?? "Package.swift"]
 
     /// The patterns found in `body` (case-sensitive for codes, as they are written).
     static func found(in body: String) -> [String] {

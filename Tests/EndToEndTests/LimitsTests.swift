@@ -1,7 +1,7 @@
 import Foundation
 import Testing
 
-/// Rate limits and replay protection against a running server (README "Rate limits and replay protection").
+/// Rate limits and replay protection against a running server (TLSAndLimits.md, "Rate limits and replay protection").
 /// Each test starts its own server with its own flags (the shared harness runs with generous limits and
 /// replay protection off).
 @Suite("rate limits and replay protection end to end")

@@ -24,25 +24,32 @@ struct PollTests {
         #expect(value == 2)
     }
 
-    @Test("a condition that never holds ends with a look taken at or after the deadline")
+    @Test("a condition that never holds ends with one look taken at or after the deadline, and no more")
     func neverTrueEndsAfterTheDeadline() async throws {
-        let lastStart = Mutex<Date?>(nil)
+        let starts = Mutex<[Date]>([])
         let called = Date()
         let value = try await poll(for: 0.3, every: 0.05) { () -> Int? in
-            lastStart.withLock { $0 = Date() }
+            starts.withLock { $0.append(Date()) }
             return nil
         }
         #expect(value == nil)
-        let last = try #require(lastStart.withLock { $0 })
-        #expect(last.timeIntervalSince(called) >= 0.3)
-        #expect(Date().timeIntervalSince(called) < 5)
+        // Ordering, not seconds: poll's own deadline lies between `called + 0.3` and `first + 0.3`, so every
+        // look but the last began before `first + 0.3`, and the last began at or after `called + 0.3`.
+        let looks = starts.withLock { $0 }
+        let first = try #require(looks.first)
+        let last = try #require(looks.last)
+        #expect(last >= called.addingTimeInterval(0.3))
+        #expect(looks.dropLast().allSatisfy { $0 < first.addingTimeInterval(0.3) })
     }
 
-    @Test("a value found early is returned at once")
+    @Test("a value found early is returned from the first look")
     func earlyValue() async throws {
-        let called = Date()
-        let value = try await poll(for: 30) { 7 }
+        let attempts = Mutex(0)
+        let value = try await poll(for: 30) { () -> Int? in
+            attempts.withLock { $0 += 1 }
+            return 7
+        }
         #expect(value == 7)
-        #expect(Date().timeIntervalSince(called) < 5)
+        #expect(attempts.withLock { $0 } == 1)
     }
 }

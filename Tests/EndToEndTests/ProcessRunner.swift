@@ -14,7 +14,7 @@ struct ProcessResult: Sendable {
 /// files (no pipe can fill up and stall the child); the child is killed after `timeout`.
 func runProcess(
     _ executable: String, _ arguments: [String], environment: [String: String]? = nil,
-    timeout: TimeInterval = 60
+    currentDirectory: URL? = nil, timeout: TimeInterval = 60
 ) async throws -> ProcessResult {
     let dir = URL(fileURLWithPath: NSTemporaryDirectory())
         .appendingPathComponent("anchorage-e2e-proc-\(UUID().uuidString)")
@@ -31,6 +31,7 @@ func runProcess(
     process.executableURL = URL(fileURLWithPath: executable)
     process.arguments = arguments
     if let environment { process.environment = environment }
+    if let currentDirectory { process.currentDirectoryURL = currentDirectory }
     process.standardOutput = outHandle
     process.standardError = errHandle
     process.standardInput = FileHandle.nullDevice

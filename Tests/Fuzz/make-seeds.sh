@@ -3,12 +3,12 @@
 # each binary writes its seeds when ANCHORAGE_FUZZ_WRITE_SEEDS names a directory (see
 # fuzzWriteSeedsIfAsked). canonical_request's seeds are the aws-sig-v4-test-suite request.txt files;
 # sts_form also keeps three of them. Certificates are made in-process with fresh keys; no key is written.
-# Usage: Tests/Fuzz/make-seeds.sh [vectors-dir]   (default /work/shared/vectors)
+# Usage: Tests/Fuzz/make-seeds.sh [vectors-dir]   (default Tests/Fixtures/vectors, the copy in the repository)
 set -euo pipefail
 FUZZ_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 ROOT="$(cd "$FUZZ_DIR/../.." && pwd)"
 SCRATCH="${ANCHORAGE_FUZZ_SCRATCH:-$ROOT/.build-fuzz}"
-VECTORS="${1:-/work/shared/vectors}"
+VECTORS="${1:-$ROOT/Tests/Fixtures/vectors}"
 "$FUZZ_DIR/build.sh"
 export SWIFT_BACKTRACE=enable=no
 for file in "$FUZZ_DIR/Targets/"*.swift; do

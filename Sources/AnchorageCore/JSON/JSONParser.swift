@@ -3,11 +3,28 @@
 /// Stricter than Foundation's: duplicate object keys are an error (a typo'd duplicate must not
 /// silently loosen a policy), nesting is bounded, and trailing content is rejected.
 public struct JSONParser {
-    /// Why a document could not be parsed, with the byte offset where parsing stopped.
+    /// Why a document could not be parsed, and where parsing stopped: the line and column a person looks
+    /// for in an editor, and the byte offset.
     public struct Error: Swift.Error, Equatable, CustomStringConvertible {
         public var message: String
+        /// Bytes before the point where parsing stopped.
         public var offset: Int
-        public var description: String { "\(message) at byte \(offset)" }
+        /// 1-based; lines end at LF.
+        public var line: Int
+        /// 1-based, in characters (Unicode scalars) from the start of the line.
+        public var column: Int
+        public var description: String { "\(message) at line \(line), column \(column) (byte \(offset))" }
+
+        /// The error at `offset` in `bytes`; line and column are counted only here, when parsing has failed.
+        init(message: String, offset: Int, in bytes: [UInt8]) {
+            self.message = message
+            self.offset = offset
+            let before = bytes[..<min(offset, bytes.count)]
+            let lineStart = (before.lastIndex(of: UInt8(ascii: "\n")) ?? -1) + 1
+            line = before.count { $0 == UInt8(ascii: "\n") } + 1
+            // UTF-8 continuation bytes (10xxxxxx) do not start a character.
+            column = before[lineStart...].count { $0 & 0xC0 != 0x80 } + 1
+        }
     }
 
     private let bytes: [UInt8]
@@ -31,7 +48,7 @@ public struct JSONParser {
     /// Parses a complete document from text.
     public static func parse(_ text: String) throws(Error) -> JSONValue { try parse(Array(text.utf8)) }
 
-    private func error(_ message: String) -> Error { Error(message: message, offset: index) }
+    private func error(_ message: String) -> Error { Error(message: message, offset: index, in: bytes) }
 
     private mutating func skipWhitespace() {
         while index < bytes.count {
@@ -85,7 +102,7 @@ public struct JSONParser {
             let keyOffset = index
             let key = try parseString()
             guard seen.insert(key).inserted else {
-                throw Error(message: "duplicate key \"\(key)\"", offset: keyOffset)
+                throw Error(message: "duplicate key \"\(key)\"", offset: keyOffset, in: bytes)
             }
             skipWhitespace()
             guard index < bytes.count, bytes[index] == UInt8(ascii: ":") else { throw error("expected ':'") }

@@ -19,10 +19,7 @@ import Testing
     static let roleArn = "arn:aws:iam::111122223333:role/R"
 
     static func load() throws -> Vector {
-        let url = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-            .deletingLastPathComponent().deletingLastPathComponent()
-            .appendingPathComponent("../shared/vectors/roles-anywhere/testvector-rsa.json").standardized
-        let json = try JSONParser.parse([UInt8](try Data(contentsOf: url)))
+        let json = try JSONParser.parse([UInt8](try Data(contentsOf: RolesAnywhereTestVector.file)))
         guard case .array(let rawRequests)? = json["requests"] else {
             throw SchemaError(path: "$.requests", message: "")
         }

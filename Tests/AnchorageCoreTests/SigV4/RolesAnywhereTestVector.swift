@@ -1,7 +1,7 @@
 import AnchorageCore
 import Foundation
 
-/// The captured CreateSession requests in `/work/shared/vectors/roles-anywhere/testvector-rsa.json`.
+/// The captured CreateSession requests in `Tests/Fixtures/vectors/roles-anywhere/testvector-rsa.json`.
 struct RolesAnywhereTestVector: Sendable {
     struct Request: Sendable {
         var method: String
@@ -14,10 +14,7 @@ struct RolesAnywhereTestVector: Sendable {
         }
     }
 
-    static let file: URL = URL(fileURLWithPath: #filePath)
-        .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-        .deletingLastPathComponent()
-        .appendingPathComponent("../shared/vectors/roles-anywhere/testvector-rsa.json").standardizedFileURL
+    static let file: URL = VectorFixtures.directory.appendingPathComponent("roles-anywhere/testvector-rsa.json")
 
     let requests: [Request]
 

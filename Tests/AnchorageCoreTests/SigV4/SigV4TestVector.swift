@@ -2,7 +2,7 @@ import AnchorageCore
 import AnchorageCrypto
 import Foundation
 
-/// One case of the AWS SigV4 test suite (aws-c-auth layout) in `/work/shared/vectors/sigv4/v4`.
+/// One case of the AWS SigV4 test suite (aws-c-auth layout) in `Tests/Fixtures/vectors/sigv4/v4`.
 struct SigV4TestVector: Sendable {
     /// A raw HTTP/1.1 request as the suite writes it: LF line endings, `Name:value` headers with
     /// repeats and continuation lines, an optional blank line and body.
@@ -68,11 +68,8 @@ struct SigV4TestVector: Sendable {
     static let scope = CredentialScope(date: "20150830", region: "us-east-1", service: "service")
     static let emptyPayloadHash = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
 
-    /// `<repo>/../shared/vectors/sigv4/v4`; the repository root is three levels above this file.
-    static let directory: URL = URL(fileURLWithPath: #filePath)
-        .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-        .deletingLastPathComponent()
-        .appendingPathComponent("../shared/vectors/sigv4/v4").standardizedFileURL
+    /// `Tests/Fixtures/vectors/sigv4/v4`, one folder per case.
+    static let directory: URL = VectorFixtures.directory.appendingPathComponent("sigv4/v4", isDirectory: true)
 
     /// Case folder names, sorted; empty when the directory is missing (a test asserts the count).
     static let caseNames: [String] = {

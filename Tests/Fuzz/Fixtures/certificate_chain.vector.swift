@@ -1,4 +1,4 @@
-// Generated from /work/shared/vectors/roles-anywhere/testvector-rsa.json: two CreateSession requests
+// Generated from Tests/Fixtures/vectors/roles-anywhere/testvector-rsa.json: two CreateSession requests
 // signed by iam_rolesanywhere_session 3.0.0 at 2026-11-25T03:04:05Z, and the public test
 // certificates (leaf RSA-2048 <- intermediate P-384 <- root RSA-2048). No private key is included.
 enum RolesAnywhereVector {

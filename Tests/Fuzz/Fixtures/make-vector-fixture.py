@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Writes certificate_chain.vector.swift from shared/vectors/roles-anywhere/testvector-rsa.json.
+"""Writes certificate_chain.vector.swift from Tests/Fixtures/vectors/roles-anywhere/testvector-rsa.json.
 
 Only public material is copied: the captured requests (headers, body) and the three certificates.
 The vector's private key is deliberately left out.
@@ -9,7 +9,10 @@ import json
 import os
 import sys
 
-source = sys.argv[1] if len(sys.argv) > 1 else "/work/shared/vectors/roles-anywhere/testvector-rsa.json"
+# The default is the copy in the repository, found from this script's own path (Tests/Fuzz/Fixtures).
+here = os.path.dirname(os.path.abspath(__file__))
+default_source = os.path.join(here, "..", "..", "Fixtures", "vectors", "roles-anywhere", "testvector-rsa.json")
+source = sys.argv[1] if len(sys.argv) > 1 else default_source
 vector = json.load(open(source))
 
 
@@ -18,7 +21,7 @@ def der_base64(pem):
 
 
 out = [
-    "// Generated from /work/shared/vectors/roles-anywhere/testvector-rsa.json: two CreateSession requests",
+    "// Generated from Tests/Fixtures/vectors/roles-anywhere/testvector-rsa.json: two CreateSession requests",
     "// signed by iam_rolesanywhere_session 3.0.0 at 2026-11-25T03:04:05Z, and the public test",
     "// certificates (leaf RSA-2048 <- intermediate P-384 <- root RSA-2048). No private key is included.",
     "enum RolesAnywhereVector {",

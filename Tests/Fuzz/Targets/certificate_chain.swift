@@ -2,7 +2,7 @@
 // chain, through the same code CreateSession runs (Base64, CertificateCache, Certificate,
 // TrustStore, CertificateIdentity, PrincipalTags, LeafPolicy) and through
 // CreateSessionService.createSession itself, on the real signed requests of
-// shared/vectors/roles-anywhere with the two headers replaced by the input.
+// Tests/Fixtures/vectors/roles-anywhere with the two headers replaced by the input.
 //
 // Input: `X-Amz-X509 value` LF [`X-Amz-X509-Chain value`]; without a second line the request
 // carries no chain header.

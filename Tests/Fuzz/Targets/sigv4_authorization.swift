@@ -115,7 +115,7 @@ public func initialize(
         let headers = [
             // botocore / aws-sig-v4-test-suite (post-vanilla-query).
             "AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20150830/us-east-1/service/aws4_request, SignedHeaders=host;x-amz-date, Signature=28038455d6de14eafc1f9222cf5aa6f1a96197d7deb8263271d420d138af7f11",
-            // iam_rolesanywhere_session (shared/vectors/roles-anywhere): negative-free 160-bit serial, RSA signature.
+            // iam_rolesanywhere_session (Tests/Fixtures/vectors/roles-anywhere): negative-free 160-bit serial, RSA signature.
             "AWS4-X509-RSA-SHA256 Credential=580983474099637577150592529484182699812734654561/20261125/us-east-1/rolesanywhere/aws4_request, SignedHeaders=content-type;host;x-amz-date;x-amz-x509;x-amz-x509-chain, Signature="
                 + String(repeating: "5e", count: 256),
             // Fields reordered, no spaces after commas, negative serial (seen in the wild).
