@@ -56,7 +56,7 @@ public final class MetadataServer: Sendable {
         }
         setListenerHopLimit(port: bound.port, hopLimit: hopLimit)
         let base = "http://127.0.0.1:\(bound.port)"
-        cache.refreshIfNeeded { try client.createSession() }
+        let first = cache.refreshIfNeeded { try client.createSession() }
         if let error = cache.lastError { log("CreateSession failed: \(error); serving 503 until a refresh succeeds") }
         var lines = "export AWS_EC2_METADATA_SERVICE_ENDPOINT=\(base)/\n"
         lines += "export AWS_CONTAINER_CREDENTIALS_FULL_URI=\(base)\(Self.ecsPath)\n"
@@ -66,31 +66,39 @@ public final class MetadataServer: Sendable {
         announce(lines)
         log("serving credentials for \(client.parameters.roleArn) on \(base)")
         var schedule = RefreshSchedule(refreshBefore: cache.refreshBefore, failureDelay: 5)
+        pause(after: first, schedule: &schedule)
         while true {
             let wait = cache.secondsUntilRefresh
             if wait > 0 {
                 sleep(UInt32(clamping: min(wait, 60)))
                 continue
             }
-            if cache.refreshIfNeeded({ try client.createSession() }), let entry = cache.current() {
+            let succeeded = cache.refreshIfNeeded { try client.createSession() }
+            if succeeded, let entry = cache.current() {
                 log("refreshed credentials; they expire \(entry.credentials.expiration)")
-                let delay = schedule.afterSuccess(
-                    expiration: entry.credentials.expirationSeconds, now: SystemClock().seconds)
-                if delay.isBackoff {
-                    // Due again at once: the wait above would be 0, so back off before the next call.
-                    log(
-                        "the new credentials are already due for refresh (--refresh-before \(cache.refreshBefore)); "
-                            + "next refresh in \(String(format: "%.1f", delay.seconds)) s")
-                    sleepSeconds(delay.seconds)
-                }
-            } else {
-                let valid = cache.current() != nil
-                let delay = schedule.afterFailure()
-                log(
-                    "refresh failed: \(cache.lastError ?? "?"); \(valid ? "keeping the previous credentials until they expire" : "no valid credentials"); retrying in \(String(format: "%.1f", delay)) s"
-                )
-                sleepSeconds(delay)
             }
+            pause(after: succeeded, schedule: &schedule)
+        }
+    }
+
+    /// After a refresh: waits out a failure, or backs off when the new credentials are already due
+    /// (the loop's own wait would then be 0). Otherwise the loop's wait until they are due follows.
+    private func pause(after succeeded: Bool, schedule: inout RefreshSchedule) {
+        if succeeded, let entry = cache.current() {
+            let delay = schedule.afterSuccess(
+                expiration: entry.credentials.expirationSeconds, now: SystemClock().seconds)
+            guard delay.isBackoff else { return }
+            log(
+                "the new credentials are already due for refresh (--refresh-before \(cache.refreshBefore)); "
+                    + "next refresh in \(String(format: "%.1f", delay.seconds)) s")
+            sleepSeconds(delay.seconds)
+        } else {
+            let valid = cache.current() != nil
+            let delay = schedule.afterFailure()
+            log(
+                "refresh failed: \(cache.lastError ?? "?"); \(valid ? "keeping the previous credentials until they expire" : "no valid credentials"); retrying in \(String(format: "%.1f", delay)) s"
+            )
+            sleepSeconds(delay)
         }
     }
 

@@ -288,11 +288,13 @@ struct HTTPResponseParser {
         var digits = 0
         var index = line.startIndex
         while index < line.endIndex, let value = line[index].hexValue {
+            // Refused before the value could overflow.
+            guard digits < 8 else { return nil }
             size = size * 16 + Int(value)
             digits += 1
             index += 1
         }
-        guard (1...8).contains(digits) else { return nil }
+        guard digits > 0 else { return nil }
         while index < line.endIndex, line[index].isOWS { index += 1 }
         guard index == line.endIndex || line[index] == UInt8(ascii: ";") else { return nil }
         guard line[index...].allSatisfy(\.isFieldValueChar) else { return nil }
