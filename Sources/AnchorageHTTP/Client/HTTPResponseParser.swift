@@ -52,6 +52,8 @@ struct HTTPResponseParser {
     private var interimCount = 0
     private var body: [UInt8] = []
     private var failure: String?
+    /// Bytes examined while looking for line ends, for tests of linear time.
+    private(set) var bytesScanned = 0
 
     init(limits: HTTPResponseLimits) {
         self.limits = limits
@@ -255,9 +257,11 @@ struct HTTPResponseParser {
     private mutating func nextLine(maxBytes: Int) -> Line {
         let from = start + scanOffset
         guard let lf = buffer[from...].firstIndex(of: .lf) else {
+            bytesScanned += buffer.count - from
             scanOffset = bufferedByteCount
             return scanOffset > maxBytes ? .tooLong : .needMore
         }
+        bytesScanned += lf + 1 - from
         let length = lf + 1 - start
         guard length <= maxBytes else { return .tooLong }
         let end = lf > start && buffer[lf - 1] == .cr ? lf - 1 : lf
