@@ -71,6 +71,8 @@ private let body = #"{"credentialSet":[]}"#
     @Test func bodylessAnswers() {
         #expect(read("HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\n", method: "HEAD").responses.first?.body == [])
         #expect(read("HTTP/1.1 204 No Content\r\n\r\n", close: false).responses.count == 1)
+        let ambiguous = "HTTP/1.1 200 OK\r\nContent-Length: 1\r\nTransfer-Encoding: chunked\r\n\r\n"
+        #expect(read(ambiguous, method: "HEAD").failure != nil, "framed two ways, even without a body")
         #expect(read("HTTP/1.1 304 Not Modified\r\n\r\n", close: false).responses.count == 1)
         // A tunnel's first bytes are not the answer's body: they stay buffered for the caller to refuse.
         var parser = HTTPResponseParser(limits: .standard)

@@ -189,4 +189,14 @@ struct HelperHostileServerTests {
         #expect((2...3).contains(run.connections), "\(run.connections) CreateSession calls in 6 s: \(run.stderr)")
         #expect(run.stderr.contains("already due for refresh"), "\(run.stderr)")
     }
+
+    @Test("an http:// endpoint gets a warning on stderr")
+    func plaintextEndpointWarns() async throws {
+        var flags = try Self.credentialFlags()
+        // A closed port: the warning comes before any connection.
+        flags[flags.firstIndex(of: "{endpoint}")!] = "http://127.0.0.1:1"
+        let run = try await runProcess(try HelperBinary.path(), ["credential-process"] + flags)
+        #expect(run.status == 1 && run.stdout.isEmpty, "\(run.summary)")
+        #expect(run.stderr.contains("warning: http://127.0.0.1:1 is not https://"), "\(run.stderr)")
+    }
 }

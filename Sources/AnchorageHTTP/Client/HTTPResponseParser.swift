@@ -174,25 +174,27 @@ struct HTTPResponseParser {
         return framing(status: status, method: method)
     }
 
-    /// Picks the body's framing from the completed head.
+    /// Picks the body's framing from the completed head. Framing fields are checked even on answers
+    /// that have no body: an answer that frames itself two ways is refused, whatever was asked.
     private mutating func framing(status: Int, method: String) -> String? {
-        let noBody =
-            method == "HEAD" || status == 204 || status == 304 || (method == "CONNECT" && (200..<300).contains(status))
         let encodings = headers.values(for: "Transfer-Encoding")
         let lengths = headers.values(for: "Content-Length")
-        if noBody {
-            state = .fixedBody(remaining: 0)
-        } else if !encodings.isEmpty {
+        var length: Int?
+        if !encodings.isEmpty {
             guard lengths.isEmpty else { return "both Transfer-Encoding and Content-Length" }
             guard encodings.count == 1, HTTPHeaders.namesEqual(encodings[0], "chunked") else {
                 return "unsupported Transfer-Encoding"
             }
-            state = .chunkSize
         } else if !lengths.isEmpty {
             let parsed = lengths.map { HTTPRequestParser.parseDecimal(Array($0.utf8)) }
-            guard let length = parsed[0], parsed.allSatisfy({ $0 == length }) else {
-                return "malformed Content-Length"
-            }
+            guard let first = parsed[0], parsed.allSatisfy({ $0 == first }) else { return "malformed Content-Length" }
+            length = first
+        }
+        if method == "HEAD" || status == 204 || status == 304 || (method == "CONNECT" && (200..<300).contains(status)) {
+            state = .fixedBody(remaining: 0)
+        } else if !encodings.isEmpty {
+            state = .chunkSize
+        } else if let length {
             guard length <= limits.maxBodyBytes else {
                 return "the response's body exceeds \(limits.maxBodyBytes) bytes"
             }
