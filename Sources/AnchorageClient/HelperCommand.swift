@@ -67,14 +67,18 @@ public enum HelperCommand {
 
         Keeps AWS_SHARED_CREDENTIALS_FILE (or ~/.aws/credentials) fresh: writes section NAME (default
         "default") atomically, mode 0600, and refreshes --refresh-before seconds (default 300) before expiry.
-        --once writes once and exits.
+        --refresh-before must be shorter than --session-duration; credentials that arrive already due are
+        followed by a jittered backoff (5 s doubling to 5 min), never by a tight loop. An existing file that
+        cannot be read is an error (nothing is written). --once writes once and exits.
 
         """ + credentialFlagsHelp,
         "serve": """
         usage: anchorage-helper serve <credential flags> [--port 9911] [--hop-limit 64] [--refresh-before SECONDS]
 
         IMDSv2 emulation on 127.0.0.1:PORT (AWS_EC2_METADATA_SERVICE_ENDPOINT) and the ECS credentials form
-        (AWS_CONTAINER_CREDENTIALS_FULL_URI + AWS_CONTAINER_AUTHORIZATION_TOKEN).
+        (AWS_CONTAINER_CREDENTIALS_FULL_URI + AWS_CONTAINER_AUTHORIZATION_TOKEN). Answers only requests whose
+        Host is 127.0.0.1, localhost or 169.254.169.254; the token PUT needs X-aws-ec2-metadata-token-ttl-seconds.
+        Without valid credentials it answers 503, never "Success".
 
         """ + credentialFlagsHelp,
         "sign-string": """
