@@ -4,7 +4,7 @@ import Testing
 /// `anchorage-helper` against a hostile CreateSession server and proxy (`Tests/Scripts/hostile_sessions_server.py`
 /// on loopback): every hostile answer is a clean failure — exit 1 with nothing on stdout and the
 /// credentials file untouched, or a 503 from `serve`, which keeps running — within bounded time and memory.
-@Suite("anchorage-helper against a hostile server")
+@Suite("anchorage-helper against a hostile server", .serialized)
 struct HelperHostileServerTests {
     /// Resident memory the helper may reach on any hostile answer. An honest run peaks near 30 MiB;
     /// before the limits, an endless body grew the helper to 2.1 GB in 6 s.
