@@ -9,13 +9,13 @@ struct HelperCredentialsFileTests {
 
     @Test("an existing credentials file that cannot be read is an error, and nothing is written")
     func unreadableFile() async throws {
-        let pki = try FixturePKI.shared()
+        let pki = try await Hostile.pki()
         let (dir, file, original) = try Hostile.credentialsFile()
         // The case: a 0600 file of another user (root) in a folder the updating user may write.
         try FileManager.default.setAttributes([.posixPermissions: 0o777], ofItemAtPath: dir.path)
         try FileManager.default.setAttributes([.posixPermissions: 0o600], ofItemAtPath: file.path)
         var command = [try HelperBinary.path(), "update", "--once"]
-        var flags = try Hostile.credentialFlags()
+        var flags = try await Hostile.credentialFlags()
         if getuid() == 0 {
             // Root reads every file: run the helper as nobody, with copies of the inputs it may read.
             let inputs = dir.appendingPathComponent("inputs")
@@ -34,7 +34,7 @@ struct HelperCredentialsFileTests {
             try FileManager.default.setAttributes([.posixPermissions: 0o000], ofItemAtPath: file.path)
         }
         let run = try await Hostile.harness(
-            "honest", command + flags, environment: try Hostile.environment(credentialsFile: file))
+            "honest", command + flags, environment: try await Hostile.environment(credentialsFile: file))
         #expect(run.exitCode == 1, "\(run.json)")
         #expect(
             run.stderr.contains("cannot read \(file.path)") && run.stderr.contains("nothing written"), "\(run.stderr)")
@@ -48,8 +48,8 @@ struct HelperCredentialsFileTests {
         let bytes = Data([0x5B, 0x61, 0x5D, 0x0A, 0xFF, 0xFE, 0x0A])
         try bytes.write(to: file)
         let run = try await Hostile.harness(
-            "honest", [try HelperBinary.path(), "update", "--once"] + Hostile.credentialFlags(),
-            environment: try Hostile.environment(credentialsFile: file))
+            "honest", [try HelperBinary.path(), "update", "--once"] + (try await Hostile.credentialFlags()),
+            environment: try await Hostile.environment(credentialsFile: file))
         #expect(run.exitCode == 1 && run.stderr.contains("not UTF-8"), "\(run.json)")
         #expect(try Data(contentsOf: file) == bytes)
     }
@@ -61,8 +61,8 @@ struct HelperCredentialsFileTests {
         try FileManager.default.createSymbolicLink(
             atPath: dir.appendingPathComponent("credentials.lock").path, withDestinationPath: target.path)
         let run = try await Hostile.harness(
-            "honest", [try HelperBinary.path(), "update", "--once"] + Hostile.credentialFlags(),
-            environment: try Hostile.environment(credentialsFile: file))
+            "honest", [try HelperBinary.path(), "update", "--once"] + (try await Hostile.credentialFlags()),
+            environment: try await Hostile.environment(credentialsFile: file))
         #expect(run.exitCode == 1 && run.stderr.contains("symbolic link"), "\(run.json)")
         #expect(!FileManager.default.fileExists(atPath: target.path), "the link's target was not created")
         #expect(try String(contentsOf: file, encoding: .utf8) == original)
@@ -75,8 +75,8 @@ struct HelperCredentialsFileTests {
         try #require(fd >= 0 && flock(fd, LOCK_EX) == 0)
         defer { close(fd) }
         let run = try await Hostile.harness(
-            "honest", [try HelperBinary.path(), "update", "--once"] + Hostile.credentialFlags(),
-            environment: try Hostile.environment(credentialsFile: file))
+            "honest", [try HelperBinary.path(), "update", "--once"] + (try await Hostile.credentialFlags()),
+            environment: try await Hostile.environment(credentialsFile: file))
         #expect(run.exitCode == 1, "\(run.json)")
         #expect(run.stderr.contains("waiting for the lock on \(file.path).lock"), "\(run.stderr)")
         #expect(run.stderr.contains("gave up waiting 30 s for the lock"), "\(run.stderr)")
@@ -95,8 +95,8 @@ struct HelperCredentialsFileTests {
     func impossibleRefreshSettings(_ arguments: [String]) async throws {
         let (_, file, original) = try Hostile.credentialsFile()
         let run = try await Hostile.harness(
-            "honest", [try HelperBinary.path()] + arguments + Hostile.credentialFlags(),
-            environment: try Hostile.environment(credentialsFile: file))
+            "honest", [try HelperBinary.path()] + arguments + (try await Hostile.credentialFlags()),
+            environment: try await Hostile.environment(credentialsFile: file))
         #expect(run.exitCode == 64, "\(run.json)")
         #expect(run.stderr.contains("must be shorter than --session-duration"), "\(run.stderr)")
         #expect(run.connections == 0, "no CreateSession call")

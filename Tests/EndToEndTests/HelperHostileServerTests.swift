@@ -38,12 +38,15 @@ struct HelperHostileServerTests {
         var connections: Int { json["connections"]?.number.map { Int($0) } ?? -1 }
     }
 
+    /// The fixture PKI, through the shared server's start-up task: calling `FixturePKI.shared()` from many
+    /// parallel tests would park every cooperative thread on its one-time generation.
+    static func pki() async throws -> FixturePKI { try await SharedServer.shared.context().pki }
+
     /// The credential flags, with the harness's `{endpoint}` placeholder.
-    static func credentialFlags(certificate: String? = nil, privateKey: String? = nil) throws -> [String] {
-        let pki = try FixturePKI.shared()
+    static func credentialFlags() async throws -> [String] {
+        let pki = try await pki()
         return [
-            "--certificate", certificate ?? pki.certificate("leaf-ec-p256").path,
-            "--private-key", privateKey ?? pki.privateKey("leaf-ec-p256").path,
+            "--certificate", pki.certificate("leaf-ec-p256").path, "--private-key", pki.privateKey("leaf-ec-p256").path,
             "--trust-anchor-arn", ARNs.rsaRootAnchor, "--profile-arn", ARNs.webProfile, "--role-arn", ARNs.webReader,
             "--endpoint", "{endpoint}", "--ca-bundle", pki.caBundle.path, "--attempt-timeout", attemptTimeout,
         ]
@@ -53,7 +56,7 @@ struct HelperHostileServerTests {
     static func harness(
         _ name: String, _ command: [String], options: [String] = [], environment: [String: String]? = nil
     ) async throws -> Run {
-        let pki = try FixturePKI.shared()
+        let pki = try await pki()
         let script = try Clients.scriptsDirectory().appendingPathComponent("hostile_sessions_server.py").path
         let result = try await runProcess(
             "/usr/bin/env",
@@ -79,8 +82,8 @@ struct HelperHostileServerTests {
         return (dir, file, original)
     }
 
-    static func environment(credentialsFile: URL) throws -> [String: String] {
-        var env = Clients.environment(caBundle: try FixturePKI.shared().caBundle)
+    static func environment(credentialsFile: URL) async throws -> [String: String] {
+        var env = Clients.environment(caBundle: try await pki().caBundle)
         env["AWS_SHARED_CREDENTIALS_FILE"] = credentialsFile.path
         return env
     }
@@ -102,13 +105,14 @@ struct HelperHostileServerTests {
     @Test("the harness's honest answer is accepted (the control for every case below)")
     func honestServer() async throws {
         let helper = try HelperBinary.path()
-        let printed = try await Self.harness("honest", [helper, "credential-process"] + Self.credentialFlags())
+        let printed = try await Self.harness(
+            "honest", [helper, "credential-process"] + (try await Self.credentialFlags()))
         #expect(printed.exitCode == 0, "\(printed.json)")
         #expect(printed.stdout.hasPrefix("{\"Version\":1,\"AccessKeyId\":\"ASIAHOSTILE000000001\""))
         let (_, file, original) = try Self.credentialsFile()
         let updated = try await Self.harness(
-            "honest", [helper, "update", "--once"] + Self.credentialFlags(),
-            environment: try Self.environment(credentialsFile: file))
+            "honest", [helper, "update", "--once"] + (try await Self.credentialFlags()),
+            environment: try await Self.environment(credentialsFile: file))
         #expect(updated.exitCode == 0, "\(updated.json)")
         let text = try String(contentsOf: file, encoding: .utf8)
         #expect(text.hasPrefix(original) && text.contains("[default]\naws_access_key_id = ASIAHOSTILE000000001\n"))
@@ -117,13 +121,13 @@ struct HelperHostileServerTests {
     @Test("a hostile answer: credential-process and update exit 1, print and write nothing", arguments: hostileCases)
     func hostileAnswer(_ name: String) async throws {
         let helper = try HelperBinary.path()
-        let printed = try await Self.harness(name, [helper, "credential-process"] + Self.credentialFlags())
+        let printed = try await Self.harness(name, [helper, "credential-process"] + (try await Self.credentialFlags()))
         Self.expectCleanFailure(printed, "credential-process, \(name)")
 
         let (dir, file, original) = try Self.credentialsFile()
         let updated = try await Self.harness(
-            name, [helper, "update", "--once"] + Self.credentialFlags(),
-            environment: try Self.environment(credentialsFile: file))
+            name, [helper, "update", "--once"] + (try await Self.credentialFlags()),
+            environment: try await Self.environment(credentialsFile: file))
         Self.expectCleanFailure(updated, "update, \(name)")
         #expect(try String(contentsOf: file, encoding: .utf8) == original, "\(name): the file is untouched")
         #expect(
@@ -140,7 +144,8 @@ struct HelperHostileServerTests {
         ])
     func hostileAnswerToServe(_ name: String) async throws {
         let run = try await Self.harness(
-            name, [try HelperBinary.path(), "serve", "--port", "0"] + Self.credentialFlags(), options: ["--serve"])
+            name, [try HelperBinary.path(), "serve", "--port", "0"] + (try await Self.credentialFlags()),
+            options: ["--serve"])
         #expect(run.json["tokenStatus"]?.number == 200, "\(run.json)")
         #expect(run.json["imdsStatus"]?.number == 503, "\(run.json)")
         #expect(run.json["ecsStatus"]?.number == 503, "\(run.json)")
@@ -157,7 +162,8 @@ struct HelperHostileServerTests {
         arguments: ["inject", "inject-late", "plain"])
     func proxyInjection(_ mode: String) async throws {
         let run = try await Self.harness(
-            "honest", [try HelperBinary.path(), "credential-process", "--with-proxy"] + Self.credentialFlags(),
+            "honest",
+            [try HelperBinary.path(), "credential-process", "--with-proxy"] + (try await Self.credentialFlags()),
             options: ["--proxy", mode])
         #expect(!run.stdout.contains("ASIAPROXYINJECTED"), "\(run.json)")
         if mode == "plain" {
@@ -170,7 +176,7 @@ struct HelperHostileServerTests {
     @Test("a server's error text reaches stderr with its escape sequences made visible")
     func escapedErrorBody() async throws {
         let run = try await Self.harness(
-            "escape-in-error", [try HelperBinary.path(), "credential-process"] + Self.credentialFlags())
+            "escape-in-error", [try HelperBinary.path(), "credential-process"] + (try await Self.credentialFlags()))
         Self.expectCleanFailure(run, "escape-in-error")
         #expect(run.stderr.contains("AccessDeniedException: denied \\u{1b}]0;pwned\\u{7}"), "\(run.stderr)")
     }
@@ -183,8 +189,8 @@ struct HelperHostileServerTests {
         let extra = command == "serve" ? ["--port", "0"] : []
         // The helper runs for 6 s, then is killed; the first backoff is 2.5 to 5 s, the next 5 to 10 s.
         let run = try await Self.harness(
-            "due-on-arrival", [try HelperBinary.path(), command] + extra + Self.credentialFlags(),
-            options: ["--timeout", "6"], environment: try Self.environment(credentialsFile: file))
+            "due-on-arrival", [try HelperBinary.path(), command] + extra + (try await Self.credentialFlags()),
+            options: ["--timeout", "6"], environment: try await Self.environment(credentialsFile: file))
         #expect(run.exitCode == -9, "ran until killed: \(run.json)")
         #expect((2...3).contains(run.connections), "\(run.connections) CreateSession calls in 6 s: \(run.stderr)")
         #expect(run.stderr.contains("already due for refresh"), "\(run.stderr)")
@@ -192,7 +198,7 @@ struct HelperHostileServerTests {
 
     @Test("an http:// endpoint gets a warning on stderr")
     func plaintextEndpointWarns() async throws {
-        var flags = try Self.credentialFlags()
+        var flags = try await Self.credentialFlags()
         // A closed port: the warning comes before any connection.
         flags[flags.firstIndex(of: "{endpoint}")!] = "http://127.0.0.1:1"
         let run = try await runProcess(try HelperBinary.path(), ["credential-process"] + flags)
