@@ -3,37 +3,6 @@ import AnchorageCrypto
 import AnchorageHTTP
 import Foundation
 
-/// Temporary credentials as CreateSession returns them.
-public struct SessionCredentials: Sendable, Equatable {
-    public var accessKeyId: String
-    public var secretAccessKey: String
-    public var sessionToken: String
-    /// Copied verbatim from the service (`YYYY-MM-DDTHH:MM:SSZ`).
-    public var expiration: String
-    /// `expiration` as seconds since the epoch.
-    public var expirationSeconds: Int64
-
-    public init(accessKeyId: String, secretAccessKey: String, sessionToken: String, expiration: String)
-        throws(HelperError)
-    {
-        guard let seconds = parseTimestamp(expiration) else {
-            throw HelperError("the service returned an unreadable expiration \(expiration)")
-        }
-        self.accessKeyId = accessKeyId
-        self.secretAccessKey = secretAccessKey
-        self.sessionToken = sessionToken
-        self.expiration = expiration
-        self.expirationSeconds = seconds
-    }
-
-    /// The `credential_process` line: `{"Version":1,"AccessKeyId",…,"Expiration"}`.
-    public var credentialProcessJSON: String {
-        "{\"Version\":1,\"AccessKeyId\":\(JSONWriter.quoted(accessKeyId)),"
-            + "\"SecretAccessKey\":\(JSONWriter.quoted(secretAccessKey)),"
-            + "\"SessionToken\":\(JSONWriter.quoted(sessionToken)),\"Expiration\":\(JSONWriter.quoted(expiration))}"
-    }
-}
-
 /// How to reach the service.
 public struct ClientTransportOptions: Sendable {
     public var endpoint: Endpoint
@@ -43,16 +12,26 @@ public struct ClientTransportOptions: Sendable {
     public var proxy: ProxySettings?
     /// Bounds connect, each read and each write.
     public var timeout: Double
+    /// Bounds one whole attempt: connect (to the proxy and through it), TLS, the request and the
+    /// complete answer, however slowly the server sends it. Each of the (at most 3) attempts has its own.
+    public var attemptDeadline: Double
+    /// What an answer may be: 64 KiB of headers, a 1 MiB body, 8 interim answers (an answer is about 2 KB).
+    var limits = HTTPResponseLimits.standard
 
     public init(
-        endpoint: Endpoint, caFile: String?, verifyPeer: Bool = true, proxy: ProxySettings? = nil, timeout: Double = 30
+        endpoint: Endpoint, caFile: String?, verifyPeer: Bool = true, proxy: ProxySettings? = nil, timeout: Double = 30,
+        attemptDeadline: Double = ClientTransportOptions.defaultAttemptDeadline
     ) {
         self.endpoint = endpoint
         self.caFile = caFile
         self.verifyPeer = verifyPeer
         self.proxy = proxy
         self.timeout = timeout
+        self.attemptDeadline = attemptDeadline
     }
+
+    /// 30 seconds per attempt.
+    public static let defaultAttemptDeadline: Double = 30
 }
 
 /// Calls CreateSession: loads the identity, signs, sends (with retries), parses.
@@ -97,7 +76,13 @@ public struct CreateSessionClient: Sendable {
             if !(200..<300).contains(response.status) { throw Self.serviceError(response) }
             return response
         }
-        return try Self.parseCredentials(response.body)
+        let credentials = try Self.parseCredentials(response.body)
+        // Expired on arrival: printing, writing or serving them would only make the SDK fail later,
+        // and `update` would ask again at once, forever.
+        guard credentials.expirationSeconds > SystemClock().seconds else {
+            throw HelperError("the service returned credentials that have already expired (\(credentials.expiration))")
+        }
+        return credentials
     }
 
     private func send(_ request: SignedCreateSessionRequest) throws -> HTTPResponse {
@@ -105,22 +90,22 @@ public struct CreateSessionClient: Sendable {
         let endpoint = transport.endpoint
         let headers = HTTPHeaders(request.headers)
         do {
-            if let proxy = transport.proxy {
-                let tunnel = try ProxyTunnel(proxy: proxy, endpoint: endpoint, tls: tls, timeout: transport.timeout)
-                defer { tunnel.close() }
-                return try tunnel.send(
-                    method: request.method, target: request.target, headers: headers, body: request.body)
-            }
-            let connection = try HTTPClientConnection(
-                host: endpoint.host, port: endpoint.port, tls: endpoint.isTLS ? tls : nil, timeout: transport.timeout)
+            let connection =
+                if let proxy = transport.proxy {
+                    try ProxyTunnel.connect(
+                        proxy: proxy, endpoint: endpoint, tls: tls, timeout: transport.timeout,
+                        deadline: transport.attemptDeadline, limits: transport.limits)
+                } else {
+                    try HTTPClientConnection(
+                        host: endpoint.host, port: endpoint.port, tls: endpoint.isTLS ? tls : nil,
+                        timeout: transport.timeout, limits: transport.limits, deadline: transport.attemptDeadline)
+                }
             defer { connection.close() }
             return try connection.send(
                 method: request.method, target: request.target, headers: headers, body: request.body)
         } catch let error as HTTPError {
             throw TransportError(message: "\(endpoint): \(error.message)")
         } catch let error as TLSError {
-            throw HelperError("\(endpoint): \(error)")
-        } catch let error as TunnelTLSError {
             throw HelperError("\(endpoint): \(error)")
         }
     }
@@ -137,8 +122,11 @@ public struct CreateSessionClient: Sendable {
         let message =
             json?["message"]?.stringValue ?? json?["Message"]?.stringValue
             ?? String(decoding: response.body.prefix(512), as: UTF8.self)
+        // Everything here is the server's text and goes to stderr: one line, no control characters.
         return ServiceError(
-            status: response.status, type: type, message: message, requestId: response.headers["x-amzn-RequestId"])
+            status: response.status, type: TerminalText.escaped(String(type.prefix(128))),
+            message: TerminalText.escaped(String(message.prefix(512))),
+            requestId: response.headers["x-amzn-RequestId"].map { TerminalText.escaped(String($0.prefix(128))) })
     }
 
     /// `credentialSet[0].credentials` of a CreateSession response.
@@ -154,18 +142,4 @@ public struct CreateSessionClient: Sendable {
             accessKeyId: accessKeyId, secretAccessKey: secretAccessKey, sessionToken: sessionToken,
             expiration: expiration)
     }
-}
-
-/// Seconds since the epoch of `YYYY-MM-DDTHH:MM:SS[.fff]Z`.
-func parseTimestamp(_ text: String) -> Int64? {
-    let bytes = Array(text.utf8)
-    guard bytes.count >= 20, bytes[4] == UInt8(ascii: "-"), bytes[7] == UInt8(ascii: "-"),
-        bytes[10] == UInt8(ascii: "T"), bytes[13] == UInt8(ascii: ":"), bytes[16] == UInt8(ascii: ":"),
-        bytes.last == UInt8(ascii: "Z")
-    else { return nil }
-    func number(_ range: Range<Int>) -> Int? { Int(String(decoding: bytes[range], as: UTF8.self)) }
-    guard let year = number(0..<4), let month = number(5..<7), let day = number(8..<10), let hour = number(11..<13),
-        let minute = number(14..<16), let second = number(17..<19)
-    else { return nil }
-    return UTCTimestamp.days(year: year, month: month, day: day) * 86400 + Int64(hour * 3600 + minute * 60 + second)
 }

@@ -8,6 +8,7 @@ public enum HelperCommand {
     static let credentialValueFlags: Set<String> = [
         "certificate", "private-key", "intermediates", "trust-anchor-arn", "profile-arn", "role-arn",
         "session-duration", "region", "endpoint", "role-session-name", "pkcs8-password", "ca-bundle",
+        "attempt-timeout",
     ]
     static let credentialBoolFlags: Set<String> = ["no-verify-ssl", "with-proxy", "debug"]
 
@@ -47,6 +48,7 @@ public enum HelperCommand {
           --ca-bundle FILE            CAs trusted for the endpoint
           --no-verify-ssl             do not verify the endpoint's certificate (warns)
           --with-proxy                tunnel through HTTPS_PROXY/HTTP_PROXY
+          --attempt-timeout SECONDS   deadline of one CreateSession attempt, answer included (1-300, default 30)
           --debug                     log the exchange on stderr
 
         """
@@ -65,14 +67,18 @@ public enum HelperCommand {
 
         Keeps AWS_SHARED_CREDENTIALS_FILE (or ~/.aws/credentials) fresh: writes section NAME (default
         "default") atomically, mode 0600, and refreshes --refresh-before seconds (default 300) before expiry.
-        --once writes once and exits.
+        --refresh-before must be shorter than --session-duration; credentials that arrive already due are
+        followed by a jittered backoff (5 s doubling to 5 min), never by a tight loop. An existing file that
+        cannot be read is an error (nothing is written). --once writes once and exits.
 
         """ + credentialFlagsHelp,
         "serve": """
         usage: anchorage-helper serve <credential flags> [--port 9911] [--hop-limit 64] [--refresh-before SECONDS]
 
         IMDSv2 emulation on 127.0.0.1:PORT (AWS_EC2_METADATA_SERVICE_ENDPOINT) and the ECS credentials form
-        (AWS_CONTAINER_CREDENTIALS_FULL_URI + AWS_CONTAINER_AUTHORIZATION_TOKEN).
+        (AWS_CONTAINER_CREDENTIALS_FULL_URI + AWS_CONTAINER_AUTHORIZATION_TOKEN). Answers only requests whose
+        Host is 127.0.0.1, localhost or 169.254.169.254; the token PUT needs X-aws-ec2-metadata-token-ttl-seconds.
+        Without valid credentials it answers 503, never "Success".
 
         """ + credentialFlagsHelp,
         "sign-string": """
@@ -134,24 +140,25 @@ public enum HelperCommand {
                 let options = try CommandLineOptions(
                     rest, valueFlags: credentialValueFlags.union(["profile", "refresh-before"]),
                     boolFlags: credentialBoolFlags.union(["once"]))
+                let profile = options["profile"] ?? "default"
+                try CredentialsFile.checkProfileName(profile)
+                let refreshBefore = try refreshBefore(options)
                 let client = try makeClient(options, environment: environment)
                 let updater = CredentialsFileUpdater(
-                    client: client,
-                    file: CredentialsFile.path(environment: environment),
-                    profile: options["profile"] ?? "default",
-                    refreshBefore: Int64(try options.integer("refresh-before", default: 300, range: 0...43200)),
-                    log: logLine)
+                    client: client, file: CredentialsFile.path(environment: environment), profile: profile,
+                    refreshBefore: refreshBefore, log: logLine)
                 try updater.run(once: options.has("once"))
             case "serve":
                 let options = try CommandLineOptions(
                     rest, valueFlags: credentialValueFlags.union(["port", "hop-limit", "refresh-before"]),
                     boolFlags: credentialBoolFlags)
+                let refreshBefore = try refreshBefore(options)
                 let client = try makeClient(options, environment: environment)
                 let server = try MetadataServer(
                     client: client,
                     port: try options.integer("port", default: 9911, range: 0...65535),
                     hopLimit: try options.integer("hop-limit", default: 64, range: 1...255),
-                    refreshBefore: Int64(try options.integer("refresh-before", default: 300, range: 0...43200)),
+                    refreshBefore: refreshBefore,
                     containerToken: environment["AWS_CONTAINER_AUTHORIZATION_TOKEN"],
                     log: logLine)
                 try server.run(announce: writeOut)
@@ -174,6 +181,18 @@ public enum HelperCommand {
             logLine("\(error)")
             return 1
         }
+    }
+
+    /// `--refresh-before` (default 300), refused when it is not shorter than `--session-duration`.
+    static func refreshBefore(_ options: CommandLineOptions) throws(HelperError) -> Int64 {
+        let refreshBefore = try options.integer("refresh-before", default: 300, range: 0...43200)
+        try RefreshSchedule.validate(
+            refreshBefore: refreshBefore, sessionDuration: try sessionDuration(options))
+        return Int64(refreshBefore)
+    }
+
+    static func sessionDuration(_ options: CommandLineOptions) throws(HelperError) -> Int {
+        try options.integer("session-duration", default: 3600, range: 900...43200)
     }
 
     /// The CreateSession client the credential flags describe.
@@ -203,7 +222,7 @@ public enum HelperCommand {
         }
         let parameters = CreateSessionParameters(
             trustAnchorArn: trustAnchorArn, profileArn: profileArn, roleArn: roleArn,
-            durationSeconds: try options.integer("session-duration", default: 3600, range: 900...43200),
+            durationSeconds: try sessionDuration(options),
             roleSessionName: options["role-session-name"], region: region)
         guard let certificate = options["certificate"] else {
             throw HelperError.usage(
@@ -215,6 +234,9 @@ public enum HelperCommand {
         let endpoint =
             try options["endpoint"].map { text throws(HelperError) in try Endpoint(parsing: text) }
             ?? Endpoint.aws(region: region)
+        if !endpoint.isTLS {
+            logLine("warning: \(endpoint) is not https://: the credentials cross the network unencrypted")
+        }
         let verify = !options.has("no-verify-ssl")
         if !verify {
             logLine("warning: --no-verify-ssl: the endpoint's TLS certificate and host name are NOT verified")
@@ -223,7 +245,11 @@ public enum HelperCommand {
             options["ca-bundle"] ?? nonEmpty(environment["AWS_CA_BUNDLE"]) ?? nonEmpty(environment["SSL_CERT_FILE"])
         let proxy = options.has("with-proxy") ? try ProxySettings.from(environment: environment, for: endpoint) : nil
         if options.has("debug"), let proxy { logLine("using proxy \(proxy.host):\(proxy.port)") }
-        let transport = ClientTransportOptions(endpoint: endpoint, caFile: caFile, verifyPeer: verify, proxy: proxy)
+        let transport = ClientTransportOptions(
+            endpoint: endpoint, caFile: caFile, verifyPeer: verify, proxy: proxy,
+            attemptDeadline: Double(
+                try options.integer(
+                    "attempt-timeout", default: Int(ClientTransportOptions.defaultAttemptDeadline), range: 1...300)))
         return CreateSessionClient(
             parameters: parameters, identitySource: source, transport: transport, debug: options.has("debug"),
             log: logLine)
@@ -241,8 +267,10 @@ public enum HelperCommand {
         FileHandle.standardOutput.write(Data(bytes))
     }
 
-    /// One diagnostic line on stderr.
+    /// One diagnostic line on stderr. Control characters are escaped: errors quote servers, files
+    /// and environment variables, and none of them may drive the terminal.
     @Sendable static func logLine(_ text: String) {
-        FileHandle.standardError.write(Data("anchorage-helper: \(text)\n".utf8))
+        FileHandle.standardError.write(
+            Data("anchorage-helper: \(TerminalText.escaped(text, keepingNewlines: true))\n".utf8))
     }
 }

@@ -56,7 +56,7 @@ public final class MetadataServer: Sendable {
         }
         setListenerHopLimit(port: bound.port, hopLimit: hopLimit)
         let base = "http://127.0.0.1:\(bound.port)"
-        cache.refreshIfNeeded { try client.createSession() }
+        let first = cache.refreshIfNeeded { try client.createSession() }
         if let error = cache.lastError { log("CreateSession failed: \(error); serving 503 until a refresh succeeds") }
         var lines = "export AWS_EC2_METADATA_SERVICE_ENDPOINT=\(base)/\n"
         lines += "export AWS_CONTAINER_CREDENTIALS_FULL_URI=\(base)\(Self.ecsPath)\n"
@@ -65,23 +65,40 @@ public final class MetadataServer: Sendable {
         }
         announce(lines)
         log("serving credentials for \(client.parameters.roleArn) on \(base)")
+        var schedule = RefreshSchedule(refreshBefore: cache.refreshBefore, failureDelay: 5)
+        pause(after: first, schedule: &schedule)
         while true {
             let wait = cache.secondsUntilRefresh
             if wait > 0 {
                 sleep(UInt32(clamping: min(wait, 60)))
                 continue
             }
-            if cache.refreshIfNeeded({ try client.createSession() }) {
-                log("refreshed credentials; they expire \(cache.current()?.credentials.expiration ?? "?")")
-                // A refresh margin as long as the session would otherwise spin.
-                sleep(1)
-            } else {
-                let valid = cache.current() != nil
-                log(
-                    "refresh failed: \(cache.lastError ?? "?"); \(valid ? "keeping the previous credentials until they expire" : "no valid credentials"); retrying in 5 s"
-                )
-                sleep(5)
+            let succeeded = cache.refreshIfNeeded { try client.createSession() }
+            if succeeded, let entry = cache.current() {
+                log("refreshed credentials; they expire \(entry.credentials.expiration)")
             }
+            pause(after: succeeded, schedule: &schedule)
+        }
+    }
+
+    /// After a refresh: waits out a failure, or backs off when the new credentials are already due
+    /// (the loop's own wait would then be 0). Otherwise the loop's wait until they are due follows.
+    private func pause(after succeeded: Bool, schedule: inout RefreshSchedule) {
+        if succeeded, let entry = cache.current() {
+            let delay = schedule.afterSuccess(
+                expiration: entry.credentials.expirationSeconds, now: SystemClock().seconds)
+            guard delay.isBackoff else { return }
+            log(
+                "the new credentials are already due for refresh (--refresh-before \(cache.refreshBefore)); "
+                    + "next refresh in \(String(format: "%.1f", delay.seconds)) s")
+            sleepSeconds(delay.seconds)
+        } else {
+            let valid = cache.current() != nil
+            let delay = schedule.afterFailure()
+            log(
+                "refresh failed: \(cache.lastError ?? "?"); \(valid ? "keeping the previous credentials until they expire" : "no valid credentials"); retrying in \(String(format: "%.1f", delay)) s"
+            )
+            sleepSeconds(delay)
         }
     }
 
@@ -146,14 +163,32 @@ struct MetadataHandler: HTTPHandler {
     ]
     static let ttlHeader = "x-aws-ec2-metadata-token-ttl-seconds"
 
+    /// Host names the emulation answers to. A web page whose own name resolves to 127.0.0.1 (DNS
+    /// rebinding) sends its name in `Host` and is refused.
+    static let allowedHosts: Set<String> = ["127.0.0.1", "localhost", "169.254.169.254"]
+
+    /// Whether `Host` is one of `allowedHosts`, with or without a port.
+    static func isAllowedHost(_ value: String?) -> Bool {
+        guard let value else { return false }
+        var host = Substring(value.lowercased())
+        if let colon = host.lastIndex(of: ":") {
+            guard host[host.index(after: colon)...].allSatisfy({ $0.isASCII && $0.isNumber }) else { return false }
+            host = host[..<colon]
+        }
+        return allowedHosts.contains(String(host))
+    }
+
     func handle(_ request: HTTPRequest) -> HTTPResponse {
         let path = request.path
+        guard Self.isAllowedHost(request.headers["Host"]) else { return text(400, "Host not allowed") }
         if Self.tokenPaths.contains(path) {
             guard request.method == "PUT" else { return text(405, "method not allowed") }
             guard !request.headers.contains(name: "X-Forwarded-For") else {
                 return text(400, "forwarded requests are refused")
             }
-            let ttl = request.headers[Self.ttlHeader].map { Int($0) ?? 0 } ?? 21600
+            // As the real IMDS: a token PUT without a TTL is a bad request.
+            guard let ttlText = request.headers[Self.ttlHeader] else { return text(400, "missing token TTL") }
+            let ttl = Int(ttlText) ?? 0
             guard (1...21600).contains(ttl) else { return text(400, "invalid token TTL") }
             var response = text(200, tokens.issue(ttl: ttl, now: clock.seconds), newline: false)
             response.headers.add(name: Self.ttlHeader, value: String(ttl))

@@ -28,9 +28,11 @@ public struct ProxySettings: Sendable, Equatable {
         return try parse(url)
     }
 
-    /// Parses `[http://][user:password@]host[:port]`; the port defaults to 80.
-    static func parse(_ url: String) throws(HelperError) -> ProxySettings {
-        var rest = Substring(url)
+    /// Parses `[http://][user:password@]host[:port]`; the port defaults to 80. Errors name the URL
+    /// without its user information (the password would otherwise reach the terminal and logs).
+    static func parse(_ text: String) throws(HelperError) -> ProxySettings {
+        let url = redacted(text)
+        var rest = Substring(text)
         if rest.hasPrefix("http://") {
             rest = rest.dropFirst(7)
         } else if rest.contains("://") {
@@ -58,6 +60,19 @@ public struct ProxySettings: Sendable, Equatable {
         }
         guard !host.isEmpty, (1...65535).contains(port) else { throw HelperError("proxy \(url): no host") }
         return ProxySettings(host: String(host), port: port, userInfo: userInfo)
+    }
+
+    /// `url` with everything before its last `@` replaced by `***` (a password may hold `/`).
+    static func redacted(_ url: String) -> String {
+        var rest = Substring(url)
+        var scheme = ""
+        if let colon = rest.firstIndex(of: ":"), rest[colon...].hasPrefix("://") {
+            let end = rest.index(colon, offsetBy: 3)
+            scheme = String(rest[..<end])
+            rest = rest[end...]
+        }
+        guard let at = rest.lastIndex(of: "@") else { return url }
+        return scheme + "***@" + rest[rest.index(after: at)...]
     }
 
     /// `NO_PROXY` matching as curl and Go do: `*` matches everything; an entry matches the host itself

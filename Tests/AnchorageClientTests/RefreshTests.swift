@@ -22,9 +22,10 @@ final class Counter<T: Sendable>: Sendable {
 
 @Suite("Retries, the serve cache and the credentials file")
 struct RefreshTests {
-    static func credentials(expiring seconds: Int64, key: String = "ASIA1") throws -> SessionCredentials {
+    static func credentials(expiring seconds: Int64, key: String = "ASIAEXAMPLEKEY0001") throws -> SessionCredentials {
         try SessionCredentials(
-            accessKeyId: key, secretAccessKey: "s", sessionToken: "t", expiration: UTCTimestamp.iso8601(seconds))
+            accessKeyId: key, secretAccessKey: "secret/example+key=", sessionToken: "dG9rZW4=",
+            expiration: UTCTimestamp.iso8601(seconds))
     }
 
     static func policy(_ sleeps: Counter<[Double]>) -> RetryPolicy {
@@ -83,16 +84,17 @@ struct RefreshTests {
         #expect(!cache.refreshIfNeeded { throw Unavailable() })
         #expect(cache.current() == nil, "no credentials before the first success")
         #expect(cache.refreshIfNeeded { try Self.credentials(expiring: 1_800_000_000 + 900) })
-        #expect(cache.current()?.credentials.accessKeyId == "ASIA1" && !cache.needsRefresh)
+        #expect(cache.current()?.credentials.accessKeyId == "ASIAEXAMPLEKEY0001" && !cache.needsRefresh)
         clock.advance(700)
         #expect(cache.needsRefresh)
         #expect(!cache.refreshIfNeeded { throw Unavailable() })
-        #expect(cache.current()?.credentials.accessKeyId == "ASIA1", "still valid: kept")
+        #expect(cache.current()?.credentials.accessKeyId == "ASIAEXAMPLEKEY0001", "still valid: kept")
         #expect(cache.lastError != nil)
         clock.advance(200)
         #expect(cache.current() == nil, "expired credentials are never served")
-        #expect(cache.refreshIfNeeded { try Self.credentials(expiring: 1_800_000_000 + 2000, key: "ASIA2") })
-        #expect(cache.current()?.credentials.accessKeyId == "ASIA2" && cache.lastError == nil)
+        #expect(
+            cache.refreshIfNeeded { try Self.credentials(expiring: 1_800_000_000 + 2000, key: "ASIAEXAMPLEKEY0002") })
+        #expect(cache.current()?.credentials.accessKeyId == "ASIAEXAMPLEKEY0002" && cache.lastError == nil)
     }
 
     @Test("the credentials file keeps every other section, key and comment")
@@ -114,10 +116,10 @@ struct RefreshTests {
             updated == """
                 # my credentials
                 [default]
-                aws_access_key_id = ASIA1
+                aws_access_key_id = ASIAEXAMPLEKEY0001
                 region = eu-west-1
-                aws_session_token = t
-                aws_secret_access_key = s
+                aws_session_token = dG9rZW4=
+                aws_secret_access_key = secret/example+key=
 
                 [other]
                 aws_access_key_id = AKIAOTHER
@@ -125,10 +127,11 @@ struct RefreshTests {
 
                 """)
         let appended = CredentialsFile.updated(original, profile: "new", credentials: c)
-        #expect(appended.hasPrefix(original + "\n\n[new]\naws_access_key_id = ASIA1\n"))
+        #expect(appended.hasPrefix(original + "\n\n[new]\naws_access_key_id = ASIAEXAMPLEKEY0001\n"))
         #expect(
             CredentialsFile.updated("", profile: "p", credentials: c)
-                == "[p]\naws_access_key_id = ASIA1\naws_secret_access_key = s\naws_session_token = t\n")
+                == "[p]\naws_access_key_id = ASIAEXAMPLEKEY0001\naws_secret_access_key = secret/example+key=\naws_session_token = dG9rZW4=\n"
+        )
     }
 
     @Test("the credentials file is written 0600 through a rename")

@@ -151,11 +151,11 @@ struct SigningTests {
     @Test("the credential_process line has the official field order")
     func credentialProcessLine() throws {
         let body =
-            #"{"credentialSet":[{"credentials":{"accessKeyId":"ASIA1","secretAccessKey":"s","sessionToken":"t","expiration":"2026-11-25T04:04:05Z"}}],"subjectArn":"x"}"#
+            #"{"credentialSet":[{"credentials":{"accessKeyId":"ASIAEXAMPLEKEY0001","secretAccessKey":"secret/example+key=","sessionToken":"dG9rZW4=","expiration":"2026-11-25T04:04:05Z"}}],"subjectArn":"x"}"#
         let credentials = try CreateSessionClient.parseCredentials(Array(body.utf8))
         #expect(
             credentials.credentialProcessJSON
-                == #"{"Version":1,"AccessKeyId":"ASIA1","SecretAccessKey":"s","SessionToken":"t","Expiration":"2026-11-25T04:04:05Z"}"#
+                == #"{"Version":1,"AccessKeyId":"ASIAEXAMPLEKEY0001","SecretAccessKey":"secret/example+key=","SessionToken":"dG9rZW4=","Expiration":"2026-11-25T04:04:05Z"}"#
         )
         #expect(credentials.expirationSeconds == 1_795_579_445)
         #expect(throws: HelperError.self) {

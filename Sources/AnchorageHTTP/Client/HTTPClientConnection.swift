@@ -1,30 +1,48 @@
+internal import AnchorageLocking
 internal import COpenSSL
+internal import Dispatch
 internal import Glibc
 
-/// Blocking HTTP/1.1 client connection for tests, load scripts and (later) the credential helper.
+/// Blocking HTTP/1.1 client connection for tests, load scripts and the credential helper.
 ///
 /// One request at a time (or raw bytes for tests), keep-alive by default. Timeouts are socket
-/// options here: a blocking client has no loop to keep timers on.
+/// options here: a blocking client has no loop to keep timers on. Answers are read by
+/// `HTTPResponseParser` within `HTTPResponseLimits`; an optional overall deadline bounds the whole
+/// connection (connect, TLS, every request), however slowly a server trickles its bytes.
+///
+/// Through a proxy: connect to the proxy without TLS, `send` a `CONNECT`, then `startTLS` with the
+/// endpoint's name; every later byte is read through TLS.
 public final class HTTPClientConnection {
     private let fd: Int32
     private var context: OpaquePointer?
     private var ssl: OpaquePointer?
     private let hostHeader: String
-    private var buffer: [UInt8] = []
-    private var start = 0
+    private var parser: HTTPResponseParser
+    private var endOfStream = false
     private var closed = false
+    private let deadline: DeadlineWatchdog?
     /// Methods of requests sent with `send` whose responses are not read yet; HEAD responses have no body.
     private var pendingMethods: [String] = []
 
-    /// Connects to `host`:`port`, with TLS when `tls` is set; `timeout` bounds connect, each read and each write.
-    public init(host: String, port: Int, tls: TLSClientConfiguration?, timeout: Double = 30) throws {
+    /// Connects to `host`:`port`, with TLS when `tls` is set; `timeout` bounds connect, each read and
+    /// each write; `deadline` (seconds from now), when set, bounds everything this connection does:
+    /// when it passes, the socket is shut down and the blocked call fails.
+    public init(
+        host: String, port: Int, tls: TLSClientConfiguration?, timeout: Double = 30,
+        limits: HTTPResponseLimits = .standard, deadline: Double? = nil
+    ) throws {
         let address = try SocketAddress.resolve(host: host, port: port, passive: false)
-        fd = socket(address.family, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
+        let fd = socket(address.family, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
         guard fd >= 0 else { throw HTTPError("socket: \(errnoText())") }
+        self.fd = fd
+        parser = HTTPResponseParser(limits: limits)
+        self.deadline = deadline.map { DeadlineWatchdog(fd: fd, seconds: $0) }
         let bracketed = host.contains(":") && !host.hasPrefix("[") ? "[\(host)]" : host
         hostHeader = port == (tls == nil ? 80 : 443) ? bracketed : "\(bracketed):\(port)"
         do {
-            var interval = timeval(tv_sec: Int(timeout), tv_usec: Int((timeout - timeout.rounded(.down)) * 1e6))
+            // No single call may outlast the deadline either (the watchdog cannot interrupt connect).
+            let bound = min(timeout, deadline ?? timeout)
+            var interval = timeval(tv_sec: Int(bound), tv_usec: Int((bound - bound.rounded(.down)) * 1e6))
             setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &interval, socklen_t(MemoryLayout<timeval>.size))
             setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &interval, socklen_t(MemoryLayout<timeval>.size))
             var one: Int32 = 1
@@ -33,13 +51,8 @@ public final class HTTPClientConnection {
             let connected = withUnsafePointer(to: &storage) {
                 $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, address.length) }
             }
-            guard connected == 0 else { throw HTTPError("connect \(host):\(port): \(errnoText())") }
-            if let tls {
-                // OpenSSL writes with write(2), not send(MSG_NOSIGNAL): a server that resets would
-                // otherwise kill the calling process.
-                signal(SIGPIPE, SIG_IGN)
-                try startTLS(tls, host: host)
-            }
+            guard connected == 0 else { throw failure("connect \(host):\(port): \(errnoText())") }
+            if let tls { try startTLS(tls, host: host) }
         } catch {
             close()
             throw error
@@ -48,7 +61,16 @@ public final class HTTPClientConnection {
 
     deinit { close() }
 
-    private func startTLS(_ configuration: TLSClientConfiguration, host: String) throws {
+    /// Starts TLS on the connected socket, verifying `host` (or `configuration.serverName`): at
+    /// connect time, or on a tunnel after the proxy's `CONNECT` answer. A byte that arrived before TLS
+    /// and is still unread is an error: it did not come from the endpoint, and nothing but TLS may
+    /// be read from a tunnel.
+    public func startTLS(_ configuration: TLSClientConfiguration, host: String) throws {
+        guard !closed, ssl == nil else { throw HTTPError("TLS cannot start on this connection") }
+        try expectNothingBuffered()
+        // OpenSSL writes with write(2), not send(MSG_NOSIGNAL): a server that resets would
+        // otherwise kill the calling process.
+        signal(SIGPIPE, SIG_IGN)
         ERR_clear_error()
         guard let context = SSL_CTX_new(TLS_client_method()) else { throw TLSError.fromQueue("SSL_CTX_new") }
         self.context = context
@@ -91,6 +113,7 @@ public final class HTTPClientConnection {
         }
         if !isIP { _ = COpenSSL_SSL_set_tlsext_host_name(ssl, name) }
         guard SSL_connect(ssl) == 1 else {
+            if deadline?.expired == true { throw failure("") }
             var error = TLSError.fromQueue("handshake with \(host)")
             let verify = SSL_get_verify_result(ssl)
             if verify != X509_V_OK {
@@ -98,6 +121,14 @@ public final class HTTPClientConnection {
                     String(decoding: Array(cStringBytes: X509_verify_cert_error_string(verify)), as: UTF8.self))
             }
             throw error
+        }
+    }
+
+    /// Throws when bytes arrived that no request asked for yet (or the peer closed): after a proxy's
+    /// `CONNECT` answer, such bytes come from the proxy, not from the endpoint.
+    public func expectNothingBuffered() throws {
+        guard parser.bufferedByteCount == 0, !endOfStream else {
+            throw HTTPError("unexpected bytes after the proxy's CONNECT answer")
         }
     }
 
@@ -124,7 +155,7 @@ public final class HTTPClientConnection {
             headers.remove(name: "Content-Length")
             headers.replaceOrAdd(name: "Transfer-Encoding", value: "chunked")
         } else if !headers.contains(name: "Content-Length") && !headers.contains(name: "Transfer-Encoding")
-            && (!body.isEmpty || !["GET", "HEAD", "DELETE", "OPTIONS"].contains(method))
+            && (!body.isEmpty || !["GET", "HEAD", "DELETE", "OPTIONS", "CONNECT"].contains(method))
         {
             headers.add(name: "Content-Length", value: String(body.count))
         }
@@ -172,55 +203,22 @@ public final class HTTPClientConnection {
             }
             if written <= 0 {
                 if ssl == nil && written < 0 && errno == EINTR { continue }
-                throw HTTPError("write failed: \(errnoText())")
+                throw failure("write failed: \(errnoText())")
             }
             offset += written
         }
     }
 
-    /// Reads the next response; interim 1xx responses are skipped.
+    /// Reads the next response; interim 1xx responses are skipped. Fails when the answer breaks
+    /// HTTP/1.1 framing or the connection's `HTTPResponseLimits`, or the deadline passes.
     public func readResponse() throws -> HTTPResponse {
         let method = pendingMethods.isEmpty ? "GET" : pendingMethods.removeFirst()
         while true {
-            let statusLine = try readLine()
-            let parts = statusLine.split(separator: " ", maxSplits: 2, omittingEmptySubsequences: false)
-            guard parts.count >= 2, parts[0].hasPrefix("HTTP/1."), let status = Int(parts[1]) else {
-                throw HTTPError("malformed status line: \(statusLine)")
+            switch parser.next(method: method, endOfStream: endOfStream) {
+            case .response(let response): return response
+            case .failure(let message): throw failure(message)
+            case .needMore: try fill()
             }
-            var headers = HTTPHeaders()
-            while true {
-                let line = try readLine()
-                if line.isEmpty { break }
-                guard let colon = line.firstIndex(of: ":") else { throw HTTPError("malformed header: \(line)") }
-                headers.add(
-                    name: String(line[..<colon]),
-                    value: String(line[line.index(after: colon)...].trimmingSpaces))
-            }
-            if status < 200 { continue }
-            var body: [UInt8] = []
-            if method == "HEAD" || status == 204 || status == 304 {
-                // no body
-            } else if let encoding = headers["Transfer-Encoding"], encoding.lowercased().contains("chunked") {
-                while true {
-                    let sizeLine = try readLine()
-                    guard let size = Int(sizeLine.split(separator: ";").first.map(String.init) ?? "", radix: 16) else {
-                        throw HTTPError("malformed chunk size: \(sizeLine)")
-                    }
-                    if size == 0 {
-                        while try !readLine().isEmpty {}
-                        break
-                    }
-                    body.append(contentsOf: try readBytes(size))
-                    _ = try readLine()
-                }
-            } else if let length = headers["Content-Length"].flatMap({ Int($0) }) {
-                body = try readBytes(length)
-            } else {
-                while try fill() {}
-                body = Array(buffer[start...])
-                start = buffer.count
-            }
-            return HTTPResponse(status: status, headers: headers, body: body)
         }
     }
 
@@ -239,18 +237,24 @@ public final class HTTPClientConnection {
             SSL_CTX_free(context)
             self.context = nil
         }
+        deadline?.disarm()
         if fd >= 0 { Glibc.close(fd) }
     }
 
-    // MARK: - Buffered reading
-
-    /// Reads more bytes into the buffer; false at end of stream.
-    private func fill() throws -> Bool {
-        guard !closed else { throw HTTPError("connection closed") }
-        if start > 0 && start == buffer.count {
-            buffer.removeAll(keepingCapacity: true)
-            start = 0
+    /// `message`, or the deadline's own error when the deadline ended the connection.
+    private func failure(_ message: String) -> HTTPError {
+        if let deadline, deadline.expired {
+            return HTTPError("no complete answer within the \(deadline.seconds) s deadline")
         }
+        return HTTPError(message)
+    }
+
+    // MARK: - Reading
+
+    /// Hands more bytes to the parser, or marks the end of the stream.
+    private func fill() throws {
+        guard !closed else { throw HTTPError("connection closed") }
+        guard !endOfStream else { throw failure("connection closed before a complete response") }
         var chunk = [UInt8](repeating: 0, count: 16 * 1024)
         while true {
             let count: Int = chunk.withUnsafeMutableBytes { raw in
@@ -261,52 +265,68 @@ public final class HTTPClientConnection {
                 return recv(fd, raw.baseAddress, raw.count, 0)
             }
             if count > 0 {
-                buffer.append(contentsOf: chunk[0..<count])
-                return true
+                parser.append(chunk[0..<count])
+                return
             }
+            if deadline?.expired == true { throw failure("") }
             if let ssl {
                 let error = SSL_get_error(ssl, Int32(count))
                 ERR_clear_error()
-                if error == SSL_ERROR_ZERO_RETURN || (error == SSL_ERROR_SYSCALL && errno == 0) { return false }
+                if error == SSL_ERROR_ZERO_RETURN || (error == SSL_ERROR_SYSCALL && errno == 0) {
+                    endOfStream = true
+                    return
+                }
                 // A blocking socket with SO_RCVTIMEO surfaces its timeout as WANT_READ or as EAGAIN.
                 if error == SSL_ERROR_WANT_READ || error == SSL_ERROR_WANT_WRITE
                     || (error == SSL_ERROR_SYSCALL && (errno == EAGAIN || errno == EWOULDBLOCK))
                 {
                     throw HTTPError("read timed out")
                 }
-                if error == SSL_ERROR_SYSCALL && errno == ECONNRESET { return false }
+                if error == SSL_ERROR_SYSCALL && errno == ECONNRESET {
+                    endOfStream = true
+                    return
+                }
                 throw HTTPError("TLS read failed (\(error))")
             }
-            if count == 0 { return false }
+            if count == 0 {
+                endOfStream = true
+                return
+            }
             switch errno {
             case EINTR: continue
             case EAGAIN, EWOULDBLOCK: throw HTTPError("read timed out")
-            case ECONNRESET: return false
+            case ECONNRESET:
+                endOfStream = true
+                return
             default: throw HTTPError("read failed: \(errnoText())")
             }
         }
     }
+}
 
-    private func readLine() throws -> String {
-        while true {
-            if let lf = buffer[start...].firstIndex(of: .lf) {
-                let end = lf > start && buffer[lf - 1] == .cr ? lf - 1 : lf
-                let line = String(decoding: buffer[start..<end], as: UTF8.self)
-                start = lf + 1
-                return line
+/// Ends a connection at its deadline: shuts the socket down (both ways), which wakes any read, write
+/// or TLS handshake blocked on it. Disarmed before the descriptor is closed, so it never touches a
+/// descriptor number that was reused.
+private final class DeadlineWatchdog: Sendable {
+    let seconds: Double
+    private let fd: Int32
+    private let state = Locked((armed: true, expired: false))
+
+    init(fd: Int32, seconds: Double) {
+        self.fd = fd
+        self.seconds = seconds
+        DispatchQueue.global().asyncAfter(deadline: .now() + seconds) { [self] in
+            state.withLock { state in
+                guard state.armed else { return }
+                state.expired = true
+                _ = shutdown(fd, Int32(SHUT_RDWR))
             }
-            guard try fill() else { throw HTTPError("connection closed before a complete response") }
         }
     }
 
-    private func readBytes(_ count: Int) throws -> [UInt8] {
-        while buffer.count - start < count {
-            guard try fill() else { throw HTTPError("connection closed before a complete response") }
-        }
-        let bytes = Array(buffer[start..<start + count])
-        start += count
-        return bytes
-    }
+    var expired: Bool { state.withLock { $0.expired } }
+
+    func disarm() { state.withLock { $0.armed = false } }
 }
 
 extension Array where Element == UInt8 {
