@@ -5,15 +5,12 @@ import Foundation
 /// One change to the configuration directories. Every admin command makes exactly one, so each
 /// command is a single atomic step on disk.
 struct ConfigurationChange {
-    /// Which configuration directory a path is relative to.
-    enum Root {
-        case pki, profiles
-    }
+    typealias Root = ConfigurationWriter.Root
 
     enum Operation {
-        /// Creates or replaces one file.
-        case writeFile(Root, String, [UInt8])
-        /// Creates a new directory with its files (a trust anchor).
+        /// Creates or replaces one file (made by ``ConfigurationWriter``).
+        case writeFile(ConfigurationWriter.File)
+        /// Creates a new directory with its files (a trust anchor's, from ``ConfigurationWriter``).
         case addDirectory(Root, String, [(name: String, bytes: [UInt8])])
         case removeFile(Root, String)
         case removeDirectory(Root, String)
@@ -34,13 +31,14 @@ struct ConfigurationWorkspace {
     var pkiDirectory: String
     var profilesDirectory: String
 
-    func path(_ root: ConfigurationChange.Root, _ relative: String) -> String {
-        directory(root) + "/" + relative
+    /// Writes the real directories, durably.
+    var writer: ConfigurationWriter {
+        ConfigurationWriter(pkiDirectory: pkiDirectory, profilesDirectory: profilesDirectory)
     }
 
-    func directory(_ root: ConfigurationChange.Root) -> String {
-        root == .pki ? pkiDirectory : profilesDirectory
-    }
+    func path(_ root: ConfigurationChange.Root, _ relative: String) -> String { writer.path(root, relative) }
+
+    func directory(_ root: ConfigurationChange.Root) -> String { writer.directory(root) }
 
     /// For the commands that only read (`list`): a directory that is not there is a mistyped path or the
     /// wrong working directory, not an empty configuration. (Commands that change it create it.)
@@ -76,21 +74,21 @@ struct ConfigurationWorkspace {
         AtomicFiles.removeLeftovers(in: profilesDirectory)
         Self.removeAbandonedStagings()
         let configuration = try validate(change)
-        switch change.operation {
-        case .writeFile(let root, let relative, let bytes):
-            let target = path(root, relative)
-            try AtomicFiles.makeDirectories((target as NSString).deletingLastPathComponent)
-            try AtomicFiles.write(bytes, to: target)
-        case .addDirectory(let root, let relative, let files):
-            try AtomicFiles.createDirectory(path(root, relative), files: files)
-        case .removeFile(let root, let relative):
-            try AtomicFiles.removeFile(path(root, relative))
-        case .removeDirectory(let root, let relative):
-            try AtomicFiles.removeDirectory(path(root, relative))
+        try AdminError.wrapping { () throws(ConfigurationWriteError) in
+            switch change.operation {
+            case .writeFile(let file):
+                try writer.write(file)
+            case .addDirectory(let root, let relative, let files):
+                try AtomicFiles.createDirectory(path(root, relative), files: files)
+            case .removeFile(let root, let relative):
+                try AtomicFiles.removeFile(path(root, relative))
+            case .removeDirectory(let root, let relative):
+                try AtomicFiles.removeDirectory(path(root, relative))
+            }
+            // Both roots exist after a successful change, even on a first run from nothing.
+            try AtomicFiles.makeDirectories(pkiDirectory)
+            try AtomicFiles.makeDirectories(profilesDirectory)
         }
-        // Both roots exist after a successful change, even on a first run from nothing.
-        try AtomicFiles.makeDirectories(pkiDirectory)
-        try AtomicFiles.makeDirectories(profilesDirectory)
         return configuration
     }
 
@@ -105,14 +103,13 @@ struct ConfigurationWorkspace {
         do {
             try copyTree(pkiDirectory, to: stagedPKI)
             try copyTree(profilesDirectory, to: stagedProfiles)
-            let staged = ConfigurationWorkspace(pkiDirectory: stagedPKI, profilesDirectory: stagedProfiles)
+            // The staging copy is thrown away: written through the same writer, unsynced.
+            let staged = ConfigurationWriter(
+                pkiDirectory: stagedPKI, profilesDirectory: stagedProfiles, synced: false)
             let fm = FileManager.default
             switch change.operation {
-            case .writeFile(let root, let relative, let bytes):
-                let target = staged.path(root, relative)
-                try fm.createDirectory(
-                    atPath: (target as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
-                try Data(bytes).write(to: URL(fileURLWithPath: target))
+            case .writeFile(let file):
+                try staged.write(file)
             case .addDirectory(let root, let relative, let files):
                 let target = staged.path(root, relative)
                 guard !fm.fileExists(atPath: target) else {
@@ -132,6 +129,8 @@ struct ConfigurationWorkspace {
             }
         } catch let error as AdminError {
             throw error
+        } catch let error as ConfigurationWriteError {
+            throw AdminError("cannot prepare the change in \(staging): \(error)")
         } catch {
             throw AdminError("cannot prepare the change in \(staging): \(error)")
         }

@@ -182,8 +182,8 @@ public enum RevokeCommand {
             let before = try loader.loadRevocationsOnly()
             let after = try change(before)
             if after.entries != before.entries {
-                try SecureFile.write(
-                    Array((JSONWriter.string(after.json) + "\n").utf8), to: loader.revocationsFile, mode: 0o644)
+                try ConfigurationWriter(pkiDirectory: loader.pkiDirectory, profilesDirectory: loader.profilesDirectory)
+                    .writeRevocations(after)
             }
         } catch let error as RevokeError {
             return failure(error.message)
