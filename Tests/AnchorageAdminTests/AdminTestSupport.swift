@@ -1,4 +1,5 @@
 import AnchorageLocking
+import AnchorageTestSupport
 import Foundation
 
 @testable import AnchorageAdmin
@@ -62,14 +63,9 @@ struct AdminHarness {
                 "init-ca", "--subject", "/O=Lab/CN=Lab Root", "--certificate", keys + "/ca.pem",
                 "--private-key", keys + "/ca.key",
             ])
-        guard ca.status == 0 else { throw HarnessError("init-ca: \(ca.stderr)") }
+        guard ca.status == 0 else { throw TestFailure("init-ca: \(ca.stderr)") }
         let anchor = run("trust-anchor", ["add", "lab", "--certificates", keys + "/ca.pem"])
-        guard anchor.status == 0 else { throw HarnessError("trust-anchor add: \(anchor.stderr)") }
+        guard anchor.status == 0 else { throw TestFailure("trust-anchor add: \(anchor.stderr)") }
         return anchor.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
     }
-}
-
-struct HarnessError: Error, CustomStringConvertible {
-    var description: String
-    init(_ description: String) { self.description = description }
 }
