@@ -172,7 +172,7 @@ actor SharedServer {
             starting = Task {
                 let pki = try FixturePKI.shared()
                 _ = try AnchorageBinary.url()
-                let config = try TestConfiguration.write(pki: pki)
+                let config = try await TestConfiguration.write(pki: pki)
                 let server = try await AnchorageServerProcess.start(configuration: config, pki: pki)
                 return Context(pki: pki, configuration: config, server: server)
             }

@@ -8,10 +8,11 @@ enum OwnServer {
         insecureHTTP: Bool = false, configuration: TestConfiguration? = nil, extraArguments: [String] = []
     ) async throws -> SharedServer.Context {
         let pki = try FixturePKI.shared()
-        let configuration = try configuration ?? TestConfiguration.write(pki: pki)
+        let written: TestConfiguration
+        if let configuration { written = configuration } else { written = try await TestConfiguration.write(pki: pki) }
         let server = try await AnchorageServerProcess.start(
-            configuration: configuration, pki: pki, insecureHTTP: insecureHTTP, extraArguments: extraArguments)
-        return SharedServer.Context(pki: pki, configuration: configuration, server: server)
+            configuration: written, pki: pki, insecureHTTP: insecureHTTP, extraArguments: extraArguments)
+        return SharedServer.Context(pki: pki, configuration: written, server: server)
     }
 }
 
