@@ -85,9 +85,19 @@ public struct ConfigurationWriter: Sendable {
     public static func trustAnchorFiles(
         arn: String, enabled: Bool, certificatesPEM: String, crls: [(name: String, pem: String)] = []
     ) -> [(name: String, bytes: [UInt8])] {
-        let anchor = JSONValue.object(["trustAnchorArn": .string(arn), "enabled": .bool(enabled)])
-        return [("anchor.json", PrettyJSON.bytes(anchor)), ("certificates.pem", Array(certificatesPEM.utf8))]
-            + crls.map { ("crls/\($0.name).pem", Array($0.pem.utf8)) }
+        [
+            ("anchor.json", PrettyJSON.bytes(anchorDocument(arn: arn, enabled: enabled))),
+            ("certificates.pem", Array(certificatesPEM.utf8)),
+        ] + crls.map { ("crls/\($0.name).pem", Array($0.pem.utf8)) }
+    }
+
+    /// `PKI/trust-anchors/<name>/anchor.json`.
+    public static func anchorFile(name: String, arn: String, enabled: Bool) -> File {
+        document(.pki, trustAnchorDirectory(name) + "/anchor.json", anchorDocument(arn: arn, enabled: enabled))
+    }
+
+    private static func anchorDocument(arn: String, enabled: Bool) -> JSONValue {
+        .object(["trustAnchorArn": .string(arn), "enabled": .bool(enabled)])
     }
 
     /// The PEM text of a certificate bundle, as `certificates.pem` holds it.

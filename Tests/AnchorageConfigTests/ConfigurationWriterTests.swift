@@ -86,8 +86,7 @@ import Testing
                 == String(decoding: ConfigurationWriter.profileFile(Self.webProfile).bytes, as: UTF8.self))
     }
 
-    static let webProfile = ProfileDocument(
-        name: "web", arn: profileArn, roleArns: [roleArn], durationSeconds: 1800, acceptRoleSessionName: true)
+    static let webProfile = ConfigFixture.web()
 
     // MARK: - The contract's shapes, byte for byte
 

@@ -85,16 +85,24 @@ public final class ConfigFixture: @unchecked Sendable {
     /// Writes the tree with ``ConfigurationWriter``, except `minimal.json`: the writer writes every key, and that
     /// file is there to test the loader's defaults for the keys left out.
     public init() throws {
-        let writer = ConfigurationWriter(
-            pkiDirectory: pkiDirectory, profilesDirectory: profilesDirectory, synced: false)
         try writer.addTrustAnchor(name: "main", arn: anchorArn, certificatesPEM: pki.ca.pemString)
         try writer.addTrustAnchor(
             name: "second", arn: secondAnchorArn, enabled: false, certificatesPEM: pki.otherCA.pemString)
-        try writer.writeProfile(
-            ProfileDocument(
-                name: "web", arn: profileArn, roleArns: [roleArn], durationSeconds: 1800, acceptRoleSessionName: true))
+        try writer.writeProfile(Self.web())
         try write(Self.minimalProfile, Self.minimalProfileJSON)
         try writer.writeRole(RoleDocument(arn: roleArn, trustPolicy: Self.policy()))
+    }
+
+    /// Writes this tree (unsynced: it is thrown away).
+    public var writer: ConfigurationWriter {
+        ConfigurationWriter(pkiDirectory: pkiDirectory, profilesDirectory: profilesDirectory, synced: false)
+    }
+
+    /// `web.json`: every key written.
+    public static func web(durationSeconds: Int = 1800) -> ProfileDocument {
+        ProfileDocument(
+            name: "web", arn: profileArn, roleArns: [roleArn], durationSeconds: durationSeconds,
+            acceptRoleSessionName: true)
     }
 
     /// The fixture role's trust policy: ``policyJSON(effect:ou:)`` as a document.
