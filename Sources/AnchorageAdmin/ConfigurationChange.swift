@@ -67,7 +67,9 @@ struct ConfigurationWorkspace {
     /// Validates `change` on a copy of the configuration, then applies it. Returns the new configuration.
     @discardableResult
     func apply(_ change: ConfigurationChange) throws(AdminError) -> Configuration {
-        let lock = try AdminLock(pkiDirectory: pkiDirectory, profilesDirectory: profilesDirectory)
+        let lock = try AdminError.wrapping { () throws(ConfigurationWriteError) in
+            try ConfigurationLock(pkiDirectory: pkiDirectory, profilesDirectory: profilesDirectory)
+        }
         defer { lock.release() }
         // Under the lock no other admin command runs here: hidden temporaries are leftovers of a killed one.
         AtomicFiles.removeLeftovers(in: pkiDirectory)
@@ -187,37 +189,5 @@ struct ConfigurationWorkspace {
                 _ = fm.createFile(atPath: to, contents: nil, attributes: [.posixPermissions: 0])
             }
         }
-    }
-}
-
-/// Serialises admin commands working on the same configuration directories (flock on a file in the
-/// temporary directory, keyed by the directories' real paths, so the configuration itself is untouched).
-struct AdminLock {
-    private let descriptor: Int32
-
-    init(pkiDirectory: String, profilesDirectory: String) throws(AdminError) {
-        func real(_ path: String) -> String {
-            guard let resolved = realpath(path, nil) else { return path }
-            defer { free(resolved) }
-            return String(cString: resolved)
-        }
-        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
-        for byte in (real(pkiDirectory) + "\n" + real(profilesDirectory)).utf8 {
-            hash ^= UInt64(byte)
-            hash &*= 0x0000_0100_0000_01b3
-        }
-        let file = (NSTemporaryDirectory() as NSString).appendingPathComponent(
-            "anchorage-admin-\(String(hash, radix: 16)).lock")
-        descriptor = open(file, O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
-        guard descriptor >= 0 else { throw AdminError("cannot open the lock file \(file): \(AtomicFiles.errorText())") }
-        guard flock(descriptor, LOCK_EX) == 0 else {
-            close(descriptor)
-            throw AdminError("cannot lock \(file): \(AtomicFiles.errorText())")
-        }
-    }
-
-    func release() {
-        flock(descriptor, LOCK_UN)
-        close(descriptor)
     }
 }
