@@ -6,7 +6,9 @@ import Foundation
 
 /// Runs admin commands in-process against a temporary configuration and captures their output.
 struct AdminHarness {
-    let root: String
+    /// Removed when the last copy of the harness is released.
+    let directory = TemporaryDirectory()
+    var root: String { directory.path }
     var pki: String { root + "/PKI" }
     var profiles: String { root + "/Profiles" }
     /// Keys and certificates made by `pki` commands live here, outside the configuration.
@@ -19,8 +21,7 @@ struct AdminHarness {
     }
 
     init() throws {
-        root = (NSTemporaryDirectory() as NSString).appendingPathComponent("anchorage-admintest-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(atPath: root + "/keys", withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(atPath: keys, withIntermediateDirectories: true)
     }
 
     /// `anchorage <command> <arguments…> --pki <root>/PKI --profiles <root>/Profiles`.
