@@ -24,7 +24,7 @@ let package = Package(
         .target(name: "AnchorageCrypto", dependencies: ["COpenSSL", "AnchorageLocking"], swiftSettings: strict),
         // Pure logic: SigV4-X509, policy, identity, credentials, the CreateSession pipeline.
         .target(name: "AnchorageCore", dependencies: ["AnchorageCrypto", "AnchorageLocking"], swiftSettings: strict),
-        // Loads PKI/ and Profiles/ from disk into a Core `Configuration`.
+        // Loads PKI/ and Profiles/ from disk into a Core `Configuration`, and is their one writer.
         .target(name: "AnchorageConfig", dependencies: ["AnchorageCore", "AnchorageCrypto"], swiftSettings: strict),
         // Sockets, epoll event loops, TLS and the HTTP/1.1 codec. Only moves bytes.
         .target(name: "AnchorageHTTP", dependencies: ["COpenSSL", "AnchorageLocking"], swiftSettings: strict),
@@ -65,6 +65,15 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
+        // Test support with no product dependency, so the end-to-end tests stay black-box: temporary folders, the
+        // test failure, child processes and the `anchorage` binary, and the fixture PKI of `Tests/Fixtures/make-pki.sh`.
+        .target(name: "AnchorageTestSupport", path: "Tests/TestSupport", swiftSettings: strict),
+        // In-process fixtures for the unit suites: a PKI builder (AnchorageCrypto), hand-built CRLs, and a
+        // configuration tree written with `ConfigurationWriter`.
+        .target(
+            name: "AnchorageConfigFixtures",
+            dependencies: ["AnchorageTestSupport", "AnchorageConfig", "AnchorageCore", "AnchorageCrypto"],
+            path: "Tests/ConfigFixtures", swiftSettings: strict),
         .testTarget(name: "AnchorageLockingTests", dependencies: ["AnchorageLocking"]),
         .testTarget(name: "AnchorageCommandLineTests", dependencies: ["AnchorageCommandLine"]),
         .testTarget(name: "AnchorageCryptoTests", dependencies: ["AnchorageCrypto"]),
@@ -74,7 +83,7 @@ let package = Package(
             name: "AnchorageServerTests",
             dependencies: [
                 "AnchorageServer", "AnchorageConfig", "AnchorageCore", "AnchorageCrypto", "AnchorageHTTP",
-                "AnchorageLocking",
+                "AnchorageLocking", "AnchorageConfigFixtures", "AnchorageTestSupport",
             ]
         ),
         .testTarget(
@@ -84,8 +93,15 @@ let package = Package(
             name: "AnchorageAdminTests",
             dependencies: [
                 "AnchorageAdmin", "AnchorageConfig", "AnchorageCore", "AnchorageCommandLine", "AnchorageCrypto",
-                "AnchorageLocking",
+                "AnchorageLocking", "AnchorageTestSupport",
             ]),
-        .testTarget(name: "EndToEndTests", dependencies: []),
+        .testTarget(
+            name: "AnchorageConfigTests",
+            dependencies: [
+                "AnchorageConfig", "AnchorageCore", "AnchorageCrypto", "AnchorageConfigFixtures",
+                "AnchorageTestSupport",
+            ]),
+        // Drives the binaries only: no product module.
+        .testTarget(name: "EndToEndTests", dependencies: ["AnchorageTestSupport"]),
     ]
 )

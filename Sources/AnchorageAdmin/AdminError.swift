@@ -19,5 +19,14 @@ public struct AdminError: Error, CustomStringConvertible, Sendable {
             details: error.issues.map { "error: \($0)" })
     }
 
+    /// Runs `body`, a configuration write, reporting its failure as the command's.
+    static func wrapping<T>(_ body: () throws(ConfigurationWriteError) -> T) throws(AdminError) -> T {
+        do {
+            return try body()
+        } catch {
+            throw AdminError(error.message)
+        }
+    }
+
     public var description: String { ([message] + details).joined(separator: "\n") }
 }

@@ -1,4 +1,5 @@
 import AnchorageCommandLine
+import AnchorageConfig
 import AnchorageCore
 import AnchorageCrypto
 
@@ -59,7 +60,6 @@ enum CRLCommands {
                             + "it stays in force")
                 }
             }
-            let relativeDirectory = "trust-anchors/\(anchor.name)/crls"
             let existingDER = anchor.crlFiles.contains(name + ".crl")
             if existingDER {
                 throw AdminError(
@@ -69,14 +69,14 @@ enum CRLCommands {
             if anchor.crlFiles.contains(name + ".pem") {
                 context.console.note("replacing \(anchor.directory)/crls/\(name).pem")
             }
-            let pem = lists.map(\.pemString).joined()
+            let crlFile = ConfigurationWriter.crlFile(anchor: anchor.name, name: name, lists)
             try context.workspace.apply(
                 ConfigurationChange(
                     summary: "importing CRL \(name) into trust anchor \(anchor.name)",
-                    operation: .writeFile(.pki, "\(relativeDirectory)/\(name).pem", Array(pem.utf8))))
+                    operation: .writeFile(crlFile)))
             context.console.note(
                 "imported \(lists.count) CRL(s), \(lists.map(\.revokedCount).reduce(0, +)) revoked certificate(s)")
-            context.console.print(context.workspace.path(.pki, "\(relativeDirectory)/\(name).pem"))
+            context.console.print(context.workspace.path(.pki, crlFile.path))
         })
 
     static let list = Subcommand(

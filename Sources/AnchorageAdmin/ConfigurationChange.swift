@@ -5,15 +5,12 @@ import Foundation
 /// One change to the configuration directories. Every admin command makes exactly one, so each
 /// command is a single atomic step on disk.
 struct ConfigurationChange {
-    /// Which configuration directory a path is relative to.
-    enum Root {
-        case pki, profiles
-    }
+    typealias Root = ConfigurationWriter.Root
 
     enum Operation {
-        /// Creates or replaces one file.
-        case writeFile(Root, String, [UInt8])
-        /// Creates a new directory with its files (a trust anchor).
+        /// Creates or replaces one file (made by ``ConfigurationWriter``).
+        case writeFile(ConfigurationWriter.File)
+        /// Creates a new directory with its files (a trust anchor's, from ``ConfigurationWriter``).
         case addDirectory(Root, String, [(name: String, bytes: [UInt8])])
         case removeFile(Root, String)
         case removeDirectory(Root, String)
@@ -34,13 +31,14 @@ struct ConfigurationWorkspace {
     var pkiDirectory: String
     var profilesDirectory: String
 
-    func path(_ root: ConfigurationChange.Root, _ relative: String) -> String {
-        directory(root) + "/" + relative
+    /// Writes the real directories, durably.
+    var writer: ConfigurationWriter {
+        ConfigurationWriter(pkiDirectory: pkiDirectory, profilesDirectory: profilesDirectory)
     }
 
-    func directory(_ root: ConfigurationChange.Root) -> String {
-        root == .pki ? pkiDirectory : profilesDirectory
-    }
+    func path(_ root: ConfigurationChange.Root, _ relative: String) -> String { writer.path(root, relative) }
+
+    func directory(_ root: ConfigurationChange.Root) -> String { writer.directory(root) }
 
     /// For the commands that only read (`list`): a directory that is not there is a mistyped path or the
     /// wrong working directory, not an empty configuration. (Commands that change it create it.)
@@ -69,28 +67,30 @@ struct ConfigurationWorkspace {
     /// Validates `change` on a copy of the configuration, then applies it. Returns the new configuration.
     @discardableResult
     func apply(_ change: ConfigurationChange) throws(AdminError) -> Configuration {
-        let lock = try AdminLock(pkiDirectory: pkiDirectory, profilesDirectory: profilesDirectory)
+        let lock = try AdminError.wrapping { () throws(ConfigurationWriteError) in
+            try ConfigurationLock(pkiDirectory: pkiDirectory, profilesDirectory: profilesDirectory)
+        }
         defer { lock.release() }
         // Under the lock no other admin command runs here: hidden temporaries are leftovers of a killed one.
         AtomicFiles.removeLeftovers(in: pkiDirectory)
         AtomicFiles.removeLeftovers(in: profilesDirectory)
         Self.removeAbandonedStagings()
         let configuration = try validate(change)
-        switch change.operation {
-        case .writeFile(let root, let relative, let bytes):
-            let target = path(root, relative)
-            try AtomicFiles.makeDirectories((target as NSString).deletingLastPathComponent)
-            try AtomicFiles.write(bytes, to: target)
-        case .addDirectory(let root, let relative, let files):
-            try AtomicFiles.createDirectory(path(root, relative), files: files)
-        case .removeFile(let root, let relative):
-            try AtomicFiles.removeFile(path(root, relative))
-        case .removeDirectory(let root, let relative):
-            try AtomicFiles.removeDirectory(path(root, relative))
+        try AdminError.wrapping { () throws(ConfigurationWriteError) in
+            switch change.operation {
+            case .writeFile(let file):
+                try writer.write(file)
+            case .addDirectory(let root, let relative, let files):
+                try AtomicFiles.createDirectory(path(root, relative), files: files)
+            case .removeFile(let root, let relative):
+                try AtomicFiles.removeFile(path(root, relative))
+            case .removeDirectory(let root, let relative):
+                try AtomicFiles.removeDirectory(path(root, relative))
+            }
+            // Both roots exist after a successful change, even on a first run from nothing.
+            try AtomicFiles.makeDirectories(pkiDirectory)
+            try AtomicFiles.makeDirectories(profilesDirectory)
         }
-        // Both roots exist after a successful change, even on a first run from nothing.
-        try AtomicFiles.makeDirectories(pkiDirectory)
-        try AtomicFiles.makeDirectories(profilesDirectory)
         return configuration
     }
 
@@ -105,14 +105,13 @@ struct ConfigurationWorkspace {
         do {
             try copyTree(pkiDirectory, to: stagedPKI)
             try copyTree(profilesDirectory, to: stagedProfiles)
-            let staged = ConfigurationWorkspace(pkiDirectory: stagedPKI, profilesDirectory: stagedProfiles)
+            // The staging copy is thrown away: written through the same writer, unsynced.
+            let staged = ConfigurationWriter(
+                pkiDirectory: stagedPKI, profilesDirectory: stagedProfiles, synced: false)
             let fm = FileManager.default
             switch change.operation {
-            case .writeFile(let root, let relative, let bytes):
-                let target = staged.path(root, relative)
-                try fm.createDirectory(
-                    atPath: (target as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
-                try Data(bytes).write(to: URL(fileURLWithPath: target))
+            case .writeFile(let file):
+                try staged.write(file)
             case .addDirectory(let root, let relative, let files):
                 let target = staged.path(root, relative)
                 guard !fm.fileExists(atPath: target) else {
@@ -132,6 +131,8 @@ struct ConfigurationWorkspace {
             }
         } catch let error as AdminError {
             throw error
+        } catch let error as ConfigurationWriteError {
+            throw AdminError("cannot prepare the change in \(staging): \(error)")
         } catch {
             throw AdminError("cannot prepare the change in \(staging): \(error)")
         }
@@ -188,37 +189,5 @@ struct ConfigurationWorkspace {
                 _ = fm.createFile(atPath: to, contents: nil, attributes: [.posixPermissions: 0])
             }
         }
-    }
-}
-
-/// Serialises admin commands working on the same configuration directories (flock on a file in the
-/// temporary directory, keyed by the directories' real paths, so the configuration itself is untouched).
-struct AdminLock {
-    private let descriptor: Int32
-
-    init(pkiDirectory: String, profilesDirectory: String) throws(AdminError) {
-        func real(_ path: String) -> String {
-            guard let resolved = realpath(path, nil) else { return path }
-            defer { free(resolved) }
-            return String(cString: resolved)
-        }
-        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
-        for byte in (real(pkiDirectory) + "\n" + real(profilesDirectory)).utf8 {
-            hash ^= UInt64(byte)
-            hash &*= 0x0000_0100_0000_01b3
-        }
-        let file = (NSTemporaryDirectory() as NSString).appendingPathComponent(
-            "anchorage-admin-\(String(hash, radix: 16)).lock")
-        descriptor = open(file, O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
-        guard descriptor >= 0 else { throw AdminError("cannot open the lock file \(file): \(AtomicFiles.errorText())") }
-        guard flock(descriptor, LOCK_EX) == 0 else {
-            close(descriptor)
-            throw AdminError("cannot lock \(file): \(AtomicFiles.errorText())")
-        }
-    }
-
-    func release() {
-        flock(descriptor, LOCK_UN)
-        close(descriptor)
     }
 }

@@ -1,3 +1,4 @@
+import AnchorageConfig
 import AnchorageCore
 import AnchorageCrypto
 import Foundation

@@ -1,4 +1,5 @@
 import AnchorageCommandLine
+import AnchorageConfig
 import AnchorageCore
 import Foundation
 
@@ -54,25 +55,19 @@ enum ProfileCommands {
             if roleArns.isEmpty {
                 context.console.note("warning: the profile lists no role yet (add one with add-role)")
             }
-            var sessionPolicy = JSONValue.null
+            var sessionPolicy: String?
             if let policyFile = arguments.value("session-policy-file") {
                 let policy = try InputFiles.readJSON(policyFile, what: "session policy file")
-                sessionPolicy = .string(JSONWriter.string(policy))
+                sessionPolicy = JSONWriter.string(policy)
             }
-            let profile = JSONValue.object([
-                "profileArn": .string(arn),
-                "enabled": .bool(!arguments.has("disabled")),
-                "roleArns": .array(roleArns.map(JSONValue.string)),
-                "durationSeconds": .number(String(duration)),
-                "acceptRoleSessionName": .bool(arguments.has("accept-role-session-name")),
-                "sessionPolicy": sessionPolicy,
-                "managedPolicyArns": .array(arguments.values("managed-policy-arn").map(JSONValue.string)),
-                "attributeMappings": .null,
-            ])
+            let profile = ProfileDocument(
+                name: name, arn: arn, enabled: !arguments.has("disabled"), roleArns: roleArns,
+                durationSeconds: duration, acceptRoleSessionName: arguments.has("accept-role-session-name"),
+                sessionPolicy: sessionPolicy, managedPolicyArns: arguments.values("managed-policy-arn"))
             try context.workspace.apply(
                 ConfigurationChange(
-                    summary: "creating profile \(name)",
-                    operation: .writeFile(.profiles, "\(name).json", PrettyJSON.bytes(profile))))
+                    summary: "creating profile \(name)", operation: .writeFile(ConfigurationWriter.profileFile(profile))
+                ))
             context.console.note("created profile \(name) in \(file)")
             context.console.print(arn)
         })
@@ -162,8 +157,7 @@ enum ProfileCommands {
                         ConfigurationChange(
                             summary: "\(verb.dropLast())ing profile \(profile.name)",
                             operation: .writeFile(
-                                .profiles, "\(profile.name).json",
-                                PrettyJSON.bytes(profile.json.setting("enabled", to: .bool(enabled))))))
+                                profileFile(profile, profile.json.setting("enabled", to: .bool(enabled))))))
                     context.console.note("\(verb)d profile \(profile.name)")
                 }
                 context.console.print(profile.json["profileArn"]?.stringValue ?? "")
@@ -194,8 +188,8 @@ enum ProfileCommands {
                     ConfigurationChange(
                         summary: "adding role \(roleARN) to profile \(profile.name)",
                         operation: .writeFile(
-                            .profiles, "\(profile.name).json",
-                            PrettyJSON.bytes(profile.json.setting("roleArns", to: .array(roles.map(JSONValue.string)))))
+                            profileFile(
+                                profile, profile.json.setting("roleArns", to: .array(roles.map(JSONValue.string)))))
                     ))
             }
             context.console.print(roles.joined(separator: "\n"))
@@ -228,8 +222,8 @@ enum ProfileCommands {
                 ConfigurationChange(
                     summary: "removing role \(role) from profile \(profile.name)",
                     operation: .writeFile(
-                        .profiles, "\(profile.name).json",
-                        PrettyJSON.bytes(profile.json.setting("roleArns", to: .array(roles.map(JSONValue.string)))))))
+                        profileFile(profile, profile.json.setting("roleArns", to: .array(roles.map(JSONValue.string)))))
+                ))
             context.console.print(roles.joined(separator: "\n"))
         })
 
@@ -251,6 +245,11 @@ enum ProfileCommands {
                     operation: .removeFile(.profiles, "\(profile.name).json")))
             context.console.print(profile.json["profileArn"]?.stringValue ?? "")
         })
+
+    /// The profile's file with `json`, an edit of its document (keys it does not know are kept as they are).
+    static func profileFile(_ profile: Inventory.JSONEntry, _ json: JSONValue) -> ConfigurationWriter.File {
+        ConfigurationWriter.document(.profiles, "\(profile.name).json", json)
+    }
 
     static func json(_ profile: Inventory.JSONEntry) -> JSONValue {
         profile.json.setting("name", to: .string(profile.name)).setting("file", to: .string(profile.file))

@@ -1,4 +1,5 @@
 import AnchorageCommandLine
+import AnchorageConfig
 import AnchorageCore
 import Foundation
 
@@ -7,10 +8,6 @@ enum RoleCommands {
     static let group = CommandGroup(
         name: "role", summary: "Define IAM roles and their trust policies (Profiles/roles/<RoleName>.json).",
         subcommands: [create, list, show, remove])
-
-    static let trustActions: [JSONValue] = [
-        .string("sts:AssumeRole"), .string("sts:TagSession"), .string("sts:SetSourceIdentity"),
-    ]
 
     static let create = Subcommand(
         name: "create", summary: "create a role with a trust policy for Roles Anywhere",
@@ -85,28 +82,17 @@ enum RoleCommands {
                         "warning: no --condition or --trust-anchor: any valid certificate of any trust anchor may assume \(name)"
                     )
                 }
-                var statement: [JSONMember] = [
-                    JSONMember(key: "Effect", value: .string("Allow")),
-                    JSONMember(key: "Principal", value: .object(["Service": .string("rolesanywhere.amazonaws.com")])),
-                    JSONMember(key: "Action", value: .array(trustActions)),
-                ]
-                if !all.isEmpty {
-                    statement.append(JSONMember(key: "Condition", value: ConditionArgument.conditionBlock(all)))
-                }
-                policy = .object(["Version": .string("2012-10-17"), "Statement": .array([.object(statement)])])
+                policy = RoleDocument.policy([
+                    RoleDocument.rolesAnywhereStatement(
+                        condition: all.isEmpty ? nil : ConditionArgument.conditionBlock(all))
+                ])
             }
-            var members: [JSONMember] = [
-                JSONMember(key: "Arn", value: .string(arn)),
-                JSONMember(key: "MaxSessionDuration", value: .number(String(maxDuration))),
-            ]
-            if let description = arguments.value("description") {
-                members.append(JSONMember(key: "Description", value: .string(description)))
-            }
-            members.append(JSONMember(key: "AssumeRolePolicyDocument", value: policy))
+            let role = RoleDocument(
+                arn: arn, maxSessionDuration: maxDuration, description: arguments.value("description"),
+                trustPolicy: policy)
             try context.workspace.apply(
                 ConfigurationChange(
-                    summary: "creating role \(name)",
-                    operation: .writeFile(.profiles, "roles/\(name).json", PrettyJSON.bytes(.object(members)))))
+                    summary: "creating role \(name)", operation: .writeFile(ConfigurationWriter.roleFile(role))))
             context.console.note("created role \(name) in \(file)")
             context.console.print(arn)
         })

@@ -1,4 +1,5 @@
 import AnchorageCommandLine
+import AnchorageConfig
 import AnchorageCore
 
 extension Subcommand {

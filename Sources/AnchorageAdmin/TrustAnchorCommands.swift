@@ -1,4 +1,5 @@
 import AnchorageCommandLine
+import AnchorageConfig
 import AnchorageCore
 import AnchorageCrypto
 
@@ -44,18 +45,14 @@ enum TrustAnchorCommands {
                 throw AdminError("\(certificateFile) is not a PEM certificate bundle: \(error)")
             }
             guard !certificates.isEmpty else { throw AdminError("\(certificateFile) holds no PEM certificate") }
-            let anchorJSON = JSONValue.object([
-                "trustAnchorArn": .string(arn), "enabled": .bool(!arguments.has("disabled")),
-            ])
             try context.workspace.apply(
                 ConfigurationChange(
                     summary: "adding trust anchor \(name)",
                     operation: .addDirectory(
-                        .pki, "trust-anchors/\(name)",
-                        [
-                            ("anchor.json", PrettyJSON.bytes(anchorJSON)),
-                            ("certificates.pem", Array(certificates.map(\.pemString).joined().utf8)),
-                        ])))
+                        .pki, ConfigurationWriter.trustAnchorDirectory(name),
+                        ConfigurationWriter.trustAnchorFiles(
+                            arn: arn, enabled: !arguments.has("disabled"),
+                            certificatesPEM: ConfigurationWriter.certificatesPEM(certificates)))))
             context.console.note("added trust anchor \(name) (\(certificates.count) certificate(s))")
             context.console.print(arn)
         })
@@ -139,8 +136,9 @@ enum TrustAnchorCommands {
                         ConfigurationChange(
                             summary: "\(verb.dropLast())ing trust anchor \(anchor.name)",
                             operation: .writeFile(
-                                .pki, "trust-anchors/\(anchor.name)/anchor.json",
-                                PrettyJSON.bytes(json.setting("enabled", to: .bool(enabled))))))
+                                ConfigurationWriter.document(
+                                    .pki, ConfigurationWriter.trustAnchorDirectory(anchor.name) + "/anchor.json",
+                                    json.setting("enabled", to: .bool(enabled))))))
                     context.console.note("\(verb)d trust anchor \(anchor.name)")
                 }
                 context.console.print(anchor.arn ?? "")

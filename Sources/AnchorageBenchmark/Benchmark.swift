@@ -1,3 +1,4 @@
+import AnchorageConfig
 import AnchorageCrypto
 import AnchorageHTTP
 import Foundation
@@ -765,9 +766,8 @@ final class Benchmark {
         var crlBuilder = CertificateRevocationListBuilder(thisUpdate: pki.now - 60, nextUpdate: pki.now + 86_400)
         crlBuilder.revokedSerials = [pki.leafEC.certificate.serialNumberBytes]
         let newCRL = try crlBuilder.issue(issuer: pki.root, issuerKey: pki.rootKey)
-        try newCRL.pemString.write(
-            to: configuration.benchAnchorDirectory.appendingPathComponent("crls/second.crl.pem"), atomically: true,
-            encoding: .utf8)
+        try configuration.writer.write(
+            ConfigurationWriter.crlFile(anchor: configuration.benchAnchorName, name: "second.crl", [newCRL]))
         server.reload()
         let deadline = monotonicSeconds() + 15
         var revokedNow = false

@@ -1,3 +1,5 @@
+import AnchorageConfig
+import AnchorageCore
 import AnchorageCrypto
 import Foundation
 
@@ -33,7 +35,11 @@ struct BenchmarkConfiguration {
     let unlistedTarget: Target
     var pki: URL { root.appendingPathComponent("PKI") }
     var profiles: URL { root.appendingPathComponent("Profiles") }
-    var benchAnchorDirectory: URL { pki.appendingPathComponent("trust-anchors/anchor-\(target.anchorIndex)") }
+    var benchAnchorName: String { "anchor-\(target.anchorIndex)" }
+    /// A throwaway tree: written unsynced.
+    var writer: ConfigurationWriter {
+        ConfigurationWriter(pkiDirectory: pki.path, profilesDirectory: profiles.path, synced: false)
+    }
 
     static func write(
         pki: BenchmarkPKI, anchors: Int, profiles: Int, roles: Int, into root: URL, threads: Int
@@ -57,54 +63,45 @@ struct BenchmarkConfiguration {
             builder.keyUsage = "keyCertSign,cRLSign"
             pems[index] = try? builder.issue(for: otherKey, issuer: nil, issuerKey: otherKey).pemString
         }
+        let writer = ConfigurationWriter(
+            pkiDirectory: root.appendingPathComponent("PKI").path,
+            profilesDirectory: root.appendingPathComponent("Profiles").path, synced: false)
         for index in 0..<anchors {
-            let dir = root.appendingPathComponent("PKI/trust-anchors/anchor-\(index)")
-            try fm.createDirectory(at: dir.appendingPathComponent("crls"), withIntermediateDirectories: true)
-            try #"{"trustAnchorArn": "\#(BenchmarkARNs.trustAnchor(index))", "enabled": true}"#
-                .write(to: dir.appendingPathComponent("anchor.json"), atomically: false, encoding: .utf8)
             let pem: String
+            var crls: [(name: String, pem: String)] = []
             if index == benchAnchor {
                 pem = pki.root.pemString
-                try pki.crl.pemString.write(
-                    to: dir.appendingPathComponent("crls/root.crl.pem"), atomically: false, encoding: .utf8)
+                crls = [("root.crl", pki.crl.pemString)]
             } else {
                 guard let other = pems[index] else { throw BenchmarkError("cannot issue scale CA \(index)") }
                 pem = other
             }
-            try pem.write(to: dir.appendingPathComponent("certificates.pem"), atomically: false, encoding: .utf8)
+            try writer.addTrustAnchor(
+                name: "anchor-\(index)", arn: BenchmarkARNs.trustAnchor(index), certificatesPEM: pem, crls: crls)
         }
 
-        let rolesDir = root.appendingPathComponent("Profiles/roles")
-        try fm.createDirectory(at: rolesDir, withIntermediateDirectories: true)
         for index in 0..<profiles {
             let listed = [BenchmarkARNs.role(2 * index % roles), BenchmarkARNs.role((2 * index + 1) % roles)]
-            let roleArns = (index == benchProfile ? [BenchmarkARNs.role(benchRole)] : listed)
-                .map { "\"\($0)\"" }.joined(separator: ", ")
-            let json = """
-                {"profileArn": "\(BenchmarkARNs.profile(index))", "enabled": true, "roleArns": [\(roleArns)],
-                 "durationSeconds": 3600, "acceptRoleSessionName": false, "sessionPolicy": null,
-                 "managedPolicyArns": [], "attributeMappings": null}
-
-                """
-            try json.write(
-                to: root.appendingPathComponent("Profiles/profile-\(index).json"), atomically: false, encoding: .utf8)
+            try writer.writeProfile(
+                ProfileDocument(
+                    name: "profile-\(index)", arn: BenchmarkARNs.profile(index),
+                    roleArns: index == benchProfile ? [BenchmarkARNs.role(benchRole)] : listed))
         }
-        let policy = """
-            {"Version": "2012-10-17", "Statement": [{"Effect": "Allow",
-              "Principal": {"Service": "rolesanywhere.amazonaws.com"},
-              "Action": ["sts:AssumeRole", "sts:TagSession", "sts:SetSourceIdentity"],
-              "Condition": {"ArnLike": {"aws:SourceArn": "arn:aws:rolesanywhere:us-east-1:\(BenchmarkARNs.account):trust-anchor/*"},
-                            "StringEquals": {"aws:PrincipalTag/x509Subject/OU": "bench"}}}]}
-            """
+        let policy = RoleDocument.policy([
+            RoleDocument.rolesAnywhereStatement(
+                condition: .object([
+                    "ArnLike": .object([
+                        "aws:SourceArn": .string(
+                            "arn:aws:rolesanywhere:us-east-1:\(BenchmarkARNs.account):trust-anchor/*")
+                    ]),
+                    "StringEquals": .object(["aws:PrincipalTag/x509Subject/OU": .string("bench")]),
+                ]))
+        ])
         for index in 0..<roles {
-            try
-                #"{"Arn": "\#(BenchmarkARNs.role(index))", "MaxSessionDuration": 43200, "AssumeRolePolicyDocument": \#(policy)}"#
-                .write(
-                    to: rolesDir.appendingPathComponent("bench-role-\(index).json"), atomically: false, encoding: .utf8)
+            try writer.writeRole(
+                RoleDocument(arn: BenchmarkARNs.role(index), maxSessionDuration: 43200, trustPolicy: policy))
         }
-        try
-            #"{"Arn": "\#(BenchmarkARNs.unlistedRole)", "MaxSessionDuration": 3600, "AssumeRolePolicyDocument": \#(policy)}"#
-            .write(to: rolesDir.appendingPathComponent("unlisted.json"), atomically: false, encoding: .utf8)
+        try writer.writeRole(RoleDocument(arn: BenchmarkARNs.unlistedRole, trustPolicy: policy))
 
         let target = Target(
             trustAnchorArn: BenchmarkARNs.trustAnchor(benchAnchor), profileArn: BenchmarkARNs.profile(benchProfile),

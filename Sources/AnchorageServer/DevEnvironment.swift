@@ -1,3 +1,4 @@
+import AnchorageConfig
 import AnchorageCore
 import AnchorageCrypto
 import Foundation
@@ -108,52 +109,20 @@ enum DevEnvironment {
         try SecureFile.write(try serverKey.pkcs8PEM, to: keys + "/server-key.pem", mode: 0o600)
         try SecureFile.write(try workloadKey.pkcs8PEM, to: keys + "/workload-key.pem", mode: 0o600)
 
-        let anchorDirectory = root + "/PKI/trust-anchors/dev"
-        try FileManager.default.createDirectory(atPath: anchorDirectory, withIntermediateDirectories: true)
-        try FileManager.default.createDirectory(atPath: root + "/Profiles/roles", withIntermediateDirectories: true)
-        try write(ca.pemString, anchorDirectory + "/certificates.pem")
-        try write(
-            """
-            {
-              "trustAnchorArn": "\(trustAnchorArn)",
-              "enabled": true
-            }
-
-            """, anchorDirectory + "/anchor.json")
-        try write(
-            """
-            {
-              "profileArn": "\(profileArn)",
-              "enabled": true,
-              "roleArns": ["\(roleArn)"],
-              "durationSeconds": 3600,
-              "acceptRoleSessionName": true,
-              "sessionPolicy": null,
-              "managedPolicyArns": [],
-              "attributeMappings": null
-            }
-
-            """, root + "/Profiles/dev.json")
-        try write(
-            """
-            {
-              "Arn": "\(roleArn)",
-              "MaxSessionDuration": 43200,
-              "AssumeRolePolicyDocument": {
-                "Version": "2012-10-17",
-                "Statement": [{
-                  "Effect": "Allow",
-                  "Principal": {"Service": "rolesanywhere.amazonaws.com"},
-                  "Action": ["sts:AssumeRole", "sts:TagSession", "sts:SetSourceIdentity"],
-                  "Condition": {
-                    "ArnEquals": {"aws:SourceArn": "\(trustAnchorArn)"},
-                    "StringEquals": {"aws:PrincipalTag/x509Subject/OU": "dev"}
-                  }
-                }]
-              }
-            }
-
-            """, root + "/Profiles/roles/dev-reader.json")
+        let writer = ConfigurationWriter(pkiDirectory: root + "/PKI", profilesDirectory: root + "/Profiles")
+        try writer.addTrustAnchor(name: "dev", arn: trustAnchorArn, certificatesPEM: ca.pemString)
+        try writer.writeProfile(
+            ProfileDocument(name: "dev", arn: profileArn, roleArns: [roleArn], acceptRoleSessionName: true))
+        try writer.writeRole(
+            RoleDocument(
+                arn: roleArn, maxSessionDuration: 43200,
+                trustPolicy: RoleDocument.policy([
+                    RoleDocument.rolesAnywhereStatement(
+                        condition: .object([
+                            "ArnEquals": .object(["aws:SourceArn": .string(trustAnchorArn)]),
+                            "StringEquals": .object(["aws:PrincipalTag/x509Subject/OU": .string("dev")]),
+                        ]))
+                ])))
     }
 
     private static func write(_ text: String, _ path: String) throws {

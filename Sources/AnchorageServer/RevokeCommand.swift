@@ -169,8 +169,9 @@ public enum RevokeCommand {
         return 0
     }
 
-    /// Locks the PKI directory, re-reads the file, applies `change`, writes atomically, then checks that
-    /// servers will be able to load the whole configuration with it.
+    /// Locks the PKI directory (and the admin commands' ``ConfigurationLock``), re-reads the file, applies
+    /// `change`, writes it with ``ConfigurationWriter`` (atomically), then checks that servers will be able to
+    /// load the whole configuration with it.
     static func update(_ loader: ConfigurationLoader, _ change: (RevocationList) throws -> RevocationList) -> Int32 {
         let lock = open(loader.pkiDirectory, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
         guard lock >= 0 else {
@@ -179,11 +180,16 @@ public enum RevokeCommand {
         defer { close(lock) }
         flock(lock, LOCK_EX)
         do {
+            // The admin commands' lock too: under it they remove hidden temporaries as leftovers, so they must not
+            // run while this command writes one.
+            let configurationLock = try ConfigurationLock(
+                pkiDirectory: loader.pkiDirectory, profilesDirectory: loader.profilesDirectory)
+            defer { configurationLock.release() }
             let before = try loader.loadRevocationsOnly()
             let after = try change(before)
             if after.entries != before.entries {
-                try SecureFile.write(
-                    Array((JSONWriter.string(after.json) + "\n").utf8), to: loader.revocationsFile, mode: 0o644)
+                try ConfigurationWriter(pkiDirectory: loader.pkiDirectory, profilesDirectory: loader.profilesDirectory)
+                    .writeRevocations(after)
             }
         } catch let error as RevokeError {
             return failure(error.message)

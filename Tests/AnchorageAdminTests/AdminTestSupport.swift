@@ -1,11 +1,14 @@
 import AnchorageLocking
+import AnchorageTestSupport
 import Foundation
 
 @testable import AnchorageAdmin
 
 /// Runs admin commands in-process against a temporary configuration and captures their output.
 struct AdminHarness {
-    let root: String
+    /// Removed when the last copy of the harness is released.
+    let directory = TemporaryDirectory()
+    var root: String { directory.path }
     var pki: String { root + "/PKI" }
     var profiles: String { root + "/Profiles" }
     /// Keys and certificates made by `pki` commands live here, outside the configuration.
@@ -18,8 +21,7 @@ struct AdminHarness {
     }
 
     init() throws {
-        root = (NSTemporaryDirectory() as NSString).appendingPathComponent("anchorage-admintest-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(atPath: root + "/keys", withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(atPath: keys, withIntermediateDirectories: true)
     }
 
     /// `anchorage <command> <arguments…> --pki <root>/PKI --profiles <root>/Profiles`.
@@ -62,14 +64,9 @@ struct AdminHarness {
                 "init-ca", "--subject", "/O=Lab/CN=Lab Root", "--certificate", keys + "/ca.pem",
                 "--private-key", keys + "/ca.key",
             ])
-        guard ca.status == 0 else { throw HarnessError("init-ca: \(ca.stderr)") }
+        guard ca.status == 0 else { throw TestFailure("init-ca: \(ca.stderr)") }
         let anchor = run("trust-anchor", ["add", "lab", "--certificates", keys + "/ca.pem"])
-        guard anchor.status == 0 else { throw HarnessError("trust-anchor add: \(anchor.stderr)") }
+        guard anchor.status == 0 else { throw TestFailure("trust-anchor add: \(anchor.stderr)") }
         return anchor.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
     }
-}
-
-struct HarnessError: Error, CustomStringConvertible {
-    var description: String
-    init(_ description: String) { self.description = description }
 }

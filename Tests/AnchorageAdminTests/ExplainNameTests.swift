@@ -1,4 +1,5 @@
 import AnchorageLocking
+import AnchorageTestSupport
 import Foundation
 import Testing
 
@@ -27,16 +28,16 @@ struct ExplainNameTests {
                 "--subject", "/O=Lab/OU=web/CN=web-1", "--certificate", admin.keys + "/web-1.pem",
                 "--private-key", admin.keys + "/web-1.key",
             ])
-        guard issued.status == 0 else { throw HarnessError("issue: \(issued.stderr)") }
+        guard issued.status == 0 else { throw TestFailure("issue: \(issued.stderr)") }
         let role = admin.run(
             "role",
             [
                 "create", "web-reader", "--trust-anchor", "lab", "--condition",
                 "StringEquals:aws:PrincipalTag/x509Subject/OU=web",
             ])
-        guard role.status == 0 else { throw HarnessError("role create: \(role.stderr)") }
+        guard role.status == 0 else { throw TestFailure("role create: \(role.stderr)") }
         let profile = admin.run("profile", ["create", "web", "--role", "web-reader"])
-        guard profile.status == 0 else { throw HarnessError("profile create: \(profile.stderr)") }
+        guard profile.status == 0 else { throw TestFailure("profile create: \(profile.stderr)") }
         return Lab(
             admin: admin, anchorARN: anchorARN,
             profileARN: profile.stdout.trimmingCharacters(in: .whitespacesAndNewlines),

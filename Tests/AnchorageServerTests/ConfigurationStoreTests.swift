@@ -1,4 +1,5 @@
 import AnchorageConfig
+import AnchorageConfigFixtures
 import AnchorageCore
 import AnchorageServer
 import Foundation
@@ -38,7 +39,7 @@ import Testing
         #expect(store.lastReload.succeeded == false)
 
         // Fixing the files brings the next generation and clears the error.
-        try fixture.write(ConfigFixture.webProfile, ConfigFixture.profileJSON(durationSeconds: "2700"))
+        try fixture.writer.writeProfile(ConfigFixture.web(durationSeconds: 2700))
         #expect(try store.reload(onlyIfChanged: true) == 2)
         #expect(store.current.generation == 2)
         #expect(store.current.profiles[profileArn]?.durationSeconds == 2700)
@@ -49,7 +50,7 @@ import Testing
     @Test func goodChangeIncrementsTheGeneration() throws {
         let fixture = try ConfigFixture()
         let store = try ConfigurationStore(loader: fixture.loader)
-        try fixture.write(ConfigFixture.secondAnchor, ConfigFixture.anchorJSON(arn: secondAnchorArn, enabled: "true"))
+        try fixture.writer.write(ConfigurationWriter.anchorFile(name: "second", arn: secondAnchorArn, enabled: true))
         #expect(try store.reload(onlyIfChanged: true) == 2)
         #expect(store.current.generation == 2)
         #expect(store.current.trustAnchors[secondAnchorArn]?.enabled == true)
@@ -89,7 +90,7 @@ struct ConfigurationFingerprintTests {
         let fixture = try ConfigFixture()
         var seen: Set<String> = [fixture.loader.fingerprint()]
         // Another size: two writes within one coarse clock tick can share a modification time.
-        try fixture.write(ConfigFixture.webProfile, ConfigFixture.profileJSON(durationSeconds: "900"))
+        try fixture.writer.writeProfile(ConfigFixture.web(durationSeconds: 900))
         #expect(seen.insert(fixture.loader.fingerprint()).inserted, "an edit")
         try fixture.write("Profiles/roles/extra.json", "{}")
         #expect(seen.insert(fixture.loader.fingerprint()).inserted, "a new file in a subdirectory")

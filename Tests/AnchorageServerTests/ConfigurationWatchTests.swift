@@ -1,4 +1,5 @@
 import AnchorageLocking
+import AnchorageTestSupport
 import Dispatch
 import Foundation
 import Testing

@@ -1,8 +1,10 @@
+import AnchorageConfigFixtures
 import AnchorageCore
 import AnchorageCrypto
 import AnchorageHTTP
 import AnchorageLocking
 import AnchorageServer
+import AnchorageTestSupport
 import Foundation
 import Testing
 

@@ -1,5 +1,6 @@
 import AnchorageCore
 import AnchorageServer
+import AnchorageTestSupport
 import Foundation
 import Testing
 

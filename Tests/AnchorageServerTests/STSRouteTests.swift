@@ -1,8 +1,10 @@
 import AnchorageConfig
+import AnchorageConfigFixtures
 import AnchorageCore
 import AnchorageCrypto
 import AnchorageHTTP
 import AnchorageServer
+import AnchorageTestSupport
 import Foundation
 import Testing
 

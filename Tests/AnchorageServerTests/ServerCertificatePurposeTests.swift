@@ -1,4 +1,5 @@
 import AnchorageCrypto
+import AnchorageTestSupport
 import Foundation
 import Testing
 

@@ -1,26 +1,5 @@
 import Foundation
 
-/// Locates the `anchorage` executable built by `swift build`: `<package root>/.build/debug/anchorage`
-/// (override with `ANCHORAGE_BINARY`). Missing binary is an error, never a silent skip.
-enum AnchorageBinary {
-    static func url() throws -> URL {
-        if let override = ProcessInfo.processInfo.environment["ANCHORAGE_BINARY"], !override.isEmpty {
-            guard FileManager.default.isExecutableFile(atPath: override) else {
-                throw FixtureError("ANCHORAGE_BINARY=\(override) is not an executable file")
-            }
-            return URL(fileURLWithPath: override)
-        }
-        let root = try FixturePKI.packageRoot()
-        let candidate = root.appendingPathComponent(".build/debug/anchorage")
-        guard FileManager.default.isExecutableFile(atPath: candidate.path) else {
-            throw FixtureError(
-                "the anchorage binary was not found at \(candidate.path). Build it first (`swift build`, "
-                    + "or `swift build --build-tests` before `swift test`), or set ANCHORAGE_BINARY.")
-        }
-        return candidate
-    }
-}
-
 /// One running `anchorage serve` child process.
 final class AnchorageServerProcess: @unchecked Sendable {
     let process: Process
@@ -176,55 +155,6 @@ final class AnchorageServerProcess: @unchecked Sendable {
     }
 }
 
-/// Starts `process` with an empty signal mask. Threads of the test runner block SIGTERM and other signals,
-/// Foundation's `Process` spawns the child from the calling thread without resetting the mask, and a
-/// blocked mask survives exec: the server would never see the SIGTERM the lifecycle test sends.
-func runWithDefaultSignalMask(_ process: Process) throws {
-    var empty = sigset_t()
-    var saved = sigset_t()
-    sigemptyset(&empty)
-    pthread_sigmask(SIG_SETMASK, &empty, &saved)
-    defer { pthread_sigmask(SIG_SETMASK, &saved, nil) }
-    try process.run()
-}
-
-/// Servers still running when the test process exits get SIGTERM (registered with `atexit`).
-final class ServerRegistry: @unchecked Sendable {
-    static let shared = ServerRegistry()
-    private let lock = NSLock()
-    private var processes: [Process] = []
-    private var installed = false
-
-    func register(_ process: Process) {
-        lock.lock()
-        defer { lock.unlock() }
-        processes.append(process)
-        if !installed {
-            installed = true
-            atexit { ServerRegistry.shared.terminateAll() }
-        }
-    }
-
-    func unregister(_ process: Process) {
-        lock.lock()
-        defer { lock.unlock() }
-        processes.removeAll { $0 === process }
-    }
-
-    func terminateAll() {
-        lock.lock()
-        let all = processes
-        processes.removeAll()
-        lock.unlock()
-        for p in all where p.isRunning { kill(p.processIdentifier, SIGTERM) }
-        let deadline = Date().addingTimeInterval(5)
-        for p in all {
-            while p.isRunning && Date() < deadline { usleep(10_000) }
-            if p.isRunning { kill(p.processIdentifier, SIGKILL) }
-        }
-    }
-}
-
 /// The one server shared by every end-to-end test in this process (started on first use).
 actor SharedServer {
     static let shared = SharedServer()
@@ -242,7 +172,7 @@ actor SharedServer {
             starting = Task {
                 let pki = try FixturePKI.shared()
                 _ = try AnchorageBinary.url()
-                let config = try TestConfiguration.write(pki: pki)
+                let config = try await TestConfiguration.write(pki: pki)
                 let server = try await AnchorageServerProcess.start(configuration: config, pki: pki)
                 return Context(pki: pki, configuration: config, server: server)
             }

@@ -52,7 +52,7 @@ struct CommandTests {
     func validateAccepts() async throws {
         let pki = try FixturePKI.shared()
         let binary = try AnchorageBinary.url()
-        let config = try TestConfiguration.write(pki: pki)
+        let config = try await TestConfiguration.write(pki: pki)
         let r = try await runProcess(
             binary.path, ["validate", "--pki", config.pki.path, "--profiles", config.profiles.path])
         #expect(r.status == 0, "\(r.summary)")
@@ -62,7 +62,7 @@ struct CommandTests {
     func validateRejectsUnknownKey() async throws {
         let pki = try FixturePKI.shared()
         let binary = try AnchorageBinary.url()
-        let config = try TestConfiguration.write(pki: pki).copy()
+        let config = try await TestConfiguration.write(pki: pki).copy()
         let roleFile = config.profiles.appendingPathComponent("roles/web-reader.json")
         var role = try #require(
             try JSONSerialization.jsonObject(with: Data(contentsOf: roleFile)) as? [String: Any])
@@ -79,7 +79,7 @@ struct CommandTests {
     @Test("serve prints its listening line and exits 0 on SIGTERM")
     func serveStopsCleanlyOnSIGTERM() async throws {
         let pki = try FixturePKI.shared()
-        let config = try TestConfiguration.write(pki: pki)
+        let config = try await TestConfiguration.write(pki: pki)
         let server = try await AnchorageServerProcess.start(configuration: config, pki: pki)
         #expect(server.port > 0)
         let status = await server.stop()

@@ -21,105 +21,104 @@ enum ARNs {
     static let notInProfile = role("not-in-profile")
 }
 
-/// A PKI/ + Profiles/ configuration in the CONTRACT §3.3 format, written to a fresh temporary directory.
+/// A PKI/ + Profiles/ configuration in the CONTRACT §3.3 format, in a fresh temporary directory.
 ///
 /// Anchors: `rsa-root` (root-rsa + its CRL), `ec-root` (root-ec), `disabled` (root-rsa again, disabled).
 /// Profiles: `web` (web-reader, ops-only, denied), `disabled-profile`, `session-name`
 /// (acceptRoleSessionName). Roles: `web-reader`, `ops-only` (OU must be "ops"), `denied` (explicit
 /// Deny), `not-in-profile` (defined, listed by no profile).
+///
+/// Written by the `anchorage` admin commands (so through the one writer of the format, and with no product
+/// module in this target), once per test process; every configuration is a copy of that one.
 struct TestConfiguration: Sendable {
     let root: URL
     var pki: URL { root.appendingPathComponent("PKI") }
     var profiles: URL { root.appendingPathComponent("Profiles") }
 
-    static func write(pki fixtures: FixturePKI, into root: URL? = nil) throws -> TestConfiguration {
-        let root =
-            root
-            ?? URL(fileURLWithPath: NSTemporaryDirectory())
-            .appendingPathComponent("anchorage-e2e-config-\(UUID().uuidString)")
-        let config = TestConfiguration(root: root)
-        let fm = FileManager.default
+    static func write(pki fixtures: FixturePKI) async throws -> TestConfiguration {
+        try await Template.shared.configuration(fixtures).copy()
+    }
 
-        func anchor(_ name: String, arn: String, enabled: Bool, certificates: [String], crls: [String]) throws {
-            let dir = config.pki.appendingPathComponent("trust-anchors/\(name)")
-            try fm.createDirectory(at: dir.appendingPathComponent("crls"), withIntermediateDirectories: true)
-            try writeJSON(["trustAnchorArn": arn, "enabled": enabled], to: dir.appendingPathComponent("anchor.json"))
-            let bundle = try certificates.map { try String(contentsOf: fixtures.certificate($0), encoding: .utf8) }
-            try bundle.joined().write(
-                to: dir.appendingPathComponent("certificates.pem"), atomically: true, encoding: .utf8)
-            for crl in crls {
-                try fm.copyItem(at: fixtures.crl(crl), to: dir.appendingPathComponent("crls/\(crl).crl.pem"))
-            }
+    /// The configuration the others copy, made on first use.
+    private actor Template {
+        static let shared = Template()
+        private var made: Task<TestConfiguration, any Error>?
+
+        func configuration(_ fixtures: FixturePKI) async throws -> TestConfiguration {
+            if made == nil { made = Task { try await TestConfiguration.make(fixtures) } }
+            return try await made!.value
         }
-        try anchor("rsa-root", arn: ARNs.rsaRootAnchor, enabled: true, certificates: ["root-rsa"], crls: ["root-rsa"])
-        try anchor("ec-root", arn: ARNs.ecRootAnchor, enabled: true, certificates: ["root-ec"], crls: [])
-        try anchor("disabled", arn: ARNs.disabledAnchor, enabled: false, certificates: ["root-rsa"], crls: [])
+    }
 
-        try fm.createDirectory(at: config.profiles.appendingPathComponent("roles"), withIntermediateDirectories: true)
-        func profile(_ name: String, arn: String, enabled: Bool, roles: [String], acceptRoleSessionName: Bool) throws {
-            try writeJSON(
-                [
-                    "profileArn": arn,
-                    "enabled": enabled,
-                    "roleArns": roles,
-                    "durationSeconds": 3600,
-                    "acceptRoleSessionName": acceptRoleSessionName,
-                    "sessionPolicy": NSNull(),
-                    "managedPolicyArns": [String](),
-                    "attributeMappings": NSNull(),
+    private static func make(_ fixtures: FixturePKI) async throws -> TestConfiguration {
+        let config = TestConfiguration(
+            root: URL(fileURLWithPath: NSTemporaryDirectory())
+                .appendingPathComponent("anchorage-e2e-config-\(UUID().uuidString)"))
+        try FileManager.default.createDirectory(at: config.root, withIntermediateDirectories: true)
+        func admin(_ arguments: [String]) async throws {
+            let result = try await anchorageCommand(arguments, configuration: config)
+            guard result.status == 0 else { throw FixtureError("writing the configuration: \(result.summary)") }
+        }
+        func anchor(_ name: String, arn: String, certificate: String, disabled: Bool = false) async throws {
+            try await admin(
+                ["trust-anchor", "add", name, "--certificates", fixtures.certificate(certificate).path, "--arn", arn]
+                    + (disabled ? ["--disabled"] : []))
+        }
+        try await anchor("rsa-root", arn: ARNs.rsaRootAnchor, certificate: "root-rsa")
+        try await admin(["crl", "import", "rsa-root", fixtures.crl("root-rsa").path, "--name", "root-rsa.crl"])
+        try await anchor("ec-root", arn: ARNs.ecRootAnchor, certificate: "root-ec")
+        try await anchor("disabled", arn: ARNs.disabledAnchor, certificate: "root-rsa", disabled: true)
+
+        let anyAnchor = "ArnLike:aws:SourceArn=arn:aws:rolesanywhere:us-east-1:\(ARNs.account):trust-anchor/*"
+        for (name, ou) in [("web-reader", "web"), ("ops-only", "ops"), ("not-in-profile", "web")] {
+            try await admin([
+                "role", "create", name, "--account-id", ARNs.account, "--condition", anyAnchor,
+                "--condition", "StringEquals:aws:PrincipalTag/x509Subject/OU=\(ou)",
+            ])
+        }
+        // An Allow (any anchor) and an explicit Deny of the same actions: the policy document is the command's input.
+        let policyFile = config.root.appendingPathComponent("denied-policy.json")
+        try writeJSON(
+            [
+                "Version": "2012-10-17",
+                "Statement": [
+                    [
+                        "Effect": "Allow", "Principal": ["Service": "rolesanywhere.amazonaws.com"],
+                        "Action": trustActions,
+                        "Condition": [
+                            "ArnLike": [
+                                "aws:SourceArn": "arn:aws:rolesanywhere:us-east-1:\(ARNs.account):trust-anchor/*"
+                            ]
+                        ],
+                    ],
+                    [
+                        "Effect": "Deny", "Principal": ["Service": "rolesanywhere.amazonaws.com"],
+                        "Action": trustActions,
+                    ],
                 ],
-                to: config.profiles.appendingPathComponent("\(name).json"))
-        }
-        try profile(
-            "web", arn: ARNs.webProfile, enabled: true,
-            roles: [ARNs.webReader, ARNs.opsOnly, ARNs.denied], acceptRoleSessionName: false)
-        try profile(
-            "disabled-profile", arn: ARNs.disabledProfile, enabled: false,
-            roles: [ARNs.webReader], acceptRoleSessionName: false)
-        try profile(
-            "session-name", arn: ARNs.sessionNameProfile, enabled: true,
-            roles: [ARNs.webReader], acceptRoleSessionName: true)
+            ], to: policyFile)
+        try await admin(["role", "create", "denied", "--account-id", ARNs.account, "--policy-file", policyFile.path])
+        try FileManager.default.removeItem(at: policyFile)
 
-        try role("web-reader", statements: [allow(ou: "web")], to: config)
-        try role("ops-only", statements: [allow(ou: "ops")], to: config)
-        try role("denied", statements: [allow(ou: nil), deny()], to: config)
-        try role("not-in-profile", statements: [allow(ou: "web")], to: config)
+        try await admin([
+            "profile", "create", "web", "--arn", ARNs.webProfile, "--role", "web-reader", "--role", "ops-only",
+            "--role", "denied",
+        ])
+        try await admin([
+            "profile", "create", "disabled-profile", "--arn", ARNs.disabledProfile, "--role", "web-reader",
+            "--disabled",
+        ])
+        try await admin([
+            "profile", "create", "session-name", "--arn", ARNs.sessionNameProfile, "--role", "web-reader",
+            "--accept-role-session-name",
+        ])
         return config
     }
 
     static let trustActions = ["sts:AssumeRole", "sts:TagSession", "sts:SetSourceIdentity"]
 
-    static func allow(ou: String?) -> [String: Any] {
-        var condition: [String: Any] = [
-            "ArnLike": ["aws:SourceArn": "arn:aws:rolesanywhere:us-east-1:\(ARNs.account):trust-anchor/*"]
-        ]
-        if let ou { condition["StringEquals"] = ["aws:PrincipalTag/x509Subject/OU": ou] }
-        return [
-            "Effect": "Allow",
-            "Principal": ["Service": "rolesanywhere.amazonaws.com"],
-            "Action": trustActions,
-            "Condition": condition,
-        ]
-    }
-
-    static func deny() -> [String: Any] {
-        [
-            "Effect": "Deny",
-            "Principal": ["Service": "rolesanywhere.amazonaws.com"],
-            "Action": trustActions,
-        ]
-    }
-
-    static func role(_ name: String, statements: [[String: Any]], to config: TestConfiguration) throws {
-        try writeJSON(
-            [
-                "Arn": ARNs.role(name),
-                "MaxSessionDuration": 3600,
-                "AssumeRolePolicyDocument": ["Version": "2012-10-17", "Statement": statements],
-            ],
-            to: config.profiles.appendingPathComponent("roles/\(name).json"))
-    }
-
+    /// Writes `object` as JSON, for what the admin commands do not write: policy documents they read, and
+    /// configuration files broken on purpose.
     static func writeJSON(_ object: Any, to url: URL) throws {
         let data = try JSONSerialization.data(
             withJSONObject: object, options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes])

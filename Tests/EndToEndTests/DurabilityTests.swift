@@ -11,7 +11,7 @@ import Testing
     /// `/readyz` says not ready, and the server keeps running.
     @Test func anUnwritableAuditLogFailsClosedWith503() async throws {
         let pki = try FixturePKI.shared()
-        let configuration = try TestConfiguration.write(pki: pki)
+        let configuration = try await TestConfiguration.write(pki: pki)
         let state = configuration.root.appendingPathComponent("full-state")
         try FileManager.default.createDirectory(at: state, withIntermediateDirectories: true)
         try FileManager.default.createSymbolicLink(
@@ -49,7 +49,7 @@ import Testing
     /// again once space is freed. Needs root to mount; elsewhere the /dev/full test above covers the path.
     @Test(.enabled(if: getuid() == 0)) func aFullFileSystemFailsClosedAndRecovers() async throws {
         let pki = try FixturePKI.shared()
-        let configuration = try TestConfiguration.write(pki: pki)
+        let configuration = try await TestConfiguration.write(pki: pki)
         let mountPoint = configuration.root.appendingPathComponent("tmpfs")
         try FileManager.default.createDirectory(at: mountPoint, withIntermediateDirectories: true)
         let mounted = try await runProcess("/bin/mount", ["-t", "tmpfs", "-o", "size=1m", "tmpfs", mountPoint.path])
@@ -146,7 +146,7 @@ import Testing
     /// is cut off by the next start, which says so in its log).
     @Test func killNineUnderLoadLosesNoAnsweredRecord() async throws {
         let pki = try FixturePKI.shared()
-        let configuration = try TestConfiguration.write(pki: pki)
+        let configuration = try await TestConfiguration.write(pki: pki)
         let state = configuration.root.appendingPathComponent("crash-state")
         let script = try Clients.scriptsDirectory().appendingPathComponent("crash_client.py").path
         let rounds = 10
@@ -277,7 +277,7 @@ extension DurabilityTests {
     /// the command or exactly the one after it — never a mixture (e.g. an anchor without its certificates).
     @Test func adminWritesSurviveKillNineAtRandomPoints() async throws {
         let pki = try FixturePKI.shared()
-        let configuration = try TestConfiguration.write(pki: pki)
+        let configuration = try await TestConfiguration.write(pki: pki)
         let binary = try AnchorageBinary.url().path
         let scope = ["--pki", configuration.pki.path, "--profiles", configuration.profiles.path]
         let crlText = try Data(contentsOf: pki.crl("root-rsa"))
@@ -432,7 +432,7 @@ extension DurabilityTests {
     /// InvalidClientTokenId, new ones still verify.
     @Test func tokenKeyringRotation() async throws {
         let pki = try FixturePKI.shared()
-        let configuration = try TestConfiguration.write(pki: pki)
+        let configuration = try await TestConfiguration.write(pki: pki)
         let secrets = configuration.root.appendingPathComponent("secrets")
         try FileManager.default.createDirectory(at: secrets, withIntermediateDirectories: true)
         let keyring = secrets.appendingPathComponent("token-keyring.json")

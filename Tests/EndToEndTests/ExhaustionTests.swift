@@ -84,7 +84,7 @@ struct ExhaustionTests {
     @Test("serve --max-connections refuses a value that is not a positive whole number (exit 64)")
     func maxConnectionsUsage() async throws {
         let pki = try FixturePKI.shared()
-        let configuration = try TestConfiguration.write(pki: pki)
+        let configuration = try await TestConfiguration.write(pki: pki)
         let state = configuration.root.appendingPathComponent("state").path
         for bad in ["0", "-5", "many"] {
             let r = try await runProcess(

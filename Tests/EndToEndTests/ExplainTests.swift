@@ -134,7 +134,7 @@ struct ExplainTests {
     @Test("own configuration: certificate_revoked_by_administrator and duration_exceeds_role_maximum agree")
     func ownConfigurationCases() async throws {
         // `session-name` asks for 7200 s while its role allows 3600; leaf-rsa-2048 is revoked by `anchorage revoke`.
-        let configuration = try TestConfiguration.write(pki: try FixturePKI.shared())
+        let configuration = try await TestConfiguration.write(pki: try FixturePKI.shared())
         try configuration.editJSON("Profiles/session-name.json") { $0["durationSeconds"] = 7200 }
         let context = try await OwnServer.start(configuration: configuration)
         let revoked = Case(reason: "certificate_revoked_by_administrator", leaf: "leaf-rsa-2048")

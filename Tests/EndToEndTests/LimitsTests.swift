@@ -132,7 +132,7 @@ struct LimitsTests {
         ])
     func badFlags(_ flags: [String]) async throws {
         let pki = try FixturePKI.shared()
-        let config = try TestConfiguration.write(pki: pki)
+        let config = try await TestConfiguration.write(pki: pki)
         let state = config.root.appendingPathComponent("state")
         let result = try await runProcess(
             try AnchorageBinary.url().path, ServeOptionsTests.serveArguments(config, state: state, pki: pki) + flags,

@@ -109,10 +109,7 @@ struct MetricsAndWarningsTests {
     /// A configuration with an extra anchor whose CA expires in 30 days and whose CRL's nextUpdate is past
     /// (made with the openssl CLI).
     static func shortLivedAnchor(in configuration: TestConfiguration) async throws {
-        let directory = configuration.pki.appendingPathComponent("trust-anchors/short-lived")
         let work = configuration.root.appendingPathComponent("short-lived-ca")
-        try FileManager.default.createDirectory(
-            at: directory.appendingPathComponent("crls"), withIntermediateDirectories: true)
         try FileManager.default.createDirectory(at: work, withIntermediateDirectories: true)
         let script = #"""
             set -euo pipefail
@@ -149,20 +146,23 @@ struct MetricsAndWarningsTests {
         try script.write(to: scriptURL, atomically: true, encoding: .utf8)
         let r = try await runProcess("/bin/bash", [scriptURL.path, work.path])
         try #require(r.status == 0, "\(r.summary)")
-        try TestConfiguration.writeJSON(
-            ["trustAnchorArn": ARNs.trustAnchor("7d4f8513-a09e-4ea1-8d88-3b9c7f6e0a54"), "enabled": true],
-            to: directory.appendingPathComponent("anchor.json"))
-        try FileManager.default.copyItem(
-            at: work.appendingPathComponent("ca.pem"), to: directory.appendingPathComponent("certificates.pem"))
-        try FileManager.default.copyItem(
-            at: work.appendingPathComponent("stale.crl.pem"), to: directory.appendingPathComponent("crls/stale.crl.pem")
-        )
+        // Registered with the admin commands, which accept a stale CRL with a warning.
+        for command in [
+            [
+                "trust-anchor", "add", "short-lived", "--certificates", work.appendingPathComponent("ca.pem").path,
+                "--arn", ARNs.trustAnchor("7d4f8513-a09e-4ea1-8d88-3b9c7f6e0a54"),
+            ],
+            ["crl", "import", "short-lived", work.appendingPathComponent("stale.crl.pem").path, "--name", "stale.crl"],
+        ] {
+            let added = try await anchorageCommand(command, configuration: configuration)
+            try #require(added.status == 0, "\(added.summary)")
+        }
     }
 
     @Test("an anchor expiring within 45 days and a stale CRL are logged as JSON warnings naming the anchor")
     func warnings() async throws {
         let pki = try FixturePKI.shared()
-        let configuration = try TestConfiguration.write(pki: pki)
+        let configuration = try await TestConfiguration.write(pki: pki)
         try await Self.shortLivedAnchor(in: configuration)
         let context = try await OwnServer.start(configuration: configuration)
         let server = context.server

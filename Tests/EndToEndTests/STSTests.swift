@@ -273,7 +273,7 @@ struct STSRevocationTests {
     @Test("a broken revocations.json is refused naming the file and JSON path")
     func brokenRevocationsFile() async throws {
         let pki = try FixturePKI.shared()
-        let config = try TestConfiguration.write(pki: pki)
+        let config = try await TestConfiguration.write(pki: pki)
         try
             #"{"revocations":[{"id":"r-1","type":"certificate-serial","serial":"nothex","revokedAt":"2026-01-01T00:00:00Z"}]}"#
             .write(to: config.pki.appendingPathComponent("revocations.json"), atomically: true, encoding: .utf8)
@@ -302,7 +302,7 @@ struct STSRevocationTests {
     )
     func keyringExpiryAndBinding() async throws {
         let pki = try FixturePKI.shared()
-        let config = try TestConfiguration.write(pki: pki)
+        let config = try await TestConfiguration.write(pki: pki)
         let keyring = try TestKeyring.write(in: config.root.appendingPathComponent("secrets"))
         let replicaA = try await OwnServer.start(
             configuration: config, extraArguments: ["--token-keyring", keyring.url.path])

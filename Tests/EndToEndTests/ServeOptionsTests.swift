@@ -17,7 +17,7 @@ struct ServeOptionsTests {
     func refusesInvalidConfiguration() async throws {
         let pki = try FixturePKI.shared()
         let binary = try AnchorageBinary.url()
-        let config = try TestConfiguration.write(pki: pki)
+        let config = try await TestConfiguration.write(pki: pki)
         try config.editJSON("Profiles/roles/web-reader.json") { $0["Arnn"] = ARNs.webReader }
         let state = config.root.appendingPathComponent("state")
 
@@ -35,7 +35,7 @@ struct ServeOptionsTests {
     func missingStateDirectory() async throws {
         let pki = try FixturePKI.shared()
         let binary = try AnchorageBinary.url()
-        let config = try TestConfiguration.write(pki: pki)
+        let config = try await TestConfiguration.write(pki: pki)
         var arguments = Self.serveArguments(config, state: config.root, pki: pki)
         let index = try #require(arguments.firstIndex(of: "--state-dir"))
         arguments.removeSubrange(index...(index + 1))

@@ -25,37 +25,33 @@ struct TrustBoundaryEndToEndTests {
         func context() async throws -> SharedServer.Context {
             if let context { return context }
             let pki = try FixturePKI.shared()
-            let configuration = try TestConfiguration.write(pki: pki)
-            let anchors = configuration.pki.appendingPathComponent("trust-anchors")
-            for (name, arn) in [("foreign", foreignAnchor), ("west", westAnchor)] {
-                let directory = anchors.appendingPathComponent(name)
-                try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-                try TestConfiguration.writeJSON(
-                    ["trustAnchorArn": arn, "enabled": true], to: directory.appendingPathComponent("anchor.json"))
-                try FileManager.default.copyItem(
-                    at: pki.certificate("root-rsa"), to: directory.appendingPathComponent("certificates.pem"))
-            }
-            let tagCondition: [String: Any] = ["StringEquals": ["aws:PrincipalTag/x509Subject/OU": "web"]]
-            let adminCondition: [String: Any] = ["StringEquals": ["aws:PrincipalTag/x509Subject/CN": "K8s-admin"]]
-            for (name, condition) in [("tag-only", tagCondition), ("admin", adminCondition)] {
-                try TestConfiguration.role(
-                    name,
-                    statements: [
-                        [
-                            "Effect": "Allow", "Principal": ["Service": "rolesanywhere.amazonaws.com"],
-                            "Action": TestConfiguration.trustActions, "Condition": condition,
-                        ]
-                    ], to: configuration)
-            }
-            try configuration.editJSON("Profiles/web.json") { profile in
-                profile["roleArns"] = (profile["roleArns"] as? [String] ?? []) + [tagOnly, admin]
-            }
-            try TestConfiguration.writeJSON(
+            let configuration = try await TestConfiguration.write(pki: pki)
+            // Through the admin commands, as an operator would add them.
+            let commands: [[String]] = [
                 [
-                    "profileArn": westProfile, "enabled": true, "roleArns": [tagOnly], "durationSeconds": 3600,
-                    "acceptRoleSessionName": false, "sessionPolicy": NSNull(), "managedPolicyArns": [String](),
-                    "attributeMappings": NSNull(),
-                ], to: configuration.profiles.appendingPathComponent("west.json"))
+                    "trust-anchor", "add", "foreign", "--certificates", pki.certificate("root-rsa").path, "--arn",
+                    foreignAnchor,
+                ],
+                [
+                    "trust-anchor", "add", "west", "--certificates", pki.certificate("root-rsa").path, "--arn",
+                    westAnchor,
+                ],
+                [
+                    "role", "create", "tag-only", "--account-id", ARNs.account,
+                    "--condition", "StringEquals:aws:PrincipalTag/x509Subject/OU=web",
+                ],
+                [
+                    "role", "create", "admin", "--account-id", ARNs.account,
+                    "--condition", "StringEquals:aws:PrincipalTag/x509Subject/CN=K8s-admin",
+                ],
+                ["profile", "add-role", "web", tagOnly],
+                ["profile", "add-role", "web", admin],
+                ["profile", "create", "west", "--arn", westProfile, "--role", tagOnly],
+            ]
+            for command in commands {
+                let result = try await anchorageCommand(command, configuration: configuration)
+                guard result.status == 0 else { throw FixtureError(result.summary) }
+            }
             let started = try await OwnServer.start(configuration: configuration)
             context = started
             return started
@@ -191,7 +187,7 @@ struct TrustBoundaryEndToEndTests {
 
     @Test("validate refuses NotPrincipal in a trust policy, naming the file and the JSON path")
     func notPrincipal() async throws {
-        let configuration = try TestConfiguration.write(pki: try FixturePKI.shared())
+        let configuration = try await TestConfiguration.write(pki: try FixturePKI.shared())
         try configuration.editJSON("Profiles/roles/web-reader.json") { role in
             guard var policy = role["AssumeRolePolicyDocument"] as? [String: Any],
                 var statements = policy["Statement"] as? [[String: Any]]

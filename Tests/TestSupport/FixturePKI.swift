@@ -1,60 +1,60 @@
-import Foundation
+public import Foundation
 
 /// The generated test PKI (see `Tests/Fixtures/README.md`).
 ///
 /// `Tests/Fixtures/make-pki.sh` runs at most once per test process, into
 /// `NSTemporaryDirectory()/anchorage-fixtures-<hash of the script>`; the script itself takes a lock,
 /// so parallel test processes (and other test targets using a copy of this file) never race.
-/// Self-contained on purpose (Foundation only): other test targets may copy this file as is.
-struct FixturePKI: Sendable {
+/// Foundation only, like the rest of `AnchorageTestSupport`: the end-to-end tests use it without any product module.
+public struct FixturePKI: Sendable {
     /// The generated directory (`certs/`, `keys/`, `crls/`, `serials/`).
-    let directory: URL
+    public let directory: URL
 
     /// The shared fixture PKI, generated on first use.
-    static func shared() throws -> FixturePKI {
+    public static func shared() throws -> FixturePKI {
         try cached.get()
     }
 
-    private static let cached: Result<FixturePKI, FixtureError> = {
+    private static let cached: Result<FixturePKI, TestFailure> = {
         do {
             return .success(try generate())
-        } catch let error as FixtureError {
+        } catch let error as TestFailure {
             return .failure(error)
         } catch {
-            return .failure(FixtureError("fixture PKI generation failed: \(error)"))
+            return .failure(TestFailure("fixture PKI generation failed: \(error)"))
         }
     }()
 
-    func certificate(_ name: String) -> URL { directory.appendingPathComponent("certs/\(name).pem") }
-    func privateKey(_ name: String) -> URL { directory.appendingPathComponent("keys/\(name).key") }
-    func crl(_ name: String) -> URL { directory.appendingPathComponent("crls/\(name).crl.pem") }
-    var caBundle: URL { certificate("ca-bundle") }
-    var intermediateChain: URL { certificate("chain-intermediate") }
+    public func certificate(_ name: String) -> URL { directory.appendingPathComponent("certs/\(name).pem") }
+    public func privateKey(_ name: String) -> URL { directory.appendingPathComponent("keys/\(name).key") }
+    public func crl(_ name: String) -> URL { directory.appendingPathComponent("crls/\(name).crl.pem") }
+    public var caBundle: URL { certificate("ca-bundle") }
+    public var intermediateChain: URL { certificate("chain-intermediate") }
 
     /// The certificate serial in decimal, as it appears in `Credential=`.
-    func serialDecimal(_ name: String) throws -> String {
+    public func serialDecimal(_ name: String) throws -> String {
         try String(contentsOf: directory.appendingPathComponent("serials/\(name).dec"), encoding: .utf8)
             .trimmingCharacters(in: .whitespacesAndNewlines)
     }
 
     /// The certificate serial as lowercase hex without leading zeros (the default role session name).
-    func serialHex(_ name: String) throws -> String {
+    public func serialHex(_ name: String) throws -> String {
         try String(contentsOf: directory.appendingPathComponent("serials/\(name).hex"), encoding: .utf8)
             .trimmingCharacters(in: .whitespacesAndNewlines).lowercased()
     }
 
     /// The DER bytes of a PEM certificate.
-    func der(_ name: String) throws -> Data {
+    public func der(_ name: String) throws -> Data {
         let pem = try String(contentsOf: certificate(name), encoding: .utf8)
         let body = pem.split(separator: "\n").filter { !$0.hasPrefix("-----") }.joined()
-        guard let data = Data(base64Encoded: body) else { throw FixtureError("\(name).pem is not PEM") }
+        guard let data = Data(base64Encoded: body) else { throw TestFailure("\(name).pem is not PEM") }
         return data
     }
 
     // MARK: - generation
 
     /// Walks up from this source file to the directory holding Package.swift.
-    static func packageRoot(from file: String = #filePath) throws -> URL {
+    public static func packageRoot(from file: String = #filePath) throws -> URL {
         var dir = URL(fileURLWithPath: file).deletingLastPathComponent()
         while dir.path != "/" {
             if FileManager.default.fileExists(atPath: dir.appendingPathComponent("Package.swift").path) {
@@ -62,17 +62,17 @@ struct FixturePKI: Sendable {
             }
             dir = dir.deletingLastPathComponent()
         }
-        throw FixtureError("no Package.swift above \(file)")
+        throw TestFailure("no Package.swift above \(file)")
     }
 
-    static var script: URL {
+    public static var script: URL {
         get throws { try packageRoot().appendingPathComponent("Tests/Fixtures/make-pki.sh") }
     }
 
     private static func generate() throws -> FixturePKI {
         let script = try script
         guard let contents = FileManager.default.contents(atPath: script.path) else {
-            throw FixtureError("cannot read \(script.path)")
+            throw TestFailure("cannot read \(script.path)")
         }
         let out = URL(fileURLWithPath: NSTemporaryDirectory())
             .appendingPathComponent("anchorage-fixtures-\(fnv1a64Hex(contents))")
@@ -87,7 +87,7 @@ struct FixturePKI: Sendable {
             let stderr = errPipe.fileHandleForReading.readDataToEndOfFile()
             process.waitUntilExit()
             guard process.terminationStatus == 0 else {
-                throw FixtureError(
+                throw TestFailure(
                     "make-pki.sh \(out.path) exited \(process.terminationStatus): "
                         + (String(data: stderr, encoding: .utf8) ?? ""))
             }
@@ -96,7 +96,7 @@ struct FixturePKI: Sendable {
     }
 
     /// FNV-1a, 64 bit: enough to key the fixture directory on the script's contents.
-    static func fnv1a64Hex(_ data: Data) -> String {
+    public static func fnv1a64Hex(_ data: Data) -> String {
         var hash: UInt64 = 0xcbf2_9ce4_8422_2325
         for byte in data {
             hash ^= UInt64(byte)
@@ -104,9 +104,4 @@ struct FixturePKI: Sendable {
         }
         return String(hash, radix: 16)
     }
-}
-
-struct FixtureError: Error, CustomStringConvertible {
-    let description: String
-    init(_ description: String) { self.description = description }
 }

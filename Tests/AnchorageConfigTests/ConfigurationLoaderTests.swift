@@ -1,4 +1,5 @@
 import AnchorageConfig
+import AnchorageConfigFixtures
 import AnchorageCore
 import AnchorageCrypto
 import Foundation

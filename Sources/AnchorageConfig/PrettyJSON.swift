@@ -1,15 +1,15 @@
-import AnchorageCore
+public import AnchorageCore
 
-/// Indented JSON for the files the admin commands write (two spaces, members in order, a final newline),
+/// Indented JSON for the configuration files ``ConfigurationWriter`` and the admin commands write (two spaces, members in order, a final newline),
 /// so they read and diff like hand-written ones. Short arrays of scalars stay on one line.
-enum PrettyJSON {
-    static func bytes(_ value: JSONValue) -> [UInt8] { Array(string(value).utf8) }
+public enum PrettyJSON {
+    public static func bytes(_ value: JSONValue) -> [UInt8] { Array(string(value).utf8) }
 
     /// The file text: the document and a final newline.
-    static func string(_ value: JSONValue) -> String { text(value) + "\n" }
+    public static func string(_ value: JSONValue) -> String { text(value) + "\n" }
 
     /// The document without a final newline (for printing).
-    static func text(_ value: JSONValue) -> String {
+    public static func text(_ value: JSONValue) -> String {
         var out = ""
         write(value, indent: "", into: &out)
         return out
@@ -51,7 +51,7 @@ enum PrettyJSON {
 }
 
 extension JSONValue {
-    var isScalar: Bool {
+    public var isScalar: Bool {
         switch self {
         case .array, .object: return false
         default: return true
@@ -59,7 +59,7 @@ extension JSONValue {
     }
 
     /// A copy of this object with member `key` set to `value` (kept in place when present, appended otherwise).
-    func setting(_ key: String, to value: JSONValue) -> JSONValue {
+    public func setting(_ key: String, to value: JSONValue) -> JSONValue {
         guard case .object(var members) = self else { return self }
         if let index = members.firstIndex(where: { $0.key == key }) {
             members[index].value = value
@@ -70,12 +70,12 @@ extension JSONValue {
     }
 
     /// An object from `(key, value)` pairs in order.
-    static func object(_ pairs: KeyValuePairs<String, JSONValue>) -> JSONValue {
+    public static func object(_ pairs: KeyValuePairs<String, JSONValue>) -> JSONValue {
         .object(pairs.map { JSONMember(key: $0.key, value: $0.value) })
     }
 
     /// The array of strings, or nil when this is not an array of strings.
-    var stringArray: [String]? {
+    public var stringArray: [String]? {
         guard case .array(let elements) = self else { return nil }
         let strings = elements.compactMap(\.stringValue)
         return strings.count == elements.count ? strings : nil
