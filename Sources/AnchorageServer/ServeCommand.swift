@@ -1,6 +1,7 @@
 import AnchorageCommandLine
 import AnchorageConfig
 import AnchorageCore
+import AnchorageCrypto
 import AnchorageHTTP
 import AnchorageLocking
 import Dispatch
@@ -8,13 +9,14 @@ import Foundation
 import Synchronization
 
 /// `anchorage serve`: loads the configuration, opens the audit log and keyring, and runs the HTTPS service
-/// until SIGTERM or SIGINT. SIGHUP reloads the configuration; files are also watched every second.
+/// until SIGTERM or SIGINT. SIGHUP reloads the configuration and reopens the audit log; files are also watched
+/// every second. SIGUSR1 only reopens the audit log (log rotation).
 public enum ServeCommand {
     public static let usage = """
         usage: anchorage serve --pki DIR --profiles DIR --state-dir DIR --listen HOST:PORT
                                (--tls-certificate FILE --tls-private-key FILE | --insecure-http)
                                [--token-keyring FILE] [--audit-sync data|none] [--log-level debug|info|warning|error]
-                               [--max-connections N]
+                               [--max-connections N] [--public-host NAME]... [--metrics-listen HOST:PORT]
                anchorage serve --dev
 
           --pki DIR              trust anchors and CRLs (default ./PKI)
@@ -24,6 +26,12 @@ public enum ServeCommand {
           --tls-certificate FILE server certificate chain (PEM)
           --tls-private-key FILE server private key (PEM)
           --insecure-http        plain HTTP, for a TLS-terminating proxy in front
+          --public-host NAME     (repeatable) a host name or IP address clients sign requests for (the
+                                 signed Host; its port is not compared). Accepted besides the TLS
+                                 certificate's DNS and IP subject alternative names; with --insecure-http
+                                 and no --public-host, only localhost, 127.0.0.1 and [::1] are accepted
+          --metrics-listen HOST:PORT  where GET /metrics is served, plain HTTP (default 127.0.0.1:9464;
+                                 port 0 picks a free port); never on the API listener
           --token-keyring FILE   session-token keys (mode 0600); created in --state-dir when omitted;
                                  re-read on SIGHUP and when it changes (key rotation)
           --audit-sync MODE      data (default): each audit record is on disk (fdatasync, shared by
@@ -40,8 +48,9 @@ public enum ServeCommand {
         "pki", "profiles", "state-dir", "listen", "tls-certificate", "tls-private-key", "token-keyring", "log-level",
         "expiry-warning-days",
         "max-connections",
-        "audit-sync",
+        "audit-sync", "metrics-listen",
     ]).union(AdmissionOptions.names)
+    static let repeatableOptions: Set<String> = ["public-host"]
     static let flags: Set<String> = ["insecure-http", "dev"]
 
     /// Everything `serve` needs, resolved from the command line.
@@ -63,6 +72,11 @@ public enum ServeCommand {
         var admission = RequestAdmission.Settings()
         /// Whether each audit record is fdatasynced before the answer.
         public var auditSync: AuditLog.Sync = .data
+        /// Names accepted in the signed `Host` besides the TLS certificate's (`--public-host`).
+        public var publicHosts: [String] = []
+        /// The metrics listener (`--metrics-listen`): loopback, on the port OpenTelemetry's Prometheus exporter uses.
+        public var metricsHost = "127.0.0.1"
+        public var metricsPort = 9464
 
         public init(stateDirectory: String) { self.stateDirectory = stateDirectory }
     }
@@ -71,7 +85,9 @@ public enum ServeCommand {
     public static func run(_ arguments: [String]) -> Int32 {
         let parsed: CommandArguments
         do {
-            parsed = try CommandArguments(arguments, .init(options: options, flags: flags, laterValuesOverride: true))
+            parsed = try CommandArguments(
+                arguments,
+                .init(options: options, repeatableOptions: repeatableOptions, flags: flags, laterValuesOverride: true))
         } catch {
             FileHandle.standardError.write(Data("anchorage serve: \(error)\n\n\(usage)\n".utf8))
             return 64
@@ -109,13 +125,16 @@ public enum ServeCommand {
         if let pki = parsed.value("pki") { options.pkiDirectory = pki }
         if let profiles = parsed.value("profiles") { options.profilesDirectory = profiles }
         if let listen = parsed.value("listen") {
-            guard let colon = listen.lastIndex(of: ":"), let port = Int(listen[listen.index(after: colon)...]),
-                (0...65535).contains(port)
-            else { throw CommandArguments.UsageError("--listen must be HOST:PORT") }
-            var host = String(listen[..<colon])
-            if host.hasPrefix("["), host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }
-            options.host = host
-            options.port = port
+            (options.host, options.port) = try hostAndPort(listen, option: "listen")
+        }
+        if let listen = parsed.value("metrics-listen") {
+            (options.metricsHost, options.metricsPort) = try hostAndPort(listen, option: "metrics-listen")
+        }
+        for name in parsed.values("public-host") {
+            if let problem = ServerNames.invalidName(name) {
+                throw CommandArguments.UsageError("--public-host: \(problem)")
+            }
+            options.publicHosts.append(name)
         }
         if parsed.has("insecure-http") {
             guard parsed.value("tls-certificate") == nil, parsed.value("tls-private-key") == nil else {
@@ -159,6 +178,44 @@ public enum ServeCommand {
         return options
     }
 
+    /// `HOST:PORT` (an IPv6 host in brackets) of `--<option>`.
+    static func hostAndPort(_ text: String, option: String) throws -> (String, Int) {
+        guard let colon = text.lastIndex(of: ":"), let port = Int(text[text.index(after: colon)...]),
+            (0...65535).contains(port)
+        else { throw CommandArguments.UsageError("--\(option) must be HOST:PORT") }
+        var host = String(text[..<colon])
+        if host.hasPrefix("["), host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }
+        guard !host.isEmpty else { throw CommandArguments.UsageError("--\(option) must be HOST:PORT") }
+        return (host, port)
+    }
+
+    /// The names a signed `Host` may carry: the TLS certificate's DNS and IP subject alternative names and
+    /// `--public-host`; with `--insecure-http` (no certificate) and no `--public-host`, the loopback names only,
+    /// so that a plain-HTTP server denies by default whatever a proxy forwards until it is told its names.
+    static func serverNames(_ options: Options) throws -> ServerNames {
+        let given = ServerNames(names: options.publicHosts)
+        guard let certificateFile = options.tlsCertificate else { return given.isEmpty ? .loopback : given }
+        let leaf: Certificate
+        do {
+            guard
+                let first = try Certificate.parsePEMBundle(
+                    Array(try Data(contentsOf: URL(fileURLWithPath: certificateFile)))
+                ).first
+            else { throw ServeError("no certificate in it") }
+            leaf = first
+        } catch {
+            throw ServeError("cannot read the TLS certificate \(certificateFile): \(error)")
+        }
+        let alternativeNames = leaf.subjectAlternativeNames
+        let names = ServerNames(names: alternativeNames.dnsNames + alternativeNames.ipAddresses).union(given)
+        guard !names.isEmpty else {
+            throw ServeError(
+                "the TLS certificate \(certificateFile) has no DNS or IP subject alternative name, so no signed Host "
+                    + "could be accepted; give --public-host NAME for each name clients use")
+        }
+        return names
+    }
+
     /// Starts the service and blocks until it has stopped.
     public static func serve(_ options: Options, announce: String?) throws -> Int32 {
         let logger = Logger(minimumLevel: options.logLevel)
@@ -178,7 +235,8 @@ public enum ServeCommand {
             try options.tokenKeyring.map { try KeyringFile.load($0) }
             ?? KeyringFile.loadOrCreate(keyringPath, random: random)
         let keyrings = KeyringReloader(path: keyringPath, shared: SharedTokenKeyring(keyring))
-        let auditLog = try AuditLog(path: options.stateDirectory + "/audit.jsonl", sync: options.auditSync)
+        let auditLog = try AuditLog(
+            path: options.stateDirectory + "/audit.jsonl", sync: options.auditSync, logger: logger)
         if let fragment = auditLog.repairedTail {
             // The record of a request that was never answered (a crash mid-write); it holds no secret.
             logger.warning(
@@ -189,6 +247,13 @@ public enum ServeCommand {
         let serverReference = ServerReference()
         var createSession = CreateSessionService(sharedKeyring: keyrings.shared, random: random)
         createSession.admission = RequestAdmission(options.admission)
+        createSession.serverNames = try serverNames(options)
+        if options.tlsCertificate == nil, options.publicHosts.isEmpty {
+            logger.warning(
+                "--insecure-http without --public-host: only the loopback names are accepted as the signed Host; "
+                    + "give --public-host for each name clients use through the proxy",
+                ["serverNames": createSession.serverNames.description])
+        }
         let service = AnchorageService(
             configurations: store, createSession: createSession,
             auditLog: auditLog, logger: logger, metrics: metrics,
@@ -203,6 +268,11 @@ public enum ServeCommand {
         }
         let server = HTTPServer(configuration: configuration, handler: service)
         serverReference.server.withLock { $0 = server }
+        // The scraper's listener: one loop, plain HTTP, few connections.
+        let metricsServer = HTTPServer(
+            configuration: HTTPServerConfiguration(
+                host: options.metricsHost, port: options.metricsPort, eventLoopCount: 1, maxConnections: 64),
+            handler: MetricsEndpoint(service: service))
         let health = ConfigurationHealth(warningDays: options.expiryWarningDays)
         health.logWarnings(store.current, now: SystemClock().seconds, logger: logger)
 
@@ -251,6 +321,8 @@ public enum ServeCommand {
                 nextTreeCheck.withLock { $0 = started + interval - ReloadPollInterval.base / 2 }
             }
             keyrings.reload(trigger: "file change", onlyIfChanged: true, logger: logger)
+            // A rotation without a signal: the path is opened again within a second even with no traffic.
+            auditLog.reopenIfMoved()
         }
         watcher.resume()
         // Certificates approach expiry and CRLs go stale without any change on disk: say so daily.
@@ -259,21 +331,33 @@ public enum ServeCommand {
         daily.setEventHandler { health.logWarnings(store.current, now: SystemClock().seconds, logger: logger) }
         daily.resume()
 
-        let bound = try server.start()
+        let metricsBound = try metricsServer.start()
+        let bound: (host: String, port: Int)
+        do {
+            bound = try server.start()
+        } catch {
+            metricsServer.shutdown()
+            throw error
+        }
         // Only now: a signal that came during start-up has waited, pending, for a server it can stop.
         SignalThread.start { signalNumber in
             signalQueue.async {
                 if signalNumber == SIGHUP {
                     reload("SIGHUP", false)
                     keyrings.reload(trigger: "SIGHUP", onlyIfChanged: false, logger: logger)
+                    auditLog.reopen(trigger: "SIGHUP")
+                } else if signalNumber == SIGUSR1 {
+                    auditLog.reopen(trigger: "SIGUSR1")
                 } else {
                     logger.info("shutting down", ["signal": signalNumber == SIGTERM ? "SIGTERM" : "SIGINT"])
                     server.shutdown()
+                    metricsServer.shutdown(gracePeriod: 1)
                 }
             }
         }
         let scheme = configuration.tls == nil ? "http" : "https"
         let displayHost = bound.host.contains(":") ? "[\(bound.host)]" : bound.host
+        let metricsHost = metricsBound.host.contains(":") ? "[\(metricsBound.host)]" : metricsBound.host
         let configurationNow = store.current
         logger.info(
             "serving",
@@ -281,13 +365,18 @@ public enum ServeCommand {
                 "address": "\(displayHost):\(bound.port)", "generation": String(configurationNow.generation),
                 "trustAnchors": String(configurationNow.trustAnchors.count),
                 "profiles": String(configurationNow.profiles.count), "roles": String(configurationNow.roles.count),
+                "metrics": "\(metricsHost):\(metricsBound.port)",
+                "serverNames": createSession.serverNames.description,
             ])
         // Written unbuffered: scripts and tests wait for this line on a pipe.
         var banner = ""
         if let announce { banner += announce.replacingOccurrences(of: "{PORT}", with: String(bound.port)) + "\n\n" }
         banner += "listening on \(scheme)://\(displayHost):\(bound.port)\n"
+        // Its own line, worded apart from the one above so that nothing reading `listening on` mistakes it.
+        banner += "metrics on http://\(metricsHost):\(metricsBound.port)/metrics\n"
         FileHandle.standardOutput.write(Data(banner.utf8))
         server.waitUntilStopped()
+        metricsServer.waitUntilStopped()
         watcher.cancel()
         watch?.cancel()
         daily.cancel()

@@ -4,7 +4,9 @@
 THREADS keep-alive TLS connections each send freshly signed, distinct CreateSession requests (raw_client.py's
 signing; every request has its own (X-Amz-Date, durationSeconds) pair, starting at --first-index) until the
 server goes away or --seconds pass. Every 201 received in full is appended at once, as one JSON line
-{"requestId", "accessKeyId", "index"}, to --out; every other answer as {"status", "requestId", "errorType"}.
+{"requestId", "accessKeyId", "index", "signedAt"}, to --out; every other answer as {"status", "requestId",
+"errorType", "signedAt"} ("signedAt": the wall-clock time, in seconds since the epoch, taken before the request
+was signed, so that the audit rotation test knows which requests began after it moved the log).
 The test kills the server at a random moment and then reconciles --out with the audit log: a request counts
 as answered only when its whole response was received.
 
@@ -66,6 +68,7 @@ def main():
         failures = 0
         while time.monotonic() < deadline and failures < 2:
             index = next(counter)
+            signed_at = time.time()
             skew = (index // DURATIONS) % 481 - 240
             request, _ = raw_client.build_request(
                 signer, args.endpoint, args.profile_arn, args.role_arn, args.trust_anchor_arn,
@@ -87,10 +90,11 @@ def main():
             request_id = headers.get("x-amzn-requestid")
             if status == 201:
                 credentials = json.loads(body)["credentialSet"][0]["credentials"]
-                record({"requestId": request_id, "accessKeyId": credentials["accessKeyId"], "index": index}, "ok")
+                record({"requestId": request_id, "accessKeyId": credentials["accessKeyId"], "index": index,
+                        "signedAt": signed_at}, "ok")
             else:
-                record({"status": status, "requestId": request_id, "errorType": headers.get("x-amzn-errortype")},
-                       "other")
+                record({"status": status, "requestId": request_id, "errorType": headers.get("x-amzn-errortype"),
+                        "signedAt": signed_at}, "other")
         if sock is not None:
             sock.close()
 
