@@ -85,9 +85,7 @@ public enum ServeCommand {
     public static func run(_ arguments: [String]) -> Int32 {
         let parsed: CommandArguments
         do {
-            parsed = try CommandArguments(
-                arguments,
-                .init(options: options, repeatableOptions: repeatableOptions, flags: flags, laterValuesOverride: true))
+            parsed = try parse(arguments)
         } catch {
             FileHandle.standardError.write(Data("anchorage serve: \(error)\n\n\(usage)\n".utf8))
             return 64
@@ -116,6 +114,16 @@ public enum ServeCommand {
             return 1
         }
     }
+
+    /// `arguments` against `serve`'s options; later values of a single-valued option win.
+    static func parse(_ arguments: [String]) throws(CommandArguments.UsageError) -> CommandArguments {
+        try CommandArguments(
+            arguments,
+            .init(options: options, repeatableOptions: repeatableOptions, flags: flags, laterValuesOverride: true))
+    }
+
+    /// The options of `arguments` (without `--dev`), as `serve` resolves them.
+    static func options(from arguments: [String]) throws -> Options { try resolve(parse(arguments)) }
 
     static func resolve(_ parsed: CommandArguments) throws -> Options {
         guard let stateDirectory = parsed.value("state-dir") else {

@@ -1,4 +1,5 @@
 import AnchorageCore
+import AnchorageCrypto
 import AnchorageHTTP
 import Foundation
 import Testing
@@ -162,5 +163,99 @@ import Testing
         try #require(second.commit).settled?(false)
         #expect(count("error", Metrics.auditUnavailableReason))
         #expect(count("allowed", ""), "the first one is still counted once")
+    }
+}
+
+/// `serve`'s options for items 5 and 6, and the names it accepts from them.
+@Suite struct ServeNamesAndListenerOptionsTests {
+    static let base = ["--state-dir", "/nonexistent/state"]
+
+    @Test func defaultsAndRepeatedPublicHosts() throws {
+        let defaults = try ServeCommand.options(from: Self.base + ["--insecure-http"])
+        #expect(defaults.publicHosts.isEmpty)
+        #expect(defaults.metricsHost == "127.0.0.1" && defaults.metricsPort == 9464)
+        let given = try ServeCommand.options(
+            from: Self.base + [
+                "--insecure-http", "--public-host", "a.example", "--public-host", "10.0.0.1", "--metrics-listen",
+                "[::1]:0", "--metrics-listen", "127.0.0.2:9100",
+            ])
+        #expect(given.publicHosts == ["a.example", "10.0.0.1"])
+        #expect(given.metricsHost == "127.0.0.2" && given.metricsPort == 9100, "the later value wins")
+        let bracketed = try ServeCommand.options(from: Self.base + ["--insecure-http", "--metrics-listen", "[::1]:0"])
+        #expect(bracketed.metricsHost == "::1" && bracketed.metricsPort == 0)
+        for bad in [["--public-host", "a.example:443"], ["--public-host", "*"], ["--metrics-listen", "9464"]] {
+            #expect(throws: (any Error).self, "\(bad)") {
+                try ServeCommand.options(from: Self.base + ["--insecure-http"] + bad)
+            }
+        }
+    }
+
+    /// With `--insecure-http`: the loopback names, or only the `--public-host` names once there are some.
+    @Test func plainHTTPAcceptsLoopbackUnlessToldItsNames() throws {
+        let loopback = try ServeCommand.serverNames(ServeCommand.options(from: Self.base + ["--insecure-http"]))
+        #expect(loopback == .loopback)
+        let proxied = try ServeCommand.serverNames(
+            ServeCommand.options(from: Self.base + ["--insecure-http", "--public-host", "anchorage.example.com"]))
+        #expect(proxied.accepts(host: "anchorage.example.com:443"))
+        #expect(!proxied.accepts(host: "127.0.0.1:8443"))
+        #expect(!proxied.accepts(host: "localhost"))
+    }
+
+    static func certificateFile(subjectAlternativeName: String?, in directory: TemporaryDirectory) throws -> String {
+        let key = try PrivateKey.generate(.ecP256)
+        var builder = CertificateBuilder(
+            subject: [("O", "Anchorage Tests"), ("CN", "server")], notBefore: testNow - 3600,
+            notAfter: testNow + 86400)
+        builder.subjectAlternativeName = subjectAlternativeName
+        let certificate = try builder.issue(for: key, issuer: nil, issuerKey: key)
+        try directory.write("server.pem", certificate.pemString)
+        return directory.url("server.pem")
+    }
+
+    /// With TLS: the certificate's DNS and IP names (an IPv6 one as the certificate spells it, in full), plus
+    /// `--public-host`; a certificate with neither is refused at start unless `--public-host` names the server.
+    @Test func tlsAcceptsTheCertificatesNamesAndPublicHosts() throws {
+        let directory = TemporaryDirectory()
+        let file = try Self.certificateFile(
+            subjectAlternativeName: "DNS:anchorage.example.com,IP:192.0.2.1,IP:2001:db8::1,URI:spiffe://x/y",
+            in: directory)
+        var options = ServeCommand.Options(stateDirectory: "/nonexistent")
+        options.tlsCertificate = file
+        let names = try ServeCommand.serverNames(options)
+        for host in ["anchorage.example.com:8443", "192.0.2.1", "[2001:db8::1]:443"] {
+            #expect(names.accepts(host: host), "\(host)")
+        }
+        for host in ["localhost", "127.0.0.1", "spiffe", "x", "proxy.example"] {
+            #expect(!names.accepts(host: host), "\(host)")
+        }
+        options.publicHosts = ["proxy.example"]
+        #expect(try ServeCommand.serverNames(options).accepts(host: "proxy.example:443"))
+
+        let bare = TemporaryDirectory()
+        var nameless = ServeCommand.Options(stateDirectory: "/nonexistent")
+        nameless.tlsCertificate = try Self.certificateFile(subjectAlternativeName: "URI:spiffe://x/y", in: bare)
+        do {
+            _ = try ServeCommand.serverNames(nameless)
+            Issue.record("a certificate without DNS or IP names was accepted with no --public-host")
+        } catch {
+            #expect("\(error)".contains("--public-host"), "\(error)")
+        }
+        nameless.publicHosts = ["anchorage.example.com"]
+        #expect(try ServeCommand.serverNames(nameless).accepts(host: "anchorage.example.com"))
+    }
+
+    /// `serve --dev` accepts the endpoint it prints: its certificate carries the names.
+    @Test func devAcceptsTheEndpointItPrints() throws {
+        let directory = TemporaryDirectory()
+        let prepared = try DevEnvironment.prepare(in: directory.path)
+        let names = try ServeCommand.serverNames(prepared.options)
+        let printed = prepared.instructions.replacingOccurrences(of: "{PORT}", with: "8443")
+        let endpoints = printed.split(whereSeparator: { $0 == " " || $0 == "\n" }).filter { $0.hasPrefix("https://") }
+        #expect(!endpoints.isEmpty, "\(printed)")
+        for endpoint in endpoints {
+            let host = endpoint.dropFirst("https://".count).prefix { $0 != "/" }
+            #expect(names.accepts(host: String(host)), "\(endpoint)")
+        }
+        #expect(names.accepts(host: "localhost:8443") && names.accepts(host: "[::1]:8443"))
     }
 }
