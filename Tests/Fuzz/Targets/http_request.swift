@@ -165,6 +165,10 @@ private func firstImpossibleByte(_ stream: [UInt8]) -> (index: Int, lineStart: I
             break
         }
     }
+    // A CR not followed by LF: the CR itself may still begin an empty line, the byte after it cannot follow.
+    if lineStart < stream.count, stream[lineStart] == 0x0D {
+        return lineStart + 1 < stream.count ? (lineStart + 1, lineStart) : nil
+    }
     var end = lineStart
     while end < stream.count {
         if !canBeginRequestLine(stream[lineStart...end]) { return (end, lineStart) }
@@ -289,6 +293,7 @@ private func writeSeeds(_ directory: String) {
         ("nul-method", "\u{0}GET / HTTP/1.1\r\nHost: a\r\n\r\n"),
         ("bad-version", "GET / HTTQ/1.1\r\nHost: a\r\n\r\n"),
         ("empty-lines-then-junk", "\r\n\n\r\n\u{7F}"),
+        ("lone-cr", "\r(\n\nGET / HTTP/1.1\r\n\r\n"),
         ("obs-fold", "GET / HTTP/1.1\r\nHost: a\r\nX: b\r\n c\r\n\r\n"),
         (
             "long-chunk-ext",
