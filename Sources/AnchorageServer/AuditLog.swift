@@ -48,7 +48,7 @@ public final class AuditLog: Sendable {
     /// Records queued for the next commit (``needsCommit`` only), in ticket order.
     private let queued = Locked<[UInt8]>([])
     /// Tickets: the number of the last record written or queued, taken under the lock that orders the records
-    /// (`queued`'s with ``needsCommit``, `descriptor`'s otherwise).
+    /// (`queued`'s with ``needsCommit``, `file`'s otherwise).
     private let written = Atomic<UInt64>(0)
     /// The flush state, held for the length of a flush so concurrent committers wait for it and then
     /// usually find their records covered.
@@ -266,7 +266,8 @@ public final class AuditLog: Sendable {
     private func fail(_ description: String) { failure.withLock { $0 = description } }
 
     /// True when the log accepts writes (for `/readyz`): no append failed in the last 10 seconds, the
-    /// descriptor is open, the file is writable and (for a regular file) its file system has 64 KiB free.
+    /// descriptor is open, the file is writable and (for a regular file) still the file at ``path``, on a file
+    /// system with 64 KiB free.
     public var isWritable: Bool {
         let failedAt = lastFailureTime.load(ordering: .relaxed)
         if failedAt != 0, Self.monotonicNanoseconds() &- failedAt < Self.failureHoldNanoseconds { return false }
