@@ -61,13 +61,22 @@ struct AuditRotationTests {
         }
         // Enough credentials issued after the last move (generous bound: a loaded machine is slow), then stop.
         let lastMove = movedAt.last!
-        let enoughAfter = try await poll(for: 90, every: 0.1) { () -> Bool? in
+        // Only the lines added since the last look are parsed: the test must not keep a core busy itself.
+        var linesSeen = 0
+        var issuedAfter = 0
+        let enoughAfter = try await poll(for: 90, every: 0.2) { () -> Bool? in
             let text = (try? String(contentsOf: out, encoding: .utf8)) ?? ""
-            let after = text.split(separator: "\n").filter { line in
-                guard let entry = try? JSONValue.parse(String(line)), entry["accessKeyId"] != nil else { return false }
-                return (entry["signedAt"]?.number ?? 0) > lastMove
+            // The last line may still be being written: only lines that end with a newline count.
+            let complete = text.split(separator: "\n", omittingEmptySubsequences: false).dropLast()
+            for line in complete.dropFirst(linesSeen) {
+                if let entry = try? JSONValue.parse(String(line)), entry["accessKeyId"] != nil,
+                    (entry["signedAt"]?.number ?? 0) > lastMove
+                {
+                    issuedAfter += 1
+                }
             }
-            return after.count >= 20 ? true : nil
+            linesSeen = complete.count
+            return issuedAfter >= 20 ? true : nil
         }
         #expect(enoughAfter == true, "20 credentials issued after the last move")
         _ = FileManager.default.createFile(atPath: stop.path, contents: nil)
