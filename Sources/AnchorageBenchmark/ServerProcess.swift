@@ -5,6 +5,8 @@ import Foundation
 final class ServerProcess: CPUAccounted, @unchecked Sendable {
     let process: Process
     let port: Int
+    /// The metrics listener (`--metrics-listen 127.0.0.1:0`, plain HTTP).
+    let metricsPort: Int
     let stateDirectory: URL
     let stderrURL: URL
     /// Seconds from spawning to `listening on https://…`.
@@ -26,7 +28,7 @@ final class ServerProcess: CPUAccounted, @unchecked Sendable {
         process.executableURL = URL(fileURLWithPath: binary)
         process.arguments = [
             "serve", "--pki", configuration.pki.path, "--profiles", configuration.profiles.path,
-            "--state-dir", state.path, "--listen", "127.0.0.1:0",
+            "--state-dir", state.path, "--listen", "127.0.0.1:0", "--metrics-listen", "127.0.0.1:0",
             "--tls-certificate", tlsCertificate.path, "--tls-private-key", tlsKey.path, "--log-level", "warning",
             // The crypto and decision path, not the limiter: one client sends thousands of requests per second.
             "--rate-limit-per-certificate", "0", "--rate-limit-per-source", "0", "--replay-protection", "off",
@@ -40,12 +42,15 @@ final class ServerProcess: CPUAccounted, @unchecked Sendable {
         let deadline = started + 120
         while monotonicSeconds() < deadline {
             let out = (try? String(contentsOf: outURL, encoding: .utf8)) ?? ""
-            if let range = out.range(of: "listening on https://127.0.0.1:") {
+            if let range = out.range(of: "listening on https://127.0.0.1:"),
+                let metricsRange = out.range(of: "metrics on http://127.0.0.1:")
+            {
                 let digits = out[range.upperBound...].prefix { $0.isNumber }
-                if let port = Int(digits), port > 0 {
+                let metricsDigits = out[metricsRange.upperBound...].prefix { $0.isNumber }
+                if let port = Int(digits), port > 0, let metricsPort = Int(metricsDigits), metricsPort > 0 {
                     return ServerProcess(
-                        process: process, port: port, stateDirectory: state, stderrURL: errURL,
-                        startSeconds: monotonicSeconds() - started)
+                        process: process, port: port, metricsPort: metricsPort, stateDirectory: state,
+                        stderrURL: errURL, startSeconds: monotonicSeconds() - started)
                 }
             }
             if !process.isRunning {
@@ -58,9 +63,12 @@ final class ServerProcess: CPUAccounted, @unchecked Sendable {
         throw BenchmarkError("anchorage serve did not start listening within 120 s")
     }
 
-    private init(process: Process, port: Int, stateDirectory: URL, stderrURL: URL, startSeconds: Double) {
+    private init(
+        process: Process, port: Int, metricsPort: Int, stateDirectory: URL, stderrURL: URL, startSeconds: Double
+    ) {
         self.process = process
         self.port = port
+        self.metricsPort = metricsPort
         self.stateDirectory = stateDirectory
         self.stderrURL = stderrURL
         self.startSeconds = startSeconds
@@ -69,11 +77,10 @@ final class ServerProcess: CPUAccounted, @unchecked Sendable {
     /// User + system CPU seconds the server has used so far (/proc/<pid>/stat fields 14 and 15).
     var cpuSeconds: Double { processCPUSeconds(pid) }
 
-    /// The audit counters from `GET /metrics`; nil when the server does not answer.
+    /// The audit counters from `GET /metrics` on the metrics listener; nil when the server does not answer.
     func auditCounters() -> AuditCounters? {
         guard
-            let connection = try? HTTPClientConnection(
-                host: "127.0.0.1", port: port, tls: TLSClientConfiguration(verifyPeer: false), timeout: 10)
+            let connection = try? HTTPClientConnection(host: "127.0.0.1", port: metricsPort, tls: nil, timeout: 10)
         else { return nil }
         defer { connection.close() }
         guard let response = try? connection.send(method: "GET", target: "/metrics", headers: HTTPHeaders(), body: [])

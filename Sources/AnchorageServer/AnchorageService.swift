@@ -15,9 +15,9 @@ public final class AnchorageService: HTTPHandler {
     public let logger: Logger
     /// `POST /` and `GET /?Action=…`: GetCallerIdentity and GetSessionContext.
     public let sts: STSHandler
-    /// Counters and latency histograms for `GET /metrics`.
+    /// Counters and latency histograms, served by ``MetricsEndpoint`` on the metrics listener.
     public let metrics: Metrics
-    /// Open connections, for `GET /metrics` (set by `serve` once the HTTP server exists).
+    /// Open API connections, for the metrics (set by `serve` once the HTTP server exists).
     public let connectionCount: @Sendable () -> Int?
 
     public init(
@@ -32,7 +32,10 @@ public final class AnchorageService: HTTPHandler {
         self.auditLog = auditLog
         self.clock = clock
         self.logger = logger
-        self.sts = STSHandler(service: STSService(sharedKeyring: createSession.sharedKeyring))
+        var stsService = STSService(sharedKeyring: createSession.sharedKeyring)
+        // One set of server names for both signed APIs.
+        stsService.serverNames = createSession.serverNames
+        self.sts = STSHandler(service: stsService)
     }
 
     public func handle(_ request: HTTPRequest) -> HTTPResponse {
@@ -50,13 +53,8 @@ public final class AnchorageService: HTTPHandler {
                 nowMilliseconds: clock.milliseconds,
                 auditLog: auditLog, logger: logger, metrics: metrics)
             metrics.observeLatency(route: "STS", seconds: Self.monotonicSeconds() - started)
-        case ("GET", "/metrics"):
-            var headers = HTTPHeaders()
-            headers.add(name: "Content-Type", value: "text/plain; version=0.0.4; charset=utf-8")
-            let text = metrics.render(
-                configurations: configurations, connections: connectionCount(),
-                audit: (auditLog.recordCount, auditLog.flushCount), now: clock.seconds)
-            response = HTTPResponse(status: 200, headers: headers, body: Array(text.utf8))
+        // No `/metrics` here: it is served only on the metrics listener (``MetricsEndpoint``), so it falls
+        // through to the 404 below like any unknown path.
         case ("GET", "/healthz"), ("HEAD", "/healthz"):
             response = Self.text(200, "ok\n")
         case ("GET", "/readyz"), ("HEAD", "/readyz"):
@@ -105,10 +103,11 @@ public final class AnchorageService: HTTPHandler {
         }
         let record = AuditLog.createSessionLine(
             requestId: requestId, timeMilliseconds: now, sourceAddress: request.remoteAddress, outcome: outcome)
-        metrics.count(auditRecord: record)
         // No audit record, no answer: an unaudited credential must never leave the server.
         guard let ticket = auditLog.write(line: record.bytes) else {
-            logger.error("audit log write failed", ["requestId": requestId])
+            metrics.countAuditUnavailable(operation: record.operation)
+            logger.error(
+                "audit log write failed", ["requestId": requestId, "error": auditLog.lastFailure ?? "unknown"])
             return Self.restJSONError(.auditUnavailable)
         }
         let response: HTTPResponse
@@ -120,7 +119,10 @@ public final class AnchorageService: HTTPHandler {
         case .denied(let reason):
             response = Self.restJSONError(reason.wireError)
         }
-        return auditLog.holding(response, untilDurable: ticket, requestId: requestId, logger: logger) {
+        return auditLog.holding(
+            response, untilDurable: ticket, requestId: requestId, logger: logger, metrics: metrics,
+            counted: record.counted
+        ) {
             Self.restJSONError(.auditUnavailable)
         }
     }

@@ -20,18 +20,35 @@ extension AuditLog {
     /// Makes `response` wait for the flush of audit record `ticket` (nothing to wait for unless
     /// ``needsCommit``): the event loop sends it after ``commit(upTo:)`` succeeds, and otherwise logs the
     /// failure and sends `unavailable()` (a 503 in the endpoint's error shape) with the same request id.
+    ///
+    /// `metrics` counts the request as `counted` (its audit record's operation, outcome and reason) when that
+    /// is the answer, and as an `error` (``Metrics/auditUnavailableReason``) when the 503 is: once the flush
+    /// is settled, or now when there is nothing to wait for.
     func holding(
         _ response: HTTPResponse, untilDurable ticket: UInt64, requestId: String, logger: Logger,
-        unavailable: @escaping @Sendable () -> HTTPResponse
+        metrics: Metrics?, counted: Metrics.Outcome, unavailable: @escaping @Sendable () -> HTTPResponse
     ) -> HTTPResponse {
-        guard needsCommit else { return response }
-        var held = response
-        held.commit = HTTPCommit(ticket: ticket) {
-            logger.error("audit log flush failed", ["requestId": requestId])
-            var replacement = unavailable()
-            replacement.headers.replaceOrAdd(name: "x-amzn-RequestId", value: requestId)
-            return replacement
+        guard needsCommit else {
+            metrics?.count(counted)
+            return response
         }
+        var held = response
+        held.commit = HTTPCommit(
+            ticket: ticket,
+            fallback: { [self] in
+                logger.error(
+                    "audit log flush failed", ["requestId": requestId, "error": lastFailure ?? "unknown"])
+                var replacement = unavailable()
+                replacement.headers.replaceOrAdd(name: "x-amzn-RequestId", value: requestId)
+                return replacement
+            },
+            settled: { committed in
+                if committed {
+                    metrics?.count(counted)
+                } else {
+                    metrics?.countAuditUnavailable(operation: counted.operation)
+                }
+            })
         return held
     }
 
@@ -104,9 +121,7 @@ extension AuditLog {
     }
 }
 
-extension Metrics {
-    /// Counts the request an audit line describes, so the metrics and the audit log can never disagree.
-    public func count(auditRecord line: AuditLine) {
-        count(operation: line.operation, outcome: line.outcome, reason: line.reason)
-    }
+extension AuditLine {
+    /// What ``Metrics`` counts for this line when it is the answer.
+    var counted: Metrics.Outcome { Metrics.Outcome(operation: operation, outcome: outcome, reason: reason) }
 }

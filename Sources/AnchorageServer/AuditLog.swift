@@ -21,6 +21,14 @@ import Synchronization
 /// A write that fails part-way is cut back off the file, and a torn last line left by a crash of an
 /// earlier process (a record whose answer was never sent) is cut off when the log is opened and
 /// reported in ``repairedTail``: every line of the file is one complete JSON object.
+///
+/// Rotation. The open file must stay the file at ``path``: after every write (``Sync/none``) or flush
+/// (``Sync/data``) the log checks that the path still names its inode. When it does not (renamed or deleted
+/// by hand or by a logrotate without `postrotate`), the log opens the path again (creating it, mode 0600)
+/// before any answer covered by those records leaves: records written to a renamed file are still on disk
+/// there and their answers leave; records written to a deleted file (no link left) would be lost, so they
+/// are written again to the new file first. When the path cannot be opened, those answers become 503 and
+/// `/readyz` reports not ready until it can. ``reopen()`` (SIGHUP, SIGUSR1) opens the path again at once.
 public final class AuditLog: Sendable {
     /// What `append` waits for before the answer may leave.
     public enum Sync: String, Sendable {
@@ -30,11 +38,17 @@ public final class AuditLog: Sendable {
         case data
     }
 
-    private let descriptor: Locked<Int32>
+    /// The open file and its identity. Held while a record is written without a commit (``Sync/none``);
+    /// replaced only under `flushState` too, so a commit's write never meets a closed descriptor.
+    private let file: Locked<OpenFile>
+    /// The last write, flush or reopen failure: what failed, the path and `strerror(3)`; for the server log.
+    private let failure = Locked<String?>(nil)
+    /// Rotations and reopen failures are reported here.
+    private let logger: Logger?
     /// Records queued for the next commit (``needsCommit`` only), in ticket order.
     private let queued = Locked<[UInt8]>([])
     /// Tickets: the number of the last record written or queued, taken under the lock that orders the records
-    /// (`queued`'s with ``needsCommit``, `descriptor`'s otherwise).
+    /// (`queued`'s with ``needsCommit``, `file`'s otherwise).
     private let written = Atomic<UInt64>(0)
     /// The flush state, held for the length of a flush so concurrent committers wait for it and then
     /// usually find their records covered.
@@ -45,7 +59,7 @@ public final class AuditLog: Sendable {
     private let flushes = Atomic<UInt64>(0)
     /// Monotonic nanoseconds of the last failed append (0: none), so `/readyz` drains a replica that
     /// cannot audit for a while, and then lets traffic probe it again.
-    private let lastFailure = Atomic<UInt64>(0)
+    private let lastFailureTime = Atomic<UInt64>(0)
     public let path: String
     public let sync: Sync
     /// Only regular files are synced and repaired (tests and operators may point the log at a device).
@@ -58,6 +72,20 @@ public final class AuditLog: Sendable {
     /// Below this much free space on its file system the log is not ready.
     static let minimumFreeBytes: UInt64 = 64 * 1024
 
+    /// A descriptor of the log and the inode it has open.
+    private struct OpenFile {
+        var fd: Int32
+        var device: UInt64
+        var inode: UInt64
+    }
+
+    /// Whether the open file is still the file at the path.
+    private enum Placement {
+        case atPath
+        /// Another inode or none is at the path; `linked`: the open file still has a name (renamed).
+        case moved(linked: Bool)
+    }
+
     private struct FlushState {
         /// Every record up to this ticket is on disk.
         var durableThrough: UInt64 = 0
@@ -67,14 +95,32 @@ public final class AuditLog: Sendable {
         var failedThrough: UInt64 = 0
     }
 
-    /// Opens (creating with mode 0600) the log at `path`.
-    public init(path: String, sync: Sync = .data) throws {
-        let fd = open(path, O_RDWR | O_APPEND | O_CREAT | O_CLOEXEC, 0o600)
+    /// Opens (creating with mode 0600) the log at `path`; `logger` hears of rotations.
+    public init(path: String, sync: Sync = .data, logger: Logger? = nil) throws {
+        let opened = try Self.open(path)
+        self.path = path
+        self.sync = sync
+        self.logger = logger
+        self.isRegularFile = opened.regular
+        self.repairedTail = opened.repairedTail
+        self.file = Locked(opened.file)
+    }
+
+    deinit { file.withLock { _ = close($0.fd) } }
+
+    /// Opens (creating) `path` for appending, repairs a torn tail of a regular file, and returns it.
+    private static func open(_ path: String) throws -> (file: OpenFile, regular: Bool, repairedTail: String?) {
+        let fd = Glibc.open(path, O_RDWR | O_APPEND | O_CREAT | O_CLOEXEC, 0o600)
         guard fd >= 0 else {
             throw ServeError("cannot open the audit log \(path): \(String(cString: strerror(errno)))")
         }
         var info = stat()
-        let regular = fstat(fd, &info) == 0 && (info.st_mode & S_IFMT) == S_IFREG
+        guard fstat(fd, &info) == 0 else {
+            let error = String(cString: strerror(errno))
+            close(fd)
+            throw ServeError("cannot stat the audit log \(path): \(error)")
+        }
+        let regular = (info.st_mode & S_IFMT) == S_IFREG
         var repaired: String?
         if regular, info.st_size > 0 {
             do {
@@ -84,48 +130,155 @@ public final class AuditLog: Sendable {
                 throw error
             }
         }
-        self.path = path
-        self.sync = sync
-        self.isRegularFile = regular
-        self.repairedTail = repaired
-        self.descriptor = Locked(fd)
+        return (OpenFile(fd: fd, device: UInt64(info.st_dev), inode: UInt64(info.st_ino)), regular, repaired)
     }
 
-    deinit { descriptor.withLock { _ = close($0) } }
-
     /// When the file does not end with a newline, the bytes after the last newline are the start of a
-    /// record whose write was interrupted (its answer was never sent): cut them off and return them.
+    /// record whose write was interrupted (its answer was never sent): cut them off and return them (at most
+    /// their first 4 KiB, for the log). The last newline is looked for however far back it is.
     private static func cutTornTail(_ fd: Int32, size: Int, path: String) throws -> String? {
+        func readFailure() -> ServeError {
+            ServeError("cannot read the audit log \(path): \(String(cString: strerror(errno)))")
+        }
         var last: UInt8 = 0
-        guard pread(fd, &last, 1, off_t(size - 1)) == 1 else {
-            throw ServeError("cannot read the audit log \(path): \(String(cString: strerror(errno)))")
-        }
+        guard pread(fd, &last, 1, off_t(size - 1)) == 1 else { throw readFailure() }
         if last == 0x0A { return nil }
-        // Records are small; look back at most 1 MiB for the previous newline.
-        let window = min(size, 1 << 20)
-        var bytes = [UInt8](repeating: 0, count: window)
-        let read = bytes.withUnsafeMutableBytes { pread(fd, $0.baseAddress!, window, off_t(size - window)) }
-        guard read == window else {
-            throw ServeError("cannot read the audit log \(path): \(String(cString: strerror(errno)))")
+        // Back from the end, a window at a time, to the last newline or the start of the file.
+        let window = 1 << 20
+        var bytes = [UInt8](repeating: 0, count: min(size, window))
+        var end = size
+        var keep = 0
+        search: while end > 0 {
+            let start = max(0, end - window)
+            let count = end - start
+            let read = bytes.withUnsafeMutableBytes { pread(fd, $0.baseAddress!, count, off_t(start)) }
+            guard read == count else { throw readFailure() }
+            if let newline = bytes[..<count].lastIndex(of: 0x0A) {
+                keep = start + newline + 1
+                break search
+            }
+            end = start
         }
-        let keep = bytes.lastIndex(of: 0x0A).map { size - window + $0 + 1 } ?? (window == size ? 0 : size - window)
-        let fragment = String(decoding: bytes[(keep - (size - window))...], as: UTF8.self)
+        let shown = min(size - keep, 4096)
+        var fragment = [UInt8](repeating: 0, count: shown)
+        let read = fragment.withUnsafeMutableBytes { pread(fd, $0.baseAddress!, shown, off_t(keep)) }
+        guard read == shown else { throw readFailure() }
+        var text = String(decoding: fragment, as: UTF8.self)
+        if size - keep > shown { text += "… (\(size - keep) bytes)" }
         guard ftruncate(fd, off_t(keep)) == 0, fsync(fd) == 0 else {
             throw ServeError("cannot repair the audit log \(path): \(String(cString: strerror(errno)))")
         }
-        return fragment
+        return text
     }
 
+    /// Where the open file is: still at ``path``, or moved away (renamed, deleted, replaced). Devices are
+    /// never rotated and always count as in place.
+    private func placement(of open: OpenFile) -> Placement {
+        guard isRegularFile else { return .atPath }
+        var atPath = stat()
+        if stat(path, &atPath) == 0, UInt64(atPath.st_dev) == open.device, UInt64(atPath.st_ino) == open.inode {
+            return .atPath
+        }
+        var info = stat()
+        // An fstat that fails (it cannot, on an open descriptor) counts as unlinked: the records are not trusted.
+        let linked = fstat(open.fd, &info) == 0 && info.st_nlink > 0
+        return .moved(linked: linked)
+    }
+
+    /// Opens ``path`` again (creating it) in place of the open file, whatever that is: for SIGHUP and SIGUSR1
+    /// after a rotation. False when it cannot be opened; the log then keeps writing to the file it has, and
+    /// the next write or flush tries again.
+    @discardableResult
+    public func reopen(trigger: String = "reopen") -> Bool {
+        flushState.withLock { _ in file.withLock { reopenLocked(&$0, trigger: trigger) } }
+    }
+
+    /// ``reopen()`` when the file is no longer the one at the path (checked every second by `serve`, so an idle
+    /// server is ready again soon after a rotation, not at its next request).
+    public func reopenIfMoved() {
+        flushState.withLock { _ in
+            file.withLock { open in
+                if case .moved = placement(of: open) { _ = reopenLocked(&open, trigger: "moved") }
+            }
+        }
+    }
+
+    /// Replaces `open` with a new descriptor of ``path``; the caller holds `file`'s lock, and `flushState`'s
+    /// unless no commit writes (``needsCommit`` false).
+    private func reopenLocked(_ open: inout OpenFile, trigger: String) -> Bool {
+        let created = access(path, F_OK) != 0
+        let opened: (file: OpenFile, regular: Bool, repairedTail: String?)
+        do {
+            opened = try Self.open(path)
+        } catch {
+            fail("\(error)")
+            logger?.error("cannot reopen the audit log; answers are refused until it can be", ["error": "\(error)"])
+            return false
+        }
+        // A new directory entry must survive a power loss like the records in the file.
+        if created { Self.syncDirectory(of: path) }
+        close(open.fd)
+        open = opened.file
+        var fields = ["file": path, "trigger": trigger]
+        if let fragment = opened.repairedTail { fields["cutIncompleteTail"] = fragment }
+        logger?.info("audit log reopened", fields)
+        return true
+    }
+
+    private static func syncDirectory(of path: String) {
+        let directory = path.lastIndex(of: "/").map { String(path[..<$0]) } ?? "."
+        let fd = Glibc.open(directory.isEmpty ? "/" : directory, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        guard fd >= 0 else { return }
+        _ = fsync(fd)
+        close(fd)
+    }
+
+    /// After records reached the open file: makes sure they will survive at a path. When the file was moved
+    /// away, the path is opened again for the next records; records in a file that no longer has any name
+    /// are written again (`rewrite`) to the new one first. False when they cannot be kept.
+    private func keepRecordsThroughRotation(_ open: inout OpenFile, rewrite bytes: [UInt8], sync: Bool) -> Bool {
+        guard case .moved(let linked) = placement(of: open) else { return true }
+        logger?.warning(
+            linked
+                ? "the audit log was renamed under the server; opening its path again"
+                : "the audit log was deleted under the server; writing its last records again to a new file",
+            ["file": path])
+        guard reopenLocked(&open, trigger: linked ? "renamed" : "deleted") else { return false }
+        if linked { return true }
+        if let error = Self.writeAll(bytes, to: open.fd, cutBackPartial: true) {
+            fail("write(2) to \(path): \(error)")
+            return false
+        }
+        if sync {
+            while fdatasync(open.fd) != 0 {
+                if errno == EINTR { continue }
+                fail("fdatasync(2) of \(path): \(String(cString: strerror(errno)))")
+                return false
+            }
+        }
+        return true
+    }
+
+    /// What the last failure was (`write(2) to PATH: No space left on device`), for the server log; nil when
+    /// nothing has failed since the log was opened.
+    public var lastFailure: String? { failure.withLock { $0 } }
+
+    private func fail(_ description: String) { failure.withLock { $0 = description } }
+
     /// True when the log accepts writes (for `/readyz`): no append failed in the last 10 seconds, the
-    /// descriptor is open, the file is writable and (for a regular file) its file system has 64 KiB free.
+    /// descriptor is open, the file is writable and (for a regular file) still the file at ``path``, on a file
+    /// system with 64 KiB free.
     public var isWritable: Bool {
-        let failedAt = lastFailure.load(ordering: .relaxed)
+        let failedAt = lastFailureTime.load(ordering: .relaxed)
         if failedAt != 0, Self.monotonicNanoseconds() &- failedAt < Self.failureHoldNanoseconds { return false }
-        let open = descriptor.withLock { fd -> Bool in
-            guard fcntl(fd, F_GETFL) >= 0 else { return false }
+        let open = file.withLock { open -> Bool in
+            guard fcntl(open.fd, F_GETFL) >= 0 else { return false }
             guard isRegularFile else { return true }
+            // A file renamed or deleted under the server is not where the records must go.
+            guard case .atPath = placement(of: open) else { return false }
             var space = statvfs()
-            return fstatvfs(fd, &space) == 0 && UInt64(space.f_bavail) * UInt64(space.f_frsize) >= Self.minimumFreeBytes
+            return fstatvfs(open.fd, &space) == 0
+                && UInt64(space.f_bavail) * UInt64(space.f_frsize) >= Self.minimumFreeBytes
         }
         return open && access(path, W_OK) == 0
     }
@@ -159,32 +312,38 @@ public final class AuditLog: Sendable {
                 return written.add(1, ordering: .relaxed).newValue
             }
         }
-        let ticket: UInt64? = descriptor.withLock { fd in
-            Self.writeAll(line, to: fd, cutBackPartial: isRegularFile)
-                ? written.add(1, ordering: .relaxed).newValue : nil
+        let ticket: UInt64? = file.withLock { open in
+            if let error = Self.writeAll(line, to: open.fd, cutBackPartial: isRegularFile) {
+                fail("write(2) to \(path): \(error)")
+                return nil
+            }
+            // Checked before the ticket is handed out, so no answer leaves for a record on a deleted file.
+            guard keepRecordsThroughRotation(&open, rewrite: line, sync: false) else { return nil }
+            return written.add(1, ordering: .relaxed).newValue
         }
         noteOutcome(ticket != nil)
         return ticket
     }
 
     /// Writes `bytes` whole; on a failure part-way (a regular file only) cuts what was written back off, so the
-    /// next record starts on its own line.
-    private static func writeAll(_ bytes: [UInt8], to fd: Int32, cutBackPartial: Bool) -> Bool {
-        bytes.withUnsafeBytes { raw in
+    /// next record starts on its own line. Returns nil, or `strerror(3)` of the failure.
+    private static func writeAll(_ bytes: [UInt8], to fd: Int32, cutBackPartial: Bool) -> String? {
+        bytes.withUnsafeBytes { raw -> String? in
             var offset = 0
             while offset < raw.count {
                 let count = Glibc.write(fd, raw.baseAddress! + offset, raw.count - offset)
                 if count < 0 {
                     if errno == EINTR { continue }
+                    let error = String(cString: strerror(errno))
                     if offset > 0, cutBackPartial {
                         let end = lseek(fd, 0, SEEK_CUR)
                         if end >= off_t(offset) { _ = ftruncate(fd, end - off_t(offset)) }
                     }
-                    return false
+                    return error
                 }
                 offset += count
             }
-            return true
+            return nil
         }
     }
 
@@ -203,15 +362,22 @@ public final class AuditLog: Sendable {
                 swap(&batch, &queue)
                 return written.load(ordering: .relaxed)
             }
-            let fd = descriptor.withLock { $0 }
+            // The descriptor changes only under `flushState`, which this commit holds.
+            let fd = file.withLock { $0.fd }
             // Only commits write in this mode, one at a time (under `flushState`), so the file's end is the batch's.
-            if !batch.isEmpty, !Self.writeAll(batch, to: fd, cutBackPartial: true) {
+            if !batch.isEmpty, let error = Self.writeAll(batch, to: fd, cutBackPartial: true) {
+                fail("write(2) to \(path): \(error)")
                 state.failedThrough = target
                 return false
             }
             flushes.add(1, ordering: .relaxed)
             while fdatasync(fd) != 0 {
                 if errno == EINTR { continue }
+                fail("fdatasync(2) of \(path): \(String(cString: strerror(errno)))")
+                state.failedThrough = target
+                return false
+            }
+            guard file.withLock({ keepRecordsThroughRotation(&$0, rewrite: batch, sync: true) }) else {
                 state.failedThrough = target
                 return false
             }
@@ -231,9 +397,9 @@ public final class AuditLog: Sendable {
 
     private func noteOutcome(_ succeeded: Bool) {
         if succeeded {
-            if lastFailure.load(ordering: .relaxed) != 0 { lastFailure.store(0, ordering: .relaxed) }
+            if lastFailureTime.load(ordering: .relaxed) != 0 { lastFailureTime.store(0, ordering: .relaxed) }
         } else {
-            lastFailure.store(max(1, Self.monotonicNanoseconds()), ordering: .relaxed)
+            lastFailureTime.store(max(1, Self.monotonicNanoseconds()), ordering: .relaxed)
         }
     }
 

@@ -38,12 +38,38 @@ public final class Metrics: Sendable {
         state.withLock { $0.outcomes[[operation, outcome, reason ?? ""], default: 0] += 1 }
     }
 
-    /// Counts the request an audit record describes (its `operation`, `outcome` and `reason` fields), so the
-    /// metrics and the audit log can never disagree.
-    public func count(auditRecord record: JSONValue) {
-        count(
-            operation: record["operation"]?.stringValue ?? "unknown",
-            outcome: record["outcome"]?.stringValue ?? "unknown", reason: record["reason"]?.stringValue)
+    /// One request's labels: `operation`, `outcome` and `reason`.
+    public struct Outcome: Sendable, Equatable {
+        public var operation: String
+        public var outcome: String
+        public var reason: String?
+
+        public init(operation: String, outcome: String, reason: String?) {
+            self.operation = operation
+            self.outcome = outcome
+            self.reason = reason
+        }
+
+        /// The outcome an audit record describes (its `operation`, `outcome` and `reason` fields).
+        public init(auditRecord record: JSONValue) {
+            self.init(
+                operation: record["operation"]?.stringValue ?? "unknown",
+                outcome: record["outcome"]?.stringValue ?? "unknown", reason: record["reason"]?.stringValue)
+        }
+    }
+
+    /// The reason counted for a request answered 503 because its audit record could not be written or flushed:
+    /// whatever was decided, the caller got an error (outcome `error`).
+    public static let auditUnavailableReason = "audit_unavailable"
+
+    /// Counts one request that was answered as `outcome` says.
+    public func count(_ outcome: Outcome) {
+        count(operation: outcome.operation, outcome: outcome.outcome, reason: outcome.reason)
+    }
+
+    /// Counts one `operation` answered 503 because its audit record could not be kept.
+    public func countAuditUnavailable(operation: String) {
+        count(operation: operation, outcome: "error", reason: Self.auditUnavailableReason)
     }
 
     /// Observes the latency of one request to `route` (`CreateSession`, `STS`).

@@ -21,12 +21,13 @@ public struct STSHandler: Sendable {
         let record = AuditLog.stsRecord(
             requestId: requestId, timeMilliseconds: nowMilliseconds, sourceAddress: request.remoteAddress,
             outcome: outcome)
-        metrics?.count(auditRecord: record)
         let unavailable: @Sendable () -> HTTPResponse = {
             Self.response(STSResponse.error(.auditUnavailable, requestId: requestId, json: json), 503)
         }
         guard let ticket = auditLog.write(line: AuditLog.line(record)) else {
-            logger.error("audit log write failed", ["requestId": requestId])
+            metrics?.countAuditUnavailable(operation: outcome.operation)
+            logger.error(
+                "audit log write failed", ["requestId": requestId, "error": auditLog.lastFailure ?? "unknown"])
             return unavailable()
         }
         let response: HTTPResponse
@@ -42,7 +43,8 @@ public struct STSHandler: Sendable {
                 STSResponse.error(failure.error, requestId: requestId, json: json), failure.error.status)
         }
         return auditLog.holding(
-            response, untilDurable: ticket, requestId: requestId, logger: logger, unavailable: unavailable)
+            response, untilDurable: ticket, requestId: requestId, logger: logger, metrics: metrics,
+            counted: Metrics.Outcome(auditRecord: record), unavailable: unavailable)
     }
 
     static func response(_ body: STSResponse.Body, _ status: Int) -> HTTPResponse {

@@ -1,6 +1,7 @@
 import AnchorageCommandLine
 import AnchorageConfig
 import AnchorageCore
+import AnchorageCrypto
 import AnchorageHTTP
 import AnchorageLocking
 import Dispatch
@@ -8,13 +9,14 @@ import Foundation
 import Synchronization
 
 /// `anchorage serve`: loads the configuration, opens the audit log and keyring, and runs the HTTPS service
-/// until SIGTERM or SIGINT. SIGHUP reloads the configuration; files are also watched every second.
+/// until SIGTERM or SIGINT. SIGHUP reloads the configuration and reopens the audit log; files are also watched
+/// every second. SIGUSR1 only reopens the audit log (log rotation).
 public enum ServeCommand {
     public static let usage = """
         usage: anchorage serve --pki DIR --profiles DIR --state-dir DIR --listen HOST:PORT
                                (--tls-certificate FILE --tls-private-key FILE | --insecure-http)
                                [--token-keyring FILE] [--audit-sync data|none] [--log-level debug|info|warning|error]
-                               [--max-connections N]
+                               [--max-connections N] [--public-host NAME]... [--metrics-listen HOST:PORT]
                anchorage serve --dev [--listen HOST:PORT] [--state-dir DIR]
 
           --pki DIR              trust anchors and CRLs (default ./PKI)
@@ -24,6 +26,12 @@ public enum ServeCommand {
           --tls-certificate FILE server certificate chain (PEM)
           --tls-private-key FILE server private key (PEM)
           --insecure-http        plain HTTP, for a TLS-terminating proxy in front
+          --public-host NAME     (repeatable) a host name or IP address clients sign requests for (the
+                                 signed Host; its port is not compared). Accepted besides the TLS
+                                 certificate's DNS and IP subject alternative names; with --insecure-http
+                                 and no --public-host, only localhost, 127.0.0.1 and [::1] are accepted
+          --metrics-listen HOST:PORT  where GET /metrics is served, plain HTTP (default 127.0.0.1:9464;
+                                 port 0 picks a free port); never on the API listener
           --token-keyring FILE   session-token keys (mode 0600); created in --state-dir when omitted;
                                  re-read on SIGHUP and when it changes (key rotation)
           --audit-sync MODE      data (default): each audit record is on disk (fdatasync, shared by
@@ -41,8 +49,9 @@ public enum ServeCommand {
         "pki", "profiles", "state-dir", "listen", "tls-certificate", "tls-private-key", "token-keyring", "log-level",
         "expiry-warning-days",
         "max-connections",
-        "audit-sync",
+        "audit-sync", "metrics-listen",
     ]).union(AdmissionOptions.names)
+    static let repeatableOptions: Set<String> = ["public-host"]
     static let flags: Set<String> = ["insecure-http", "dev"]
 
     /// Everything `serve` needs, resolved from the command line.
@@ -64,6 +73,11 @@ public enum ServeCommand {
         var admission = RequestAdmission.Settings()
         /// Whether each audit record is fdatasynced before the answer.
         public var auditSync: AuditLog.Sync = .data
+        /// Names accepted in the signed `Host` besides the TLS certificate's (`--public-host`).
+        public var publicHosts: [String] = []
+        /// The metrics listener (`--metrics-listen`): loopback, on the port OpenTelemetry's Prometheus exporter uses.
+        public var metricsHost = "127.0.0.1"
+        public var metricsPort = 9464
 
         public init(stateDirectory: String) { self.stateDirectory = stateDirectory }
     }
@@ -72,7 +86,7 @@ public enum ServeCommand {
     public static func run(_ arguments: [String]) -> Int32 {
         let parsed: CommandArguments
         do {
-            parsed = try CommandArguments(arguments, .init(options: options, flags: flags, laterValuesOverride: true))
+            parsed = try parse(arguments)
         } catch {
             FileHandle.standardError.write(Data("anchorage serve: \(error)\n\n\(usage)\n".utf8))
             return 64
@@ -94,7 +108,10 @@ public enum ServeCommand {
                 }
                 let environment = try DevEnvironment.prepare(
                     in: FileManager.default.currentDirectoryPath,
-                    listen: try parsed.value("listen").map(listenAddress), stateDirectory: parsed.value("state-dir"))
+                    listen: try parsed.value("listen").map { text in
+                        let (host, port) = try hostAndPort(text, option: "listen")
+                        return (host: host, port: port)
+                    }, stateDirectory: parsed.value("state-dir"))
                 return try serve(environment.options, announce: environment.announce)
             }
             return try serve(try resolve(parsed), announce: nil)
@@ -107,6 +124,16 @@ public enum ServeCommand {
         }
     }
 
+    /// `arguments` against `serve`'s options; later values of a single-valued option win.
+    static func parse(_ arguments: [String]) throws(CommandArguments.UsageError) -> CommandArguments {
+        try CommandArguments(
+            arguments,
+            .init(options: options, repeatableOptions: repeatableOptions, flags: flags, laterValuesOverride: true))
+    }
+
+    /// The options of `arguments` (without `--dev`), as `serve` resolves them.
+    static func options(from arguments: [String]) throws -> Options { try resolve(parse(arguments)) }
+
     static func resolve(_ parsed: CommandArguments) throws -> Options {
         guard let stateDirectory = parsed.value("state-dir") else {
             throw CommandArguments.UsageError("--state-dir is required")
@@ -114,7 +141,18 @@ public enum ServeCommand {
         var options = Options(stateDirectory: stateDirectory)
         if let pki = parsed.value("pki") { options.pkiDirectory = pki }
         if let profiles = parsed.value("profiles") { options.profilesDirectory = profiles }
-        if let listen = parsed.value("listen") { (options.host, options.port) = try listenAddress(listen) }
+        if let listen = parsed.value("listen") {
+            (options.host, options.port) = try hostAndPort(listen, option: "listen")
+        }
+        if let listen = parsed.value("metrics-listen") {
+            (options.metricsHost, options.metricsPort) = try hostAndPort(listen, option: "metrics-listen")
+        }
+        for name in parsed.values("public-host") {
+            if let problem = ServerNames.invalidName(name) {
+                throw CommandArguments.UsageError("--public-host: \(problem)")
+            }
+            options.publicHosts.append(name)
+        }
         if parsed.has("insecure-http") {
             guard parsed.value("tls-certificate") == nil, parsed.value("tls-private-key") == nil else {
                 throw CommandArguments.UsageError(
@@ -157,14 +195,42 @@ public enum ServeCommand {
         return options
     }
 
-    /// `--listen HOST:PORT` (`[IPv6]:PORT` too); port 0 picks a free port.
-    static func listenAddress(_ listen: String) throws(CommandArguments.UsageError) -> (host: String, port: Int) {
-        guard let colon = listen.lastIndex(of: ":"), let port = Int(listen[listen.index(after: colon)...]),
+    /// `HOST:PORT` (an IPv6 host in brackets) of `--<option>`.
+    static func hostAndPort(_ text: String, option: String) throws -> (String, Int) {
+        guard let colon = text.lastIndex(of: ":"), let port = Int(text[text.index(after: colon)...]),
             (0...65535).contains(port)
-        else { throw CommandArguments.UsageError("--listen must be HOST:PORT") }
-        var host = String(listen[..<colon])
+        else { throw CommandArguments.UsageError("--\(option) must be HOST:PORT") }
+        var host = String(text[..<colon])
         if host.hasPrefix("["), host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }
+        guard !host.isEmpty else { throw CommandArguments.UsageError("--\(option) must be HOST:PORT") }
         return (host, port)
+    }
+
+    /// The names a signed `Host` may carry: the TLS certificate's DNS and IP subject alternative names and
+    /// `--public-host`; with `--insecure-http` (no certificate) and no `--public-host`, the loopback names only,
+    /// so that a plain-HTTP server denies by default whatever a proxy forwards until it is told its names.
+    static func serverNames(_ options: Options) throws -> ServerNames {
+        let given = ServerNames(names: options.publicHosts)
+        guard let certificateFile = options.tlsCertificate else { return given.isEmpty ? .loopback : given }
+        let leaf: Certificate
+        do {
+            guard
+                let first = try Certificate.parsePEMBundle(
+                    Array(try Data(contentsOf: URL(fileURLWithPath: certificateFile)))
+                ).first
+            else { throw ServeError("no certificate in it") }
+            leaf = first
+        } catch {
+            throw ServeError("cannot read the TLS certificate \(certificateFile): \(error)")
+        }
+        let alternativeNames = leaf.subjectAlternativeNames
+        let names = ServerNames(names: alternativeNames.dnsNames + alternativeNames.ipAddresses).union(given)
+        guard !names.isEmpty else {
+            throw ServeError(
+                "the TLS certificate \(certificateFile) has no DNS or IP subject alternative name, so no signed Host "
+                    + "could be accepted; give --public-host NAME for each name clients use")
+        }
+        return names
     }
 
     /// Starts the service and blocks until it has stopped. `announce`, given the address bound (host as
@@ -187,7 +253,8 @@ public enum ServeCommand {
             try options.tokenKeyring.map { try KeyringFile.load($0) }
             ?? KeyringFile.loadOrCreate(keyringPath, random: random)
         let keyrings = KeyringReloader(path: keyringPath, shared: SharedTokenKeyring(keyring))
-        let auditLog = try AuditLog(path: options.stateDirectory + "/audit.jsonl", sync: options.auditSync)
+        let auditLog = try AuditLog(
+            path: options.stateDirectory + "/audit.jsonl", sync: options.auditSync, logger: logger)
         if let fragment = auditLog.repairedTail {
             // The record of a request that was never answered (a crash mid-write); it holds no secret.
             logger.warning(
@@ -198,6 +265,13 @@ public enum ServeCommand {
         let serverReference = ServerReference()
         var createSession = CreateSessionService(sharedKeyring: keyrings.shared, random: random)
         createSession.admission = RequestAdmission(options.admission)
+        createSession.serverNames = try serverNames(options)
+        if options.tlsCertificate == nil, options.publicHosts.isEmpty {
+            logger.warning(
+                "--insecure-http without --public-host: only the loopback names are accepted as the signed Host; "
+                    + "give --public-host for each name clients use through the proxy",
+                ["serverNames": createSession.serverNames.description])
+        }
         let service = AnchorageService(
             configurations: store, createSession: createSession,
             auditLog: auditLog, logger: logger, metrics: metrics,
@@ -215,6 +289,11 @@ public enum ServeCommand {
         }
         let server = HTTPServer(configuration: configuration, handler: service)
         serverReference.server.withLock { $0 = server }
+        // The scraper's listener: one loop, plain HTTP, few connections.
+        let metricsServer = HTTPServer(
+            configuration: HTTPServerConfiguration(
+                host: options.metricsHost, port: options.metricsPort, eventLoopCount: 1, maxConnections: 64),
+            handler: MetricsEndpoint(service: service))
         let health = ConfigurationHealth(warningDays: options.expiryWarningDays)
         health.logWarnings(store.current, now: SystemClock().seconds, logger: logger)
 
@@ -263,6 +342,8 @@ public enum ServeCommand {
                 nextTreeCheck.withLock { $0 = started + interval - ReloadPollInterval.base / 2 }
             }
             keyrings.reload(trigger: "file change", onlyIfChanged: true, logger: logger)
+            // A rotation without a signal: the path is opened again within a second even with no traffic.
+            auditLog.reopenIfMoved()
         }
         watcher.resume()
         // Certificates approach expiry and CRLs go stale without any change on disk: say so daily.
@@ -271,21 +352,33 @@ public enum ServeCommand {
         daily.setEventHandler { health.logWarnings(store.current, now: SystemClock().seconds, logger: logger) }
         daily.resume()
 
-        let bound = try server.start()
+        let metricsBound = try metricsServer.start()
+        let bound: (host: String, port: Int)
+        do {
+            bound = try server.start()
+        } catch {
+            metricsServer.shutdown()
+            throw error
+        }
         // Only now: a signal that came during start-up has waited, pending, for a server it can stop.
         SignalThread.start { signalNumber in
             signalQueue.async {
                 if signalNumber == SIGHUP {
                     reload("SIGHUP", false)
                     keyrings.reload(trigger: "SIGHUP", onlyIfChanged: false, logger: logger)
+                    auditLog.reopen(trigger: "SIGHUP")
+                } else if signalNumber == SIGUSR1 {
+                    auditLog.reopen(trigger: "SIGUSR1")
                 } else {
                     logger.info("shutting down", ["signal": signalNumber == SIGTERM ? "SIGTERM" : "SIGINT"])
                     server.shutdown()
+                    metricsServer.shutdown(gracePeriod: 1)
                 }
             }
         }
         let scheme = configuration.tls == nil ? "http" : "https"
         let displayHost = bound.host.contains(":") ? "[\(bound.host)]" : bound.host
+        let metricsHost = metricsBound.host.contains(":") ? "[\(metricsBound.host)]" : metricsBound.host
         let configurationNow = store.current
         logger.info(
             "serving",
@@ -293,13 +386,18 @@ public enum ServeCommand {
                 "address": "\(displayHost):\(bound.port)", "generation": String(configurationNow.generation),
                 "trustAnchors": String(configurationNow.trustAnchors.count),
                 "profiles": String(configurationNow.profiles.count), "roles": String(configurationNow.roles.count),
+                "metrics": "\(metricsHost):\(metricsBound.port)",
+                "serverNames": createSession.serverNames.description,
             ])
         // Written unbuffered: scripts and tests wait for this line on a pipe.
         var banner = ""
         if let announce { banner += announce(bound.host, bound.port) + "\n\n" }
         banner += "listening on \(scheme)://\(displayHost):\(bound.port)\n"
+        // Its own line, worded apart from the one above so that nothing reading `listening on` mistakes it.
+        banner += "metrics on http://\(metricsHost):\(metricsBound.port)/metrics\n"
         FileHandle.standardOutput.write(Data(banner.utf8))
         server.waitUntilStopped()
+        metricsServer.waitUntilStopped()
         watcher.cancel()
         watch?.cancel()
         daily.cancel()

@@ -1,7 +1,7 @@
 import AnchorageHTTP
 import Foundation
 
-/// SIGTERM, SIGINT and SIGHUP for `serve`: blocked in every thread and taken by one thread with
+/// SIGTERM, SIGINT, SIGHUP and SIGUSR1 for `serve`: blocked in every thread and taken by one thread with
 /// `sigwait(2)`, which hands each to a callback.
 ///
 /// Dispatch's signal sources, used before, install a handler that re-raises the signal to Dispatch's
@@ -10,7 +10,7 @@ import Foundation
 /// runs at all, whatever thread the kernel picks.
 enum SignalThread {
     /// The signals `serve` acts on.
-    static let handled: [Int32] = [SIGTERM, SIGINT, SIGHUP]
+    static let handled: [Int32] = [SIGTERM, SIGINT, SIGHUP, SIGUSR1]
 
     /// Blocks the handled signals in the calling thread. Call it before any other thread is started:
     /// threads inherit the mask, and a thread that does not block them could take the default action

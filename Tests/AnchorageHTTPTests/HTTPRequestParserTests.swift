@@ -236,6 +236,65 @@ private func status(
         }
     }
 
+    /// Bytes that cannot begin a request line are refused at the first impossible byte (`at`), with no line end
+    /// and no deadline needed: the parser answers 400 while the rest of the stream is still to come.
+    @Test(
+        arguments: [
+            ([0x00], 0, "a NUL"),
+            ([0x00, 0x47, 0x45, 0x54, 0x20, 0x2F], 0, "a method starting with NUL"),
+            ([0x16, 0x03, 0x01, 0x02, 0x00, 0x01], 0, "a TLS record (ClientHello) inside TLS"),
+            ([0x47, 0x45, 0x54, 0xFF, 0x20], 3, "a non-token byte in the method"),
+            ([0x47, 0x45, 0x54, 0x09, 0x2F], 3, "a tab after the method"),
+            ([0x20, 0x47], 0, "a space before the method"),
+            ([0x47, 0x20, 0x2F, 0x00, 0x20], 3, "a NUL in the target"),
+            ([0x47, 0x20, 0x2F, 0x20, 0x48, 0x54, 0x54, 0x51, 0x2F], 7, "a version that is not HTTP/"),
+            (
+                [0x47, 0x20, 0x2F, 0x20, 0x48, 0x54, 0x54, 0x50, 0x2F, 0x31, 0x2E, 0x31, 0x31, 0x0D], 12,
+                "a ninth version byte"
+            ),
+            ([0x47, 0x20, 0x2F, 0x0D, 0x0A], 3, "a line end before the version"),
+            ([0x0D, 0x41, 0x0A], 1, "a CR of an empty line without its LF"),
+            ([0x0D, 0x0A, 0x80, 0x47], 2, "junk after an empty line"),
+        ] as [([UInt8], Int, String)])
+    func refusesImpossibleRequestLineAtOnce(bytes: [UInt8], at: Int, what: String) {
+        var parser = HTTPRequestParser(limits: .init(maxHeaderBytes: 32768, maxHeaderCount: 10, maxBodyBytes: 100))
+        for (index, byte) in bytes.enumerated() {
+            parser.append([byte])
+            switch parser.next() {
+            case .needMore:
+                if index >= at {
+                    Issue.record("\(what): not refused at byte \(at)")
+                    return
+                }
+            case .failure(let status, _):
+                #expect(status == 400 && index == at, "\(what): refused with \(status) at byte \(index)")
+                return
+            case .request:
+                Issue.record("\(what): parsed as a request")
+                return
+            }
+        }
+    }
+
+    /// The honest neighbours: every prefix of a valid request line (with leading empty lines, a bare LF, a
+    /// well-formed unsupported version) waits for more instead of being refused.
+    @Test func waitsOnEveryPrefixOfAPossibleRequestLine() {
+        for line in ["\r\n\nPOST /sessions?a=b HTTP/1.1\r\n", "M-SEARCH * HTTP/1.0\n", "GET / HTTP/2.0\r\n"] {
+            var parser = HTTPRequestParser(limits: .init(maxHeaderBytes: 32768, maxHeaderCount: 10, maxBodyBytes: 100))
+            for byte in line.utf8 {
+                parser.append([byte])
+                guard case .needMore = parser.next() else {
+                    Issue.record("\(line.debugDescription) refused at \(byte)")
+                    break
+                }
+            }
+        }
+        #expect(parse("GET / HTTP/2.0\r\nHost: a\r\n\r\n").failure?.status == 505)
+        #expect(
+            parse("\r\nGET / HTTP/1.1\r\nHost: a\r\n\r\nGET /2 HTTP/1.1\r\nHost: a\r\n\r\n", step: 1).requests.count
+                == 2)
+    }
+
     @Test func failureIsSticky() {
         var parser = HTTPRequestParser(limits: .init(maxHeaderBytes: 32768, maxHeaderCount: 10, maxBodyBytes: 100))
         parser.append(Array("BAD\r\n\r\nGET / HTTP/1.1\r\nHost: a\r\n\r\n".utf8))

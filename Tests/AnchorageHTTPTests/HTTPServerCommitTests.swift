@@ -13,6 +13,8 @@ final class CommittingHandler: HTTPHandler {
         var committed: UInt64 = 0
         var calls: [UInt64] = []
         var handledBeforeCommit: [UInt64] = []
+        /// `HTTPCommit.settled` calls: ticket and whether its commit succeeded.
+        var settled: [String] = []
     }
     private let state = Locked(State())
     let failCommits: Bool
@@ -35,9 +37,12 @@ final class CommittingHandler: HTTPHandler {
         }
         var response = HTTPResponse(
             status: 201, headers: ["X-Target": request.target, "X-Ticket": String(ticket)], body: Array("ok".utf8))
-        response.commit = HTTPCommit(ticket: ticket) {
-            HTTPResponse(status: 503, headers: ["X-Target": request.target], body: Array("not durable".utf8))
-        }
+        response.commit = HTTPCommit(
+            ticket: ticket,
+            fallback: {
+                HTTPResponse(status: 503, headers: ["X-Target": request.target], body: Array("not durable".utf8))
+            },
+            settled: { [state] committed in state.withLock { $0.settled.append("\(ticket):\(committed)") } })
         return response
     }
 
@@ -59,6 +64,8 @@ final class CommittingHandler: HTTPHandler {
     var committed: UInt64 { state.withLock { $0.committed } }
     /// The ticket of every `commit(upTo:)` call, in order.
     var commitCalls: [UInt64] { state.withLock { $0.calls } }
+    /// `ticket:committed` of every `HTTPCommit.settled` call, in order.
+    var settled: [String] { state.withLock { $0.settled } }
 }
 
 @Suite struct HTTPServerCommitTests {
@@ -94,6 +101,8 @@ final class CommittingHandler: HTTPHandler {
                     try connection.send(method: "GET", target: "/plain", headers: HTTPHeaders(), body: []).status == 200
                 )
                 #expect(handler.commitCalls.count == 3)
+                // Each held answer was settled once, as committed, before it left.
+                #expect(handler.settled == ["1:true", "2:true", "3:true"])
             }
         }
     }
@@ -112,6 +121,8 @@ final class CommittingHandler: HTTPHandler {
                     #expect(response.headers["X-Target"] == "/\(index)")
                     #expect(response.headers["X-Ticket"] == nil)
                 }
+                // The handler heard that the fallback was the answer (so it can count an error, not a success).
+                #expect(handler.settled == ["1:false", "2:false"])
             }
         }
     }

@@ -15,14 +15,16 @@ final class ServiceFixture: @unchecked Sendable {
     let auditLog: AuditLog
     let service: AnchorageService
 
-    init(auditLogPath: String? = nil) throws {
+    init(auditLogPath: String? = nil, serverNames: ServerNames = .anyHost, metrics: Metrics = Metrics()) throws {
         configuration = try ConfigFixture()
         auditLog = try AuditLog(path: auditLogPath ?? state.url("audit.jsonl"))
+        var createSession = CreateSessionService(
+            keyring: TokenKeyring.generate(id: "k-test", random: SystemRandomSource()))
+        createSession.serverNames = serverNames
         service = AnchorageService(
-            configurations: try ConfigurationStore(loader: configuration.loader),
-            createSession: CreateSessionService(
-                keyring: TokenKeyring.generate(id: "k-test", random: SystemRandomSource())),
-            auditLog: auditLog, clock: FixedClock(seconds: testNow), logger: Logger(minimumLevel: .error))
+            configurations: try ConfigurationStore(loader: configuration.loader), createSession: createSession,
+            auditLog: auditLog, clock: FixedClock(seconds: testNow), logger: Logger(minimumLevel: .error),
+            metrics: metrics)
     }
 
     /// The log as the HTTP server leaves it: after the commit that releases the answers (with `--audit-sync data`

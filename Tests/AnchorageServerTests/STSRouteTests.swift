@@ -17,7 +17,7 @@ import Testing
         let keyring: TokenKeyring
         let credentials: (accessKeyId: String, secret: String, token: String)
 
-        init() throws {
+        init(serverNames: ServerNames = .anyHost) throws {
             let root = NSTemporaryDirectory() + "anchorage-sts-route-\(UUID().uuidString)"
             for directory in ["/PKI", "/Profiles/roles", "/state"] {
                 try FileManager.default.createDirectory(atPath: root + directory, withIntermediateDirectories: true)
@@ -26,9 +26,10 @@ import Testing
             keyring = TokenKeyring.generate(id: "k-route", random: SystemRandomSource())
             let store = try ConfigurationStore(
                 loader: ConfigurationLoader(pkiDirectory: root + "/PKI", profilesDirectory: root + "/Profiles"))
+            var createSession = CreateSessionService(keyring: keyring)
+            createSession.serverNames = serverNames
             service = AnchorageService(
-                configurations: store, createSession: CreateSessionService(keyring: keyring),
-                auditLog: try AuditLog(path: auditPath))
+                configurations: store, createSession: createSession, auditLog: try AuditLog(path: auditPath))
             let now = SystemClock().seconds
             let claims = SessionClaims(
                 accessKeyId: "ASIAROUTETEST0000001", secretAccessKey: "routeTestSecret0000000000000000000000000",
@@ -44,10 +45,12 @@ import Testing
             )
         }
 
-        func signedPost(body: String = "Action=GetCallerIdentity&Version=2011-06-15") -> HTTPRequest {
+        func signedPost(body: String = "Action=GetCallerIdentity&Version=2011-06-15", host: String = "127.0.0.1:8443")
+            -> HTTPRequest
+        {
             let amzDate = AmzDate(secondsSinceEpoch: SystemClock().seconds)!.string
             var fields: [(name: String, value: String)] = [
-                ("Host", "127.0.0.1:8443"), ("Content-Type", "application/x-www-form-urlencoded; charset=utf-8"),
+                ("Host", host), ("Content-Type", "application/x-www-form-urlencoded; charset=utf-8"),
                 ("X-Amz-Date", amzDate), ("X-Amz-Security-Token", credentials.token),
             ]
             let signed = ["content-type", "host", "x-amz-date", "x-amz-security-token"]

@@ -20,7 +20,8 @@ enum RequestSigner {
     /// A `POST /sessions` signed with `key` for `leaf` at `now`, as AWS's helper sends it.
     static func signedCreateSession(
         leaf: Certificate, key: PrivateKey, now: Int64 = testNow, body: [UInt8] = createSessionBody(),
-        contentType: String? = "application/json", remoteAddress: String = "203.0.113.7"
+        contentType: String? = "application/json", remoteAddress: String = "203.0.113.7", host: String = host,
+        query: String? = nil
     ) throws -> HTTPRequest {
         let amzDate = AmzDate(secondsSinceEpoch: now)!
         var headers: [(name: String, value: String)] = []
@@ -32,7 +33,7 @@ enum RequestSigner {
         let scope = CredentialScope(date: amzDate.datePart, region: "us-east-1", service: "rolesanywhere")
         let algorithm = "AWS4-X509-ECDSA-SHA256"
         let stringToSign = X509RequestSigner.canonicalRequestAndStringToSign(
-            method: "POST", rawPath: "/sessions", rawQuery: nil, headers: headers, signedHeaders: signedHeaders,
+            method: "POST", rawPath: "/sessions", rawQuery: query, headers: headers, signedHeaders: signedHeaders,
             body: body, algorithm: algorithm, amzDate: amzDate.string, scope: scope
         ).stringToSign
         let signature = try key.signSHA256(Array(stringToSign.utf8))
@@ -43,7 +44,8 @@ enum RequestSigner {
                     "\(algorithm) Credential=\(leaf.serialNumberDecimal)/\(scope.string), SignedHeaders=\(signedHeaders.joined(separator: ";")), Signature=\(Hex.encode(signature))"
             ))
         return HTTPRequest(
-            method: "POST", target: "/sessions", headers: HTTPHeaders(headers), body: body,
+            method: "POST", target: "/sessions" + (query.map { "?" + $0 } ?? ""), headers: HTTPHeaders(headers),
+            body: body,
             remoteAddress: remoteAddress)
     }
 }

@@ -4,6 +4,8 @@ import Foundation
 final class AnchorageServerProcess: @unchecked Sendable {
     let process: Process
     let port: Int
+    /// The metrics listener's port (`--metrics-listen 127.0.0.1:0`, plain HTTP).
+    let metricsPort: Int
     let configuration: TestConfiguration
     let stateDirectory: URL
     let stdoutURL: URL
@@ -12,16 +14,19 @@ final class AnchorageServerProcess: @unchecked Sendable {
     let insecureHTTP: Bool
 
     var endpoint: String { "127.0.0.1:\(port)" }
+    /// Where `GET /metrics` is served (plain HTTP, never on ``endpoint``).
+    var metricsEndpoint: String { "127.0.0.1:\(metricsPort)" }
     var stdout: String { (try? String(contentsOf: stdoutURL, encoding: .utf8)) ?? "" }
     var auditLogURL: URL { stateDirectory.appendingPathComponent("audit.jsonl") }
     var stderr: String { (try? String(contentsOf: stderrURL, encoding: .utf8)) ?? "" }
 
     private init(
-        process: Process, port: Int, configuration: TestConfiguration, stateDirectory: URL,
+        process: Process, port: Int, metricsPort: Int, configuration: TestConfiguration, stateDirectory: URL,
         stdoutURL: URL, stderrURL: URL, insecureHTTP: Bool
     ) {
         self.process = process
         self.port = port
+        self.metricsPort = metricsPort
         self.configuration = configuration
         self.stateDirectory = stateDirectory
         self.stdoutURL = stdoutURL
@@ -54,6 +59,8 @@ final class AnchorageServerProcess: @unchecked Sendable {
             "--profiles", configuration.profiles.path,
             "--state-dir", state.path,
             "--listen", "127.0.0.1:0",
+            // Servers run in parallel: each scraper listener on a port of its own.
+            "--metrics-listen", "127.0.0.1:0",
         ]
         process.arguments! +=
             insecureHTTP
@@ -78,9 +85,11 @@ final class AnchorageServerProcess: @unchecked Sendable {
         let deadline = Date().addingTimeInterval(60)
         while Date() < deadline {
             let out = (try? String(contentsOf: outURL, encoding: .utf8)) ?? ""
-            if let port = parseListeningPort(out, scheme: insecureHTTP ? "http" : "https") {
+            if let port = parseListeningPort(out, scheme: insecureHTTP ? "http" : "https"),
+                let metricsPort = parseMetricsPort(out)
+            {
                 return AnchorageServerProcess(
-                    process: process, port: port, configuration: configuration,
+                    process: process, port: port, metricsPort: metricsPort, configuration: configuration,
                     stateDirectory: state, stdoutURL: outURL, stderrURL: errURL,
                     insecureHTTP: insecureHTTP)
             }
@@ -105,6 +114,16 @@ final class AnchorageServerProcess: @unchecked Sendable {
         for line in stdout.split(separator: "\n") {
             let prefix = "listening on \(scheme)://127.0.0.1:"
             guard let range = line.range(of: prefix) else { continue }
+            let digits = line[range.upperBound...].prefix { $0.isNumber }
+            if let port = Int(digits), port > 0 { return port }
+        }
+        return nil
+    }
+
+    /// The port of `metrics on http://127.0.0.1:PORT/metrics`, the line after `listening on …`.
+    static func parseMetricsPort(_ stdout: String) -> Int? {
+        for line in stdout.split(separator: "\n") {
+            guard let range = line.range(of: "metrics on http://127.0.0.1:") else { continue }
             let digits = line[range.upperBound...].prefix { $0.isNumber }
             if let port = Int(digits), port > 0 { return port }
         }

@@ -43,6 +43,12 @@ import Testing
         #expect(healthy["status"]?.number == 200)
         #expect(server.process.isRunning)
         #expect(server.logLines().contains { $0["message"]?.string == "audit log write failed" })
+        // The log says what failed, and where.
+        let failures = server.logLines().filter { $0["message"]?.string == "audit log write failed" }
+        #expect(
+            failures.allSatisfy { ($0["error"]?.string ?? "").contains("No space left on device") },
+            "\(failures)")
+        #expect(failures.allSatisfy { ($0["error"]?.string ?? "").contains("audit.jsonl") }, "\(failures)")
     }
 
     /// The same on a really full file system (a 1 MiB tmpfs, filled up): 503 while it is full, credentials

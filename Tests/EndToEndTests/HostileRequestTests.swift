@@ -14,6 +14,8 @@ struct HostileCase: Sendable, CustomTestStringConvertible {
     let message: String?
     /// After the response: `closed` or `usable` (keep-alive).
     let connection: String?
+    /// The `reason` of the request's audit record, when the row names it.
+    var auditReason: String? = nil
 
     var testDescription: String { "\(group)/\(name)" }
 
@@ -31,7 +33,8 @@ struct HostileCase: Sendable, CustomTestStringConvertible {
                 return HostileCase(
                     name: name, group: row["group"]?.string ?? "", status: Int(status),
                     errorType: expect["errorType"]?.string, stsCode: expect["stsCode"]?.string,
-                    message: expect["message"]?.string, connection: expect["connection"]?.string)
+                    message: expect["message"]?.string, connection: expect["connection"]?.string,
+                    auditReason: expect["auditReason"]?.string)
             }
         } catch {
             return [
@@ -96,7 +99,7 @@ enum LeakPatterns {
         "unknown_role", "trust_policy_not_allowed", "trust_policy_denied", "role_session_name_not_allowed",
         "internal_error", "missing_security_token", "invalid_token", "access_key_mismatch", "expired_token",
         "payload_hash_mismatch", "ambiguous_authentication", "signature_expired", "signature_not_yet_current",
-        "source_address_mismatch", "invalid_action", "revoked",
+        "source_address_mismatch", "invalid_action", "revoked", "host_not_accepted", "audit_unavailable",
     ]
     static let internals: [String] =
         [
@@ -155,6 +158,11 @@ struct HostileRequestTests {
         }
         #expect(observed["healthyAfter"]?.bool == true, "GET /healthz right after the case: \(context)")
 
+        if let expected = row.auditReason {
+            let id = try #require(headers?["x-amzn-requestid"]?.string, "no request id: \(context)")
+            let entry = try run.context.server.auditEntry(requestId: id)
+            #expect(entry?["reason"]?.string == expected, "audit reason: \(context)")
+        }
         // The precise reason of an audited refusal stays in the audit log.
         if let id = headers?["x-amzn-requestid"]?.string, let entry = try run.context.server.auditEntry(requestId: id),
             let reason = entry["reason"]?.string

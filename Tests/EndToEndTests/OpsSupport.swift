@@ -25,8 +25,8 @@ struct MetricsSnapshot: Sendable {
 
     /// Fetches and parses; throws with the parser's errors when the exposition is not strict Prometheus text.
     static func fetch(_ context: SharedServer.Context) async throws -> MetricsSnapshot {
-        var args = ["--endpoint", context.server.endpoint]
-        args += context.server.insecureHTTP ? ["--insecure-http"] : ["--ca-bundle", context.pki.caBundle.path]
+        // The metrics listener speaks plain HTTP whatever the API listener does.
+        let args = ["--endpoint", context.server.metricsEndpoint, "--insecure-http"]
         let result = try await Clients.python("metrics_probe.py", args, caBundle: context.pki.caBundle)
         guard result.status == 0, let line = result.stdout.split(separator: "\n").last,
             let out = try? JSONValue.parse(String(line))

@@ -3,8 +3,10 @@
 
 THREADS keep-alive TLS connections each send freshly signed, distinct CreateSession requests (raw_client.py's
 signing; every request has its own (X-Amz-Date, durationSeconds) pair, starting at --first-index) until the
-server goes away or --seconds pass. Every 201 received in full is appended at once, as one JSON line
-{"requestId", "accessKeyId", "index"}, to --out; every other answer as {"status", "requestId", "errorType"}.
+server goes away, --seconds pass or the --stop-file appears. Every 201 received in full is appended at once, as one JSON line
+{"requestId", "accessKeyId", "index", "signedAt"}, to --out; every other answer as {"status", "requestId",
+"errorType", "signedAt"} ("signedAt": the wall-clock time, in seconds since the epoch, taken before the request
+was signed, so that the audit rotation test knows which requests began after it moved the log).
 The test kills the server at a random moment and then reconciles --out with the audit log: a request counts
 as answered only when its whole response was received.
 
@@ -45,6 +47,7 @@ def main():
     p.add_argument("--seconds", type=float, default=10)
     p.add_argument("--first-index", type=int, default=0)
     p.add_argument("--out", required=True)
+    p.add_argument("--stop-file", help="stop (after the requests in flight) once this file exists")
     args = p.parse_args()
 
     signer = raw_client.Signer(args.certificate, args.private_key)
@@ -64,8 +67,10 @@ def main():
     def worker():
         sock = None
         failures = 0
-        while time.monotonic() < deadline and failures < 2:
+        while time.monotonic() < deadline and failures < 2 and not (
+                args.stop_file and os.path.exists(args.stop_file)):
             index = next(counter)
+            signed_at = time.time()
             skew = (index // DURATIONS) % 481 - 240
             request, _ = raw_client.build_request(
                 signer, args.endpoint, args.profile_arn, args.role_arn, args.trust_anchor_arn,
@@ -87,10 +92,11 @@ def main():
             request_id = headers.get("x-amzn-requestid")
             if status == 201:
                 credentials = json.loads(body)["credentialSet"][0]["credentials"]
-                record({"requestId": request_id, "accessKeyId": credentials["accessKeyId"], "index": index}, "ok")
+                record({"requestId": request_id, "accessKeyId": credentials["accessKeyId"], "index": index,
+                        "signedAt": signed_at}, "ok")
             else:
-                record({"status": status, "requestId": request_id, "errorType": headers.get("x-amzn-errortype")},
-                       "other")
+                record({"status": status, "requestId": request_id, "errorType": headers.get("x-amzn-errortype"),
+                        "signedAt": signed_at}, "other")
         if sock is not None:
             sock.close()
 

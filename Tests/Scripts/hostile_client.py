@@ -26,7 +26,9 @@ server answered), 2 when it could not run at all.
 
 Case format (JSON, see the table): "raw" (text, each character one byte; "{host}" is replaced), "generate"
 (large shapes built here), "signed" (a CreateSession signed like AWS's Go helper, then bent) or "sts"
-(a GetCallerIdentity signed with the control session's credentials, then bent).
+(a GetCallerIdentity signed with the control session's credentials, then bent). "signed" and "sts" take
+"host" (the Host to sign and send; "{port}" is the server's port); "signed" takes "extraQuery" ([[name, value]]
+added to the signed query string).
 """
 
 import argparse
@@ -246,12 +248,14 @@ class Builder:
             kwargs["content_type"] = s["contentType"]
         if "skewSeconds" in s:
             kwargs["date_skew_seconds"] = s["skewSeconds"]
+        if "extraQuery" in s:
+            kwargs["extra_query"] = dict(s["extraQuery"])
         profile = s.get("profileArn", WEB_PROFILE)
         role = s.get("roleArn", WEB_READER)
         anchor = s.get("trustAnchorArn", RSA_ANCHOR)
         anchor = {"EC": EC_ANCHOR, "RSA": RSA_ANCHOR}.get(anchor, anchor)
         request, info = raw_client.build_request(
-            signer, self.target.endpoint, profile, role, anchor, chunked=False, **kwargs)
+            signer, self.host(s), profile, role, anchor, chunked=False, **kwargs)
         head, _, body = request.partition(b"\r\n\r\n")
         lines = head.decode("latin-1").split("\r\n")
         if "rawQuery" in s:
@@ -264,6 +268,10 @@ class Builder:
         for name, value in s.get("appendHeaders", []):
             lines.append(f"{name}: {self.expand(value, signer, info)}")
         return ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1") + body
+
+    def host(self, s):
+        """The Host to sign: the endpoint, or the case's "host" ("{port}" replaced by the server's)."""
+        return s.get("host", self.target.endpoint).replace("{port}", str(self.target.port))
 
     def expand(self, value, signer, info):
         if value == "{authorization}":
@@ -323,7 +331,7 @@ class Builder:
         elif s.get("token") == "huge":
             token = token * 20
         secret = creds["secretAccessKey"] if s.get("secret") != "wrong" else "x" * 40
-        headers = [("Host", host), ("X-Amz-Date", amz_date), ("X-Amz-Security-Token", token)]
+        headers = [("Host", self.host(s)), ("X-Amz-Date", amz_date), ("X-Amz-Security-Token", token)]
         if method == "POST":
             headers.append(("Content-Type", "application/x-www-form-urlencoded; charset=utf-8"))
         if s.get("presigned"):

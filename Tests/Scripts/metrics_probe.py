@@ -1,7 +1,11 @@
 #!/usr/bin/env python3
 """metrics_probe.py — fetch `GET /metrics` from Anchorage and parse it as strict Prometheus text (0.0.4).
 
-  metrics_probe.py --endpoint 127.0.0.1:8443 --ca-bundle ca.pem [--insecure-http]
+  metrics_probe.py --endpoint 127.0.0.1:9464 --insecure-http
+  metrics_probe.py --endpoint HOST:PORT --ca-bundle ca.pem
+
+/metrics is served only on the metrics listener (`anchorage serve --metrics-listen HOST:PORT`, plain HTTP,
+127.0.0.1:9464 by default), never on the API listener: give that address, with --insecure-http.
   metrics_probe.py --file exposition.txt
   metrics_probe.py --self-test
 

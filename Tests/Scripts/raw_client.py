@@ -102,6 +102,7 @@ def build_request(
     content_type: str = "application/json",
     chunked: bool = True,
     extra_headers: "dict[str, str] | None" = None,
+    extra_query: "dict[str, str] | None" = None,
 ):
     """Return (request_bytes, info). `info` holds the canonical request, string to sign, headers, body."""
     now = now or _dt.datetime.now(_dt.timezone.utc)
@@ -127,6 +128,7 @@ def build_request(
         if role_session_name is not None:
             doc["roleSessionName"] = role_session_name
         body = json.dumps(doc, separators=(",", ":")).encode()
+    query.update(extra_query or {})
     canonical_query = "&".join(
         f"{k}={v}" for k, v in sorted((uri_encode(k), uri_encode(v)) for k, v in query.items())
     )
@@ -219,7 +221,8 @@ def exchange(sock, request: bytes):
 
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--endpoint", required=True, help="HOST:PORT, also the signed Host header")
+    p.add_argument("--endpoint", required=True, help="HOST:PORT, also the signed Host header unless --host")
+    p.add_argument("--host", help="the Host header to sign and send instead of --endpoint")
     p.add_argument("--ca-bundle", help="CA bundle to verify the server (default: $AWS_CA_BUNDLE)")
     p.add_argument("--insecure-http", action="store_true", help="plain HTTP instead of TLS")
     p.add_argument("--certificate", required=True)
@@ -275,7 +278,7 @@ def main(argv=None) -> int:
     def make_request():
         return build_request(
             signer,
-            a.endpoint,
+            a.host or a.endpoint,
             a.profile_arn,
             a.role_arn,
             a.trust_anchor_arn,

@@ -25,6 +25,8 @@ public struct CreateSessionService: Sendable {
     public var random: any RandomSource
     /// Rate limits and replay protection (Limits/); nil admits everything.
     public var admission: RequestAdmission?
+    /// The names a request's signed `Host` may carry; `serve` sets the server's own (``ServerNames``).
+    public var serverNames: ServerNames = .anyHost
 
     public init(keyring: TokenKeyring, random: any RandomSource = SystemRandomSource()) {
         self.init(sharedKeyring: SharedTokenKeyring(keyring), random: random)
@@ -382,6 +384,12 @@ public struct CreateSessionService: Sendable {
         // Verified on every request: a signature is bound to its date, headers and body.
         guard publicKey.verifySHA256Signature(signature, over: Array(stringToSign.utf8)) else {
             throw Denial(.signatureMismatch, "signature does not verify with the certificate's key")
+        }
+        // `host` is signed (checked above): the signer meant this host, and it must be one of ours.
+        let host = headers.value("host") ?? ""
+        guard serverNames.accepts(host: host) else {
+            throw Denial(
+                .hostNotAccepted, "signed Host \(host.prefix(256).debugDescription) is not one of the server's names")
         }
         let replayTicket = try admitVerified(
             leaf: leaf, stringToSign: stringToSign, signature: signature, algorithm: algorithm,

@@ -20,6 +20,9 @@ public enum DenialReason: String, Sendable, CaseIterable {
     case keyAlgorithmMismatch = "key_algorithm_mismatch"
     case signatureMismatch = "signature_mismatch"
     case unsignedRequiredHeader = "unsigned_required_header"
+    /// The signed `Host` is not one of the server's names (``ServerNames``): a request meant for another
+    /// service, or replayed at this one.
+    case hostNotAccepted = "host_not_accepted"
 
     // The certificate and its path (403 "Untrusted Signing Certificate").
     case malformedCertificate = "malformed_certificate"
@@ -76,7 +79,7 @@ public enum DenialReason: String, Sendable, CaseIterable {
                 message: "Unsupported signing algorithm; use AWS4-X509-RSA-SHA256 or AWS4-X509-ECDSA-SHA256")
         case .missingAuthentication, .malformedAuthorization, .credentialScopeMismatch,
             .wrongRegion, .dateMismatch, .clockSkew, .serialMismatch, .keyAlgorithmMismatch, .signatureMismatch,
-            .unsignedRequiredHeader:
+            .unsignedRequiredHeader, .hostNotAccepted:
             return WireError(status: 403, type: "AccessDeniedException", message: "Invalid signature")
         case .throttledSource, .throttledCertificate, .replayCacheFull, .replayedRequest:
             // AWS's rest-json throttling shape; the SDKs' and the helper's retryers back off and retry it.

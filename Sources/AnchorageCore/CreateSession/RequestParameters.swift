@@ -57,13 +57,24 @@ struct RequestParameters {
         profileArn = try requiredARN("profileArn")
         roleArn = try requiredARN("roleArn")
 
+        // Like the strings above: each place is read and checked, and the two must agree (as numbers, so
+        // `3600` in the query and `3600` in the body are the same value).
+        let queryDurations = query.filter { $0.name == "durationSeconds" }.map(\.value)
+        guard queryDurations.count <= 1 else { throw .init(.malformedRequest, "durationSeconds repeated in the query") }
+        var fromQuery: Int?
+        if let text = queryDurations.first {
+            guard let value = Int(text) else { throw .init(.invalidDuration, "durationSeconds is not an integer") }
+            fromQuery = value
+        }
+        var fromBody: Int?
         if let raw = body["durationSeconds"] {
             guard let value = raw.intValue else { throw .init(.invalidDuration, "durationSeconds is not an integer") }
-            durationSeconds = value
-        } else if let text = query.first(where: { $0.name == "durationSeconds" })?.value {
-            guard let value = Int(text) else { throw .init(.invalidDuration, "durationSeconds is not an integer") }
-            durationSeconds = value
+            fromBody = value
         }
+        if let q = fromQuery, let b = fromBody, q != b {
+            throw .init(.malformedRequest, "durationSeconds differs between query and body")
+        }
+        durationSeconds = fromBody ?? fromQuery
         try CreateSessionService.checkDurationRange(durationSeconds)
         roleSessionName = try string("roleSessionName")
         try CreateSessionService.checkRoleSessionNameSyntax(roleSessionName)

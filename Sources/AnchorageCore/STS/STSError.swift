@@ -73,6 +73,8 @@ public struct STSFailure: Error, Sendable {
         case accessKeyMismatch = "access_key_mismatch"
         case payloadHashMismatch = "payload_hash_mismatch"
         case signatureMismatch = "signature_mismatch"
+        /// The signed `Host` is not one of the server's names (``ServerNames``).
+        case hostNotAccepted = "host_not_accepted"
         case expiredToken = "expired_token"
         case revoked = "revoked"
         case sourceAddressMismatch = "source_address_mismatch"

@@ -14,6 +14,8 @@ public struct STSService: Sendable {
     /// Where ``keyring`` comes from; `serve` shares it with CreateSession and replaces its content on reload.
     public var sharedKeyring: SharedTokenKeyring
     public var verifier: HMACRequestVerifier
+    /// The names a request's signed `Host` may carry; `serve` sets the server's own, as for CreateSession.
+    public var serverNames: ServerNames = .anyHost
 
     public init(keyring: TokenKeyring, verifier: HMACRequestVerifier = HMACRequestVerifier(service: "sts")) {
         self.init(sharedKeyring: SharedTokenKeyring(keyring), verifier: verifier)
@@ -61,6 +63,13 @@ public struct STSService: Sendable {
                 return HMACRequestVerifier.Credential(secretAccessKey: claims.secretAccessKey, principal: claims)
             }
             let claims = verified.principal
+            // The verifier requires `host` among the signed headers: the caller meant this host.
+            let host = request.header("host") ?? ""
+            guard serverNames.accepts(host: host) else {
+                throw STSFailure(
+                    .signatureDoesNotMatch, .hostNotAccepted,
+                    "signed Host \(host.prefix(256).debugDescription) is not one of the server's names")
+            }
             guard now < claims.expiresAt else {
                 throw STSFailure(
                     .expiredToken, .expiredToken, "session expired at \(UTCTimestamp.iso8601(claims.expiresAt))")

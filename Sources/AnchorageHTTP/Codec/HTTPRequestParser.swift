@@ -56,6 +56,8 @@ struct HTTPRequestParser {
     private var scanOffset = 0
     private var lineStartOffset = 0
     private var lineCount = 0
+    /// The request line's bytes so far, checked as they arrive (``RequestLineScanner``).
+    private var requestLine = RequestLineScanner()
     private var state = State.head
     private var head: Head?
     private var body: [UInt8] = []
@@ -189,6 +191,8 @@ struct HTTPRequestParser {
     private mutating func scanHead() -> HeadScan {
         var index = start + scanOffset
         while index < buffer.count {
+            // Bytes that cannot begin a request are refused at once, not when the line or the deadline ends.
+            if lineCount == 0, let reason = requestLine.take(buffer[index]) { return .failed(400, reason) }
             if buffer[index] == .lf {
                 let lineStart = start + lineStartOffset
                 let contentEnd = index > lineStart && buffer[index - 1] == .cr ? index - 1 : index
@@ -234,6 +238,7 @@ struct HTTPRequestParser {
         scanOffset = 0
         lineStartOffset = 0
         lineCount = 0
+        requestLine.reset()
 
         guard let requestLine = lines.first else { return (400, "empty request") }
         guard let (method, target, version) = parseRequestLine(requestLine) else {

@@ -74,10 +74,17 @@ public struct HTTPCommit: Sendable {
     public var ticket: UInt64
     /// Builds the answer sent instead when the commit failed.
     public var fallback: @Sendable () -> HTTPResponse
+    /// Told, on the event loop, whether the commit succeeded (so the response itself is the answer) or failed
+    /// (so `fallback()` is), once the commit's result is known — also when the client has gone meanwhile.
+    public var settled: (@Sendable (_ committed: Bool) -> Void)?
 
-    /// A commit of `ticket`, answered with `fallback()` when it fails.
-    public init(ticket: UInt64, fallback: @escaping @Sendable () -> HTTPResponse) {
+    /// A commit of `ticket`, answered with `fallback()` when it fails; `settled` hears which answer it was.
+    public init(
+        ticket: UInt64, fallback: @escaping @Sendable () -> HTTPResponse,
+        settled: (@Sendable (_ committed: Bool) -> Void)? = nil
+    ) {
         self.ticket = ticket
         self.fallback = fallback
+        self.settled = settled
     }
 }

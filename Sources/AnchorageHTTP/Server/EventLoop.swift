@@ -406,8 +406,14 @@ final class EventLoop: @unchecked Sendable {
             covered.append(entry.connection)
             return true
         }
-        for connection in covered where isOpen(connection) {
+        for connection in covered {
             guard let held = connection.held else { continue }
+            // Whether or not the client is still there to receive it: the handler counts what was decided.
+            held.response.commit?.settled?(result.succeeded)
+            guard isOpen(connection) else {
+                connection.held = nil
+                continue
+            }
             connection.held = nil
             connection.inputWhileHeld = false
             let response =

@@ -7,7 +7,9 @@
 //  - no request has a body larger than maxBodyBytes or more than maxHeaderCount fields;
 //  - field names are tokens, values carry no CR, LF, NUL or other control (tab aside) and no
 //    surrounding whitespace; an HTTP/1.1 request has exactly one Host; framing is never ambiguous;
-//  - a parsed request re-serialised with Content-Length parses back to the same request.
+//  - a parsed request re-serialised with Content-Length parses back to the same request;
+//  - bytes that cannot begin a request line (per an independent model of RFC 9112's request-line) are
+//    refused with 400 as soon as the first impossible byte is in, without waiting for a line end.
 @testable import AnchorageHTTP
 
 private enum Outcome: Equatable {
@@ -125,6 +127,80 @@ private func checkRoundTrip(_ request: HTTPRequest) {
     }
 }
 
+/// Whether `line` (the bytes after any leading empty lines) can still be extended to
+/// `token SP 1*(%x21-7E) SP "HTTP/" DIGIT "." DIGIT [CR] LF`. Written apart from the parser's scanner: split at
+/// the spaces, then compare each part with its class.
+private func canBeginRequestLine(_ line: ArraySlice<UInt8>) -> Bool {
+    let parts = line.split(separator: 0x20, maxSplits: 2, omittingEmptySubsequences: false)
+    if !parts[0].allSatisfy(isTokenByte) { return false }
+    if parts.count == 1 { return true }
+    if parts[0].isEmpty { return false }
+    if !parts[1].allSatisfy({ (0x21...0x7E).contains($0) }) { return false }
+    if parts.count == 2 { return true }
+    if parts[1].isEmpty { return false }
+    let version = Array(parts[2])
+    let template = Array("HTTP/0.0".utf8)
+    for (index, byte) in version.enumerated() {
+        switch index {
+        case 5, 7: if !(0x30...0x39).contains(byte) { return false }
+        case 0..<8: if byte != template[index] { return false }
+        case 8: if byte != 0x0D && byte != 0x0A { return false }
+        case 9: if version[8] != 0x0D || byte != 0x0A { return false }
+        default: return true  // past the line end: the request line is complete
+        }
+    }
+    return true
+}
+
+/// The index of the first byte at which the stream's first request line becomes impossible, with the offset
+/// where that line starts (after the empty lines allowed before it); nil when it never does.
+private func firstImpossibleByte(_ stream: [UInt8]) -> (index: Int, lineStart: Int)? {
+    var lineStart = 0
+    while true {
+        if lineStart < stream.count, stream[lineStart] == 0x0A {
+            lineStart += 1
+        } else if lineStart + 1 < stream.count, stream[lineStart] == 0x0D, stream[lineStart + 1] == 0x0A {
+            lineStart += 2
+        } else {
+            break
+        }
+    }
+    // A CR not followed by LF: the CR itself may still begin an empty line, the byte after it cannot follow.
+    if lineStart < stream.count, stream[lineStart] == 0x0D {
+        return lineStart + 1 < stream.count ? (lineStart + 1, lineStart) : nil
+    }
+    var end = lineStart
+    while end < stream.count {
+        if !canBeginRequestLine(stream[lineStart...end]) { return (end, lineStart) }
+        if stream[end] == 0x0A { return nil }
+        end += 1
+    }
+    return nil
+}
+
+/// A stream whose request line turns impossible is refused once that byte is in (400, or 414 when the line was
+/// already longer than the limit), and not before it (unless for length).
+private func checkEarlyRefusal(_ stream: [UInt8], limits: HTTPRequestParser.Limits) {
+    guard let (index, lineStart) = firstImpossibleByte(stream) else { return }
+    var parser = HTTPRequestParser(limits: limits)
+    parser.append(stream[..<index])
+    let before = parser.next()
+    parser = HTTPRequestParser(limits: limits)
+    parser.append(stream[...index])
+    let at = parser.next()
+    let tooLong = index - lineStart >= limits.maxHeaderBytes
+    switch before {
+    case .needMore: break
+    case .failure(414, _) where tooLong: return
+    default: fuzzCheck(false, "refused or parsed before the impossible byte at \(index)")
+    }
+    switch at {
+    case .failure(400, _): break
+    case .failure(414, _) where tooLong: break
+    default: fuzzCheck(false, "not refused with 400 at the impossible byte at \(index): \(at)")
+    }
+}
+
 @_cdecl("LLVMFuzzerTestOneInput")
 public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
     var input = FuzzInput(data, size)
@@ -159,6 +235,8 @@ public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
         "segmentation changed the outcome: whole \(wholeOutcomes.count) events, pieces \(piecesOutcomes.count) events; "
             + "last whole \(String(describing: wholeOutcomes.last)), last pieces \(String(describing: piecesOutcomes.last))"
     )
+
+    checkEarlyRefusal(stream, limits: limits)
 
     // Per-request invariants and the round trip, on a fresh parse so the requests themselves are at hand.
     var parser = HTTPRequestParser(limits: limits)
@@ -212,6 +290,10 @@ private func writeSeeds(_ directory: String) {
             "POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 4\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n"
         ),
         ("bare-lf", "GET / HTTP/1.1\nHost: a\n\n"),
+        ("nul-method", "\u{0}GET / HTTP/1.1\r\nHost: a\r\n\r\n"),
+        ("bad-version", "GET / HTTQ/1.1\r\nHost: a\r\n\r\n"),
+        ("empty-lines-then-junk", "\r\n\n\r\n\u{7F}"),
+        ("lone-cr", "\r(\n\nGET / HTTP/1.1\r\n\r\n"),
         ("obs-fold", "GET / HTTP/1.1\r\nHost: a\r\nX: b\r\n c\r\n\r\n"),
         (
             "long-chunk-ext",
@@ -220,4 +302,7 @@ private func writeSeeds(_ directory: String) {
         ),
     ]
     for (name, text) in seeds { fuzzWriteSeed(directory, name, prefix + Array(text.utf8)) }
+    // Binary: a TLS ClientHello sent where HTTP was expected (TLS inside TLS), and bytes 0x00-0xFF.
+    fuzzWriteSeed(directory, "tls-record", prefix + [0x16, 0x03, 0x01, 0x00, 0x2F, 0x01, 0x00, 0x00, 0x2B, 0x03, 0x03])
+    fuzzWriteSeed(directory, "all-bytes", prefix + (0...255).map { UInt8($0) })
 }
