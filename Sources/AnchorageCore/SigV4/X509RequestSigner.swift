@@ -22,6 +22,24 @@ public enum X509RequestSigner {
         amzDate: String,
         scope: CredentialScope
     ) -> (canonicalRequest: String, stringToSign: String) {
+        canonicalRequestAndStringToSign(
+            method: method, rawPath: rawPath, rawQuery: rawQuery, headers: HeaderIndex(headers),
+            signedHeaders: signedHeaders, body: body, algorithm: algorithm, amzDate: amzDate, scope: scope)
+    }
+
+    /// ``canonicalRequestAndStringToSign(method:rawPath:rawQuery:headers:signedHeaders:body:algorithm:amzDate:scope:)``
+    /// for headers already indexed (a received ``SignedRequest``'s).
+    public static func canonicalRequestAndStringToSign(
+        method: String,
+        rawPath: String,
+        rawQuery: String?,
+        headers: HeaderIndex,
+        signedHeaders: [String],
+        body: [UInt8],
+        algorithm: String,
+        amzDate: String,
+        scope: CredentialScope
+    ) -> (canonicalRequest: String, stringToSign: String) {
         let canonicalRequest = CanonicalRequest.make(
             method: method,
             rawPath: rawPath,
