@@ -392,9 +392,7 @@ public struct CreateSessionService: Sendable {
             throw Denial(.malformedAuthorization, "signature is not hex")
         }
         let stringToSign = X509RequestSigner.canonicalRequestAndStringToSign(
-            method: request.method, rawPath: request.rawPath, rawQuery: request.rawQuery,
-            headers: request.headerIndex, signedHeaders: authorization.signedHeaders, body: request.body,
-            algorithm: authorization.algorithm,
+            for: request, signedHeaders: authorization.signedHeaders, algorithm: authorization.algorithm,
             amzDate: amzDate, scope: scope
         ).stringToSign
         // Verified on every request: a signature is bound to its date, headers and body.

@@ -1,3 +1,5 @@
+import AnchorageCrypto
+
 /// RFC 3986 percent-encoding as SigV4 canonicalisation needs it, on bytes rather than `String`
 /// so that decoded sequences which are not valid UTF-8 survive unchanged into the re-encoding.
 enum PercentEncoding {
@@ -50,7 +52,8 @@ enum PercentEncoding {
         while index < input.count {
             let byte = input[index]
             if byte == UInt8(ascii: "%") {
-                if index + 2 < input.count, let high = hexValue(input[index + 1]), let low = hexValue(input[index + 2])
+                if index + 2 < input.count, let high = Hex.digitValue(input[index + 1]),
+                    let low = Hex.digitValue(input[index + 2])
                 {
                     out.append(high << 4 | low)
                     index += 3
@@ -66,14 +69,5 @@ enum PercentEncoding {
             index += 1
         }
         return out
-    }
-
-    private static func hexValue(_ c: UInt8) -> UInt8? {
-        switch c {
-        case UInt8(ascii: "0")...UInt8(ascii: "9"): return c - UInt8(ascii: "0")
-        case UInt8(ascii: "a")...UInt8(ascii: "f"): return c - UInt8(ascii: "a") + 10
-        case UInt8(ascii: "A")...UInt8(ascii: "F"): return c - UInt8(ascii: "A") + 10
-        default: return nil
-        }
     }
 }
