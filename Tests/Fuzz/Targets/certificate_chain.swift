@@ -15,6 +15,8 @@
 //  - a trusted path starts at the leaf, ends at an anchor certificate, and every certificate in it
 //    is signed by the next;
 //  - CreateSession issues credentials only for the headers exactly as the client signed them.
+import AnchorageBasics
+
 @testable import AnchorageCore
 @testable import AnchorageCrypto
 
@@ -169,10 +171,10 @@ public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
     let x509 = String(lines[0])
     let chainText = lines.count > 1 ? String(lines[1]) : nil
 
-    let leaf = certificate(fromHeader: x509.trimmingASCIIWhitespace())
+    let leaf = certificate(fromHeader: x509.trimmingSpacesAndTabs())
     var chain: [Certificate] = []
     for part in (chainText ?? "").split(separator: ",", omittingEmptySubsequences: true).prefix(5) {
-        if let certificate = certificate(fromHeader: String(part).trimmingASCIIWhitespace()) {
+        if let certificate = certificate(fromHeader: String(part).trimmingSpacesAndTabs()) {
             chain.append(certificate)
         }
     }
