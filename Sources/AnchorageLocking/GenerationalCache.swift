@@ -10,14 +10,20 @@
 /// The cache holds no policy about what its values mean: an owner that must forget everything at
 /// a configuration change owns one instance per configuration generation, and an owner whose
 /// values depend only on their key (a parsed certificate, say) keeps one for its lifetime.
+///
+/// The lookups are `@inlinable` so that callers in other modules get them specialised for their key and
+/// value types: unspecialised, every dictionary operation would go through generic witness tables, and
+/// these lookups run on every request.
 public final class GenerationalCache<Key: Hashable & Sendable, Value: Sendable>: Sendable {
-    private struct Generations {
-        var young: [Key: Value] = [:]
-        var old: [Key: Value] = [:]
+    @usableFromInline
+    struct Generations {
+        @usableFromInline var young: [Key: Value] = [:]
+        @usableFromInline var old: [Key: Value] = [:]
+        @usableFromInline init() {}
     }
 
-    private let shards: [Locked<Generations>]
-    private let generationCapacity: Int
+    @usableFromInline let shards: [Locked<Generations>]
+    @usableFromInline let generationCapacity: Int
 
     /// A cache holding at most `capacity` values in `shards` independently locked parts.
     ///
@@ -29,6 +35,7 @@ public final class GenerationalCache<Key: Hashable & Sendable, Value: Sendable>:
     }
 
     /// The value cached for `key`, promoting it to the young generation when it was in the old one.
+    @inlinable
     public func value(for key: Key) -> Value? {
         // A generation dropped by the promotion is released at the end of this statement, after the lock:
         // freeing its values (certificates, OpenSSL objects) must not hold up other loops.
@@ -41,6 +48,7 @@ public final class GenerationalCache<Key: Hashable & Sendable, Value: Sendable>:
     }
 
     /// Caches `value` for `key`, replacing what was there.
+    @inlinable
     public func insert(_ value: Value, for key: Key) {
         _ = shard(for: key).withLock { insert(value, for: key, into: &$0) }
     }
@@ -49,6 +57,7 @@ public final class GenerationalCache<Key: Hashable & Sendable, Value: Sendable>:
     ///
     /// `make` runs outside the lock: two threads missing the same key at once may each make the value,
     /// and the later insert wins. Use it only for values that are equal whoever makes them.
+    @inlinable
     public func value<Failure: Error>(for key: Key, orMake make: () throws(Failure) -> Value) throws(Failure) -> Value {
         if let found = value(for: key) { return found }
         let made = try make()
@@ -61,13 +70,15 @@ public final class GenerationalCache<Key: Hashable & Sendable, Value: Sendable>:
         shards.reduce(0) { total, shard in total + shard.withLock { $0.young.count + $0.old.count } }
     }
 
-    private func shard(for key: Key) -> Locked<Generations> {
+    @inlinable
+    func shard(for key: Key) -> Locked<Generations> {
         shards.count == 1 ? shards[0] : shards[Int(UInt(bitPattern: key.hashValue) % UInt(shards.count))]
     }
 
     /// Inserts into the young generation, rotating when it is full; returns the dropped generation so
     /// that the caller frees it after the lock is released.
-    private func insert(_ value: Value, for key: Key, into state: inout Generations) -> [Key: Value] {
+    @inlinable
+    func insert(_ value: Value, for key: Key, into state: inout Generations) -> [Key: Value] {
         var dropped: [Key: Value] = [:]
         if state.young.count >= generationCapacity, state.young[key] == nil {
             dropped = state.old
