@@ -18,22 +18,29 @@ let package = Package(
         .systemLibrary(name: "COpenSSL", pkgConfig: "openssl", providers: [.apt(["libssl-dev"])]),
         // `Locked<Value>`: the one lock type, visible to ThreadSanitizer.
         .target(name: "AnchorageLocking", swiftSettings: strict),
+        // The byte-level text rules (ASCII case folding, SP/HTAB trimming) and the monotonic clock that
+        // Core, HTTP and the targets above share. No dependencies.
+        .target(name: "AnchorageBasics", swiftSettings: strict),
         // The `--option value` / `--switch` / positional parser of the `anchorage` subcommands.
         .target(name: "AnchorageCommandLine", swiftSettings: strict),
         // OpenSSL wrappers: certificates, keys, signatures, digests, AEAD. No I/O.
         .target(name: "AnchorageCrypto", dependencies: ["COpenSSL", "AnchorageLocking"], swiftSettings: strict),
         // Pure logic: SigV4-X509, policy, identity, credentials, the CreateSession pipeline.
-        .target(name: "AnchorageCore", dependencies: ["AnchorageCrypto", "AnchorageLocking"], swiftSettings: strict),
+        .target(
+            name: "AnchorageCore", dependencies: ["AnchorageBasics", "AnchorageCrypto", "AnchorageLocking"],
+            swiftSettings: strict),
         // Loads PKI/ and Profiles/ from disk into a Core `Configuration`, and is their one writer.
         .target(name: "AnchorageConfig", dependencies: ["AnchorageCore", "AnchorageCrypto"], swiftSettings: strict),
         // Sockets, epoll event loops, TLS and the HTTP/1.1 codec. Only moves bytes.
-        .target(name: "AnchorageHTTP", dependencies: ["COpenSSL", "AnchorageLocking"], swiftSettings: strict),
+        .target(
+            name: "AnchorageHTTP", dependencies: ["COpenSSL", "AnchorageBasics", "AnchorageLocking"],
+            swiftSettings: strict),
         // Routes, handlers, audit log, the `serve` orchestration.
         .target(
             name: "AnchorageServer",
             dependencies: [
-                "AnchorageCore", "AnchorageConfig", "AnchorageHTTP", "AnchorageCrypto", "AnchorageLocking",
-                "AnchorageCommandLine",
+                "AnchorageBasics", "AnchorageCore", "AnchorageConfig", "AnchorageHTTP", "AnchorageCrypto",
+                "AnchorageLocking", "AnchorageCommandLine",
             ],
             exclude: ["Deployment"],
             swiftSettings: strict
@@ -60,8 +67,8 @@ let package = Package(
         .executableTarget(
             name: "AnchorageBenchmark",
             dependencies: [
-                "AnchorageClient", "AnchorageConfig", "AnchorageCore", "AnchorageCrypto", "AnchorageHTTP",
-                "AnchorageServer",
+                "AnchorageBasics", "AnchorageClient", "AnchorageConfig", "AnchorageCore", "AnchorageCrypto",
+                "AnchorageHTTP", "AnchorageServer",
             ],
             swiftSettings: strict
         ),
@@ -75,9 +82,10 @@ let package = Package(
             dependencies: ["AnchorageTestSupport", "AnchorageConfig", "AnchorageCore", "AnchorageCrypto"],
             path: "Tests/ConfigFixtures", swiftSettings: strict),
         .testTarget(name: "AnchorageLockingTests", dependencies: ["AnchorageLocking"]),
+        .testTarget(name: "AnchorageBasicsTests", dependencies: ["AnchorageBasics"]),
         .testTarget(name: "AnchorageCommandLineTests", dependencies: ["AnchorageCommandLine"]),
         .testTarget(name: "AnchorageCryptoTests", dependencies: ["AnchorageCrypto"]),
-        .testTarget(name: "AnchorageCoreTests", dependencies: ["AnchorageCore", "AnchorageCrypto"]),
+        .testTarget(name: "AnchorageCoreTests", dependencies: ["AnchorageBasics", "AnchorageCore", "AnchorageCrypto"]),
         .testTarget(name: "AnchorageHTTPTests", dependencies: ["AnchorageHTTP", "AnchorageLocking"]),
         .testTarget(
             name: "AnchorageServerTests",

@@ -1,3 +1,4 @@
+import AnchorageBasics
 import AnchorageConfig
 import AnchorageCrypto
 import AnchorageHTTP
@@ -508,9 +509,9 @@ final class Benchmark {
         var firstUnexpected: String?
         let next = ResultSlots<[[UInt8]]>(1)
         next[0] = batch(0)
-        let started = monotonicSeconds()
+        let started = MonotonicTime.seconds
         var number = 0
-        while monotonicSeconds() - started < options.soakSeconds {
+        while MonotonicTime.seconds - started < options.soakSeconds {
             let requests = next[0]!
             let signer = DispatchGroup()
             let following = number + 1
@@ -542,7 +543,7 @@ final class Benchmark {
             totals.policy += counts.policy
             totals.signature += counts.signature
             totals.unexpected += counts.unexpected
-            let sample = Sample(t: monotonicSeconds() - started, rss: server.memoryMiB("VmRSS"), fds: fdCount())
+            let sample = Sample(t: MonotonicTime.seconds - started, rss: server.memoryMiB("VmRSS"), fds: fdCount())
             samples.append(sample)
             emit(
                 String(
@@ -551,7 +552,7 @@ final class Benchmark {
                     result.percentile(0.99), sample.rss, server.memoryMiB("VmHWM"), sample.fds))
             number += 1
         }
-        let elapsed = monotonicSeconds() - started
+        let elapsed = MonotonicTime.seconds - started
         emit("")
         emit(
             String(
@@ -601,14 +602,14 @@ final class Benchmark {
         alongside small: ServerProcess, reference: BenchmarkConfiguration, referenceFactory: RequestFactory
     ) throws {
         emit("")
-        let written = monotonicSeconds()
+        let written = MonotonicTime.seconds
         let configuration = try BenchmarkConfiguration.write(
             pki: pki, anchors: 1000, profiles: 5000, roles: 10_000, into: work.appendingPathComponent("config-scale"),
             threads: cores)
         emit(
             String(
                 format: "configuration scale: 1,000 anchors, 5,000 profiles, 10,000 roles (written in %.1f s)",
-                monotonicSeconds() - written))
+                MonotonicTime.seconds - written))
         // The 16,000 files just written are still dirty in the page cache: flushed now, they are not paid for by
         // the audit log's first fdatasyncs (the journal commit takes them along) during the measurement.
         sync()
@@ -622,12 +623,12 @@ final class Benchmark {
                 validate.seconds, validate.exitStatus, server.startSeconds, server.memoryMiB("VmRSS")))
         // What the idle server costs with 16,000 files to watch (the poll under inotify looks at them all):
         // a background tax on every request, which a per-request comparison alone would hide.
-        let idleStart = (cpu: server.cpuSeconds, time: monotonicSeconds())
+        let idleStart = (cpu: server.cpuSeconds, time: MonotonicTime.seconds)
         Thread.sleep(forTimeInterval: 5)
         emit(
             String(
                 format: "  idle server CPU (the file check under inotify): %.1f%% of one core",
-                100 * (server.cpuSeconds - idleStart.cpu) / (monotonicSeconds() - idleStart.time)))
+                100 * (server.cpuSeconds - idleStart.cpu) / (MonotonicTime.seconds - idleStart.time)))
         let factory = RequestFactory(host: "127.0.0.1:\(server.port)")
         _ = LoadDriver.run(
             factory.make(1000, identities: [pki.leafEC], target: configuration.target, threads: cores),
@@ -769,9 +770,9 @@ final class Benchmark {
         try configuration.writer.write(
             ConfigurationWriter.crlFile(anchor: configuration.benchAnchorName, name: "second.crl", [newCRL]))
         server.reload()
-        let deadline = monotonicSeconds() + 15
+        let deadline = MonotonicTime.seconds + 15
         var revokedNow = false
-        while !revokedNow, monotonicSeconds() < deadline {
+        while !revokedNow, MonotonicTime.seconds < deadline {
             let probe = LoadDriver.run(
                 factory.make(1, identities: [pki.leafEC], target: target, threads: 1), port: server.port,
                 concurrency: 1, keepAnswers: true, server: server)

@@ -1,3 +1,4 @@
+import AnchorageBasics
 import Foundation
 
 /// Timed runs of short-lived child processes (the helper, `anchorage validate`).
@@ -23,7 +24,7 @@ enum ChildProcess {
         let argv = ([binary] + arguments).map { strdup($0) } + [nil]
         defer { for pointer in argv { free(pointer) } }
         var pid: pid_t = 0
-        let started = monotonicSeconds()
+        let started = MonotonicTime.seconds
         let spawned = posix_spawn(&pid, binary, &actions, nil, argv, environ)
         close(pipeFDs[1])
         guard spawned == 0 else {
@@ -45,7 +46,7 @@ enum ChildProcess {
         close(pipeFDs[0])
         var status: Int32 = 0
         while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
-        let seconds = monotonicSeconds() - started
+        let seconds = MonotonicTime.seconds - started
         // WIFEXITED and WEXITSTATUS: the low 7 bits are the terminating signal, the next 8 the exit code.
         let exitStatus = status & 0x7f == 0 ? (status >> 8) & 0xff : -(status & 0x7f)
         return (seconds, exitStatus, String(decoding: output, as: UTF8.self))

@@ -1,3 +1,4 @@
+import AnchorageBasics
 import AnchorageHTTP
 import Foundation
 import Synchronization
@@ -119,11 +120,11 @@ enum LoadDriver {
                 output.latencies.reserveCapacity(requests.count / concurrency + 1)
                 shared.ready.add(1, ordering: .releasing)
                 while !shared.go.load(ordering: .acquiring) { sched_yield() }
-                let start = startBox[0] ?? monotonicNanoseconds()
+                let start = startBox[0] ?? MonotonicTime.nanoseconds
                 while true {
                     let index = shared.next.add(1, ordering: .relaxed).oldValue
                     if index >= requests.count { break }
-                    var began = monotonicNanoseconds()
+                    var began = MonotonicTime.nanoseconds
                     if let rate {
                         let scheduled = start + UInt64(Double(index) / rate * 1e9)
                         if scheduled > began {
@@ -141,7 +142,7 @@ enum LoadDriver {
                         }
                         try connection!.sendRaw(requests[index])
                         let response = try connection!.readResponse()
-                        output.latencies.append(monotonicNanoseconds() - began)
+                        output.latencies.append(MonotonicTime.nanoseconds - began)
                         output.statuses[response.status, default: 0] += 1
                         if keepAnswers {
                             answers[index] = Answer(
@@ -168,11 +169,11 @@ enum LoadDriver {
         let auditBefore = server.auditCounters()
         let cpuBefore = server.cpuSeconds
         let clientBefore = ownCPUSeconds()
-        let started = monotonicNanoseconds()
+        let started = MonotonicTime.nanoseconds
         startBox[0] = started
         shared.go.store(true, ordering: .releasing)
         group.wait()
-        let elapsed = Double(monotonicNanoseconds() - started) / 1e9
+        let elapsed = Double(MonotonicTime.nanoseconds - started) / 1e9
         let cpuAfter = server.cpuSeconds
         let clientAfter = ownCPUSeconds()
         var recordsPerFlush: Double?

@@ -1,3 +1,4 @@
+import AnchorageBasics
 import Foundation
 
 /// nginx (from the distribution) serving a fixed 200 over mutual TLS on 127.0.0.1, as the reference for
@@ -68,8 +69,8 @@ final class NginxProcess: CPUAccounted, @unchecked Sendable {
         process.standardInput = FileHandle.nullDevice
         try process.run()
         let nginx = NginxProcess(process: process, port: port, directory: directory)
-        let deadline = monotonicSeconds() + 10
-        while monotonicSeconds() < deadline {
+        let deadline = MonotonicTime.seconds + 10
+        while MonotonicTime.seconds < deadline {
             if !process.isRunning {
                 let log = (try? String(contentsOf: directory.appendingPathComponent("logs/error.log"), encoding: .utf8))
                 throw BenchmarkError("nginx exited with \(process.terminationStatus): \(log ?? "")")
@@ -102,8 +103,8 @@ final class NginxProcess: CPUAccounted, @unchecked Sendable {
     func stop() {
         guard process.isRunning else { return }
         process.terminate()
-        let deadline = monotonicSeconds() + 10
-        while process.isRunning, monotonicSeconds() < deadline { usleep(10_000) }
+        let deadline = MonotonicTime.seconds + 10
+        while process.isRunning, MonotonicTime.seconds < deadline { usleep(10_000) }
         if process.isRunning { kill(process.processIdentifier, SIGKILL) }
     }
 

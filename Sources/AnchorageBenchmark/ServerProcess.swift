@@ -1,3 +1,4 @@
+import AnchorageBasics
 import AnchorageHTTP
 import Foundation
 
@@ -37,10 +38,10 @@ final class ServerProcess: CPUAccounted, @unchecked Sendable {
         process.standardOutput = try FileHandle(forWritingTo: outURL)
         process.standardError = try FileHandle(forWritingTo: errURL)
         process.standardInput = FileHandle.nullDevice
-        let started = monotonicSeconds()
+        let started = MonotonicTime.seconds
         try process.run()
         let deadline = started + 120
-        while monotonicSeconds() < deadline {
+        while MonotonicTime.seconds < deadline {
             let out = (try? String(contentsOf: outURL, encoding: .utf8)) ?? ""
             if let range = out.range(of: "listening on https://127.0.0.1:"),
                 let metricsRange = out.range(of: "metrics on http://127.0.0.1:")
@@ -50,7 +51,7 @@ final class ServerProcess: CPUAccounted, @unchecked Sendable {
                 if let port = Int(digits), port > 0, let metricsPort = Int(metricsDigits), metricsPort > 0 {
                     return ServerProcess(
                         process: process, port: port, metricsPort: metricsPort, stateDirectory: state,
-                        stderrURL: errURL, startSeconds: monotonicSeconds() - started)
+                        stderrURL: errURL, startSeconds: MonotonicTime.seconds - started)
                 }
             }
             if !process.isRunning {
@@ -112,24 +113,12 @@ final class ServerProcess: CPUAccounted, @unchecked Sendable {
     func stop() {
         guard process.isRunning else { return }
         process.terminate()
-        let deadline = monotonicSeconds() + 10
-        while process.isRunning, monotonicSeconds() < deadline { usleep(10_000) }
+        let deadline = MonotonicTime.seconds + 10
+        while process.isRunning, MonotonicTime.seconds < deadline { usleep(10_000) }
         if process.isRunning { kill(pid, SIGKILL) }
     }
 
     var stderrText: String { (try? String(contentsOf: stderrURL, encoding: .utf8)) ?? "" }
-}
-
-func monotonicSeconds() -> Double {
-    var ts = timespec()
-    clock_gettime(CLOCK_MONOTONIC, &ts)
-    return Double(ts.tv_sec) + Double(ts.tv_nsec) / 1e9
-}
-
-func monotonicNanoseconds() -> UInt64 {
-    var ts = timespec()
-    clock_gettime(CLOCK_MONOTONIC, &ts)
-    return UInt64(ts.tv_sec) * 1_000_000_000 + UInt64(ts.tv_nsec)
 }
 
 /// User + system CPU seconds process `pid` has used so far (/proc/<pid>/stat fields 14 and 15), 0 when gone.

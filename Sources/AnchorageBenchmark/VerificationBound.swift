@@ -1,3 +1,4 @@
+import AnchorageBasics
 import AnchorageCrypto
 import Foundation
 import Synchronization
@@ -17,7 +18,7 @@ enum VerificationBound {
         let stop = StopFlag()
         let counts = ResultSlots<Int>(threads)
         let group = DispatchGroup()
-        let started = monotonicSeconds()
+        let started = MonotonicTime.seconds
         for index in 0..<threads {
             group.enter()
             let thread = Thread {
@@ -33,7 +34,7 @@ enum VerificationBound {
         usleep(UInt32(seconds * 1e6))
         stop.value.store(true, ordering: .relaxed)
         group.wait()
-        let elapsed = monotonicSeconds() - started
+        let elapsed = MonotonicTime.seconds - started
         return Double(counts.values.reduce(0) { $0 + ($1 ?? 0) }) / elapsed
     }
 }

@@ -256,12 +256,6 @@ public final class Certificate: @unchecked Sendable {
         return result
     }
 
-    /// True when `issuer`'s subject and key identifiers match this certificate's issuer fields and
-    /// `issuer`'s key usage allows certificate signing (no signature check).
-    public func isIssued(by issuer: Certificate) -> Bool {
-        X509_check_issued(issuer.pointer, pointer) == X509_V_OK
-    }
-
     /// True when `issuer`'s public key verifies this certificate's signature.
     public func isSignatureValid(issuedBy issuer: Certificate) -> Bool {
         guard let key = X509_get0_pubkey(issuer.pointer) else { return false }

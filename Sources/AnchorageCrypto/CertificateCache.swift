@@ -31,34 +31,18 @@ public struct CertificateDigest: Hashable, Sendable {
 /// OpenSSL 3.0's `d2i_X509` costs more than two P-256 verifications (its public-key decoder takes
 /// provider locks), so each distinct certificate is parsed once; the ``Certificate`` holds its
 /// public key and every field a request reads. A parsed certificate depends only on its bytes, so
-/// entries stay valid across configuration generations. Whether a certificate is trusted, valid
-/// now or revoked is never cached here: that is ``TrustStore``'s per-generation path cache and the
-/// per-request checks.
+/// entries stay valid across configuration generations: the owner is whoever decides requests for
+/// the life of the process (`CreateSessionService` makes one and every copy of the service shares
+/// it), not a configuration generation. Whether a certificate is trusted, valid now or revoked is
+/// never cached here: that is ``TrustStore``'s per-generation path cache and the per-request checks.
 ///
-/// Bounded: each shard keeps two generations of at most `capacity / shards / 2` entries; a lookup
-/// that hits the old generation promotes the entry, and when the young generation is full it
-/// becomes the old one and the previous old one is dropped (an approximate LRU with O(1) work and
-/// no per-entry bookkeeping). Shards cut contention between event loops.
+/// Bounded: a ``GenerationalCache`` (two generations per shard, an approximate LRU).
 public final class CertificateCache: Sendable {
-    /// The process-wide cache the CreateSession pipeline uses.
-    public static let shared = CertificateCache(capacity: 2048)
-
-    private final class Shard: Sendable {
-        struct Generations {
-            var young: [CertificateDigest: Certificate] = [:]
-            var old: [CertificateDigest: Certificate] = [:]
-        }
-        let state = Locked(Generations())
-    }
-
-    private let shards: [Shard]
-    private let generationCapacity: Int
+    private let parsed: GenerationalCache<CertificateDigest, Certificate>
 
     /// A cache holding at most `capacity` certificates.
     public init(capacity: Int, shards: Int = 8) {
-        precondition(capacity >= 2 * shards && shards > 0)
-        self.shards = (0..<shards).map { _ in Shard() }
-        generationCapacity = capacity / shards / 2
+        parsed = GenerationalCache(capacity: capacity, shards: shards)
     }
 
     /// The certificate whose DER encoding is the padded standard base64 `text` (as `X-Amz-X509`
@@ -71,38 +55,14 @@ public final class CertificateCache: Sendable {
     /// The certificate whose DER encoding is `derBytes`, parsed now or earlier.
     public func certificate(derBytes: [UInt8]) throws(CryptoError) -> Certificate {
         let digest = CertificateDigest(sha256Of: derBytes)
-        let shard = shards[Int(truncatingIfNeeded: digest.w1 % UInt64(shards.count))]
-        // A generation dropped by an insert is released at the end of its statement, after the lock.
-        let (cached, _): (Certificate?, [CertificateDigest: Certificate]) = shard.state.withLock { state in
-            if let hit = state.young[digest] { return (hit, [:]) }
-            guard let hit = state.old.removeValue(forKey: digest) else { return (nil, [:]) }
-            return (hit, insert(hit, digest: digest, into: &state))
-        }
         // Equal digests with different bytes would need a SHA-256 collision; the comparison is cheap.
-        if let cached, cached.derBytes == derBytes { return cached }
+        if let cached = parsed.value(for: digest), cached.derBytes == derBytes { return cached }
         // Parsed outside the lock: two loops may parse the same new certificate once each, harmlessly.
-        let parsed = try Certificate(derBytes: derBytes, digest: digest)
-        _ = shard.state.withLock { insert(parsed, digest: digest, into: &$0) }
-        return parsed
-    }
-
-    /// Inserts into the young generation, rotating when it is full; returns the dropped generation
-    /// so that its certificates are freed after the lock is released.
-    private func insert(_ certificate: Certificate, digest: CertificateDigest, into state: inout Shard.Generations)
-        -> [CertificateDigest: Certificate]
-    {
-        var dropped: [CertificateDigest: Certificate] = [:]
-        if state.young.count >= generationCapacity, state.young[digest] == nil {
-            dropped = state.old
-            state.old = state.young
-            state.young = Dictionary(minimumCapacity: generationCapacity)
-        }
-        state.young[digest] = certificate
-        return dropped
+        let certificate = try Certificate(derBytes: derBytes, digest: digest)
+        parsed.insert(certificate, for: digest)
+        return certificate
     }
 
     /// Number of certificates held (for tests).
-    public var count: Int {
-        shards.reduce(0) { total, shard in total + shard.state.withLock { $0.young.count + $0.old.count } }
-    }
+    public var count: Int { parsed.count }
 }

@@ -14,6 +14,11 @@ public final class PublicKey: @unchecked Sendable {
         kind = Self.kind(of: pointer)
     }
 
+    /// The initialised verification context that ``verifySHA256Signature(_:over:)`` copies, made on first use.
+    ///
+    /// State of this key, not of the process: it is derived from the key alone, so it lives and dies with
+    /// the `PublicKey`, which lives as long as its ``Certificate`` (in the owner's ``CertificateCache``)
+    /// or ``PrivateKey``. No cache of its own is needed.
     private let verificationPrototype = Locked(VerificationPrototype())
 
     deinit {

@@ -12,7 +12,11 @@ public final class TrustStore: @unchecked Sendable {
     public let revocationLists: [CertificateRevocationList]
     private let store: OpaquePointer
     /// Validated paths of this generation of the anchor, by the digests of the leaf and the chain sent.
-    private let paths: PathCache
+    ///
+    /// Owned by the store, and so by one configuration generation: a path validated against this
+    /// generation's anchors and CRLs says nothing about the next one's, and a reload drops it with
+    /// the store. One shard: path building is rare next to lookups, which hold the lock briefly.
+    private let paths: GenerationalCache<PathKey, ValidatedPath>
     /// Whether CRL `index` verifies with the key of the issuer of this digest: a new leaf under a known
     /// issuer needs no CRL signature verification. Only issuers of validated paths get here.
     private let crlSignatures = Locked<[CRLSignatureKey: Bool]>([:])
@@ -28,7 +32,7 @@ public final class TrustStore: @unchecked Sendable {
         }
         self.anchors = anchors
         self.revocationLists = revocationLists
-        self.paths = PathCache(capacity: 2048)
+        self.paths = GenerationalCache(capacity: 2048, shards: 1)
         self.store = store
     }
 
@@ -47,7 +51,7 @@ public final class TrustStore: @unchecked Sendable {
     /// its CRLs; outside the cached window the path is validated afresh, which yields the reason.
     public func buildPath(leaf: Certificate, untrusted: [Certificate], at time: Int64) -> PathResult {
         let key = PathKey(leaf: leaf.digest, chain: untrusted.map(\.digest))
-        if let cached = paths.lookup(key), cached.notBefore <= time, time <= cached.notAfter {
+        if let cached = paths.value(for: key), cached.notBefore <= time, time <= cached.notAfter {
             for check in cached.revocationChecks where check.lists.contains(where: { $0.lists(check.certificate) }) {
                 return .failure(.revoked, depth: check.depth)
             }
@@ -154,45 +158,6 @@ struct CRLSignatureKey: Hashable, Sendable {
 struct PathKey: Hashable, Sendable {
     var leaf: CertificateDigest
     var chain: [CertificateDigest]
-}
-
-/// A bounded map of validated paths (two generations, like ``CertificateCache``), behind one mutex.
-final class PathCache: Sendable {
-    private struct Generations {
-        var young: [PathKey: ValidatedPath] = [:]
-        var old: [PathKey: ValidatedPath] = [:]
-    }
-    private let state = Locked(Generations())
-    private let generationCapacity: Int
-
-    init(capacity: Int) { generationCapacity = max(1, capacity / 2) }
-
-    func lookup(_ key: PathKey) -> ValidatedPath? {
-        // A generation dropped by an insert is released after the lock.
-        let (found, _): (ValidatedPath?, [PathKey: ValidatedPath]) = state.withLock { state in
-            if let hit = state.young[key] { return (hit, [:]) }
-            guard let hit = state.old.removeValue(forKey: key) else { return (nil, [:]) }
-            return (hit, Self.insert(hit, for: key, into: &state, capacity: generationCapacity))
-        }
-        return found
-    }
-
-    func insert(_ path: ValidatedPath, for key: PathKey) {
-        _ = state.withLock { Self.insert(path, for: key, into: &$0, capacity: generationCapacity) }
-    }
-
-    private static func insert(
-        _ path: ValidatedPath, for key: PathKey, into state: inout Generations, capacity: Int
-    ) -> [PathKey: ValidatedPath] {
-        var dropped: [PathKey: ValidatedPath] = [:]
-        if state.young.count >= capacity, state.young[key] == nil {
-            dropped = state.old
-            state.old = state.young
-            state.young = Dictionary(minimumCapacity: capacity)
-        }
-        state.young[key] = path
-        return dropped
-    }
 }
 
 /// The outcome of ``TrustStore/buildPath(leaf:untrusted:at:)``.

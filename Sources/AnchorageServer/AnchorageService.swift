@@ -1,3 +1,4 @@
+import AnchorageBasics
 public import AnchorageCore
 import AnchorageCrypto
 public import AnchorageHTTP
@@ -43,16 +44,16 @@ public final class AnchorageService: HTTPHandler {
         var response: HTTPResponse
         switch (request.method, request.path) {
         case ("POST", "/sessions"):
-            let started = Self.monotonicSeconds()
+            let started = MonotonicTime.seconds
             response = handleCreateSession(request, requestId: requestId)
-            metrics.observeLatency(route: "CreateSession", seconds: Self.monotonicSeconds() - started)
+            metrics.observeLatency(route: "CreateSession", seconds: MonotonicTime.seconds - started)
         case ("POST", "/"), ("GET", "/"):
-            let started = Self.monotonicSeconds()
+            let started = MonotonicTime.seconds
             response = sts.handle(
                 request, requestId: requestId, configuration: configurations.current,
                 nowMilliseconds: clock.milliseconds,
                 auditLog: auditLog, logger: logger, metrics: metrics)
-            metrics.observeLatency(route: "STS", seconds: Self.monotonicSeconds() - started)
+            metrics.observeLatency(route: "STS", seconds: MonotonicTime.seconds - started)
         // No `/metrics` here: it is served only on the metrics listener (``MetricsEndpoint``), so it falls
         // through to the 404 below like any unknown path.
         case ("GET", "/healthz"), ("HEAD", "/healthz"):
@@ -89,11 +90,12 @@ public final class AnchorageService: HTTPHandler {
         let now = clock.milliseconds
         let signed = SignedRequest(
             method: request.method, rawPath: request.path, rawQuery: request.query, headers: request.headers.fields,
-            body: request.body, sourceAddress: request.remoteAddress)
+            body: request.body, sourceAddress: request.remoteAddress, lowercaseHeaderNames: request.lowercaseHeaderNames
+        )
         var outcome: CreateSessionOutcome
         if let throttled = createSession.admission?.admitSource(request.remoteAddress) {
             outcome = throttled
-        } else if let contentType = Self.contentType(request.headers), !Self.isJSONContentType(contentType) {
+        } else if let contentType = signed.header("content-type"), !Self.isJSONMediaType(contentType) {
             outcome = CreateSessionOutcome(
                 result: .denied(.malformedRequest), detail: "Content-Type \(contentType) is not JSON",
                 subject: AuditSubject())
@@ -130,16 +132,6 @@ public final class AnchorageService: HTTPHandler {
     /// The audit log's flush (``AuditLog/commit(upTo:)``), on the HTTP server's commit thread.
     public func commit(upTo ticket: UInt64) -> Bool { auditLog.commit(upTo: ticket) }
 
-    static func monotonicSeconds() -> Double {
-        var spec = timespec()
-        clock_gettime(CLOCK_MONOTONIC, &spec)
-        return Double(spec.tv_sec) + Double(spec.tv_nsec) / 1e9
-    }
-
-    static func isJSONContentType(_ value: String) -> Bool {
-        isJSONMediaType(value)
-    }
-
     // MARK: - Responses
 
     static func restJSONError(_ error: WireError) -> HTTPResponse {
@@ -158,13 +150,4 @@ public final class AnchorageService: HTTPHandler {
 
     /// A random UUID (version 4), the form AWS request ids take.
     static func makeRequestId() -> String { RequestIdentifier.next() }
-}
-
-extension Substring {
-    fileprivate func trimmingCharacters(in set: String) -> String {
-        var s = self
-        while let f = s.first, set.contains(f) { s = s.dropFirst() }
-        while let l = s.last, set.contains(l) { s = s.dropLast() }
-        return String(s)
-    }
 }

@@ -1,3 +1,4 @@
+import AnchorageBasics
 public import AnchorageCore
 import AnchorageLocking
 import Foundation
@@ -270,7 +271,7 @@ public final class AuditLog: Sendable {
     /// system with 64 KiB free.
     public var isWritable: Bool {
         let failedAt = lastFailureTime.load(ordering: .relaxed)
-        if failedAt != 0, Self.monotonicNanoseconds() &- failedAt < Self.failureHoldNanoseconds { return false }
+        if failedAt != 0, MonotonicTime.nanoseconds &- failedAt < Self.failureHoldNanoseconds { return false }
         let open = file.withLock { open -> Bool in
             guard fcntl(open.fd, F_GETFL) >= 0 else { return false }
             guard isRegularFile else { return true }
@@ -399,13 +400,7 @@ public final class AuditLog: Sendable {
         if succeeded {
             if lastFailureTime.load(ordering: .relaxed) != 0 { lastFailureTime.store(0, ordering: .relaxed) }
         } else {
-            lastFailureTime.store(max(1, Self.monotonicNanoseconds()), ordering: .relaxed)
+            lastFailureTime.store(max(1, MonotonicTime.nanoseconds), ordering: .relaxed)
         }
-    }
-
-    static func monotonicNanoseconds() -> UInt64 {
-        var spec = timespec()
-        clock_gettime(CLOCK_MONOTONIC, &spec)
-        return UInt64(spec.tv_sec) * 1_000_000_000 + UInt64(spec.tv_nsec)
     }
 }

@@ -14,7 +14,8 @@ public struct STSHandler: Sendable {
     ) -> HTTPResponse {
         let signed = SignedRequest(
             method: request.method, rawPath: request.path, rawQuery: request.query, headers: request.headers.fields,
-            body: request.body, sourceAddress: request.remoteAddress)
+            body: request.body, sourceAddress: request.remoteAddress, lowercaseHeaderNames: request.lowercaseHeaderNames
+        )
         let now = nowMilliseconds >= 0 ? nowMilliseconds / 1000 : (nowMilliseconds - 999) / 1000
         let outcome = service.handle(signed, configuration: configuration, now: now)
         let json = STSResponse.wantsJSON(signed)

@@ -35,4 +35,18 @@ import Testing
         #expect(bare.path == "/a%20b")
         #expect(bare.query == nil)
     }
+
+    /// A request lowercases its header names once, keeps them in step when its headers change, and looks
+    /// values up by them.
+    @Test func requestIndexesLowercaseNamesOnce() {
+        var request = HTTPRequest(
+            method: "GET", target: "/",
+            headers: HTTPHeaders([(name: "Connection", value: "close"), (name: "X-A", value: "1")]))
+        #expect(request.lowercaseHeaderNames == ["connection", "x-a"])
+        #expect(request.headerValues(lowercaseName: "connection") == ["close"])
+        request.headers.add(name: "CONNECTION", value: "keep-alive")
+        #expect(request.lowercaseHeaderNames == ["connection", "x-a", "connection"])
+        #expect(request.headerValues(lowercaseName: "connection") == ["close", "keep-alive"])
+        #expect(request.headerValues(lowercaseName: "Connection").isEmpty, "lookups take lowercase names")
+    }
 }

@@ -23,7 +23,7 @@ swift build --package-path "$ROOT" --scratch-path "$SCRATCH" -c "$CONFIG" --targ
 
 BIN="$SCRATCH/$CONFIG"
 OBJECTS=()
-for module in AnchorageLocking AnchorageCrypto AnchorageCore AnchorageConfig AnchorageHTTP; do
+for module in AnchorageLocking AnchorageBasics AnchorageCrypto AnchorageCore AnchorageConfig AnchorageHTTP; do
     for object in "$BIN/$module.build/"*.o; do OBJECTS+=("$object"); done
 done
 OPT=(-Onone)

@@ -1,4 +1,5 @@
-import AnchorageCrypto
+import AnchorageBasics
+public import AnchorageCrypto
 
 /// The whole CreateSession decision as one pure function of (request, configuration, clock, randomness).
 ///
@@ -27,14 +28,30 @@ public struct CreateSessionService: Sendable {
     public var admission: RequestAdmission?
     /// The names a request's signed `Host` may carry; `serve` sets the server's own (``ServerNames``).
     public var serverNames: ServerNames = .anyHost
+    /// Certificates parsed from `X-Amz-X509` and `X-Amz-X509-Chain`, by the SHA-256 of their DER.
+    ///
+    /// Owned by the service rather than a configuration generation: a parsed certificate depends only
+    /// on its bytes, so it stays right across reloads, and `serve` keeps one service for its lifetime.
+    /// Copies of the service share the cache (a reference).
+    public let certificates: CertificateCache
+    /// What each (certificate, attribute mappings) pair derives: owned here for the same reason as
+    /// ``certificates`` — the mappings are part of the key, so a reload that changes them misses.
+    let derivedIdentities: DerivedIdentity.Cache
 
     public init(keyring: TokenKeyring, random: any RandomSource = SystemRandomSource()) {
         self.init(sharedKeyring: SharedTokenKeyring(keyring), random: random)
     }
 
-    public init(sharedKeyring: SharedTokenKeyring, random: any RandomSource = SystemRandomSource()) {
+    /// A service deciding with the keys of `sharedKeyring`; `certificates` is the parse cache to
+    /// use (a new one of 2,048 certificates unless given, for callers that share one).
+    public init(
+        sharedKeyring: SharedTokenKeyring, random: any RandomSource = SystemRandomSource(),
+        certificates: CertificateCache = CertificateCache(capacity: 2048)
+    ) {
         self.sharedKeyring = sharedKeyring
         self.random = random
+        self.certificates = certificates
+        self.derivedIdentities = DerivedIdentity.Cache(capacity: 4096)
     }
 
     struct Denial: Error {
@@ -219,7 +236,7 @@ public struct CreateSessionService: Sendable {
 
         // Identity derived from the certificate, then the trust policy.
         // Derived once per (certificate, mappings): see DerivedIdentity.
-        let derived = DerivedIdentity.of(leaf, mappings: profile.attributeMappings)
+        let derived = derivedIdentities.of(leaf, mappings: profile.attributeMappings)
         let tags = derived.tags
         let sourceIdentity = derived.sourceIdentity
         let context = RequestContext.createSession(
@@ -300,8 +317,8 @@ public struct CreateSessionService: Sendable {
     private func authenticate(_ request: SignedRequest, now: Int64, subject: inout AuditSubject) throws(Denial)
         -> Authenticated
     {
-        // One pass over the header fields instead of a lowercasing scan per lookup.
-        let headers = HeaderIndex(request.headers)
+        // Names lowercased once per request (by the HTTP parser, on the server), not per lookup.
+        let headers = request.headerIndex
         guard let authorizationText = headers.value("authorization") else {
             throw Denial(.missingAuthentication, "no Authorization header")
         }
@@ -343,7 +360,7 @@ public struct CreateSessionService: Sendable {
         guard let x509Text = headers.value("x-amz-x509") else {
             throw Denial(.missingAuthentication, "no X-Amz-X509 header")
         }
-        let leaf = try Self.decodeCertificate(x509Text, what: "X-Amz-X509")
+        let leaf = try decodeCertificate(x509Text, what: "X-Amz-X509")
         subject.certificate = CertificateSummary(
             serialHex: leaf.serialNumberHex, subject: leaf.subjectString, issuer: leaf.issuerString,
             sha256: leaf.sha256Fingerprint)
@@ -353,7 +370,7 @@ public struct CreateSessionService: Sendable {
             guard parts.count <= Self.maximumChainLength else {
                 throw Denial(.chainTooLong, "X-Amz-X509-Chain holds \(parts.count) certificates")
             }
-            for part in parts { chain.append(try Self.decodeCertificate(part, what: "X-Amz-X509-Chain")) }
+            for part in parts { chain.append(try decodeCertificate(part, what: "X-Amz-X509-Chain")) }
         }
 
         guard Self.sameDecimal(authorization.credentialIdentifier, leaf.serialNumberDecimal) else {
@@ -377,8 +394,7 @@ public struct CreateSessionService: Sendable {
             throw Denial(.malformedAuthorization, "signature is not hex")
         }
         let stringToSign = X509RequestSigner.canonicalRequestAndStringToSign(
-            method: request.method, rawPath: request.rawPath, rawQuery: request.rawQuery, headers: request.headers,
-            signedHeaders: authorization.signedHeaders, body: request.body, algorithm: authorization.algorithm,
+            for: request, signedHeaders: authorization.signedHeaders, algorithm: authorization.algorithm,
             amzDate: amzDate, scope: scope
         ).stringToSign
         // Verified on every request: a signature is bound to its date, headers and body.
@@ -404,17 +420,17 @@ public struct CreateSessionService: Sendable {
         var text = text
         return text.withUTF8 { bytes in
             bytes.split(separator: UInt8(ascii: ","), omittingEmptySubsequences: false).map { part in
-                String(decoding: UnsafeBufferPointer(rebasing: part), as: UTF8.self).trimmingASCIIWhitespace()
+                String(decoding: UnsafeBufferPointer(rebasing: part).trimmingSpacesAndTabs(), as: UTF8.self)
             }
         }
     }
 
-    private static func decodeCertificate(_ text: String, what: String) throws(Denial) -> Certificate {
+    private func decodeCertificate(_ text: String, what: String) throws(Denial) -> Certificate {
         // Parsed once per distinct certificate (by SHA-256 of the DER); trust, validity and
         // revocation are still decided per request by LeafPolicy and buildPath.
         let certificate: Certificate?
         do {
-            certificate = try CertificateCache.shared.certificate(base64: text)
+            certificate = try certificates.certificate(base64: text)
         } catch {
             throw Denial(.malformedCertificate, "\(what) is not a DER certificate: \(error.message)")
         }

@@ -1,27 +1,50 @@
-/// The header fields of a request by lowercase name, built once per request for the lookups
-/// authentication makes (``SignedRequest/header(_:)`` lowercases and scans every field per call).
-struct HeaderIndex {
-    private var values: [String: [String]] = [:]
+import AnchorageBasics
 
-    init(_ fields: [(name: String, value: String)]) {
-        values.reserveCapacity(fields.count)
-        for field in fields { values[Self.asciiLowercased(field.name), default: []].append(field.value) }
+/// The header fields of a request with each name ASCII-lowercased once: the one form in which Core
+/// looks headers up (``SignedRequest/header(_:)``, authentication) and canonicalises them
+/// (``CanonicalRequest``).
+///
+/// The server fills it from the lowercase names `HTTPRequest` computed when it was parsed, so no name
+/// is lowercased twice; other callers let it lowercase them. Lookups scan the few fields of a request
+/// comparing whole names, which costs less than hashing them into a dictionary first.
+public struct HeaderIndex: Sendable {
+    /// The fields in arrival order, duplicates kept, values as received.
+    public let fields: [(name: String, value: String)]
+    /// `fields[i].name` with ASCII letters lowercased, for every `i`. Header names are RFC 9110 tokens
+    /// (ASCII), which the HTTP parser enforces, so ASCII folding is exact.
+    public let lowercaseNames: [String]
+
+    /// Indexes `fields`; `lowercaseNames`, when given, must be their names ASCII-lowercased, in order.
+    public init(_ fields: [(name: String, value: String)], lowercaseNames: [String]? = nil) {
+        self.fields = fields
+        if let lowercaseNames {
+            precondition(lowercaseNames.count == fields.count, "one lowercase name per field")
+            self.lowercaseNames = lowercaseNames
+        } else {
+            self.lowercaseNames = fields.map { ASCII.lowercased($0.name) }
+        }
     }
 
-    func contains(_ lowercaseName: String) -> Bool { values[lowercaseName] != nil }
+    /// Whether a field called `lowercaseName` is present.
+    public func contains(_ lowercaseName: String) -> Bool { lowercaseNames.contains(lowercaseName) }
 
-    /// As ``SignedRequest/header(_:)``: values trimmed, repeated fields joined with `,`.
-    func value(_ lowercaseName: String) -> String? {
-        guard let found = values[lowercaseName] else { return nil }
-        if found.count == 1 { return found[0].trimmingASCIIWhitespace() }
-        return found.map { $0.trimmingASCIIWhitespace() }.joined(separator: ",")
+    /// Every value of the fields called `lowercaseName`, in arrival order, as received.
+    public func values(_ lowercaseName: String) -> [String] {
+        var found: [String] = []
+        for (index, name) in lowercaseNames.enumerated() where name == lowercaseName {
+            found.append(fields[index].value)
+        }
+        return found
     }
 
-    /// Header names are RFC 9110 tokens (ASCII), which the HTTP parser enforces.
-    static func asciiLowercased(_ name: String) -> String {
-        guard name.utf8.contains(where: { $0 >= UInt8(ascii: "A") && $0 <= UInt8(ascii: "Z") }) else { return name }
-        return String(
-            decoding: name.utf8.map { $0 >= UInt8(ascii: "A") && $0 <= UInt8(ascii: "Z") ? $0 | 0x20 : $0 },
-            as: UTF8.self)
+    /// The value of the fields called `lowercaseName`, each trimmed of spaces and tabs, repeated fields
+    /// joined with `,`; nil when absent.
+    public func value(_ lowercaseName: String) -> String? {
+        var joined: String?
+        for (index, name) in lowercaseNames.enumerated() where name == lowercaseName {
+            let value = fields[index].value.trimmingSpacesAndTabs()
+            joined = joined.map { $0 + "," + value } ?? value
+        }
+        return joined
     }
 }

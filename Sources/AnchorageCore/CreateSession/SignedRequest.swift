@@ -1,3 +1,5 @@
+import AnchorageBasics
+
 /// A request as it arrived, in the terms SigV4 needs: nothing decoded, nothing reordered.
 public struct SignedRequest: Sendable {
     public var method: String
@@ -6,50 +8,39 @@ public struct SignedRequest: Sendable {
     /// Query after `?` as received, or nil.
     public var rawQuery: String?
     /// Header fields in arrival order, duplicates kept.
-    public var headers: [(name: String, value: String)]
+    public var headers: [(name: String, value: String)] {
+        get { headerIndex.fields }
+        set { headerIndex = HeaderIndex(newValue) }
+    }
+    /// ``headers`` with their lowercase names, indexed once per request: every lookup and the
+    /// canonicalisation use it.
+    public private(set) var headerIndex: HeaderIndex
     public var body: [UInt8]
     /// The peer's IP address.
     public var sourceAddress: String
 
+    /// A request; `lowercaseHeaderNames`, when given, are the names of `headers` ASCII-lowercased in
+    /// order (the server passes those its HTTP request already holds).
     public init(
         method: String, rawPath: String, rawQuery: String?, headers: [(name: String, value: String)], body: [UInt8],
-        sourceAddress: String
+        sourceAddress: String, lowercaseHeaderNames: [String]? = nil
     ) {
         self.method = method
         self.rawPath = rawPath
         self.rawQuery = rawQuery
-        self.headers = headers
+        self.headerIndex = HeaderIndex(headers, lowercaseNames: lowercaseHeaderNames)
         self.body = body
         self.sourceAddress = sourceAddress
     }
 
-    /// All values of header `name` (case-insensitive), in order.
+    /// All values of header `name` (ASCII case-insensitive), in order.
     public func headerValues(_ name: String) -> [String] {
-        let lowered = name.lowercased()
-        return headers.filter { $0.name.lowercased() == lowered }.map(\.value)
+        headerIndex.values(ASCII.lowercased(name))
     }
 
-    /// The single value of header `name`, trimmed; nil when absent. Repeated headers are joined with `,`.
+    /// The single value of header `name` (ASCII case-insensitive), trimmed of spaces and tabs; nil when
+    /// absent. Repeated headers are joined with `,`.
     public func header(_ name: String) -> String? {
-        let values = headerValues(name)
-        guard !values.isEmpty else { return nil }
-        return values.map { $0.trimmingASCIIWhitespace() }.joined(separator: ",")
-    }
-}
-
-extension String {
-    /// The string without leading and trailing spaces and tabs.
-    func trimmingASCIIWhitespace() -> String {
-        // Header values rarely need it; checking the end bytes first skips the copy and `Character` walk.
-        guard let first = utf8.first, let last = utf8.last else { return self }
-        if first != UInt8(ascii: " ") && first != UInt8(ascii: "\t") && last != UInt8(ascii: " ")
-            && last != UInt8(ascii: "\t")
-        {
-            return self
-        }
-        var scalars = Substring(self)
-        while let first = scalars.first, first == " " || first == "\t" { scalars.removeFirst() }
-        while let last = scalars.last, last == " " || last == "\t" { scalars.removeLast() }
-        return String(scalars)
+        headerIndex.value(ASCII.lowercased(name))
     }
 }

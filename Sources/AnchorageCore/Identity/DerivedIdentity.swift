@@ -28,47 +28,23 @@ final class DerivedIdentity: Sendable {
 
     // MARK: - Cache
 
-    private struct Key: Hashable {
-        var digest: CertificateDigest
-        var mappings: [AttributeMapping]?
-    }
-
-    /// Two generations of at most `generationCapacity` entries (an approximate LRU, as in `CertificateCache`).
-    private struct Generations {
-        var young: [Key: DerivedIdentity] = [:]
-        var old: [Key: DerivedIdentity] = [:]
-    }
-
-    private static let shardCount = 8
-    private static let generationCapacity = 256
-    private final class Shard: Sendable {
-        let state = Locked(Generations())
-    }
-
-    private static let shards: [Shard] = (0..<shardCount).map { _ in Shard() }
-
-    /// The derivation for `certificate` under `mappings`, from the cache when it was made before.
-    static func of(_ certificate: Certificate, mappings: [AttributeMapping]?) -> DerivedIdentity {
-        let key = Key(digest: certificate.digest, mappings: mappings)
-        let shard = shards[Int(truncatingIfNeeded: UInt(bitPattern: key.digest.hashValue) % UInt(shardCount))]
-        if let found = shard.state.withLock({ state -> DerivedIdentity? in
-            if let hit = state.young[key] { return hit }
-            guard let hit = state.old.removeValue(forKey: key) else { return nil }
-            insert(key, hit, into: &state)
-            return hit
-        }) {
-            return found
+    /// The derivations made so far, by certificate digest and mappings, owned by the
+    /// ``CreateSessionService`` that uses them (see its `derivedIdentities`).
+    final class Cache: Sendable {
+        private struct Key: Hashable, Sendable {
+            var digest: CertificateDigest
+            var mappings: [AttributeMapping]?
         }
-        let derived = DerivedIdentity(certificate, mappings: mappings)
-        shard.state.withLock { insert(key, derived, into: &$0) }
-        return derived
-    }
+        private let derived: GenerationalCache<Key, DerivedIdentity>
 
-    private static func insert(_ key: Key, _ value: DerivedIdentity, into state: inout Generations) {
-        if state.young.count >= generationCapacity {
-            state.old = state.young
-            state.young = [:]
+        /// A cache of at most `capacity` derivations.
+        init(capacity: Int) { derived = GenerationalCache(capacity: capacity) }
+
+        /// The derivation for `certificate` under `mappings`, from the cache when it was made before.
+        func of(_ certificate: Certificate, mappings: [AttributeMapping]?) -> DerivedIdentity {
+            derived.value(for: Key(digest: certificate.digest, mappings: mappings)) {
+                DerivedIdentity(certificate, mappings: mappings)
+            }
         }
-        state.young[key] = value
     }
 }

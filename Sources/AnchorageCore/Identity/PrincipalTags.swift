@@ -1,3 +1,5 @@
+import AnchorageBasics
+
 /// Derives the principal (session) tags from the certificate, as IAM Roles Anywhere does.
 ///
 /// Tag keys are `x509Subject/<attr>`, `x509Issuer/<attr>`, `x509SAN/DNS`, `x509SAN/URI` and
@@ -41,7 +43,7 @@ public enum PrincipalTags {
         }
         var seen: Set<String> = []
         let valid = tags.filter { tag in
-            isValidKey(tag.key) && isValidValue(tag.value) && seen.insert(CodePoints.asciiLowercased(tag.key)).inserted
+            isValidKey(tag.key) && isValidValue(tag.value) && seen.insert(ASCII.lowercased(tag.key)).inserted
         }
         return Array(valid.prefix(maximumCount))
     }

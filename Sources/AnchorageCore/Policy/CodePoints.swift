@@ -1,3 +1,5 @@
+import AnchorageBasics
+
 /// String comparison as IAM does it: by Unicode code point, never by canonical equivalence.
 ///
 /// Swift's `==` on `String` treats canonically equivalent strings as equal (`"\u{212B}"` ANGSTROM SIGN
@@ -20,7 +22,9 @@ enum CodePoints {
 
     /// Whether `a` and `b` are the same sequence of code points once ASCII letters are folded to lowercase.
     static func equalIgnoringASCIICase(_ a: String, _ b: String) -> Bool {
-        bytesEqual(a, b) { foldASCII($0) == foldASCII($1) }
+        // UTF-8 continuation and lead bytes are never in `A`–`Z`, so folding bytes never touches a
+        // non-ASCII code point; ``ASCII/lowercased(_:)-(String)`` lowercases keys the same way.
+        bytesEqual(a, b) { ASCII.lowercased($0) == ASCII.lowercased($1) }
     }
 
     /// Compares the UTF-8 bytes of `a` and `b` pairwise over their contiguous storage (native strings need no
@@ -38,21 +42,5 @@ enum CodePoints {
                 return true
             }
         }
-    }
-
-    /// `string` with ASCII letters lowercased and every other code point unchanged.
-    static func asciiLowercased(_ string: String) -> String {
-        guard string.utf8.contains(where: isASCIIUppercase) else { return string }
-        return String(decoding: string.utf8.map(foldASCII), as: UTF8.self)
-    }
-
-    /// An ASCII uppercase letter's lowercase byte; any other byte unchanged (UTF-8 continuation and lead
-    /// bytes are never in `A`–`Z`, so folding bytes never touches a non-ASCII code point).
-    @inline(__always) static func foldASCII(_ byte: UInt8) -> UInt8 {
-        isASCIIUppercase(byte) ? byte | 0x20 : byte
-    }
-
-    @inline(__always) private static func isASCIIUppercase(_ byte: UInt8) -> Bool {
-        byte >= UInt8(ascii: "A") && byte <= UInt8(ascii: "Z")
     }
 }

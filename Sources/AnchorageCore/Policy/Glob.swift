@@ -1,3 +1,5 @@
+import AnchorageBasics
+
 /// IAM wildcard matching: `*` matches any run of code points (including none), `?` exactly one.
 ///
 /// IAM has no escape character, so a literal `*` or `?` in a pattern is always a wildcard; a
@@ -21,7 +23,7 @@ enum Glob {
     static func matches(_ p: UnsafeBufferPointer<UInt8>, _ v: UnsafeBufferPointer<UInt8>, ignoringCase: Bool) -> Bool {
         let star = UInt8(ascii: "*"), question = UInt8(ascii: "?")
         @inline(__always) func same(_ a: UInt8, _ b: UInt8) -> Bool {
-            ignoringCase ? CodePoints.foldASCII(a) == CodePoints.foldASCII(b) : a == b
+            ignoringCase ? ASCII.lowercased(a) == ASCII.lowercased(b) : a == b
         }
         /// The index after the code point starting at `i` in `v`.
         @inline(__always) func nextScalar(_ i: Int) -> Int {

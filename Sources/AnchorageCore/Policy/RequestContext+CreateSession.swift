@@ -1,3 +1,5 @@
+import AnchorageBasics
+
 extension RequestContext {
     /// The context a CreateSession trust-policy evaluation sees, with every key named in one place.
     ///
@@ -28,7 +30,7 @@ extension RequestContext {
         entries["sts:sourceidentity"] = [sourceIdentity]
         if !tags.isEmpty { entries["aws:tagkeys"] = tags.map(\.key) }
         for tag in tags {
-            let key = CodePoints.asciiLowercased(tag.key)
+            let key = ASCII.lowercased(tag.key)
             entries["aws:principaltag/" + key] = [tag.value]
             entries["aws:requesttag/" + key] = [tag.value]
         }

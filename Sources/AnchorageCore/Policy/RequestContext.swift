@@ -1,3 +1,5 @@
+import AnchorageBasics
+
 /// The condition keys of one request and their values, looked up case-insensitively.
 ///
 /// Keys the CreateSession pipeline provides: `aws:SourceArn`, `aws:SourceAccount`,
@@ -5,7 +7,7 @@
 /// `aws:TagKeys` (multi-valued: the tag keys), `sts:SourceIdentity`, `sts:RoleSessionName` (when
 /// requested), `aws:CurrentTime` (ISO 8601), `aws:EpochTime` and `aws:SourceIp`.
 public struct RequestContext: Sendable, Equatable {
-    /// Values by key with ASCII letters lowercased (``CodePoints/asciiLowercased(_:)``). IAM matches
+    /// Values by key with ASCII letters lowercased (`ASCII.lowercased`). IAM matches
     /// condition key names case-insensitively, including the tag-key part of `aws:PrincipalTag/<key>`.
     private var storage: [String: [String]]
 
@@ -15,7 +17,7 @@ public struct RequestContext: Sendable, Equatable {
     public init(_ values: [String: [String]]) {
         var storage: [String: [String]] = [:]
         for key in values.keys.sorted() {
-            storage[CodePoints.asciiLowercased(key), default: []] += values[key] ?? []
+            storage[ASCII.lowercased(key), default: []] += values[key] ?? []
         }
         self.storage = storage.filter { !$0.value.isEmpty }
     }
@@ -30,7 +32,7 @@ public struct RequestContext: Sendable, Equatable {
     /// `Dictionary` finds keys by canonical equivalence; the found key must also be the same code points,
     /// so `x509Subject/\u{212A}` (KELVIN SIGN) never reads the values of `x509Subject/K`.
     public func values(for key: String) -> [String]? {
-        let lowered = CodePoints.asciiLowercased(key)
+        let lowered = ASCII.lowercased(key)
         guard let index = storage.index(forKey: lowered), CodePoints.equal(storage[index].key, lowered) else {
             return nil
         }
@@ -39,6 +41,6 @@ public struct RequestContext: Sendable, Equatable {
 
     /// Sets the values of `key`, replacing any values under the same key in another case.
     public mutating func set(_ key: String, _ values: [String]) {
-        storage[CodePoints.asciiLowercased(key)] = values.isEmpty ? nil : values
+        storage[ASCII.lowercased(key)] = values.isEmpty ? nil : values
     }
 }

@@ -1,3 +1,5 @@
+import AnchorageBasics
+
 /// Normalisation of the identifiers operators paste into `anchorage revoke`.
 public enum RevocationIdentifiers {
     /// A certificate serial as lowercase hex without leading zeros (`"0"` for zero).
@@ -5,7 +7,7 @@ public enum RevocationIdentifiers {
     /// Accepts what `openssl x509 -noout -serial` prints (`serial=0A1B…`), any case, with or without
     /// colons (`0a:1b:…`) or a `0x` prefix. Nil when anything else remains.
     public static func normalizedSerial(_ text: String) -> String? {
-        var body = Substring(text.trimmingSpaces)
+        var body = Substring(text.trimming(isPastedSpace))
         if let equals = body.firstIndex(of: "="), body[..<equals].lowercased() == "serial" {
             body = body[body.index(after: equals)...]
         }
@@ -21,7 +23,7 @@ public enum RevocationIdentifiers {
     /// Accepts what `openssl x509 -noout -fingerprint -sha256` prints (`sha256 Fingerprint=AB:CD:…`),
     /// any case, with or without colons.
     public static func normalizedSHA256(_ text: String) -> String? {
-        var body = Substring(text.trimmingSpaces)
+        var body = Substring(text.trimming(isPastedSpace))
         if let equals = body.firstIndex(of: "=") { body = body[body.index(after: equals)...] }
         let digits = body.utf8.filter { $0 != UInt8(ascii: ":") }
         guard digits.count == 64, digits.allSatisfy(isHexDigit) else { return nil }
@@ -48,15 +50,7 @@ public enum RevocationIdentifiers {
     }
 }
 
-extension String {
-    fileprivate var trimmingSpaces: String {
-        var scalars = Substring(self)
-        while let first = scalars.first, first == " " || first == "\t" || first == "\n" || first == "\r" {
-            scalars.removeFirst()
-        }
-        while let last = scalars.last, last == " " || last == "\t" || last == "\n" || last == "\r" {
-            scalars.removeLast()
-        }
-        return String(scalars)
-    }
+/// Space, tab and the line breaks a paste brings along: trimmed from both ends of an identifier.
+private func isPastedSpace(_ byte: UInt8) -> Bool {
+    byte == UInt8(ascii: " ") || byte == UInt8(ascii: "\t") || byte == UInt8(ascii: "\n") || byte == UInt8(ascii: "\r")
 }

@@ -1,3 +1,4 @@
+import AnchorageBasics
 import AnchorageCrypto
 
 /// Verifies `AWS4-HMAC-SHA256` requests, in header (`Authorization`) and presigned-query form, the way
@@ -123,7 +124,7 @@ public struct HMACRequestVerifier: Sendable {
         let bodyHash = Digest.sha256Hex(request.body)
         let declaredHashes = request.headerValues("x-amz-content-sha256")
         if !declaredHashes.isEmpty {
-            guard declaredHashes.count == 1, declaredHashes[0].trimmingASCIIWhitespace() == bodyHash else {
+            guard declaredHashes.count == 1, declaredHashes[0].trimmingSpacesAndTabs() == bodyHash else {
                 throw STSFailure(
                     .signatureDoesNotMatch, .payloadHashMismatch, "X-Amz-Content-Sha256 is not the body's SHA-256")
             }
@@ -132,8 +133,9 @@ public struct HMACRequestVerifier: Sendable {
             secret: credential.secretAccessKey, date: scope.date, region: scope.region, service: scope.service)
         func matches(excluding excluded: Set<String>) -> Bool {
             let canonicalRequest = CanonicalRequest.make(
-                method: request.method, rawPath: request.rawPath, rawQuery: request.rawQuery, headers: request.headers,
-                signedHeaders: authorization.signedHeaders, payloadHash: bodyHash, excludingQueryParameters: excluded,
+                method: request.method, rawPath: request.rawPath, rawQuery: request.rawQuery,
+                headers: request.headerIndex, signedHeaders: authorization.signedHeaders, payloadHash: bodyHash,
+                excludingQueryParameters: excluded,
                 normalizePath: normalizePath)
             let stringToSign = StringToSign.make(
                 algorithm: HMACSigner.algorithm, amzDate: amzDateText, scope: scope, canonicalRequest: canonicalRequest)

@@ -1,3 +1,5 @@
+import AnchorageBasics
+
 /// The STS actions Anchorage answers.
 public enum STSAction: String, Sendable, CaseIterable {
     /// AWS STS's `GetCallerIdentity`.
@@ -14,7 +16,7 @@ public enum STSAction: String, Sendable, CaseIterable {
         guard var parameters = QueryParameters.parse(request.rawQuery) else { return nil }
         if request.method == "POST", !request.body.isEmpty {
             let contentType = request.header("content-type")?.lowercased() ?? "application/x-www-form-urlencoded"
-            if contentType.split(separator: ";").first?.trimmingCharacters() == "application/x-www-form-urlencoded" {
+            if contentType.split(separator: ";").first?.trimmingSpacesAndTabs() == "application/x-www-form-urlencoded" {
                 guard let form = QueryParameters.parse(String(decoding: request.body, as: UTF8.self)) else {
                     return nil
                 }
@@ -48,14 +50,5 @@ public enum STSAction: String, Sendable, CaseIterable {
                 message: "Could not find operation \(name) for version \(versions.sorted().first!.prefix(32))")
         }
         return action
-    }
-}
-
-extension Substring {
-    fileprivate func trimmingCharacters() -> Substring {
-        var s = self
-        while let f = s.first, f == " " || f == "\t" { s = s.dropFirst() }
-        while let l = s.last, l == " " || l == "\t" { s = s.dropLast() }
-        return s
     }
 }

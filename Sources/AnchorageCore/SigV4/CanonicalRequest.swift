@@ -29,8 +29,26 @@ public enum CanonicalRequest {
         excludingQueryParameters: Set<String> = [],
         normalizePath: Bool = true
     ) -> String {
+        make(
+            method: method, rawPath: rawPath, rawQuery: rawQuery, headers: HeaderIndex(headers),
+            signedHeaders: signedHeaders, payloadHash: payloadHash, excludingQueryParameters: excludingQueryParameters,
+            normalizePath: normalizePath)
+    }
+
+    /// ``make(method:rawPath:rawQuery:headers:signedHeaders:payloadHash:excludingQueryParameters:normalizePath:)``
+    /// for headers already indexed (a received ``SignedRequest``'s), whose names are not lowercased again.
+    public static func make(
+        method: String,
+        rawPath: String,
+        rawQuery: String?,
+        headers: HeaderIndex,
+        signedHeaders: [String],
+        payloadHash: String,
+        excludingQueryParameters: Set<String> = [],
+        normalizePath: Bool = true
+    ) -> String {
         var out = [UInt8]()
-        out.reserveCapacity(256 + headers.reduce(0) { $0 + $1.name.utf8.count + $1.value.utf8.count })
+        out.reserveCapacity(256 + headers.fields.reduce(0) { $0 + $1.name.utf8.count + $1.value.utf8.count })
         out.append(contentsOf: method.utf8)
         out.append(0x0A)
         out.append(contentsOf: canonicalURI(rawPath: rawPath, normalize: normalizePath).utf8)
@@ -142,22 +160,19 @@ public enum CanonicalRequest {
     /// header (case-insensitive name match), in order, each canonicalised, joined with `,`.
     public static func canonicalHeaders(_ headers: [(name: String, value: String)], signedHeaders: [String]) -> String {
         var out = [UInt8]()
-        appendCanonicalHeaders(headers, signedHeaders: signedHeaders, into: &out)
+        appendCanonicalHeaders(HeaderIndex(headers), signedHeaders: signedHeaders, into: &out)
         return String(decoding: out, as: UTF8.self)
     }
 
     /// ``canonicalHeaders(_:signedHeaders:)`` appended to a byte buffer.
-    static func appendCanonicalHeaders(
-        _ headers: [(name: String, value: String)], signedHeaders: [String], into out: inout [UInt8]
-    ) {
-        let lowercasedNames = headers.map { asciiLowercased($0.name) }
+    static func appendCanonicalHeaders(_ headers: HeaderIndex, signedHeaders: [String], into out: inout [UInt8]) {
         for signed in signedHeaders {
             out.append(contentsOf: signed.utf8)
             out.append(UInt8(ascii: ":"))
             var first = true
-            for (index, header) in headers.enumerated() where lowercasedNames[index] == signed {
+            for (index, name) in headers.lowercaseNames.enumerated() where name == signed {
                 if !first { out.append(UInt8(ascii: ",")) }
-                appendCanonicalHeaderValue(header.value, into: &out)
+                appendCanonicalHeaderValue(headers.fields[index].value, into: &out)
                 first = false
             }
             out.append(0x0A)
@@ -201,10 +216,4 @@ public enum CanonicalRequest {
         byte == 0x20 || (0x09...0x0D).contains(byte)
     }
 
-    private static func asciiLowercased(_ text: String) -> String {
-        guard text.utf8.contains(where: { $0 >= UInt8(ascii: "A") && $0 <= UInt8(ascii: "Z") }) else { return text }
-        return String(
-            decoding: text.utf8.map { $0 >= UInt8(ascii: "A") && $0 <= UInt8(ascii: "Z") ? $0 | 0x20 : $0 },
-            as: UTF8.self)
-    }
 }

@@ -1,3 +1,5 @@
+import AnchorageCrypto
+
 /// RFC 3986 percent-encoding as SigV4 canonicalisation needs it, on bytes rather than `String`
 /// so that decoded sequences which are not valid UTF-8 survive unchanged into the re-encoding.
 enum PercentEncoding {
@@ -33,30 +35,39 @@ enum PercentEncoding {
     /// Python's `unquote` does, so such input still canonicalises (to `%25`) instead of failing.
     /// `+` is not special: SigV4 query canonicalisation treats it as a literal plus.
     static func decode(_ bytes: some Collection<UInt8>) -> [UInt8] {
+        // Never nil: a malformed escape is kept rather than refused.
+        decode(bytes, plusAsSpace: false, refusingMalformedEscapes: false) ?? []
+    }
+
+    /// The one percent-decoder: `%XX` (either case) becomes the byte, `+` a space when `plusAsSpace`
+    /// (form encoding). A `%` not followed by two hex digits makes the result nil when
+    /// `refusingMalformedEscapes`, and is otherwise kept literally.
+    static func decode(_ bytes: some Collection<UInt8>, plusAsSpace: Bool, refusingMalformedEscapes: Bool)
+        -> [UInt8]?
+    {
         let input = Array(bytes)
         var out = [UInt8]()
         out.reserveCapacity(input.count)
         var index = 0
         while index < input.count {
-            if input[index] == UInt8(ascii: "%"), index + 2 < input.count,
-                let high = hexValue(input[index + 1]), let low = hexValue(input[index + 2])
-            {
-                out.append(high << 4 | low)
-                index += 3
+            let byte = input[index]
+            if byte == UInt8(ascii: "%") {
+                if index + 2 < input.count, let high = Hex.digitValue(input[index + 1]),
+                    let low = Hex.digitValue(input[index + 2])
+                {
+                    out.append(high << 4 | low)
+                    index += 3
+                    continue
+                }
+                if refusingMalformedEscapes { return nil }
+                out.append(byte)
+            } else if byte == UInt8(ascii: "+") && plusAsSpace {
+                out.append(UInt8(ascii: " "))
             } else {
-                out.append(input[index])
-                index += 1
+                out.append(byte)
             }
+            index += 1
         }
         return out
-    }
-
-    private static func hexValue(_ c: UInt8) -> UInt8? {
-        switch c {
-        case UInt8(ascii: "0")...UInt8(ascii: "9"): return c - UInt8(ascii: "0")
-        case UInt8(ascii: "a")...UInt8(ascii: "f"): return c - UInt8(ascii: "a") + 10
-        case UInt8(ascii: "A")...UInt8(ascii: "F"): return c - UInt8(ascii: "A") + 10
-        default: return nil
-        }
     }
 }

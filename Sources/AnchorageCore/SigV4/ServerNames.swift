@@ -1,3 +1,5 @@
+import AnchorageBasics
+
 /// The names this server answers to. A signed request names its server in `Host` (SigV4 signs it); one
 /// signed for any other host was meant for another service, or is being replayed at this one, and is refused.
 ///
@@ -39,7 +41,7 @@ public struct ServerNames: Sendable, Equatable, CustomStringConvertible {
             if let address = Self.address(name) {
                 addresses.insert(address)
             } else {
-                dnsNames.insert(Self.asciiLowercased(name))
+                dnsNames.insert(ASCII.lowercased(name))
             }
         }
         self.dnsNames = dnsNames
@@ -94,7 +96,7 @@ public struct ServerNames: Sendable, Equatable, CustomStringConvertible {
             // An IPv4 literal; an IPv6 one has colons and cannot get here without brackets.
             return addresses.contains(address)
         }
-        let lowered = Self.asciiLowercased(String(parsed.host))
+        let lowered = ASCII.lowercased(String(parsed.host))
         // A `*` is a pattern in a server name, never part of a host a client reached.
         if lowered.utf8.contains(UInt8(ascii: "*")) { return false }
         if dnsNames.contains(lowered) { return true }
@@ -135,10 +137,6 @@ public struct ServerNames: Sendable, Equatable, CustomStringConvertible {
         var text = Substring(name)
         if text.first == "[", text.last == "]" { text = text.dropFirst().dropLast() }
         return IPAddressRange.parseAddress(String(text))
-    }
-
-    private static func asciiLowercased(_ text: String) -> String {
-        String(decoding: text.utf8.map { $0 >= 0x41 && $0 <= 0x5A ? $0 | 0x20 : $0 }, as: UTF8.self)
     }
 }
 

@@ -1,3 +1,5 @@
+import AnchorageBasics
+
 /// The parsed SigV4 credentials of a request, from an `Authorization` header or a presigned query.
 ///
 /// `Authorization: <Algorithm> Credential=<id>/<yyyymmdd>/<region>/<service>/aws4_request,
@@ -58,9 +60,9 @@ public struct SigV4Authorization: Hashable, Sendable {
         // Integer offsets into one byte array: String.UTF8View index arithmetic cost several microseconds per
         // request here.
         let bytes = Array(headerValue.utf8)
-        let text = trimmingSpaces(bytes[...])
+        let text = bytes[...].trimmingSpacesAndTabs()
         guard !text.isEmpty else { throw SigV4ParseError("empty Authorization header") }
-        guard let space = text.firstIndex(where: isSpace) else {
+        guard let space = text.firstIndex(where: ASCII.isSpaceOrTab) else {
             throw SigV4ParseError("Authorization header has an algorithm but no fields")
         }
         let algorithm = text[..<space]
@@ -73,7 +75,7 @@ public struct SigV4Authorization: Hashable, Sendable {
         var fieldStart = space
         while fieldStart <= text.endIndex {
             let fieldEnd = text[fieldStart...].firstIndex(of: UInt8(ascii: ",")) ?? text.endIndex
-            let field = trimmingSpaces(text[fieldStart..<fieldEnd])
+            let field = text[fieldStart..<fieldEnd].trimmingSpacesAndTabs()
             fieldStart = fieldEnd + 1
             guard !field.isEmpty else { throw SigV4ParseError("empty field in Authorization header") }
             guard let equals = field.firstIndex(of: UInt8(ascii: "=")) else {
@@ -232,17 +234,6 @@ public struct SigV4Authorization: Hashable, Sendable {
     private static func excerpt(_ bytes: ArraySlice<UInt8>) -> String {
         String(decoding: bytes.prefix(40), as: UTF8.self)
     }
-
-    /// Without leading and trailing spaces and tabs (HTTP's optional whitespace).
-    private static func trimmingSpaces(_ bytes: ArraySlice<UInt8>) -> ArraySlice<UInt8> {
-        var start = bytes.startIndex
-        var end = bytes.endIndex
-        while start < end, isSpace(bytes[start]) { start += 1 }
-        while start < end, isSpace(bytes[end - 1]) { end -= 1 }
-        return bytes[start..<end]
-    }
-
-    private static func isSpace(_ byte: UInt8) -> Bool { byte == UInt8(ascii: " ") || byte == UInt8(ascii: "\t") }
 
     private static func isDigit(_ byte: UInt8) -> Bool { byte >= UInt8(ascii: "0") && byte <= UInt8(ascii: "9") }
 

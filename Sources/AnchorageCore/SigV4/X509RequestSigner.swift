@@ -22,6 +22,25 @@ public enum X509RequestSigner {
         amzDate: String,
         scope: CredentialScope
     ) -> (canonicalRequest: String, stringToSign: String) {
+        canonicalRequestAndStringToSign(
+            method: method, rawPath: rawPath, rawQuery: rawQuery, headers: HeaderIndex(headers),
+            signedHeaders: signedHeaders, body: body, algorithm: algorithm, amzDate: amzDate, scope: scope)
+    }
+
+    /// The same for a received request, canonicalised from its ``SignedRequest/headerIndex`` (names
+    /// lowercased once, when the request was read).
+    public static func canonicalRequestAndStringToSign(
+        for request: SignedRequest, signedHeaders: [String], algorithm: String, amzDate: String, scope: CredentialScope
+    ) -> (canonicalRequest: String, stringToSign: String) {
+        canonicalRequestAndStringToSign(
+            method: request.method, rawPath: request.rawPath, rawQuery: request.rawQuery, headers: request.headerIndex,
+            signedHeaders: signedHeaders, body: request.body, algorithm: algorithm, amzDate: amzDate, scope: scope)
+    }
+
+    private static func canonicalRequestAndStringToSign(
+        method: String, rawPath: String, rawQuery: String?, headers: HeaderIndex, signedHeaders: [String],
+        body: [UInt8], algorithm: String, amzDate: String, scope: CredentialScope
+    ) -> (canonicalRequest: String, stringToSign: String) {
         let canonicalRequest = CanonicalRequest.make(
             method: method,
             rawPath: rawPath,

@@ -1,6 +1,4 @@
-#if canImport(Glibc)
-    import Glibc
-#endif
+import AnchorageBasics
 
 /// A clock that never goes backwards (unaffected by wall-clock steps), injected so rate limits are
 /// testable without sleeping.
@@ -9,12 +7,8 @@ public protocol MonotonicClock: Sendable {
     var nanoseconds: UInt64 { get }
 }
 
-/// `CLOCK_MONOTONIC`.
+/// `CLOCK_MONOTONIC` (``MonotonicTime``).
 public struct SystemMonotonicClock: MonotonicClock {
     public init() {}
-    public var nanoseconds: UInt64 {
-        var spec = timespec()
-        clock_gettime(CLOCK_MONOTONIC, &spec)
-        return UInt64(spec.tv_sec) * 1_000_000_000 + UInt64(spec.tv_nsec)
-    }
+    public var nanoseconds: UInt64 { MonotonicTime.nanoseconds }
 }

@@ -1,3 +1,5 @@
+import AnchorageBasics
+
 /// Incremental HTTP/1.1 request decoder over raw bytes.
 ///
 /// Bytes are appended as they arrive (one at a time is fine); `next()` yields complete requests in
@@ -399,9 +401,7 @@ struct HTTPRequestParser {
     }
 
     static func parseDecimal<Bytes: BidirectionalCollection>(_ raw: Bytes) -> Int? where Bytes.Element == UInt8 {
-        var bytes = raw[...]
-        while let first = bytes.first, first.isOWS { bytes = bytes.dropFirst() }
-        while let last = bytes.last, last.isOWS { bytes = bytes.dropLast() }
+        let bytes = raw[...].trimmingSpacesAndTabs()
         guard !bytes.isEmpty, bytes.count <= 18 else { return nil }
         var value = 0
         for byte in bytes {

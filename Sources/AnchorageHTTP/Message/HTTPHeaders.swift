@@ -1,3 +1,5 @@
+import AnchorageBasics
+
 /// An HTTP header section: order-preserving, duplicates kept, names compared case-insensitively.
 ///
 /// Values are stored as received, with only the optional whitespace around the value removed, so
@@ -68,15 +70,10 @@ public struct HTTPHeaders: Sendable, Sequence {
             switch (ai.next(), bi.next()) {
             case (nil, nil): return true
             case let (x?, y?):
-                if x != y && asciiLower(x) != asciiLower(y) { return false }
+                if x != y && ASCII.lowercased(x) != ASCII.lowercased(y) { return false }
             default: return false
             }
         }
-    }
-
-    @inline(__always)
-    static func asciiLower(_ byte: UInt8) -> UInt8 {
-        byte >= 0x41 && byte <= 0x5A ? byte | 0x20 : byte
     }
 }
 

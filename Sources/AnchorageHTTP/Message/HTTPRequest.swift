@@ -1,3 +1,5 @@
+import AnchorageBasics
+
 /// A complete HTTP request as received, with its body de-chunked.
 public struct HTTPRequest: Sendable {
     /// The method token, case preserved (`GET`, `POST`).
@@ -11,7 +13,15 @@ public struct HTTPRequest: Sendable {
     /// `HTTP/1.1` or `HTTP/1.0`.
     public var version: String
     /// The header section in wire order.
-    public var headers: HTTPHeaders
+    public var headers: HTTPHeaders {
+        didSet { lowercaseHeaderNames = Self.lowercaseNames(headers) }
+    }
+    /// The name of each field of ``headers``, in the same order, with ASCII letters lowercased.
+    ///
+    /// Built once per request, here, so that every later lookup and the SigV4 canonicalisation compare
+    /// names without lowercasing them again (handlers pass these on with the fields). Header names are
+    /// tokens, which the parser enforces, so ASCII folding is exact.
+    public private(set) var lowercaseHeaderNames: [String]
     /// The exact body bytes.
     public var body: [UInt8]
     /// The peer's IP address as text (`127.0.0.1`, `::1`).
@@ -33,7 +43,21 @@ public struct HTTPRequest: Sendable {
         }
         self.version = version
         self.headers = headers
+        lowercaseHeaderNames = Self.lowercaseNames(headers)
         self.body = body
         self.remoteAddress = remoteAddress
+    }
+
+    /// The values of the fields called `lowercaseName` (which must be lowercase), in wire order.
+    public func headerValues(lowercaseName: String) -> [String] {
+        var found: [String] = []
+        for (index, name) in lowercaseHeaderNames.enumerated() where name == lowercaseName {
+            found.append(headers.fields[index].value)
+        }
+        return found
+    }
+
+    private static func lowercaseNames(_ headers: HTTPHeaders) -> [String] {
+        headers.fields.map { ASCII.lowercased($0.name) }
     }
 }

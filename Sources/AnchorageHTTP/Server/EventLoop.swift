@@ -1,3 +1,4 @@
+import AnchorageBasics
 import AnchorageLocking
 internal import COpenSSL
 internal import Glibc
@@ -126,7 +127,7 @@ final class EventLoop: @unchecked Sendable {
             masks.deallocate()
         }
         while true {
-            var now = monotonicSeconds()
+            var now = MonotonicTime.seconds
             var timeout: Int32
             if !pendingReads.isEmpty {
                 timeout = 0
@@ -138,7 +139,7 @@ final class EventLoop: @unchecked Sendable {
             let count = COpenSSL_epoll_wait(epollFD, fds, masks, Int32(capacity), timeout)
             if count < 0 && errno != EINTR { break }
             state.noteWakeUp()
-            now = monotonicSeconds()
+            now = MonotonicTime.seconds
             for index in 0..<max(Int(count), 0) {
                 let fd = fds[index]
                 let flags = masks[index]
@@ -385,8 +386,8 @@ final class EventLoop: @unchecked Sendable {
     }
 
     private static func keepsAlive(_ request: HTTPRequest) -> Bool {
-        let tokens = request.headers.values(for: "Connection").flatMap { $0.split(separator: ",") }
-            .map { $0.trimmingSpaces.lowercased() }
+        let tokens = request.headerValues(lowercaseName: "connection").flatMap { $0.split(separator: ",") }
+            .map { $0.trimmingSpacesAndTabs().lowercased() }
         if tokens.contains("close") { return false }
         return request.version == "HTTP/1.1" || tokens.contains("keep-alive")
     }
@@ -611,15 +612,6 @@ final class EventLoop: @unchecked Sendable {
             dateBytes = HTTPResponseEncoder.httpDate(epochSeconds: second)
         }
         return dateBytes
-    }
-}
-
-extension Substring {
-    var trimmingSpaces: Substring {
-        var result = self
-        while let first = result.first, first == " " || first == "\t" { result = result.dropFirst() }
-        while let last = result.last, last == " " || last == "\t" { result = result.dropLast() }
-        return result
     }
 }
 

@@ -1,3 +1,4 @@
+import AnchorageBasics
 import AnchorageLocking
 import Dispatch
 import Foundation
@@ -99,7 +100,7 @@ public final class HTTPServer: Sendable {
             return loops
         }
         if !loops.isEmpty {
-            state.beginDrain(deadline: monotonicSeconds() + max(gracePeriod, 0))
+            state.beginDrain(deadline: MonotonicTime.seconds + max(gracePeriod, 0))
             for loop in loops { loop.wake() }
         }
         running.wait()

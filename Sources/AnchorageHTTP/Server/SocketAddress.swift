@@ -139,10 +139,3 @@ struct SocketAddress {
 func errnoText(_ code: Int32 = errno) -> String {
     String(cString: strerror(code))
 }
-
-/// Seconds on the monotonic clock; deadlines must not jump with wall-clock changes.
-func monotonicSeconds() -> Double {
-    var now = timespec()
-    clock_gettime(CLOCK_MONOTONIC, &now)
-    return Double(now.tv_sec) + Double(now.tv_nsec) / 1e9
-}

@@ -1,3 +1,4 @@
+import AnchorageBasics
 import Testing
 
 @testable import AnchorageCore
@@ -33,6 +34,6 @@ import Testing
         var expected = Substring(text)
         while let first = expected.first, first == " " || first == "\t" { expected.removeFirst() }
         while let last = expected.last, last == " " || last == "\t" { expected.removeLast() }
-        #expect(text.trimmingASCIIWhitespace() == String(expected))
+        #expect(text.trimmingSpacesAndTabs() == String(expected))
     }
 }

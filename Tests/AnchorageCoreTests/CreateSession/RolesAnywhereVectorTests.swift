@@ -95,4 +95,20 @@ import Testing
             Self.service.createSession(otherHost, configuration: configuration, now: Self.fixedTime).denialReason
                 == .signatureMismatch)
     }
+
+    /// The certificate cache belongs to the service that decides (no process-wide state): a request fills its
+    /// own service's cache, a copy of the service shares it, and another service starts empty.
+    @Test func certificatesAreCachedByTheServiceThatDecides() throws {
+        let vector = try Self.load()
+        let configuration = try Self.configuration(anchors: [vector.rootPEM])
+        let service = CreateSessionService(keyring: TokenKeyring.generate(id: "c", random: SystemRandomSource()))
+        let copy = service
+        #expect(service.certificates.count == 0)
+        let outcome = copy.createSession(vector.requests[1], configuration: configuration, now: Self.fixedTime)
+        #expect(outcome.denialReason == nil, "\(outcome.detail)")
+        // The leaf and at least one certificate of X-Amz-X509-Chain.
+        #expect(service.certificates.count >= 2)
+        let other = CreateSessionService(keyring: TokenKeyring.generate(id: "o", random: SystemRandomSource()))
+        #expect(other.certificates.count == 0)
+    }
 }

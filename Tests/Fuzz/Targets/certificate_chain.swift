@@ -1,5 +1,5 @@
 // The certificate headers: X-Amz-X509 and X-Amz-X509-Chain, base64 → DER → Certificate →
-// chain, through the same code CreateSession runs (Base64, CertificateCache, Certificate,
+// chain, through the same code CreateSession runs (Base64, the service's CertificateCache, Certificate,
 // TrustStore, CertificateIdentity, PrincipalTags, LeafPolicy) and through
 // CreateSessionService.createSession itself, on the real signed requests of
 // Tests/Fixtures/vectors/roles-anywhere with the two headers replaced by the input.
@@ -15,6 +15,8 @@
 //  - a trusted path starts at the leaf, ends at an anchor certificate, and every certificate in it
 //    is signed by the next;
 //  - CreateSession issues credentials only for the headers exactly as the client signed them.
+import AnchorageBasics
+
 @testable import AnchorageCore
 @testable import AnchorageCrypto
 
@@ -100,7 +102,7 @@ private func certificate(fromHeader text: String) -> Certificate? {
     fuzzCheck(strict == referenceBase64Decode(text), "Base64.decode and the reference disagree on \(text.prefix(64))")
     guard let der = strict, let certificate = try? Certificate(derBytes: der) else {
         fuzzCheck(
-            strict == nil || (try? CertificateCache.shared.certificate(base64: text)) == nil,
+            strict == nil || (try? service.certificates.certificate(base64: text)) == nil,
             "cache parses what Certificate refuses")
         if let der = strict {
             fuzzCheck(
@@ -114,7 +116,7 @@ private func certificate(fromHeader text: String) -> Certificate? {
     fuzzCheck(
         (try? Certificate(derBytes: der))?.sha256Fingerprint == certificate.sha256Fingerprint, "fingerprint not stable")
     fuzzCheck((try? Certificate(derBytes: der + [0])) == nil, "a certificate with a trailing byte parsed")
-    fuzzCheck((try? CertificateCache.shared.certificate(base64: text))?.derBytes == der, "cache returned other DER")
+    fuzzCheck((try? service.certificates.certificate(base64: text))?.derBytes == der, "cache returned other DER")
     let decimal = certificate.serialNumberDecimal
     fuzzCheck(
         !decimal.isEmpty && decimal.hasPrefix("-") == (certificate.serialNumberIsNegative && decimal != "0"),
@@ -169,10 +171,10 @@ public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
     let x509 = String(lines[0])
     let chainText = lines.count > 1 ? String(lines[1]) : nil
 
-    let leaf = certificate(fromHeader: x509.trimmingASCIIWhitespace())
+    let leaf = certificate(fromHeader: x509.trimmingSpacesAndTabs())
     var chain: [Certificate] = []
     for part in (chainText ?? "").split(separator: ",", omittingEmptySubsequences: true).prefix(5) {
-        if let certificate = certificate(fromHeader: String(part).trimmingASCIIWhitespace()) {
+        if let certificate = certificate(fromHeader: String(part).trimmingSpacesAndTabs()) {
             chain.append(certificate)
         }
     }
