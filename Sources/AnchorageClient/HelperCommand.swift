@@ -8,9 +8,11 @@ public enum HelperCommand {
     static let credentialValueFlags: Set<String> = [
         "certificate", "private-key", "intermediates", "trust-anchor-arn", "profile-arn", "role-arn",
         "session-duration", "region", "endpoint", "role-session-name", "pkcs8-password", "ca-bundle",
-        "attempt-timeout", "pkcs11-lib",
+        "attempt-timeout", "pkcs11-lib", "tpm-key-password",
     ]
-    static let credentialBoolFlags: Set<String> = ["no-verify-ssl", "with-proxy", "debug", "reuse-pin"]
+    static let credentialBoolFlags: Set<String> = [
+        "no-verify-ssl", "with-proxy", "debug", "reuse-pin", "no-tpm-key-password",
+    ]
 
     public static let usage = """
         anchorage-helper \(CreateSessionClient.version): IAM Roles Anywhere credentials from an X.509 certificate
@@ -23,16 +25,19 @@ public enum HelperCommand {
                                               [--role-session-name NAME] [--pkcs8-password PASSWORD]
                                               [--ca-bundle FILE] [--no-verify-ssl] [--with-proxy] [--debug]
                                               [--pkcs11-lib MODULE] [--reuse-pin]
+                                              [--tpm-key-password P | --no-tpm-key-password]
           anchorage-helper update  <credential flags> [--profile NAME] [--once]
           anchorage-helper serve   <credential flags> [--port 9911] [--hop-limit 64]
           anchorage-helper sign-string --private-key FILE|URI [--certificate FILE|URI] [--pkcs8-password P]
-                                       [--pkcs11-lib MODULE] [--reuse-pin] [--digest SHA256|SHA384|SHA512]
+                                       [--pkcs11-lib MODULE] [--reuse-pin]
+                                       [--tpm-key-password P | --no-tpm-key-password] [--digest SHA256|SHA384|SHA512]
                                        [--format json|text|bin]
           anchorage-helper read-certificate-data --certificate FILE
           anchorage-helper version
 
         --certificate takes a PEM certificate or a PKCS#12 bundle (key, certificate and chain).
-        --certificate and --private-key also take RFC 7512 pkcs11: URIs (keys on a PKCS#11 token or HSM).
+        --certificate and --private-key also take RFC 7512 pkcs11: URIs (keys on a PKCS#11 token or HSM);
+        --private-key takes TPM 2.0 keys: handle:0x81000001 or a TSS2 PRIVATE KEY file (tpm2 OpenSSL provider).
         Trusted CAs for the endpoint: --ca-bundle, else AWS_CA_BUNDLE, else SSL_CERT_FILE, else the system's.
         Diagnostics go to stderr; stdout carries only the result.
 
@@ -45,6 +50,8 @@ public enum HelperCommand {
                                       certificate and no --private-key, the token key with the certificate's id
           --pkcs11-lib MODULE         the PKCS#11 module to load (default: p11-kit's proxy, p11-kit-proxy.so)
           --reuse-pin                 use the token's user PIN for keys that ask for it at every signature
+          --tpm-key-password P        the TPM key's password (authorisation value)
+          --no-tpm-key-password       the TPM key has no password (required with handle: unless a password is given)
           --intermediates FILE        chain certificates (PEM) sent as X-Amz-X509-Chain
           --trust-anchor-arn ARN, --profile-arn ARN, --role-arn ARN
           --session-duration SECONDS  requested durationSeconds (900-43200)
@@ -91,6 +98,7 @@ public enum HelperCommand {
         "sign-string": """
         usage: anchorage-helper sign-string --private-key FILE|URI [--certificate FILE|URI] [--pkcs8-password P]
                                             [--pkcs11-lib MODULE] [--reuse-pin]
+                                            [--tpm-key-password P | --no-tpm-key-password]
                                             [--digest SHA256|SHA384|SHA512] [--format json|text|bin]
 
         Signs aws_signing_helper's fixed test message (bound to the key's public key) and prints the signature,
@@ -134,8 +142,11 @@ public enum HelperCommand {
             case "sign-string":
                 let options = try CommandLineOptions(
                     rest,
-                    valueFlags: ["private-key", "pkcs8-password", "digest", "format", "certificate", "pkcs11-lib"],
-                    boolFlags: ["debug", "reuse-pin"])
+                    valueFlags: [
+                        "private-key", "pkcs8-password", "digest", "format", "certificate", "pkcs11-lib",
+                        "tpm-key-password",
+                    ],
+                    boolFlags: ["debug", "reuse-pin", "no-tpm-key-password"])
                 let output = try SignString.run(options)
                 writeOut(output)
             case "read-certificate-data":
@@ -239,7 +250,7 @@ public enum HelperCommand {
         let source = SigningIdentitySource(
             certificatePath: certificate, privateKeyPath: options["private-key"],
             intermediatesPath: options["intermediates"], password: options["pkcs8-password"],
-            pkcs11: try pkcs11Source(options))
+            pkcs11: try pkcs11Source(options), tpmPassword: try tpmPassword(options))
         let endpoint =
             try options["endpoint"].map { text throws(HelperError) in try Endpoint(parsing: text) }
             ?? Endpoint.aws(region: region)
@@ -262,6 +273,16 @@ public enum HelperCommand {
         return CreateSessionClient(
             parameters: parameters, identitySource: source, transport: transport, debug: options.has("debug"),
             log: logLine)
+    }
+
+    /// `--tpm-key-password` / `--no-tpm-key-password` (not both).
+    static func tpmPassword(_ options: CommandLineOptions) throws(HelperError) -> TPMKey.Password {
+        switch (options["tpm-key-password"], options.has("no-tpm-key-password")) {
+        case (.some, true): throw HelperError.usage("--tpm-key-password and --no-tpm-key-password exclude each other")
+        case (.some(let password), false): return .value(password)
+        case (nil, true): return .none
+        case (nil, false): return .ask
+        }
     }
 
     /// The token behind `pkcs11:` values of `--certificate` and `--private-key`; nil when neither is a URI.

@@ -15,16 +15,19 @@ public struct SigningIdentitySource: Sendable, Equatable {
     /// The token when `--certificate` or `--private-key` is a `pkcs11:` URI; it then supplies the key (and the
     /// certificate, when that is a URI too).
     public var pkcs11: PKCS11KeySource?
+    /// `--tpm-key-password` / `--no-tpm-key-password`, for a TPM-held `--private-key`.
+    public var tpmPassword: TPMKey.Password
 
     public init(
         certificatePath: String, privateKeyPath: String?, intermediatesPath: String? = nil, password: String? = nil,
-        pkcs11: PKCS11KeySource? = nil
+        pkcs11: PKCS11KeySource? = nil, tpmPassword: TPMKey.Password = .ask
     ) {
         self.certificatePath = certificatePath
         self.privateKeyPath = privateKeyPath
         self.intermediatesPath = intermediatesPath
         self.password = password
         self.pkcs11 = pkcs11
+        self.tpmPassword = tpmPassword
     }
 
     /// Reads and checks the files (and token): the key must match the certificate, before any network call.
@@ -52,7 +55,11 @@ public struct SigningIdentitySource: Sendable, Equatable {
         }
         guard let certificate else { throw HelperError.usage("--certificate is required") }
         if let privateKeyPath {
-            key = try Self.readPrivateKey(privateKeyPath, password: password)
+            if let tpmKey = try TPMKey.load(privateKeyPath, password: tpmPassword) {
+                key = tpmKey
+            } else {
+                key = try Self.readPrivateKey(privateKeyPath, password: password)
+            }
         }
         guard let key else {
             throw HelperError.usage("--private-key is required unless --certificate is a PKCS#12 bundle")

@@ -81,17 +81,21 @@ final class SilentListener: @unchecked Sendable {
     let fd: Int32
     let port: UInt16
 
-    init() throws {
+    init(port wanted: UInt16 = 0) throws {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         self.fd = fd
         var address = sockaddr_in()
         address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = wanted.bigEndian
         address.sin_addr.s_addr = inet_addr("127.0.0.1")
         var length = socklen_t(MemoryLayout<sockaddr_in>.size)
         let bound = withUnsafePointer(to: &address) {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) }
         }
-        guard bound == 0, listen(fd, 16) == 0 else { throw FixtureError("cannot listen on 127.0.0.1") }
+        guard bound == 0, listen(fd, 16) == 0 else {
+            close(fd)
+            throw FixtureError("cannot listen on 127.0.0.1")
+        }
         _ = withUnsafeMutablePointer(to: &address) {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) }
         }
