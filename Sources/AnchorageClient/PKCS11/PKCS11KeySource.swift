@@ -61,64 +61,78 @@ public final class PKCS11KeySource: @unchecked Sendable, Equatable {
     /// The certificate (from the token, or `fileCertificate`) and the token key that matches it.
     public func load(fileCertificate: Certificate?) throws(HelperError) -> (Certificate, any SigningKey) {
         try state.withLock { (state) throws(HelperError) -> (Certificate, any SigningKey) in
-            let module = try loadModule(&state)
-            let session = try openSession(module, &state)
-            var certificate = fileCertificate
-            var certificateObject: (id: [UInt8]?, label: [UInt8]?)?
-            if let certificateURI {
-                var found = try certificates(module, session, matching: certificateURI)
-                if found.isEmpty, try module.tokenInfo(slot: state.slot!).loginRequired {
-                    try login(module, session, &state)
-                    found = try certificates(module, session, matching: certificateURI)
-                }
-                guard let first = found.first else {
-                    throw HelperError(
-                        "no certificate on the token matches \(PKCS11URI.redacted(describe(certificateURI)))")
-                }
-                guard found.count == 1 else {
-                    throw HelperError(
-                        "\(found.count) certificates on the token match the certificate URI; add object= or id= to choose one"
-                    )
-                }
-                certificate = first.certificate
-                certificateObject = (first.id, first.label)
+            do throws(HelperError) {
+                return try loadLocked(fileCertificate: fileCertificate, &state)
+            } catch {
+                // Start afresh at the next refresh (a token removed and put back, a session the module dropped).
+                if let session = state.session { state.module?.closeSession(session) }
+                state.session = nil
+                state.loggedIn = false
+                throw error
             }
-            guard let certificate else { throw HelperError.usage("--certificate is required") }
-            let publicKey: PublicKey
-            do { publicKey = try certificate.publicKey } catch {
-                throw HelperError("cannot read the certificate's public key: \(error)")
-            }
-            try login(module, session, &state)
-            var template: [(UInt, PKCS11Module.TemplateValue)] = [(Self.attrClass, .ulong(Self.classPrivateKey))]
-            if let keyURI {
-                if let object = keyURI.object { template.append((Self.attrLabel, .bytes(Array(object.utf8)))) }
-                if let id = keyURI.id { template.append((Self.attrID, .bytes(id))) }
-            } else if let id = certificateObject?.id, !id.isEmpty {
-                template.append((Self.attrID, .bytes(id)))
-            } else if let label = certificateObject?.label, !label.isEmpty {
-                template.append((Self.attrLabel, .bytes(label)))
-            }
-            let candidates = try module.findObjects(session, template)
-            guard !candidates.isEmpty else {
-                throw HelperError(
-                    keyURI.map { "no private key on the token matches \(PKCS11URI.redacted(describe($0)))" }
-                        ?? "no private key on the token has the certificate's id or label")
-            }
-            for object in candidates {
-                let keyType = try module.attribute(session, object: object, type: Self.attrKeyType)
-                    .map { bytes in bytes.count == 8 ? bytes.withUnsafeBytes { $0.load(as: UInt.self) } : UInt.max }
-                guard let keyType, keyType == 0 || keyType == 3 else { continue }  // CKK_RSA, CKK_EC
-                let always = try module.attribute(session, object: object, type: Self.attrAlwaysAuthenticate)
-                let key = PKCS11SigningKey(
-                    source: self, object: object, isRSA: keyType == 0, alwaysAuthenticate: always?.first == 1)
-                // The token's key must be the certificate's: sign a probe and verify it with the certificate.
-                let probe = Array("anchorage-helper key match probe".utf8)
-                let signature = try key.signLocked(
-                    probe, digestName: "SHA256", module: module, session: session, &state)
-                if publicKey.verifySHA256Signature(signature, over: probe) { return (certificate, key) }
-            }
-            throw HelperError("no RSA or EC private key on the token matches the certificate")
         }
+    }
+
+    private func loadLocked(fileCertificate: Certificate?, _ state: inout State) throws(HelperError) -> (
+        Certificate, any SigningKey
+    ) {
+        let module = try loadModule(&state)
+        let session = try openSession(module, &state)
+        var certificate = fileCertificate
+        var certificateObject: (id: [UInt8]?, label: [UInt8]?)?
+        if let certificateURI {
+            var found = try certificates(module, session, matching: certificateURI)
+            if found.isEmpty, let slot = state.slot, try module.tokenInfo(slot: slot).loginRequired {
+                try login(module, session, &state)
+                found = try certificates(module, session, matching: certificateURI)
+            }
+            guard let first = found.first else {
+                throw HelperError(
+                    "no certificate on the token matches \(PKCS11URI.redacted(describe(certificateURI)))")
+            }
+            guard found.count == 1 else {
+                throw HelperError(
+                    "\(found.count) certificates on the token match the certificate URI; add object= or id= to choose one"
+                )
+            }
+            certificate = first.certificate
+            certificateObject = (first.id, first.label)
+        }
+        guard let certificate else { throw HelperError.usage("--certificate is required") }
+        let publicKey: PublicKey
+        do { publicKey = try certificate.publicKey } catch {
+            throw HelperError("cannot read the certificate's public key: \(error)")
+        }
+        try login(module, session, &state)
+        var template: [(UInt, PKCS11Module.TemplateValue)] = [(Self.attrClass, .ulong(Self.classPrivateKey))]
+        if let keyURI {
+            if let object = keyURI.object { template.append((Self.attrLabel, .bytes(Array(object.utf8)))) }
+            if let id = keyURI.id { template.append((Self.attrID, .bytes(id))) }
+        } else if let id = certificateObject?.id, !id.isEmpty {
+            template.append((Self.attrID, .bytes(id)))
+        } else if let label = certificateObject?.label, !label.isEmpty {
+            template.append((Self.attrLabel, .bytes(label)))
+        }
+        let candidates = try module.findObjects(session, template)
+        guard !candidates.isEmpty else {
+            throw HelperError(
+                keyURI.map { "no private key on the token matches \(PKCS11URI.redacted(describe($0)))" }
+                    ?? "no private key on the token has the certificate's id or label")
+        }
+        for object in candidates {
+            let keyType = try module.attribute(session, object: object, type: Self.attrKeyType)
+                .map { bytes in bytes.count == 8 ? bytes.withUnsafeBytes { $0.load(as: UInt.self) } : UInt.max }
+            guard let keyType, keyType == 0 || keyType == 3 else { continue }  // CKK_RSA, CKK_EC
+            let always = try module.attribute(session, object: object, type: Self.attrAlwaysAuthenticate)
+            let key = PKCS11SigningKey(
+                source: self, object: object, isRSA: keyType == 0, alwaysAuthenticate: always?.first == 1)
+            // The token's key must be the certificate's: sign a probe and verify it with the certificate.
+            let probe = Array("anchorage-helper key match probe".utf8)
+            let signature = try key.signLocked(
+                probe, digestName: "SHA256", module: module, session: session, &state)
+            if publicKey.verifySHA256Signature(signature, over: probe) { return (certificate, key) }
+        }
+        throw HelperError("no RSA or EC private key on the token matches the certificate")
     }
 
     private func describe(_ uri: PKCS11URI) -> String {
