@@ -252,13 +252,19 @@ final class Benchmark {
             let timing = try HelperTiming.measure(
                 helper: helper, runs: options.helperRuns, port: server.port, certificate: leafCertificate,
                 key: leafKey, caBundle: rootCertificate, target: configuration.target)
-            emit(
+            func figures(_ runs: HelperTiming.Runs) -> String {
                 String(
-                    format:
-                        "anchorage-helper credential-process, one run end to end (%d runs, P-256): median %.1f ms, p90 %.1f ms; `anchorage-helper version` alone: median %.1f ms",
-                    timing.runs, 1000 * (nearestRank(timing.credentialProcess, 0.5) ?? 0),
-                    1000 * (nearestRank(timing.credentialProcess, 0.9) ?? 0),
-                    1000 * (nearestRank(timing.version, 0.5) ?? 0)))
+                    format: "median %.1f ms wall (p90 %.1f), %.1f ms CPU, %.1f MiB peak RSS",
+                    1000 * (nearestRank(runs.wall, 0.5) ?? 0), 1000 * (nearestRank(runs.wall, 0.9) ?? 0),
+                    1000 * (nearestRank(runs.cpu, 0.5) ?? 0), Double(nearestRank(runs.peakKiB, 0.5) ?? 0) / 1024)
+            }
+            emit(
+                "anchorage-helper credential-process, whole process end to end (\(timing.runs) runs, P-256): "
+                    + figures(timing.credentialProcess))
+            emit("`anchorage-helper version` alone: " + figures(timing.version))
+            if let floor = timing.floor {
+                emit("a trivial static C program's start (the floor, same launcher): " + figures(floor))
+            }
         } else {
             emit("anchorage-helper not found next to \(binary): credential-process was not timed")
         }

@@ -1,15 +1,31 @@
 import Foundation
 
-/// Wall time of `anchorage-helper credential-process`, one whole run (process start, key load, signing, a
-/// new TLS connection, CreateSession, JSON out) against the benchmark's server, as a `credential_process`
-/// caller sees it; and of `anchorage-helper version` for the process start alone.
+/// `anchorage-helper credential-process`, one whole run (process start, key load, signing, a new TLS
+/// connection, CreateSession, JSON out) against the benchmark's server, as a `credential_process` caller
+/// sees it: wall time, CPU time and peak RSS; `anchorage-helper version` for the process start alone; and
+/// a trivial static C program's start on the same machine, the floor any helper stands on.
+///
+/// Each run goes through a small static C launcher (fork, exec, `wait4`): a child spawned straight from
+/// this process would report this process's resident size as its peak (`ru_maxrss` keeps the high-water
+/// mark of the address space it replaced at exec), so the launcher's few hundred KiB are the only
+/// overhead, the same for every figure.
 enum HelperTiming {
+    /// One program's runs.
+    struct Runs {
+        /// Sorted seconds of wall time, spawn to exit.
+        var wall: [Double]
+        /// Sorted seconds of CPU time (user + system) of the child.
+        var cpu: [Double]
+        /// Sorted peak resident set sizes, in KiB.
+        var peakKiB: [Int]
+    }
+
     struct Result {
         var runs: Int
-        /// Sorted seconds of each `credential-process` run.
-        var credentialProcess: [Double]
-        /// Sorted seconds of each `version` run.
-        var version: [Double]
+        var credentialProcess: Runs
+        var version: Runs
+        /// nil when no C compiler was found.
+        var floor: Runs?
     }
 
     /// `anchorage-helper` next to the `anchorage` binary the benchmark runs, when built.
@@ -19,38 +35,99 @@ enum HelperTiming {
         return FileManager.default.isExecutableFile(atPath: candidate) ? candidate : nil
     }
 
+    static let launcherSource = """
+        #include <fcntl.h>
+        #include <stdio.h>
+        #include <sys/resource.h>
+        #include <sys/wait.h>
+        #include <time.h>
+        #include <unistd.h>
+        /* launcher OUT PROGRAM ARGS...: runs PROGRAM with stdout to OUT; prints wall ns, CPU µs, peak KiB, status. */
+        int main(int argc, char **argv) {
+            if (argc < 3) return 64;
+            struct timespec start, end;
+            clock_gettime(CLOCK_MONOTONIC, &start);
+            pid_t pid = fork();
+            if (pid == 0) {
+                int out = open(argv[1], O_WRONLY | O_CREAT | O_TRUNC, 0600), null = open("/dev/null", O_RDWR);
+                dup2(out, 1); dup2(null, 0); dup2(null, 2);
+                execv(argv[2], argv + 2);
+                _exit(127);
+            }
+            int status; struct rusage usage;
+            if (pid < 0 || wait4(pid, &status, 0, &usage) < 0) return 70;
+            clock_gettime(CLOCK_MONOTONIC, &end);
+            printf("%ld %ld %ld %d\\n", (long)((end.tv_sec - start.tv_sec) * 1000000000L + (end.tv_nsec - start.tv_nsec)),
+                (long)(usage.ru_utime.tv_sec * 1000000L + usage.ru_utime.tv_usec
+                    + usage.ru_stime.tv_sec * 1000000L + usage.ru_stime.tv_usec),
+                usage.ru_maxrss, WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status));
+            return 0;
+        }
+        """
+
     /// `runs` timed runs of each, with the certificate and key in the PEM files given, trusting `caBundle`.
     static func measure(
         helper: String, runs: Int, port: Int, certificate: URL, key: URL, caBundle: URL, target: Target
     ) throws -> Result {
+        let work = URL(fileURLWithPath: NSTemporaryDirectory()).appendingPathComponent(
+            "anchorage-helper-timing-\(getpid())")
+        try FileManager.default.createDirectory(at: work, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: work) }
+        guard let launcher = compile("launcher", launcherSource, in: work) else {
+            throw BenchmarkError("no C compiler (cc) to build the timing launcher")
+        }
+        let floor = compile("floor", "int main(void) { return 0; }\n", in: work)
+        let output = work.appendingPathComponent("stdout").path
         let arguments = [
             "credential-process", "--certificate", certificate.path, "--private-key", key.path,
             "--trust-anchor-arn", target.trustAnchorArn, "--profile-arn", target.profileArn,
             "--role-arn", target.roleArn, "--endpoint", "https://127.0.0.1:\(port)", "--ca-bundle", caBundle.path,
         ]
-        // One untimed run of each warms the page cache for the binary and its libraries.
-        _ = try runSucceeding(helper, arguments)
-        _ = try runSucceeding(helper, ["version"])
-        var credentialProcess: [Double] = []
-        var version: [Double] = []
-        for _ in 0..<runs {
-            let (seconds, output) = try runSucceeding(helper, arguments)
-            guard output.contains("\"AccessKeyId\""), output.contains("\"Version\"") else {
-                throw BenchmarkError("anchorage-helper credential-process printed no credentials: \(output)")
+        func timed(_ program: String, _ arguments: [String]) throws -> (wall: Double, cpu: Double, peakKiB: Int) {
+            let run = try ChildProcess.run(launcher, [output, program] + arguments)
+            let fields = run.output.split(separator: " ").compactMap {
+                Int($0.trimmingCharacters(in: .whitespacesAndNewlines))
             }
-            credentialProcess.append(seconds)
-            version.append(try runSucceeding(helper, ["version"]).seconds)
+            guard run.exitStatus == 0, fields.count == 4, fields[3] == 0 else {
+                throw BenchmarkError("\(program) \(arguments.first ?? "") failed: \(run.output)")
+            }
+            return (Double(fields[0]) / 1e9, Double(fields[1]) / 1e6, fields[2])
         }
-        return Result(runs: runs, credentialProcess: credentialProcess.sorted(), version: version.sorted())
+        // One untimed run of each warms the page cache for the binaries and their libraries.
+        _ = try timed(helper, arguments)
+        _ = try timed(helper, ["version"])
+        if let floor { _ = try timed(floor, []) }
+        var samples: [[(wall: Double, cpu: Double, peakKiB: Int)]] = [[], [], []]
+        for _ in 0..<runs {
+            samples[0].append(try timed(helper, arguments))
+            let printed = (try? String(contentsOfFile: output, encoding: .utf8)) ?? ""
+            guard printed.contains("\"AccessKeyId\""), printed.contains("\"Version\"") else {
+                throw BenchmarkError("anchorage-helper credential-process printed no credentials: \(printed)")
+            }
+            samples[1].append(try timed(helper, ["version"]))
+            if let floor { samples[2].append(try timed(floor, [])) }
+        }
+        func runsOf(_ list: [(wall: Double, cpu: Double, peakKiB: Int)]) -> Runs {
+            Runs(
+                wall: list.map(\.wall).sorted(), cpu: list.map(\.cpu).sorted(), peakKiB: list.map(\.peakKiB).sorted())
+        }
+        return Result(
+            runs: runs, credentialProcess: runsOf(samples[0]), version: runsOf(samples[1]),
+            floor: floor == nil ? nil : runsOf(samples[2]))
     }
 
-    private static func runSucceeding(_ binary: String, _ arguments: [String]) throws -> (
-        seconds: Double, output: String
-    ) {
-        let run = try ChildProcess.run(binary, arguments)
-        guard run.exitStatus == 0 else {
-            throw BenchmarkError("\(binary) \(arguments.first ?? "") failed with exit status \(run.exitStatus)")
+    /// Compiles `source` statically (dynamically if static libc is missing); nil without a C compiler.
+    private static func compile(_ name: String, _ source: String, in directory: URL) -> String? {
+        let sourceFile = directory.appendingPathComponent("\(name).c")
+        let binary = directory.appendingPathComponent(name).path
+        guard (try? source.write(to: sourceFile, atomically: true, encoding: .utf8)) != nil else { return nil }
+        for flags in [["-O2", "-static"], ["-O2"]] {
+            if let run = try? ChildProcess.run("/usr/bin/env", ["cc"] + flags + ["-o", binary, sourceFile.path]),
+                run.exitStatus == 0
+            {
+                return binary
+            }
         }
-        return (run.seconds, run.output)
+        return nil
     }
 }

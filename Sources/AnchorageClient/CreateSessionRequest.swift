@@ -74,12 +74,7 @@ public struct SignedCreateSessionRequest: Sendable {
         (canonicalRequest, stringToSign) = X509RequestSigner.canonicalRequestAndStringToSign(
             method: "POST", rawPath: path, rawQuery: query, headers: headers, signedHeaders: signed, body: body,
             algorithm: algorithm, amzDate: date.string, scope: scope)
-        let signature: [UInt8]
-        do {
-            signature = try identity.privateKey.signSHA256(Array(stringToSign.utf8))
-        } catch {
-            throw HelperError("signing failed: \(error)")
-        }
+        let signature = try identity.signingKey.signature(of: Array(stringToSign.utf8), digestName: "SHA256")
         let credential = "\(identity.certificate.serialNumberDecimal)/\(scope.string)"
         headers.append(
             (

@@ -8,9 +8,11 @@ public enum HelperCommand {
     static let credentialValueFlags: Set<String> = [
         "certificate", "private-key", "intermediates", "trust-anchor-arn", "profile-arn", "role-arn",
         "session-duration", "region", "endpoint", "role-session-name", "pkcs8-password", "ca-bundle",
-        "attempt-timeout",
+        "attempt-timeout", "pkcs11-lib", "tpm-key-password",
     ]
-    static let credentialBoolFlags: Set<String> = ["no-verify-ssl", "with-proxy", "debug"]
+    static let credentialBoolFlags: Set<String> = [
+        "no-verify-ssl", "with-proxy", "debug", "reuse-pin", "no-tpm-key-password",
+    ]
 
     public static let usage = """
         anchorage-helper \(CreateSessionClient.version): IAM Roles Anywhere credentials from an X.509 certificate
@@ -22,22 +24,34 @@ public enum HelperCommand {
                                               [--session-duration SECONDS] [--region REGION] [--endpoint URL]
                                               [--role-session-name NAME] [--pkcs8-password PASSWORD]
                                               [--ca-bundle FILE] [--no-verify-ssl] [--with-proxy] [--debug]
+                                              [--pkcs11-lib MODULE] [--reuse-pin]
+                                              [--tpm-key-password P | --no-tpm-key-password]
           anchorage-helper update  <credential flags> [--profile NAME] [--once]
           anchorage-helper serve   <credential flags> [--port 9911] [--hop-limit 64]
-          anchorage-helper sign-string --private-key FILE [--pkcs8-password P] [--digest SHA256|SHA384|SHA512]
+          anchorage-helper sign-string --private-key FILE|URI [--certificate FILE|URI] [--pkcs8-password P]
+                                       [--pkcs11-lib MODULE] [--reuse-pin]
+                                       [--tpm-key-password P | --no-tpm-key-password] [--digest SHA256|SHA384|SHA512]
                                        [--format json|text|bin]
           anchorage-helper read-certificate-data --certificate FILE
           anchorage-helper version
 
         --certificate takes a PEM certificate or a PKCS#12 bundle (key, certificate and chain).
+        --certificate and --private-key also take RFC 7512 pkcs11: URIs (keys on a PKCS#11 token or HSM);
+        --private-key takes TPM 2.0 keys: handle:0x81000001 or a TSS2 PRIVATE KEY file (tpm2 OpenSSL provider).
         Trusted CAs for the endpoint: --ca-bundle, else AWS_CA_BUNDLE, else SSL_CERT_FILE, else the system's.
         Diagnostics go to stderr; stdout carries only the result.
 
         """
 
     static let credentialFlagsHelp = """
-          --certificate FILE          leaf certificate (PEM) or PKCS#12 bundle (key, certificate, chain)
-          --private-key FILE          private key (PKCS#8, SEC1 or PKCS#1 PEM)
+          --certificate FILE|URI      leaf certificate (PEM), PKCS#12 bundle (key, certificate, chain), or a
+                                      pkcs11: URI (token=, object=, id=, slot-id=, ?pin-value= or ?pin-source=)
+          --private-key FILE|URI      private key (PKCS#8, SEC1 or PKCS#1 PEM) or a pkcs11: URI; with a pkcs11:
+                                      certificate and no --private-key, the token key with the certificate's id
+          --pkcs11-lib MODULE         the PKCS#11 module to load (default: p11-kit's proxy, p11-kit-proxy.so)
+          --reuse-pin                 use the token's user PIN for keys that ask for it at every signature
+          --tpm-key-password P        the TPM key's password (authorisation value)
+          --no-tpm-key-password       the TPM key has no password (required with handle: unless a password is given)
           --intermediates FILE        chain certificates (PEM) sent as X-Amz-X509-Chain
           --trust-anchor-arn ARN, --profile-arn ARN, --role-arn ARN
           --session-duration SECONDS  requested durationSeconds (900-43200)
@@ -82,7 +96,9 @@ public enum HelperCommand {
 
         """ + credentialFlagsHelp,
         "sign-string": """
-        usage: anchorage-helper sign-string --private-key FILE [--certificate FILE] [--pkcs8-password P]
+        usage: anchorage-helper sign-string --private-key FILE|URI [--certificate FILE|URI] [--pkcs8-password P]
+                                            [--pkcs11-lib MODULE] [--reuse-pin]
+                                            [--tpm-key-password P | --no-tpm-key-password]
                                             [--digest SHA256|SHA384|SHA512] [--format json|text|bin]
 
         Signs aws_signing_helper's fixed test message (bound to the key's public key) and prints the signature,
@@ -125,8 +141,12 @@ public enum HelperCommand {
                 writeOut(credentials.credentialProcessJSON + "\n")
             case "sign-string":
                 let options = try CommandLineOptions(
-                    rest, valueFlags: ["private-key", "pkcs8-password", "digest", "format", "certificate"],
-                    boolFlags: ["debug"])
+                    rest,
+                    valueFlags: [
+                        "private-key", "pkcs8-password", "digest", "format", "certificate", "pkcs11-lib",
+                        "tpm-key-password",
+                    ],
+                    boolFlags: ["debug", "reuse-pin", "no-tpm-key-password"])
                 let output = try SignString.run(options)
                 writeOut(output)
             case "read-certificate-data":
@@ -225,12 +245,12 @@ public enum HelperCommand {
             durationSeconds: try sessionDuration(options),
             roleSessionName: options["role-session-name"], region: region)
         guard let certificate = options["certificate"] else {
-            throw HelperError.usage(
-                "--certificate is required (certificate stores, PKCS#11 and TPM keys are not supported)")
+            throw HelperError.usage("--certificate is required (certificate stores are not supported)")
         }
         let source = SigningIdentitySource(
             certificatePath: certificate, privateKeyPath: options["private-key"],
-            intermediatesPath: options["intermediates"], password: options["pkcs8-password"])
+            intermediatesPath: options["intermediates"], password: options["pkcs8-password"],
+            pkcs11: try pkcs11Source(options), tpmPassword: try tpmPassword(options))
         let endpoint =
             try options["endpoint"].map { text throws(HelperError) in try Endpoint(parsing: text) }
             ?? Endpoint.aws(region: region)
@@ -253,6 +273,38 @@ public enum HelperCommand {
         return CreateSessionClient(
             parameters: parameters, identitySource: source, transport: transport, debug: options.has("debug"),
             log: logLine)
+    }
+
+    /// `--tpm-key-password` / `--no-tpm-key-password` (not both).
+    static func tpmPassword(_ options: CommandLineOptions) throws(HelperError) -> TPMKey.Password {
+        switch (options["tpm-key-password"], options.has("no-tpm-key-password")) {
+        case (.some, true): throw HelperError.usage("--tpm-key-password and --no-tpm-key-password exclude each other")
+        case (.some(let password), false): return .value(password)
+        case (nil, true): return .none
+        case (nil, false): return .ask
+        }
+    }
+
+    /// The token behind `pkcs11:` values of `--certificate` and `--private-key`; nil when neither is a URI.
+    /// Nothing is loaded here: the module is opened when the identity is first needed.
+    static func pkcs11Source(_ options: CommandLineOptions) throws(HelperError) -> PKCS11KeySource? {
+        let certificate = options["certificate"].flatMap { PKCS11URI.isURI($0) ? $0 : nil }
+        let key = options["private-key"].flatMap { PKCS11URI.isURI($0) ? $0 : nil }
+        guard certificate != nil || key != nil else {
+            if options["pkcs11-lib"] != nil {
+                throw HelperError.usage("--pkcs11-lib needs a pkcs11: URI in --certificate or --private-key")
+            }
+            return nil
+        }
+        if certificate != nil, let path = options["private-key"], key == nil {
+            throw HelperError.usage(
+                "--private-key \(path) is a file but --certificate is a pkcs11: URI; name the token's key with a pkcs11: URI"
+            )
+        }
+        return PKCS11KeySource(
+            certificateURI: try certificate.map { text throws(HelperError) in try PKCS11URI(parsing: text) },
+            keyURI: try key.map { text throws(HelperError) in try PKCS11URI(parsing: text) },
+            libraryPath: options["pkcs11-lib"], reusePin: options.has("reuse-pin"))
     }
 
     private static func nonEmpty(_ value: String?) -> String? {

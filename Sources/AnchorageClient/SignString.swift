@@ -23,28 +23,54 @@ public enum SignString {
         guard ["json", "text", "bin"].contains(format) else {
             throw HelperError.usage("--format must be one of json, text, bin")
         }
-        let key: PrivateKey
-        if let path = options["private-key"] {
-            key = try SigningIdentitySource.readPrivateKey(path, password: options["pkcs8-password"])
+        let key: any SigningKey
+        let publicKey: PublicKey
+        if var pkcs11 = try HelperCommand.pkcs11Source(options) {
+            // The fixed message is bound to the public key, which a token gives through the key's certificate:
+            // the --certificate named, else the certificate object the key's URI also selects.
+            if options["certificate"] == nil, let keyURI = pkcs11.keyURI {
+                var certificateURI = keyURI
+                certificateURI.type = nil
+                pkcs11 = PKCS11KeySource(
+                    certificateURI: certificateURI, keyURI: keyURI, libraryPath: pkcs11.libraryPath,
+                    reusePin: pkcs11.reusePin)
+            }
+            let identity = try SigningIdentitySource(
+                certificatePath: options["certificate"] ?? "", privateKeyPath: options["private-key"],
+                password: options["pkcs8-password"], pkcs11: pkcs11
+            ).load()
+            key = identity.signingKey
+            do { publicKey = try identity.certificate.publicKey } catch {
+                throw HelperError("cannot read the certificate's public key: \(error)")
+            }
+        } else if let path = options["private-key"] {
+            let privateKey: PrivateKey
+            if let tpmKey = try TPMKey.load(path, password: HelperCommand.tpmPassword(options)) {
+                privateKey = tpmKey
+            } else {
+                privateKey = try SigningIdentitySource.readPrivateKey(path, password: options["pkcs8-password"])
+            }
+            (key, publicKey) = (privateKey, try publicKeyOf(privateKey))
         } else if let certificate = options["certificate"] {
-            key = try SigningIdentitySource(
+            let identity = try SigningIdentitySource(
                 certificatePath: certificate, privateKeyPath: nil, password: options["pkcs8-password"]
-            ).load().privateKey
+            ).load()
+            guard let privateKey = identity.signingKey as? PrivateKey else { throw HelperError("no private key") }
+            (key, publicKey) = (privateKey, try publicKeyOf(privateKey))
         } else {
             throw HelperError.usage("--private-key is required")
         }
-        let signature: [UInt8]
-        do {
-            signature = try key.sign(message(for: key.publicKey), digestName: digest)
-        } catch {
-            throw HelperError("signing failed: \(error)")
-        }
+        let signature = try key.signature(of: message(for: publicKey), digestName: digest)
         switch format {
         case "text": return Array(Hex.encode(signature).utf8)
         case "bin": return signature
         default: return Array(JSONWriter.quoted(Hex.encode(signature)).utf8)
         }
     }
+}
+
+private func publicKeyOf(_ key: PrivateKey) throws(HelperError) -> PublicKey {
+    do { return try key.publicKey } catch { throw HelperError("cannot derive the public key: \(error)") }
 }
 
 /// `read-certificate-data`: the official helper's JSON about a certificate file.

@@ -12,20 +12,76 @@ public struct SigningIdentitySource: Sendable, Equatable {
     public var intermediatesPath: String?
     /// `--pkcs8-password`: for an encrypted PKCS#8 key, or a password-protected PKCS#12 bundle.
     public var password: String?
+    /// The token when `--certificate` or `--private-key` is a `pkcs11:` URI; it then supplies the key (and the
+    /// certificate, when that is a URI too).
+    public var pkcs11: PKCS11KeySource?
+    /// `--tpm-key-password` / `--no-tpm-key-password`, for a TPM-held `--private-key`.
+    public var tpmPassword: TPMKey.Password
 
     public init(
-        certificatePath: String, privateKeyPath: String?, intermediatesPath: String? = nil, password: String? = nil
+        certificatePath: String, privateKeyPath: String?, intermediatesPath: String? = nil, password: String? = nil,
+        pkcs11: PKCS11KeySource? = nil, tpmPassword: TPMKey.Password = .ask
     ) {
         self.certificatePath = certificatePath
         self.privateKeyPath = privateKeyPath
         self.intermediatesPath = intermediatesPath
         self.password = password
+        self.pkcs11 = pkcs11
+        self.tpmPassword = tpmPassword
     }
 
-    /// Reads and checks the files: the key must match the certificate, before any network call.
+    /// Reads and checks the files (and token): the key must match the certificate, before any network call.
     public func load() throws(HelperError) -> SigningIdentity {
+        var certificate: Certificate?
+        var chain: [Certificate] = []
+        var key: PrivateKey?
+        if pkcs11?.certificateURI == nil {
+            (certificate, chain, key) = try readCertificateFile()
+        }
+        if let intermediatesPath {
+            let bytes = try readFile(intermediatesPath, what: "intermediates")
+            do {
+                chain = try Certificate.parsePEMBundle(bytes)
+            } catch {
+                throw HelperError("\(intermediatesPath): not a readable PEM certificate bundle: \(error)")
+            }
+        }
+        guard chain.count <= 5 else {
+            throw HelperError("the certificate chain holds \(chain.count) certificates; at most 5 are sent")
+        }
+        if let pkcs11 {
+            let (tokenCertificate, tokenKey) = try pkcs11.load(fileCertificate: certificate)
+            return SigningIdentity(certificate: tokenCertificate, chain: chain, signingKey: tokenKey)
+        }
+        guard let certificate else { throw HelperError.usage("--certificate is required") }
+        if let privateKeyPath {
+            if let tpmKey = try TPMKey.load(privateKeyPath, password: tpmPassword) {
+                key = tpmKey
+            } else {
+                key = try Self.readPrivateKey(privateKeyPath, password: password)
+            }
+        }
+        guard let key else {
+            throw HelperError.usage("--private-key is required unless --certificate is a PKCS#12 bundle")
+        }
+        do {
+            guard key.matches(try certificate.publicKey) else {
+                throw HelperError(
+                    "the private key \(privateKeyPath ?? certificatePath) does not match the certificate \(certificatePath)"
+                )
+            }
+        } catch let error as HelperError {
+            throw error
+        } catch {
+            throw HelperError("\(certificatePath): cannot read the certificate's public key: \(error)")
+        }
+        return SigningIdentity(certificate: certificate, chain: chain, signingKey: key)
+    }
+
+    /// `--certificate` as a file: a PEM certificate, or a PKCS#12 bundle with its chain and key.
+    private func readCertificateFile() throws(HelperError) -> (Certificate, [Certificate], PrivateKey?) {
         let certificateBytes = try readFile(certificatePath, what: "certificate")
-        var certificate: Certificate
+        let certificate: Certificate
         var chain: [Certificate] = []
         var key: PrivateKey?
         if containsPEM(certificateBytes) {
@@ -51,35 +107,7 @@ public struct SigningIdentitySource: Sendable, Equatable {
                     "\(certificatePath): neither a PEM certificate nor a readable PKCS#12 bundle: \(error)")
             }
         }
-        if let intermediatesPath {
-            let bytes = try readFile(intermediatesPath, what: "intermediates")
-            do {
-                chain = try Certificate.parsePEMBundle(bytes)
-            } catch {
-                throw HelperError("\(intermediatesPath): not a readable PEM certificate bundle: \(error)")
-            }
-        }
-        if let privateKeyPath {
-            key = try Self.readPrivateKey(privateKeyPath, password: password)
-        }
-        guard let key else {
-            throw HelperError.usage("--private-key is required unless --certificate is a PKCS#12 bundle")
-        }
-        do {
-            guard key.matches(try certificate.publicKey) else {
-                throw HelperError(
-                    "the private key \(privateKeyPath ?? certificatePath) does not match the certificate \(certificatePath)"
-                )
-            }
-        } catch let error as HelperError {
-            throw error
-        } catch {
-            throw HelperError("\(certificatePath): cannot read the certificate's public key: \(error)")
-        }
-        guard chain.count <= 5 else {
-            throw HelperError("the certificate chain holds \(chain.count) certificates; at most 5 are sent")
-        }
-        return SigningIdentity(certificate: certificate, chain: chain, privateKey: key)
+        return (certificate, chain, key)
     }
 
     /// Reads a PEM private key, asking for `--pkcs8-password` when it is encrypted.
@@ -100,20 +128,20 @@ public struct SigningIdentitySource: Sendable, Equatable {
     }
 }
 
-/// A loaded certificate, its chain and the key that signs.
+/// A loaded certificate, its chain and the key that signs (in memory, or on a token).
 public struct SigningIdentity: Sendable {
     public let certificate: Certificate
     public let chain: [Certificate]
-    public let privateKey: PrivateKey
+    public let signingKey: any SigningKey
 
-    public init(certificate: Certificate, chain: [Certificate], privateKey: PrivateKey) {
+    public init(certificate: Certificate, chain: [Certificate], signingKey: any SigningKey) {
         self.certificate = certificate
         self.chain = chain
-        self.privateKey = privateKey
+        self.signingKey = signingKey
     }
 
     /// `AWS4-X509-RSA-SHA256` or `AWS4-X509-ECDSA-SHA256`, by key type.
-    public var algorithm: String { privateKey.isRSA ? "AWS4-X509-RSA-SHA256" : "AWS4-X509-ECDSA-SHA256" }
+    public var algorithm: String { signingKey.isRSA ? "AWS4-X509-RSA-SHA256" : "AWS4-X509-ECDSA-SHA256" }
 }
 
 func readFile(_ path: String, what: String) throws(HelperError) -> [UInt8] {

@@ -36,6 +36,21 @@ public enum Digest {
 
     /// Lowercase hex SHA-256 of the UTF-8 bytes of `string`.
     public static func sha256Hex(_ string: String) -> String { Hex.encode(sha256(string)) }
+
+    /// The digest named `name` (`SHA256`, `SHA384`, `SHA512`) of `bytes`, for signers that take a digest
+    /// rather than a message (hardware tokens); nil for an unknown name.
+    public static func hash(_ bytes: [UInt8], name: String) -> [UInt8]? {
+        guard let md = EVP_get_digestbyname(name) else { return nil }
+        var out = [UInt8](repeating: 0, count: Int(EVP_MAX_MD_SIZE))
+        var length: UInt32 = 0
+        let ok = bytes.withUnsafeBufferPointer { input in
+            out.withUnsafeMutableBufferPointer {
+                EVP_Digest(input.baseAddress, input.count, $0.baseAddress, &length, md, nil)
+            }
+        }
+        guard ok == 1 else { return nil }
+        return Array(out.prefix(Int(length)))
+    }
 }
 
 /// HMAC-SHA256, the primitive of SigV4's key derivation and signature.

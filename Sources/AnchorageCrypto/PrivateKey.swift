@@ -116,9 +116,12 @@ public final class PrivateKey: @unchecked Sendable {
         ERR_clear_error()
         guard let context = EVP_MD_CTX_new() else { throw CryptoError.drainingQueue("out of memory") }
         defer { EVP_MD_CTX_free(context) }
-        guard let md = EVP_get_digestbyname(digestName) else { throw CryptoError("unknown digest \(digestName)") }
+        guard EVP_get_digestbyname(digestName) != nil else { throw CryptoError("unknown digest \(digestName)") }
         var keyContext: OpaquePointer?
-        guard EVP_DigestSignInit(context, &keyContext, md, nil, pointer) == 1 else {
+        // A device key (tpm2 provider) must sign in its own provider: OpenSSL 3.0 would otherwise pick the
+        // default provider's signer and export only the public half to it ("missing private key").
+        let properties = providerName.flatMap { $0 == "default" ? nil : "?provider=\($0)" }
+        guard EVP_DigestSignInit_ex(context, &keyContext, digestName, nil, properties, pointer, nil) == 1 else {
             throw CryptoError.drainingQueue("cannot initialise signing")
         }
         if isRSA, let keyContext { _ = COpenSSL_EVP_PKEY_CTX_set_rsa_padding(keyContext, RSA_PKCS1_PADDING) }

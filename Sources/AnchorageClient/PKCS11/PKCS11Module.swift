@@ -1,0 +1,266 @@
+import Glibc
+
+/// A PKCS#11 module loaded with `dlopen`, called through its `CK_FUNCTION_LIST`.
+///
+/// No vendor header is used: the few types needed are `CK_ULONG` values (Swift `UInt` on LP64 Linux,
+/// where `unsigned long` is 64 bits), pointers, and the function list, which is a `CK_VERSION` (two bytes,
+/// padded to pointer alignment) followed by function pointers in the order PKCS#11 v2.40 fixes.
+/// Callers serialise access (`PKCS11Token` holds a lock); the module is initialised for OS locking anyway.
+final class PKCS11Module: @unchecked Sendable {
+    typealias RV = UInt
+
+    /// Positions in `CK_FUNCTION_LIST` (after `version`).
+    private enum Slot: Int {
+        case initialize = 0, finalize = 1, getSlotList = 4, getTokenInfo = 6, openSession = 12, closeSession = 13,
+            login = 18, getAttributeValue = 24, findObjectsInit = 26, findObjects = 27, findObjectsFinal = 28,
+            signInit = 42, sign = 43
+    }
+
+    let path: String
+    private let handle: UnsafeMutableRawPointer
+    private let functions: UnsafeRawPointer
+
+    /// Loads `path` (a file, or a name the dynamic loader finds) and calls `C_Initialize`.
+    init(path: String) throws(HelperError) {
+        self.path = path
+        guard let handle = dlopen(path, RTLD_NOW | RTLD_LOCAL) else {
+            let reason = dlerror().map { String(cString: $0) } ?? "unknown error"
+            throw HelperError("cannot load the PKCS#11 module \(path): \(reason)")
+        }
+        guard let symbol = dlsym(handle, "C_GetFunctionList") else {
+            dlclose(handle)
+            throw HelperError("\(path) is not a PKCS#11 module (no C_GetFunctionList)")
+        }
+        typealias GetFunctionList = @convention(c) (UnsafeMutablePointer<UnsafeRawPointer?>?) -> RV
+        var list: UnsafeRawPointer?
+        let rv = unsafeBitCast(symbol, to: GetFunctionList.self)(&list)
+        guard rv == 0, let list else {
+            dlclose(handle)
+            throw HelperError("\(path): C_GetFunctionList failed (\(PKCS11Module.name(of: rv)))")
+        }
+        self.handle = handle
+        self.functions = list
+        // CK_C_INITIALIZE_ARGS: four mutex callbacks (NULL), flags = CKF_OS_LOCKING_OK, pReserved = NULL.
+        let args = UnsafeMutableRawPointer.allocate(byteCount: 6 * 8, alignment: 8)
+        defer { args.deallocate() }
+        args.initializeMemory(as: UInt.self, repeating: 0, count: 6)
+        args.storeBytes(of: 2, toByteOffset: 4 * 8, as: UInt.self)
+        typealias Initialize = @convention(c) (UnsafeMutableRawPointer?) -> RV
+        let initRV = function(.initialize, as: Initialize.self)(args)
+        // 0x191 CKR_CRYPTOKI_ALREADY_INITIALIZED: another user of the module in this process got there first.
+        guard initRV == 0 || initRV == 0x191 else {
+            throw HelperError("\(path): C_Initialize failed (\(PKCS11Module.name(of: initRV)))")
+        }
+    }
+
+    deinit {
+        typealias Finalize = @convention(c) (UnsafeMutableRawPointer?) -> RV
+        _ = function(.finalize, as: Finalize.self)(nil)
+        dlclose(handle)
+    }
+
+    private func function<F>(_ slot: Slot, as type: F.Type) -> F {
+        let stride = MemoryLayout<UnsafeRawPointer>.stride
+        let pointer = functions.load(fromByteOffset: stride + stride * slot.rawValue, as: UnsafeRawPointer.self)
+        return unsafeBitCast(pointer, to: type)
+    }
+
+    /// Slots holding a token.
+    func slotsWithToken() throws(HelperError) -> [UInt] {
+        typealias GetSlotList = @convention(c) (UInt8, UnsafeMutablePointer<UInt>?, UnsafeMutablePointer<UInt>?) -> RV
+        let call = function(.getSlotList, as: GetSlotList.self)
+        var count: UInt = 0
+        try check(call(1, nil, &count), "C_GetSlotList")
+        var slots = [UInt](repeating: 0, count: Int(count))
+        try check(slots.withUnsafeMutableBufferPointer { call(1, $0.baseAddress, &count) }, "C_GetSlotList")
+        return Array(slots.prefix(Int(count)))
+    }
+
+    /// `CK_TOKEN_INFO`'s blank-padded strings and flags.
+    struct TokenInfo {
+        var label: String
+        var manufacturer: String
+        var model: String
+        var serial: String
+        var flags: UInt
+
+        var loginRequired: Bool { flags & 0x4 != 0 }
+        var pinLocked: Bool { flags & 0x40000 != 0 }  // CKF_USER_PIN_LOCKED
+        var protectedAuthenticationPath: Bool { flags & 0x100 != 0 }
+    }
+
+    func tokenInfo(slot: UInt) throws(HelperError) -> TokenInfo {
+        typealias GetTokenInfo = @convention(c) (UInt, UnsafeMutableRawPointer?) -> RV
+        // CK_TOKEN_INFO is 208 bytes on LP64; a larger buffer costs nothing and tolerates padding surprises.
+        let info = UnsafeMutableRawPointer.allocate(byteCount: 512, alignment: 8)
+        defer { info.deallocate() }
+        info.initializeMemory(as: UInt8.self, repeating: 0, count: 512)
+        try check(function(.getTokenInfo, as: GetTokenInfo.self)(slot, info), "C_GetTokenInfo")
+        func text(_ offset: Int, _ length: Int) -> String {
+            let bytes = UnsafeRawBufferPointer(start: info + offset, count: length)
+            var end = bytes.count
+            while end > 0, bytes[end - 1] == 0x20 || bytes[end - 1] == 0 { end -= 1 }
+            return String(decoding: bytes.prefix(end), as: UTF8.self)
+        }
+        return TokenInfo(
+            label: text(0, 32), manufacturer: text(32, 32), model: text(64, 16), serial: text(80, 16),
+            flags: info.load(fromByteOffset: 96, as: UInt.self))
+    }
+
+    /// A read-only serial session.
+    func openSession(slot: UInt) throws(HelperError) -> UInt {
+        typealias OpenSession =
+            @convention(c) (
+                UInt, UInt, UnsafeMutableRawPointer?, UnsafeMutableRawPointer?, UnsafeMutablePointer<UInt>?
+            ) -> RV
+        var session: UInt = 0
+        try check(function(.openSession, as: OpenSession.self)(slot, 4, nil, nil, &session), "C_OpenSession")
+        return session
+    }
+
+    func closeSession(_ session: UInt) {
+        typealias CloseSession = @convention(c) (UInt) -> RV
+        _ = function(.closeSession, as: CloseSession.self)(session)
+    }
+
+    /// `C_Login`; returns the raw result so callers can tell a wrong PIN from a locked one.
+    func login(_ session: UInt, userType: UInt, pin: [UInt8]) -> RV {
+        typealias Login = @convention(c) (UInt, UInt, UnsafeMutablePointer<UInt8>?, UInt) -> RV
+        var copy = pin
+        defer { for index in copy.indices { copy[index] = 0 } }
+        return copy.withUnsafeMutableBufferPointer {
+            function(.login, as: Login.self)(session, userType, $0.baseAddress, UInt($0.count))
+        }
+    }
+
+    /// An attribute search template entry.
+    enum TemplateValue {
+        case ulong(UInt)
+        case bytes([UInt8])
+    }
+
+    /// Objects matching every (type, value) pair of `template`, at most `limit`.
+    func findObjects(_ session: UInt, _ template: [(UInt, TemplateValue)], limit: Int = 64) throws(HelperError)
+        -> [UInt]
+    {
+        typealias FindInit = @convention(c) (UInt, UnsafeMutableRawPointer?, UInt) -> RV
+        typealias Find = @convention(c) (UInt, UnsafeMutablePointer<UInt>?, UInt, UnsafeMutablePointer<UInt>?) -> RV
+        typealias FindFinal = @convention(c) (UInt) -> RV
+        // Values live in one buffer the CK_ATTRIBUTE array points into, for the duration of C_FindObjectsInit.
+        var values: [UInt8] = []
+        var offsets: [(type: UInt, offset: Int, length: Int)] = []
+        for (type, value) in template {
+            let bytes: [UInt8]
+            switch value {
+            case .ulong(let number): bytes = withUnsafeBytes(of: number) { Array($0) }
+            case .bytes(let raw): bytes = raw
+            }
+            while values.count % 8 != 0 { values.append(0) }
+            offsets.append((type, values.count, bytes.count))
+            values += bytes
+        }
+        let attributes = UnsafeMutableRawPointer.allocate(byteCount: max(1, offsets.count) * 24, alignment: 8)
+        defer { attributes.deallocate() }
+        let initRV = values.withUnsafeMutableBytes { buffer -> RV in
+            for (index, entry) in offsets.enumerated() {
+                attributes.storeBytes(of: entry.type, toByteOffset: index * 24, as: UInt.self)
+                let pointer = entry.length == 0 ? nil : buffer.baseAddress.map { $0 + entry.offset }
+                attributes.storeBytes(of: pointer, toByteOffset: index * 24 + 8, as: UnsafeMutableRawPointer?.self)
+                attributes.storeBytes(of: UInt(entry.length), toByteOffset: index * 24 + 16, as: UInt.self)
+            }
+            return function(.findObjectsInit, as: FindInit.self)(session, attributes, UInt(offsets.count))
+        }
+        try check(initRV, "C_FindObjectsInit")
+        defer { _ = function(.findObjectsFinal, as: FindFinal.self)(session) }
+        var found = [UInt](repeating: 0, count: limit)
+        var count: UInt = 0
+        try check(
+            found.withUnsafeMutableBufferPointer {
+                function(.findObjects, as: Find.self)(session, $0.baseAddress, UInt(limit), &count)
+            }, "C_FindObjects")
+        return Array(found.prefix(Int(count)))
+    }
+
+    /// One attribute's value; nil when the object does not have it (or hides it).
+    func attribute(_ session: UInt, object: UInt, type: UInt) throws(HelperError) -> [UInt8]? {
+        typealias GetAttributeValue = @convention(c) (UInt, UInt, UnsafeMutableRawPointer?, UInt) -> RV
+        let call = function(.getAttributeValue, as: GetAttributeValue.self)
+        let attribute = UnsafeMutableRawPointer.allocate(byteCount: 24, alignment: 8)
+        defer { attribute.deallocate() }
+        attribute.storeBytes(of: type, toByteOffset: 0, as: UInt.self)
+        attribute.storeBytes(of: nil, toByteOffset: 8, as: UnsafeMutableRawPointer?.self)
+        attribute.storeBytes(of: 0, toByteOffset: 16, as: UInt.self)
+        let sizeRV = call(session, object, attribute, 1)
+        // CKR_ATTRIBUTE_SENSITIVE (0x11) and CKR_ATTRIBUTE_TYPE_INVALID (0x12): the object has no such value.
+        if sizeRV == 0x11 || sizeRV == 0x12 { return nil }
+        try check(sizeRV, "C_GetAttributeValue")
+        let length = attribute.load(fromByteOffset: 16, as: UInt.self)
+        // CK_UNAVAILABLE_INFORMATION is ~0; anything huge is not a value we want either.
+        guard length <= 1 << 20 else { return nil }
+        var value = [UInt8](repeating: 0, count: Int(length))
+        let rv = value.withUnsafeMutableBytes { buffer -> RV in
+            attribute.storeBytes(of: buffer.baseAddress, toByteOffset: 8, as: UnsafeMutableRawPointer?.self)
+            attribute.storeBytes(of: UInt(buffer.count), toByteOffset: 16, as: UInt.self)
+            return call(session, object, attribute, 1)
+        }
+        try check(rv, "C_GetAttributeValue")
+        return Array(value.prefix(Int(attribute.load(fromByteOffset: 16, as: UInt.self))))
+    }
+
+    /// `C_SignInit` with a parameterless mechanism.
+    func signInit(_ session: UInt, mechanism: UInt, key: UInt) -> RV {
+        typealias SignInit = @convention(c) (UInt, UnsafeMutableRawPointer?, UInt) -> RV
+        let mech = UnsafeMutableRawPointer.allocate(byteCount: 24, alignment: 8)
+        defer { mech.deallocate() }
+        mech.storeBytes(of: mechanism, toByteOffset: 0, as: UInt.self)
+        mech.storeBytes(of: nil, toByteOffset: 8, as: UnsafeMutableRawPointer?.self)
+        mech.storeBytes(of: 0, toByteOffset: 16, as: UInt.self)
+        return function(.signInit, as: SignInit.self)(session, mech, key)
+    }
+
+    /// `C_Sign` of `data` (a digest or DigestInfo), after `signInit`.
+    func sign(_ session: UInt, data: [UInt8]) throws(HelperError) -> [UInt8] {
+        typealias Sign =
+            @convention(c) (
+                UInt, UnsafeMutablePointer<UInt8>?, UInt, UnsafeMutablePointer<UInt8>?, UnsafeMutablePointer<UInt>?
+            ) -> RV
+        let call = function(.sign, as: Sign.self)
+        var input = data
+        // 1024 bytes hold an RSA-8192 signature; on CKR_BUFFER_TOO_SMALL the operation stays active.
+        var output = [UInt8](repeating: 0, count: 1024)
+        var length = UInt(output.count)
+        var rv = input.withUnsafeMutableBufferPointer { inp in
+            output.withUnsafeMutableBufferPointer {
+                call(session, inp.baseAddress, UInt(inp.count), $0.baseAddress, &length)
+            }
+        }
+        if rv == 0x150, length <= 1 << 16 {
+            output = [UInt8](repeating: 0, count: Int(length))
+            rv = input.withUnsafeMutableBufferPointer { inp in
+                output.withUnsafeMutableBufferPointer {
+                    call(session, inp.baseAddress, UInt(inp.count), $0.baseAddress, &length)
+                }
+            }
+        }
+        try check(rv, "C_Sign")
+        return Array(output.prefix(Int(length)))
+    }
+
+    private func check(_ rv: RV, _ call: String) throws(HelperError) {
+        guard rv == 0 else { throw HelperError("\(path): \(call) failed (\(PKCS11Module.name(of: rv)))") }
+    }
+
+    /// The `CKR_` name of the results a user may meet, else the number.
+    static func name(of rv: RV) -> String {
+        let names: [UInt: String] = [
+            0x5: "CKR_GENERAL_ERROR", 0x6: "CKR_FUNCTION_FAILED", 0x7: "CKR_ARGUMENTS_BAD",
+            0x30: "CKR_DEVICE_ERROR", 0x32: "CKR_DEVICE_REMOVED", 0x63: "CKR_KEY_TYPE_INCONSISTENT",
+            0x68: "CKR_KEY_FUNCTION_NOT_PERMITTED", 0x70: "CKR_MECHANISM_INVALID", 0xA0: "CKR_PIN_INCORRECT",
+            0xA2: "CKR_PIN_LEN_RANGE", 0xA3: "CKR_PIN_EXPIRED", 0xA4: "CKR_PIN_LOCKED",
+            0xB3: "CKR_SESSION_HANDLE_INVALID", 0xE0: "CKR_TOKEN_NOT_PRESENT", 0xE1: "CKR_TOKEN_NOT_RECOGNIZED",
+            0x101: "CKR_USER_NOT_LOGGED_IN", 0x150: "CKR_BUFFER_TOO_SMALL",
+            0x190: "CKR_CRYPTOKI_NOT_INITIALIZED",
+        ]
+        return names[rv] ?? "CKR 0x\(String(rv, radix: 16))"
+    }
+}
