@@ -48,7 +48,7 @@ let package = Package(
         // Workload side: SigV4-X509 request signing, key and certificate loading, the CreateSession client.
         .target(
             name: "AnchorageClient",
-            dependencies: ["AnchorageCore", "AnchorageCrypto", "AnchorageHTTP", "AnchorageLocking"],
+            dependencies: ["AnchorageBasics", "AnchorageCore", "AnchorageCrypto", "AnchorageHTTP", "AnchorageLocking"],
             swiftSettings: strict
         ),
         // Administration: the resource commands, explain, revoke (writes the contract's files).

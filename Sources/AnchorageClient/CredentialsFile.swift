@@ -1,3 +1,4 @@
+import AnchorageBasics
 import AnchorageCore
 import Foundation
 internal import Glibc
@@ -33,7 +34,7 @@ public enum CredentialsFile {
             if name == profile { sectionStart = index }
         }
         guard let start = sectionStart else {
-            if let last = lines.last, !last.trimmed(of: " \t").isEmpty { lines.append("") }
+            if let last = lines.last, !last.trimmingSpacesAndTabs().isEmpty { lines.append("") }
             lines.append("[\(profile)]")
             for (key, value) in values { lines.append("\(key) = \(value)") }
             return lines.joined(separator: "\n") + "\n"
@@ -48,7 +49,7 @@ public enum CredentialsFile {
         }
         // New keys go after the section's last non-blank line.
         var insertAt = sectionEnd
-        while insertAt > start + 1 && lines[insertAt - 1].trimmed(of: " \t").isEmpty { insertAt -= 1 }
+        while insertAt > start + 1 && lines[insertAt - 1].trimmingSpacesAndTabs().isEmpty { insertAt -= 1 }
         lines.insert(contentsOf: missing.map { "\($0.0) = \($0.1)" }, at: insertAt)
         return lines.joined(separator: "\n") + "\n"
     }
@@ -114,7 +115,7 @@ public enum CredentialsFile {
     static func checkProfileName(_ profile: String) throws(HelperError) {
         guard !profile.isEmpty,
             profile.unicodeScalars.allSatisfy({ $0.value >= 0x20 && $0.value != 0x7F && $0 != "[" && $0 != "]" }),
-            profile.trimmed(of: " \t") == profile
+            profile.trimmingSpacesAndTabs() == profile
         else {
             throw HelperError.usage("--profile must be a name without brackets, control characters or outer spaces")
         }
@@ -170,17 +171,17 @@ public enum CredentialsFile {
     }
 
     private static func sectionName(_ line: String) -> String? {
-        let trimmed = line.trimmed(of: " \t\r")
+        let trimmed = line.trimming { $0 == 0x20 || $0 == 0x09 || $0 == 0x0D }
         guard trimmed.hasPrefix("["), trimmed.hasSuffix("]") else { return nil }
-        return trimmed.dropFirst().dropLast().trimmed(of: " \t")
+        return String(trimmed.dropFirst().dropLast()).trimmingSpacesAndTabs()
     }
 
     private static func keyName(_ line: String) -> String? {
-        let trimmed = line.trimmed(of: " \t\r")
+        let trimmed = line.trimming { $0 == 0x20 || $0 == 0x09 || $0 == 0x0D }
         guard !trimmed.hasPrefix("#"), !trimmed.hasPrefix(";"), let equals = trimmed.firstIndex(of: "=") else {
             return nil
         }
-        return trimmed[..<equals].trimmed(of: " \t")
+        return String(trimmed[..<equals]).trimmingSpacesAndTabs()
     }
 }
 

@@ -1,3 +1,5 @@
+import AnchorageBasics
+
 /// `--with-proxy`: the proxy from `HTTPS_PROXY`/`HTTP_PROXY` (upper or lower case), skipped for hosts
 /// that `NO_PROXY` names. Requests go through a `CONNECT` tunnel.
 public struct ProxySettings: Sendable, Equatable {
@@ -81,7 +83,7 @@ public struct ProxySettings: Sendable, Equatable {
     static func bypasses(noProxy: String, host: String, port: Int) -> Bool {
         let host = host.lowercased()
         for rawEntry in noProxy.split(separator: ",") {
-            var entry = rawEntry.trimmed(of: " \t").lowercased()
+            var entry = rawEntry.trimmingSpacesAndTabs().lowercased()
             if entry.isEmpty { continue }
             if entry == "*" { return true }
             if let colon = entry.lastIndex(of: ":"), !entry.contains("]"), entry.filter({ $0 == ":" }).count == 1 {
@@ -127,15 +129,5 @@ private struct IPv4Block {
             value = value << 8 | UInt32(byte)
         }
         return value
-    }
-}
-
-extension StringProtocol {
-    func trimmed(of set: String) -> String {
-        let scalars = Set(set)
-        var slice = Substring(self)
-        while let first = slice.first, scalars.contains(first) { slice = slice.dropFirst() }
-        while let last = slice.last, scalars.contains(last) { slice = slice.dropLast() }
-        return String(slice)
     }
 }

@@ -80,34 +80,10 @@ public struct SessionCredentials: Sendable, Equatable {
         }
     }
 
-    /// Seconds since the epoch of a strict `YYYY-MM-DDTHH:MM:SS[.fraction]Z` (fraction of 1 to 9
-    /// digits, truncated): a real calendar date of 1970...9999 and a time of 00:00:00...23:59:59.
+    /// Seconds since the epoch of a strict `YYYY-MM-DDTHH:MM:SS[.fraction]Z` (``UTCTimestamp/parseISO8601(_:)``,
+    /// the server's own parser: a real calendar date and time, no offset, no leap second), from 1970 on.
     static func parseExpiration(_ text: String) -> Int64? {
-        let bytes = Array(text.utf8)
-        func digits(_ range: Range<Int>) -> Int? {
-            guard range.upperBound <= bytes.count, bytes[range].allSatisfy({ (0x30...0x39).contains($0) }) else {
-                return nil
-            }
-            return bytes[range].reduce(0) { $0 * 10 + Int($1 - 0x30) }
-        }
-        func byte(_ index: Int, is character: Unicode.Scalar) -> Bool {
-            index < bytes.count && bytes[index] == UInt8(ascii: character)
-        }
-        guard bytes.count >= 20, byte(4, is: "-"), byte(7, is: "-"), byte(10, is: "T"), byte(13, is: ":"),
-            byte(16, is: ":"), let year = digits(0..<4), let month = digits(5..<7), let day = digits(8..<10),
-            let hour = digits(11..<13), let minute = digits(14..<16), let second = digits(17..<19),
-            (1970...9999).contains(year), (1...12).contains(month),
-            (1...UTCTimestamp.daysInMonth(year: year, month: month)).contains(day), (0...23).contains(hour),
-            (0...59).contains(minute), (0...59).contains(second)
-        else { return nil }
-        if bytes.count == 20 {
-            guard byte(19, is: "Z") else { return nil }
-        } else {
-            guard byte(19, is: "."), (22...30).contains(bytes.count), byte(bytes.count - 1, is: "Z"),
-                digits(20..<bytes.count - 1) != nil
-            else { return nil }
-        }
-        return UTCTimestamp.days(year: year, month: month, day: day) * 86400
-            + Int64(hour * 3600 + minute * 60 + second)
+        guard let seconds = UTCTimestamp.parseISO8601(text), seconds >= 0 else { return nil }
+        return seconds
     }
 }
