@@ -1,3 +1,4 @@
+import AnchorageTestSupport
 import Foundation
 import Testing
 
@@ -28,7 +29,7 @@ struct AdminWorkspace {
     @discardableResult
     func succeed(_ arguments: [String]) async throws -> String {
         let result = try await anchorage(arguments)
-        guard result.status == 0 else { throw FixtureError("expected success: \(result.summary)") }
+        guard result.status == 0 else { throw TestFailure("expected success: \(result.summary)") }
         return result.stdout.trimmingCharacters(in: .newlines)
     }
 
@@ -74,11 +75,11 @@ struct AdminWorkspace {
         let base = ["ca", "-batch", "-config", config.path, "-keyfile", caKey, "-cert", caCertificate]
         for certificate in revoked {
             let r = try await runProcess("/usr/bin/env", ["openssl"] + base + ["-revoke", certificate])
-            guard r.status == 0 else { throw FixtureError("openssl ca -revoke: \(r.summary)") }
+            guard r.status == 0 else { throw TestFailure("openssl ca -revoke: \(r.summary)") }
         }
         let out = directory.appendingPathComponent("\(name).crl.pem").path
         let r = try await runProcess("/usr/bin/env", ["openssl"] + base + ["-gencrl", "-out", out])
-        guard r.status == 0 else { throw FixtureError("openssl ca -gencrl: \(r.summary)") }
+        guard r.status == 0 else { throw TestFailure("openssl ca -gencrl: \(r.summary)") }
         return out
     }
 }
@@ -234,7 +235,7 @@ struct AdminCommandTests {
                 caBundle: fixtures.caBundle)
             guard r.status == 0, let line = r.stdout.split(separator: "\n").last,
                 let out = try? JSONValue.parse(String(line)), let status = out["status"]?.number
-            else { throw FixtureError("raw_client.py failed: \(r.summary)") }
+            else { throw TestFailure("raw_client.py failed: \(r.summary)") }
             return (Int(status), out)
         }
         for leaf in ["web-1", "web-rsa"] {

@@ -1,3 +1,4 @@
+import AnchorageTestSupport
 import Foundation
 
 /// One running `anchorage serve` child process.
@@ -95,7 +96,7 @@ final class AnchorageServerProcess: @unchecked Sendable {
             }
             if !process.isRunning {
                 let err = (try? String(contentsOf: errURL, encoding: .utf8)) ?? ""
-                throw FixtureError(
+                throw TestFailure(
                     "anchorage serve exited with status \(process.terminationStatus) before listening.\n"
                         + "stdout:\n\(out)\nstderr:\n\(err)")
             }
@@ -104,7 +105,7 @@ final class AnchorageServerProcess: @unchecked Sendable {
         process.terminate()
         let err = (try? String(contentsOf: errURL, encoding: .utf8)) ?? ""
         let out = (try? String(contentsOf: outURL, encoding: .utf8)) ?? ""
-        throw FixtureError(
+        throw TestFailure(
             "anchorage serve did not print `listening on \(insecureHTTP ? "http" : "https")://127.0.0.1:<port>` "
                 + "within 60 s.\n"
                 + "stdout:\n\(out)\nstderr:\n\(err)")

@@ -1,3 +1,4 @@
+import AnchorageTestSupport
 import Foundation
 import Testing
 
@@ -12,7 +13,7 @@ struct BenchmarkShortTests {
         let root = try FixturePKI.packageRoot()
         let benchmark = root.appendingPathComponent(".build/debug/anchorage-benchmark")
         guard FileManager.default.isExecutableFile(atPath: benchmark.path) else {
-            throw FixtureError("\(benchmark.path) not found: build it first (`swift build --build-tests`)")
+            throw TestFailure("\(benchmark.path) not found: build it first (`swift build --build-tests`)")
         }
         let server = try AnchorageBinary.url()
         let r = try await runProcess(benchmark.path, ["--short", "--binary", server.path], timeout: 120)

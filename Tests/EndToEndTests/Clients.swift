@@ -1,3 +1,4 @@
+import AnchorageTestSupport
 import Foundation
 
 /// What to send with `Tests/Scripts/raw_client.py` (Go-helper shaped: ARNs in the query string,
@@ -67,7 +68,7 @@ enum Clients {
         guard result.status == 0, let line = result.stdout.split(separator: "\n").last,
             let out = try? JSONValue.parse(String(line)), let status = out["status"]?.number
         else {
-            throw FixtureError("raw_client.py failed: \(result.summary)")
+            throw TestFailure("raw_client.py failed: \(result.summary)")
         }
         var headers: [String: String] = [:]
         for (k, v) in out["headers"]?.object ?? [:] { headers[k] = v.string }
@@ -95,7 +96,7 @@ enum Clients {
         }
         let result = try await python("http_probe.py", args + arguments, caBundle: context.pki.caBundle)
         guard let line = result.stdout.split(separator: "\n").last, let out = try? JSONValue.parse(String(line)) else {
-            throw FixtureError("http_probe.py printed no JSON: \(result.summary)")
+            throw TestFailure("http_probe.py printed no JSON: \(result.summary)")
         }
         return out
     }
@@ -122,7 +123,7 @@ enum Clients {
         guard result.status == 0, let line = result.stdout.split(separator: "\n").last,
             let out = try? JSONValue.parse(String(line))
         else {
-            throw FixtureError("ra_session_client.py failed: \(result.summary)")
+            throw TestFailure("ra_session_client.py failed: \(result.summary)")
         }
         if out["ok"]?.bool == true {
             IssuedSecrets.shared.record(out["secretAccessKey"]?.string, out["sessionToken"]?.string)
@@ -138,7 +139,7 @@ enum Clients {
         defer { try? FileManager.default.removeItem(at: tmp) }
         let r = try await runProcess("/usr/bin/env", ["openssl", "dgst", "-sha256", "-r", tmp.path])
         guard r.status == 0, let hex = r.stdout.split(separator: " ").first else {
-            throw FixtureError("openssl dgst failed: \(r.summary)")
+            throw TestFailure("openssl dgst failed: \(r.summary)")
         }
         return hex.lowercased()
     }

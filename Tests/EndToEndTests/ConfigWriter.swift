@@ -1,3 +1,4 @@
+import AnchorageTestSupport
 import Foundation
 
 /// ARNs of the end-to-end configuration (account 123456789012, region us-east-1).
@@ -57,7 +58,7 @@ struct TestConfiguration: Sendable {
         try FileManager.default.createDirectory(at: config.root, withIntermediateDirectories: true)
         func admin(_ arguments: [String]) async throws {
             let result = try await anchorageCommand(arguments, configuration: config)
-            guard result.status == 0 else { throw FixtureError("writing the configuration: \(result.summary)") }
+            guard result.status == 0 else { throw TestFailure("writing the configuration: \(result.summary)") }
         }
         func anchor(_ name: String, arn: String, certificate: String, disabled: Bool = false) async throws {
             try await admin(

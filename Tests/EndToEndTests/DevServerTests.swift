@@ -1,3 +1,4 @@
+import AnchorageTestSupport
 import Foundation
 import Testing
 
@@ -36,7 +37,7 @@ struct DevServerTests {
         let port = try await poll(for: 60) { () -> Int? in
             let text = (try? String(contentsOf: out, encoding: .utf8)) ?? ""
             if !process.isRunning {
-                throw FixtureError(
+                throw TestFailure(
                     "serve --dev exited:\n\(text)\n\((try? String(contentsOf: err, encoding: .utf8)) ?? "")")
             }
             return AnchorageServerProcess.parseListeningPort(text)

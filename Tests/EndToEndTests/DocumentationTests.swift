@@ -1,3 +1,4 @@
+import AnchorageTestSupport
 import Foundation
 import Testing
 
@@ -13,12 +14,12 @@ struct DocumentationTests {
     /// The first fenced block after `heading` in `markdown`, without its fences.
     static func firstCodeBlock(after heading: String, in markdown: String) throws -> String {
         guard let start = markdown.range(of: "\n" + heading + "\n") else {
-            throw FixtureError("no heading \(heading)")
+            throw TestFailure("no heading \(heading)")
         }
         let rest = markdown[start.upperBound...]
         guard let open = rest.range(of: "\n```"), let lineEnd = rest[open.upperBound...].firstIndex(of: "\n"),
             let close = rest[lineEnd...].range(of: "\n```")
-        else { throw FixtureError("no code block after \(heading)") }
+        else { throw TestFailure("no code block after \(heading)") }
         return String(rest[rest.index(after: lineEnd)..<close.lowerBound]) + "\n"
     }
 

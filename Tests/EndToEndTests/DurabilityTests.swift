@@ -1,3 +1,4 @@
+import AnchorageTestSupport
 import Foundation
 import Testing
 
@@ -418,8 +419,8 @@ extension DurabilityTests {
         guard
             FileManager.default.createFile(
                 atPath: temporary.path, contents: Data(text.utf8), attributes: [.posixPermissions: 0o600])
-        else { throw FixtureError("cannot write \(temporary.path)") }
-        guard rename(temporary.path, url.path) == 0 else { throw FixtureError("rename: errno \(errno)") }
+        else { throw TestFailure("cannot write \(temporary.path)") }
+        guard rename(temporary.path, url.path) == 0 else { throw TestFailure("rename: errno \(errno)") }
     }
 
     /// The id of the key that sealed a session token: base64 → version byte, id length, id.

@@ -1,3 +1,4 @@
+import AnchorageTestSupport
 import Foundation
 import Testing
 
@@ -19,7 +20,7 @@ struct ExhaustionTests {
             environment: Clients.environment(caBundle: context.pki.caBundle), timeout: 90)
         guard result.status == 0, let line = result.stdout.split(separator: "\n").last,
             let out = try? JSONValue.parse(String(line))
-        else { throw FixtureError("hostile_client.py \(arguments.first ?? "") failed: \(result.summary.prefix(4000))") }
+        else { throw TestFailure("hostile_client.py \(arguments.first ?? "") failed: \(result.summary.prefix(4000))") }
         return out
     }
 

@@ -1,3 +1,4 @@
+import AnchorageTestSupport
 import Foundation
 import Testing
 
@@ -22,7 +23,7 @@ struct HelpTests {
     static func helperBinary() throws -> URL {
         let url = try AnchorageBinary.url().deletingLastPathComponent().appendingPathComponent("anchorage-helper")
         guard FileManager.default.isExecutableFile(atPath: url.path) else {
-            throw FixtureError("anchorage-helper not built at \(url.path)")
+            throw TestFailure("anchorage-helper not built at \(url.path)")
         }
         return url
     }

@@ -1,3 +1,4 @@
+import AnchorageTestSupport
 import Foundation
 import Testing
 
@@ -66,7 +67,7 @@ struct HelperHostileServerTests {
             ] + options + ["--"] + command,
             environment: environment ?? Clients.environment(caBundle: pki.caBundle), timeout: 180)
         guard let line = result.stdout.split(separator: "\n").last, let json = try? JSONValue.parse(String(line)) else {
-            throw FixtureError("hostile_sessions_server.py printed no JSON: \(result.summary)")
+            throw TestFailure("hostile_sessions_server.py printed no JSON: \(result.summary)")
         }
         return Run(json: json)
     }

@@ -1,3 +1,4 @@
+import AnchorageTestSupport
 import Foundation
 import Testing
 
@@ -24,10 +25,10 @@ enum SoftHSMToken {
 
     static func shared() throws -> Token { try cached.get() }
 
-    private static let cached: Result<Token, FixtureError> = {
+    private static let cached: Result<Token, TestFailure> = {
         do {
             guard FileManager.default.fileExists(atPath: module) else {
-                throw FixtureError("SoftHSM2 is not installed (\(module)); `apt-get install softhsm2 opensc`")
+                throw TestFailure("SoftHSM2 is not installed (\(module)); `apt-get install softhsm2 opensc`")
             }
             let pki = try FixturePKI.shared()
             let dir = URL(fileURLWithPath: NSTemporaryDirectory()).appendingPathComponent(
@@ -51,7 +52,7 @@ enum SoftHSMToken {
                 let text = out.fileHandleForReading.readDataToEndOfFile()
                 p.waitUntilExit()
                 guard p.terminationStatus == 0 else {
-                    throw FixtureError("\(arguments.joined(separator: " ")): \(String(decoding: text, as: UTF8.self))")
+                    throw TestFailure("\(arguments.joined(separator: " ")): \(String(decoding: text, as: UTF8.self))")
                 }
             }
             try run(["softhsm2-util", "--init-token", "--free", "--label", label, "--so-pin", "0000", "--pin", pin])
@@ -68,10 +69,10 @@ enum SoftHSMToken {
                 ])
             }
             return .success(Token(directory: dir, config: config))
-        } catch let error as FixtureError {
+        } catch let error as TestFailure {
             return .failure(error)
         } catch {
-            return .failure(FixtureError("\(error)"))
+            return .failure(TestFailure("\(error)"))
         }
     }()
 }
@@ -94,7 +95,7 @@ final class SilentListener: @unchecked Sendable {
         }
         guard bound == 0, listen(fd, 16) == 0 else {
             close(fd)
-            throw FixtureError("cannot listen on 127.0.0.1")
+            throw TestFailure("cannot listen on 127.0.0.1")
         }
         _ = withUnsafeMutablePointer(to: &address) {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) }

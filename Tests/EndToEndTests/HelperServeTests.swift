@@ -1,3 +1,4 @@
+import AnchorageTestSupport
 import Foundation
 import Testing
 
@@ -99,7 +100,7 @@ struct HelperServeTests {
             for (source, target) in [(pki.certificate(leaf), cert), (pki.privateKey(leaf), key)] {
                 let staged = dir.appendingPathComponent(".staged")
                 try Data(contentsOf: source).write(to: staged)
-                guard rename(staged.path, target.path) == 0 else { throw FixtureError("rename failed") }
+                guard rename(staged.path, target.path) == 0 else { throw TestFailure("rename failed") }
             }
         }
         try install("leaf-ec-p256")

@@ -1,3 +1,4 @@
+import AnchorageTestSupport
 import Foundation
 import Testing
 
@@ -9,7 +10,7 @@ enum HelperBinary {
         }
         let candidate = try FixturePKI.packageRoot().appendingPathComponent(".build/debug/anchorage-helper").path
         guard FileManager.default.isExecutableFile(atPath: candidate) else {
-            throw FixtureError("anchorage-helper not found at \(candidate); run `swift build --build-tests` first")
+            throw TestFailure("anchorage-helper not found at \(candidate); run `swift build --build-tests` first")
         }
         return candidate
     }
@@ -31,7 +32,7 @@ enum HelperInputs {
 
     static func directory() throws -> URL { try cached.get() }
 
-    private static let cached: Result<URL, FixtureError> = {
+    private static let cached: Result<URL, TestFailure> = {
         do {
             let pki = try FixturePKI.shared()
             let dir = URL(fileURLWithPath: NSTemporaryDirectory()).appendingPathComponent(
@@ -48,7 +49,7 @@ enum HelperInputs {
                 let text = err.fileHandleForReading.readDataToEndOfFile()
                 p.waitUntilExit()
                 guard p.terminationStatus == 0 else {
-                    throw FixtureError(
+                    throw TestFailure(
                         "openssl \(args.joined(separator: " ")): \(String(decoding: text, as: UTF8.self))")
                 }
             }
@@ -70,10 +71,10 @@ enum HelperInputs {
                 ])
             }
             return .success(dir)
-        } catch let error as FixtureError {
+        } catch let error as TestFailure {
             return .failure(error)
         } catch {
-            return .failure(FixtureError("\(error)"))
+            return .failure(TestFailure("\(error)"))
         }
     }()
 
@@ -178,7 +179,7 @@ final class BackgroundProcess: @unchecked Sendable {
             return nil
         }
         guard let found, !found.isEmpty else {
-            throw FixtureError("no `\(prefix)…` line; stdout:\n\(stdout)\nstderr:\n\(stderr)")
+            throw TestFailure("no `\(prefix)…` line; stdout:\n\(stdout)\nstderr:\n\(stderr)")
         }
         return found
     }

@@ -1,3 +1,4 @@
+import AnchorageTestSupport
 import Foundation
 import Testing
 
@@ -32,7 +33,7 @@ enum SoftwareTPM {
             let next = try? SilentListener(port: probe.port &+ 1)
             if next != nil, probe.port < 65000 { return probe.port }
         }
-        throw FixtureError("no two consecutive free ports for swtpm")
+        throw TestFailure("no two consecutive free ports for swtpm")
     }
 
     private static func accepts(_ port: UInt16) -> Bool {
@@ -49,7 +50,7 @@ enum SoftwareTPM {
         } == 0
     }
 
-    private static let cached: Result<TPM, FixtureError> = {
+    private static let cached: Result<TPM, TestFailure> = {
         do {
             let pki = try FixturePKI.shared()
             let dir = URL(fileURLWithPath: NSTemporaryDirectory()).appendingPathComponent(
@@ -67,7 +68,7 @@ enum SoftwareTPM {
             var waited = 0
             while !accepts(port + 1) {
                 guard swtpm.process.isRunning, waited < 200 else {
-                    throw FixtureError("swtpm did not start: \(swtpm.stderr)")
+                    throw TestFailure("swtpm did not start: \(swtpm.stderr)")
                 }
                 usleep(50_000)
                 waited += 1
@@ -85,13 +86,13 @@ enum SoftwareTPM {
             let text = out.fileHandleForReading.readDataToEndOfFile()
             p.waitUntilExit()
             guard p.terminationStatus == 0 else {
-                throw FixtureError("make-tpm-keys.sh: \(String(decoding: text, as: UTF8.self))")
+                throw TestFailure("make-tpm-keys.sh: \(String(decoding: text, as: UTF8.self))")
             }
             return .success(tpm)
-        } catch let error as FixtureError {
+        } catch let error as TestFailure {
             return .failure(error)
         } catch {
-            return .failure(FixtureError("\(error)"))
+            return .failure(TestFailure("\(error)"))
         }
     }()
 

@@ -1,3 +1,4 @@
+import AnchorageTestSupport
 import Foundation
 import Testing
 
@@ -10,7 +11,7 @@ struct HelperTests {
         let script = try Clients.scriptsDirectory().appendingPathComponent("helper_probe.py").path
         let result = try await runProcess("/usr/bin/env", ["python3", script] + arguments, environment: environment)
         guard let line = result.stdout.split(separator: "\n").last, let json = try? JSONValue.parse(String(line)) else {
-            throw FixtureError("helper_probe.py printed no JSON: \(result.summary)")
+            throw TestFailure("helper_probe.py printed no JSON: \(result.summary)")
         }
         return json
     }

@@ -1,3 +1,4 @@
+import AnchorageTestSupport
 import Foundation
 import Testing
 
@@ -29,7 +30,7 @@ struct HostileCase: Sendable, CustomTestStringConvertible {
             let table = try JSONValue.parse(String(contentsOf: tableURL, encoding: .utf8))
             return try (table["cases"]?.array ?? []).map { row in
                 guard let name = row["name"]?.string, let expect = row["expect"], let status = expect["status"]?.number
-                else { throw FixtureError("malformed row \(row)") }
+                else { throw TestFailure("malformed row \(row)") }
                 return HostileCase(
                     name: name, group: row["group"]?.string ?? "", status: Int(status),
                     errorType: expect["errorType"]?.string, stsCode: expect["stsCode"]?.string,
@@ -74,7 +75,7 @@ actor HostileTableRun {
                     timeout: 180)
                 guard result.status == 0, let line = result.stdout.split(separator: "\n").last,
                     let output = try? JSONValue.parse(String(line))
-                else { throw FixtureError("hostile_client.py table failed: \(result.summary.prefix(4000))") }
+                else { throw TestFailure("hostile_client.py table failed: \(result.summary.prefix(4000))") }
                 if let creds = output["credentials"] {
                     IssuedSecrets.shared.record(creds["secretAccessKey"]?.string, creds["sessionToken"]?.string)
                 }

@@ -1,3 +1,4 @@
+import AnchorageTestSupport
 import Foundation
 
 /// A parsed JSON document, Sendable and comparable, for asserting on wire and audit-log shapes.

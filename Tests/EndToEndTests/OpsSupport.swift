@@ -1,3 +1,4 @@
+import AnchorageTestSupport
 import Foundation
 
 /// `GET /metrics`, fetched and parsed strictly by `Tests/Scripts/metrics_probe.py` (see its docstring).
@@ -30,13 +31,13 @@ struct MetricsSnapshot: Sendable {
         let result = try await Clients.python("metrics_probe.py", args, caBundle: context.pki.caBundle)
         guard result.status == 0, let line = result.stdout.split(separator: "\n").last,
             let out = try? JSONValue.parse(String(line))
-        else { throw FixtureError("metrics_probe.py failed: \(result.summary)") }
+        else { throw TestFailure("metrics_probe.py failed: \(result.summary)") }
         guard out["ok"]?.bool == true else {
-            throw FixtureError(
+            throw TestFailure(
                 "GET /metrics is not strict Prometheus text: \(out["errors"] ?? .null)\n\(out["text"]?.string ?? "")")
         }
         guard out["contentType"]?.string?.hasPrefix("text/plain; version=0.0.4") == true else {
-            throw FixtureError("GET /metrics Content-Type \(out["contentType"] ?? .null)")
+            throw TestFailure("GET /metrics Content-Type \(out["contentType"] ?? .null)")
         }
         var families: [String: (type: String, samples: [Sample])] = [:]
         for (name, family) in out["families"]?.object ?? [:] {

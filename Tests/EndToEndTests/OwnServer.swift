@@ -1,3 +1,4 @@
+import AnchorageTestSupport
 import Foundation
 
 /// A server of one's own, for tests that mutate the configuration, send signals or need other flags.
@@ -23,13 +24,13 @@ extension TestConfiguration {
     func editJSON(_ relativePath: String, _ edit: (inout [String: Any]) -> Void) throws {
         let url = root.appendingPathComponent(relativePath)
         guard var object = try JSONSerialization.jsonObject(with: Data(contentsOf: url)) as? [String: Any] else {
-            throw FixtureError("\(url.path) is not a JSON object")
+            throw TestFailure("\(url.path) is not a JSON object")
         }
         edit(&object)
         let temporary = root.appendingPathComponent(".edit-\(UUID().uuidString).json")
         try TestConfiguration.writeJSON(object, to: temporary)
         guard rename(temporary.path, url.path) == 0 else {
-            throw FixtureError("rename \(temporary.path) -> \(url.path): errno \(errno)")
+            throw TestFailure("rename \(temporary.path) -> \(url.path): errno \(errno)")
         }
     }
 }

@@ -1,3 +1,4 @@
+import AnchorageTestSupport
 import Foundation
 
 /// Session credentials issued by CreateSession (through the published Python client).
@@ -15,7 +16,7 @@ enum STSClients {
         let out = try await Clients.pythonSession(leaf: leaf, context)
         guard out["ok"]?.bool == true, let id = out["accessKeyId"]?.string, let secret = out["secretAccessKey"]?.string,
             let token = out["sessionToken"]?.string
-        else { throw FixtureError("CreateSession for \(leaf) failed: \(out)") }
+        else { throw TestFailure("CreateSession for \(leaf) failed: \(out)") }
         return SessionCredentials(accessKeyId: id, secretAccessKey: secret, sessionToken: token)
     }
 
@@ -63,7 +64,7 @@ enum STSClients {
         let result = try await Clients.python("sts_client.py", args + arguments, caBundle: context.pki.caBundle)
         guard result.status == 0, let line = result.stdout.split(separator: "\n").last,
             let out = try? JSONValue.parse(String(line))
-        else { throw FixtureError("sts_client.py \(subcommand) failed: \(result.summary)") }
+        else { throw TestFailure("sts_client.py \(subcommand) failed: \(result.summary)") }
         return out
     }
 
@@ -76,7 +77,7 @@ enum STSClients {
     static func opensslSerial(_ leaf: String, _ pki: FixturePKI) async throws -> String {
         let r = try await runProcess(
             "/usr/bin/env", ["openssl", "x509", "-noout", "-serial", "-in", pki.certificate(leaf).path])
-        guard r.status == 0 else { throw FixtureError("openssl x509 -serial failed: \(r.summary)") }
+        guard r.status == 0 else { throw TestFailure("openssl x509 -serial failed: \(r.summary)") }
         return r.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
     }
 
@@ -101,7 +102,7 @@ struct TestKeyring {
         guard
             FileManager.default.createFile(
                 atPath: url.path, contents: Data(json.utf8), attributes: [.posixPermissions: 0o600])
-        else { throw FixtureError("cannot write \(url.path)") }
+        else { throw TestFailure("cannot write \(url.path)") }
         return TestKeyring(url: url)
     }
 
@@ -109,7 +110,7 @@ struct TestKeyring {
     func seal(_ claims: [String: Any], _ context: SharedServer.Context) async throws -> String {
         let text = String(decoding: try JSONSerialization.data(withJSONObject: claims), as: UTF8.self)
         let out = try await STSClients.script("seal-token", nil, context, ["--keyring", url.path, "--claims", text])
-        guard let token = out["token"]?.string else { throw FixtureError("seal-token: \(out)") }
+        guard let token = out["token"]?.string else { throw TestFailure("seal-token: \(out)") }
         return token
     }
 }

@@ -1,3 +1,4 @@
+import AnchorageTestSupport
 import Foundation
 import Testing
 
@@ -50,7 +51,7 @@ struct TrustBoundaryEndToEndTests {
             ]
             for command in commands {
                 let result = try await anchorageCommand(command, configuration: configuration)
-                guard result.status == 0 else { throw FixtureError(result.summary) }
+                guard result.status == 0 else { throw TestFailure(result.summary) }
             }
             let started = try await OwnServer.start(configuration: configuration)
             context = started
@@ -128,7 +129,7 @@ struct TrustBoundaryEndToEndTests {
                 ],
             ] {
                 let result = try await runProcess("/usr/bin/env", ["openssl"] + arguments)
-                guard result.status == 0 else { throw FixtureError("openssl \(arguments[0]): \(result.summary)") }
+                guard result.status == 0 else { throw TestFailure("openssl \(arguments[0]): \(result.summary)") }
             }
             return (certificate, key)
         }
