@@ -15,19 +15,28 @@ let package = Package(
         .executable(name: "anchorage-benchmark", targets: ["AnchorageBenchmark"]),
     ],
     targets: [
+        // OpenSSL 3's crypto and TLS, and the few wrappers of its macros Swift cannot call.
         .systemLibrary(name: "COpenSSL", pkgConfig: "openssl", providers: [.apt(["libssl-dev"])]),
+        // Linux calls Swift's Glibc module lacks: epoll, eventfd, prctl.
+        .target(name: "CSystemShims"),
+        // Certificate parsing without OpenSSL 3.0's per-certificate key-decoder setup (X509Decoder's fast path).
+        .target(name: "CX509Keyless", dependencies: ["COpenSSL"]),
         // `Locked<Value>`: the one lock type, visible to ThreadSanitizer.
         .target(name: "AnchorageLocking", swiftSettings: strict),
         // The `--option value` / `--switch` / positional parser of the `anchorage` subcommands.
         .target(name: "AnchorageCommandLine", swiftSettings: strict),
         // OpenSSL wrappers: certificates, keys, signatures, digests, AEAD. No I/O.
-        .target(name: "AnchorageCrypto", dependencies: ["COpenSSL", "AnchorageLocking"], swiftSettings: strict),
+        .target(
+            name: "AnchorageCrypto", dependencies: ["COpenSSL", "CX509Keyless", "AnchorageLocking"],
+            swiftSettings: strict),
         // Pure logic: SigV4-X509, policy, identity, credentials, the CreateSession pipeline.
         .target(name: "AnchorageCore", dependencies: ["AnchorageCrypto", "AnchorageLocking"], swiftSettings: strict),
         // Loads PKI/ and Profiles/ from disk into a Core `Configuration`, and is their one writer.
         .target(name: "AnchorageConfig", dependencies: ["AnchorageCore", "AnchorageCrypto"], swiftSettings: strict),
         // Sockets, epoll event loops, TLS and the HTTP/1.1 codec. Only moves bytes.
-        .target(name: "AnchorageHTTP", dependencies: ["COpenSSL", "AnchorageLocking"], swiftSettings: strict),
+        .target(
+            name: "AnchorageHTTP", dependencies: ["COpenSSL", "CSystemShims", "AnchorageLocking"], swiftSettings: strict
+        ),
         // Routes, handlers, audit log, the `serve` orchestration.
         .target(
             name: "AnchorageServer",
