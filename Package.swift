@@ -70,7 +70,7 @@ let package = Package(
             name: "AnchorageBenchmark",
             dependencies: [
                 "AnchorageClient", "AnchorageConfig", "AnchorageCore", "AnchorageCrypto", "AnchorageHTTP",
-                "AnchorageServer",
+                "AnchorageServer", "COpenSSL",
             ],
             swiftSettings: strict
         ),
@@ -87,7 +87,7 @@ let package = Package(
         .testTarget(name: "AnchorageCommandLineTests", dependencies: ["AnchorageCommandLine"]),
         .testTarget(name: "AnchorageCryptoTests", dependencies: ["AnchorageCrypto"]),
         .testTarget(name: "AnchorageCoreTests", dependencies: ["AnchorageCore", "AnchorageCrypto"]),
-        .testTarget(name: "AnchorageHTTPTests", dependencies: ["AnchorageHTTP", "AnchorageLocking"]),
+        .testTarget(name: "AnchorageHTTPTests", dependencies: ["AnchorageHTTP", "AnchorageLocking", "COpenSSL"]),
         .testTarget(
             name: "AnchorageServerTests",
             dependencies: [
@@ -109,6 +109,12 @@ let package = Package(
             dependencies: [
                 "AnchorageConfig", "AnchorageCore", "AnchorageCrypto", "AnchorageConfigFixtures",
                 "AnchorageTestSupport",
+            ]),
+        // The benchmark's TLS handshake measurement.
+        .testTarget(
+            name: "AnchorageBenchmarkTests",
+            dependencies: [
+                "AnchorageBenchmark", "AnchorageConfig", "AnchorageCrypto", "AnchorageHTTP", "AnchorageTestSupport",
             ]),
         // Drives the binaries only: no product module.
         .testTarget(name: "EndToEndTests", dependencies: ["AnchorageTestSupport"]),

@@ -23,7 +23,7 @@ final class Benchmark {
         self.options = options
         self.binary = binary
         work = URL(fileURLWithPath: NSTemporaryDirectory()).appendingPathComponent(
-            "anchorage-benchmark-\(getpid())")
+            "anchorage-benchmark-\(getpid())-\(UUID().uuidString.prefix(8))")
         try FileManager.default.createDirectory(at: work, withIntermediateDirectories: true)
         pki = try BenchmarkPKI()
         tlsCertificate = work.appendingPathComponent("server.pem")
