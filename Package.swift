@@ -12,7 +12,6 @@ let package = Package(
     products: [
         .executable(name: "anchorage", targets: ["AnchorageMain"]),
         .executable(name: "anchorage-helper", targets: ["AnchorageHelperMain"]),
-        .executable(name: "anchorage-benchmark", targets: ["AnchorageBenchmark"]),
     ],
     targets: [
         // OpenSSL 3's crypto and TLS, and the few wrappers of its macros Swift cannot call.
@@ -66,6 +65,8 @@ let package = Package(
         ),
         .executableTarget(
             name: "AnchorageHelperMain", dependencies: ["AnchorageClient", "AnchorageCrypto"], swiftSettings: strict),
+        // The benchmark: measures only (its correctness checks are AnchorageBenchmarkTests). Not a product:
+        // `swift build -c release --target AnchorageBenchmark`, `swift run -c release AnchorageBenchmark`.
         .executableTarget(
             name: "AnchorageBenchmark",
             dependencies: [
@@ -110,7 +111,7 @@ let package = Package(
                 "AnchorageConfig", "AnchorageCore", "AnchorageCrypto", "AnchorageConfigFixtures",
                 "AnchorageTestSupport",
             ]),
-        // The benchmark's TLS handshake measurement.
+        // The benchmark's scenarios with their answers asserted, and its TLS handshake measurement.
         .testTarget(
             name: "AnchorageBenchmarkTests",
             dependencies: [
