@@ -12,10 +12,14 @@ let package = Package(
     products: [
         .executable(name: "anchorage", targets: ["AnchorageMain"]),
         .executable(name: "anchorage-helper", targets: ["AnchorageHelperMain"]),
-        .executable(name: "anchorage-benchmark", targets: ["AnchorageBenchmark"]),
     ],
     targets: [
+        // OpenSSL 3's crypto and TLS, and the few wrappers of its macros Swift cannot call.
         .systemLibrary(name: "COpenSSL", pkgConfig: "openssl", providers: [.apt(["libssl-dev"])]),
+        // Linux calls Swift's Glibc module lacks: epoll, eventfd, prctl.
+        .target(name: "CSystemShims"),
+        // Certificate parsing without OpenSSL 3.0's per-certificate key-decoder setup (X509Decoder's fast path).
+        .target(name: "CX509Keyless", dependencies: ["COpenSSL"]),
         // `Locked<Value>`: the one lock type, visible to ThreadSanitizer.
         .target(name: "AnchorageLocking", swiftSettings: strict),
         // The byte-level text rules (ASCII case folding, SP/HTAB trimming) and the monotonic clock that
@@ -24,7 +28,9 @@ let package = Package(
         // The `--option value` / `--switch` / positional parser of the `anchorage` subcommands.
         .target(name: "AnchorageCommandLine", swiftSettings: strict),
         // OpenSSL wrappers: certificates, keys, signatures, digests, AEAD. No I/O.
-        .target(name: "AnchorageCrypto", dependencies: ["COpenSSL", "AnchorageLocking"], swiftSettings: strict),
+        .target(
+            name: "AnchorageCrypto", dependencies: ["COpenSSL", "CX509Keyless", "AnchorageLocking"],
+            swiftSettings: strict),
         // Pure logic: SigV4-X509, policy, identity, credentials, the CreateSession pipeline.
         .target(
             name: "AnchorageCore", dependencies: ["AnchorageBasics", "AnchorageCrypto", "AnchorageLocking"],
@@ -33,7 +39,7 @@ let package = Package(
         .target(name: "AnchorageConfig", dependencies: ["AnchorageCore", "AnchorageCrypto"], swiftSettings: strict),
         // Sockets, epoll event loops, TLS and the HTTP/1.1 codec. Only moves bytes.
         .target(
-            name: "AnchorageHTTP", dependencies: ["COpenSSL", "AnchorageBasics", "AnchorageLocking"],
+            name: "AnchorageHTTP", dependencies: ["COpenSSL", "CSystemShims", "AnchorageBasics", "AnchorageLocking"],
             swiftSettings: strict),
         // Routes, handlers, audit log, the `serve` orchestration.
         .target(
@@ -64,11 +70,13 @@ let package = Package(
         ),
         .executableTarget(
             name: "AnchorageHelperMain", dependencies: ["AnchorageClient", "AnchorageCrypto"], swiftSettings: strict),
+        // The benchmark: measures only (its correctness checks are AnchorageBenchmarkTests). Not a product:
+        // `swift build -c release --target AnchorageBenchmark`, `swift run -c release AnchorageBenchmark`.
         .executableTarget(
             name: "AnchorageBenchmark",
             dependencies: [
                 "AnchorageBasics", "AnchorageClient", "AnchorageConfig", "AnchorageCore", "AnchorageCrypto",
-                "AnchorageHTTP", "AnchorageServer",
+                "AnchorageHTTP", "AnchorageServer", "COpenSSL",
             ],
             swiftSettings: strict
         ),
@@ -86,7 +94,7 @@ let package = Package(
         .testTarget(name: "AnchorageCommandLineTests", dependencies: ["AnchorageCommandLine"]),
         .testTarget(name: "AnchorageCryptoTests", dependencies: ["AnchorageCrypto"]),
         .testTarget(name: "AnchorageCoreTests", dependencies: ["AnchorageBasics", "AnchorageCore", "AnchorageCrypto"]),
-        .testTarget(name: "AnchorageHTTPTests", dependencies: ["AnchorageHTTP", "AnchorageLocking"]),
+        .testTarget(name: "AnchorageHTTPTests", dependencies: ["AnchorageHTTP", "AnchorageLocking", "COpenSSL"]),
         .testTarget(
             name: "AnchorageServerTests",
             dependencies: [
@@ -107,6 +115,13 @@ let package = Package(
             name: "AnchorageConfigTests",
             dependencies: [
                 "AnchorageConfig", "AnchorageCore", "AnchorageCrypto", "AnchorageConfigFixtures",
+                "AnchorageTestSupport",
+            ]),
+        // The benchmark's scenarios with their answers asserted, and its TLS handshake measurement.
+        .testTarget(
+            name: "AnchorageBenchmarkTests",
+            dependencies: [
+                "AnchorageBasics", "AnchorageBenchmark", "AnchorageConfig", "AnchorageCrypto", "AnchorageHTTP",
                 "AnchorageTestSupport",
             ]),
         // Drives the binaries only: no product module.

@@ -24,7 +24,7 @@ final class Benchmark {
         self.options = options
         self.binary = binary
         work = URL(fileURLWithPath: NSTemporaryDirectory()).appendingPathComponent(
-            "anchorage-benchmark-\(getpid())")
+            "anchorage-benchmark-\(getpid())-\(UUID().uuidString.prefix(8))")
         try FileManager.default.createDirectory(at: work, withIntermediateDirectories: true)
         pki = try BenchmarkPKI()
         tlsCertificate = work.appendingPathComponent("server.pem")
@@ -51,8 +51,7 @@ final class Benchmark {
     }
 
     /// `anchorage serve` on `configuration`, with `--audit-sync` from the options unless `auditSync` is given.
-    private func startServer(_ configuration: BenchmarkConfiguration, auditSync: String? = nil) throws -> ServerProcess
-    {
+    func startServer(_ configuration: BenchmarkConfiguration, auditSync: String? = nil) throws -> ServerProcess {
         let server = try ServerProcess.start(
             binary: binary, configuration: configuration, tlsCertificate: tlsCertificate, tlsKey: tlsKey, work: work,
             auditSync: auditSync ?? options.auditSync)
@@ -60,7 +59,7 @@ final class Benchmark {
         return server
     }
 
-    private func smallConfiguration() throws -> BenchmarkConfiguration {
+    func smallConfiguration() throws -> BenchmarkConfiguration {
         try BenchmarkConfiguration.write(
             pki: pki, anchors: 10, profiles: 10, roles: 10, into: work.appendingPathComponent("config-small"),
             threads: cores)
@@ -70,7 +69,7 @@ final class Benchmark {
 
     func runFull() throws {
         if options.soakOnly { return try runSoakOnly() }
-        emit("anchorage-benchmark: \(cores) cores, server \(binary)")
+        emit("AnchorageBenchmark: \(cores) cores, server \(binary)")
         emit(
             "client: \(options.requests) distinct pre-signed requests per keep-alive row, Swift threads with one connection each"
         )
@@ -316,7 +315,7 @@ final class Benchmark {
     }
 
     /// ``TLSHandshakeCost`` with the certificate and key the server is given.
-    private func handshakeAlone(handshakes: Int) throws -> TLSHandshakeCost.Result {
+    func handshakeAlone(handshakes: Int) throws -> TLSHandshakeCost.Result {
         let context = try TLSServerContext(certificateChainFile: tlsCertificate.path, privateKeyFile: tlsKey.path)
         return try TLSHandshakeCost.measure(context: context, handshakes: handshakes)
     }
@@ -324,7 +323,7 @@ final class Benchmark {
     /// `count` CreateSession-sized requests to a path with no route (``RequestFactory/unrouted(_:)``), keep-alive
     /// c=64 (as fast as answers come, or paced to `rate`) or each on a new TLS connection at c=8; every one must be
     /// answered 404. They are refused before any decision, so a few signed ones repeat.
-    private func transportFloor(
+    func transportFloor(
         _ configuration: BenchmarkConfiguration, factory: RequestFactory, server: ServerProcess, count: Int,
         newConnectionPerRequest: Bool = false, rate: Double? = nil
     ) throws -> LoadResult {
@@ -344,7 +343,7 @@ final class Benchmark {
     }
 
     /// ``InProcessDecision`` over `count` fresh P-256 requests; every one must be issued credentials.
-    private func inProcessDecision(
+    func inProcessDecision(
         _ configuration: BenchmarkConfiguration, factory: RequestFactory, count: Int
     ) throws -> InProcessDecision.Result {
         let result = try InProcessDecision.measure(
@@ -435,7 +434,7 @@ final class Benchmark {
         let factory = RequestFactory(host: "127.0.0.1:\(server.port)")
         emit(
             String(
-                format: "anchorage-benchmark --soak-only: %d cores, server pid %d on 127.0.0.1:%d, --audit-sync %@",
+                format: "AnchorageBenchmark --soak-only: %d cores, server pid %d on 127.0.0.1:%d, --audit-sync %@",
                 cores, server.pid, server.port, options.auditSync as NSString))
         _ = LoadDriver.run(
             factory.make(1000, identities: [pki.leafEC], target: configuration.target, threads: cores),
@@ -654,235 +653,6 @@ final class Benchmark {
                 format: "  per-request server CPU vs ten of each (alternating slices): %.1f%%",
                 100 * atScaleResult.serverCPUPerThousand / tenOfEachResult.serverCPUPerThousand))
         server.stop()
-    }
-
-    // MARK: - Short run (CI)
-
-    func runShort() throws {
-        let configuration = try smallConfiguration()
-        let server = try startServer(configuration)
-        let factory = RequestFactory(host: "127.0.0.1:\(server.port)")
-        let target = configuration.target
-        var checks = ShortChecks(server: server, target: target)
-
-        func run(_ name: String, _ requests: [[UInt8]], concurrency: Int, newConnections: Bool = false) -> LoadResult {
-            let result = LoadDriver.run(
-                requests, port: server.port, concurrency: concurrency, newConnectionPerRequest: newConnections,
-                keepAnswers: true, server: server)
-            checks.sent += requests.count
-            emit(
-                String(
-                    format: "  %@ %4d requests  %6.0f/s  statuses %@",
-                    name.padding(toLength: 40, withPad: " ", startingAt: 0) as NSString, result.requests,
-                    result.rate, "\(result.statuses.sorted { $0.key < $1.key })" as NSString))
-            return result
-        }
-
-        try checks.expectIssued(
-            run(
-                "P-256 keep-alive c=1",
-                factory.make(options.requests / 2, identities: [pki.leafEC], target: target, threads: cores),
-                concurrency: 1), leaf: pki.leafEC)
-        try checks.expectIssued(
-            run(
-                "P-256 keep-alive c=4",
-                factory.make(options.requests, identities: [pki.leafEC], target: target, threads: cores), concurrency: 4
-            ), leaf: pki.leafEC)
-        try checks.expectIssued(
-            run(
-                "RSA-2048 keep-alive c=4",
-                factory.make(options.requests / 2, identities: [pki.leafRSA], target: target, threads: cores),
-                concurrency: 4), leaf: pki.leafRSA)
-        try checks.expectIssued(
-            run(
-                "P-256 + intermediate c=4",
-                factory.make(
-                    options.requests / 2, identities: [pki.leafViaIntermediate], target: target, threads: cores),
-                concurrency: 4), leaf: pki.leafViaIntermediate)
-        let fresh = try pki.freshLeaves(options.fresh, threads: cores)
-        try checks.expectIssued(
-            run(
-                "P-256 never seen c=4", factory.make(options.fresh, identities: fresh, target: target, threads: cores),
-                concurrency: 4), leaf: nil)
-        try checks.expectIssued(
-            run(
-                "P-256 new connection per request c=2",
-                factory.make(options.newConnections, identities: [pki.leafEC], target: target, threads: cores),
-                concurrency: 2, newConnections: true), leaf: pki.leafEC)
-
-        // Denials, each sent several times so that a cached first answer would show.
-        try checks.expectDenied(
-            run("revoked leaf", factory.make(6, identities: [pki.revoked], target: target, threads: 1), concurrency: 2),
-            message: "Untrusted Signing Certificate", reason: "certificate_revoked")
-        try checks.expectDenied(
-            run(
-                "leaf of an untrusted CA", factory.make(6, identities: [pki.foreign], target: target, threads: 1),
-                concurrency: 2), message: "Untrusted Signing Certificate", reason: "untrusted_certificate")
-        var withoutChain = pki.leafViaIntermediate
-        withoutChain.chain = []
-        try checks.expectDenied(
-            run(
-                "intermediate leaf without its chain",
-                factory.make(6, identities: [withoutChain], target: target, threads: 1), concurrency: 2),
-            message: "Untrusted Signing Certificate", reason: "untrusted_certificate")
-        try checks.expectDenied(
-            run(
-                "tampered signature (seen leaf)",
-                factory.make(6, identities: [pki.leafEC], target: target, threads: 1, tamper: true), concurrency: 2),
-            message: "Invalid signature", reason: "signature_mismatch")
-        try checks.expectDenied(
-            run(
-                "role not in the profile",
-                factory.make(6, identities: [pki.leafEC], target: configuration.unlistedTarget, threads: 1),
-                concurrency: 2), message: "Access denied", reason: "role_not_in_profile")
-
-        // Validity is checked per request even for a cached certificate and path.
-        let expiresAt = Int64(Date().timeIntervalSince1970) + 3
-        let shortLived = try BenchmarkPKI.leaf(
-            "bench-short-lived", key: .ecP256, issuer: pki.root, issuerKey: pki.rootKey, now: pki.now,
-            notAfter: expiresAt)
-        try checks.expectIssued(
-            run(
-                "short-lived leaf before notAfter",
-                factory.make(4, identities: [shortLived], target: target, threads: 1), concurrency: 1), leaf: shortLived
-        )
-        while Int64(Date().timeIntervalSince1970) <= expiresAt + 1 { usleep(100_000) }
-        try checks.expectDenied(
-            run(
-                "same leaf after notAfter", factory.make(4, identities: [shortLived], target: target, threads: 1),
-                concurrency: 1), message: "Untrusted Signing Certificate", reason: "certificate_expired")
-
-        let decision = try inProcessDecision(configuration, factory: factory, count: 50)
-        emit(
-            String(
-                format: "  in-process decision path: %d of %d requests issued credentials", decision.issued,
-                decision.requests))
-        let floor = try transportFloor(configuration, factory: factory, server: server, count: 200)
-        let connectionFloor = try transportFloor(
-            configuration, factory: factory, server: server, count: 20, newConnectionPerRequest: true)
-        // Unrouted requests are refused before any decision and leave no audit record, so `checks.sent` stays.
-        emit(
-            "  transport floor: \(floor.requests) unrouted requests answered 404 (keep-alive), \(connectionFloor.requests) on new connections"
-        )
-        let handshake = try handshakeAlone(handshakes: 20)
-        emit(
-            "  OpenSSL handshake alone: \(handshake.handshakes) in memory, \(handshake.protocolVersion) \(handshake.cipher)"
-        )
-
-        // Revocation is checked per request: a new CRL (reload) must deny a leaf whose path is cached.
-        var crlBuilder = CertificateRevocationListBuilder(thisUpdate: pki.now - 60, nextUpdate: pki.now + 86_400)
-        crlBuilder.revokedSerials = [pki.leafEC.certificate.serialNumberBytes]
-        let newCRL = try crlBuilder.issue(issuer: pki.root, issuerKey: pki.rootKey)
-        try configuration.writer.write(
-            ConfigurationWriter.crlFile(anchor: configuration.benchAnchorName, name: "second.crl", [newCRL]))
-        server.reload()
-        let deadline = MonotonicTime.seconds + 15
-        var revokedNow = false
-        while !revokedNow, MonotonicTime.seconds < deadline {
-            let probe = LoadDriver.run(
-                factory.make(1, identities: [pki.leafEC], target: target, threads: 1), port: server.port,
-                concurrency: 1, keepAnswers: true, server: server)
-            checks.sent += 1
-            revokedNow = probe.answers.first??.status == 403
-            if !revokedNow { usleep(200_000) }
-        }
-        guard revokedNow else { throw BenchmarkError("a leaf revoked by a reloaded CRL was still issued credentials") }
-        try checks.expectDenied(
-            run(
-                "leaf revoked by a reloaded CRL", factory.make(4, identities: [pki.leafEC], target: target, threads: 1),
-                concurrency: 2), message: "Untrusted Signing Certificate", reason: "certificate_revoked")
-        try checks.expectIssued(
-            run(
-                "other leaf after the reload", factory.make(4, identities: [pki.leafRSA], target: target, threads: 1),
-                concurrency: 2), leaf: pki.leafRSA)
-
-        try checks.expectAuditComplete()
-    }
-}
-
-/// Assertions of the short mode.
-struct ShortChecks {
-    let server: ServerProcess
-    let target: Target
-    var sent = 0
-
-    func expectIssued(_ result: LoadResult, leaf: Identity?) throws {
-        guard result.transportErrors == 0 else {
-            throw BenchmarkError("\(result.transportErrors) transport errors: \(result.firstError ?? "")")
-        }
-        for case let answer? in result.answers {
-            guard answer.status == 201 else {
-                throw BenchmarkError(
-                    "expected 201, got \(answer.status): \(String(decoding: answer.body, as: UTF8.self))")
-            }
-            try checkShape(answer.body, leaf: leaf)
-        }
-        guard result.answers.compactMap({ $0 }).count == result.requests else {
-            throw BenchmarkError("answers missing")
-        }
-    }
-
-    func checkShape(_ body: [UInt8], leaf: Identity?) throws {
-        let text = String(decoding: body, as: UTF8.self)
-        func fail(_ why: String) -> BenchmarkError { BenchmarkError("201 body \(why): \(text)") }
-        guard let document = try JSONSerialization.jsonObject(with: Data(body)) as? [String: Any],
-            let sets = document["credentialSet"] as? [[String: Any]], sets.count == 1,
-            let credentials = sets[0]["credentials"] as? [String: Any],
-            let user = sets[0]["assumedRoleUser"] as? [String: Any]
-        else { throw fail("is not a credentialSet document") }
-        guard let keyId = credentials["accessKeyId"] as? String, keyId.hasPrefix("ASIA"), keyId.count == 20,
-            let secret = credentials["secretAccessKey"] as? String, secret.count == 40,
-            let token = credentials["sessionToken"] as? String, !token.isEmpty,
-            let expiration = credentials["expiration"] as? String, expiration.hasSuffix("Z")
-        else { throw fail("has malformed credentials") }
-        guard sets[0]["roleArn"] as? String == target.roleArn else { throw fail("names the wrong role") }
-        guard let arn = user["arn"] as? String, arn.hasPrefix("arn:aws:sts::\(BenchmarkARNs.account):assumed-role/"),
-            user["assumedRoleId"] is String, sets[0]["packedPolicySize"] is Int,
-            let subjectArn = document["subjectArn"] as? String,
-            subjectArn.hasPrefix("arn:aws:rolesanywhere:us-east-1:\(BenchmarkARNs.account):subject/")
-        else { throw fail("has a malformed assumedRoleUser or subjectArn") }
-        if let leaf {
-            guard arn.hasSuffix("/" + leaf.certificate.serialNumberHex) else {
-                throw fail("has the wrong session name")
-            }
-            let cn = leaf.certificate.subject.last { $0.shortName == "CN" }?.value ?? ""
-            guard sets[0]["sourceIdentity"] as? String == "CN=\(cn)" else { throw fail("has the wrong sourceIdentity") }
-        }
-    }
-
-    func expectDenied(_ result: LoadResult, message: String, reason: String) throws {
-        guard result.transportErrors == 0 else {
-            throw BenchmarkError("\(result.transportErrors) transport errors: \(result.firstError ?? "")")
-        }
-        let audit = try auditReasons()
-        for case let answer? in result.answers {
-            let text = String(decoding: answer.body, as: UTF8.self)
-            guard answer.status == 403, answer.errorType == "AccessDeniedException", text.contains(message) else {
-                throw BenchmarkError("expected 403 \(message), got \(answer.status) \(text)")
-            }
-            guard let id = answer.requestId, audit[id] == reason else {
-                throw BenchmarkError(
-                    "expected audit reason \(reason), got \(answer.requestId.flatMap { audit[$0] } ?? "no record")")
-            }
-        }
-    }
-
-    /// requestId → reason (`allowed` for issued credentials).
-    func auditReasons() throws -> [String: String] {
-        let text = try String(contentsOf: server.stateDirectory.appendingPathComponent("audit.jsonl"), encoding: .utf8)
-        var out: [String: String] = [:]
-        for line in text.split(separator: "\n") {
-            guard let object = try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any],
-                let id = object["requestId"] as? String
-            else { throw BenchmarkError("unreadable audit line: \(line)") }
-            out[id] = (object["reason"] as? String) ?? (object["outcome"] as? String ?? "?")
-        }
-        return out
-    }
-
-    func expectAuditComplete() throws {
-        let records = try auditReasons().count
-        guard records == sent else { throw BenchmarkError("\(sent) requests but \(records) audit records") }
     }
 }
 

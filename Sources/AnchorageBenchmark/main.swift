@@ -3,16 +3,15 @@ import Foundation
 
 OpenSSLLifetime.skipCleanupAtExit()
 
-// anchorage-benchmark: CreateSession throughput against the OpenSSL verification bound, in one run.
+// AnchorageBenchmark: CreateSession throughput against the OpenSSL verification bound, in one run.
 // See Sources/AnchorageBenchmark/AnchorageBenchmark.docc/Benchmark.md.
 
 let usage = """
-    usage: anchorage-benchmark [--short] [--requests N] [--fresh N] [--new-connections N]
+    usage: AnchorageBenchmark [--requests N] [--fresh N] [--new-connections N]
                                [--no-scale] [--soak SECONDS] [--bound-seconds S] [--binary PATH]
                                [--audit-sync data|none] [--soak-rate R] [--soak-only]
                            [--nginx PATH | --no-nginx] [--helper-runs N]
 
-      --short              CI mode: few requests, asserts the answers (201 shapes, denials), not timings
       --requests N         distinct requests per keep-alive measurement (default 20000)
       --fresh N            requests in the certificates-never-seen-before case, one new leaf each (default 8000)
       --new-connections N  requests sent each on a new TLS connection (default 4000)
@@ -32,7 +31,6 @@ let usage = """
     """
 
 struct Options {
-    var short = false
     var requests = 20_000
     var fresh = 8_000
     var newConnections = 4_000
@@ -63,7 +61,6 @@ func parseOptions(_ arguments: [String]) throws -> Options {
     }
     while let argument = iterator.next() {
         switch argument {
-        case "--short": options.short = true
         case "--requests": options.requests = try number(argument)
         case "--fresh": options.fresh = try number(argument)
         case "--new-connections": options.newConnections = try number(argument)
@@ -95,16 +92,10 @@ func parseOptions(_ arguments: [String]) throws -> Options {
         }
     }
     if options.soakOnly, options.soakSeconds <= 0 { throw BenchmarkError("--soak-only needs --soak SECONDS") }
-    if options.short {
-        options.requests = min(options.requests, 200)
-        options.fresh = min(options.fresh, 60)
-        options.newConnections = min(options.newConnections, 40)
-        options.scale = false
-    }
     return options
 }
 
-/// `anchorage` next to this executable (`.build/release/anchorage` for `.build/release/anchorage-benchmark`).
+/// `anchorage` next to this executable (`.build/release/anchorage` for `.build/release/AnchorageBenchmark`).
 func locateServerBinary(_ explicit: String?) throws -> String {
     if let explicit { return explicit }
     let me = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
@@ -122,13 +113,8 @@ do {
     let binary = try locateServerBinary(options.binary)
     let benchmark = try Benchmark(options: options, binary: binary)
     defer { benchmark.cleanUp() }
-    if options.short {
-        try benchmark.runShort()
-        emit("anchorage-benchmark --short: all checks passed")
-    } else {
-        try benchmark.runFull()
-    }
+    try benchmark.runFull()
 } catch {
-    FileHandle.standardError.write(Data("anchorage-benchmark: \(error)\n".utf8))
+    FileHandle.standardError.write(Data("AnchorageBenchmark: \(error)\n".utf8))
     exit(1)
 }

@@ -61,9 +61,9 @@ struct DocumentationTests {
         let manifest = try Self.text("Package.swift")
         let targetsSection = try #require(manifest.range(of: "targets: ["))
         let declared = Set(
-            manifest[targetsSection.upperBound...].matches(of: /name: "([A-Za-z]+)"/).map { String($0.output.1) })
+            manifest[targetsSection.upperBound...].matches(of: /name: "([A-Za-z0-9]+)"/).map { String($0.output.1) })
         let article = try Self.text("Sources/AnchorageMain/AnchorageMain.docc/Layout.md")
-        let listed = Set(article.matches(of: /\n\| `([A-Za-z]+)` \|/).map { String($0.output.1) })
+        let listed = Set(article.matches(of: /\n\| `([A-Za-z0-9]+)` \|/).map { String($0.output.1) })
         #expect(declared.count >= 20, "\(declared)")
         #expect(
             listed == declared,

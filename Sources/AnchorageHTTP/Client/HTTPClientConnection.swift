@@ -5,7 +5,7 @@ internal import Glibc
 
 /// Blocking HTTP/1.1 client connection for tests, load scripts and the credential helper.
 ///
-/// One request at a time (or raw bytes for tests), keep-alive by default. Timeouts are socket
+/// One request at a time (or bytes framed by the caller), keep-alive by default. Timeouts are socket
 /// options here: a blocking client has no loop to keep timers on. Answers are read by
 /// `HTTPResponseParser` within `HTTPResponseLimits`; an optional overall deadline bounds the whole
 /// connection (connect, TLS, every request), however slowly a server trickles its bytes.
@@ -74,10 +74,6 @@ public final class HTTPClientConnection {
         ERR_clear_error()
         guard let context = SSL_CTX_new(TLS_client_method()) else { throw TLSError.fromQueue("SSL_CTX_new") }
         self.context = context
-        if configuration.minimumVersion < .tls12 {
-            // OpenSSL 3's default security level forbids TLS < 1.2 outright; tests lower it to prove the *server* refuses.
-            SSL_CTX_set_security_level(context, 0)
-        }
         _ = COpenSSL_SSL_CTX_set_min_proto_version(context, configuration.minimumVersion.rawValue)
         if let maximum = configuration.maximumVersion {
             _ = COpenSSL_SSL_CTX_set_max_proto_version(context, maximum.rawValue)
@@ -140,21 +136,15 @@ public final class HTTPClientConnection {
 
     // MARK: - Requests
 
-    /// Sends one request and reads its response, keeping the connection open.
-    /// `chunked` sends the body with `Transfer-Encoding: chunked` in a few chunks. A `Host` header is
-    /// added when absent; `Content-Length` is added unless chunked or already present.
-    public func send(
-        method: String, target: String, headers: HTTPHeaders, body: [UInt8], chunked: Bool = false
-    ) throws -> HTTPResponse {
+    /// Sends one request and reads its response, keeping the connection open. A `Host` header is added
+    /// when absent; `Content-Length` is added unless a framing header is already present.
+    public func send(method: String, target: String, headers: HTTPHeaders, body: [UInt8]) throws -> HTTPResponse {
         var out: [UInt8] = []
         out.reserveCapacity(256 + body.count)
         out.append(contentsOf: "\(method) \(target) HTTP/1.1\r\n".utf8)
         var headers = headers
         if !headers.contains(name: "Host") { headers.fields.insert((name: "Host", value: hostHeader), at: 0) }
-        if chunked {
-            headers.remove(name: "Content-Length")
-            headers.replaceOrAdd(name: "Transfer-Encoding", value: "chunked")
-        } else if !headers.contains(name: "Content-Length") && !headers.contains(name: "Transfer-Encoding")
+        if !headers.contains(name: "Content-Length") && !headers.contains(name: "Transfer-Encoding")
             && (!body.isEmpty || !["GET", "HEAD", "DELETE", "OPTIONS", "CONNECT"].contains(method))
         {
             headers.add(name: "Content-Length", value: String(body.count))
@@ -163,31 +153,14 @@ public final class HTTPClientConnection {
             out.append(contentsOf: "\(field.name): \(field.value)\r\n".utf8)
         }
         out.append(contentsOf: "\r\n".utf8)
-        if chunked {
-            // Three uneven chunks exercise the server's chunk reassembly.
-            var offset = 0
-            let sizes = [body.count / 3, body.count / 3 + 1]
-            for size in sizes where size > 0 && offset + size <= body.count {
-                out.append(contentsOf: "\(String(size, radix: 16))\r\n".utf8)
-                out.append(contentsOf: body[offset..<offset + size])
-                out.append(contentsOf: "\r\n".utf8)
-                offset += size
-            }
-            if offset < body.count {
-                out.append(contentsOf: "\(String(body.count - offset, radix: 16))\r\n".utf8)
-                out.append(contentsOf: body[offset...])
-                out.append(contentsOf: "\r\n".utf8)
-            }
-            out.append(contentsOf: "0\r\n\r\n".utf8)
-        } else {
-            out.append(contentsOf: body)
-        }
+        out.append(contentsOf: body)
         try sendRaw(out)
         pendingMethods.append(method)
         return try readResponse()
     }
 
-    /// Writes `bytes` as they are, for tests of malformed input; read the answer with `readResponse()`.
+    /// Writes `bytes` as they are (a request framed by the caller, or malformed input); read the answer with
+    /// `readResponse()`.
     public func sendRaw(_ bytes: [UInt8]) throws {
         guard !closed else { throw HTTPError("connection closed") }
         var offset = 0

@@ -1,6 +1,7 @@
 import AnchorageBasics
 import AnchorageLocking
 internal import COpenSSL
+internal import CSystemShims
 internal import Glibc
 
 /// One epoll loop on its own thread: it owns a listener on the shared port and every connection that
@@ -55,10 +56,10 @@ final class EventLoop: @unchecked Sendable {
     /// Deadline scans are O(connections); with thousands of busy connections a stale minimum could
     /// otherwise trigger one per wake-up. Timeouts fire at most this much late.
     private static let minimumScanInterval = 0.01
-    private static let readable = COpenSSL_EPOLLIN()
-    private static let writable = COpenSSL_EPOLLOUT()
-    private static let hangUp = COpenSSL_EPOLLHUP()
-    private static let error = COpenSSL_EPOLLERR()
+    private static let readable = CSystemShims_EPOLLIN()
+    private static let writable = CSystemShims_EPOLLOUT()
+    private static let hangUp = CSystemShims_EPOLLHUP()
+    private static let error = CSystemShims_EPOLLERR()
 
     init(
         configuration: HTTPServerConfiguration, handler: any HTTPHandler, commitThread: CommitThread,
@@ -71,9 +72,9 @@ final class EventLoop: @unchecked Sendable {
         self.tlsContext = configuration.tls?.context
         self.limits = configuration.parserLimits
         self.listenFD = listenFD
-        epollFD = COpenSSL_epoll_create()
+        epollFD = CSystemShims_epoll_create()
         guard epollFD >= 0 else { throw HTTPError("epoll_create1: \(errnoText())") }
-        wakeFD = COpenSSL_eventfd()
+        wakeFD = CSystemShims_eventfd()
         guard wakeFD >= 0 else {
             Glibc.close(epollFD)
             throw HTTPError("eventfd: \(errnoText())")
@@ -136,7 +137,7 @@ final class EventLoop: @unchecked Sendable {
                 if state.draining { until = min(until, 0.05) }
                 timeout = until.isFinite ? Int32(max(0, min(1000, (until * 1000).rounded(.up)))) : 1000
             }
-            let count = COpenSSL_epoll_wait(epollFD, fds, masks, Int32(capacity), timeout)
+            let count = CSystemShims_epoll_wait(epollFD, fds, masks, Int32(capacity), timeout)
             if count < 0 && errno != EINTR { break }
             state.noteWakeUp()
             now = MonotonicTime.seconds
@@ -601,7 +602,7 @@ final class EventLoop: @unchecked Sendable {
     }
 
     private func register(_ fd: Int32, events: UInt32, operation: Int32) {
-        _ = COpenSSL_epoll_ctl(epollFD, operation, fd, events)
+        _ = CSystemShims_epoll_ctl(epollFD, operation, fd, events)
     }
 
     /// The `Date` header value, formatted once per second per loop.

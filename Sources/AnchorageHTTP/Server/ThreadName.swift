@@ -1,4 +1,4 @@
-internal import COpenSSL
+internal import CSystemShims
 
 /// Names the calling thread as `top -H`, `ps -L` and `perf` show it.
 ///
@@ -7,6 +7,6 @@ internal import COpenSSL
 public enum ThreadName {
     /// Sets the calling thread's kernel name to (at most the first 15 bytes of) `name`.
     public static func setCurrent(_ name: String) {
-        _ = COpenSSL_set_thread_name(String(decoding: name.utf8.prefix(15), as: UTF8.self))
+        _ = CSystemShims_set_thread_name(String(decoding: name.utf8.prefix(15), as: UTF8.self))
     }
 }

@@ -6,8 +6,7 @@ public struct TLSClientConfiguration: Sendable {
     public var verifyPeer: Bool = true
     /// The name to verify and, when it is a DNS name, to send as SNI; defaults to the host connected to.
     public var serverName: String?
-    /// Lowest protocol version offered; versions below TLS 1.2 also lower OpenSSL's security level,
-    /// which tests use to prove the server refuses them.
+    /// Lowest protocol version offered.
     public var minimumVersion: TLSProtocolVersion = .tls12
     /// Highest protocol version offered; `nil` means the library's highest.
     public var maximumVersion: TLSProtocolVersion?

@@ -8,7 +8,7 @@ public struct TLSError: Error, Sendable, CustomStringConvertible {
     public var details: [String]
 
     /// Drains this thread's OpenSSL error queue into a new error.
-    static func fromQueue(_ operation: String) -> TLSError {
+    package static func fromQueue(_ operation: String) -> TLSError {
         var details: [String] = []
         while true {
             let code = ERR_get_error()

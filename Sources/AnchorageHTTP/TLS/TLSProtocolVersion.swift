@@ -1,7 +1,5 @@
-/// TLS protocol versions, by their wire value.
+/// The TLS protocol versions the client may offer, by their wire value: 1.2 and 1.3 only.
 public enum TLSProtocolVersion: Int32, Sendable, Comparable {
-    case tls10 = 0x0301
-    case tls11 = 0x0302
     case tls12 = 0x0303
     case tls13 = 0x0304
 

@@ -3,7 +3,8 @@ internal import COpenSSL
 /// The server's TLS configuration: an `SSL_CTX` that is never mutated after `init`, so every event
 /// loop can create its `SSL` objects from it concurrently.
 public final class TLSServerContext: @unchecked Sendable {
-    let context: OpaquePointer
+    /// The `SSL_CTX`, for measurements inside this package (the benchmark's `TLSHandshakeCost`).
+    package let context: OpaquePointer
 
     /// Loads a PEM certificate chain (leaf first) and its private key.
     ///

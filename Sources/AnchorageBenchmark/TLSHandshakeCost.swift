@@ -1,3 +1,4 @@
+import AnchorageHTTP
 internal import COpenSSL
 internal import Glibc
 
@@ -6,21 +7,21 @@ internal import Glibc
 ///
 /// The benchmark prints it next to the server's CPU per new-connection request and nginx's per mutual-TLS
 /// handshake, so that the share of a new connection that is the TLS library's own is measured, not guessed.
-public enum TLSHandshakeCost {
+enum TLSHandshakeCost {
     /// The figures of one measurement.
-    public struct Result: Sendable {
+    struct Result: Sendable {
         /// Thread CPU seconds the server's `SSL_new`, handshake steps and `SSL_free` took, per handshake.
-        public var serverSecondsPerHandshake: Double
-        public var handshakes: Int
+        var serverSecondsPerHandshake: Double
+        var handshakes: Int
         /// As negotiated by the first handshake, e.g. "TLSv1.3".
-        public var protocolVersion: String
-        public var cipher: String
+        var protocolVersion: String
+        var cipher: String
     }
 
     /// Completes `handshakes` full handshakes between `context` and a default OpenSSL client (its default
     /// protocol versions and key-share groups, no certificate verification, SNI `localhost`), charging only
     /// the server's calls. Throws when a handshake fails.
-    public static func measure(context: TLSServerContext, handshakes: Int) throws -> Result {
+    static func measure(context: TLSServerContext, handshakes: Int) throws -> Result {
         guard handshakes > 0 else { throw HTTPError("handshakes must be positive") }
         ERR_clear_error()
         guard let clientContext = SSL_CTX_new(TLS_client_method()) else {
