@@ -91,20 +91,13 @@ public struct CommandArguments: Sendable, Equatable {
                 continue
             }
             guard argument.hasPrefix("--") else { throw UsageError("unknown option \(argument)") }
-            var name = String(argument.dropFirst(2))
-            var inlineValue: String?
-            if let equals = name.firstIndex(of: "=") {
-                inlineValue = String(name[name.index(after: equals)...])
-                name = String(name[..<equals])
-            }
+            let (name, inlineValue) = Self.nameAndInlineValue(argument)
             if specification.options.contains(name) || specification.repeatableOptions.contains(name) {
                 let value: String
                 if let inlineValue {
                     value = inlineValue
                 } else {
-                    guard index < arguments.count else { throw UsageError("--\(name) needs a value") }
-                    value = arguments[index]
-                    index += 1
+                    value = try Self.nextValue(of: name, arguments, &index)
                 }
                 if specification.options.contains(name), values[name] != nil {
                     guard specification.laterValuesOverride else {
@@ -139,12 +132,7 @@ public struct CommandArguments: Sendable, Equatable {
             guard argument.hasPrefix("--"), argument.count > 2 else {
                 throw UsageError("unexpected argument \(argument)")
             }
-            var name = String(argument.dropFirst(2))
-            var inlineValue: String?
-            if let equals = name.firstIndex(of: "=") {
-                inlineValue = String(name[name.index(after: equals)...])
-                name = String(name[..<equals])
-            }
+            let (name, inlineValue) = Self.nameAndInlineValue(argument)
             if specification.flags.contains(name) {
                 switch inlineValue {
                 case nil, "true", "1": switches.insert(name)
@@ -156,9 +144,7 @@ public struct CommandArguments: Sendable, Equatable {
                 if let inlineValue {
                     value = inlineValue
                 } else {
-                    guard index < arguments.count else { throw UsageError("--\(name) needs a value") }
-                    value = arguments[index]
-                    index += 1
+                    value = try Self.nextValue(of: name, arguments, &index)
                 }
                 if specification.options.contains(name) { values[name] = nil }
                 values[name, default: []].append(value)
@@ -166,6 +152,22 @@ public struct CommandArguments: Sendable, Equatable {
                 throw UsageError("unknown flag --\(name)")
             }
         }
+    }
+
+    /// `--name=value` as `name` and `value`; `--name` as `name` and nil.
+    private static func nameAndInlineValue(_ argument: String) -> (name: String, inlineValue: String?) {
+        let text = argument.dropFirst(2)
+        guard let equals = text.firstIndex(of: "=") else { return (String(text), nil) }
+        return (String(text[..<equals]), String(text[text.index(after: equals)...]))
+    }
+
+    /// The argument after option `name` (its value), advancing `index` past it.
+    private static func nextValue(of name: String, _ arguments: [String], _ index: inout Int) throws(UsageError)
+        -> String
+    {
+        guard index < arguments.count else { throw UsageError("--\(name) needs a value") }
+        defer { index += 1 }
+        return arguments[index]
     }
 
     /// The value of a single-valued option, or nil when it was not given.
