@@ -2,7 +2,23 @@
 /// without depending on it: `--name value` or `--name=value` options (optionally repeatable),
 /// `--switch` flags, positional arguments, `--` ending the options, and `-h`/`--help`.
 /// A usage error is a ``UsageError`` (the caller exits 64, EX_USAGE).
+///
+/// With ``Syntax/helperFlags`` it parses instead the flags of `anchorage-helper`, as cobra parses them for AWS's
+/// helper (see ``Syntax``).
 public struct CommandArguments: Sendable, Equatable {
+    /// The command-line conventions a command follows.
+    public enum Syntax: Sendable {
+        /// The `anchorage` subcommands': `--name value`, `--name=value`, `--switch`, positionals, `--` ending the
+        /// options, `-h`/`--help` anywhere.
+        case subcommand
+        /// `anchorage-helper`'s, flag-compatible with AWS's helper (cobra): every argument is `--name value` or
+        /// `--name=value` (nothing positional, no `--`, no help: the helper handles `--help` before parsing); a
+        /// boolean also takes `--name=true`/`=1` and `--name=false`/`=0` (which clears it); a later value of an
+        /// option replaces an earlier one; an unknown name is an "unknown flag". A name that is both a flag and an
+        /// option is a flag.
+        case helperFlags
+    }
+
     /// What a command accepts.
     public struct Specification: Sendable {
         /// Options that take exactly one value and may be given once.
@@ -18,10 +34,13 @@ public struct CommandArguments: Sendable, Equatable {
         /// Whether a single-valued option given again replaces the earlier value (`serve`, whose
         /// wrappers append overrides to a unit's command line) instead of being a usage error.
         public var laterValuesOverride: Bool
+        /// The conventions; ``Syntax/helperFlags`` implies `laterValuesOverride` and accepts no positional.
+        public var syntax: Syntax
 
         public init(
             options: Set<String> = [], repeatableOptions: Set<String> = [], flags: Set<String> = [],
-            positionals: [String] = [], optionalPositionals: Int = 0, laterValuesOverride: Bool = false
+            positionals: [String] = [], optionalPositionals: Int = 0, laterValuesOverride: Bool = false,
+            syntax: Syntax = .subcommand
         ) {
             self.options = options
             self.repeatableOptions = repeatableOptions
@@ -29,6 +48,7 @@ public struct CommandArguments: Sendable, Equatable {
             self.positionals = positionals
             self.optionalPositionals = optionalPositionals
             self.laterValuesOverride = laterValuesOverride
+            self.syntax = syntax
         }
     }
 
@@ -48,6 +68,10 @@ public struct CommandArguments: Sendable, Equatable {
 
     /// Parses `arguments` against `specification`.
     public init(_ arguments: [String], _ specification: Specification) throws(UsageError) {
+        if specification.syntax == .helperFlags {
+            try parseHelperFlags(arguments, specification)
+            return
+        }
         if arguments.contains(where: { $0 == "--help" || $0 == "-h" }) {
             // `--help` anywhere wins, unless it is the value of an option (`--description --help` is odd enough to ignore).
             helpRequested = true
@@ -67,20 +91,13 @@ public struct CommandArguments: Sendable, Equatable {
                 continue
             }
             guard argument.hasPrefix("--") else { throw UsageError("unknown option \(argument)") }
-            var name = String(argument.dropFirst(2))
-            var inlineValue: String?
-            if let equals = name.firstIndex(of: "=") {
-                inlineValue = String(name[name.index(after: equals)...])
-                name = String(name[..<equals])
-            }
+            let (name, inlineValue) = Self.nameAndInlineValue(argument)
             if specification.options.contains(name) || specification.repeatableOptions.contains(name) {
                 let value: String
                 if let inlineValue {
                     value = inlineValue
                 } else {
-                    guard index < arguments.count else { throw UsageError("--\(name) needs a value") }
-                    value = arguments[index]
-                    index += 1
+                    value = try Self.nextValue(of: name, arguments, &index)
                 }
                 if specification.options.contains(name), values[name] != nil {
                     guard specification.laterValuesOverride else {
@@ -104,6 +121,53 @@ public struct CommandArguments: Sendable, Equatable {
         if positionals.count > specification.positionals.count {
             throw UsageError("unexpected argument \(positionals[specification.positionals.count])")
         }
+    }
+
+    /// ``Syntax/helperFlags``: the helper's flags, with its messages.
+    private mutating func parseHelperFlags(_ arguments: [String], _ specification: Specification) throws(UsageError) {
+        var index = 0
+        while index < arguments.count {
+            let argument = arguments[index]
+            index += 1
+            guard argument.hasPrefix("--"), argument.count > 2 else {
+                throw UsageError("unexpected argument \(argument)")
+            }
+            let (name, inlineValue) = Self.nameAndInlineValue(argument)
+            if specification.flags.contains(name) {
+                switch inlineValue {
+                case nil, "true", "1": switches.insert(name)
+                case "false", "0": switches.remove(name)
+                default: throw UsageError("--\(name) takes no value")
+                }
+            } else if specification.options.contains(name) || specification.repeatableOptions.contains(name) {
+                let value: String
+                if let inlineValue {
+                    value = inlineValue
+                } else {
+                    value = try Self.nextValue(of: name, arguments, &index)
+                }
+                if specification.options.contains(name) { values[name] = nil }
+                values[name, default: []].append(value)
+            } else {
+                throw UsageError("unknown flag --\(name)")
+            }
+        }
+    }
+
+    /// `--name=value` as `name` and `value`; `--name` as `name` and nil.
+    private static func nameAndInlineValue(_ argument: String) -> (name: String, inlineValue: String?) {
+        let text = argument.dropFirst(2)
+        guard let equals = text.firstIndex(of: "=") else { return (String(text), nil) }
+        return (String(text[..<equals]), String(text[text.index(after: equals)...]))
+    }
+
+    /// The argument after option `name` (its value), advancing `index` past it.
+    private static func nextValue(of name: String, _ arguments: [String], _ index: inout Int) throws(UsageError)
+        -> String
+    {
+        guard index < arguments.count else { throw UsageError("--\(name) needs a value") }
+        defer { index += 1 }
+        return arguments[index]
     }
 
     /// The value of a single-valued option, or nil when it was not given.

@@ -79,3 +79,69 @@ struct CommandArgumentsTests {
         }
     }
 }
+
+/// `anchorage-helper`'s flags (AWS's helper, parsed by cobra): what they accept and refuse, with the messages.
+@Suite("CommandArguments, helper flags")
+struct HelperFlagsTests {
+    let specification = CommandArguments.Specification(
+        options: ["certificate", "region"], flags: ["debug", "once"], syntax: .helperFlags)
+
+    func usageError(_ arguments: [String]) -> String? {
+        do {
+            _ = try CommandArguments(arguments, specification)
+            return nil
+        } catch {
+            return error.message
+        }
+    }
+
+    @Test("--name value and --name=value; a later value replaces an earlier one; an empty inline value is a value")
+    func values() throws {
+        let parsed = try CommandArguments(
+            ["--certificate", "a.pem", "--region=eu-west-1", "--certificate=b.pem", "--region", "-odd"], specification)
+        #expect(parsed.value("certificate") == "b.pem")
+        #expect(parsed.value("region") == "-odd")
+        #expect(parsed.values("certificate") == ["b.pem"])
+        #expect(try CommandArguments(["--region="], specification).value("region") == "")
+    }
+
+    @Test("booleans: bare, =true and =1 set; =false and =0 clear; any other value is refused")
+    func booleans() throws {
+        #expect(try CommandArguments(["--debug"], specification).has("debug"))
+        #expect(try CommandArguments(["--debug=true"], specification).has("debug"))
+        #expect(try CommandArguments(["--debug=1"], specification).has("debug"))
+        #expect(try !CommandArguments(["--debug", "--debug=false"], specification).has("debug"))
+        #expect(try !CommandArguments(["--debug=0"], specification).has("debug"))
+        #expect(try CommandArguments(["--debug=false", "--debug"], specification).has("debug"))
+        #expect(usageError(["--debug=yes"]) == "--debug takes no value")
+        // A bare boolean never takes the next argument as its value.
+        #expect(usageError(["--debug", "false"]) == "unexpected argument false")
+    }
+
+    @Test("refused: positionals, single dashes, a bare --, --help, unknown names, a missing value")
+    func refusals() {
+        #expect(usageError(["file.pem"]) == "unexpected argument file.pem")
+        #expect(usageError(["-certificate", "a.pem"]) == "unexpected argument -certificate")
+        #expect(usageError(["-"]) == "unexpected argument -")
+        #expect(usageError(["--"]) == "unexpected argument --")
+        #expect(usageError(["--help"]) == "unknown flag --help")
+        #expect(usageError(["-h"]) == "unexpected argument -h")
+        #expect(usageError(["--profile", "x"]) == "unknown flag --profile")
+        #expect(usageError(["--certificate"]) == "--certificate needs a value")
+    }
+
+    @Test("a name that is both a flag and an option is a flag")
+    func flagWins() throws {
+        let both = CommandArguments.Specification(options: ["debug"], flags: ["debug"], syntax: .helperFlags)
+        let parsed = try CommandArguments(["--debug", "--debug=1"], both)
+        #expect(parsed.has("debug"))
+        #expect(parsed.value("debug") == nil)
+    }
+
+    @Test("the subcommand syntax is unchanged: --name=false is a value for a switch there, so refused")
+    func subcommandUnchanged() {
+        #expect(throws: CommandArguments.UsageError("--debug takes no value")) {
+            try CommandArguments(["--debug=false"], .init(flags: ["debug"]))
+        }
+    }
+}

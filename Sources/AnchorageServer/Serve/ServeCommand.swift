@@ -3,10 +3,7 @@ import AnchorageConfig
 import AnchorageCore
 import AnchorageCrypto
 import AnchorageHTTP
-import AnchorageLocking
-import Dispatch
 import Foundation
-import Synchronization
 
 /// `anchorage serve`: loads the configuration, opens the audit log and keyring, and runs the HTTPS service
 /// until SIGTERM or SIGINT. SIGHUP reloads the configuration and reopens the audit log; files are also watched
@@ -236,172 +233,19 @@ public enum ServeCommand {
     /// Starts the service and blocks until it has stopped. `announce`, given the address bound (host as
     /// bound, port as chosen), returns text to print before the `listening on` line.
     public static func serve(_ options: Options, announce: ((_ host: String, _ port: Int) -> String)?) throws -> Int32 {
-        let logger = Logger(minimumLevel: options.logLevel)
-        let store: ConfigurationStore
-        do {
-            store = try ConfigurationStore(
-                loader: ConfigurationLoader(
-                    pkiDirectory: options.pkiDirectory, profilesDirectory: options.profilesDirectory))
-        } catch {
-            throw ServeError("the configuration is invalid; not starting:\n\(error)")
-        }
-        try FileManager.default.createDirectory(
-            atPath: options.stateDirectory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
-        let random = SystemRandomSource()
-        let keyringPath = options.tokenKeyring ?? options.stateDirectory + "/token-keyring.json"
-        let keyring =
-            try options.tokenKeyring.map { try KeyringFile.load($0) }
-            ?? KeyringFile.loadOrCreate(keyringPath, random: random)
-        let keyrings = KeyringReloader(path: keyringPath, shared: SharedTokenKeyring(keyring))
-        let auditLog = try AuditLog(
-            path: options.stateDirectory + "/audit.jsonl", sync: options.auditSync, logger: logger)
-        if let fragment = auditLog.repairedTail {
-            // The record of a request that was never answered (a crash mid-write); it holds no secret.
-            logger.warning(
-                "the audit log ended with an incomplete record (a crash while writing it; its request was never "
-                    + "answered); cut it off", ["file": auditLog.path, "fragment": fragment])
-        }
-        let metrics = Metrics()
-        let serverReference = ServerReference()
-        var createSession = CreateSessionService(sharedKeyring: keyrings.shared, random: random)
-        createSession.admission = RequestAdmission(options.admission)
-        createSession.serverNames = try serverNames(options)
-        if options.tlsCertificate == nil, options.publicHosts.isEmpty {
-            logger.warning(
-                "--insecure-http without --public-host: only the loopback names are accepted as the signed Host; "
-                    + "give --public-host for each name clients use through the proxy",
-                ["serverNames": createSession.serverNames.description])
-        }
-        let service = AnchorageService(
-            configurations: store, createSession: createSession,
-            auditLog: auditLog, logger: logger, metrics: metrics,
-            connectionCount: { serverReference.server.withLock { $0?.connectionCount } })
-
-        var configuration = HTTPServerConfiguration()
-        configuration.host = options.host
-        configuration.port = options.port
-        if let limit = options.maxConnections { configuration.maxConnections = limit }
-        if let certificate = options.tlsCertificate, let key = options.tlsPrivateKey {
-            configuration.tls = try TLSServerContext(certificateChainFile: certificate, privateKeyFile: key)
-            if let warning = ServerCertificatePurpose.warning(chainFile: certificate) {
-                logger.warning(warning, ["file": certificate])
-            }
-        }
-        let server = HTTPServer(configuration: configuration, handler: service)
-        serverReference.server.withLock { $0 = server }
-        // The scraper's listener: one loop, plain HTTP, few connections.
-        let metricsServer = HTTPServer(
-            configuration: HTTPServerConfiguration(
-                host: options.metricsHost, port: options.metricsPort, eventLoopCount: 1, maxConnections: 64),
-            handler: MetricsEndpoint(service: service))
-        let health = ConfigurationHealth(warningDays: options.expiryWarningDays)
-        health.logWarnings(store.current, now: SystemClock().seconds, logger: logger)
-
-        signal(SIGPIPE, SIG_IGN)
-        // At a file-size limit (RLIMIT_FSIZE, systemd's LimitFSIZE) the default action kills the process; ignored,
-        // the write fails with EFBIG and the audit log fails closed like on a full disk.
-        signal(SIGXFSZ, SIG_IGN)
-        let signalQueue = DispatchQueue(label: "anchorage.signals")
-        let reload: @Sendable (String, Bool) -> Void = { trigger, onlyIfChanged in
-            do {
-                let revocationsBefore = store.current.revocations
-                if let generation = try store.reload(onlyIfChanged: onlyIfChanged) {
-                    metrics.recordReload(succeeded: true)
-                    logger.info("configuration reloaded", ["generation": String(generation), "trigger": trigger])
-                    health.logWarnings(store.current, now: SystemClock().seconds, logger: logger)
-                    RevocationAudit.record(
-                        from: revocationsBefore, to: store.current, auditLog: auditLog, logger: logger,
-                        clock: SystemClock())
-                }
-            } catch {
-                metrics.recordReload(succeeded: false)
-                logger.error(
-                    "configuration reload failed; the previous configuration keeps serving",
-                    ["trigger": trigger, "error": "\(error)"])
-            }
-        }
-        // inotify notices a change within ConfigurationWatch.settleSeconds; the poll below, what inotify cannot see
-        // (network file systems, directories past the kernel's watch limit): every second, or on a tree so large
-        // that a check costs more than 20 ms and inotify watches all of it, as often as ReloadPollInterval allows.
-        let watch = ConfigurationWatch(roots: [options.pkiDirectory, options.profilesDirectory], queue: signalQueue) {
-            reload("file change", true)
-        }
-        // Ticks every second: the keyring file (outside the watched roots) is checked on each tick, the
-        // configuration tree when ReloadPollInterval says its next check is due.
-        let nextTreeCheck = Locked(0.0)
-        let watcher = DispatchSource.makeTimerSource(queue: signalQueue)
-        watcher.schedule(deadline: .now() + ReloadPollInterval.base, repeating: ReloadPollInterval.base)
-        watcher.setEventHandler {
-            let started = Double(DispatchTime.now().uptimeNanoseconds) / 1e9
-            if started >= nextTreeCheck.withLock({ $0 }) {
-                reload("file change", true)
-                let seconds = Double(DispatchTime.now().uptimeNanoseconds) / 1e9 - started
-                let interval = ReloadPollInterval.next(
-                    afterCheckTaking: seconds, everyDirectoryWatched: watch?.watchesEveryDirectory ?? false)
-                // Half a tick early, so that timer jitter never skips a tick that is due.
-                nextTreeCheck.withLock { $0 = started + interval - ReloadPollInterval.base / 2 }
-            }
-            keyrings.reload(trigger: "file change", onlyIfChanged: true, logger: logger)
-            // A rotation without a signal: the path is opened again within a second even with no traffic.
-            auditLog.reopenIfMoved()
-        }
-        watcher.resume()
-        // Certificates approach expiry and CRLs go stale without any change on disk: say so daily.
-        let daily = DispatchSource.makeTimerSource(queue: signalQueue)
-        daily.schedule(deadline: .now() + 86400, repeating: 86400)
-        daily.setEventHandler { health.logWarnings(store.current, now: SystemClock().seconds, logger: logger) }
-        daily.resume()
-
-        let metricsBound = try metricsServer.start()
-        let bound: (host: String, port: Int)
-        do {
-            bound = try server.start()
-        } catch {
-            metricsServer.shutdown()
-            throw error
-        }
+        let application = try AnchorageApplication(options)
+        let bound = try application.start()
         // Only now: a signal that came during start-up has waited, pending, for a server it can stop.
-        SignalThread.start { signalNumber in
-            signalQueue.async {
-                if signalNumber == SIGHUP {
-                    reload("SIGHUP", false)
-                    keyrings.reload(trigger: "SIGHUP", onlyIfChanged: false, logger: logger)
-                    auditLog.reopen(trigger: "SIGHUP")
-                } else if signalNumber == SIGUSR1 {
-                    auditLog.reopen(trigger: "SIGUSR1")
-                } else {
-                    logger.info("shutting down", ["signal": signalNumber == SIGTERM ? "SIGTERM" : "SIGINT"])
-                    server.shutdown()
-                    metricsServer.shutdown(gracePeriod: 1)
-                }
-            }
-        }
-        let scheme = configuration.tls == nil ? "http" : "https"
-        let displayHost = bound.host.contains(":") ? "[\(bound.host)]" : bound.host
-        let metricsHost = metricsBound.host.contains(":") ? "[\(metricsBound.host)]" : metricsBound.host
-        let configurationNow = store.current
-        logger.info(
-            "serving",
-            [
-                "address": "\(displayHost):\(bound.port)", "generation": String(configurationNow.generation),
-                "trustAnchors": String(configurationNow.trustAnchors.count),
-                "profiles": String(configurationNow.profiles.count), "roles": String(configurationNow.roles.count),
-                "metrics": "\(metricsHost):\(metricsBound.port)",
-                "serverNames": createSession.serverNames.description,
-            ])
+        application.takeSignals()
         // Written unbuffered: scripts and tests wait for this line on a pipe.
         var banner = ""
         if let announce { banner += announce(bound.host, bound.port) + "\n\n" }
-        banner += "listening on \(scheme)://\(displayHost):\(bound.port)\n"
+        banner += "listening on \(bound.scheme)://\(AnchorageApplication.display(bound.host)):\(bound.port)\n"
         // Its own line, worded apart from the one above so that nothing reading `listening on` mistakes it.
-        banner += "metrics on http://\(metricsHost):\(metricsBound.port)/metrics\n"
+        banner +=
+            "metrics on http://\(AnchorageApplication.display(bound.metricsHost)):\(bound.metricsPort)/metrics\n"
         FileHandle.standardOutput.write(Data(banner.utf8))
-        server.waitUntilStopped()
-        metricsServer.waitUntilStopped()
-        watcher.cancel()
-        watch?.cancel()
-        daily.cancel()
-        logger.info("stopped")
+        application.waitUntilStopped()
         return 0
     }
 }
