@@ -25,7 +25,7 @@ let package = Package(
         // The byte-level text rules (ASCII case folding, SP/HTAB trimming) and the monotonic clock that
         // Core, HTTP and the targets above share. No dependencies.
         .target(name: "AnchorageBasics", swiftSettings: strict),
-        // The `--option value` / `--switch` / positional parser of the `anchorage` subcommands.
+        // The one command-line parser: the `anchorage` subcommands and `anchorage-helper`'s cobra-style flags.
         .target(name: "AnchorageCommandLine", swiftSettings: strict),
         // OpenSSL wrappers: certificates, keys, signatures, digests, AEAD. No I/O.
         .target(
@@ -54,7 +54,10 @@ let package = Package(
         // Workload side: SigV4-X509 request signing, key and certificate loading, the CreateSession client.
         .target(
             name: "AnchorageClient",
-            dependencies: ["AnchorageBasics", "AnchorageCore", "AnchorageCrypto", "AnchorageHTTP", "AnchorageLocking"],
+            dependencies: [
+                "AnchorageBasics", "AnchorageCommandLine", "AnchorageCore", "AnchorageCrypto", "AnchorageHTTP",
+                "AnchorageLocking",
+            ],
             swiftSettings: strict
         ),
         // Administration: the resource commands, explain, revoke (writes the contract's files).
