@@ -31,6 +31,25 @@ import Testing
     static let tagOnlyPolicy = BoundaryFixture.policy(
         allow: #""StringEquals": {"aws:PrincipalTag/x509Subject/OU": "web"}"#)
 
+    /// One trust anchor, profile and role, all in the tenant's account and us-east-1.
+    struct Tenant {
+        var anchor: String
+        var profile: String
+        var role: String
+        var configuration: Configuration
+    }
+
+    static func singleTenant(role name: String, policy: String) throws -> Tenant {
+        let anchor = BoundaryFixture.anchorArn(account: tenant, region: "us-east-1")
+        let profile = BoundaryFixture.profileArn(account: tenant, region: "us-east-1")
+        let role = BoundaryFixture.roleArn(account: tenant, name: name)
+        let configuration = Configuration(
+            generation: 1, trustAnchors: [try fixture.anchor(anchor)],
+            profiles: [BoundaryFixture.profile(profile, roles: [role])],
+            roles: [try BoundaryFixture.role(role, policy: policy)])
+        return Tenant(anchor: anchor, profile: profile, role: role, configuration: configuration)
+    }
+
     // MARK: 1. Accounts and regions
 
     @Test func anchorOfAnotherAccountGetsNoRoleOfThisOne() throws {
@@ -99,13 +118,9 @@ import Testing
 
     @Test func credentialScopeOfAnotherRegionIsRefused() throws {
         let web = try Self.fixture.leaf(cn: "web-1", serial: [0x04])
-        let anchor = BoundaryFixture.anchorArn(account: Self.tenant, region: "us-east-1")
-        let profile = BoundaryFixture.profileArn(account: Self.tenant, region: "us-east-1")
-        let role = BoundaryFixture.roleArn(account: Self.tenant, name: "web-reader")
-        let configuration = Configuration(
-            generation: 1, trustAnchors: [try Self.fixture.anchor(anchor)],
-            profiles: [BoundaryFixture.profile(profile, roles: [role])],
-            roles: [try BoundaryFixture.role(role, policy: Self.tagOnlyPolicy)])
+        let tenant = try Self.singleTenant(role: "web-reader", policy: Self.tagOnlyPolicy)
+        let (anchor, profile, role) = (tenant.anchor, tenant.profile, tenant.role)
+        let configuration = tenant.configuration
         let west = try Self.fixture.signedRequest(
             web, trustAnchorArn: anchor, profileArn: profile, roleArn: role, region: "us-west-2")
         #expect(
@@ -157,13 +172,9 @@ import Testing
         _ c: RevocationCase
     ) throws {
         let web = try Self.fixture.leaf(cn: "web-1", serial: [0x05])
-        let anchor = BoundaryFixture.anchorArn(account: Self.tenant, region: "us-east-1")
-        let profile = BoundaryFixture.profileArn(account: Self.tenant, region: "us-east-1")
-        let role = BoundaryFixture.roleArn(account: Self.tenant, name: "web-reader")
-        var configuration = Configuration(
-            generation: 1, trustAnchors: [try Self.fixture.anchor(anchor)],
-            profiles: [BoundaryFixture.profile(profile, roles: [role])],
-            roles: [try BoundaryFixture.role(role, policy: Self.tagOnlyPolicy)])
+        let tenant = try Self.singleTenant(role: "web-reader", policy: Self.tagOnlyPolicy)
+        let (anchor, profile, role) = (tenant.anchor, tenant.profile, tenant.role)
+        var configuration = tenant.configuration
 
         // A session issued before the revocation.
         let before = try Self.decide(web, configuration, anchor: anchor, profile: profile, role: role)
@@ -195,18 +206,11 @@ import Testing
     // MARK: 3. Look-alike subjects
 
     @Test func lookAlikeCommonNameGetsNoAdminRole() throws {
-        let anchor = BoundaryFixture.anchorArn(account: Self.tenant, region: "us-east-1")
-        let profile = BoundaryFixture.profileArn(account: Self.tenant, region: "us-east-1")
-        let admin = BoundaryFixture.roleArn(account: Self.tenant, name: "admin")
-        let configuration = Configuration(
-            generation: 1, trustAnchors: [try Self.fixture.anchor(anchor)],
-            profiles: [BoundaryFixture.profile(profile, roles: [admin])],
-            roles: [
-                try BoundaryFixture.role(
-                    admin,
-                    policy: BoundaryFixture.policy(
-                        allow: #""StringEquals": {"aws:PrincipalTag/x509Subject/CN": "K8s-admin"}"#))
-            ])
+        let tenant = try Self.singleTenant(
+            role: "admin",
+            policy: BoundaryFixture.policy(allow: #""StringEquals": {"aws:PrincipalTag/x509Subject/CN": "K8s-admin"}"#))
+        let (anchor, profile, admin) = (tenant.anchor, tenant.profile, tenant.role)
+        let configuration = tenant.configuration
         let honest = try Self.fixture.leaf(cn: "K8s-admin", serial: [0x06])
         #expect(
             try Self.decide(honest, configuration, anchor: anchor, profile: profile, role: admin).denialReason == nil)
@@ -220,18 +224,12 @@ import Testing
 
     @Test(arguments: [("\u{212B}ngstr\u{F6}m", "\u{C5}ngstr\u{F6}m"), ("\u{1100}\u{1161}", "\u{AC00}")])
     func canonicallyEquivalentSubjectsAreDifferentSubjects(_ pair: (lookAlike: String, policy: String)) throws {
-        let anchor = BoundaryFixture.anchorArn(account: Self.tenant, region: "us-east-1")
-        let profile = BoundaryFixture.profileArn(account: Self.tenant, region: "us-east-1")
-        let role = BoundaryFixture.roleArn(account: Self.tenant, name: "team")
-        let configuration = Configuration(
-            generation: 1, trustAnchors: [try Self.fixture.anchor(anchor)],
-            profiles: [BoundaryFixture.profile(profile, roles: [role])],
-            roles: [
-                try BoundaryFixture.role(
-                    role,
-                    policy: BoundaryFixture.policy(
-                        allow: #""StringEquals": {"aws:PrincipalTag/x509Subject/CN": "\#(pair.policy)"}"#))
-            ])
+        let tenant = try Self.singleTenant(
+            role: "team",
+            policy: BoundaryFixture.policy(
+                allow: #""StringEquals": {"aws:PrincipalTag/x509Subject/CN": "\#(pair.policy)"}"#))
+        let (anchor, profile, role) = (tenant.anchor, tenant.profile, tenant.role)
+        let configuration = tenant.configuration
         let honest = try Self.fixture.leaf(cn: pair.policy, serial: [0x08])
         let lookAlike = try Self.fixture.leaf(cn: pair.lookAlike, serial: [0x09])
         #expect(
@@ -243,19 +241,13 @@ import Testing
 
     /// A Deny on a prefix fires for the real prefix and, consistently with StringEquals, not for a look-alike.
     @Test func denyStringLikeAgreesWithStringEquals() throws {
-        let anchor = BoundaryFixture.anchorArn(account: Self.tenant, region: "us-east-1")
-        let profile = BoundaryFixture.profileArn(account: Self.tenant, region: "us-east-1")
-        let role = BoundaryFixture.roleArn(account: Self.tenant, name: "general")
-        let configuration = Configuration(
-            generation: 1, trustAnchors: [try Self.fixture.anchor(anchor)],
-            profiles: [BoundaryFixture.profile(profile, roles: [role])],
-            roles: [
-                try BoundaryFixture.role(
-                    role,
-                    policy: BoundaryFixture.policy(
-                        allow: #""StringEquals": {"aws:PrincipalTag/x509Subject/OU": "web"}"#,
-                        deny: #""StringLike": {"aws:PrincipalTag/x509Subject/CN": "K8s-*"}"#))
-            ])
+        let tenant = try Self.singleTenant(
+            role: "general",
+            policy: BoundaryFixture.policy(
+                allow: #""StringEquals": {"aws:PrincipalTag/x509Subject/OU": "web"}"#,
+                deny: #""StringLike": {"aws:PrincipalTag/x509Subject/CN": "K8s-*"}"#))
+        let (anchor, profile, role) = (tenant.anchor, tenant.profile, tenant.role)
+        let configuration = tenant.configuration
         let real = try Self.fixture.leaf(cn: "K8s-admin", serial: [0x0A])
         #expect(
             try Self.decide(real, configuration, anchor: anchor, profile: profile, role: role).denialReason
