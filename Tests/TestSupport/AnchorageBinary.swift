@@ -10,6 +10,12 @@ public enum AnchorageBinary {
             }
             return URL(fileURLWithPath: override)
         }
+        // The build that made this test binary made `anchorage` beside it (`.build/debug`, or the scratch path
+        // of an AddressSanitizer run, which may be the only build in a fresh clone).
+        if let me = try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe") {
+            let beside = URL(fileURLWithPath: me).deletingLastPathComponent().appendingPathComponent("anchorage")
+            if FileManager.default.isExecutableFile(atPath: beside.path) { return beside }
+        }
         let root = try FixturePKI.packageRoot()
         let candidate = root.appendingPathComponent(".build/debug/anchorage")
         guard FileManager.default.isExecutableFile(atPath: candidate.path) else {
