@@ -241,7 +241,6 @@ struct HelperPKCS11Tests {
         arguments: [("ec", "leaf-ec-p256", "SHA384"), ("rsa", "leaf-rsa-2048", "SHA256")])
     func signString(_ object: String, _ leaf: String, _ digest: String) async throws {
         let token = try SoftHSMToken.shared()
-        let pki = try FixturePKI.shared()
         let dir = token.directory.appendingPathComponent("sign-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         let hex = try await runProcess(
@@ -251,32 +250,7 @@ struct HelperPKCS11Tests {
                 SoftHSMToken.module, "--digest", digest, "--format", "text",
             ], environment: token.environment)
         #expect(hex.status == 0, "\(hex.summary)")
-        let bytes = stride(from: 0, to: hex.stdout.count, by: 2).compactMap { i -> UInt8? in
-            let start = hex.stdout.index(hex.stdout.startIndex, offsetBy: i)
-            return UInt8(hex.stdout[start..<hex.stdout.index(start, offsetBy: 2)], radix: 16)
-        }
-        try Data(bytes).write(to: dir.appendingPathComponent("sig.bin"))
-        let message = try await HelperTests.probe(
-            [
-                "sign-message", "--certificate", pki.certificate(leaf).path, "--out",
-                dir.appendingPathComponent("msg.bin").path,
-            ],
-            environment: ProcessInfo.processInfo.environment)
-        #expect(message["ok"]?.bool == true, "\(message)")
-        let pub = try await runProcess(
-            "/usr/bin/env",
-            [
-                "openssl", "x509", "-in", pki.certificate(leaf).path, "-pubkey", "-noout", "-out",
-                dir.appendingPathComponent("pub.pem").path,
-            ])
-        #expect(pub.status == 0)
-        let verify = try await runProcess(
-            "/usr/bin/env",
-            [
-                "openssl", "dgst", "-\(digest.lowercased())", "-verify", dir.appendingPathComponent("pub.pem").path,
-                "-signature", dir.appendingPathComponent("sig.bin").path, dir.appendingPathComponent("msg.bin").path,
-            ])
-        #expect(verify.status == 0 && verify.stdout.contains("Verified OK"), "\(verify.summary)")
+        try await HelperTests.expectVerifies(signatureHex: hex.stdout, leaf: leaf, digest: digest, in: dir)
     }
 
     @Test("update --once writes credentials signed by the token")

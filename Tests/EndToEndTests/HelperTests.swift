@@ -147,12 +147,20 @@ struct HelperTests {
         let hex = try await runProcess(
             try HelperBinary.path(),
             ["sign-string", "--private-key", pki.privateKey(leaf).path, "--digest", digest, "--format", "text"])
-        let bytes = stride(from: 0, to: hex.stdout.count, by: 2).compactMap { i -> UInt8? in
-            let start = hex.stdout.index(hex.stdout.startIndex, offsetBy: i)
-            return UInt8(hex.stdout[start..<hex.stdout.index(start, offsetBy: 2)], radix: 16)
+        try await Self.expectVerifies(signatureHex: hex.stdout, leaf: leaf, digest: digest, in: dir)
+    }
+
+    /// `sign-string --format text` output checked as `openssl dgst -verify` with the leaf's public key would check
+    /// it, over the string to sign that `sign-message` writes.
+    static func expectVerifies(signatureHex: String, leaf: String, digest: String, in dir: URL) async throws {
+        let pki = try FixturePKI.shared()
+        let hex = signatureHex
+        let bytes = stride(from: 0, to: hex.count, by: 2).compactMap { i -> UInt8? in
+            let start = hex.index(hex.startIndex, offsetBy: i)
+            return UInt8(hex[start..<hex.index(start, offsetBy: 2)], radix: 16)
         }
         try Data(bytes).write(to: dir.appendingPathComponent("sig.bin"))
-        let message = try await Self.probe(
+        let message = try await probe(
             [
                 "sign-message", "--certificate", pki.certificate(leaf).path, "--out",
                 dir.appendingPathComponent("msg.bin").path,
