@@ -46,11 +46,17 @@ let package = Package(
             name: "AnchorageServer",
             dependencies: [
                 "AnchorageBasics", "AnchorageCore", "AnchorageConfig", "AnchorageHTTP", "AnchorageCrypto",
-                "AnchorageLocking", "AnchorageCommandLine",
+                "AnchorageLocking", "AnchorageCommandLine", "AnchorageControlPlane",
             ],
             exclude: ["Deployment"],
             swiftSettings: strict
         ),
+        // The control plane: the Roles Anywhere REST-JSON API and the IAM role operations, authorized by the
+        // caller role's identity policies. Writes through AnchorageConfig, so the files stay the source of truth.
+        .target(
+            name: "AnchorageControlPlane",
+            dependencies: ["AnchorageBasics", "AnchorageCore", "AnchorageConfig", "AnchorageCrypto"],
+            swiftSettings: strict),
         // Workload side: SigV4-X509 request signing, key and certificate loading, the CreateSession client.
         .target(
             name: "AnchorageClient",
