@@ -22,12 +22,15 @@ public struct ConfigurationLoader: Sendable {
         let roles = loadRoles(&issues)
         let profiles = loadProfiles(&issues)
         let revocations = loadRevocations(&issues)
+        let upstreams = loadUpstreams(&issues)
         crossCheck(anchors: anchors, profiles: profiles, roles: roles, &issues)
+        checkUpstreamNames(roles: roles.map { ($0.file, $0.value) }, upstreams: upstreams, &issues)
         guard issues.isEmpty else { throw ConfigurationError(issues: issues) }
         var configuration = Configuration(
             generation: generation, trustAnchors: anchors.map(\.value), profiles: profiles.map(\.value),
             roles: roles.map(\.value))
         configuration.revocations = revocations
+        configuration.upstreams = upstreams
         return configuration
     }
 
@@ -143,8 +146,13 @@ public struct ConfigurationLoader: Sendable {
             let fields = JSONFields(json, path: "$", issues: &schemaIssues)
             let arnText = fields.string("Arn", required: true, issues: &schemaIssues)
             let maxDuration = fields.int("MaxSessionDuration", required: false, issues: &schemaIssues) ?? 3600
+            let upstream = fields.string("Upstream", required: false, issues: &schemaIssues)
             fields.rejectUnknown(
-                ["Arn", "MaxSessionDuration", "AssumeRolePolicyDocument", "RoleName", "RoleId", "Path", "Description"],
+                [
+                    "Arn", "MaxSessionDuration", "AssumeRolePolicyDocument", "RoleName", "RoleId", "Path",
+                    "Description",
+                    "Upstream",
+                ],
                 issues: &schemaIssues)
             if !(3600...43200).contains(maxDuration) {
                 schemaIssues.append(SchemaError(path: "$.MaxSessionDuration", message: "must be 3600-43200"))
@@ -188,7 +196,10 @@ public struct ConfigurationLoader: Sendable {
             issues += schemaIssues.map { ConfigurationIssue(file: file, path: $0.path, message: $0.message) }
             if let arn, let policy, schemaIssues.isEmpty {
                 out.append(
-                    Loaded(file: file, value: Role(arn: arn, maxSessionDuration: maxDuration, trustPolicy: policy)))
+                    Loaded(
+                        file: file,
+                        value: Role(arn: arn, maxSessionDuration: maxDuration, trustPolicy: policy, upstream: upstream))
+                )
             }
         }
         return out
@@ -299,6 +310,23 @@ public struct ConfigurationLoader: Sendable {
                         message: "role \(roleArn) is not defined under \(profilesDirectory)/roles"))
             }
         }
+    }
+
+    // MARK: - Upstreams (UpstreamLoading.swift)
+
+    /// `Profiles/upstreams`.
+    public var upstreamsDirectory: String { profilesDirectory + "/upstreams" }
+
+    private func loadUpstreams(_ issues: inout [ConfigurationIssue]) -> [String: Upstream] {
+        var out: [String: Upstream] = [:]
+        for name in listDirectory(upstreamsDirectory) where name.hasSuffix(".json") {
+            let file = upstreamsDirectory + "/" + name
+            guard let json = readJSON(file, &issues) else { continue }
+            if let upstream = Self.upstream(name: String(name.dropLast(5)), file: file, json: json, &issues) {
+                out[upstream.name] = upstream
+            }
+        }
+        return out
     }
 
     // MARK: - Files

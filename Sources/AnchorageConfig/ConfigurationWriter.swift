@@ -122,6 +122,23 @@ public struct ConfigurationWriter: Sendable {
         document(.profiles, "roles/\(role.name).json", role.json)
     }
 
+    /// `Profiles/upstreams/<name>.json`: `Endpoint`, `Region`, `CredentialsFile`, `CABundle` and `TimeoutSeconds`
+    /// when given. (The credentials file itself is the operator's: mode 0600, never written here.)
+    public static func upstreamFile(
+        name: String, endpoint: String, region: String, credentialsFile: String, caBundle: String? = nil,
+        timeoutSeconds: Int? = nil
+    ) -> File {
+        var members = [
+            JSONMember(key: "Endpoint", value: .string(endpoint)), JSONMember(key: "Region", value: .string(region)),
+            JSONMember(key: "CredentialsFile", value: .string(credentialsFile)),
+        ]
+        if let caBundle { members.append(JSONMember(key: "CABundle", value: .string(caBundle))) }
+        if let timeoutSeconds {
+            members.append(JSONMember(key: "TimeoutSeconds", value: .number(String(timeoutSeconds))))
+        }
+        return document(.profiles, "upstreams/\(name).json", .object(members))
+    }
+
     /// `PKI/revocations.json`: one line of compact JSON.
     public static func revocationsFile(_ list: RevocationList) -> File {
         File(root: .pki, path: "revocations.json", bytes: Array((JSONWriter.string(list.json) + "\n").utf8))

@@ -7,12 +7,18 @@ public struct RoleDocument: Sendable, Equatable {
     public var description: String?
     /// The `AssumeRolePolicyDocument`.
     public var trustPolicy: JSONValue
+    /// `Upstream`: the name of the upstream STS (`Profiles/upstreams/<name>.json`) brokering the role, if any.
+    public var upstream: String?
 
-    public init(arn: String, maxSessionDuration: Int = 3600, description: String? = nil, trustPolicy: JSONValue) {
+    public init(
+        arn: String, maxSessionDuration: Int = 3600, description: String? = nil, trustPolicy: JSONValue,
+        upstream: String? = nil
+    ) {
         self.arn = arn
         self.maxSessionDuration = maxSessionDuration
         self.description = description
         self.trustPolicy = trustPolicy
+        self.upstream = upstream
     }
 
     /// The role name: the last segment of the ARN (the file is named after it).
@@ -20,7 +26,8 @@ public struct RoleDocument: Sendable, Equatable {
         ARN(arn)?.resourceName ?? String(arn.split(separator: "/").last ?? Substring(arn))
     }
 
-    /// The document: `Arn`, `MaxSessionDuration`, `Description` when given, `AssumeRolePolicyDocument`.
+    /// The document: `Arn`, `MaxSessionDuration`, `Description` when given, `AssumeRolePolicyDocument`, `Upstream`
+    /// when given.
     public var json: JSONValue {
         var members = [
             JSONMember(key: "Arn", value: .string(arn)),
@@ -28,6 +35,7 @@ public struct RoleDocument: Sendable, Equatable {
         ]
         if let description { members.append(JSONMember(key: "Description", value: .string(description))) }
         members.append(JSONMember(key: "AssumeRolePolicyDocument", value: trustPolicy))
+        if let upstream { members.append(JSONMember(key: "Upstream", value: .string(upstream))) }
         return .object(members)
     }
 

@@ -4,6 +4,9 @@ public struct CreateSessionOutcome: Sendable {
     public enum Result: Sendable {
         case issued(CreateSessionResponse)
         case denied(DenialReason)
+        /// Allowed for a brokered role: the upstream STS is still to be asked (``completed(_:answer:attempts:)``
+        /// makes the final outcome). Never audited or answered as such.
+        case brokered(BrokeredSession)
     }
 
     public var result: Result
@@ -11,6 +14,8 @@ public struct CreateSessionOutcome: Sendable {
     public var detail: String
     /// What the request named and presented, as far as it was understood before the decision.
     public var subject: AuditSubject
+    /// The upstream exchange of a brokered role, once it happened.
+    public var upstream: UpstreamExchange?
 
     public init(result: Result, detail: String, subject: AuditSubject) {
         self.result = result

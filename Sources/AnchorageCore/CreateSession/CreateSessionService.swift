@@ -69,8 +69,13 @@ public struct CreateSessionService: Sendable {
     {
         var subject = AuditSubject()
         do {
-            let response = try decide(request, configuration: configuration, now: now, subject: &subject)
-            return CreateSessionOutcome(result: .issued(response), detail: "issued", subject: subject)
+            let result = try decide(request, configuration: configuration, now: now, subject: &subject)
+            if case .brokered(let session) = result {
+                return CreateSessionOutcome(
+                    result: result, detail: "allowed; brokered through upstream \(session.upstream.name)",
+                    subject: subject)
+            }
+            return CreateSessionOutcome(result: result, detail: "issued", subject: subject)
         } catch {
             return CreateSessionOutcome(result: .denied(error.reason), detail: error.detail, subject: subject)
         }
@@ -87,6 +92,9 @@ public struct CreateSessionService: Sendable {
             try Self.checkParameters(request, trace: &trace)
             let authorization = try authorize(request, configuration: configuration, now: now, trace: &trace)
             trace.record("decision", .pass, "allowed: role \(authorization.role.arn) for \(authorization.duration) s")
+            if let upstream = authorization.role.upstream {
+                trace.record("upstream", .info, brokeredExplanation(upstream, configuration: configuration))
+            }
             return Explanation(reason: nil, detail: "allowed", trace: trace.steps)
         } catch {
             trace.record("decision", .fail, "denied: \(error.reason.rawValue): \(error.detail)")
@@ -98,7 +106,7 @@ public struct CreateSessionService: Sendable {
 
     private func decide(
         _ request: SignedRequest, configuration: Configuration, now: Int64, subject: inout AuditSubject
-    ) throws(Denial) -> CreateSessionResponse {
+    ) throws(Denial) -> CreateSessionOutcome.Result {
         let authenticated = try authenticate(request, now: now, subject: &subject)
         let parameters = try RequestParameters(request)
         subject.trustAnchorArn = parameters.trustAnchorArn
@@ -120,8 +128,14 @@ public struct CreateSessionService: Sendable {
             sourceAddress: request.sourceAddress)
         var trace = DecisionTrace(recording: false)
         let authorization = try authorize(sessionRequest, configuration: configuration, now: now, trace: &trace)
+        if authorization.role.upstream != nil {
+            // Looked up before the replay ticket is spent: a missing upstream is a refusal, not a used request.
+            let session = try brokeredSession(authorization, request: sessionRequest, configuration: configuration)
+            try commitReplay(authenticated.replayTicket, now: now)
+            return .brokered(session)
+        }
         try commitReplay(authenticated.replayTicket, now: now)
-        return mint(authorization, request: sessionRequest, now: now)
+        return .issued(mint(authorization, request: sessionRequest, now: now))
     }
 
     /// What ``authorize(_:configuration:now:trace:)`` established.
@@ -292,17 +306,22 @@ public struct CreateSessionService: Sendable {
             sourceAddress: request.sourceAddress, certificateSubject: leaf.subjectString,
             certificateIssuer: leaf.issuerString)
         let credentials = TemporaryCredentials(claims: claims, keyring: keyring, random: random)
-        let subjectID = IdentifierEncoding.uuidString(
-            Digest.sha256(anchor.arn.region + "/" + anchor.arn.account + "/" + leaf.subjectString))
         return CreateSessionResponse(
             credentials: credentials,
             assumedRoleArn:
                 "arn:\(role.arn.partition):sts::\(role.arn.account):assumed-role/\(role.name)/\(sessionName)",
             assumedRoleId: "\(role.roleId):\(sessionName)", roleArn: role.arn.description,
             sourceIdentity: authorization.sourceIdentity,
-            subjectArn:
-                "arn:\(anchor.arn.partition):rolesanywhere:\(anchor.arn.region):\(anchor.arn.account):subject/\(subjectID)",
+            subjectArn: Self.subjectArn(anchor: anchor, leaf: leaf),
             packedPolicySize: PackedPolicySize.estimate(tags: principalTags, profile: authorization.profile))
+    }
+
+    /// The Roles Anywhere subject ARN of `leaf` under `anchor`: one subject per (region, account, subject DN).
+    static func subjectArn(anchor: TrustAnchor, leaf: Certificate) -> String {
+        let subjectID = IdentifierEncoding.uuidString(
+            Digest.sha256(anchor.arn.region + "/" + anchor.arn.account + "/" + leaf.subjectString))
+        return
+            "arn:\(anchor.arn.partition):rolesanywhere:\(anchor.arn.region):\(anchor.arn.account):subject/\(subjectID)"
     }
 
     // MARK: - Authentication

@@ -61,6 +61,15 @@ public enum DenialReason: String, Sendable, CaseIterable {
     /// A signed request already accepted inside its validity window (403 "Invalid signature").
     case replayedRequest = "replayed_request"
 
+    // A brokered role (``Role/upstream``): Anchorage allowed, the upstream STS gave no credentials (UpstreamFailure).
+    /// The upstream refused `AssumeRole` (403 "Access denied").
+    case upstreamAccessDenied = "upstream_access_denied"
+    /// The upstream throttled `AssumeRole` (429 ThrottlingException, retryable).
+    case upstreamThrottled = "upstream_throttled"
+    /// The upstream is unreachable, failed (5xx, after one retry), timed out, answered without complete
+    /// credentials, or its credentials file is unreadable (503).
+    case upstreamUnavailable = "upstream_unavailable"
+
     case internalError = "internal_error"
 
     /// What the caller is told: status, `X-Amzn-ErrorType` and the `message` body member.
@@ -98,6 +107,13 @@ public enum DenialReason: String, Sendable, CaseIterable {
         case .roleSessionNameNotAllowed:
             return WireError(
                 status: 403, type: "AccessDeniedException", message: "Not authorized to set roleSessionName.")
+        case .upstreamAccessDenied:
+            return WireError(status: 403, type: "AccessDeniedException", message: "Access denied")
+        case .upstreamThrottled:
+            return WireError(status: 429, type: "ThrottlingException", message: "Rate exceeded")
+        case .upstreamUnavailable:
+            return WireError(
+                status: 503, type: "ServiceUnavailableException", message: "Service unavailable; try again later")
         case .internalError:
             return WireError(status: 500, type: "InternalServerException", message: "Internal server error")
         }

@@ -21,6 +21,14 @@ public struct TemporaryCredentials: Sendable {
         Base64.encode(random.bytes(30))
     }
 
+    /// Credentials issued elsewhere (an upstream STS's), carried as they were received.
+    public init(accessKeyId: String, secretAccessKey: String, sessionToken: String, expiration: Int64) {
+        self.accessKeyId = accessKeyId
+        self.secretAccessKey = secretAccessKey
+        self.sessionToken = sessionToken
+        self.expiration = expiration
+    }
+
     /// Mints credentials for `claims` (whose key id and secret are already chosen) and seals the token.
     public init(claims: SessionClaims, keyring: TokenKeyring, random: any RandomSource) {
         accessKeyId = claims.accessKeyId

@@ -7,6 +7,8 @@ public struct Configuration: Sendable {
     public var roles: [String: Role]
     /// `PKI/revocations.json`: certificates and sessions revoked by `anchorage revoke`.
     public var revocations = RevocationList()
+    /// `Profiles/upstreams/<name>.json`, by name: the STS endpoints that brokered roles (``Role/upstream``) use.
+    public var upstreams: [String: Upstream] = [:]
 
     public init(generation: Int, trustAnchors: [TrustAnchor], profiles: [Profile], roles: [Role]) {
         self.generation = generation

@@ -7,14 +7,18 @@ public struct Role: Sendable {
     public var name: String { identifiers.name }
     public var maxSessionDuration: Int
     public var trustPolicy: PolicyDocument
+    /// The upstream STS (`Profiles/upstreams/<name>.json`) that issues this role's credentials, or nil when
+    /// Anchorage issues them itself. The trust policy above stays Anchorage's own gate either way.
+    public var upstream: String?
 
     /// ``name`` and ``roleId``, derived from ``arn`` when it is set rather than on every request.
     private var identifiers: (name: String, roleId: String)
 
-    public init(arn: ARN, maxSessionDuration: Int, trustPolicy: PolicyDocument) {
+    public init(arn: ARN, maxSessionDuration: Int, trustPolicy: PolicyDocument, upstream: String? = nil) {
         self.arn = arn
         self.maxSessionDuration = maxSessionDuration
         self.trustPolicy = trustPolicy
+        self.upstream = upstream
         self.identifiers = Self.identifiers(of: arn)
     }
 

@@ -54,7 +54,8 @@ extension AuditLog {
 
     /// The audit line of one CreateSession attempt: `time`, `requestId`, `operation`, `outcome`, `reason`, then
     /// `accessKeyId`, `expiration`, `roleSessionName`, `sourceIdentity` (allowed) or `detail` (denied), then
-    /// `sourceAddress`, the three ARNs and `certificate` (`serialHex`, `subject`, `issuer`, `sha256`) or null.
+    /// `upstream` (a brokered role's exchange, ``writeUpstream(_:into:)``), `sourceAddress`, the three ARNs and
+    /// `certificate` (`serialHex`, `subject`, `issuer`, `sha256`) or null.
     /// Holds no secret: never the secret key or token.
     public static func createSessionLine(
         requestId: String, timeMilliseconds: Int64, sourceAddress: String, outcome: CreateSessionOutcome
@@ -78,12 +79,20 @@ extension AuditLog {
             w.member("roleSessionName", lastPathComponent(response.assumedRoleArn))
             w.member("sourceIdentity", response.sourceIdentity)
         case .denied(let denial):
-            outcomeText = denial == .internalError ? "error" : "denied"
+            outcomeText = denial == .internalError || denial == .upstreamUnavailable ? "error" : "denied"
             reason = denial.rawValue
             w.member("outcome", outcomeText)
             w.member("reason", denial.rawValue)
             w.member("detail", outcome.detail)
+        case .brokered:
+            // Never written as such: the server completes a brokered decision before auditing it.
+            outcomeText = "error"
+            reason = DenialReason.internalError.rawValue
+            w.member("outcome", outcomeText)
+            w.member("reason", reason)
+            w.member("detail", "brokered decision audited before its upstream exchange")
         }
+        if let upstream = outcome.upstream { Self.writeUpstream(upstream, into: &w) }
         w.member("sourceAddress", sourceAddress)
         let subject = outcome.subject
         w.member("trustAnchorArn", subject.trustAnchorArn)
@@ -104,6 +113,23 @@ extension AuditLog {
         var bytes = w.bytes
         bytes.append(0x0A)
         return AuditLine(bytes: bytes, operation: "CreateSession", outcome: outcomeText, reason: reason)
+    }
+
+    /// `"upstream": {"name", "requestId", "assumedRoleArn" | "errorCode", "attempts", "droppedTags"}`.
+    static func writeUpstream(_ upstream: UpstreamExchange, into w: inout JSONByteWriter) {
+        w.key("upstream")
+        w.beginObject()
+        w.member("name", upstream.name)
+        w.member("requestId", upstream.requestId)
+        if let arn = upstream.assumedRoleArn { w.member("assumedRoleArn", arn) }
+        if let code = upstream.errorCode { w.member("errorCode", code) }
+        w.key("attempts")
+        w.integer(upstream.attempts)
+        w.key("droppedTags")
+        w.beginArray()
+        for key in upstream.droppedTagKeys { w.string(key) }
+        w.endArray()
+        w.endObject()
     }
 
     /// `text.split(separator: "/").last.map(String.init) ?? ""`, without the intermediate array.

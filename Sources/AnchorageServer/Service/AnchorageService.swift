@@ -20,12 +20,15 @@ public final class AnchorageService: HTTPHandler {
     public let metrics: Metrics
     /// Open API connections, for the metrics (set by `serve` once the HTTP server exists).
     public let connectionCount: @Sendable () -> Int?
+    /// Exchanges decisions for brokered roles into upstream STS credentials, off the event loops.
+    public let upstreamBroker: UpstreamBroker
 
     public init(
         configurations: ConfigurationStore, createSession: CreateSessionService, auditLog: AuditLog,
         clock: any WallClock = SystemClock(), logger: Logger = Logger(), metrics: Metrics = Metrics(),
-        connectionCount: @escaping @Sendable () -> Int? = { nil }
+        connectionCount: @escaping @Sendable () -> Int? = { nil }, upstreamBroker: UpstreamBroker? = nil
     ) {
+        self.upstreamBroker = upstreamBroker ?? UpstreamBroker(clock: clock)
         self.metrics = metrics
         self.connectionCount = connectionCount
         self.configurations = configurations
@@ -103,8 +106,17 @@ public final class AnchorageService: HTTPHandler {
             outcome = createSession.createSession(
                 signed, configuration: configurations.current, now: now >= 0 ? now / 1000 : (now - 999) / 1000)
         }
+        if case .brokered(let session) = outcome.result {
+            return handleBrokered(session, outcome: outcome, request: request, requestId: requestId, now: now)
+        }
+        return answer(outcome, sourceAddress: request.remoteAddress, requestId: requestId, now: now)
+    }
+
+    /// Audits `outcome` and answers it: no audit record, no answer. Also the end of a brokered request, on the
+    /// upstream worker thread (AnchorageService+Upstream.swift).
+    func answer(_ outcome: CreateSessionOutcome, sourceAddress: String, requestId: String, now: Int64) -> HTTPResponse {
         let record = AuditLog.createSessionLine(
-            requestId: requestId, timeMilliseconds: now, sourceAddress: request.remoteAddress, outcome: outcome)
+            requestId: requestId, timeMilliseconds: now, sourceAddress: sourceAddress, outcome: outcome)
         // No audit record, no answer: an unaudited credential must never leave the server.
         guard let ticket = auditLog.write(line: record.bytes) else {
             metrics.countAuditUnavailable(operation: record.operation)
@@ -120,6 +132,9 @@ public final class AnchorageService: HTTPHandler {
             response = HTTPResponse(status: 201, headers: headers, body: issued.jsonBytes)
         case .denied(let reason):
             response = Self.restJSONError(reason.wireError)
+        case .brokered:
+            // Completed by handleBrokered before it is answered; never sent as such.
+            response = Self.restJSONError(DenialReason.internalError.wireError)
         }
         return auditLog.holding(
             response, untilDurable: ticket, requestId: requestId, logger: logger, metrics: metrics,
