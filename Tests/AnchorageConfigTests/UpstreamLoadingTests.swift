@@ -7,22 +7,10 @@ import Testing
 /// `Profiles/upstreams/<name>.json`, a role's `"Upstream"` and the credentials file, as the loader (and so
 /// `anchorage validate`) checks them.
 @Suite struct UpstreamLoadingTests {
-    static let upstreamFile = "Profiles/upstreams/aws.json"
-
     /// A fixture whose role is brokered through `aws`, with a sound credentials file (mode 0600).
     static func brokeredFixture(upstream: String? = nil, credentials: String? = nil) throws -> ConfigFixture {
         let fixture = try ConfigFixture()
-        try fixture.write(
-            "keys/aws.json", credentials ?? #"{"AccessKeyId": "AKIAEXAMPLE", "SecretAccessKey": "secret"}"#)
-        chmod(fixture.directory.url("keys/aws.json"), 0o600)
-        try fixture.write(
-            upstreamFile,
-            upstream
-                ?? #"{"Endpoint": "https://sts.us-east-1.amazonaws.com", "Region": "us-east-1", "CredentialsFile": "../../keys/aws.json", "TimeoutSeconds": 3}"#
-        )
-        try fixture.write(
-            ConfigFixture.role,
-            #"{"Arn": "\#(roleArn)", "Upstream": "aws", "AssumeRolePolicyDocument": \#(ConfigFixture.policyJSON())}"#)
+        try fixture.makeBrokered(upstream: upstream, credentials: credentials)
         return fixture
     }
 

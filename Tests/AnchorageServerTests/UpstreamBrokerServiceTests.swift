@@ -1,0 +1,183 @@
+import AnchorageConfig
+import AnchorageConfigFixtures
+import AnchorageCore
+import AnchorageCrypto
+import AnchorageLocking
+import AnchorageTestSupport
+import Dispatch
+import Foundation
+import Testing
+
+@testable import AnchorageHTTP
+@testable import AnchorageServer
+
+/// CreateSession for a brokered role through ``AnchorageService/handle(_:)``, with the upstream replaced by a
+/// scripted transport: the answer comes through the deferred response, audited first; refusals never reach the
+/// transport; retries and the pool's bound.
+@Suite struct UpstreamBrokerServiceTests {
+    static let issuedXML = """
+        <AssumeRoleResponse><AssumeRoleResult><AssumedRoleUser>\
+        <Arn>arn:aws:sts::123456789012:assumed-role/web-reader/0123</Arn><AssumedRoleId>AROAX:0123</AssumedRoleId>\
+        </AssumedRoleUser><Credentials><AccessKeyId>ASIAUPSTREAM00000001</AccessKeyId>\
+        <SecretAccessKey>upstream-secret</SecretAccessKey><SessionToken>upstream-token</SessionToken>\
+        <Expiration>2026-12-06T08:00:00Z</Expiration></Credentials></AssumeRoleResult>\
+        <ResponseMetadata><RequestId>up-rid-1</RequestId></ResponseMetadata></AssumeRoleResponse>
+        """
+
+    /// A transport answering from `script` in order (the last entry repeats), recording every request.
+    final class ScriptedTransport: Sendable {
+        let script: [Result<(status: Int, body: [UInt8]), UpstreamFailure>]
+        let sent = Locked([AssumeRoleRequest]())
+
+        init(_ script: [Result<(status: Int, body: [UInt8]), UpstreamFailure>]) { self.script = script }
+
+        var transport: UpstreamBroker.Transport {
+            { request, _, _ in
+                let index = self.sent.withLock { sent in
+                    sent.append(request)
+                    return sent.count - 1
+                }
+                return self.script[min(index, self.script.count - 1)]
+            }
+        }
+
+        static let issued: Result<(status: Int, body: [UInt8]), UpstreamFailure> = .success(
+            (200, Array(issuedXML.utf8)))
+    }
+
+    struct Fixture {
+        let configuration: ConfigFixture
+        let state = TemporaryDirectory()
+        let auditLog: AuditLog
+        let service: AnchorageService
+
+        init(ou: String = "web", broker: UpstreamBroker) throws {
+            configuration = try ConfigFixture()
+            try configuration.makeBrokered(ou: ou)
+            auditLog = try AuditLog(path: state.url("audit.jsonl"))
+            service = AnchorageService(
+                configurations: try ConfigurationStore(loader: configuration.loader),
+                createSession: CreateSessionService(
+                    keyring: TokenKeyring.generate(id: "k-test", random: SystemRandomSource())),
+                auditLog: auditLog, clock: FixedClock(seconds: testNow), logger: Logger(minimumLevel: .error),
+                upstreamBroker: broker)
+        }
+
+        func auditRecords() throws -> [JSONValue] {
+            _ = auditLog.commit(upTo: auditLog.recordCount)
+            return try ((try? state.read("audit.jsonl")) ?? "").split(separator: "\n").map {
+                try JSONParser.parse(String($0))
+            }
+        }
+
+        /// Sends a signed CreateSession for the web leaf; the answer, waiting for a pending one to complete.
+        func createSession() throws -> (response: HTTPResponse, wasPending: Bool) {
+            let pki = configuration.pki
+            let placeholder = service.handle(try RequestSigner.signedCreateSession(leaf: pki.webLeaf, key: pki.webKey))
+            guard let promise = placeholder.pending else { return (placeholder, false) }
+            let delivered = Locked<HTTPResponse?>(nil)
+            let done = DispatchSemaphore(value: 0)
+            promise.attach { response in
+                delivered.withLock { $0 = response }
+                done.signal()
+            }
+            // A guard against a hang, not a time bound on the exchange.
+            guard done.wait(timeout: .now() + 60) == .success, let response = delivered.withLock({ $0 }) else {
+                throw TestFailure("the pending response was never completed")
+            }
+            return (response, true)
+        }
+    }
+
+    @Test func brokeredRoleIsAnsweredThroughThePromiseWithTheUpstreamsCredentials() throws {
+        let transport = ScriptedTransport([ScriptedTransport.issued])
+        let fixture = try Fixture(
+            broker: UpstreamBroker(clock: FixedClock(seconds: testNow), transport: transport.transport))
+        let (response, wasPending) = try fixture.createSession()
+        #expect(wasPending)
+        #expect(response.status == 201, "\(response.bodyText)")
+        let requestId = try #require(response.headers["x-amzn-RequestId"])
+        let set = try #require(try response.json()["credentialSet"]?[0])
+        #expect(set["credentials"]?["accessKeyId"]?.stringValue == "ASIAUPSTREAM00000001")
+        #expect(set["credentials"]?["secretAccessKey"]?.stringValue == "upstream-secret")
+        #expect(set["credentials"]?["sessionToken"]?.stringValue == "upstream-token")
+        #expect(set["credentials"]?["expiration"]?.stringValue == "2026-12-06T08:00:00Z")
+        #expect(set["assumedRoleUser"]?["arn"]?.stringValue == "arn:aws:sts::123456789012:assumed-role/web-reader/0123")
+        #expect(set["roleArn"]?.stringValue == roleArn)
+
+        // One AssumeRole, signed with the credentials file's key, carrying the decision.
+        let sent = transport.sent.withLock { $0 }
+        #expect(sent.count == 1)
+        let request = try #require(sent.first)
+        let authorization = request.headers.first { $0.name == "Authorization" }?.value ?? ""
+        #expect(authorization.contains("Credential=\(ConfigFixture.upstreamAccessKeyId)/"))
+        let body = String(decoding: request.body, as: UTF8.self)
+        #expect(body.contains("RoleArn=arn%3Aaws%3Aiam%3A%3A123456789012%3Arole%2Fweb-reader"))
+        #expect(body.contains("RoleSessionName=\(fixture.configuration.pki.webLeaf.serialNumberHex)"))
+        #expect(body.contains("DurationSeconds=1800"))
+
+        let record = try #require(try fixture.auditRecords().last)
+        #expect(record["requestId"]?.stringValue == requestId)
+        #expect(record["outcome"]?.stringValue == "allowed")
+        #expect(record["accessKeyId"]?.stringValue == "ASIAUPSTREAM00000001")
+        #expect(record["upstream"]?["name"]?.stringValue == "aws")
+        #expect(record["upstream"]?["requestId"]?.stringValue == "up-rid-1")
+        #expect(
+            record["upstream"]?["assumedRoleArn"]?.stringValue
+                == "arn:aws:sts::123456789012:assumed-role/web-reader/0123")
+        #expect(!(try fixture.auditRecords().description.contains("upstream-secret")))
+    }
+
+    @Test func refusedDecisionNeverReachesTheTransport() throws {
+        let transport = ScriptedTransport([ScriptedTransport.issued])
+        let fixture = try Fixture(ou: "ops", broker: UpstreamBroker(transport: transport.transport))
+        let (response, wasPending) = try fixture.createSession()
+        #expect(!wasPending)
+        #expect(response.status == 403)
+        #expect(transport.sent.withLock { $0.count } == 0)
+        #expect(try fixture.auditRecords().last?["reason"]?.stringValue == "trust_policy_not_allowed")
+    }
+
+    @Test(
+        "failures: one retry for a transport failure or a 5xx, none otherwise; the caller's status",
+        arguments: [
+            ([.failure(.unreachable("refused")), ScriptedTransport.issued], 201, 2),
+            ([.success((500, Array("<Code>InternalFailure</Code>".utf8)))], 503, 2),
+            ([.failure(.unreachable("refused"))], 503, 2),
+            ([.success((403, Array("<Code>AccessDenied</Code><Message>no</Message>".utf8)))], 403, 1),
+            ([.success((400, Array("<Code>Throttling</Code>".utf8)))], 429, 1),
+            ([.success((200, Array("<AssumeRoleResponse/>".utf8)))], 503, 1),
+        ] as [([Result<(status: Int, body: [UInt8]), UpstreamFailure>], Int, Int)])
+    func failures(script: [Result<(status: Int, body: [UInt8]), UpstreamFailure>], status: Int, attempts: Int)
+        throws
+    {
+        let transport = ScriptedTransport(script)
+        let fixture = try Fixture(broker: UpstreamBroker(transport: transport.transport))
+        let (response, _) = try fixture.createSession()
+        #expect(response.status == status, "\(response.bodyText)")
+        #expect(transport.sent.withLock { $0.count } == attempts)
+        let record = try #require(try fixture.auditRecords().last)
+        #expect(record["upstream"]?["attempts"]?.intValue == attempts)
+        if status != 201 { #expect(record["accessKeyId"] == nil) }
+    }
+
+    @Test func fullPoolAnswers503WithoutQueueing() throws {
+        let transport = ScriptedTransport([ScriptedTransport.issued])
+        let fixture = try Fixture(broker: UpstreamBroker(threads: 1, queueLimit: 0, transport: transport.transport))
+        let (response, _) = try fixture.createSession()
+        #expect(response.status == 503)
+        #expect(response.headers["X-Amzn-ErrorType"] == "ServiceUnavailableException")
+        #expect(transport.sent.withLock { $0.count } == 0)
+        #expect(try fixture.auditRecords().last?["upstream"]?["errorCode"]?.stringValue == "overloaded")
+    }
+
+    @Test func credentialsFileTurnedUnreadableIs503AndNotSent() throws {
+        let transport = ScriptedTransport([ScriptedTransport.issued])
+        let fixture = try Fixture(broker: UpstreamBroker(transport: transport.transport))
+        chmod(fixture.configuration.directory.url(ConfigFixture.upstreamCredentialsFile), 0o644)
+        let (response, _) = try fixture.createSession()
+        #expect(response.status == 503)
+        #expect(transport.sent.withLock { $0.count } == 0)
+        #expect(try fixture.auditRecords().last?["upstream"]?["errorCode"]?.stringValue == "credentials_unavailable")
+    }
+}
