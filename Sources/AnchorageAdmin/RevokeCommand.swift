@@ -10,7 +10,7 @@ import Foundation
 /// every second; SIGHUP reloads at once) and writes a `Revoke`/`Unrevoke` line to its audit log.
 public enum RevokeCommand {
     public static let usage = """
-        usage: anchorage revoke [--pki DIR] [--profiles DIR] SELECTOR [--reason TEXT]
+        usage: anchorage revoke [--pki DIR] [--profiles DIR] SELECTOR [--reason TEXT] [--state-dir DIR]...
                anchorage revoke [--pki DIR] --list [--json]
                anchorage revoke [--pki DIR] [--profiles DIR] --remove ID
 
@@ -25,6 +25,9 @@ public enum RevokeCommand {
           --reason TEXT             recorded with the revocation
           --list                    print the revocations in force (--json: the file's JSON)
           --remove ID               lift a revocation (un-revoke)
+          --state-dir DIR           a server's --state-dir (repeatable): list the live brokered sessions (roles with
+                                    an "Upstream") the revocation covers, from its audit log — the upstream STS
+                                    issued them and they stay valid until they expire
 
           A revoked certificate can no longer create sessions; every matching session fails GetCallerIdentity
           and GetSessionContext with InvalidClientTokenId within the servers' reload delay (<= 2 s).
@@ -33,7 +36,7 @@ public enum RevokeCommand {
 
     static let options: Set<String> = [
         "pki", "profiles", "serial", "sha256", "access-key-id", "trust-anchor", "role", "issued-before", "reason",
-        "remove",
+        "remove", "state-dir",
     ]
     static let flags: Set<String> = ["list", "json"]
 
@@ -75,7 +78,9 @@ public enum RevokeCommand {
             return usageError(error.message)
         }
         let reason = parsed.value("reason")
-        return update(loader) { list in
+        let stateDirectories = parsed.values("state-dir")
+        var added: Revocation?
+        let status = update(loader) { list in
             if let existing = list.entries.first(where: { $0.selector == selector }) {
                 print("already revoked as \(existing.id): \(existing.summary)")
                 return list
@@ -84,8 +89,18 @@ public enum RevokeCommand {
                 id: "r-" + Hex.encode(SecureRandom.bytes(6)), selector: selector, revokedAt: clock.seconds,
                 revokedBy: currentUser(), reason: reason)
             print("revoked \(revocation.id): \(revocation.summary)")
+            added = revocation
             return RevocationList(list.entries + [revocation])
         }
+        // Brokered sessions are the upstream's: say that this revocation cannot reach them.
+        if status == 0, let added {
+            for line in BrokeredSessionsWarning.lines(
+                for: added, loader: loader, stateDirectories: stateDirectories, now: clock.seconds)
+            {
+                FileHandle.standardError.write(Data((line + "\n").utf8))
+            }
+        }
+        return status
     }
 
     struct RevokeError: Error {

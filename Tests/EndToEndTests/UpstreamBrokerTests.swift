@@ -168,6 +168,34 @@ struct UpstreamBrokerTests {
         #expect(record["signatureValid"]?.bool == true, "signature: \(record["signatureProblem"] ?? .null)")
     }
 
+    @Test("revoke warns that live brokered sessions cannot be recalled")
+    func revokeWarnsAboutBrokeredSessions() async throws {
+        let world = try await UpstreamWorld.shared.get()
+        let issued = try await world.raw(role: "brokered")
+        #expect(issued.status == 201, "\(issued.output)")
+        // Revoked in a copy of the configuration: the suite's server keeps accepting the leaf.
+        let copy = try world.configuration.copy()
+        let serial = try world.context.pki.serialHex(Self.leaf)
+        let state = world.context.server.stateDirectory.path
+        let withState = try await anchorageCommand(
+            ["revoke", "--serial", serial, "--state-dir", state], configuration: copy)
+        #expect(withState.status == 0, "\(withState.summary)")
+        #expect(withState.stderr.contains("live brokered session(s)"), "\(withState.stderr)")
+        #expect(withState.stderr.contains("arn:aws:sts::\(ARNs.account):assumed-role/brokered/"), "\(withState.stderr)")
+        #expect(withState.stderr.contains("aws:TokenIssueTime"), "\(withState.stderr)")
+
+        let general = try await anchorageCommand(["revoke", "--role", ARNs.role("brokered")], configuration: copy)
+        #expect(general.status == 0, "\(general.summary)")
+        #expect(general.stderr.contains("brokered through an upstream STS"), "\(general.stderr)")
+
+        // A certificate with no brokered session: nothing to warn about.
+        let other = try await anchorageCommand(
+            ["revoke", "--serial", try world.context.pki.serialHex("leaf-ec-p256"), "--state-dir", state],
+            configuration: copy)
+        #expect(other.status == 0, "\(other.summary)")
+        #expect(!other.stderr.contains("brokered"), "\(other.stderr)")
+    }
+
     @Test("a credentials file that is missing or readable by others is a validate error; explain says brokered")
     func validateAndExplain() async throws {
         let world = try await UpstreamWorld.shared.get()
