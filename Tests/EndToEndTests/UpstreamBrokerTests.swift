@@ -157,6 +157,26 @@ struct UpstreamBrokerTests {
         #expect(try world.auditLine(hung.requestId)?["reason"]?.string == "upstream_unavailable")
     }
 
+    @Test("over HTTPS the upstream's certificate is verified against its CABundle")
+    func tlsVerified() async throws {
+        let world = try await UpstreamWorld.shared.get()
+        let before = try world.records().count
+        let trusted = try await world.raw(role: "brokered-tls")
+        #expect(trusted.status == 201, "\(trusted.output)")
+        let records = try world.records()
+        #expect(records.count == before + 1)
+        #expect(records.last?["params"]?["RoleArn"]?.string == ARNs.role("brokered-tls"))
+        #expect(records.last?["signatureValid"]?.bool == true)
+
+        // A CA bundle that did not sign the upstream's certificate: no request gets through the handshake.
+        let untrusted = try await world.raw(role: "brokered-untrusted")
+        #expect(untrusted.status == 503, "\(untrusted.output)")
+        #expect(try world.records().count == before + 1, "a request reached an unverified upstream")
+        let line = try #require(try world.auditLine(untrusted.requestId))
+        #expect(line["upstream"]?["errorCode"]?.string == "unreachable")
+        #expect(line["detail"]?.string?.contains("certificate") == true, "\(line)")
+    }
+
     @Test("new keys in the credentials file are used by the next call, without a restart")
     func credentialsHotReload() async throws {
         let world = try await UpstreamWorld.shared.get()
@@ -342,7 +362,8 @@ actor UpstreamWorld {
     }
 
     static func writeUpstream(
-        _ name: String, endpoint: String, credentials: URL, timeout: Int? = nil, in configuration: TestConfiguration
+        _ name: String, endpoint: String, credentials: URL, timeout: Int? = nil, caBundle: URL? = nil,
+        in configuration: TestConfiguration
     ) throws {
         let directory = configuration.profiles.appendingPathComponent("upstreams")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
@@ -350,6 +371,7 @@ actor UpstreamWorld {
             "Endpoint": endpoint, "Region": "us-east-1", "CredentialsFile": credentials.path,
         ]
         if let timeout { document["TimeoutSeconds"] = timeout }
+        if let caBundle { document["CABundle"] = caBundle.path }
         try TestConfiguration.writeJSON(document, to: directory.appendingPathComponent("\(name).json"))
     }
 
@@ -374,12 +396,13 @@ actor UpstreamWorld {
             "/usr/bin/env",
             [
                 "python3", try Clients.scriptsDirectory().appendingPathComponent("sts_upstream.py").path,
-                "--record", recordFile.path, "--keys", keysFile.path,
+                "--record", recordFile.path, "--keys", keysFile.path, "--tls-certificate",
+                pki.certificate("server").path, "--tls-private-key", pki.privateKey("server").path,
             ],
             environment: Clients.environment(caBundle: pki.caBundle))
         let line = try await upstream.waitForLine(prefix: "{")
         guard let ports = try? JSONValue.parse("{" + line), let moto = ports["moto"]?.number,
-            let recorder = ports["recorder"]?.number
+            let recorder = ports["recorder"]?.number, let recorderTLS = ports["recorderTLS"]?.number
         else { throw TestFailure("sts_upstream.py printed \(line); stderr: \(upstream.stderr)") }
 
         // A port nothing listens on: the "down" upstream.
@@ -398,10 +421,18 @@ actor UpstreamWorld {
         try writeUpstream(
             "slow", endpoint: "http://127.0.0.1:\(Int(recorder))", credentials: credentialsFile, timeout: 2,
             in: configuration)
+        // TLS, verified against the fixture CA bundle; and against a CA that did not sign the server certificate.
+        try writeUpstream(
+            "moto-tls", endpoint: "https://127.0.0.1:\(Int(recorderTLS))", credentials: credentialsFile,
+            caBundle: pki.caBundle, in: configuration)
+        try writeUpstream(
+            "untrusted-tls", endpoint: "https://127.0.0.1:\(Int(recorderTLS))", credentials: credentialsFile,
+            caBundle: pki.certificate("root-rsa"), in: configuration)
 
         let roles: [(name: String, ou: String, upstream: String)] = [
             ("brokered", "web", "moto"), ("brokered-ops", "ops", "moto"), ("upstream-refused", "web", "moto"),
             ("upstream-throttled", "web", "moto"), ("brokered-down", "web", "down"), ("upstream-silent", "web", "slow"),
+            ("brokered-tls", "web", "moto-tls"), ("brokered-untrusted", "web", "untrusted-tls"),
         ]
         for role in roles {
             try TestConfiguration.writeJSON(

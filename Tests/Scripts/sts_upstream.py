@@ -1,11 +1,12 @@
 #!/usr/bin/env python3
 """sts_upstream.py — an upstream STS for the brokered-role tests: moto's server behind a recording proxy.
 
-  sts_upstream.py --record FILE --keys FILE
+  sts_upstream.py --record FILE --keys FILE [--tls-certificate PEM --tls-private-key PEM]
 
 Starts moto (`moto.server.ThreadedMotoServer`) and a recording HTTP proxy in front of it, both on 127.0.0.1 with
-ephemeral ports, and prints one JSON line: {"moto": PORT, "recorder": PORT}. Then serves until stdin closes or
-the process is terminated.
+ephemeral ports, and prints one JSON line: {"moto": PORT, "recorder": PORT, "recorderTLS": PORT|null}. With
+--tls-certificate, the same recorder also listens with TLS (that certificate and key) on "recorderTLS". Then
+serves until the process is terminated.
 
 For every request the recorder appends one JSON line to --record:
   {"path", "headers": {lowercase name: value}, "params": {form parameter: value}, "accessKeyId",
@@ -25,6 +26,7 @@ import argparse
 import hmac
 import http.client
 import json
+import ssl
 import sys
 import threading
 import time
@@ -74,6 +76,8 @@ def main() -> int:
     p = argparse.ArgumentParser()
     p.add_argument("--record", required=True)
     p.add_argument("--keys", required=True)
+    p.add_argument("--tls-certificate")
+    p.add_argument("--tls-private-key")
     a = p.parse_args()
 
     moto = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
@@ -132,7 +136,16 @@ def main() -> int:
     server = ThreadingHTTPServer(("127.0.0.1", 0), Recorder)
     server.daemon_threads = True
     threading.Thread(target=server.serve_forever, daemon=True).start()
-    print(json.dumps({"moto": moto_port, "recorder": server.server_address[1]}), flush=True)
+    tls_port = None
+    if a.tls_certificate:
+        tls_server = ThreadingHTTPServer(("127.0.0.1", 0), Recorder)
+        tls_server.daemon_threads = True
+        context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        context.load_cert_chain(a.tls_certificate, a.tls_private_key)
+        tls_server.socket = context.wrap_socket(tls_server.socket, server_side=True)
+        threading.Thread(target=tls_server.serve_forever, daemon=True).start()
+        tls_port = tls_server.server_address[1]
+    print(json.dumps({"moto": moto_port, "recorder": server.server_address[1], "recorderTLS": tls_port}), flush=True)
     try:
         while sys.stdin.read(1):
             pass
