@@ -30,7 +30,8 @@ public enum ValidateCommand {
             let configuration = try loader.load(generation: 1)
             print(
                 "configuration valid: \(configuration.trustAnchors.count) trust anchor(s), "
-                    + "\(configuration.profiles.count) profile(s), \(configuration.roles.count) role(s)")
+                    + "\(configuration.profiles.count) profile(s), \(configuration.roles.count) role(s)"
+                    + (configuration.upstreams.isEmpty ? "" : ", \(configuration.upstreams.count) upstream(s)"))
             return 0
         } catch {
             for issue in error.issues { FileHandle.standardError.write(Data("error: \(issue)\n".utf8)) }

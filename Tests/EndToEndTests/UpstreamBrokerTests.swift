@@ -225,7 +225,10 @@ struct UpstreamBrokerTests {
                 ARNs.rsaRootAnchor, "--profile", Self.profileArn, "--role", ARNs.role("brokered"),
             ], configuration: world.configuration)
         #expect(explain.status == 0, "\(explain.summary)")
-        #expect(explain.stdout.contains("brokered"), "\(explain.stdout)")
+        // The role is named "brokered" too: look for the upstream line itself.
+        #expect(
+            explain.stdout.contains("credentials come from AssumeRole at upstream moto (\(world.recorderURL)/)"),
+            "\(explain.stdout)")
 
         let copy = try world.configuration.copy()
         let credentials = copy.root.appendingPathComponent("upstream-keys.json")
@@ -234,6 +237,7 @@ struct UpstreamBrokerTests {
         try UpstreamWorld.writeUpstream("moto", endpoint: world.recorderURL, credentials: credentials, in: copy)
         let valid = try await anchorageCommand(["validate"], configuration: copy)
         #expect(valid.status == 0, "\(valid.summary)")
+        #expect(valid.stdout.contains(", 5 upstream(s)"), "\(valid.stdout)")
 
         try FileManager.default.setAttributes([.posixPermissions: 0o644], ofItemAtPath: credentials.path)
         let loose = try await anchorageCommand(["validate"], configuration: copy)
