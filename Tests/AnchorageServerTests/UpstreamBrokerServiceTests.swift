@@ -171,6 +171,54 @@ import Testing
         #expect(try fixture.auditRecords().last?["upstream"]?["errorCode"]?.stringValue == "overloaded")
     }
 
+    /// With its only worker held by a hung exchange, a second exchange is answered (503) by the watchdog while the
+    /// first is still held: the wait for a worker counts against the upstream's timeout.
+    @Test func exchangeWaitingForAWorkerIsAnsweredByTheWatchdog() throws {
+        let fixture = try ConfigFixture()
+        try fixture.makeBrokered()
+        let release = DispatchSemaphore(value: 0)
+        let sent = Locked(0)
+        let broker = UpstreamBroker(
+            threads: 1,
+            transport: { _, _, _ in
+                sent.withLock { $0 += 1 }
+                release.wait()
+                return ScriptedTransport.issued
+            })
+        let upstream = try #require(try fixture.loader.load(generation: 1).upstreams["aws"])
+        var quick = upstream
+        quick.timeoutSeconds = 1
+        // The held exchange's own watchdog must not fire first, however slow the machine.
+        var patient = upstream
+        patient.timeoutSeconds = 60
+        let parameters = AssumeRoleParameters(
+            roleArn: roleArn, roleSessionName: "s1", durationSeconds: 900, sourceIdentity: nil, tags: [], policy: nil,
+            policyArns: [])
+        func session(_ upstream: Upstream) -> BrokeredSession {
+            BrokeredSession(
+                upstream: upstream, parameters: parameters, droppedTagKeys: [], roleArn: roleArn, sourceIdentity: "x",
+                subjectArn: "arn:aws:rolesanywhere:us-east-1:123456789012:subject/x")
+        }
+        let answers = Locked([String]())
+        let second = DispatchSemaphore(value: 0)
+        let first = DispatchSemaphore(value: 0)
+        broker.exchange(session(patient)) { answer, _ in
+            answers.withLock { $0.append("first: \((try? answer.get()) == nil ? "failure" : "issued")") }
+            first.signal()
+        }
+        broker.exchange(session(quick)) { answer, attempts in
+            answers.withLock { $0.append("second: \(attempts) \((try? answer.get()) == nil ? "failure" : "issued")") }
+            second.signal()
+        }
+        // Guards against a hang only; the assertion is the order of the answers.
+        #expect(second.wait(timeout: .now() + 60) == .success)
+        #expect(sent.withLock { $0 } == 1, "the second exchange never reached the transport")
+        release.signal()
+        release.signal()
+        #expect(first.wait(timeout: .now() + 60) == .success)
+        #expect(answers.withLock { $0 } == ["second: 0 failure", "first: issued"])
+    }
+
     @Test func credentialsFileTurnedUnreadableIs503AndNotSent() throws {
         let transport = ScriptedTransport([ScriptedTransport.issued])
         let fixture = try Fixture(broker: UpstreamBroker(transport: transport.transport))

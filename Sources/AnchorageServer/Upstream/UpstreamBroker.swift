@@ -1,12 +1,15 @@
 import AnchorageBasics
 public import AnchorageCore
 import AnchorageHTTP
+import AnchorageLocking
+import Dispatch
 import Glibc
 
 /// Exchanges Anchorage's decisions for brokered roles into upstream credentials: signs `AssumeRole`, sends it to
 /// the role's upstream STS on a worker thread, and hands the answer back through a completion.
 ///
-/// Bounds: the whole exchange (both attempts) ends within the upstream's `TimeoutSeconds`; a transport failure
+/// Bounds: the whole exchange (the wait for a worker and both attempts) ends within the upstream's `TimeoutSeconds`
+/// (a watchdog answers 503 for one that no worker reached in time); a transport failure
 /// or a 5xx is retried once, after a short pause, if time is left; at most ``UpstreamWorkerPool/queueLimit``
 /// exchanges wait for a thread.
 public final class UpstreamBroker: Sendable {
@@ -33,24 +36,44 @@ public final class UpstreamBroker: Sendable {
         self.transport = transport
     }
 
+    /// How long after the upstream's timeout the watchdog answers for an exchange still waiting for a worker.
+    static let watchdogMargin = 0.5
+
     /// Runs `session`'s exchange on a worker thread and calls `completion` there with the answer and the number of
     /// attempts made; calls it at once (on the caller's thread) with ``UpstreamFailure/overloaded`` when too many
-    /// exchanges are waiting. `completion` is called exactly once.
+    /// exchanges are waiting. `completion` is called exactly once, within the upstream's timeout (plus
+    /// ``watchdogMargin``) of this call: the timeout counts from here, so time spent waiting for a worker is part
+    /// of it, and a watchdog answers for an exchange that no worker reached in time.
     public func exchange(
         _ session: BrokeredSession,
         completion: @escaping @Sendable (Result<AssumeRoleResponse.Issued, UpstreamFailure>, Int) -> Void
     ) {
-        let accepted = pool.submit { [self] in
-            let (answer, attempts) = run(session)
-            completion(answer, attempts)
+        let timeout = session.upstream.timeoutSeconds
+        let deadline = MonotonicTime.seconds + timeout
+        let completed = Locked(false)
+        let finish: @Sendable (Result<AssumeRoleResponse.Issued, UpstreamFailure>, Int) -> Void = { answer, attempts in
+            let first = completed.withLock { done in
+                defer { done = true }
+                return !done
+            }
+            if first { completion(answer, attempts) }
         }
-        if !accepted { completion(.failure(.overloaded), 0) }
+        let accepted = pool.submit { [self] in
+            let (answer, attempts) = run(session, deadline: deadline)
+            finish(answer, attempts)
+        }
+        guard accepted else {
+            finish(.failure(.overloaded), 0)
+            return
+        }
+        DispatchQueue.global().asyncAfter(deadline: .now() + timeout + Self.watchdogMargin) {
+            finish(.failure(.unreachable("no answer within the \(timeout) s timeout (waited for a worker)")), 0)
+        }
     }
 
-    /// The exchange itself, blocking: at most two attempts within the upstream's timeout.
-    func run(_ session: BrokeredSession) -> (Result<AssumeRoleResponse.Issued, UpstreamFailure>, Int) {
-        let upstream = session.upstream
-        let deadline = MonotonicTime.seconds + upstream.timeoutSeconds
+    /// The exchange itself, blocking: at most two attempts before `deadline` (``MonotonicTime``).
+    func run(_ session: BrokeredSession, deadline: Double) -> (Result<AssumeRoleResponse.Issued, UpstreamFailure>, Int)
+    {
         var attempts = 0
         while true {
             attempts += 1
