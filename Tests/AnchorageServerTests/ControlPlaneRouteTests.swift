@@ -327,6 +327,14 @@ import Testing
         #expect(response.status == 400)
         #expect(body.contains("<Code>InvalidAction</Code>"))
         #expect(try fixture.auditLine(response)["reason"]?.stringValue == "invalid_action")
+        (response, body) = fixture.iam(
+            admin, [("Action", "CreateRole"), ("RoleName", ".hidden"), ("AssumeRolePolicyDocument", Self.trustText)])
+        #expect(body.contains("<Code>ValidationError</Code>"), "\(body)")
+        // Role names are unique ignoring case, as in IAM.
+        (response, body) = fixture.iam(
+            admin, [("Action", "CreateRole"), ("RoleName", "PKI-Admin"), ("AssumeRolePolicyDocument", Self.trustText)])
+        #expect(response.status == 409)
+        #expect(body.contains("<Code>EntityAlreadyExists</Code>"), "\(body)")
         // Nothing of the above changed a file.
         #expect(try fixture.loads().roles.count == 3)
     }

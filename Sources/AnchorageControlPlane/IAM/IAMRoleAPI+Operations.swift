@@ -151,7 +151,9 @@ extension IAMRoleAPI {
             try checkTags(tags, name: name)
             var created: RoleDocument?
             try api.modify(name) { (current) throws(ControlPlaneError) -> RoleDocument? in
-                guard current == nil else {
+                // IAM role names are unique ignoring case; the file system would keep `Admin` and `admin` apart.
+                guard current == nil, !api.roleNames().contains(where: { CodePoints.equalIgnoringASCIICase($0, name) })
+                else {
                     throw ControlPlaneError(
                         type: "EntityAlreadyExists", status: 409, message: "Role with name \(name) already exists.",
                         reason: "entity_already_exists")
