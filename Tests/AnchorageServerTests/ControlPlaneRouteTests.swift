@@ -274,6 +274,8 @@ import Testing
         #expect(response.status == 403)
         line = try fixture.auditLine(response)
         #expect(line["reason"]?.stringValue == "explicit_deny")
+        #expect(line["detail"]?.stringValue == #"explicit deny by policy "admin" Statement[1] "KeepAdmin""#)
+        #expect(!body.contains("KeepAdmin"))
         #expect(FileManager.default.fileExists(atPath: fixture.rolesDirectory + "/pki-admin.json"))
 
         // Another account's role: refused before any policy, and left alone.
