@@ -52,7 +52,9 @@ import Testing
             ]}
             """#
 
-        init(rolesAnywhere: (any RolesAnywhereRouting)? = Routing()) throws {
+        init(rolesAnywhere: (any RolesAnywhereRouting)? = Routing(), revokingSessionsOf revokedRole: String? = nil)
+            throws
+        {
             for directory in ["/PKI", "/Profiles/roles", "/state"] {
                 try FileManager.default.createDirectory(atPath: root + directory, withIntermediateDirectories: true)
             }
@@ -65,6 +67,13 @@ import Testing
                     inlinePolicies: [.init(name: "admin", document: try JSONParser.parse(Self.adminPolicy))]))
             try writer.writeRole(RoleDocument(arn: ControlPlaneRouteTests.workload, trustPolicy: trust))
             try writer.writeRole(RoleDocument(arn: ControlPlaneRouteTests.foreign, trustPolicy: trust))
+            if let revokedRole {
+                let now = SystemClock().seconds
+                try writer.writeRevocations(
+                    RevocationList([
+                        Revocation(id: "r1", selector: .role(revokedRole, issuedBefore: now + 3600), revokedAt: now)
+                    ]))
+            }
             let store = try ConfigurationStore(
                 loader: ConfigurationLoader(pkiDirectory: root + "/PKI", profilesDirectory: root + "/Profiles"))
             service = AnchorageService(
@@ -385,6 +394,22 @@ import Testing
         // No secret in the audit log.
         let text = try String(contentsOfFile: fixture.auditPath, encoding: .utf8)
         #expect(!text.contains(admin.secret) && !text.contains(admin.token))
+    }
+
+    @Test func revokedSessionsAreRefusedAsBySTS() throws {
+        let fixture = try Fixture(revokingSessionsOf: Self.admin)
+        let admin = fixture.credentials(role: Self.admin)
+        let response = fixture.service.handle(
+            fixture.signed(admin, method: "GET", path: "/trustanchors", service: "rolesanywhere"))
+        #expect(response.status == 403)
+        #expect(response.headers["X-Amzn-ErrorType"] == "UnrecognizedClientException")
+        #expect(try fixture.auditLine(response)["reason"]?.stringValue == "revoked")
+        let (iamResponse, body) = fixture.iam(admin, [("Action", "ListRoles")])
+        #expect(iamResponse.status == 403)
+        #expect(body.contains("<Code>InvalidClientTokenId</Code>"), "\(body)")
+        let line = try fixture.auditLine(iamResponse)
+        #expect(line["reason"]?.stringValue == "revoked")
+        #expect(line["action"]?.stringValue == "iam:ListRoles")
     }
 
     @Test func withoutTheRolesAnywhereAPIItsPathsAre404AndSTSStaysSTS() throws {
