@@ -3,6 +3,7 @@ import AnchorageControlPlane
 import AnchorageCore
 import AnchorageCrypto
 import AnchorageHTTP
+import AnchorageLocking
 import AnchorageServer
 import Foundation
 import Testing
@@ -238,6 +239,24 @@ import Testing
         line = try fixture.auditLine(response)
         #expect(line["outcome"]?.stringValue == "error")
         #expect(line["reason"]?.stringValue == "no_such_entity")
+    }
+
+    @Test func concurrentWritesToOneRoleLoseNoUpdate() throws {
+        let fixture = try Fixture()
+        let admin = fixture.credentials(role: Self.admin)
+        let statuses = Locked<[Int]>([])
+        DispatchQueue.concurrentPerform(iterations: 8) { index in
+            let (response, _) = fixture.iam(
+                admin,
+                [
+                    ("Action", "PutRolePolicy"), ("RoleName", "workload"), ("PolicyName", "p\(index)"),
+                    ("PolicyDocument", #"{"Statement":{"Effect":"Allow","Action":"iam:Get*","Resource":"*"}}"#),
+                ])
+            statuses.withLock { $0.append(response.status) }
+        }
+        #expect(statuses.withLock { $0 } == Array(repeating: 200, count: 8))
+        let role = try #require(try fixture.loads().roles[Self.workload])
+        #expect(Set(role.identityPolicies.map(\.name)) == Set((0..<8).map { "p\($0)" }))
     }
 
     @Test func listRolesPagesOnlyTheCallersAccount() throws {
