@@ -259,6 +259,51 @@ import Testing
         #expect(Set(role.identityPolicies.map(\.name)) == Set((0..<8).map { "p\($0)" }))
     }
 
+    @Test func resourceTagsAndRequestTagsReachTheConditions() throws {
+        let fixture = try Fixture()
+        let admin = fixture.credentials(role: Self.admin)
+        let policy = #"""
+            {"Statement": [
+              {"Effect": "Allow", "Action": "iam:GetRole", "Resource": "*",
+               "Condition": {"StringEquals": {"aws:ResourceTag/team": "pki"}}},
+              {"Effect": "Allow", "Action": "iam:TagRole", "Resource": "*",
+               "Condition": {"ForAllValues:StringEquals": {"aws:TagKeys": ["team"]},
+                             "StringEquals": {"aws:RequestTag/team": "pki"}}}
+            ]}
+            """#
+        var (response, body) = fixture.iam(
+            admin,
+            [("Action", "PutRolePolicy"), ("RoleName", "workload"), ("PolicyName", "tags"), ("PolicyDocument", policy)])
+        #expect(response.status == 200, "\(body)")
+        try fixture.service.configurations.reload()
+        let workload = fixture.credentials(role: Self.workload)
+        (response, _) = fixture.iam(workload, [("Action", "GetRole"), ("RoleName", "pki-admin")])
+        #expect(response.status == 403)
+        (response, _) = fixture.iam(
+            workload,
+            [
+                ("Action", "TagRole"), ("RoleName", "pki-admin"), ("Tags.member.1.Key", "team"),
+                ("Tags.member.1.Value", "ops"),
+            ])
+        #expect(response.status == 403)
+        (response, _) = fixture.iam(
+            workload,
+            [
+                ("Action", "TagRole"), ("RoleName", "pki-admin"), ("Tags.member.1.Key", "owner"),
+                ("Tags.member.1.Value", "pki"),
+            ])
+        #expect(response.status == 403)
+        (response, body) = fixture.iam(
+            workload,
+            [
+                ("Action", "TagRole"), ("RoleName", "pki-admin"), ("Tags.member.1.Key", "team"),
+                ("Tags.member.1.Value", "pki"),
+            ])
+        #expect(response.status == 200, "\(body)")
+        (response, body) = fixture.iam(workload, [("Action", "GetRole"), ("RoleName", "pki-admin")])
+        #expect(response.status == 200, "\(body)")
+    }
+
     @Test func listRolesPagesOnlyTheCallersAccount() throws {
         let fixture = try Fixture()
         let admin = fixture.credentials(role: Self.admin)
