@@ -143,63 +143,15 @@ public struct ConfigurationLoader: Sendable {
             let file = root + "/" + name
             guard let json = readJSON(file, &issues) else { continue }
             var schemaIssues: [SchemaError] = []
-            let fields = JSONFields(json, path: "$", issues: &schemaIssues)
-            let arnText = fields.string("Arn", required: true, issues: &schemaIssues)
-            let maxDuration = fields.int("MaxSessionDuration", required: false, issues: &schemaIssues) ?? 3600
-            let upstream = fields.string("Upstream", required: false, issues: &schemaIssues)
-            fields.rejectUnknown(
-                [
-                    "Arn", "MaxSessionDuration", "AssumeRolePolicyDocument", "RoleName", "RoleId", "Path",
-                    "Description",
-                    "Upstream",
-                ],
-                issues: &schemaIssues)
-            if !(3600...43200).contains(maxDuration) {
-                schemaIssues.append(SchemaError(path: "$.MaxSessionDuration", message: "must be 3600-43200"))
-            }
-            var arn: ARN?
-            if let arnText {
-                arn = ARN(arnText)
-                if arn?.service != "iam" || arn?.hasResource(ofType: "role") != true || arn?.account.isEmpty != false {
-                    schemaIssues.append(SchemaError(path: "$.Arn", message: "not an IAM role ARN"))
-                    arn = nil
-                } else if let arn, arn.resourceName + ".json" != name {
-                    schemaIssues.append(
-                        SchemaError(
-                            path: "$.Arn", message: "role \(arn.resourceName) must live in \(arn.resourceName).json"))
-                }
-            }
-            var policy: PolicyDocument?
-            switch json["AssumeRolePolicyDocument"] {
-            case nil:
-                schemaIssues.append(SchemaError(path: "$.AssumeRolePolicyDocument", message: "required"))
-            case .string(let text)?:
-                // IAM's API returns the document URL-encoded inside a string; accept plain or encoded JSON text.
-                // Plain JSON is never percent-decoded: "web%2Fteam" in a condition must stay as written.
-                let isPlainJSON = text.drop { $0 == " " || $0 == "\n" || $0 == "\t" || $0 == "\r" }.first == "{"
-                let decoded =
-                    isPlainJSON ? text : QueryParameters.percentDecode(Substring(text), plusAsSpace: false) ?? text
-                do {
-                    policy = try PolicyDocument(json: try JSONParser.parse(decoded), path: "$.AssumeRolePolicyDocument")
-                } catch let error as SchemaError {
-                    schemaIssues.append(error)
-                } catch {
-                    schemaIssues.append(SchemaError(path: "$.AssumeRolePolicyDocument", message: "not JSON: \(error)"))
-                }
-            case let value?:
-                do {
-                    policy = try PolicyDocument(json: value, path: "$.AssumeRolePolicyDocument")
-                } catch {
-                    schemaIssues.append(error)
-                }
+            let decoded = RoleDocument.decode(json, issues: &schemaIssues)
+            if let decoded, decoded.role.arn.resourceName + ".json" != name {
+                let roleName = decoded.role.arn.resourceName
+                schemaIssues.append(
+                    SchemaError(path: "$.Arn", message: "role \(roleName) must live in \(roleName).json"))
             }
             issues += schemaIssues.map { ConfigurationIssue(file: file, path: $0.path, message: $0.message) }
-            if let arn, let policy, schemaIssues.isEmpty {
-                out.append(
-                    Loaded(
-                        file: file,
-                        value: Role(arn: arn, maxSessionDuration: maxDuration, trustPolicy: policy, upstream: upstream))
-                )
+            if let decoded, schemaIssues.isEmpty {
+                out.append(Loaded(file: file, value: decoded.role))
             }
         }
         return out
@@ -301,6 +253,21 @@ public struct ConfigurationLoader: Sendable {
         duplicates(anchors, arn: { $0.arn.description }, path: "$.trustAnchorArn")
         duplicates(profiles, arn: { $0.arn.description }, path: "$.profileArn")
         duplicates(roles, arn: { $0.arn.description }, path: "$.Arn")
+        // IAM role names are unique ignoring case (the IAM API refuses `Admin` beside `admin`); the files would not be.
+        var roleNames: [String: String] = [:]
+        for role in roles {
+            // ASCII letters folded only, as IAM compares names: no other code point folds onto another.
+            let folded = String(
+                decoding: role.value.name.utf8.map { (65...90).contains($0) ? $0 | 0x20 : $0 }, as: UTF8.self)
+            if let first = roleNames[folded] {
+                issues.append(
+                    ConfigurationIssue(
+                        file: role.file, path: "$.Arn",
+                        message: "role name \(role.value.name) differs only in case from the role in \(first)"))
+            } else {
+                roleNames[folded] = role.file
+            }
+        }
         let roleArns = Set(roles.map { $0.value.arn.description })
         for profile in profiles {
             for (index, roleArn) in profile.value.roleArns.enumerated() where !roleArns.contains(roleArn) {
