@@ -96,11 +96,12 @@ enum SoftwareTPM {
         }
     }()
 
-    /// The certificate's serial as the audit log writes it (lowercase hex, no leading zeros).
+    /// The certificate's serial as the audit log writes it: lowercase hex of whole bytes, as `openssl x509 -serial`
+    /// prints it (so a serial may start with `0`).
     static func serialHex(_ certificate: String) async throws -> String {
         let r = try await runProcess("/usr/bin/env", ["openssl", "x509", "-noout", "-serial", "-in", certificate])
         let hex = r.stdout.trimmingCharacters(in: .whitespacesAndNewlines).replacingOccurrences(of: "serial=", with: "")
-        return String(hex.lowercased().drop { $0 == "0" })
+        return hex.lowercased()
     }
 }
 
