@@ -77,8 +77,15 @@ let package = Package(
             dependencies: ["AnchorageServer", "AnchorageAdmin", "AnchorageConfig", "AnchorageCore", "AnchorageCrypto"],
             swiftSettings: strict
         ),
+        // `swift build -c release` links the helper with the Swift runtime built in (`-static-stdlib`), and libstdc++
+        // too where the linker script in StaticLibstdcxx/ is found: no Swift shared library to load and bind at every
+        // start (see Helper.md). Debug builds, and so the tests, link as usual.
         .executableTarget(
-            name: "AnchorageHelperMain", dependencies: ["AnchorageClient", "AnchorageCrypto"], swiftSettings: strict),
+            name: "AnchorageHelperMain", dependencies: ["AnchorageClient", "AnchorageCrypto"],
+            exclude: ["StaticLibstdcxx"], swiftSettings: strict,
+            linkerSettings: [
+                .unsafeFlags(["-static-stdlib", "-LSources/AnchorageHelperMain/StaticLibstdcxx"], .when(configuration: .release))
+            ]),
         // The benchmark: measures only (its correctness checks are AnchorageBenchmarkTests). Not a product:
         // `swift build -c release --target AnchorageBenchmark`, `swift run -c release AnchorageBenchmark`.
         .executableTarget(

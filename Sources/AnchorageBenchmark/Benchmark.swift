@@ -69,6 +69,7 @@ final class Benchmark {
 
     func runFull() throws {
         if options.soakOnly { return try runSoakOnly() }
+        if options.helperOnly { return try runHelperOnly() }
         emit("AnchorageBenchmark: \(cores) cores, server \(binary)")
         emit(
             "client: \(options.requests) distinct pre-signed requests per keep-alive row, Swift threads with one connection each"
@@ -247,26 +248,7 @@ final class Benchmark {
                 format:
                     "new TLS connection answered 404 (no decision, no audit record; c=8, %d connections): %.0f µs server CPU per connection",
                 connectionFloor.requests, connectionFloor.serverCPUPerThousand * 1000))
-        if let helper = HelperTiming.locate(serverBinary: binary) {
-            let timing = try HelperTiming.measure(
-                helper: helper, runs: options.helperRuns, port: server.port, certificate: leafCertificate,
-                key: leafKey, caBundle: rootCertificate, target: configuration.target)
-            func figures(_ runs: HelperTiming.Runs) -> String {
-                String(
-                    format: "median %.1f ms wall (p90 %.1f), %.1f ms CPU, %.1f MiB peak RSS",
-                    1000 * (nearestRank(runs.wall, 0.5) ?? 0), 1000 * (nearestRank(runs.wall, 0.9) ?? 0),
-                    1000 * (nearestRank(runs.cpu, 0.5) ?? 0), Double(nearestRank(runs.peakKiB, 0.5) ?? 0) / 1024)
-            }
-            emit(
-                "anchorage-helper credential-process, whole process end to end (\(timing.runs) runs, P-256): "
-                    + figures(timing.credentialProcess))
-            emit("`anchorage-helper version` alone: " + figures(timing.version))
-            if let floor = timing.floor {
-                emit("a trivial static C program's start (the floor, same launcher): " + figures(floor))
-            }
-        } else {
-            emit("anchorage-helper not found next to \(binary): credential-process was not timed")
-        }
+        try timeHelpers(port: server.port, target: configuration.target)
         if let nginx = try nginxHandshakes() {
             emit(
                 String(
@@ -428,6 +410,32 @@ final class Benchmark {
     }
 
     /// `--soak-only`: the small configuration, a warm-up, the peak (c=64 keep-alive) unless `--soak-rate`, the soak.
+    /// The helpers' start-up (``HelperTiming``): the `--helper` binaries, else the one next to `anchorage`.
+    func timeHelpers(port: Int, target: Target) throws {
+        let helpers =
+            options.helpers.isEmpty ? HelperTiming.locate(serverBinary: binary).map { [$0] } ?? [] : options.helpers
+        guard !helpers.isEmpty else {
+            emit("anchorage-helper not found next to \(binary): credential-process was not timed")
+            return
+        }
+        let timing = try HelperTiming.measure(
+            helpers: helpers, runs: options.helperRuns, port: port, certificate: leafCertificate, key: leafKey,
+            caBundle: rootCertificate, target: target)
+        for line in HelperTiming.report(timing) { emit(line) }
+    }
+
+    /// `--helper-only`: the server on the small configuration, then only the helpers' start-up.
+    func runHelperOnly() throws {
+        let configuration = try smallConfiguration()
+        let server = try startServer(configuration)
+        emit(
+            String(
+                format: "AnchorageBenchmark --helper-only: %d cores, server pid %d on 127.0.0.1:%d, --audit-sync %@",
+                cores, server.pid, server.port, options.auditSync as NSString))
+        try timeHelpers(port: server.port, target: configuration.target)
+        server.stop()
+    }
+
     func runSoakOnly() throws {
         let configuration = try smallConfiguration()
         let server = try startServer(configuration)

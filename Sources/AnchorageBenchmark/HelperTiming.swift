@@ -3,7 +3,10 @@ import Foundation
 /// `anchorage-helper credential-process`, one whole run (process start, key load, signing, a new TLS
 /// connection, CreateSession, JSON out) against the benchmark's server, as a `credential_process` caller
 /// sees it: wall time, CPU time and peak RSS; `anchorage-helper version` for the process start alone; and
-/// a trivial static C program's start on the same machine, the floor any helper stands on.
+/// a trivial static C program's start on the same machine, the floor any helper stands on. Several helper
+/// binaries (say the dynamically linked one and the release build) are run in turn, run after run, so that
+/// whatever else the machine does falls on all of them alike. The CA bundle is in `AWS_CA_BUNDLE`, as a
+/// `credential_process` line would have it.
 ///
 /// Each run goes through a small static C launcher (fork, exec, `wait4`): a child spawned straight from
 /// this process would report this process's resident size as its peak (`ru_maxrss` keeps the high-water
@@ -20,10 +23,17 @@ enum HelperTiming {
         var peakKiB: [Int]
     }
 
-    struct Result {
-        var runs: Int
+    /// One helper binary's figures.
+    struct HelperRuns {
+        var helper: String
         var credentialProcess: Runs
         var version: Runs
+    }
+
+    struct Result {
+        var runs: Int
+        /// In the order the helpers were given.
+        var helpers: [HelperRuns]
         /// nil when no C compiler was found.
         var floor: Runs?
     }
@@ -65,9 +75,10 @@ enum HelperTiming {
         }
         """
 
-    /// `runs` timed runs of each, with the certificate and key in the PEM files given, trusting `caBundle`.
+    /// `runs` timed runs of each helper (in turn) and of the floor, with the certificate and key in the PEM files
+    /// given and `caBundle` in `AWS_CA_BUNDLE`.
     static func measure(
-        helper: String, runs: Int, port: Int, certificate: URL, key: URL, caBundle: URL, target: Target
+        helpers: [String], runs: Int, port: Int, certificate: URL, key: URL, caBundle: URL, target: Target
     ) throws -> Result {
         let work = URL(fileURLWithPath: NSTemporaryDirectory()).appendingPathComponent(
             "anchorage-helper-timing-\(getpid())")
@@ -78,10 +89,12 @@ enum HelperTiming {
         }
         let floor = compile("floor", "int main(void) { return 0; }\n", in: work)
         let output = work.appendingPathComponent("stdout").path
+        // The children inherit it through the launcher; no --ca-bundle, as in a credential_process line.
+        setenv("AWS_CA_BUNDLE", caBundle.path, 1)
         let arguments = [
             "credential-process", "--certificate", certificate.path, "--private-key", key.path,
             "--trust-anchor-arn", target.trustAnchorArn, "--profile-arn", target.profileArn,
-            "--role-arn", target.roleArn, "--endpoint", "https://127.0.0.1:\(port)", "--ca-bundle", caBundle.path,
+            "--role-arn", target.roleArn, "--endpoint", "https://127.0.0.1:\(port)",
         ]
         func timed(_ program: String, _ arguments: [String]) throws -> (wall: Double, cpu: Double, peakKiB: Int) {
             let run = try ChildProcess.run(launcher, [output, program] + arguments)
@@ -94,26 +107,60 @@ enum HelperTiming {
             return (Double(fields[0]) / 1e9, Double(fields[1]) / 1e6, fields[2])
         }
         // One untimed run of each warms the page cache for the binaries and their libraries.
-        _ = try timed(helper, arguments)
-        _ = try timed(helper, ["version"])
-        if let floor { _ = try timed(floor, []) }
-        var samples: [[(wall: Double, cpu: Double, peakKiB: Int)]] = [[], [], []]
-        for _ in 0..<runs {
-            samples[0].append(try timed(helper, arguments))
-            let printed = (try? String(contentsOfFile: output, encoding: .utf8)) ?? ""
-            guard printed.contains("\"AccessKeyId\""), printed.contains("\"Version\"") else {
-                throw BenchmarkError("anchorage-helper credential-process printed no credentials: \(printed)")
-            }
-            samples[1].append(try timed(helper, ["version"]))
-            if let floor { samples[2].append(try timed(floor, [])) }
+        for helper in helpers {
+            _ = try timed(helper, arguments)
+            _ = try timed(helper, ["version"])
         }
-        func runsOf(_ list: [(wall: Double, cpu: Double, peakKiB: Int)]) -> Runs {
+        if let floor { _ = try timed(floor, []) }
+        typealias Sample = (wall: Double, cpu: Double, peakKiB: Int)
+        var credentialSamples = [[Sample]](repeating: [], count: helpers.count)
+        var versionSamples = [[Sample]](repeating: [], count: helpers.count)
+        var floorSamples: [Sample] = []
+        for _ in 0..<runs {
+            for (index, helper) in helpers.enumerated() {
+                credentialSamples[index].append(try timed(helper, arguments))
+                let printed = (try? String(contentsOfFile: output, encoding: .utf8)) ?? ""
+                guard printed.contains("\"AccessKeyId\""), printed.contains("\"Version\"") else {
+                    throw BenchmarkError("\(helper) credential-process printed no credentials: \(printed)")
+                }
+            }
+            for (index, helper) in helpers.enumerated() { versionSamples[index].append(try timed(helper, ["version"])) }
+            if let floor { floorSamples.append(try timed(floor, [])) }
+        }
+        func runsOf(_ list: [Sample]) -> Runs {
             Runs(
                 wall: list.map(\.wall).sorted(), cpu: list.map(\.cpu).sorted(), peakKiB: list.map(\.peakKiB).sorted())
         }
         return Result(
-            runs: runs, credentialProcess: runsOf(samples[0]), version: runsOf(samples[1]),
-            floor: floor == nil ? nil : runsOf(samples[2]))
+            runs: runs,
+            helpers: helpers.indices.map {
+                HelperRuns(
+                    helper: helpers[$0], credentialProcess: runsOf(credentialSamples[$0]),
+                    version: runsOf(versionSamples[$0]))
+            },
+            floor: floor == nil ? nil : runsOf(floorSamples))
+    }
+
+    /// The report's lines: per helper, `credential-process` and `version`; then the floor.
+    static func report(_ timing: Result) -> [String] {
+        func figures(_ runs: Runs) -> String {
+            String(
+                format: "median %.1f ms wall (p90 %.1f, min %.1f), %.1f ms CPU, %.1f MiB peak RSS",
+                1000 * (nearestRank(runs.wall, 0.5) ?? 0), 1000 * (nearestRank(runs.wall, 0.9) ?? 0),
+                1000 * (runs.wall.first ?? 0), 1000 * (nearestRank(runs.cpu, 0.5) ?? 0),
+                Double(nearestRank(runs.peakKiB, 0.5) ?? 0) / 1024)
+        }
+        var lines: [String] = []
+        for helper in timing.helpers {
+            lines.append(
+                "\(helper.helper) credential-process, whole process end to end (\(timing.runs) runs, P-256, "
+                    + "CA bundle in AWS_CA_BUNDLE): " + figures(helper.credentialProcess))
+            lines.append("  `version` alone: " + figures(helper.version))
+        }
+        if let floor = timing.floor {
+            lines.append("a trivial static C program's start (the floor, same launcher): " + figures(floor))
+        }
+        return lines
     }
 
     /// Compiles `source` statically (dynamically if static libc is missing); nil without a C compiler.

@@ -10,7 +10,7 @@ let usage = """
     usage: AnchorageBenchmark [--requests N] [--fresh N] [--new-connections N]
                                [--no-scale] [--soak SECONDS] [--bound-seconds S] [--binary PATH]
                                [--audit-sync data|none] [--soak-rate R] [--soak-only]
-                           [--nginx PATH | --no-nginx] [--helper-runs N]
+                           [--nginx PATH | --no-nginx] [--helper-runs N] [--helper PATH]... [--helper-only]
 
       --requests N         distinct requests per keep-alive measurement (default 20000)
       --fresh N            requests in the certificates-never-seen-before case, one new leaf each (default 8000)
@@ -27,7 +27,9 @@ let usage = """
                            none (page cache only) — none measures the decision path without the disk
       --nginx PATH         nginx for the mutual-TLS handshake reference (default: /usr/sbin/nginx or PATH)
       --no-nginx           skip that reference
-      --helper-runs N      timed `anchorage-helper credential-process` runs (default 30)
+      --helper-runs N      timed `anchorage-helper credential-process` runs (default 30, at least 15)
+      --helper PATH        an anchorage-helper to time (repeatable: run in turn; default: next to `anchorage`)
+      --helper-only        start the server, time the helpers (and the C floor), and stop there
     """
 
 struct Options {
@@ -46,6 +48,10 @@ struct Options {
     var nginxBinary: String?
     /// Timed `anchorage-helper credential-process` runs.
     var helperRuns = 30
+    /// `anchorage-helper` binaries to time, in turn; empty: the one next to `anchorage`.
+    var helpers: [String] = []
+    /// Only the helpers' start-up.
+    var helperOnly = false
 }
 
 func parseOptions(_ arguments: [String]) throws -> Options {
@@ -80,7 +86,11 @@ func parseOptions(_ arguments: [String]) throws -> Options {
         case "--binary": options.binary = try value(argument)
         case "--nginx": options.nginxBinary = try value(argument)
         case "--no-nginx": options.nginx = false
-        case "--helper-runs": options.helperRuns = try number(argument)
+        case "--helper-runs":
+            options.helperRuns = try number(argument)
+            guard options.helperRuns >= 15 else { throw BenchmarkError("--helper-runs needs at least 15 runs") }
+        case "--helper": options.helpers.append(try value(argument))
+        case "--helper-only": options.helperOnly = true
         case "--audit-sync":
             let mode = try value(argument)
             guard mode == "data" || mode == "none" else { throw BenchmarkError("--audit-sync must be data or none") }
@@ -92,6 +102,7 @@ func parseOptions(_ arguments: [String]) throws -> Options {
         }
     }
     if options.soakOnly, options.soakSeconds <= 0 { throw BenchmarkError("--soak-only needs --soak SECONDS") }
+    if options.soakOnly, options.helperOnly { throw BenchmarkError("--soak-only and --helper-only exclude each other") }
     return options
 }
 

@@ -1,7 +1,6 @@
 import AnchorageCore
 import AnchorageCrypto
 import AnchorageHTTP
-import Foundation
 
 /// How to reach the service.
 public struct ClientTransportOptions: Sendable {

@@ -1,6 +1,5 @@
 import AnchorageBasics
 import AnchorageCore
-import Foundation
 internal import Glibc
 
 /// The shared credentials file (`AWS_SHARED_CREDENTIALS_FILE` or `~/.aws/credentials`), updated in
@@ -10,7 +9,7 @@ internal import Glibc
 public enum CredentialsFile {
     public static func path(environment: [String: String]) -> String {
         if let path = environment["AWS_SHARED_CREDENTIALS_FILE"], !path.isEmpty { return path }
-        let home = environment["HOME"].flatMap { $0.isEmpty ? nil : $0 } ?? NSHomeDirectory()
+        let home = environment["HOME"].flatMap { $0.isEmpty ? nil : $0 } ?? SystemIO.passwordDatabaseHome() ?? "/"
         return home + "/.aws/credentials"
     }
 
@@ -21,7 +20,13 @@ public enum CredentialsFile {
             ("aws_secret_access_key", credentials.secretAccessKey),
             ("aws_session_token", credentials.sessionToken),
         ]
-        var lines = text.isEmpty ? [] : text.components(separatedBy: "\n")
+        // Split at LF bytes, not Characters: a CR LF pair is one Character and would hide the line break.
+        var lines =
+            text.isEmpty
+            ? []
+            : text.utf8.split(separator: 0x0A, omittingEmptySubsequences: false).map {
+                String(decoding: $0, as: UTF8.self)
+            }
         if lines.last == "" { lines.removeLast() }
         var sectionStart: Int?
         var sectionEnd = lines.count
@@ -66,15 +71,8 @@ public enum CredentialsFile {
         log: (String) -> Void = { _ in }
     ) throws(HelperError) {
         try checkProfileName(profile)
-        let directory = (path as NSString).deletingLastPathComponent
-        if !directory.isEmpty, !FileManager.default.fileExists(atPath: directory) {
-            do {
-                try FileManager.default.createDirectory(
-                    atPath: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
-            } catch {
-                throw HelperError("cannot create \(directory): \(error.localizedDescription)")
-            }
-        }
+        let directory = parentDirectory(of: path)
+        if !directory.isEmpty { try createDirectories(directory) }
         let lockFD = open(path + ".lock", O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0o600)
         guard lockFD >= 0 else {
             let reason = errno == ELOOP ? "it is a symbolic link" : String(cString: strerror(errno))
@@ -147,27 +145,42 @@ public enum CredentialsFile {
 
     /// The file's text; empty when there is no file. Any other failure to read it is an error.
     static func read(_ path: String) throws(HelperError) -> String {
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else {
-            if errno == ENOENT { return "" }
-            throw HelperError("cannot read \(path): \(String(cString: strerror(errno))); nothing written")
-        }
-        defer { close(fd) }
-        var bytes: [UInt8] = []
-        var chunk = [UInt8](repeating: 0, count: 64 * 1024)
-        while true {
-            let count = chunk.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress, $0.count) }
-            if count == 0 { break }
-            if count < 0 {
-                if errno == EINTR { continue }
-                throw HelperError("cannot read \(path): \(String(cString: strerror(errno))); nothing written")
-            }
-            bytes += chunk[0..<count]
+        let bytes: [UInt8]
+        switch SystemIO.readFile(path) {
+        case .success(let read): bytes = read
+        case .failure(let error) where error.code == ENOENT: return ""
+        case .failure(let error): throw HelperError("cannot read \(path): \(error); nothing written")
         }
         guard let text = String(validating: bytes, as: UTF8.self) else {
             throw HelperError("cannot read \(path): it is not UTF-8 text; nothing written")
         }
         return text
+    }
+
+    /// The folder part of `path` (`a/b/c` → `a/b`, `/c` → `/`, `c` → empty), trailing slashes ignored.
+    static func parentDirectory(of path: String) -> String {
+        var bytes = Array(path.utf8)
+        while bytes.count > 1, bytes.last == 0x2F { bytes.removeLast() }
+        guard let slash = bytes.lastIndex(of: 0x2F) else { return "" }
+        var end = slash
+        while end > 0, bytes[end - 1] == 0x2F { end -= 1 }
+        return end == 0 ? "/" : String(decoding: bytes[..<end], as: UTF8.self)
+    }
+
+    /// Creates `directory` and its missing parents, each with mode 0700 (the credentials folder is the
+    /// user's alone); folders that exist are left as they are.
+    private static func createDirectories(_ directory: String) throws(HelperError) {
+        var status = stat()
+        guard stat(directory, &status) != 0 else { return }
+        let parent = parentDirectory(of: directory)
+        if !parent.isEmpty, parent != directory { try createDirectories(parent) }
+        if mkdir(directory, 0o700) != 0 {
+            guard errno == EEXIST else {
+                throw HelperError("cannot create \(directory): \(String(cString: strerror(errno)))")
+            }
+            return
+        }
+        chmod(directory, 0o700)
     }
 
     private static func sectionName(_ line: String) -> String? {
@@ -218,7 +231,7 @@ public struct CredentialsFileUpdater: Sendable {
             if delay.isBackoff {
                 log(
                     "the credentials expiring \(credentials.expiration) are already due for refresh "
-                        + "(--refresh-before \(refreshBefore)); next refresh in \(String(format: "%.1f", delay.seconds)) s"
+                        + "(--refresh-before \(refreshBefore)); next refresh in \(SystemIO.fixed(delay.seconds, places: 1)) s"
                 )
             }
             sleepSeconds(delay.seconds)
@@ -229,7 +242,7 @@ public struct CredentialsFileUpdater: Sendable {
                 delay = schedule.afterSuccess(expiration: credentials.expirationSeconds, now: SystemClock().seconds)
             } catch {
                 let seconds = schedule.afterFailure()
-                log("refresh failed: \(error); retrying in \(String(format: "%.1f", seconds)) s")
+                log("refresh failed: \(error); retrying in \(SystemIO.fixed(seconds, places: 1)) s")
                 delay = RefreshSchedule.Delay(seconds: seconds, isBackoff: false)
             }
         }

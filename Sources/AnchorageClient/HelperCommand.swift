@@ -1,6 +1,5 @@
 import AnchorageCore
 import AnchorageCrypto
-import Foundation
 
 /// The `anchorage-helper` command line: flag-compatible with `aws_signing_helper` 1.8.
 public enum HelperCommand {
@@ -119,6 +118,9 @@ public enum HelperCommand {
 
         """,
     ]
+
+    /// The process's environment variables, for `run`.
+    public static var processEnvironment: [String: String] { SystemIO.environment() }
 
     /// Runs the command line; returns the exit status (0 success, 1 failure, 64 usage error).
     public static func run(_ arguments: [String], environment: [String: String]) -> Int32 {
@@ -315,14 +317,11 @@ public enum HelperCommand {
     /// Writes `text` to stdout at once (unbuffered, so nothing is lost on exit).
     static func writeOut(_ text: String) { writeOut(Array(text.utf8)) }
 
-    static func writeOut(_ bytes: [UInt8]) {
-        FileHandle.standardOutput.write(Data(bytes))
-    }
+    static func writeOut(_ bytes: [UInt8]) { SystemIO.write(bytes, to: 1) }
 
     /// One diagnostic line on stderr. Control characters are escaped: errors quote servers, files
     /// and environment variables, and none of them may drive the terminal.
     @Sendable static func logLine(_ text: String) {
-        FileHandle.standardError.write(
-            Data("anchorage-helper: \(TerminalText.escaped(text, keepingNewlines: true))\n".utf8))
+        SystemIO.write(Array("anchorage-helper: \(TerminalText.escaped(text, keepingNewlines: true))\n".utf8), to: 2)
     }
 }

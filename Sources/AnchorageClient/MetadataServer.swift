@@ -2,7 +2,6 @@ import AnchorageCore
 import AnchorageCrypto
 import AnchorageHTTP
 import AnchorageLocking
-import Foundation
 internal import Glibc
 
 /// `serve`: IMDSv2 emulation on 127.0.0.1 (`PUT /latest/api/token`,
@@ -90,13 +89,13 @@ public final class MetadataServer: Sendable {
             guard delay.isBackoff else { return }
             log(
                 "the new credentials are already due for refresh (--refresh-before \(cache.refreshBefore)); "
-                    + "next refresh in \(String(format: "%.1f", delay.seconds)) s")
+                    + "next refresh in \(SystemIO.fixed(delay.seconds, places: 1)) s")
             sleepSeconds(delay.seconds)
         } else {
             let valid = cache.current() != nil
             let delay = schedule.afterFailure()
             log(
-                "refresh failed: \(cache.lastError ?? "?"); \(valid ? "keeping the previous credentials until they expire" : "no valid credentials"); retrying in \(String(format: "%.1f", delay)) s"
+                "refresh failed: \(cache.lastError ?? "?"); \(valid ? "keeping the previous credentials until they expire" : "no valid credentials"); retrying in \(SystemIO.fixed(delay, places: 1)) s"
             )
             sleepSeconds(delay)
         }

@@ -1,4 +1,4 @@
-import Foundation
+internal import Glibc
 
 /// The AWS SDKs' standard retryer: at most 3 attempts; between them a full-jitter exponential
 /// backoff (`random(0..<1) × min(2^attempt, 20)` seconds); retried are connection errors, 5xx and
@@ -42,7 +42,7 @@ public struct RetryPolicy: Sendable {
             } catch {
                 guard number < maxAttempts, Self.isRetryable(error) else { throw error }
                 let delay = backoff(retry: number - 1)
-                log("attempt \(number) failed (\(error)); retrying in \(String(format: "%.2f", delay)) s")
+                log("attempt \(number) failed (\(error)); retrying in \(SystemIO.fixed(delay, places: 2)) s")
                 sleep(delay)
                 number += 1
             }

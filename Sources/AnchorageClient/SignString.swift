@@ -44,12 +44,8 @@ public enum SignString {
                 throw HelperError("cannot read the certificate's public key: \(error)")
             }
         } else if let path = options["private-key"] {
-            let privateKey: PrivateKey
-            if let tpmKey = try TPMKey.load(path, password: HelperCommand.tpmPassword(options)) {
-                privateKey = tpmKey
-            } else {
-                privateKey = try SigningIdentitySource.readPrivateKey(path, password: options["pkcs8-password"])
-            }
+            let privateKey = try SigningIdentitySource.loadPrivateKey(
+                path, password: options["pkcs8-password"], tpmPassword: HelperCommand.tpmPassword(options))
             (key, publicKey) = (privateKey, try publicKeyOf(privateKey))
         } else if let certificate = options["certificate"] {
             let identity = try SigningIdentitySource(

@@ -1,5 +1,4 @@
 public import AnchorageCrypto
-import Foundation
 
 /// Where the certificate, chain and key come from: files, re-read at every signing so a rotated
 /// certificate takes effect at the next refresh.
@@ -41,7 +40,7 @@ public struct SigningIdentitySource: Sendable, Equatable {
         if let intermediatesPath {
             let bytes = try readFile(intermediatesPath, what: "intermediates")
             do {
-                chain = try Certificate.parsePEMBundle(bytes)
+                chain = try Certificate.parsePEMBundle(bytes, fastPath: false)
             } catch {
                 throw HelperError("\(intermediatesPath): not a readable PEM certificate bundle: \(error)")
             }
@@ -55,11 +54,7 @@ public struct SigningIdentitySource: Sendable, Equatable {
         }
         guard let certificate else { throw HelperError.usage("--certificate is required") }
         if let privateKeyPath {
-            if let tpmKey = try TPMKey.load(privateKeyPath, password: tpmPassword) {
-                key = tpmKey
-            } else {
-                key = try Self.readPrivateKey(privateKeyPath, password: password)
-            }
+            key = try Self.loadPrivateKey(privateKeyPath, password: password, tpmPassword: tpmPassword)
         }
         guard let key else {
             throw HelperError.usage("--private-key is required unless --certificate is a PKCS#12 bundle")
@@ -86,7 +81,7 @@ public struct SigningIdentitySource: Sendable, Equatable {
         var key: PrivateKey?
         if containsPEM(certificateBytes) {
             do {
-                let certificates = try Certificate.parsePEMBundle(certificateBytes)
+                let certificates = try Certificate.parsePEMBundle(certificateBytes, fastPath: false)
                 guard let first = certificates.first else {
                     throw HelperError("\(certificatePath): no CERTIFICATE block")
                 }
@@ -110,9 +105,23 @@ public struct SigningIdentitySource: Sendable, Equatable {
         return (certificate, chain, key)
     }
 
+    /// `--private-key`: a TPM key (`handle:…` or a TSS2 key file) or a PEM private key; the file is read once.
+    static func loadPrivateKey(_ path: String, password: String?, tpmPassword: TPMKey.Password) throws(HelperError)
+        -> PrivateKey
+    {
+        if TPMKey.isHandle(path) { return try TPMKey.load(path, password: tpmPassword) }
+        let bytes = try readFile(path, what: "private key")
+        if TPMKey.isTSS2KeyFile(bytes) { return try TPMKey.load(path, password: tpmPassword) }
+        return try readPrivateKey(path, bytes: bytes, password: password)
+    }
+
     /// Reads a PEM private key, asking for `--pkcs8-password` when it is encrypted.
     public static func readPrivateKey(_ path: String, password: String?) throws(HelperError) -> PrivateKey {
-        let bytes = try readFile(path, what: "private key")
+        try readPrivateKey(path, bytes: try readFile(path, what: "private key"), password: password)
+    }
+
+    /// The PEM private key `bytes` (read from `path`), asking for `--pkcs8-password` when it is encrypted.
+    static func readPrivateKey(_ path: String, bytes: [UInt8], password: String?) throws(HelperError) -> PrivateKey {
         let encrypted = PrivateKey.isEncryptedPEM(bytes)
         if encrypted && password == nil {
             throw HelperError("\(path): the private key is encrypted; pass --pkcs8-password")
@@ -145,10 +154,10 @@ public struct SigningIdentity: Sendable {
 }
 
 func readFile(_ path: String, what: String) throws(HelperError) -> [UInt8] {
-    guard let data = FileManager.default.contents(atPath: path) else {
+    guard case .success(let bytes) = SystemIO.readFile(path) else {
         throw HelperError("cannot read the \(what) file \(path)")
     }
-    return [UInt8](data)
+    return bytes
 }
 
 private func containsPEM(_ bytes: [UInt8]) -> Bool {

@@ -22,16 +22,16 @@ public enum TPMKey {
 
     static let tssMarker = "-----BEGIN TSS2 PRIVATE KEY-----"
 
-    /// Whether `path` names a TPM key: a `handle:` URI, or a file starting (after blanks) with a TSS2 PEM block.
-    static func isTPMKey(_ path: String) -> Bool {
-        if path.lowercased().hasPrefix("handle:") { return true }
-        guard let bytes = try? readFile(path, what: "private key") else { return false }
-        return String(decoding: bytes.prefix(4096), as: UTF8.self).contains(tssMarker)
+    /// Whether `path` names a persistent TPM handle (`handle:…`) rather than a file.
+    static func isHandle(_ path: String) -> Bool { path.lowercased().hasPrefix("handle:") }
+
+    /// Whether a key file's bytes hold a TSS2 PEM block (in their first 4 KiB).
+    static func isTSS2KeyFile(_ bytes: [UInt8]) -> Bool {
+        String(decoding: bytes.prefix(4096), as: UTF8.self).contains(tssMarker)
     }
 
-    /// The key `path` names when it is a TPM key; nil for any other key file.
-    static func load(_ path: String, password: Password) throws(HelperError) -> PrivateKey? {
-        guard isTPMKey(path) else { return nil }
+    /// The TPM key `path` names: a handle (``isHandle(_:)``) or a TSS2 key file (``isTSS2KeyFile(_:)``).
+    static func load(_ path: String, password: Password) throws(HelperError) -> PrivateKey {
         var uri = path
         if path.lowercased().hasPrefix("handle:") {
             let number = path.dropFirst("handle:".count)

@@ -92,13 +92,17 @@ public final class Certificate: @unchecked Sendable {
         }
     }
 
-    /// Parses every `CERTIFICATE` block of a PEM text, in order.
-    public static func parsePEMBundle(_ pem: [UInt8]) throws(CryptoError) -> [Certificate] {
+    /// Parses every `CERTIFICATE` block of a PEM text, in order. `fastPath: false` parses with `d2i_X509` alone
+    /// (``X509Decoder``): for a process that parses a certificate or two and exits (`anchorage-helper`), the fast
+    /// path's one-time set-up (a second library context and three curve templates) costs more than it saves.
+    public static func parsePEMBundle(_ pem: [UInt8], fastPath: Bool = true) throws(CryptoError) -> [Certificate] {
         guard let blocks = pemBlocks(pem, label: "CERTIFICATE") else {
             throw CryptoError("malformed PEM certificate block")
         }
         var out: [Certificate] = []
-        for block in blocks { out.append(try Certificate(derBytes: block)) }
+        for block in blocks {
+            out.append(try Certificate(derBytes: block, digest: CertificateDigest(sha256Of: block), fastPath: fastPath))
+        }
         return out
     }
 

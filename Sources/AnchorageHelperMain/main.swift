@@ -1,7 +1,7 @@
 import AnchorageClient
 import AnchorageCrypto
-import Foundation
+import Glibc
 
 OpenSSLLifetime.skipCleanupAtExit()
 
-exit(HelperCommand.run(Array(CommandLine.arguments.dropFirst()), environment: ProcessInfo.processInfo.environment))
+exit(HelperCommand.run(Array(CommandLine.arguments.dropFirst()), environment: HelperCommand.processEnvironment))

@@ -10,6 +10,7 @@
 #include <openssl/bn.h>
 #include <openssl/core_names.h>
 #include <openssl/crypto.h>
+#include <openssl/decoder.h>
 #include <openssl/ec.h>
 #include <openssl/err.h>
 #include <openssl/evp.h>
@@ -55,6 +56,24 @@ static inline unsigned long COpenSSL_XN_FLAG_RFC2253(void) { return XN_FLAG_RFC2
 static inline long COpenSSL_BIO_get_mem_data(BIO *b, char **pp) { return BIO_get_mem_data(b, pp); }
 static inline int COpenSSL_EVP_PKEY_CTX_set_rsa_padding(EVP_PKEY_CTX *ctx, int pad) {
     return EVP_PKEY_CTX_set_rsa_padding(ctx, pad);
+}
+
+/// A private key (with its public half) of one known type (`"EC"`, `"RSA"`) from unencrypted DER in `structure`
+/// (`"PrivateKeyInfo"`: PKCS#8): a decoder context for that type alone, which OpenSSL 3.0 sets up in about a third
+/// of the time of PEM_read_bio_PrivateKey's every-format, every-type context. NULL when it does not decode.
+static inline EVP_PKEY *COpenSSL_decode_private_key_der(const unsigned char *der, size_t length, const char *structure,
+                                                        const char *type) {
+    EVP_PKEY *key = NULL;
+    OSSL_DECODER_CTX *context =
+        OSSL_DECODER_CTX_new_for_pkey(&key, "DER", structure, type, EVP_PKEY_KEYPAIR, NULL, NULL);
+    if (context == NULL) return NULL;
+    size_t remaining = length;
+    if (OSSL_DECODER_from_data(context, &der, &remaining) != 1 || remaining != 0) {
+        EVP_PKEY_free(key);
+        key = NULL;
+    }
+    OSSL_DECODER_CTX_free(context);
+    return key;
 }
 
 // MARK: - Macro wrappers (TLS)

@@ -1,7 +1,6 @@
 import AnchorageBasics
 import AnchorageLocking
 import Dispatch
-import Foundation
 internal import Glibc
 
 /// An HTTP/1.1 server over plain TCP or TLS.
@@ -43,6 +42,7 @@ public final class HTTPServer: Sendable {
             var listeners: [Int32] = []
             var loops: [EventLoop] = []
             let commitThread = CommitThread(handler: handler)
+            var startedLoops = 0
             do {
                 if configuration.port != 0 { try address.ensurePortIsFree() }
                 let first = try address.listen()
@@ -59,32 +59,48 @@ public final class HTTPServer: Sendable {
                             state: state, listenFD: fd))
                 }
                 let group = running
+                group.enter()
+                do {
+                    try DetachedThread.start {
+                        ThreadName.setCurrent("audit-commit")
+                        commitThread.run()
+                        group.leave()
+                    }
+                } catch {
+                    group.leave()
+                    throw error
+                }
                 let loopsRunning = DispatchGroup()
                 for (index, loop) in loops.enumerated() {
                     group.enter()
                     loopsRunning.enter()
-                    let thread = Thread {
-                        ThreadName.setCurrent("http-loop-\(index)")
-                        loop.run()
-                        loopsRunning.leave()
+                    do {
+                        try DetachedThread.start {
+                            ThreadName.setCurrent("http-loop-\(index)")
+                            loop.run()
+                            loopsRunning.leave()
+                            group.leave()
+                        }
+                    } catch {
                         group.leave()
+                        loopsRunning.leave()
+                        // The loops already running stop at once (they close their own listeners).
+                        state.beginDrain(deadline: MonotonicTime.seconds)
+                        for loop in loops.prefix(startedLoops) { loop.wake() }
+                        loopsRunning.notify(queue: .global()) { commitThread.stop() }
+                        group.wait()
+                        lifecycle = .stopped
+                        throw error
                     }
-                    thread.start()
+                    startedLoops += 1
                 }
-                group.enter()
-                let committer = Thread {
-                    ThreadName.setCurrent("audit-commit")
-                    commitThread.run()
-                    group.leave()
-                }
-                committer.start()
                 // Commits outlive the loops that ask for them: a draining loop may still wait for one.
                 loopsRunning.notify(queue: .global()) { commitThread.stop() }
                 lifecycle = .running(loops)
                 return (host: bound.ipString, port: bound.port)
             } catch {
-                // Nothing has run yet: each loop closes its own listener, the rest are closed here.
-                for loop in loops { loop.discardUnstarted() }
+                // Loops that never ran are discarded here (with their listeners); running ones close their own.
+                for loop in loops.dropFirst(startedLoops) { loop.discardUnstarted() }
                 for fd in listeners.dropFirst(loops.count) { Glibc.close(fd) }
                 throw error
             }

@@ -1,5 +1,3 @@
-import Foundation
-
 /// Everything an `HTTPServer` needs besides its handler.
 public struct HTTPServerConfiguration: Sendable {
     /// Address to bind: an IPv4 or IPv6 literal, or `localhost` (bound as 127.0.0.1).
@@ -44,8 +42,8 @@ public struct HTTPServerConfiguration: Sendable {
         self.maxConnections = maxConnections
     }
 
-    /// Cores this process may run on (affinity-aware), hence one loop per usable core.
-    static var processorCount: Int { max(1, ProcessInfo.processInfo.activeProcessorCount) }
+    /// Cores this process may use, hence one loop per usable core: `ProcessorCount.active`.
+    static var processorCount: Int { max(1, ProcessorCount.active) }
 
     var parserLimits: HTTPRequestParser.Limits {
         HTTPRequestParser.Limits(
