@@ -46,6 +46,10 @@ struct DevServerTests {
         #expect(bound != 8443)
         let stdout = try String(contentsOf: out, encoding: .utf8)
         #expect(stdout.contains("--endpoint-url https://127.0.0.1:\(bound)"), "\(stdout)")
+        // Metrics on a free loopback port, not the fixed default something else on the machine may hold.
+        let metricsLine = try #require(
+            stdout.split(separator: "\n").first { $0.hasPrefix("metrics on http://127.0.0.1:") }, "\(stdout)")
+        #expect(!metricsLine.contains(":9464/"), "\(metricsLine)")
 
         // The credential_process line of the profile --dev wrote, run as the AWS CLI would run it.
         let config = try String(
@@ -92,6 +96,8 @@ struct DevServerTests {
         let result = try await runProcess(
             try AnchorageBinary.url().path, ["serve", "--dev", "--pki", work.path, "--listen", "127.0.0.1:0"])
         #expect(result.status == 64, "\(result.summary)")
-        #expect(result.stderr.contains("--dev takes only --listen and --state-dir, not --pki"), "\(result.summary)")
+        #expect(
+            result.stderr.contains("--dev takes only --listen, --state-dir and --metrics-listen, not --pki"),
+            "\(result.summary)")
     }
 }

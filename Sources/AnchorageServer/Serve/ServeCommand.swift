@@ -14,7 +14,7 @@ public enum ServeCommand {
                                (--tls-certificate FILE --tls-private-key FILE | --insecure-http)
                                [--token-keyring FILE] [--audit-sync data|none] [--log-level debug|info|warning|error]
                                [--max-connections N] [--public-host NAME]... [--metrics-listen HOST:PORT]
-               anchorage serve --dev [--listen HOST:PORT] [--state-dir DIR]
+               anchorage serve --dev [--listen HOST:PORT] [--state-dir DIR] [--metrics-listen HOST:PORT]
 
           --pki DIR              trust anchors and CRLs (default ./PKI)
           --profiles DIR         profiles and roles (default ./Profiles)
@@ -39,7 +39,8 @@ public enum ServeCommand {
           --max-connections N    open connections at most (default 10000); more are closed when accepted
         \(AdmissionOptions.usage)
           --dev                  throwaway PKI and configuration under ./.anchorage-dev, on 127.0.0.1:8443
-                                 (or --listen); its audit log and keyring in .anchorage-dev/state (or --state-dir)
+                                 (or --listen); its audit log and keyring in .anchorage-dev/state (or --state-dir);
+                                 metrics on a free loopback port (or --metrics-listen)
         """
 
     static let options: Set<String> = Set([
@@ -97,18 +98,23 @@ public enum ServeCommand {
         SignalThread.blockHandledSignals()
         do {
             if parsed.has("dev") {
-                let others = parsed.givenOptions.subtracting(["dev", "listen", "state-dir"])
+                let others = parsed.givenOptions.subtracting(["dev", "listen", "state-dir", "metrics-listen"])
                 guard others.isEmpty else {
                     throw CommandArguments.UsageError(
-                        "--dev takes only --listen and --state-dir, not "
+                        "--dev takes only --listen, --state-dir and --metrics-listen, not "
                             + others.sorted().map { "--" + $0 }.joined(separator: ", "))
                 }
-                let environment = try DevEnvironment.prepare(
+                var environment = try DevEnvironment.prepare(
                     in: FileManager.default.currentDirectoryPath,
                     listen: try parsed.value("listen").map { text in
                         let (host, port) = try hostAndPort(text, option: "listen")
                         return (host: host, port: port)
                     }, stateDirectory: parsed.value("state-dir"))
+                // A first run must not fail because something (a second dev server, an OpenTelemetry exporter)
+                // holds the metrics port: --dev picks a free one unless told, and prints it.
+                (environment.options.metricsHost, environment.options.metricsPort) =
+                    try parsed.value("metrics-listen").map { try hostAndPort($0, option: "metrics-listen") }
+                    ?? ("127.0.0.1", 0)
                 return try serve(environment.options, announce: environment.announce)
             }
             return try serve(try resolve(parsed), announce: nil)
