@@ -61,6 +61,10 @@ public enum DenialReason: String, Sendable, CaseIterable {
     /// A signed request already accepted inside its validity window (403 "Invalid signature").
     case replayedRequest = "replayed_request"
 
+    /// The shared store of replay and rate-limit state (`serve --shared-state`) did not answer in time and
+    /// `--shared-state-failure closed` is in force: 503, retryable.
+    case sharedStateUnavailable = "shared_state_unavailable"
+
     case internalError = "internal_error"
 
     /// What the caller is told: status, `X-Amzn-ErrorType` and the `message` body member.
@@ -98,6 +102,9 @@ public enum DenialReason: String, Sendable, CaseIterable {
         case .roleSessionNameNotAllowed:
             return WireError(
                 status: 403, type: "AccessDeniedException", message: "Not authorized to set roleSessionName.")
+        case .sharedStateUnavailable:
+            return WireError(
+                status: 503, type: "ServiceUnavailableException", message: "Service unavailable; try again later")
         case .internalError:
             return WireError(status: 500, type: "InternalServerException", message: "Internal server error")
         }

@@ -78,7 +78,7 @@ extension AuditLog {
             w.member("roleSessionName", lastPathComponent(response.assumedRoleArn))
             w.member("sourceIdentity", response.sourceIdentity)
         case .denied(let denial):
-            outcomeText = denial == .internalError ? "error" : "denied"
+            outcomeText = denial == .internalError || denial == .sharedStateUnavailable ? "error" : "denied"
             reason = denial.rawValue
             w.member("outcome", outcomeText)
             w.member("reason", denial.rawValue)
