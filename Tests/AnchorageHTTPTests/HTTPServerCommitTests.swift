@@ -18,14 +18,21 @@ final class CommittingHandler: HTTPHandler {
     }
     private let state = Locked(State())
     let failCommits: Bool
-    /// Seconds the first commit blocks, after signalling `firstCommitStarted`.
-    let firstCommitDelay: Double
+    /// Whether the first commit blocks, after signalling `firstCommitStarted`, until `releaseFirstCommit()`.
+    let holdsFirstCommit: Bool
     let firstCommitStarted = DispatchSemaphore(value: 0)
+    private let firstCommitRelease = DispatchSemaphore(value: 0)
 
-    init(failCommits: Bool = false, firstCommitDelay: Double = 0) {
+    init(failCommits: Bool = false, holdsFirstCommit: Bool = false) {
         self.failCommits = failCommits
-        self.firstCommitDelay = firstCommitDelay
+        self.holdsFirstCommit = holdsFirstCommit
     }
+
+    /// Lets the held first commit finish.
+    func releaseFirstCommit() { firstCommitRelease.signal() }
+
+    /// How many requests reached `handle` with a commit.
+    var handled: UInt64 { state.withLock { $0.issued } }
 
     func handle(_ request: HTTPRequest) -> HTTPResponse {
         if request.path == "/plain" {
@@ -51,9 +58,10 @@ final class CommittingHandler: HTTPHandler {
             state.calls.append(ticket)
             return state.calls.count == 1
         }
-        if first, firstCommitDelay > 0 {
+        if first, holdsFirstCommit {
             firstCommitStarted.signal()
-            Thread.sleep(forTimeInterval: firstCommitDelay)
+            // Bounded only so that a failing test cannot hang the suite.
+            _ = firstCommitRelease.wait(timeout: .now() + 30)
         }
         if failCommits { return false }
         state.withLock { $0.committed = max($0.committed, ticket) }
@@ -161,7 +169,7 @@ final class CommittingHandler: HTTPHandler {
     @Test func requestsArrivingDuringACommitShareTheNextOne() throws {
         var configuration = HTTPServerConfiguration()
         configuration.eventLoopCount = 1
-        let handler = CommittingHandler(firstCommitDelay: 0.5)
+        let handler = CommittingHandler(holdsFirstCommit: true)
         try withServer(configuration, handler: handler) { _, port in
             let clients = 8
             let connections = try (0...clients).map { _ in UncheckedBox(try client(configuration, port)) }
@@ -184,6 +192,10 @@ final class CommittingHandler: HTTPHandler {
             #expect(handler.firstCommitStarted.wait(timeout: .now() + 5) == .success)
             // The loop is inside the first commit: these all queue up meanwhile.
             for index in 1...clients { send(connections[index], index) }
+            // Every request reached the handler (and waits for a commit) before the first commit ends.
+            #expect(
+                waitUntil { handler.handled == UInt64(clients + 1) }, "handled: \(handler.handled) of \(clients + 1)")
+            handler.releaseFirstCommit()
             #expect(group.wait(timeout: .now() + 10) == .success)
             #expect(statuses.withLock { $0 } == Array(repeating: 201, count: clients + 1))
             let calls = handler.commitCalls
@@ -199,7 +211,7 @@ final class CommittingHandler: HTTPHandler {
     /// (single) loop answers other connections, and a client that hangs up meanwhile costs nothing.
     @Test func aSlowCommitDoesNotStopTheLoop() throws {
         for configuration in configurations() {
-            let handler = CommittingHandler(firstCommitDelay: 1.0)
+            let handler = CommittingHandler(holdsFirstCommit: true)
             try withServer(configuration, handler: handler) { _, port in
                 let held = UncheckedBox(try client(configuration, port))
                 let leaving = try client(configuration, port)
@@ -215,14 +227,14 @@ final class CommittingHandler: HTTPHandler {
                 // A second held answer whose client leaves before the commit finishes.
                 try leaving.sendRaw(Array("POST /gone HTTP/1.1\r\nHost: a\r\nContent-Length: 0\r\n\r\n".utf8))
                 leaving.close()
-                let started = Date()
                 for index in 0..<20 {
                     let response = try other.send(
                         method: "GET", target: "/plain?\(index)", headers: HTTPHeaders(), body: [])
                     #expect(response.status == 200)
                 }
-                #expect(Date().timeIntervalSince(started) < 0.8, "answered only after the commit")
+                // All answered while the commit still blocks: the loop did not wait for it.
                 #expect(heldStatus.withLock { $0 } == nil, "the held answer left before its commit")
+                handler.releaseFirstCommit()
                 #expect(done.wait(timeout: .now() + 5) == .success)
                 #expect(heldStatus.withLock { $0 } == 201)
                 #expect(
@@ -237,7 +249,7 @@ extension HTTPServerCommitTests {
     /// (reading is unregistered until the release), and is answered, in order, after it.
     @Test func inputWhileAnAnswerIsHeldDoesNotSpinTheLoop() throws {
         for configuration in configurations() {
-            let handler = CommittingHandler(firstCommitDelay: 1.0)
+            let handler = CommittingHandler(holdsFirstCommit: true)
             try withServer(configuration, handler: handler) { server, port in
                 let connection = try client(configuration, port)
                 try connection.sendRaw(Array("POST /held HTTP/1.1\r\nHost: a\r\nContent-Length: 0\r\n\r\n".utf8))
@@ -247,6 +259,7 @@ extension HTTPServerCommitTests {
                 Thread.sleep(forTimeInterval: 0.5)
                 let wakeUps = server.loopWakeUps - before
                 #expect(wakeUps < 50, "\(wakeUps) loop wake-ups in 0.5 s while an answer was held")
+                handler.releaseFirstCommit()
                 let held = try connection.readResponse()
                 #expect(held.status == 201)
                 #expect(held.headers["X-Target"] == "/held")
@@ -256,6 +269,15 @@ extension HTTPServerCommitTests {
             }
         }
     }
+}
+
+/// Polls `condition` until it holds (true) or 10 s pass (false): for events on another thread, never as a bound.
+func waitUntil(_ condition: () -> Bool) -> Bool {
+    for _ in 0..<2000 {
+        if condition() { return true }
+        Thread.sleep(forTimeInterval: 0.005)
+    }
+    return false
 }
 
 /// Hands a value to one other thread that alone uses it from then on.

@@ -104,9 +104,8 @@ import Testing
             let slow = try HTTPClientConnection(host: "127.0.0.1", port: port, tls: nil, timeout: 5)
             try slow.sendRaw(Array("GET /slowly HTTP/1.1\r\nHo".utf8))
             let fast = try HTTPClientConnection(host: "127.0.0.1", port: port, tls: nil, timeout: 5)
-            let started = Date()
+            // Answered while the slow request is still incomplete (a blocked client would hit its read timeout).
             #expect(try fast.send(method: "GET", target: "/fast", headers: [:], body: []).status == 200)
-            #expect(Date().timeIntervalSince(started) < 1)
             for byte in "st: a\r\n\r\n".utf8 {
                 try slow.sendRaw([byte])
                 Thread.sleep(forTimeInterval: 0.005)
@@ -122,11 +121,9 @@ import Testing
         try withServer(configuration) { server, port in
             let partial = try HTTPClientConnection(host: "127.0.0.1", port: port, tls: nil, timeout: 5)
             try partial.sendRaw(Array("GET / HTTP/1.1\r\nHost: a\r\n".utf8))
-            let started = Date()
-            let response = try partial.readResponse()
+            let response = try partial.readResponse()  // within the client's read timeout
             #expect(response.status == 408)
             #expect(response.headers["Connection"] == "close")
-            #expect(Date().timeIntervalSince(started) < 2)
 
             let idle = try HTTPClientConnection(host: "127.0.0.1", port: port, tls: nil, timeout: 5)
             #expect(try idle.send(method: "GET", target: "/", headers: [:], body: []).status == 200)

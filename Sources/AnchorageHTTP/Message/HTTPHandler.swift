@@ -1,7 +1,9 @@
 /// Application logic behind an `HTTPServer`.
 ///
 /// `handle` runs inline on the event loop thread that owns the connection, so it must be short and
-/// must not block: the loop serves every other connection it owns only between calls.
+/// must not block: the loop serves every other connection it owns only between calls. A handler that needs
+/// an answer from elsewhere (a shared store, an upstream service) returns ``HTTPResponse/pending(_:)`` and
+/// completes its ``HTTPResponsePromise`` later, from any thread.
 public protocol HTTPHandler: Sendable {
     /// Produces the response to one complete request. Called exactly once per request.
     func handle(_ request: HTTPRequest) -> HTTPResponse

@@ -15,12 +15,22 @@ public struct HTTPResponse: Sendable {
     /// reaches the disk before its answer leaves at the cost of one flush per batch rather than one per
     /// request, and no event loop waits for the disk.
     public var commit: HTTPCommit?
+    /// Set on the placeholder that ``pending(_:)`` builds: the real response comes through the promise.
+    public private(set) var pending: HTTPResponsePromise?
 
     /// A response with `status`, `headers` and `body`.
     public init(status: Int, headers: HTTPHeaders = HTTPHeaders(), body: [UInt8] = []) {
         self.status = status
         self.headers = headers
         self.body = body
+    }
+
+    /// A placeholder for ``HTTPHandler/handle(_:)`` to return when the answer comes later: the connection waits,
+    /// reading no further request, until `promise` is completed, and then sends the completed response.
+    public static func pending(_ promise: HTTPResponsePromise) -> HTTPResponse {
+        var placeholder = HTTPResponse(status: 500)
+        placeholder.pending = promise
+        return placeholder
     }
 
     /// The standard reason phrase for `status`, or a generic one.

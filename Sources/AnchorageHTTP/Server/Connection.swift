@@ -46,6 +46,11 @@ final class Connection {
     /// Input (or a hang-up) arrived while `held` waits: reading is unregistered until the release, since epoll
     /// is level-triggered and would report the unread input again on every wake-up.
     var inputWhileHeld = false
+    /// The request whose answer a handler is still producing (``HTTPResponse/pending(_:)``); like `held`, nothing
+    /// more is read or handled meanwhile.
+    var awaitingAnswer: Exchange?
+    /// Whether an answer is on its way (from a handler or a commit): the connection reads nothing meanwhile.
+    var isWaiting: Bool { held != nil || awaitingAnswer != nil }
 
     var requestsServed = 0
     var lastPhase = HTTPRequestParser.Phase.idle
@@ -59,6 +64,15 @@ final class Connection {
         self.parser = parser
         self.phaseStart = now
         self.lastWriteProgress = now
+    }
+
+    /// What the answer to one request needs to know about the request.
+    struct Exchange {
+        /// Matches the completion that the loop's inbox delivers to this exchange.
+        var id: UInt64
+        var suppressBody: Bool
+        var keepsAlive: Bool
+        var isHTTP10: Bool
     }
 
     /// A response and how to encode it, kept until its commit.

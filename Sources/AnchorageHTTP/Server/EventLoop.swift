@@ -32,8 +32,12 @@ final class EventLoop: @unchecked Sendable {
     private var requestedTicket: UInt64 = 0
     private var commitOutstanding = false
     private let commitThread: CommitThread
-    /// Results `commitThread` delivered and the loop has not applied yet.
+    /// Results `commitThread` delivered, and answers handlers completed (``HTTPResponsePromise``), that the loop
+    /// has not applied yet.
     private let commitInbox = Locked(CommitInbox())
+    /// Connections waiting for a handler's answer, by the id of their exchange.
+    private var awaitingAnswers: [UInt64: Connection] = [:]
+    private var nextExchangeId: UInt64 = 0
     /// The earliest deadline noted since the last scan; deadlines only move later when a connection
     /// makes progress, so this may be stale-early, never late, and a scan recomputes it.
     private var nextTimerCheck: Double = .infinity
@@ -110,6 +114,15 @@ final class EventLoop: @unchecked Sendable {
         }
     }
 
+    /// Hands the loop an answer a handler completed. Called on the completing thread.
+    private func answerCompleted(exchange id: UInt64, _ response: HTTPResponse) {
+        commitInbox.withLock { inbox in
+            guard !inbox.closed else { return }
+            inbox.answers.append((id, response))
+            wake()
+        }
+    }
+
     private func closeWakeDescriptor() {
         commitInbox.withLock { inbox in
             inbox.closed = true
@@ -150,12 +163,12 @@ final class EventLoop: @unchecked Sendable {
                 } else if fd == listenFD {
                     acceptConnections(now: now)
                 } else if let connection = connections[fd] {
-                    if connection.held != nil && flags & (Self.hangUp | Self.error) != 0 {
-                        // Gone while its answer waits for a commit: nobody is left to send it to.
+                    if connection.isWaiting && flags & (Self.hangUp | Self.error) != 0 {
+                        // Gone while its answer is on its way: nobody is left to send it to.
                         close(connection)
                         continue
                     }
-                    if connection.held != nil && flags & Self.readable != 0 { connection.inputWhileHeld = true }
+                    if connection.isWaiting && flags & Self.readable != 0 { connection.inputWhileHeld = true }
                     if flags & Self.writable != 0 { handleWritable(connection, now: now) }
                     if connections[fd] === connection,
                         flags & (Self.readable | Self.hangUp | Self.error) != 0
@@ -169,10 +182,14 @@ final class EventLoop: @unchecked Sendable {
                 pendingReads.removeAll(keepingCapacity: true)
                 for fd in fds { if let connection = connections[fd] { handleReadable(connection, now: now) } }
             }
-            let results = commitInbox.withLock { inbox -> [CommitThread.Result] in
-                defer { inbox.results.removeAll() }
-                return inbox.results
+            let (results, answers) = commitInbox.withLock { inbox in
+                defer {
+                    inbox.results.removeAll()
+                    inbox.answers.removeAll()
+                }
+                return (inbox.results, inbox.answers)
             }
+            for (id, response) in answers { deliverAnswer(exchange: id, response, now: now) }
             for result in results {
                 if result.through >= requestedTicket { commitOutstanding = false }
                 releaseHeldResponses(result, now: now)
@@ -211,7 +228,7 @@ final class EventLoop: @unchecked Sendable {
         if now >= state.drainDeadline { return true }
         for connection in Array(connections.values)
         where connection.parser.phase == .idle && !connection.hasPendingOutput && !connection.lingering
-            && connection.held == nil
+            && !connection.isWaiting
         {
             close(connection)
         }
@@ -317,7 +334,7 @@ final class EventLoop: @unchecked Sendable {
 
     private func wantsRead(_ connection: Connection) -> Bool {
         if connection.lingering { return true }
-        if connection.held != nil { return false }
+        if connection.isWaiting { return false }
         return !connection.closeAfterWrite && !connection.peerClosed
             && connection.pendingOutputCount < Self.outputHighWater
     }
@@ -341,7 +358,7 @@ final class EventLoop: @unchecked Sendable {
     private func runParser(_ connection: Connection, now: Double) -> Bool {
         var produced = false
         var stoppedForBackpressure = false
-        parsing: while !connection.closeAfterWrite && connection.held == nil {
+        parsing: while !connection.closeAfterWrite && !connection.isWaiting {
             if connection.pendingOutputCount >= Self.outputHighWater {
                 stoppedForBackpressure = true
                 break parsing
@@ -356,22 +373,18 @@ final class EventLoop: @unchecked Sendable {
                 break parsing
             case .request(let request):
                 let response = handler.handle(request)
-                let close = state.draining || !Self.keepsAlive(request) || Self.asksToClose(response.headers)
-                let header: HTTPResponseEncoder.ConnectionHeader =
-                    close ? .close : (request.version == "HTTP/1.0" ? .keepAlive : .none)
                 connection.requestsServed += 1
-                if let commit = response.commit {
-                    connection.held = Connection.HeldResponse(
-                        response: response, suppressBody: request.method == "HEAD", connectionHeader: header,
-                        closeAfterWrite: close)
-                    awaitingCommit.append((connection, commit.ticket))
-                    highestTicket = max(highestTicket, commit.ticket)
+                nextExchangeId &+= 1
+                let exchange = Connection.Exchange(
+                    id: nextExchangeId, suppressBody: request.method == "HEAD", keepsAlive: Self.keepsAlive(request),
+                    isHTTP10: request.version == "HTTP/1.0")
+                if let promise = response.pending {
+                    connection.awaitingAnswer = exchange
+                    awaitingAnswers[exchange.id] = connection
+                    promise.attach { [self] answer in answerCompleted(exchange: exchange.id, answer) }
                     break parsing
                 }
-                HTTPResponseEncoder.encode(
-                    response, suppressBody: request.method == "HEAD", connection: header, date: currentDate(),
-                    into: &connection.output)
-                connection.closeAfterWrite = close
+                guard respond(connection, response, exchange) else { break parsing }
                 produced = true
             case .failure(let status, let reason):
                 let response = handler.malformedRequestResponse(status: status, reason: reason)
@@ -384,6 +397,59 @@ final class EventLoop: @unchecked Sendable {
         notePhase(connection, now: now)
         if produced { flush(connection, now: now) }
         return stoppedForBackpressure
+    }
+
+    /// Encodes `response` into the connection's output and returns true, or holds it for its commit and
+    /// returns false.
+    private func respond(_ connection: Connection, _ response: HTTPResponse, _ exchange: Connection.Exchange) -> Bool {
+        let close = state.draining || !exchange.keepsAlive || Self.asksToClose(response.headers)
+        let header: HTTPResponseEncoder.ConnectionHeader = close ? .close : (exchange.isHTTP10 ? .keepAlive : .none)
+        if let commit = response.commit {
+            connection.held = Connection.HeldResponse(
+                response: response, suppressBody: exchange.suppressBody, connectionHeader: header,
+                closeAfterWrite: close)
+            awaitingCommit.append((connection, commit.ticket))
+            highestTicket = max(highestTicket, commit.ticket)
+            return false
+        }
+        HTTPResponseEncoder.encode(
+            response, suppressBody: exchange.suppressBody, connection: header, date: currentDate(),
+            into: &connection.output)
+        connection.closeAfterWrite = close
+        return true
+    }
+
+    /// Sends (or holds for its commit) the answer a handler completed, and resumes the connection.
+    private func deliverAnswer(exchange id: UInt64, _ completed: HTTPResponse, now: Double) {
+        guard let connection = awaitingAnswers.removeValue(forKey: id), let exchange = connection.awaitingAnswer,
+            exchange.id == id
+        else { return }
+        connection.awaitingAnswer = nil
+        // A promise completed with another placeholder is the handler's bug; the client still gets an answer.
+        let response =
+            completed.pending == nil
+            ? completed : handler.malformedRequestResponse(status: 500, reason: "no answer was produced")
+        guard isOpen(connection) else {
+            // The client left, but what stands behind the answer is still committed and settled.
+            if let commit = response.commit {
+                connection.held = Connection.HeldResponse(
+                    response: response, suppressBody: true, connectionHeader: .close, closeAfterWrite: true)
+                awaitingCommit.append((connection, commit.ticket))
+                highestTicket = max(highestTicket, commit.ticket)
+            }
+            return
+        }
+        if !connection.hasPendingOutput { connection.lastWriteProgress = now }
+        guard respond(connection, response, exchange) else { return finishEvent(connection, now: now) }
+        connection.inputWhileHeld = false
+        flush(connection, now: now)
+        guard isOpen(connection) else { return }
+        if !connection.closeAfterWrite && connection.parser.bufferedByteCount > 0 {
+            processRequests(connection, now: now)  // pipelined requests that arrived behind this one
+            guard isOpen(connection) else { return }
+        }
+        if wantsRead(connection) && connection.hasBufferedTLSInput { pendingReads.append(connection.fd) }
+        finishEvent(connection, now: now)
     }
 
     private static func keepsAlive(_ request: HTTPRequest) -> Bool {
@@ -509,8 +575,8 @@ final class EventLoop: @unchecked Sendable {
     private func finishEvent(_ connection: Connection, now: Double) {
         guard isOpen(connection) else { return }
         var events: UInt32 = 0
-        if connection.held != nil {
-            // Nothing is read while an answer waits for its commit. Reading stays registered as it was, which
+        if connection.isWaiting {
+            // Nothing is read while an answer is on its way (from a handler or a commit). Reading stays registered as it was, which
             // saves two epoll_ctl calls per request for a client that waits for its answer, until input does
             // arrive (pipelining, a hang-up): epoll is level-triggered and would report it again and again.
             // Earlier answers may still be draining.
@@ -527,8 +593,8 @@ final class EventLoop: @unchecked Sendable {
             connection.registeredEvents = events
             register(connection.fd, events: events, operation: 1)
         }
-        // A held connection has no deadline; its release sets the next one.
-        if connection.held == nil { updateDeadline(connection, now: now) }
+        // A waiting connection has no deadline; its answer sets the next one.
+        if !connection.isWaiting { updateDeadline(connection, now: now) }
     }
 
     private func notePhase(_ connection: Connection, now: Double) {
@@ -565,8 +631,8 @@ final class EventLoop: @unchecked Sendable {
         nextTimerCheck = acceptResumeTime
         var expired: [Connection] = []
         for connection in connections.values {
-            if connection.held != nil {
-                continue  // its deadline is set again when the commit releases it
+            if connection.isWaiting {
+                continue  // its deadline is set again when its answer arrives
             } else if connection.deadline <= now {
                 expired.append(connection)
             } else {
@@ -619,6 +685,8 @@ final class EventLoop: @unchecked Sendable {
 /// Commit results on their way from the commit thread to a loop.
 struct CommitInbox {
     var results: [CommitThread.Result] = []
+    /// Answers completed by handlers: the exchange id and the response.
+    var answers: [(UInt64, HTTPResponse)] = []
     /// Set when the loop closes its wake-up descriptor; later results are dropped.
     var closed = false
 }
