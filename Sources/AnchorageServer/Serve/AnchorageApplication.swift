@@ -247,7 +247,10 @@ public final class AnchorageApplication {
         signal(SIGXFSZ, SIG_IGN)
         watcher.resume()
         daily.resume()
-        sharedRevocations?.start()
+        if let sharedRevocations, !sharedRevocations.start() {
+            logger.warning(
+                "shared state unreachable at start: only the revocations of the files are known until Redis answers")
+        }
         let metricsBound: (host: String, port: Int)
         let bound: (host: String, port: Int)
         do {

@@ -1,30 +1,42 @@
 import AnchorageHTTP
 import AnchorageLocking
-import Dispatch
 
-/// The answer of a request that may be decided on another thread (a shared store's).
+/// The answer of a request that may be decided on another thread (the shared store's): returned directly when
+/// it was delivered before the handler returns (every local decision), else through an
+/// ``HTTPResponsePromise`` that the delivery completes.
 ///
-/// Until AnchorageHTTP can send a response later (`HTTPResponse.pending`), ``response()`` waits for it on
-/// the calling event loop; the wait is bounded by the shared store's command deadline, since every path
-/// of the store calls its completion by then.
+/// The event loop never waits: a shared store always delivers, by its command deadline at the latest.
 final class DeferredAnswer: Sendable {
-    private let answer = Locked<HTTPResponse?>(nil)
-    private let ready = DispatchSemaphore(value: 0)
+    private enum State {
+        case waiting
+        case delivered(HTTPResponse)
+        /// The handler returned the placeholder: the delivery completes the promise.
+        case deferred
+    }
+
+    private let state = Locked(State.waiting)
+    private let promise = HTTPResponsePromise()
 
     /// Delivers the answer; the first call wins.
     func deliver(_ response: HTTPResponse) {
-        let first = answer.withLock { answer in
-            guard answer == nil else { return false }
-            answer = response
-            return true
+        let complete = state.withLock { state -> Bool in
+            switch state {
+            case .waiting:
+                state = .delivered(response)
+                return false
+            case .deferred: return true
+            case .delivered: return false
+            }
         }
-        if first { ready.signal() }
+        if complete { promise.complete(response) }
     }
 
-    /// The answer, once delivered.
+    /// What the handler returns: the answer, or a pending placeholder when it is not there yet.
     func response() -> HTTPResponse {
-        if let delivered = answer.withLock({ $0 }) { return delivered }
-        ready.wait()
-        return answer.withLock { $0! }
+        state.withLock { state in
+            if case .delivered(let response) = state { return response }
+            state = .deferred
+            return .pending(promise)
+        }
     }
 }

@@ -37,8 +37,25 @@ final class SharedRevocations: Sendable {
         self.logger = logger
     }
 
-    /// Polls now, then every ``interval`` until ``stop()``.
-    func start() { queue.async { [self] in tick() } }
+    /// Reads the revocations once and waits for them (at start-up, before the listener opens, so that a
+    /// replica never answers before it knows what is revoked); then polls every ``interval`` until ``stop()``.
+    /// - Returns: false when Redis did not answer (the poll goes on; the caller warns).
+    @discardableResult
+    func start() -> Bool {
+        var synchronized = false
+        if client.waitUntilReady(seconds: client.options.connectTimeout),
+            case .success(let replies) = client.sendAndWait([
+                RedisCommand("GET", SharedStateKeys.revocationsVersion),
+                RedisCommand("HGETALL", SharedStateKeys.revocations),
+            ]), replies.count == 2, replies[0].errorCode == nil, case .array(let fields?) = replies[1]
+        {
+            apply(fields)
+            state.withLock { $0.version = replies[0].text ?? "0" }
+            synchronized = true
+        }
+        queue.asyncAfter(deadline: .now() + Self.interval) { [self] in tick() }
+        return synchronized
+    }
 
     func stop() { state.withLock { $0.stopped = true } }
 
