@@ -118,7 +118,7 @@ let package = Package(
             name: "AnchorageServerTests",
             dependencies: [
                 "AnchorageServer", "AnchorageConfig", "AnchorageCore", "AnchorageCrypto", "AnchorageHTTP",
-                "AnchorageLocking", "AnchorageConfigFixtures", "AnchorageTestSupport",
+                "AnchorageLocking", "AnchorageConfigFixtures", "AnchorageTestSupport", "AnchorageRedis",
             ]
         ),
         .testTarget(

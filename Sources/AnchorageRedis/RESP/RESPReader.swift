@@ -29,10 +29,13 @@ public struct RESPReader: Sendable {
     public mutating func next() throws(RESPError) -> RESPValue? {
         if let failure { throw failure }
         do throws(RESPError) {
+            // The reply is read within a window of `maxReplyBytes`: a reply that would need more is refused
+            // at the same byte however the stream was cut (an error past the window is never reached first).
+            let end = min(buffer.count, start + limits.maxReplyBytes)
             var cursor = start
-            guard let value = try parse(&cursor, depth: 0) else {
-                guard buffer.count - start <= limits.maxReplyBytes else {
-                    throw RESPError(.replyTooLarge, "more than \(limits.maxReplyBytes) bytes without a complete reply")
+            guard let value = try parse(&cursor, depth: 0, end: end) else {
+                guard end - start < limits.maxReplyBytes else {
+                    throw RESPError(.replyTooLarge, "a reply of more than \(limits.maxReplyBytes) bytes")
                 }
                 return nil
             }
@@ -56,23 +59,23 @@ public struct RESPReader: Sendable {
 
     // MARK: - Parsing
 
-    private func parse(_ cursor: inout Int, depth: Int) throws(RESPError) -> RESPValue? {
-        guard cursor < buffer.count else { return nil }
+    private func parse(_ cursor: inout Int, depth: Int, end: Int) throws(RESPError) -> RESPValue? {
+        guard cursor < end else { return nil }
         let type = buffer[cursor]
         var position = cursor + 1
         switch type {
         case UInt8(ascii: "+"), UInt8(ascii: "-"):
-            guard let line = try line(&position) else { return nil }
+            guard let line = try line(&position, end: end) else { return nil }
             let text = String(decoding: buffer[line], as: UTF8.self)
             cursor = position
             return type == UInt8(ascii: "+") ? .simpleString(text) : .error(text)
         case UInt8(ascii: ":"):
-            guard let line = try line(&position) else { return nil }
+            guard let line = try line(&position, end: end) else { return nil }
             let value = try Self.integer(buffer[line])
             cursor = position
             return .integer(value)
         case UInt8(ascii: "$"):
-            guard let line = try line(&position) else { return nil }
+            guard let line = try line(&position, end: end) else { return nil }
             let length = try Self.integer(buffer[line])
             if length == -1 {
                 cursor = position
@@ -82,15 +85,15 @@ public struct RESPReader: Sendable {
             guard length <= limits.maxBulkBytes else {
                 throw RESPError(.tooLong, "bulk string of \(length) bytes (limit \(limits.maxBulkBytes))")
             }
-            let end = position + Int(length)
-            guard end + 2 <= buffer.count else { return nil }
-            guard buffer[end] == 13, buffer[end + 1] == 10 else {
+            let stop = position + Int(length)
+            guard stop + 2 <= end else { return nil }
+            guard buffer[stop] == 13, buffer[stop + 1] == 10 else {
                 throw RESPError(.badFraming, "bulk string not followed by CR LF")
             }
-            cursor = end + 2
-            return .bulkString(Array(buffer[position..<end]))
+            cursor = stop + 2
+            return .bulkString(Array(buffer[position..<stop]))
         case UInt8(ascii: "*"):
-            guard let line = try line(&position) else { return nil }
+            guard let line = try line(&position, end: end) else { return nil }
             let count = try Self.integer(buffer[line])
             if count == -1 {
                 cursor = position
@@ -105,9 +108,9 @@ public struct RESPReader: Sendable {
             }
             // Each element takes at least 3 bytes: do not reserve for a count the bytes cannot hold yet.
             var elements: [RESPValue] = []
-            elements.reserveCapacity(min(Int(count), (buffer.count - position) / 3 + 1))
+            elements.reserveCapacity(min(Int(count), (end - position) / 3 + 1))
             for _ in 0..<count {
-                guard let element = try parse(&position, depth: depth + 1) else { return nil }
+                guard let element = try parse(&position, depth: depth + 1, end: end) else { return nil }
                 elements.append(element)
             }
             cursor = position
@@ -117,26 +120,26 @@ public struct RESPReader: Sendable {
         }
     }
 
-    /// The bytes of the line at `position` (without CR LF), moving `position` past it; nil when incomplete.
-    private func line(_ position: inout Int) throws(RESPError) -> Range<Int>? {
+    /// The bytes of the line at `position` (without CR LF), moving `position` past it; nil when incomplete
+    /// before `end`.
+    private func line(_ position: inout Int, end: Int) throws(RESPError) -> Range<Int>? {
         let lineStart = position
         var index = position
-        let limit = min(buffer.count, lineStart + limits.maxLineBytes + 2)
+        // At most `maxLineBytes + 1` bytes are looked at: a line with no CR among them is too long, decided on
+        // the same bytes however the stream was cut.
+        let limit = min(end, lineStart + limits.maxLineBytes + 1)
         while index < limit {
             let byte = buffer[index]
             if byte == 13 {
-                guard index + 1 < buffer.count else { return nil }
+                guard index + 1 < end else { return nil }
                 guard buffer[index + 1] == 10 else { throw RESPError(.badFraming, "CR without LF in a line") }
-                guard index - lineStart <= limits.maxLineBytes else {
-                    throw RESPError(.tooLong, "a line longer than \(limits.maxLineBytes) bytes")
-                }
                 position = index + 2
                 return lineStart..<index
             }
             if byte == 10 { throw RESPError(.badFraming, "LF without CR in a line") }
             index += 1
         }
-        if index - lineStart >= limits.maxLineBytes + 1 {
+        if index - lineStart == limits.maxLineBytes + 1 {
             throw RESPError(.tooLong, "a line longer than \(limits.maxLineBytes) bytes")
         }
         return nil
