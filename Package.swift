@@ -92,7 +92,7 @@ let package = Package(
             name: "AnchorageBenchmark",
             dependencies: [
                 "AnchorageBasics", "AnchorageClient", "AnchorageConfig", "AnchorageCore", "AnchorageCrypto",
-                "AnchorageHTTP", "AnchorageServer", "COpenSSL",
+                "AnchorageHTTP", "AnchorageRedis", "AnchorageServer", "COpenSSL",
             ],
             swiftSettings: strict
         ),

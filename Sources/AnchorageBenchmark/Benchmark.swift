@@ -51,10 +51,12 @@ final class Benchmark {
     }
 
     /// `anchorage serve` on `configuration`, with `--audit-sync` from the options unless `auditSync` is given.
-    func startServer(_ configuration: BenchmarkConfiguration, auditSync: String? = nil) throws -> ServerProcess {
+    func startServer(
+        _ configuration: BenchmarkConfiguration, auditSync: String? = nil, extraArguments: [String] = []
+    ) throws -> ServerProcess {
         let server = try ServerProcess.start(
             binary: binary, configuration: configuration, tlsCertificate: tlsCertificate, tlsKey: tlsKey, work: work,
-            auditSync: auditSync ?? options.auditSync)
+            auditSync: auditSync ?? options.auditSync, extraArguments: extraArguments)
         servers.append(server)
         return server
     }
@@ -157,6 +159,8 @@ final class Benchmark {
                 "P-256 + intermediate, c=16, alternating",
                 Side(factory: factory, identity: pki.leafViaIntermediate, target: configuration.target, server: server)
             ))
+
+        try sharedStateRows(configuration, factory: factory)
 
         let freshLeaves = try pki.freshLeaves(options.fresh, threads: cores)
         let fresh = LoadDriver.run(
@@ -283,6 +287,56 @@ final class Benchmark {
         }
         if options.scale { try scale(alongside: server, reference: configuration, referenceFactory: factory) }
         server.stop()
+    }
+
+    /// Replicas' shared state (`serve --shared-state`, one local Redis) against the embedded state, both with
+    /// replay protection and both rate limits on (limits too high to refuse anything, so every bucket is
+    /// still updated): two more servers, alternating slices at c=16, then the Redis commands and Redis CPU
+    /// per CreateSession from `INFO commandstats` and /proc.
+    private func sharedStateRows(_ configuration: BenchmarkConfiguration, factory: RequestFactory) throws {
+        guard options.redis, let binary = RedisProcess.locate(options.redisBinary) else {
+            emit("redis-server not found (or --no-redis): the --shared-state row was not measured")
+            return
+        }
+        let redis = try RedisProcess.start(binary: binary, work: work)
+        defer { redis.stop() }
+        let admission = [
+            "--replay-protection", "on", "--rate-limit-per-certificate", "1000000/1000000",
+            "--rate-limit-per-source", "1000000/1000000",
+        ]
+        let embedded = try startServer(configuration, extraArguments: admission)
+        let shared = try startServer(configuration, extraArguments: admission + ["--shared-state", redis.url])
+        defer {
+            embedded.stop()
+            shared.stop()
+        }
+        for server in [embedded, shared] {
+            _ = LoadDriver.run(
+                factory.make(1000, identities: [pki.leafEC], target: configuration.target, threads: cores),
+                port: server.port, concurrency: 4, server: server)
+        }
+        let commandsBefore = try RedisCommandCount.read(port: redis.port)
+        let redisCPUBefore = redis.cpuSeconds
+        let (embeddedResult, sharedResult) = try alternatingRows(
+            (
+                "P-256, c=16, embedded state (replay, limits)",
+                Side(factory: factory, identity: pki.leafEC, target: configuration.target, server: embedded)
+            ),
+            (
+                "P-256, c=16, --shared-state (local Redis)",
+                Side(factory: factory, identity: pki.leafEC, target: configuration.target, server: shared)
+            ))
+        let redisCPU = redis.cpuSeconds - redisCPUBefore
+        let commandsAfter = try RedisCommandCount.read(port: redis.port)
+        let requests = Double(sharedResult.requests)
+        emit(
+            String(
+                format:
+                    "--shared-state vs embedded at c=16 (alternating slices): %.1f%% of the requests/s (target >= 80%%); p50 %.2f vs %.2f ms, p99 %.2f vs %.2f ms; Redis commands per CreateSession %.3f (EVALSHA %.3f; the rest: the revocation poll, 4 GET/s); Redis CPU %.0f µs per CreateSession",
+                100 * sharedResult.rate / embeddedResult.rate, sharedResult.percentile(0.5),
+                embeddedResult.percentile(0.5), sharedResult.percentile(0.99), embeddedResult.percentile(0.99),
+                Double(commandsAfter.total - commandsBefore.total - 1) / requests,
+                Double(commandsAfter.evalsha - commandsBefore.evalsha) / requests, redisCPU / requests * 1e6))
     }
 
     /// The paced half-peak row again, against a second server whose answers do not wait for the audit flush

@@ -10,7 +10,7 @@ let usage = """
     usage: AnchorageBenchmark [--requests N] [--fresh N] [--new-connections N]
                                [--no-scale] [--soak SECONDS] [--bound-seconds S] [--binary PATH]
                                [--audit-sync data|none] [--soak-rate R] [--soak-only]
-                           [--nginx PATH | --no-nginx] [--helper-runs N]
+                           [--nginx PATH | --no-nginx] [--redis PATH | --no-redis] [--helper-runs N]
 
       --requests N         distinct requests per keep-alive measurement (default 20000)
       --fresh N            requests in the certificates-never-seen-before case, one new leaf each (default 8000)
@@ -27,6 +27,8 @@ let usage = """
                            none (page cache only) — none measures the decision path without the disk
       --nginx PATH         nginx for the mutual-TLS handshake reference (default: /usr/sbin/nginx or PATH)
       --no-nginx           skip that reference
+      --redis PATH         redis-server for the --shared-state row (default: /usr/bin/redis-server or PATH)
+      --no-redis           skip the --shared-state row
       --helper-runs N      timed `anchorage-helper credential-process` runs (default 30)
     """
 
@@ -44,6 +46,9 @@ struct Options {
     /// Measure nginx's mutual-TLS handshake next to the new-connection row (when nginx is installed).
     var nginx = true
     var nginxBinary: String?
+    /// Measure `serve --shared-state` against one local Redis (when redis-server is installed).
+    var redis = true
+    var redisBinary: String?
     /// Timed `anchorage-helper credential-process` runs.
     var helperRuns = 30
 }
@@ -80,6 +85,8 @@ func parseOptions(_ arguments: [String]) throws -> Options {
         case "--binary": options.binary = try value(argument)
         case "--nginx": options.nginxBinary = try value(argument)
         case "--no-nginx": options.nginx = false
+        case "--redis": options.redisBinary = try value(argument)
+        case "--no-redis": options.redis = false
         case "--helper-runs": options.helperRuns = try number(argument)
         case "--audit-sync":
             let mode = try value(argument)
