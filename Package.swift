@@ -42,9 +42,9 @@ let package = Package(
             name: "AnchorageHTTP", dependencies: ["COpenSSL", "CSystemShims", "AnchorageBasics", "AnchorageLocking"],
             swiftSettings: strict),
         // A RESP2 Redis client: the pure reply reader and command writer, and a pipelined connection on a thread of
-        // its own (deadlines, reconnection, a bounded queue). Shared state for replicas (`--shared-state`).
+        // its own (deadlines, reconnection, a bounded queue, TLS). Shared state for replicas (`--shared-state`).
         .target(
-            name: "AnchorageRedis", dependencies: ["AnchorageBasics", "AnchorageLocking", "CSystemShims"],
+            name: "AnchorageRedis", dependencies: ["COpenSSL", "AnchorageBasics", "AnchorageLocking", "CSystemShims"],
             swiftSettings: strict),
         // Routes, handlers, audit log, the `serve` orchestration.
         .target(

@@ -26,7 +26,8 @@ public enum RevokeCommand {
           --reason TEXT             recorded with the revocation
           --list                    print the revocations in force (--json: the file's JSON)
           --remove ID               lift a revocation (un-revoke)
-          SHARED: --shared-state redis://[USER@]HOST:PORT[/DB] [--shared-state-password-file FILE]
+          SHARED: --shared-state redis[s]://[USER@]HOST:PORT[/DB] [--shared-state-password-file FILE]
+                  [--shared-state-ca-file FILE]
                                     also publish the change to the replicas sharing that Redis
                                     (`serve --shared-state`): they apply it within a second, whatever
                                     their own files say; the file stays the record
@@ -38,7 +39,7 @@ public enum RevokeCommand {
 
     static let options: Set<String> = [
         "pki", "profiles", "serial", "sha256", "access-key-id", "trust-anchor", "role", "issued-before", "reason",
-        "remove", "shared-state", "shared-state-password-file",
+        "remove", "shared-state", "shared-state-password-file", "shared-state-ca-file",
     ]
     static let flags: Set<String> = ["list", "json"]
 
@@ -65,18 +66,24 @@ public enum RevokeCommand {
         if let url = parsed.value("shared-state") {
             do {
                 publisher = try SharedRevocationPublisher(
-                    url: url, passwordFile: parsed.value("shared-state-password-file"))
+                    url: url, passwordFile: parsed.value("shared-state-password-file"),
+                    caFile: parsed.value("shared-state-ca-file"))
             } catch {
                 return usageError("--shared-state: \(error.detail)")
             }
         }
-        if publisher == nil, parsed.value("shared-state-password-file") != nil {
-            return usageError("--shared-state-password-file needs --shared-state")
+        if publisher == nil,
+            parsed.value("shared-state-password-file") != nil || parsed.value("shared-state-ca-file") != nil
+        {
+            return usageError("--shared-state-password-file and --shared-state-ca-file need --shared-state")
         }
         if let id = parsed.value("remove") {
             guard
                 parsed.givenOptions.subtracting(["json"]).isSubset(
-                    of: ["pki", "profiles", "remove", "shared-state", "shared-state-password-file"])
+                    of: [
+                        "pki", "profiles", "remove", "shared-state", "shared-state-password-file",
+                        "shared-state-ca-file",
+                    ])
             else {
                 return usageError("--remove takes only --pki, --profiles and the --shared-state options")
             }

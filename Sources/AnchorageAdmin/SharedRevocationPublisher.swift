@@ -7,8 +7,8 @@ import Foundation
 struct SharedRevocationPublisher {
     let options: RedisClient.Options
 
-    init(url: String, passwordFile: String?) throws(RedisError) {
-        var options = try RedisClient.Options.commandLine(url: url, passwordFile: passwordFile)
+    init(url: String, passwordFile: String?, caFile: String?) throws(RedisError) {
+        var options = try RedisClient.Options.commandLine(url: url, passwordFile: passwordFile, caFile: caFile)
         options.commandTimeout = 5
         options.connectTimeout = 5
         self.options = options

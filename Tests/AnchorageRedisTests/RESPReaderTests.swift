@@ -159,6 +159,9 @@ import Testing
             try RedisEndpoint(url: "redis://anchorage@[::1]:6379/")
                 == RedisEndpoint(host: "::1", port: 6379, username: "anchorage"))
         #expect(try RedisEndpoint(url: "redis://u@[::1]:6379/2").description == "redis://u@[::1]:6379/2")
+        #expect(
+            try RedisEndpoint(url: "rediss://cache.internal:6380/1")
+                == RedisEndpoint(host: "cache.internal", port: 6380, database: 1, tls: true))
     }
 
     @Test("a password in the URL, a missing port, a bad database or another scheme are refused")
@@ -166,7 +169,6 @@ import Testing
         for url in [
             "redis://user:secret@host:6379", "redis://host", "redis://host:0", "redis://host:70000",
             "redis://host:6379/x", "redis://host:6379/-1", "http://host:6379", "redis://:6379", "redis://@host:1",
-            "rediss://host:6380",
         ] {
             #expect(throws: RedisError.self, "\(url)") { try RedisEndpoint(url: url) }
         }

@@ -231,3 +231,73 @@ func sendAndWait(_ client: RedisClient, _ commands: [RedisCommand]) -> Result<[R
         client.stop()
     }
 }
+
+@Suite(.serialized) struct RedisClientTLSTests {
+    static func server() throws -> (RedisServer, FixturePKI) {
+        let pki = try FixturePKI.shared()
+        let redis = try RedisServer(
+            tls: RedisServer.TLSFiles(
+                certificate: pki.certificate("server").path, key: pki.privateKey("server").path,
+                ca: pki.caBundle.path))
+        return (redis, pki)
+    }
+
+    @Test("rediss:// with the right CA: the certificate and its name verify, commands flow")
+    func verified() throws {
+        let (redis, pki) = try Self.server()
+        let options = try RedisClient.Options.commandLine(url: redis.url, passwordFile: nil, caFile: pki.caBundle.path)
+        #expect(options.tls == RedisTLSConfiguration(caFile: pki.caBundle.path))
+        let client = try RedisClient(options)
+        defer { client.stop() }
+        let replies = client.sendAndWait([
+            RedisCommand("SET", "k", String(repeating: "v", count: 100_000)), RedisCommand("STRLEN", "k"),
+        ])
+        guard case .success(let values) = replies else {
+            Issue.record("\(replies)")
+            return
+        }
+        #expect(values == [.simpleString("OK"), .integer(100_000)])
+    }
+
+    @Test("rediss:// refuses a certificate from an untrusted CA and a certificate for another name")
+    func refused() throws {
+        let (redis, pki) = try Self.server()
+        for tls in [
+            RedisTLSConfiguration(caFile: pki.certificate("other-root").path),
+            RedisTLSConfiguration(caFile: pki.caBundle.path, serverName: "redis.example"),
+        ] {
+            let client = try RedisClient(
+                RedisClient.Options(endpoint: RedisEndpoint(host: "127.0.0.1", port: redis.port), tls: tls))
+            defer { client.stop() }
+            guard case .failure(let error) = client.sendAndWait([RedisCommand("PING")]) else {
+                Issue.record("a reply over an unverified TLS session (\(tls))")
+                continue
+            }
+            #expect(error.code == .unavailable)
+            #expect(error.detail.contains("certificate verify failed") || error.detail.contains("TLS"), "\(error)")
+        }
+    }
+
+    @Test("a plain connection to a TLS port, and TLS to a plain port, fail cleanly")
+    func mismatched() throws {
+        let (tlsRedis, pki) = try Self.server()
+        let plain = try RedisClientTests.client(port: tlsRedis.port, timeout: 0.5)
+        defer { plain.stop() }
+        guard case .failure = plain.sendAndWait([RedisCommand("PING")]) else {
+            Issue.record("a plain reply from a TLS port")
+            return
+        }
+        let plainRedis = try RedisServer()
+        let tls = try RedisClient(
+            RedisClient.Options(
+                endpoint: RedisEndpoint(host: "127.0.0.1", port: plainRedis.port),
+                tls: RedisTLSConfiguration(caFile: pki.caBundle.path)))
+        defer { tls.stop() }
+        guard case .failure(let error) = tls.sendAndWait([RedisCommand("PING")]) else {
+            Issue.record("a TLS reply from a plain port")
+            return
+        }
+        // Redis may answer the ClientHello with an error (the handshake fails) or wait for more (the deadline).
+        #expect(error.code == .unavailable || error.code == .timeout, "\(error)")
+    }
+}

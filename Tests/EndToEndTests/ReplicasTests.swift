@@ -133,17 +133,27 @@ struct ReplicasTests {
             "the restarted replica issued for the revoked certificate before it knew: \(afterRestart)")
     }
 
-    @Test("Redis stops: closed answers 503 within the deadline and is not ready, open keeps issuing; both recover")
+    @Test(
+        "Redis (over TLS) stops: closed answers 503 within the deadline and is not ready, open keeps issuing; both recover"
+    )
     func redisFailure() async throws {
-        let redis = try RedisServer()
+        // Over TLS (rediss://), verified against the fixture CA.
+        let fixtures = try FixturePKI.shared()
+        let redis = try RedisServer(
+            tls: RedisServer.TLSFiles(
+                certificate: fixtures.certificate("server").path, key: fixtures.privateKey("server").path,
+                ca: fixtures.caBundle.path))
+        let tls = ["--shared-state-ca-file", fixtures.caBundle.path]
         let closed = try await OwnServer.start(
-            extraArguments: ["--shared-state", redis.url, "--shared-state-timeout", "0.3", "--replay-protection", "on"])
+            extraArguments: [
+                "--shared-state", redis.url, "--shared-state-timeout", "0.3", "--replay-protection", "on",
+            ] + tls)
         defer { Task { _ = await closed.server.stop() } }
         let open = try await OwnServer.start(
             extraArguments: [
                 "--shared-state", redis.url, "--shared-state-failure", "open", "--shared-state-timeout", "0.3",
                 "--replay-protection", "on",
-            ])
+            ] + tls)
         defer { Task { _ = await open.server.stop() } }
         let pki = closed.pki
         func ready(_ context: SharedServer.Context) async throws -> Int? {

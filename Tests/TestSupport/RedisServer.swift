@@ -19,25 +19,48 @@ public final class RedisServer: @unchecked Sendable {
         throw TestFailure("redis-server is not installed; `apt-get install redis-server` (Tests/run-all does)")
     }
 
-    /// Starts a server on a free port and waits until it accepts connections.
-    public init(password: String? = nil) throws {
+    /// TLS files for `rediss://`: the server's certificate chain and key, and the CA that clients must trust.
+    public struct TLSFiles: Sendable {
+        public var certificate: String
+        public var key: String
+        public var ca: String
+        public init(certificate: String, key: String, ca: String) {
+            self.certificate = certificate
+            self.key = key
+            self.ca = ca
+        }
+    }
+
+    /// Starts a server on a free port and waits until it accepts connections; with `tls`, the port speaks
+    /// only TLS (clients are not asked for a certificate).
+    public init(password: String? = nil, tls: TLSFiles? = nil) throws {
         directory = TemporaryDirectory()
         port = try Self.freePort()
         self.password = password
+        self.tls = tls
         try start()
     }
 
     private let password: String?
+    private let tls: TLSFiles?
 
-    /// `redis://127.0.0.1:PORT`.
-    public var url: String { "redis://127.0.0.1:\(port)" }
+    /// `redis://127.0.0.1:PORT` (`rediss://` with TLS).
+    public var url: String { "\(tls == nil ? "redis" : "rediss")://127.0.0.1:\(port)" }
 
     /// Starts the server again (after ``stop()`` or ``kill()``) on the same port, with the same data.
     public func start() throws {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: try Self.executable())
-        var arguments = [
-            "--port", String(port), "--bind", "127.0.0.1", "--dir", directory.path, "--appendonly", "yes",
+        var arguments =
+            tls.map {
+                [
+                    "--port", "0", "--tls-port", String(port), "--tls-cert-file", $0.certificate, "--tls-key-file",
+                    $0.key,
+                    "--tls-ca-cert-file", $0.ca, "--tls-auth-clients", "no",
+                ]
+            } ?? ["--port", String(port)]
+        arguments += [
+            "--bind", "127.0.0.1", "--dir", directory.path, "--appendonly", "yes",
             "--save", "", "--maxmemory-policy", "noeviction", "--daemonize", "no", "--loglevel", "warning",
         ]
         if let password { arguments += ["--requirepass", password] }

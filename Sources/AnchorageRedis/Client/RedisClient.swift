@@ -19,12 +19,15 @@ import Glibc
 ///   (``Options/minimumBackoff`` doubling up to ``Options/maximumBackoff``). While the last attempt
 ///   failed, a batch fails at once with ``RedisError/Code/unavailable`` rather than waiting.
 /// * **Handshake** on every connection: `AUTH` (with ``Options/password``), `SELECT`, then
-///   ``Options/setup`` (e.g. `SCRIPT LOAD`), pipelined ahead of the first batch.
+///   ``Options/setup`` (e.g. `SCRIPT LOAD`), pipelined ahead of the first batch; with ``Options/tls``, after a
+///   TLS handshake that verifies Redis's certificate and name.
 public final class RedisClient: Sendable {
     public struct Options: Sendable {
         public var endpoint: RedisEndpoint
         /// Sent with `AUTH`; never logged.
         public var password: String?
+        /// TLS (`rediss://`); nil: plain TCP.
+        public var tls: RedisTLSConfiguration?
         /// Seconds a batch may wait for its replies.
         public var commandTimeout: Double = 0.5
         /// Seconds a connection attempt may take.
@@ -39,9 +42,10 @@ public final class RedisClient: Sendable {
         public var setup: [RedisCommand] = []
         public var limits: RESPLimits = .standard
 
-        public init(endpoint: RedisEndpoint, password: String? = nil) {
+        public init(endpoint: RedisEndpoint, password: String? = nil, tls: RedisTLSConfiguration? = nil) {
             self.endpoint = endpoint
             self.password = password
+            self.tls = tls ?? (endpoint.tls ? RedisTLSConfiguration() : nil)
         }
     }
 
@@ -96,6 +100,8 @@ public final class RedisClient: Sendable {
     public init(_ options: Options, events: @escaping @Sendable (Event) -> Void = { _ in }) throws(RedisError) {
         let fd = CSystemShims_eventfd()
         guard fd >= 0 else { throw RedisError(.unavailable, "eventfd: \(String(cString: strerror(errno)))") }
+        // OpenSSL writes with write(2): a peer that resets must not kill the process.
+        if options.tls != nil { signal(SIGPIPE, SIG_IGN) }
         self.options = options
         self.wakeFD = fd
         self.events = events

@@ -10,6 +10,8 @@ final class RedisConnectionLoop: @unchecked Sendable {
         case waiting(after: UInt64)
         /// A non-blocking connect in progress.
         case connecting(deadline: UInt64)
+        /// Connected over TCP; the TLS handshake (`rediss://`) in progress.
+        case tlsHandshake(deadline: UInt64)
         /// Connected; the handshake replies are awaited (`handshakeLeft` of them), batches flow behind them.
         case open
     }
@@ -26,6 +28,10 @@ final class RedisConnectionLoop: @unchecked Sendable {
     private let options: RedisClient.Options
     private var phase = Phase.waiting(after: 0)
     private var fd: Int32 = -1
+    /// The TLS session over `fd` (`rediss://`), nil for plain TCP.
+    private var tls: RedisTLSSession?
+    /// The TLS session's last call needs the socket writable before it can go on.
+    private var tlsWantsWrite = false
     private var reader: RESPReader
     private var output: [UInt8] = []
     private var outputOffset = 0
@@ -68,6 +74,8 @@ final class RedisConnectionLoop: @unchecked Sendable {
                 startConnect(now: now)
             case .connecting(let deadline) where now >= deadline:
                 connectFailed(RedisError(.unavailable, "connecting to \(options.endpoint) timed out"))
+            case .tlsHandshake(let deadline) where now >= deadline:
+                connectFailed(RedisError(.unavailable, "the TLS handshake with \(options.endpoint) timed out"))
             default: break
             }
             if case .open = phase, !held.isEmpty {
@@ -106,12 +114,41 @@ final class RedisConnectionLoop: @unchecked Sendable {
         setsockopt(socketFD, Int32(IPPROTO_TCP), TCP_NODELAY, &one, socklen_t(MemoryLayout<Int32>.size))
         fd = socketFD
         if connect(socketFD, first.pointee.ai_addr, first.pointee.ai_addrlen) == 0 {
-            connected()
+            tcpConnected()
         } else if errno == EINPROGRESS {
             phase = .connecting(deadline: now &+ UInt64(options.connectTimeout * 1e9))
         } else {
             connectFailed(
                 RedisError(.unavailable, "connect \(endpoint): \(String(cString: strerror(errno)))"))
+        }
+    }
+
+    /// TCP is up: the TLS handshake first (`rediss://`), else the Redis handshake.
+    private func tcpConnected() {
+        guard let configuration = options.tls else {
+            connected()
+            return
+        }
+        do {
+            tls = try RedisTLSSession(fd: fd, name: options.endpoint.host, configuration: configuration)
+        } catch {
+            connectFailed(error)
+            return
+        }
+        phase = .tlsHandshake(deadline: MonotonicTime.nanoseconds &+ UInt64(options.connectTimeout * 1e9))
+        driveTLSHandshake()
+    }
+
+    private func driveTLSHandshake() {
+        guard let tls else { return }
+        switch tls.handshake() {
+        case .done:
+            tlsWantsWrite = false
+            connected()
+        case .wantRead: tlsWantsWrite = false
+        case .wantWrite: tlsWantsWrite = true
+        case .closed: connectFailed(RedisError(.unavailable, "Redis closed the TLS handshake"))
+        case .failed(let text): connectFailed(RedisError(.unavailable, text))
         }
     }
 
@@ -187,6 +224,8 @@ final class RedisConnectionLoop: @unchecked Sendable {
     }
 
     private func closeSocket() {
+        tls = nil
+        tlsWantsWrite = false
         if fd >= 0 { Glibc.close(fd) }
         fd = -1
         output.removeAll(keepingCapacity: true)
@@ -257,7 +296,7 @@ final class RedisConnectionLoop: @unchecked Sendable {
         }
         switch phase {
         case .waiting(let after): bound(after)
-        case .connecting(let deadline): bound(deadline)
+        case .connecting(let deadline), .tlsHandshake(let deadline): bound(deadline)
         case .open:
             if handshakeLeft > 0 { bound(openedAt &+ UInt64(options.connectTimeout * 1e9)) }
         }
@@ -277,7 +316,7 @@ final class RedisConnectionLoop: @unchecked Sendable {
         if fd >= 0 {
             var events = Int16(POLLIN)
             if case .connecting = phase { events = Int16(POLLOUT) }
-            if outputOffset < output.count { events |= Int16(POLLOUT) }
+            if outputOffset < output.count || tlsWantsWrite { events |= Int16(POLLOUT) }
             fds.append(pollfd(fd: fd, events: events, revents: 0))
         }
         let milliseconds = Int32((timeoutNanoseconds + 999_999) / 1_000_000)
@@ -293,19 +332,44 @@ final class RedisConnectionLoop: @unchecked Sendable {
             var length = socklen_t(MemoryLayout<Int32>.size)
             getsockopt(fd, SOL_SOCKET, SO_ERROR, &error, &length)
             if error == 0 {
-                connected()
+                tcpConnected()
             } else {
                 connectFailed(
                     RedisError(.unavailable, "connect \(options.endpoint): \(String(cString: strerror(error)))"))
             }
             return
         }
-        if fds[1].revents & Int16(POLLIN | POLLHUP | POLLERR) != 0 { readReplies() }
+        if case .tlsHandshake = phase {
+            driveTLSHandshake()
+            return
+        }
+        // With TLS, a read may wait for the socket to be writable (and the reverse): read on any event.
+        if tls != nil || fds[1].revents & Int16(POLLIN | POLLHUP | POLLERR) != 0 { readReplies() }
     }
 
     private func flush() {
         guard fd >= 0, case .open = phase else { return }
         while outputOffset < output.count {
+            if let tls {
+                let offset = outputOffset
+                switch output.withUnsafeBytes({ tls.write(UnsafeRawBufferPointer(rebasing: $0[offset...])) }) {
+                case .done(let count):
+                    tlsWantsWrite = false
+                    outputOffset += count
+                    continue
+                case .wantWrite:
+                    tlsWantsWrite = true
+                    return
+                case .wantRead:
+                    return
+                case .closed:
+                    closeConnection(RedisError(.unavailable, "Redis closed the TLS session"))
+                    return
+                case .failed(let text):
+                    closeConnection(RedisError(.unavailable, text))
+                    return
+                }
+            }
             let written = output.withUnsafeBytes { bytes in
                 Glibc.send(fd, bytes.baseAddress! + outputOffset, bytes.count - outputOffset, Int32(MSG_NOSIGNAL))
             }
@@ -324,6 +388,26 @@ final class RedisConnectionLoop: @unchecked Sendable {
 
     private func readReplies() {
         while fd >= 0 {
+            if let tls {
+                switch readBuffer.withUnsafeMutableBytes({ tls.read(into: $0) }) {
+                case .done(let count):
+                    tlsWantsWrite = false
+                    reader.append(readBuffer[0..<count])
+                    drainReplies()
+                    continue
+                case .wantRead:
+                    return
+                case .wantWrite:
+                    tlsWantsWrite = true
+                    return
+                case .closed:
+                    lost("Redis closed the TLS session")
+                    return
+                case .failed(let text):
+                    closeConnection(RedisError(.unavailable, text))
+                    return
+                }
+            }
             let count = readBuffer.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress!, $0.count) }
             if count > 0 {
                 reader.append(readBuffer[0..<count])
@@ -332,15 +416,19 @@ final class RedisConnectionLoop: @unchecked Sendable {
             } else if count < 0, errno == EAGAIN || errno == EINTR {
                 return
             } else {
-                let reason = count == 0 ? "Redis closed the connection" : String(cString: strerror(errno))
-                do {
-                    try reader.finish()
-                    closeConnection(RedisError(.unavailable, reason))
-                } catch {
-                    closeConnection(RedisError(.protocolError, "\(reason) inside a reply (\(error))"))
-                }
+                lost(count == 0 ? "Redis closed the connection" : String(cString: strerror(errno)))
                 return
             }
+        }
+    }
+
+    /// The stream ended: a protocol error when it ended inside a reply.
+    private func lost(_ reason: String) {
+        do {
+            try reader.finish()
+            closeConnection(RedisError(.unavailable, reason))
+        } catch {
+            closeConnection(RedisError(.protocolError, "\(reason) inside a reply (\(error))"))
         }
     }
 

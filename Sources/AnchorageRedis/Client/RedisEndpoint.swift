@@ -1,5 +1,4 @@
-/// Where the shared state lives: `redis://[USERNAME@]HOST:PORT[/DB]` (and `rediss://` for TLS, refused
-/// until the client speaks TLS).
+/// Where the shared state lives: `redis://[USERNAME@]HOST:PORT[/DB]`, or `rediss://…` for TLS.
 ///
 /// A password is never part of the URL (it would show in `ps` and in shell history): it is read from a
 /// file (`--shared-state-password-file`). A username in the URL selects a Redis 6 ACL user.
@@ -31,12 +30,6 @@ public struct RedisEndpoint: Sendable, Equatable, CustomStringConvertible {
             tls = true
         } else {
             throw RedisError(.invalidEndpoint, "the URL must start with redis:// or rediss://")
-        }
-        if tls {
-            throw RedisError(
-                .invalidEndpoint,
-                "rediss:// (TLS) is not supported yet; reach Redis over a private network or a local TLS tunnel (stunnel)"
-            )
         }
         username = nil
         if let at = rest.lastIndex(of: "@") {

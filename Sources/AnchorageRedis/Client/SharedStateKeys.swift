@@ -20,10 +20,19 @@ public enum SharedStateKeys {
 }
 
 extension RedisClient.Options {
-    /// The options of `--shared-state URL` with `--shared-state-password-file FILE`: the file's first line
-    /// is the password (a trailing newline is not part of it). Errors name the file, never its content.
-    public static func commandLine(url: String, passwordFile: String?) throws(RedisError) -> RedisClient.Options {
+    /// The options of `--shared-state URL` with `--shared-state-password-file FILE` (the file's first line is
+    /// the password; a trailing newline is not part of it) and, for `rediss://`, `--shared-state-ca-file FILE`
+    /// (the CAs trusted for Redis's certificate; default: the system's). Errors name the file, never its content.
+    public static func commandLine(url: String, passwordFile: String?, caFile: String? = nil) throws(RedisError)
+        -> RedisClient.Options
+    {
         let endpoint = try RedisEndpoint(url: url)
+        if let caFile {
+            guard endpoint.tls else { throw RedisError(.invalidEndpoint, "a CA file needs a rediss:// URL") }
+            guard FileManager.default.isReadableFile(atPath: caFile) else {
+                throw RedisError(.invalidEndpoint, "cannot read the CA file \(caFile)")
+            }
+        }
         var password: String?
         if let passwordFile {
             guard let data = FileManager.default.contents(atPath: passwordFile) else {
@@ -40,7 +49,8 @@ extension RedisClient.Options {
         } else if endpoint.username != nil {
             throw RedisError(.invalidEndpoint, "a username in the URL needs --shared-state-password-file")
         }
-        return RedisClient.Options(endpoint: endpoint, password: password)
+        return RedisClient.Options(
+            endpoint: endpoint, password: password, tls: endpoint.tls ? RedisTLSConfiguration(caFile: caFile) : nil)
     }
 }
 

@@ -5,15 +5,17 @@ import AnchorageRedis
 enum SharedStateOptions {
     static let names: Set<String> = [
         "shared-state", "shared-state-failure", "shared-state-password-file", "shared-state-timeout",
+        "shared-state-ca-file",
     ]
 
     static let usage = """
-          --shared-state redis://[USER@]HOST:PORT[/DB]  share the replay cache, the rate limits and revocations
+          --shared-state redis[s]://[USER@]HOST:PORT[/DB]  share the replay cache, the rate limits and revocations
                                       with every replica using the same Redis (default: this process only)
           --shared-state-failure closed|open  when Redis does not answer: closed (default) answers 503 and
                                       /readyz is not ready; open decides with this replica's own state
           --shared-state-password-file FILE  Redis AUTH password (first line), with USER@ as the ACL user
           --shared-state-timeout SECONDS  deadline of each Redis command (default 0.5)
+          --shared-state-ca-file FILE  with rediss://, the CAs trusted for Redis's certificate (default: the system's)
         """
 
     /// What the flags ask for.
@@ -34,7 +36,8 @@ enum SharedStateOptions {
         var options: RedisClient.Options
         do {
             options = try RedisClient.Options.commandLine(
-                url: url, passwordFile: parsed.value("shared-state-password-file"))
+                url: url, passwordFile: parsed.value("shared-state-password-file"),
+                caFile: parsed.value("shared-state-ca-file"))
         } catch {
             throw CommandArguments.UsageError("--shared-state: \(error.detail)")
         }
