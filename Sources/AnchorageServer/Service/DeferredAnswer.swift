@@ -11,32 +11,37 @@ final class DeferredAnswer: Sendable {
         case waiting
         case delivered(HTTPResponse)
         /// The handler returned the placeholder: the delivery completes the promise.
-        case deferred
+        case deferred(HTTPResponsePromise)
     }
 
     private let state = Locked(State.waiting)
-    private let promise = HTTPResponsePromise()
 
     /// Delivers the answer; the first call wins.
     func deliver(_ response: HTTPResponse) {
-        let complete = state.withLock { state -> Bool in
+        let promise = state.withLock { state -> HTTPResponsePromise? in
             switch state {
             case .waiting:
                 state = .delivered(response)
-                return false
-            case .deferred: return true
-            case .delivered: return false
+                return nil
+            case .deferred(let promise): return promise
+            case .delivered: return nil
             }
         }
-        if complete { promise.complete(response) }
+        promise?.complete(response)
     }
 
-    /// What the handler returns: the answer, or a pending placeholder when it is not there yet.
+    /// What the handler returns: the answer, or a pending placeholder when it is not there yet (the promise is
+    /// made only then).
     func response() -> HTTPResponse {
         state.withLock { state in
-            if case .delivered(let response) = state { return response }
-            state = .deferred
-            return .pending(promise)
+            switch state {
+            case .delivered(let response): return response
+            case .deferred(let promise): return .pending(promise)
+            case .waiting:
+                let promise = HTTPResponsePromise()
+                state = .deferred(promise)
+                return .pending(promise)
+            }
         }
     }
 }
