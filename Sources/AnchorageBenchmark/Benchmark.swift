@@ -71,6 +71,12 @@ final class Benchmark {
 
     func runFull() throws {
         if options.soakOnly { return try runSoakOnly() }
+        if options.sharedStateOnly {
+            let configuration = try smallConfiguration()
+            emit("AnchorageBenchmark --shared-state-only: \(cores) cores, server \(binary)")
+            Report.header()
+            return try sharedStateRows(configuration, factory: RequestFactory(host: "127.0.0.1:8443"))
+        }
         emit("AnchorageBenchmark: \(cores) cores, server \(binary)")
         emit(
             "client: \(options.requests) distinct pre-signed requests per keep-alive row, Swift threads with one connection each"
@@ -291,9 +297,9 @@ final class Benchmark {
 
     /// Replicas' shared state (`serve --shared-state`, one local Redis) against the embedded state, both with
     /// replay protection and both rate limits on (limits too high to refuse anything, so every bucket is
-    /// still updated): two more servers, alternating slices at c=16, then the Redis commands and Redis CPU
-    /// per CreateSession from `INFO commandstats` and /proc.
-    private func sharedStateRows(_ configuration: BenchmarkConfiguration, factory: RequestFactory) throws {
+    /// still updated): two more servers, alternating slices at c=16 and at c=64, then the Redis commands and
+    /// Redis CPU per CreateSession from `INFO commandstats` and /proc.
+    func sharedStateRows(_ configuration: BenchmarkConfiguration, factory: RequestFactory) throws {
         guard options.redis, let binary = RedisProcess.locate(options.redisBinary) else {
             emit("redis-server not found (or --no-redis): the --shared-state row was not measured")
             return
@@ -315,28 +321,34 @@ final class Benchmark {
                 factory.make(1000, identities: [pki.leafEC], target: configuration.target, threads: cores),
                 port: server.port, concurrency: 4, server: server)
         }
-        let commandsBefore = try RedisCommandCount.read(port: redis.port)
-        let redisCPUBefore = redis.cpuSeconds
-        let (embeddedResult, sharedResult) = try alternatingRows(
-            (
-                "P-256, c=16, embedded state (replay, limits)",
-                Side(factory: factory, identity: pki.leafEC, target: configuration.target, server: embedded)
-            ),
-            (
-                "P-256, c=16, --shared-state (local Redis)",
-                Side(factory: factory, identity: pki.leafEC, target: configuration.target, server: shared)
-            ))
-        let redisCPU = redis.cpuSeconds - redisCPUBefore
-        let commandsAfter = try RedisCommandCount.read(port: redis.port)
-        let requests = Double(sharedResult.requests)
-        emit(
-            String(
-                format:
-                    "--shared-state vs embedded at c=16 (alternating slices): %.1f%% of the requests/s (target >= 80%%); p50 %.2f vs %.2f ms, p99 %.2f vs %.2f ms; Redis commands per CreateSession %.3f (EVALSHA %.3f; the rest: the revocation poll, 4 GET/s); Redis CPU %.0f µs per CreateSession",
-                100 * sharedResult.rate / embeddedResult.rate, sharedResult.percentile(0.5),
-                embeddedResult.percentile(0.5), sharedResult.percentile(0.99), embeddedResult.percentile(0.99),
-                Double(commandsAfter.total - commandsBefore.total - 1) / requests,
-                Double(commandsAfter.evalsha - commandsBefore.evalsha) / requests, redisCPU / requests * 1e6))
+        for concurrency in [16, 64] {
+            let commandsBefore = try RedisCommandCount.read(port: redis.port)
+            let redisCPUBefore = redis.cpuSeconds
+            let (embeddedResult, sharedResult) = try alternatingRows(
+                (
+                    "P-256, c=\(concurrency), embedded state (replay, limits)",
+                    Side(
+                        factory: factory, identity: pki.leafEC, target: configuration.target, server: embedded,
+                        concurrency: concurrency)
+                ),
+                (
+                    "P-256, c=\(concurrency), --shared-state (local Redis)",
+                    Side(
+                        factory: factory, identity: pki.leafEC, target: configuration.target, server: shared,
+                        concurrency: concurrency)
+                ))
+            let redisCPU = redis.cpuSeconds - redisCPUBefore
+            let commandsAfter = try RedisCommandCount.read(port: redis.port)
+            let requests = Double(sharedResult.requests)
+            emit(
+                String(
+                    format:
+                        "--shared-state vs embedded at c=%d (alternating slices): %.1f%% of the requests/s (target >= 80%%); p50 %.2f vs %.2f ms, p99 %.2f vs %.2f ms; per CreateSession: %.3f EVALSHA sent (one round trip), %.3f commands run by Redis (the script's TIME, GET and SET per bucket, EXISTS, SET, and the revocation poll's 4 GET/s included), %.0f µs Redis CPU",
+                    concurrency, 100 * sharedResult.rate / embeddedResult.rate, sharedResult.percentile(0.5),
+                    embeddedResult.percentile(0.5), sharedResult.percentile(0.99), embeddedResult.percentile(0.99),
+                    Double(commandsAfter.evalsha - commandsBefore.evalsha) / requests,
+                    Double(commandsAfter.total - commandsBefore.total - 1) / requests, redisCPU / requests * 1e6))
+        }
     }
 
     /// The paced half-peak row again, against a second server whose answers do not wait for the audit flush
@@ -419,7 +431,7 @@ final class Benchmark {
         func run(_ side: Side) -> LoadResult {
             LoadDriver.run(
                 side.factory.make(perSlice, identities: [side.identity], target: side.target, threads: cores),
-                port: side.server.port, concurrency: 16, server: side.server)
+                port: side.server.port, concurrency: side.concurrency, server: side.server)
         }
         var firsts: [LoadResult] = []
         var seconds: [LoadResult] = []
@@ -441,12 +453,14 @@ final class Benchmark {
         return results
     }
 
-    /// One side of ``alternating(_:_:)``: keep-alive requests at c=16 signed by `identity`, sent to `server`.
+    /// One side of ``alternating(_:_:)``: keep-alive requests at c=`concurrency` (16 unless given) signed by
+    /// `identity`, sent to `server`.
     private struct Side {
         var factory: RequestFactory
         var identity: Identity
         var target: Target
         var server: ServerProcess
+        var concurrency = 16
     }
 
     /// The verification bound measured right after a row, for that row's ratio: on a shared machine the

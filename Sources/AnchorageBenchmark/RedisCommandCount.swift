@@ -14,7 +14,8 @@ struct RedisCommandCount {
         else { throw BenchmarkError("INFO commandstats failed") }
         var count = RedisCommandCount(total: 0, evalsha: 0)
         // Lines like `cmdstat_evalsha:calls=20000,usec=…`.
-        for line in text.split(whereSeparator: { $0 == "\r" || $0 == "\n" }) where line.hasPrefix("cmdstat_") {
+        // (`\r\n` is one Character: split on newlines, not on "\r" or "\n".)
+        for line in text.split(whereSeparator: \.isNewline) where line.hasPrefix("cmdstat_") {
             guard let colon = line.firstIndex(of: ":"), let calls = line[colon...].split(separator: ",").first,
                 let number = Int(calls.dropFirst(":calls=".count))
             else { continue }

@@ -10,7 +10,8 @@ let usage = """
     usage: AnchorageBenchmark [--requests N] [--fresh N] [--new-connections N]
                                [--no-scale] [--soak SECONDS] [--bound-seconds S] [--binary PATH]
                                [--audit-sync data|none] [--soak-rate R] [--soak-only]
-                           [--nginx PATH | --no-nginx] [--redis PATH | --no-redis] [--helper-runs N]
+                           [--nginx PATH | --no-nginx] [--redis PATH | --no-redis] [--shared-state-only]
+                           [--helper-runs N]
 
       --requests N         distinct requests per keep-alive measurement (default 20000)
       --fresh N            requests in the certificates-never-seen-before case, one new leaf each (default 8000)
@@ -29,6 +30,7 @@ let usage = """
       --no-nginx           skip that reference
       --redis PATH         redis-server for the --shared-state row (default: /usr/bin/redis-server or PATH)
       --no-redis           skip the --shared-state row
+      --shared-state-only  only the --shared-state rows against the embedded state (c=16 and c=64)
       --helper-runs N      timed `anchorage-helper credential-process` runs (default 30)
     """
 
@@ -49,6 +51,7 @@ struct Options {
     /// Measure `serve --shared-state` against one local Redis (when redis-server is installed).
     var redis = true
     var redisBinary: String?
+    var sharedStateOnly = false
     /// Timed `anchorage-helper credential-process` runs.
     var helperRuns = 30
 }
@@ -87,6 +90,7 @@ func parseOptions(_ arguments: [String]) throws -> Options {
         case "--no-nginx": options.nginx = false
         case "--redis": options.redisBinary = try value(argument)
         case "--no-redis": options.redis = false
+        case "--shared-state-only": options.sharedStateOnly = true
         case "--helper-runs": options.helperRuns = try number(argument)
         case "--audit-sync":
             let mode = try value(argument)

@@ -141,6 +141,8 @@ public final class RedisClient: Sendable {
         if wake { wakeUp() }
     }
 
+    deinit { Glibc.close(wakeFD) }
+
     /// Whether a connection is open and its handshake done (what `/readyz` reports).
     public var isReady: Bool { shared.withLock { $0.ready } }
 

@@ -65,7 +65,8 @@ final class RedisConnectionLoop: @unchecked Sendable {
             if stopping {
                 closeConnection(RedisError(.stopped, "the client is stopped"), report: false)
                 failHeld(RedisError(.stopped, "the client is stopped"))
-                Glibc.close(client.wakeFD)
+                // The wake-up descriptor stays open until the client is released (`deinit`): a later `stop()`
+                // still writes to it, never to a descriptor number reused by something else.
                 return
             }
             let now = MonotonicTime.nanoseconds

@@ -7,7 +7,7 @@ public import AnchorageRedis
 ///
 /// It applies the steps of ``AdmissionStore`` in the same order as ``RequestAdmission/decide(_:)``, with
 /// the same token-bucket arithmetic as ``TokenBucketLimiter`` (a bucket holds `tokens` and the instant it
-/// was `updated`; it refills by elapsed seconds × rate up to the burst; the elapsed time is computed from
+/// was `updated`, one string `"<tokens> <updated µs>"` per key: one `GET` and one `SET … PX` per bucket; it refills by elapsed seconds × rate up to the burst; the elapsed time is computed from
 /// nanoseconds as the Swift code does, so both give the same doubles). A differential test runs one random
 /// sequence through both (`AdmissionScriptDifferentialTests`).
 ///
@@ -28,9 +28,13 @@ public enum AdmissionScript {
           now = tonumber(ARGV[1])
         end
         local function take(key, rate, burst)
-          local bucket = redis.call('HMGET', key, 't', 'u')
-          local tokens = tonumber(bucket[1])
-          local updated = tonumber(bucket[2])
+          local bucket = redis.call('GET', key)
+          local tokens, updated
+          if bucket then
+            local space = string.find(bucket, ' ', 1, true)
+            tokens = tonumber(string.sub(bucket, 1, space - 1))
+            updated = tonumber(string.sub(bucket, space + 1))
+          end
           if tokens == nil or updated == nil then
             tokens = burst
             updated = now
@@ -40,8 +44,8 @@ public enum AdmissionScript {
           end
           local allowed = tokens >= 1
           if allowed then tokens = tokens - 1 end
-          redis.call('HSET', key, 't', string.format('%.17g', tokens), 'u', string.format('%d', updated))
-          redis.call('PEXPIRE', key, math.ceil((burst - tokens) / rate * 1000) + 1000)
+          redis.call('SET', key, string.format('%.17g %d', tokens, updated), 'PX',
+            math.ceil((burst - tokens) / rate * 1000) + 1000)
           return allowed
         end
         local sourceRate, sourceBurst = tonumber(ARGV[2]), tonumber(ARGV[3])
