@@ -8,8 +8,9 @@ Modes (each request on a new TLS connection; the signed Host is the first --endp
 server does not compare):
   same        sign ONE request and send the same bytes to every --endpoint in turn (a replay across replicas);
   fresh       --count N freshly signed requests, round robin over the endpoints;
-  until-refused  fresh requests to each endpoint in turn until every one has answered 403, or
-              --max-seconds pass; --since T (seconds since the epoch) is the instant the elapsed times count from.
+  until-refused  fresh requests to each endpoint in turn until every one has answered 403 to a request
+              sent --settle seconds or more after --since T (seconds since the epoch), or --max-seconds pass;
+              each response carries "sentAfter" (seconds from T to the request's signing).
 Prints one JSON object: {"responses": [{"endpoint", "status", "requestId", "errorType", "seconds"}] (seconds:
 from the request's first byte sent to its answer read), and for
 until-refused "refusedAfter": {endpoint: seconds since --since}}.
@@ -35,6 +36,8 @@ def main():
     p.add_argument("--count", type=int, default=1)
     p.add_argument("--since", type=float, default=None)
     p.add_argument("--max-seconds", type=float, default=10)
+    p.add_argument("--settle", type=float, default=0,
+                   help="until-refused: stop at a 403 to a request sent at least this many seconds after --since")
     a = p.parse_args()
     signer = raw_client.Signer(a.certificate, a.private_key)
     ctx = raw_client.tls_context(a.ca_bundle)
@@ -65,6 +68,8 @@ def main():
         for index in range(a.count):
             responses.append(send(a.endpoint[index % len(a.endpoint)], sign()))
     else:
+        # A request counts from the instant it was signed and sent: under load a client may take seconds to
+        # get an answer, which says nothing about when the replica learned of the revocation.
         since = a.since if a.since is not None else time.time()
         refused = {}
         deadline = time.monotonic() + a.max_seconds
@@ -72,10 +77,12 @@ def main():
             for endpoint in a.endpoint:
                 if endpoint in refused:
                     continue
+                sent_after = time.time() - since
                 answer = send(endpoint, sign())
+                answer["sentAfter"] = sent_after
                 responses.append(answer)
-                if answer["status"] == 403:
-                    refused[endpoint] = time.time() - since
+                if answer["status"] == 403 and sent_after >= a.settle:
+                    refused[endpoint] = sent_after
         result["refusedAfter"] = refused
     print(json.dumps(result))
     return 0
