@@ -79,8 +79,7 @@ public final class AnchorageApplication {
             let (client, revocations) = try Self.connectSharedState(
                 shared, store: store, auditLog: auditLog, logger: logger)
             let sharedAdmission = SharedAdmission(
-                client: client, settings: options.admission, failureMode: shared.failureMode, logger: logger,
-                metrics: metrics)
+                client: client, settings: options.admission, failureMode: shared.failureMode, logger: logger)
             admissionStore = sharedAdmission
             if shared.failureMode == .closed {
                 sharedStateProblem = { client.isReady ? nil : "shared state (Redis) unreachable" }

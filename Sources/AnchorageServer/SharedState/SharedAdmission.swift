@@ -25,20 +25,17 @@ public final class SharedAdmission: AdmissionStore {
     /// This replica's own state, deciding in `open` mode while Redis is unavailable.
     let fallback: RequestAdmission?
     let logger: Logger
-    let metrics: Metrics?
     /// Monotonic seconds of the last open-mode warning.
     private let lastWarning = Locked<Double?>(nil)
 
     public init(
-        client: RedisClient, settings: RequestAdmission.Settings, failureMode: FailureMode, logger: Logger,
-        metrics: Metrics? = nil
+        client: RedisClient, settings: RequestAdmission.Settings, failureMode: FailureMode, logger: Logger
     ) {
         self.client = client
         self.settings = settings
         self.failureMode = failureMode
         self.fallback = failureMode == .open ? RequestAdmission(settings) : nil
         self.logger = logger
-        self.metrics = metrics
     }
 
     public var checksSourceInBatch: Bool { true }
