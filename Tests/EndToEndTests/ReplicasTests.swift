@@ -53,7 +53,7 @@ struct ReplicasTests {
     }
 
     @Test(
-        "replay across replicas, one certificate bucket for all, revocation reaching B and C within 1 s and surviving restarts"
+        "replay across replicas, one certificate bucket for all, revocation (the certificate and its STS sessions) reaching B and C within 1 s and surviving restarts"
     )
     func sharedDecisions() async throws {
         let redis = try RedisServer()
@@ -90,6 +90,10 @@ struct ReplicasTests {
         let before = try await Self.client(
             "fresh", [b.server.endpoint, c.server.endpoint], leaf: "leaf-ec-p384", ["--count", "2"], pki: pki)
         #expect(before["responses"]?.array?.map { $0["status"]?.number } == [201, 201], "\(before)")
+        // A session of that certificate, issued by B, verifies at B's STS before the revocation.
+        let session = try await STSClients.credentials(leaf: "leaf-ec-p384", b)
+        let verified = try await STSClients.script("boto3", session, b)
+        #expect(verified["ok"]?.bool == true, "\(verified)")
         let revoke = try await runProcess(
             try AnchorageBinary.url().path,
             [
@@ -110,6 +114,9 @@ struct ReplicasTests {
             #expect(!late.isEmpty, "\(endpoint) was not asked after 1 s: \(refused)")
             #expect(late.allSatisfy { $0["status"]?.number == 403 }, "\(endpoint) issued after 1 s: \(late)")
         }
+        // Its session too, in STS, at a replica whose files never had the revocation.
+        let afterRevocation = try await STSClients.script("boto3", session, b)
+        #expect(afterRevocation["code"]?.string == "InvalidClientTokenId", "\(afterRevocation)")
         let lastRefusal = try #require(refused["responses"]?.array?.last)
         #expect(
             try Self.reason(lastRefusal["requestId"]?.string, in: [b, c])
