@@ -41,12 +41,17 @@ let package = Package(
         .target(
             name: "AnchorageHTTP", dependencies: ["COpenSSL", "CSystemShims", "AnchorageBasics", "AnchorageLocking"],
             swiftSettings: strict),
+        // A RESP2 Redis client: the pure reply reader and command writer, and a pipelined connection on a thread of
+        // its own (deadlines, reconnection, a bounded queue, TLS). Shared state for replicas (`--shared-state`).
+        .target(
+            name: "AnchorageRedis", dependencies: ["COpenSSL", "AnchorageBasics", "AnchorageLocking", "CSystemShims"],
+            swiftSettings: strict),
         // Routes, handlers, audit log, the `serve` orchestration.
         .target(
             name: "AnchorageServer",
             dependencies: [
                 "AnchorageBasics", "AnchorageCore", "AnchorageConfig", "AnchorageHTTP", "AnchorageCrypto",
-                "AnchorageLocking", "AnchorageCommandLine", "AnchorageControlPlane",
+                "AnchorageLocking", "AnchorageCommandLine", "AnchorageControlPlane", "AnchorageRedis",
             ],
             exclude: ["Deployment"],
             swiftSettings: strict
@@ -69,7 +74,9 @@ let package = Package(
         // Administration: the resource commands, explain, revoke (writes the contract's files).
         .target(
             name: "AnchorageAdmin",
-            dependencies: ["AnchorageCore", "AnchorageConfig", "AnchorageCrypto", "AnchorageCommandLine"],
+            dependencies: [
+                "AnchorageCore", "AnchorageConfig", "AnchorageCrypto", "AnchorageCommandLine", "AnchorageRedis",
+            ],
             swiftSettings: strict
         ),
         .executableTarget(
@@ -92,7 +99,7 @@ let package = Package(
             name: "AnchorageBenchmark",
             dependencies: [
                 "AnchorageBasics", "AnchorageClient", "AnchorageConfig", "AnchorageCore", "AnchorageCrypto",
-                "AnchorageHTTP", "AnchorageServer", "COpenSSL",
+                "AnchorageHTTP", "AnchorageRedis", "AnchorageServer", "COpenSSL",
             ],
             swiftSettings: strict
         ),
@@ -110,12 +117,15 @@ let package = Package(
         .testTarget(name: "AnchorageCommandLineTests", dependencies: ["AnchorageCommandLine"]),
         .testTarget(name: "AnchorageCryptoTests", dependencies: ["AnchorageCrypto"]),
         .testTarget(name: "AnchorageCoreTests", dependencies: ["AnchorageBasics", "AnchorageCore", "AnchorageCrypto"]),
+        .testTarget(
+            name: "AnchorageRedisTests",
+            dependencies: ["AnchorageRedis", "AnchorageCore", "AnchorageLocking", "AnchorageTestSupport"]),
         .testTarget(name: "AnchorageHTTPTests", dependencies: ["AnchorageHTTP", "AnchorageLocking", "COpenSSL"]),
         .testTarget(
             name: "AnchorageServerTests",
             dependencies: [
                 "AnchorageServer", "AnchorageConfig", "AnchorageControlPlane", "AnchorageCore", "AnchorageCrypto",
-                "AnchorageHTTP", "AnchorageLocking", "AnchorageConfigFixtures", "AnchorageTestSupport",
+                "AnchorageHTTP", "AnchorageLocking", "AnchorageConfigFixtures", "AnchorageTestSupport", "AnchorageRedis",
             ]
         ),
         .testTarget(

@@ -2,6 +2,7 @@ import AnchorageCommandLine
 import AnchorageConfig
 public import AnchorageCore
 import AnchorageCrypto
+import AnchorageRedis
 import Foundation
 
 /// `anchorage revoke`: records revocations in `PKI/revocations.json`, lists and lifts them.
@@ -10,9 +11,9 @@ import Foundation
 /// every second; SIGHUP reloads at once) and writes a `Revoke`/`Unrevoke` line to its audit log.
 public enum RevokeCommand {
     public static let usage = """
-        usage: anchorage revoke [--pki DIR] [--profiles DIR] SELECTOR [--reason TEXT] [--state-dir DIR]...
+        usage: anchorage revoke [--pki DIR] [--profiles DIR] SELECTOR [--reason TEXT] [--state-dir DIR]... [SHARED]
                anchorage revoke [--pki DIR] --list [--json]
-               anchorage revoke [--pki DIR] [--profiles DIR] --remove ID
+               anchorage revoke [--pki DIR] [--profiles DIR] --remove ID [SHARED]
 
           SELECTOR is exactly one of:
             --serial HEX            a certificate serial as `openssl x509 -noout -serial` prints it
@@ -28,6 +29,11 @@ public enum RevokeCommand {
           --state-dir DIR           a server's --state-dir (repeatable): list the live brokered sessions (roles with
                                     an "Upstream") the revocation covers, from its audit log — the upstream STS
                                     issued them and they stay valid until they expire
+          SHARED: --shared-state redis[s]://[USER@]HOST:PORT[/DB] [--shared-state-password-file FILE]
+                  [--shared-state-ca-file FILE]
+                                    also publish the change to the replicas sharing that Redis
+                                    (`serve --shared-state`): they apply it within a second, whatever
+                                    their own files say; the file stays the record
 
           A revoked certificate can no longer create sessions; every matching session fails GetCallerIdentity
           and GetSessionContext with InvalidClientTokenId within the servers' reload delay (<= 2 s).
@@ -36,7 +42,7 @@ public enum RevokeCommand {
 
     static let options: Set<String> = [
         "pki", "profiles", "serial", "sha256", "access-key-id", "trust-anchor", "role", "issued-before", "reason",
-        "remove", "state-dir",
+        "remove", "state-dir", "shared-state", "shared-state-password-file", "shared-state-ca-file",
     ]
     static let flags: Set<String> = ["list", "json"]
 
@@ -59,17 +65,40 @@ public enum RevokeCommand {
             }
             return list(loader, json: parsed.has("json"))
         }
-        if let id = parsed.value("remove") {
-            guard parsed.givenOptions.subtracting(["json"]).isSubset(of: ["pki", "profiles", "remove"]) else {
-                return usageError("--remove takes only --pki and --profiles")
+        var publisher: SharedRevocationPublisher?
+        if let url = parsed.value("shared-state") {
+            do {
+                publisher = try SharedRevocationPublisher(
+                    url: url, passwordFile: parsed.value("shared-state-password-file"),
+                    caFile: parsed.value("shared-state-ca-file"))
+            } catch {
+                return usageError("--shared-state: \(error.detail)")
             }
-            return update(loader) { list in
+        }
+        if publisher == nil,
+            parsed.value("shared-state-password-file") != nil || parsed.value("shared-state-ca-file") != nil
+        {
+            return usageError("--shared-state-password-file and --shared-state-ca-file need --shared-state")
+        }
+        if let id = parsed.value("remove") {
+            guard
+                parsed.givenOptions.subtracting(["json"]).isSubset(
+                    of: [
+                        "pki", "profiles", "remove", "shared-state", "shared-state-password-file",
+                        "shared-state-ca-file",
+                    ])
+            else {
+                return usageError("--remove takes only --pki, --profiles and the --shared-state options")
+            }
+            let status = update(loader) { list in
                 guard let entry = list.entry(withID: id) else {
                     throw RevokeError("no revocation with id \(id) in \(loader.revocationsFile)")
                 }
                 print("removed \(entry.id): \(entry.summary)")
                 return RevocationList(list.entries.filter { $0.id != id })
             }
+            guard status == 0, let publisher else { return status }
+            return publisher.publish(removing: id)
         }
         let selector: Revocation.Selector
         do {
@@ -79,10 +108,12 @@ public enum RevokeCommand {
         }
         let reason = parsed.value("reason")
         let stateDirectories = parsed.values("state-dir")
+        var inForce: Revocation?
         var added: Revocation?
         let status = update(loader) { list in
             if let existing = list.entries.first(where: { $0.selector == selector }) {
                 print("already revoked as \(existing.id): \(existing.summary)")
+                inForce = existing
                 return list
             }
             let revocation = Revocation(
@@ -90,6 +121,7 @@ public enum RevokeCommand {
                 revokedBy: currentUser(), reason: reason)
             print("revoked \(revocation.id): \(revocation.summary)")
             added = revocation
+            inForce = revocation
             return RevocationList(list.entries + [revocation])
         }
         // Brokered sessions are the upstream's: say that this revocation cannot reach them.
@@ -100,7 +132,9 @@ public enum RevokeCommand {
                 FileHandle.standardError.write(Data((line + "\n").utf8))
             }
         }
-        return status
+        // Published (again, when it was in the file already) after the file: the file is the record.
+        guard status == 0, let publisher, let inForce else { return status }
+        return publisher.publish(inForce)
     }
 
     struct RevokeError: Error {

@@ -51,10 +51,12 @@ final class Benchmark {
     }
 
     /// `anchorage serve` on `configuration`, with `--audit-sync` from the options unless `auditSync` is given.
-    func startServer(_ configuration: BenchmarkConfiguration, auditSync: String? = nil) throws -> ServerProcess {
+    func startServer(
+        _ configuration: BenchmarkConfiguration, auditSync: String? = nil, extraArguments: [String] = []
+    ) throws -> ServerProcess {
         let server = try ServerProcess.start(
             binary: binary, configuration: configuration, tlsCertificate: tlsCertificate, tlsKey: tlsKey, work: work,
-            auditSync: auditSync ?? options.auditSync)
+            auditSync: auditSync ?? options.auditSync, extraArguments: extraArguments)
         servers.append(server)
         return server
     }
@@ -70,6 +72,12 @@ final class Benchmark {
     func runFull() throws {
         if options.soakOnly { return try runSoakOnly() }
         if options.helperOnly { return try runHelperOnly() }
+        if options.sharedStateOnly {
+            let configuration = try smallConfiguration()
+            emit("AnchorageBenchmark --shared-state-only: \(cores) cores, server \(binary)")
+            Report.header()
+            return try sharedStateRows(configuration, factory: RequestFactory(host: "127.0.0.1:8443"))
+        }
         emit("AnchorageBenchmark: \(cores) cores, server \(binary)")
         emit(
             "client: \(options.requests) distinct pre-signed requests per keep-alive row, Swift threads with one connection each"
@@ -158,6 +166,8 @@ final class Benchmark {
                 "P-256 + intermediate, c=16, alternating",
                 Side(factory: factory, identity: pki.leafViaIntermediate, target: configuration.target, server: server)
             ))
+
+        try sharedStateRows(configuration, factory: factory)
 
         let freshLeaves = try pki.freshLeaves(options.fresh, threads: cores)
         let fresh = LoadDriver.run(
@@ -267,6 +277,62 @@ final class Benchmark {
         server.stop()
     }
 
+    /// Replicas' shared state (`serve --shared-state`, one local Redis) against the embedded state, both with
+    /// replay protection and both rate limits on (limits too high to refuse anything, so every bucket is
+    /// still updated): two more servers, alternating slices at c=16 and at c=64, then the Redis commands and
+    /// Redis CPU per CreateSession from `INFO commandstats` and /proc.
+    func sharedStateRows(_ configuration: BenchmarkConfiguration, factory: RequestFactory) throws {
+        guard options.redis, let binary = RedisProcess.locate(options.redisBinary) else {
+            emit("redis-server not found (or --no-redis): the --shared-state row was not measured")
+            return
+        }
+        let redis = try RedisProcess.start(binary: binary, work: work)
+        defer { redis.stop() }
+        let admission = [
+            "--replay-protection", "on", "--rate-limit-per-certificate", "1000000/1000000",
+            "--rate-limit-per-source", "1000000/1000000",
+        ]
+        let embedded = try startServer(configuration, extraArguments: admission)
+        let shared = try startServer(configuration, extraArguments: admission + ["--shared-state", redis.url])
+        defer {
+            embedded.stop()
+            shared.stop()
+        }
+        for server in [embedded, shared] {
+            _ = LoadDriver.run(
+                factory.make(1000, identities: [pki.leafEC], target: configuration.target, threads: cores),
+                port: server.port, concurrency: 4, server: server)
+        }
+        for concurrency in [16, 64] {
+            let commandsBefore = try RedisCommandCount.read(port: redis.port)
+            let redisCPUBefore = redis.cpuSeconds
+            let (embeddedResult, sharedResult) = try alternatingRows(
+                (
+                    "P-256, c=\(concurrency), embedded state (replay, limits)",
+                    Side(
+                        factory: factory, identity: pki.leafEC, target: configuration.target, server: embedded,
+                        concurrency: concurrency)
+                ),
+                (
+                    "P-256, c=\(concurrency), --shared-state (local Redis)",
+                    Side(
+                        factory: factory, identity: pki.leafEC, target: configuration.target, server: shared,
+                        concurrency: concurrency)
+                ))
+            let redisCPU = redis.cpuSeconds - redisCPUBefore
+            let commandsAfter = try RedisCommandCount.read(port: redis.port)
+            let requests = Double(sharedResult.requests)
+            emit(
+                String(
+                    format:
+                        "--shared-state vs embedded at c=%d (alternating slices): %.1f%% of the requests/s (target >= 80%%); p50 %.2f vs %.2f ms, p99 %.2f vs %.2f ms; per CreateSession: %.3f EVALSHA sent (one round trip), %.3f commands run by Redis (the script's TIME, GET and SET per bucket, EXISTS, SET, and the revocation poll's 4 GET/s included), %.0f µs Redis CPU",
+                    concurrency, 100 * sharedResult.rate / embeddedResult.rate, sharedResult.percentile(0.5),
+                    embeddedResult.percentile(0.5), sharedResult.percentile(0.99), embeddedResult.percentile(0.99),
+                    Double(commandsAfter.evalsha - commandsBefore.evalsha) / requests,
+                    Double(commandsAfter.total - commandsBefore.total - 1) / requests, redisCPU / requests * 1e6))
+        }
+    }
+
     /// The paced half-peak row again, against a second server whose answers do not wait for the audit flush
     /// (`--audit-sync none`): the difference in latency is what durability costs at that pace.
     private func pacedWithoutFlush(_ configuration: BenchmarkConfiguration, rate: Double) throws {
@@ -347,7 +413,7 @@ final class Benchmark {
         func run(_ side: Side) -> LoadResult {
             LoadDriver.run(
                 side.factory.make(perSlice, identities: [side.identity], target: side.target, threads: cores),
-                port: side.server.port, concurrency: 16, server: side.server)
+                port: side.server.port, concurrency: side.concurrency, server: side.server)
         }
         var firsts: [LoadResult] = []
         var seconds: [LoadResult] = []
@@ -369,12 +435,14 @@ final class Benchmark {
         return results
     }
 
-    /// One side of ``alternating(_:_:)``: keep-alive requests at c=16 signed by `identity`, sent to `server`.
+    /// One side of ``alternating(_:_:)``: keep-alive requests at c=`concurrency` (16 unless given) signed by
+    /// `identity`, sent to `server`.
     private struct Side {
         var factory: RequestFactory
         var identity: Identity
         var target: Target
         var server: ServerProcess
+        var concurrency = 16
     }
 
     /// The verification bound measured right after a row, for that row's ratio: on a shared machine the

@@ -109,7 +109,7 @@ final class NginxProcess: CPUAccounted, @unchecked Sendable {
     }
 
     /// An unused TCP port on 127.0.0.1 (bound, read back, released).
-    private static func freeLoopbackPort() throws -> Int {
+    static func freeLoopbackPort() throws -> Int {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         guard fd >= 0 else { throw BenchmarkError("socket: \(errno)") }
         defer { close(fd) }
@@ -126,7 +126,7 @@ final class NginxProcess: CPUAccounted, @unchecked Sendable {
         return Int(UInt16(bigEndian: address.sin_port))
     }
 
-    private static func canConnect(port: Int) -> Bool {
+    static func canConnect(port: Int) -> Bool {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         guard fd >= 0 else { return false }
         defer { close(fd) }

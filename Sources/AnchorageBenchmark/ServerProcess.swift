@@ -17,7 +17,7 @@ final class ServerProcess: CPUAccounted, @unchecked Sendable {
 
     static func start(
         binary: String, configuration: BenchmarkConfiguration, tlsCertificate: URL, tlsKey: URL, work: URL,
-        auditSync: String
+        auditSync: String, extraArguments: [String] = []
     ) throws -> ServerProcess {
         let state = work.appendingPathComponent("state-\(UUID().uuidString.prefix(8))")
         try FileManager.default.createDirectory(at: state, withIntermediateDirectories: true)
@@ -27,14 +27,15 @@ final class ServerProcess: CPUAccounted, @unchecked Sendable {
         _ = FileManager.default.createFile(atPath: errURL.path, contents: nil)
         let process = Process()
         process.executableURL = URL(fileURLWithPath: binary)
-        process.arguments = [
-            "serve", "--pki", configuration.pki.path, "--profiles", configuration.profiles.path,
-            "--state-dir", state.path, "--listen", "127.0.0.1:0", "--metrics-listen", "127.0.0.1:0",
-            "--tls-certificate", tlsCertificate.path, "--tls-private-key", tlsKey.path, "--log-level", "warning",
-            // The crypto and decision path, not the limiter: one client sends thousands of requests per second.
-            "--rate-limit-per-certificate", "0", "--rate-limit-per-source", "0", "--replay-protection", "off",
-            "--audit-sync", auditSync,
-        ]
+        process.arguments =
+            [
+                "serve", "--pki", configuration.pki.path, "--profiles", configuration.profiles.path,
+                "--state-dir", state.path, "--listen", "127.0.0.1:0", "--metrics-listen", "127.0.0.1:0",
+                "--tls-certificate", tlsCertificate.path, "--tls-private-key", tlsKey.path, "--log-level", "warning",
+                // The crypto and decision path, not the limiter: one client sends thousands of requests per second.
+                "--rate-limit-per-certificate", "0", "--rate-limit-per-source", "0", "--replay-protection", "off",
+                "--audit-sync", auditSync,
+            ] + extraArguments
         process.standardOutput = try FileHandle(forWritingTo: outURL)
         process.standardError = try FileHandle(forWritingTo: errURL)
         process.standardInput = FileHandle.nullDevice

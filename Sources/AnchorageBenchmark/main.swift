@@ -10,7 +10,8 @@ let usage = """
     usage: AnchorageBenchmark [--requests N] [--fresh N] [--new-connections N]
                                [--no-scale] [--soak SECONDS] [--bound-seconds S] [--binary PATH]
                                [--audit-sync data|none] [--soak-rate R] [--soak-only]
-                           [--nginx PATH | --no-nginx] [--helper-runs N] [--helper PATH]... [--helper-only]
+                           [--nginx PATH | --no-nginx] [--redis PATH | --no-redis] [--shared-state-only]
+                           [--helper-runs N] [--helper PATH]... [--helper-only]
 
       --requests N         distinct requests per keep-alive measurement (default 20000)
       --fresh N            requests in the certificates-never-seen-before case, one new leaf each (default 8000)
@@ -27,6 +28,9 @@ let usage = """
                            none (page cache only) — none measures the decision path without the disk
       --nginx PATH         nginx for the mutual-TLS handshake reference (default: /usr/sbin/nginx or PATH)
       --no-nginx           skip that reference
+      --redis PATH         redis-server for the --shared-state row (default: /usr/bin/redis-server or PATH)
+      --no-redis           skip the --shared-state row
+      --shared-state-only  only the --shared-state rows against the embedded state (c=16 and c=64)
       --helper-runs N      timed `anchorage-helper credential-process` runs (default 30, at least 15)
       --helper PATH        an anchorage-helper to time (repeatable: run in turn; default: next to `anchorage`)
       --helper-only        start the server, time the helpers (and the C floor), and stop there
@@ -46,6 +50,10 @@ struct Options {
     /// Measure nginx's mutual-TLS handshake next to the new-connection row (when nginx is installed).
     var nginx = true
     var nginxBinary: String?
+    /// Measure `serve --shared-state` against one local Redis (when redis-server is installed).
+    var redis = true
+    var redisBinary: String?
+    var sharedStateOnly = false
     /// Timed `anchorage-helper credential-process` runs.
     var helperRuns = 30
     /// `anchorage-helper` binaries to time, in turn; empty: the one next to `anchorage`.
@@ -86,6 +94,9 @@ func parseOptions(_ arguments: [String]) throws -> Options {
         case "--binary": options.binary = try value(argument)
         case "--nginx": options.nginxBinary = try value(argument)
         case "--no-nginx": options.nginx = false
+        case "--redis": options.redisBinary = try value(argument)
+        case "--no-redis": options.redis = false
+        case "--shared-state-only": options.sharedStateOnly = true
         case "--helper-runs":
             options.helperRuns = try number(argument)
             guard options.helperRuns >= 15 else { throw BenchmarkError("--helper-runs needs at least 15 runs") }

@@ -120,3 +120,33 @@ struct ConfigurationFingerprintTests {
         #expect(first == fixture.loader.fingerprint())
     }
 }
+
+@Suite struct SharedRevocationsStoreTests {
+    static let shared = Revocation(
+        id: "r-shared", selector: .certificateSHA256(String(repeating: "ab", count: 32)), revokedAt: testNow)
+
+    @Test("shared revocations are served beside the files' own and survive a reload; the file's entry wins")
+    func mergedAcrossReloads() throws {
+        let fixture = try ConfigFixture()
+        let store = try ConfigurationStore(loader: fixture.loader)
+        let before = try #require(store.setSharedRevocations([Self.shared]))
+        #expect(before.isEmpty)
+        #expect(store.current.revocations.entry(withID: "r-shared") == Self.shared)
+        #expect(store.setSharedRevocations([Self.shared]) == nil, "no change, nothing to audit")
+
+        // The files change: the shared entry stays in force.
+        try fixture.write(ConfigFixture.webProfile, ConfigFixture.profileJSON(durationSeconds: "2400"))
+        #expect(try store.reload() == 2)
+        #expect(store.current.revocations.entry(withID: "r-shared") == Self.shared)
+
+        // The same selector in the file: the file's entry is the one in force, once.
+        let local = Revocation(id: "r-file", selector: Self.shared.selector, revokedAt: testNow + 1)
+        try fixture.writer.writeRevocations(RevocationList([local]))
+        #expect(try store.reload() == 3)
+        #expect(store.current.revocations.entries.map(\.id) == ["r-file"])
+
+        // Lifted in the shared state: only the files' revocations remain.
+        #expect(store.setSharedRevocations([]) == nil, "the file still holds the selector: nothing changed in force")
+        #expect(store.current.revocations.entries.map(\.id) == ["r-file"])
+    }
+}

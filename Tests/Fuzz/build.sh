@@ -20,10 +20,12 @@ swift build --package-path "$ROOT" --scratch-path "$SCRATCH" -c "$CONFIG" --targ
     -Xswiftc -sanitize=fuzzer,address -Xswiftc -enable-testing >&2
 swift build --package-path "$ROOT" --scratch-path "$SCRATCH" -c "$CONFIG" --target AnchorageHTTP \
     -Xswiftc -sanitize=fuzzer,address -Xswiftc -enable-testing >&2
+swift build --package-path "$ROOT" --scratch-path "$SCRATCH" -c "$CONFIG" --target AnchorageRedis \
+    -Xswiftc -sanitize=fuzzer,address -Xswiftc -enable-testing >&2
 
 BIN="$SCRATCH/$CONFIG"
 OBJECTS=()
-for module in CSystemShims CX509Keyless AnchorageLocking AnchorageBasics AnchorageCrypto AnchorageCore AnchorageConfig AnchorageHTTP; do
+for module in CSystemShims CX509Keyless AnchorageLocking AnchorageBasics AnchorageCrypto AnchorageCore AnchorageConfig AnchorageHTTP AnchorageRedis; do
     for object in "$BIN/$module.build/"*.o; do OBJECTS+=("$object"); done
 done
 OPT=(-Onone)

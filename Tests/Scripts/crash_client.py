@@ -48,6 +48,8 @@ def main():
     p.add_argument("--first-index", type=int, default=0)
     p.add_argument("--out", required=True)
     p.add_argument("--stop-file", help="stop (after the requests in flight) once this file exists")
+    p.add_argument("--retries", type=int, default=1,
+                   help="transport errors in a row a thread retries (on a new connection) before it stops")
     args = p.parse_args()
 
     signer = raw_client.Signer(args.certificate, args.private_key)
@@ -67,7 +69,7 @@ def main():
     def worker():
         sock = None
         failures = 0
-        while time.monotonic() < deadline and failures < 2 and not (
+        while time.monotonic() < deadline and failures <= args.retries and not (
                 args.stop_file and os.path.exists(args.stop_file)):
             index = next(counter)
             signed_at = time.time()

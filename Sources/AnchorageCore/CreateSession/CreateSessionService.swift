@@ -24,7 +24,8 @@ public struct CreateSessionService: Sendable {
     /// Where ``keyring`` comes from; `serve` shares it with STS and replaces its content on reload.
     public var sharedKeyring: SharedTokenKeyring
     public var random: any RandomSource
-    /// Rate limits and replay protection (Limits/); nil admits everything.
+    /// Rate limits and replay protection in this process (Limits/) for ``createSession(_:configuration:now:)``;
+    /// nil admits everything. A server with shared state decides with its own ``AdmissionStore`` instead.
     public var admission: RequestAdmission?
     /// The names a request's signed `Host` may carry; `serve` sets the server's own (``ServerNames``).
     public var serverNames: ServerNames = .anyHost
@@ -63,21 +64,18 @@ public struct CreateSessionService: Sendable {
         }
     }
 
-    /// Decides `request` against `configuration` at `now` (seconds since the Unix epoch).
+    /// Decides `request` against `configuration` at `now` (seconds since the Unix epoch), with the embedded
+    /// ``admission`` (none: every verified, authorized request is admitted).
+    ///
+    /// The same steps as the server's: ``begin(_:configuration:now:sourceInBatch:)``, the admission
+    /// decision, ``finish(_:verdict:)``.
     public func createSession(_ request: SignedRequest, configuration: Configuration, now: Int64)
         -> CreateSessionOutcome
     {
-        var subject = AuditSubject()
-        do {
-            let result = try decide(request, configuration: configuration, now: now, subject: &subject)
-            if case .brokered(let session) = result {
-                return CreateSessionOutcome(
-                    result: result, detail: "allowed; brokered through upstream \(session.upstream.name)",
-                    subject: subject)
-            }
-            return CreateSessionOutcome(result: result, detail: "issued", subject: subject)
-        } catch {
-            return CreateSessionOutcome(result: .denied(error.reason), detail: error.detail, subject: subject)
+        switch begin(request, configuration: configuration, now: now, sourceInBatch: false) {
+        case .decided(let outcome): return outcome
+        case .admission(let batch, let pending):
+            return finish(pending, verdict: admission?.decide(batch) ?? .admitted)
         }
     }
 
@@ -104,9 +102,9 @@ public struct CreateSessionService: Sendable {
 
     // MARK: - The pipeline
 
-    private func decide(
+    func verifyAndAuthorize(
         _ request: SignedRequest, configuration: Configuration, now: Int64, subject: inout AuditSubject
-    ) throws(Denial) -> CreateSessionOutcome.Result {
+    ) throws(Denial) -> (Authorization, SessionRequest, AdmissionKeys) {
         let authenticated = try authenticate(request, now: now, subject: &subject)
         let parameters = try RequestParameters(request)
         subject.trustAnchorArn = parameters.trustAnchorArn
@@ -128,14 +126,7 @@ public struct CreateSessionService: Sendable {
             sourceAddress: request.sourceAddress)
         var trace = DecisionTrace(recording: false)
         let authorization = try authorize(sessionRequest, configuration: configuration, now: now, trace: &trace)
-        if authorization.role.upstream != nil {
-            // Looked up before the replay ticket is spent: a missing upstream is a refusal, not a used request.
-            let session = try brokeredSession(authorization, request: sessionRequest, configuration: configuration)
-            try commitReplay(authenticated.replayTicket, now: now)
-            return .brokered(session)
-        }
-        try commitReplay(authenticated.replayTicket, now: now)
-        return .issued(mint(authorization, request: sessionRequest, now: now))
+        return (authorization, sessionRequest, authenticated.admissionKeys)
     }
 
     /// What ``authorize(_:configuration:now:trace:)`` established.
@@ -288,7 +279,7 @@ public struct CreateSessionService: Sendable {
     /// What one mint draws: the access key id (10 bytes), the secret (30) and the token's nonce.
     static let randomBytesPerMint = 10 + 30 + AES256GCM.nonceLength
 
-    private func mint(_ authorization: Authorization, request: SessionRequest, now: Int64) -> CreateSessionResponse {
+    func mint(_ authorization: Authorization, request: SessionRequest, now: Int64) -> CreateSessionResponse {
         let leaf = request.certificate
         let anchor = authorization.anchor
         let role = authorization.role
@@ -330,7 +321,7 @@ public struct CreateSessionService: Sendable {
         var leaf: Certificate
         var chain: [Certificate]
         var scope: CredentialScope
-        var replayTicket: ReplayTicket?
+        var admissionKeys: AdmissionKeys
     }
 
     private func authenticate(_ request: SignedRequest, now: Int64, subject: inout AuditSubject) throws(Denial)
@@ -426,10 +417,10 @@ public struct CreateSessionService: Sendable {
             throw Denial(
                 .hostNotAccepted, "signed Host \(host.prefix(256).debugDescription) is not one of the server's names")
         }
-        let replayTicket = try admitVerified(
+        let keys = Self.admissionKeys(
             leaf: leaf, stringToSign: stringToSign, signature: signature, algorithm: algorithm,
-            requestTime: requestTime, now: now)
-        return Authenticated(leaf: leaf, chain: chain, scope: scope, replayTicket: replayTicket)
+            requestTime: requestTime, allowedClockSkew: allowedClockSkew)
+        return Authenticated(leaf: leaf, chain: chain, scope: scope, admissionKeys: keys)
     }
 
     /// The comma-separated elements of `X-Amz-X509-Chain`, each without surrounding spaces and tabs.

@@ -69,6 +69,9 @@ public enum DenialReason: String, Sendable, CaseIterable {
     /// The upstream is unreachable, failed (5xx, after one retry), timed out, answered without complete
     /// credentials, or its credentials file is unreadable (503).
     case upstreamUnavailable = "upstream_unavailable"
+    /// The shared store of replay and rate-limit state (`serve --shared-state`) did not answer in time and
+    /// `--shared-state-failure closed` is in force: 503, retryable.
+    case sharedStateUnavailable = "shared_state_unavailable"
 
     case internalError = "internal_error"
 
@@ -111,7 +114,7 @@ public enum DenialReason: String, Sendable, CaseIterable {
             return WireError(status: 403, type: "AccessDeniedException", message: "Access denied")
         case .upstreamThrottled:
             return WireError(status: 429, type: "ThrottlingException", message: "Rate exceeded")
-        case .upstreamUnavailable:
+        case .upstreamUnavailable, .sharedStateUnavailable:
             return WireError(
                 status: 503, type: "ServiceUnavailableException", message: "Service unavailable; try again later")
         case .internalError:

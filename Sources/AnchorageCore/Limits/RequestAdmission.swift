@@ -1,17 +1,17 @@
 import AnchorageCrypto
 
-/// Rate limits and replay protection for CreateSession, shared by every event loop.
+/// Rate limits and replay protection for CreateSession in this process, shared by every event loop: the
+/// embedded ``AdmissionStore``.
 ///
 /// Where each check runs (see ``CreateSessionService``):
 /// 1. **per source address**, before any parsing or cryptography (``admitSource(_:)``), so a flood costs
 ///    a hash lookup; IPv4 by address, IPv6 by /64 (one host usually holds a whole /64);
-/// 2. after the request signature verified: **replay** lookup, then **per certificate** (the leaf's SHA-256
-///    fingerprint — only someone holding the key can spend that certificate's tokens; a replayed request
-///    spends none);
-/// 3. once every check passed and just before credentials are minted, the request is **recorded** in the
-///    replay cache, atomically with a second replay check (two identical requests racing: one wins).
+/// 2. once the request signature verified and the request is authorized, ``decide(_:)``: **replay**
+///    lookup, then **per certificate** (the leaf's SHA-256 fingerprint — only someone holding the key can
+///    spend that certificate's tokens; a replayed request spends none), then the request is **recorded**
+///    in the replay cache, atomically with a second replay check (two identical requests racing: one wins).
 ///    A throttled or denied request is not recorded, so a client may resend it unchanged.
-public final class RequestAdmission: Sendable {
+public final class RequestAdmission: AdmissionStore {
     public struct Settings: Sendable, Equatable {
         /// Per leaf certificate; nil disables.
         public var perCertificate: RateLimit? = RateLimit(rate: 10, burst: 20)
@@ -40,6 +40,33 @@ public final class RequestAdmission: Sendable {
             TokenBucketLimiter(limit: $0, maximumKeys: settings.limiterMaximumKeys, clock: clock)
         }
         replayCache = settings.replayProtection ? ReplayCache(capacity: settings.replayCacheCapacity) : nil
+    }
+
+    public var checksSourceInBatch: Bool { false }
+
+    public func admitSourceEarly(_ address: String) -> CreateSessionOutcome? { admitSource(address) }
+
+    public func admit(_ batch: AdmissionBatch, completion: @escaping @Sendable (AdmissionVerdict) -> Void) {
+        completion(decide(batch))
+    }
+
+    /// The embedded decision of ``AdmissionStore`` (its steps 1-4), synchronous.
+    public func decide(_ batch: AdmissionBatch) -> AdmissionVerdict {
+        if let key = batch.sourceKey, let limiter = sourceLimiter, !limiter.acquire(key) {
+            return .denied(.throttledSource, detail: "source is over \(limiter.limit)")
+        }
+        if let cache = replayCache, cache.contains(batch.replayKey, now: batch.now) {
+            return .denied(.replayedRequest, detail: "this signed request was already accepted")
+        }
+        if let limiter = certificateLimiter, !limiter.acquire(batch.certificateKey) {
+            return .denied(.throttledCertificate, detail: "certificate is over \(limiter.limit)")
+        }
+        guard let cache = replayCache else { return .admitted }
+        switch cache.insert(batch.replayKey, expiresAt: batch.replayExpiresAt, now: batch.now) {
+        case .inserted: return .admitted
+        case .replayed: return .denied(.replayedRequest, detail: "this signed request was already accepted")
+        case .full: return .denied(.replayCacheFull, detail: "the replay cache holds \(cache.capacity) live entries")
+        }
     }
 
     /// nil when `address` may proceed; otherwise the `throttled_source` outcome to audit and answer.

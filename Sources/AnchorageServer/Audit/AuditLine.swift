@@ -79,7 +79,9 @@ extension AuditLog {
             w.member("roleSessionName", lastPathComponent(response.assumedRoleArn))
             w.member("sourceIdentity", response.sourceIdentity)
         case .denied(let denial):
-            outcomeText = denial == .internalError || denial == .upstreamUnavailable ? "error" : "denied"
+            outcomeText =
+                denial == .internalError || denial == .upstreamUnavailable || denial == .sharedStateUnavailable
+                ? "error" : "denied"
             reason = denial.rawValue
             w.member("outcome", outcomeText)
             w.member("reason", denial.rawValue)

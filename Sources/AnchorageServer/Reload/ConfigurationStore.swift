@@ -11,7 +11,11 @@ public final class ConfigurationStore: Sendable {
     public let loader: ConfigurationLoader
 
     struct State {
+        /// What the files say, and below, what is served: the files' revocations plus ``sharedRevocations``.
+        var loaded: Configuration
         var configuration: Configuration
+        /// Revocations published through the shared state (`--shared-state`) by other hosts.
+        var sharedRevocations: [Revocation] = []
         var fingerprint: String
         var lastReloadSucceeded = true
         var lastReloadError: String?
@@ -22,7 +26,7 @@ public final class ConfigurationStore: Sendable {
         let fingerprint = loader.fingerprint()
         let configuration = try loader.load(generation: 1)
         self.loader = loader
-        self.state = Locked(State(configuration: configuration, fingerprint: fingerprint))
+        self.state = Locked(State(loaded: configuration, configuration: configuration, fingerprint: fingerprint))
     }
 
     /// The generation in force.
@@ -31,6 +35,30 @@ public final class ConfigurationStore: Sendable {
     /// Whether the most recent reload succeeded, and its error when it did not.
     public var lastReload: (succeeded: Bool, error: String?) {
         state.withLock { ($0.lastReloadSucceeded, $0.lastReloadError) }
+    }
+
+    /// Serves `revocations` (from the shared state) besides the files' own, from now on and across reloads.
+    /// An entry whose id or selector the files already hold is left out: the file's entry is in force.
+    /// - Returns: the revocations in force before, when the set in force changed (for the audit), else nil.
+    @discardableResult
+    public func setSharedRevocations(_ revocations: [Revocation]) -> RevocationList? {
+        state.withLock { state in
+            guard state.sharedRevocations != revocations else { return nil }
+            let before = state.configuration.revocations
+            state.sharedRevocations = revocations
+            state.configuration = Self.merging(state.loaded, revocations)
+            return before.entries == state.configuration.revocations.entries ? nil : before
+        }
+    }
+
+    static func merging(_ configuration: Configuration, _ shared: [Revocation]) -> Configuration {
+        guard !shared.isEmpty else { return configuration }
+        var merged = configuration
+        let ids = Set(configuration.revocations.entries.map(\.id))
+        let selectors = Set(configuration.revocations.entries.map(\.selector))
+        let extra = shared.filter { !ids.contains($0.id) && !selectors.contains($0.selector) }
+        merged.revocations = RevocationList(configuration.revocations.entries + extra)
+        return merged
     }
 
     /// Reloads from disk. With `onlyIfChanged`, does nothing when no file changed since the last load.
@@ -45,7 +73,8 @@ public final class ConfigurationStore: Sendable {
         do {
             let configuration = try loader.load(generation: nextGeneration)
             state.withLock {
-                $0.configuration = configuration
+                $0.loaded = configuration
+                $0.configuration = Self.merging(configuration, $0.sharedRevocations)
                 $0.fingerprint = fingerprint
                 $0.lastReloadSucceeded = true
                 $0.lastReloadError = nil

@@ -3,6 +3,7 @@ import AnchorageCore
 import AnchorageCrypto
 import AnchorageHTTP
 import AnchorageLocking
+import AnchorageRedis
 import Dispatch
 import Foundation
 
@@ -35,6 +36,9 @@ public final class AnchorageApplication {
     private let watch: ConfigurationWatch?
     private let watcher: any DispatchSourceTimer
     private let daily: any DispatchSourceTimer
+    /// With `--shared-state`: the Redis connection and the revocations it keeps in memory.
+    private let redis: RedisClient?
+    private let sharedRevocations: SharedRevocations?
 
     /// Loads the configuration, creates the state directory, opens the keyring and the audit log, and prepares the
     /// listeners and watchers without starting them.
@@ -67,7 +71,26 @@ public final class AnchorageApplication {
         let metrics = Metrics()
         let serverReference = ServerReference()
         var createSession = CreateSessionService(sharedKeyring: keyrings.shared, random: random)
-        createSession.admission = RequestAdmission(options.admission)
+        var admissionStore: (any AdmissionStore)?
+        var sharedStateProblem: @Sendable () -> String? = { nil }
+        let redis: RedisClient?
+        let sharedRevocations: SharedRevocations?
+        if let shared = options.sharedState {
+            let (client, revocations) = try Self.connectSharedState(
+                shared, store: store, auditLog: auditLog, logger: logger)
+            let sharedAdmission = SharedAdmission(
+                client: client, settings: options.admission, failureMode: shared.failureMode, logger: logger)
+            admissionStore = sharedAdmission
+            if shared.failureMode == .closed {
+                sharedStateProblem = { client.isReady ? nil : "shared state (Redis) unreachable" }
+            }
+            redis = client
+            sharedRevocations = revocations
+        } else {
+            createSession.admission = RequestAdmission(options.admission)
+            redis = nil
+            sharedRevocations = nil
+        }
         createSession.serverNames = try ServeCommand.serverNames(options)
         if options.tlsCertificate == nil, options.publicHosts.isEmpty {
             logger.warning(
@@ -78,7 +101,8 @@ public final class AnchorageApplication {
         let service = AnchorageService(
             configurations: store, createSession: createSession,
             auditLog: auditLog, logger: logger, metrics: metrics,
-            connectionCount: { serverReference.server.withLock { $0?.connectionCount } })
+            connectionCount: { serverReference.server.withLock { $0?.connectionCount } },
+            admissionStore: admissionStore, sharedStateProblem: sharedStateProblem)
 
         var configuration = HTTPServerConfiguration()
         configuration.host = options.host
@@ -173,6 +197,45 @@ public final class AnchorageApplication {
         self.watch = watch
         self.watcher = watcher
         self.daily = daily
+        self.redis = redis
+        self.sharedRevocations = sharedRevocations
+    }
+
+    /// Starts the Redis client of `--shared-state` and the revocation poller; logs the connection's
+    /// changes (not every failed attempt).
+    private static func connectSharedState(
+        _ shared: SharedStateOptions.Settings, store: ConfigurationStore, auditLog: AuditLog, logger: Logger
+    ) throws -> (RedisClient, SharedRevocations) {
+        let endpoint = shared.options.endpoint.description
+        let revocationsReference = Locked<SharedRevocations?>(nil)
+        let connected = Locked<Bool?>(nil)
+        let client: RedisClient
+        do {
+            client = try RedisClient(shared.options) { event in
+                switch event {
+                case .connected:
+                    connected.withLock { $0 = true }
+                    logger.info("shared state connected", ["redis": endpoint])
+                    // Redis may have restarted with other data: read the revocations afresh.
+                    revocationsReference.withLock { $0 }?.invalidate()
+                case .disconnected(let error):
+                    let wasConnected = connected.withLock { state in
+                        defer { state = false }
+                        return state
+                    }
+                    if wasConnected != false {
+                        logger.warning(
+                            "shared state unreachable; retrying with backoff",
+                            ["redis": endpoint, "error": error.description, "failureMode": shared.failureMode.rawValue])
+                    }
+                }
+            }
+        } catch {
+            throw ServeError("--shared-state: \(error)")
+        }
+        let revocations = SharedRevocations(client: client, store: store, auditLog: auditLog, logger: logger)
+        revocationsReference.withLock { $0 = revocations }
+        return (client, revocations)
     }
 
     /// Starts the watchers and binds the metrics and API listeners; returns the addresses bound.
@@ -183,6 +246,10 @@ public final class AnchorageApplication {
         signal(SIGXFSZ, SIG_IGN)
         watcher.resume()
         daily.resume()
+        if let sharedRevocations, !sharedRevocations.start() {
+            logger.warning(
+                "shared state unreachable at start: only the revocations of the files are known until Redis answers")
+        }
         let metricsBound: (host: String, port: Int)
         let bound: (host: String, port: Int)
         do {
@@ -242,6 +309,8 @@ public final class AnchorageApplication {
     }
 
     private func cancelWatchers() {
+        sharedRevocations?.stop()
+        redis?.stop()
         watcher.cancel()
         watch?.cancel()
         daily.cancel()

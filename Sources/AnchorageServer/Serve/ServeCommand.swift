@@ -14,6 +14,7 @@ public enum ServeCommand {
                                (--tls-certificate FILE --tls-private-key FILE | --insecure-http)
                                [--token-keyring FILE] [--audit-sync data|none] [--log-level debug|info|warning|error]
                                [--max-connections N] [--public-host NAME]... [--metrics-listen HOST:PORT]
+                               [--shared-state redis://HOST:PORT[/DB] [--shared-state-failure closed|open]]
                anchorage serve --dev [--listen HOST:PORT] [--state-dir DIR] [--metrics-listen HOST:PORT]
 
           --pki DIR              trust anchors and CRLs (default ./PKI)
@@ -38,6 +39,7 @@ public enum ServeCommand {
           --log-level LEVEL      debug, info (default), warning or error; JSON lines on stderr
           --max-connections N    open connections at most (default 10000); more are closed when accepted
         \(AdmissionOptions.usage)
+        \(SharedStateOptions.usage)
           --dev                  throwaway PKI and configuration under ./.anchorage-dev, on 127.0.0.1:8443
                                  (or --listen); its audit log and keyring in .anchorage-dev/state (or --state-dir);
                                  metrics on a free loopback port (or --metrics-listen)
@@ -48,7 +50,7 @@ public enum ServeCommand {
         "expiry-warning-days",
         "max-connections",
         "audit-sync", "metrics-listen",
-    ]).union(AdmissionOptions.names)
+    ]).union(AdmissionOptions.names).union(SharedStateOptions.names)
     static let repeatableOptions: Set<String> = ["public-host"]
     static let flags: Set<String> = ["insecure-http", "dev"]
 
@@ -69,6 +71,8 @@ public enum ServeCommand {
         public var maxConnections: Int?
         /// Rate limits and replay protection.
         var admission = RequestAdmission.Settings()
+        /// Replay cache, rate limits and revocations shared through Redis (`--shared-state`); nil: this process only.
+        var sharedState: SharedStateOptions.Settings?
         /// Whether each audit record is fdatasynced before the answer.
         public var auditSync: AuditLog.Sync = .data
         /// Names accepted in the signed `Host` besides the TLS certificate's (`--public-host`).
@@ -183,6 +187,7 @@ public enum ServeCommand {
             options.maxConnections = value
         }
         options.admission = try AdmissionOptions.resolve(parsed)
+        options.sharedState = try SharedStateOptions.resolve(parsed)
         if let sync = parsed.value("audit-sync") {
             guard let mode = AuditLog.Sync(rawValue: sync) else {
                 throw CommandArguments.UsageError("--audit-sync must be data or none")

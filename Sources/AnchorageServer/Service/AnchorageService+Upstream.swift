@@ -2,15 +2,13 @@ import AnchorageCore
 import AnchorageHTTP
 
 extension AnchorageService {
-    /// Answers a CreateSession that Anchorage allowed for a brokered role: returns a pending response at once and
-    /// completes it from an upstream worker thread once the upstream STS answered (or failed, or timed out) —
+    /// Answers a CreateSession that Anchorage allowed for a brokered role: the exchange runs on an upstream worker
+    /// thread, and `deliver` gets the answer there once the upstream STS answered (or failed, or timed out) —
     /// audited first, like every answer, with the upstream's name, request id and assumed-role ARN.
-    func handleBrokered(
-        _ session: BrokeredSession, outcome: CreateSessionOutcome, request: HTTPRequest, requestId: String,
-        now: Int64
-    ) -> HTTPResponse {
-        let promise = HTTPResponsePromise()
-        let sourceAddress = request.remoteAddress
+    func exchangeBrokered(
+        _ session: BrokeredSession, outcome: CreateSessionOutcome, requestId: String, timeMilliseconds now: Int64,
+        sourceAddress: String, deliver: @escaping @Sendable (HTTPResponse) -> Void
+    ) {
         upstreamBroker.exchange(session) { [self] upstreamAnswer, attempts in
             let final = outcome.completed(session, answer: upstreamAnswer, attempts: attempts)
             if case .failure(let failure) = upstreamAnswer {
@@ -22,10 +20,7 @@ extension AnchorageService {
                         "attempts": String(attempts),
                     ])
             }
-            var response = answer(final, sourceAddress: sourceAddress, requestId: requestId, now: now)
-            response.headers.replaceOrAdd(name: "x-amzn-RequestId", value: requestId)
-            promise.complete(response)
+            deliver(audited(final, requestId: requestId, timeMilliseconds: now, sourceAddress: sourceAddress))
         }
-        return .pending(promise)
     }
 }

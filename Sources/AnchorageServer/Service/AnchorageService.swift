@@ -26,14 +26,22 @@ public final class AnchorageService: HTTPHandler {
     public let connectionCount: @Sendable () -> Int?
     /// Exchanges decisions for brokered roles into upstream STS credentials, off the event loops.
     public let upstreamBroker: UpstreamBroker
+    /// Where replay and rate-limit state lives: this process (`createSession.admission`, the default) or
+    /// Redis (`--shared-state`).
+    public let admissionStore: (any AdmissionStore)?
+    /// Why the shared state makes this replica not ready (`/readyz`), or nil.
+    public let sharedStateProblem: @Sendable () -> String?
 
     public init(
         configurations: ConfigurationStore, createSession: CreateSessionService, auditLog: AuditLog,
         clock: any WallClock = SystemClock(), logger: Logger = Logger(), metrics: Metrics = Metrics(),
         connectionCount: @escaping @Sendable () -> Int? = { nil }, upstreamBroker: UpstreamBroker? = nil,
-        rolesAnywhere: (any RolesAnywhereRouting)? = nil
+        rolesAnywhere: (any RolesAnywhereRouting)? = nil, admissionStore: (any AdmissionStore)? = nil,
+        sharedStateProblem: @escaping @Sendable () -> String? = { nil }
     ) {
         self.upstreamBroker = upstreamBroker ?? UpstreamBroker(clock: clock)
+        self.admissionStore = admissionStore ?? createSession.admission
+        self.sharedStateProblem = sharedStateProblem
         self.metrics = metrics
         self.connectionCount = connectionCount
         self.configurations = configurations
@@ -59,9 +67,17 @@ public final class AnchorageService: HTTPHandler {
         var response: HTTPResponse
         switch (request.method, request.path) {
         case ("POST", "/sessions"):
+            // Answered at once, or — while a shared store decides — later, through `deliver`.
             let started = MonotonicTime.seconds
-            response = handleCreateSession(request, requestId: requestId)
-            metrics.observeLatency(route: "CreateSession", seconds: MonotonicTime.seconds - started)
+            let answer = DeferredAnswer()
+            let metrics = metrics
+            handleCreateSession(request, requestId: requestId) { response in
+                var response = response
+                response.headers.replaceOrAdd(name: "x-amzn-RequestId", value: requestId)
+                metrics.observeLatency(route: "CreateSession", seconds: MonotonicTime.seconds - started)
+                answer.deliver(response)
+            }
+            return answer.response()
         case (_, "/")
         where (request.method == "POST" || request.method == "GET")
             && ControlPlaneHandler.isIAMRequest(request):
@@ -78,7 +94,13 @@ public final class AnchorageService: HTTPHandler {
         case ("GET", "/healthz"), ("HEAD", "/healthz"):
             response = Self.text(200, "ok\n")
         case ("GET", "/readyz"), ("HEAD", "/readyz"):
-            response = auditLog.isWritable ? Self.text(200, "ready\n") : Self.text(503, "audit log not writable\n")
+            if !auditLog.isWritable {
+                response = Self.text(503, "audit log not writable\n")
+            } else if let problem = sharedStateProblem() {
+                response = Self.text(503, problem + "\n")
+            } else {
+                response = Self.text(200, "ready\n")
+            }
         case (_, "/sessions"):
             response = Self.restJSONError(
                 WireError(status: 405, type: "MethodNotAllowedException", message: "Use POST for /sessions"))
@@ -117,32 +139,68 @@ public final class AnchorageService: HTTPHandler {
 
     // MARK: - CreateSession
 
-    private func handleCreateSession(_ request: HTTPRequest, requestId: String) -> HTTPResponse {
+    /// Decides a CreateSession and hands its audited answer to `deliver`, exactly once: at once when every
+    /// check is local, or from the shared store's thread once it decided (verification ran inline before).
+    private func handleCreateSession(
+        _ request: HTTPRequest, requestId: String, deliver: @escaping @Sendable (HTTPResponse) -> Void
+    ) {
         let now = clock.milliseconds
+        let seconds = now >= 0 ? now / 1000 : (now - 999) / 1000
         let signed = SignedRequest(
             method: request.method, rawPath: request.path, rawQuery: request.query, headers: request.headers.fields,
             body: request.body, sourceAddress: request.remoteAddress, lowercaseHeaderNames: request.lowercaseHeaderNames
         )
-        var outcome: CreateSessionOutcome
-        if let throttled = createSession.admission?.admitSource(request.remoteAddress) {
+        let sourceAddress = request.remoteAddress
+        let store = admissionStore
+        let outcome: CreateSessionOutcome
+        if let throttled = store?.admitSourceEarly(request.remoteAddress) {
             outcome = throttled
         } else if let contentType = signed.header("content-type"), !Self.isJSONMediaType(contentType) {
             outcome = CreateSessionOutcome(
                 result: .denied(.malformedRequest), detail: "Content-Type \(contentType) is not JSON",
                 subject: AuditSubject())
         } else {
-            outcome = createSession.createSession(
-                signed, configuration: configurations.current, now: now >= 0 ? now / 1000 : (now - 999) / 1000)
+            switch createSession.begin(
+                signed, configuration: configurations.current, now: seconds,
+                sourceInBatch: store?.checksSourceInBatch ?? false)
+            {
+            case .decided(let decided):
+                outcome = decided
+            case .admission(let batch, let pending):
+                guard let store else {
+                    outcome = createSession.finish(pending, verdict: .admitted)
+                    break
+                }
+                store.admit(batch) { [self] verdict in
+                    conclude(
+                        createSession.finish(pending, verdict: verdict), requestId: requestId,
+                        timeMilliseconds: now, sourceAddress: sourceAddress, deliver: deliver)
+                }
+                return
+            }
         }
-        if case .brokered(let session) = outcome.result {
-            return handleBrokered(session, outcome: outcome, request: request, requestId: requestId, now: now)
-        }
-        return answer(outcome, sourceAddress: request.remoteAddress, requestId: requestId, now: now)
+        conclude(outcome, requestId: requestId, timeMilliseconds: now, sourceAddress: sourceAddress, deliver: deliver)
     }
 
-    /// Audits `outcome` and answers it: no audit record, no answer. Also the end of a brokered request, on the
-    /// upstream worker thread (AnchorageService+Upstream.swift).
-    func answer(_ outcome: CreateSessionOutcome, sourceAddress: String, requestId: String, now: Int64) -> HTTPResponse {
+    /// Delivers the audited answer of a decided `outcome`; a brokered one first goes to its upstream STS, and is
+    /// delivered from the upstream worker thread (AnchorageService+Upstream.swift).
+    private func conclude(
+        _ outcome: CreateSessionOutcome, requestId: String, timeMilliseconds now: Int64, sourceAddress: String,
+        deliver: @escaping @Sendable (HTTPResponse) -> Void
+    ) {
+        if case .brokered(let session) = outcome.result {
+            return exchangeBrokered(
+                session, outcome: outcome, requestId: requestId, timeMilliseconds: now, sourceAddress: sourceAddress,
+                deliver: deliver)
+        }
+        deliver(audited(outcome, requestId: requestId, timeMilliseconds: now, sourceAddress: sourceAddress))
+    }
+
+    /// Writes `outcome`'s audit record and builds the answer, held until the record is durable: no audit record,
+    /// no answer. Also the end of a brokered request, on the upstream worker thread.
+    func audited(
+        _ outcome: CreateSessionOutcome, requestId: String, timeMilliseconds now: Int64, sourceAddress: String
+    ) -> HTTPResponse {
         let record = AuditLog.createSessionLine(
             requestId: requestId, timeMilliseconds: now, sourceAddress: sourceAddress, outcome: outcome)
         // No audit record, no answer: an unaudited credential must never leave the server.
@@ -161,7 +219,7 @@ public final class AnchorageService: HTTPHandler {
         case .denied(let reason):
             response = Self.restJSONError(reason.wireError)
         case .brokered:
-            // Completed by handleBrokered before it is answered; never sent as such.
+            // Completed by exchangeBrokered before it is answered; never sent as such.
             response = Self.restJSONError(DenialReason.internalError.wireError)
         }
         return auditLog.holding(
