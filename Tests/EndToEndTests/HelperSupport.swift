@@ -169,9 +169,9 @@ final class BackgroundProcess: @unchecked Sendable {
     var stdout: String { (try? String(contentsOf: stdoutURL, encoding: .utf8)) ?? "" }
     var stderr: String { (try? String(contentsOf: stderrURL, encoding: .utf8)) ?? "" }
 
-    /// Waits (≤ 20 s) for a stdout line starting with `prefix`; returns the rest of it.
-    func waitForLine(prefix: String) async throws -> String {
-        let found = try await poll(for: 20) { () -> String? in
+    /// Waits (≤ `seconds`) for a stdout line starting with `prefix`; returns the rest of it.
+    func waitForLine(prefix: String, seconds: Double = 20) async throws -> String {
+        let found = try await poll(for: seconds) { () -> String? in
             for line in stdout.split(separator: "\n") where line.hasPrefix(prefix) {
                 return String(line.dropFirst(prefix.count))
             }

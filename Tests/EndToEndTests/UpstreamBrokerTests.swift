@@ -404,7 +404,8 @@ actor UpstreamWorld {
                 pki.certificate("server").path, "--tls-private-key", pki.privateKey("server").path,
             ],
             environment: Clients.environment(caBundle: pki.caBundle))
-        let line = try await upstream.waitForLine(prefix: "{")
+        // Generous: moto's imports alone take seconds, and much longer while the whole suite runs beside them.
+        let line = try await upstream.waitForLine(prefix: "{", seconds: 120)
         guard let ports = try? JSONValue.parse("{" + line), let moto = ports["moto"]?.number,
             let recorder = ports["recorder"]?.number, let recorderTLS = ports["recorderTLS"]?.number
         else { throw TestFailure("sts_upstream.py printed \(line); stderr: \(upstream.stderr)") }
