@@ -77,27 +77,13 @@ final class CommittingHandler: HTTPHandler {
 }
 
 @Suite struct HTTPServerCommitTests {
-    private func configurations() -> [HTTPServerConfiguration] {
-        var plain = HTTPServerConfiguration()
-        plain.eventLoopCount = 1
-        var tls = plain
-        tls.tls = TestCertificate.serverContext
-        return [plain, tls]
-    }
-
-    private func client(_ configuration: HTTPServerConfiguration, _ port: Int) throws -> HTTPClientConnection {
-        try HTTPClientConnection(
-            host: "127.0.0.1", port: port,
-            tls: configuration.tls == nil ? nil : TLSClientConfiguration(verifyPeer: false), timeout: 5)
-    }
-
     /// An answer leaves only once a commit covering its ticket returned, and the connection goes on
     /// serving afterwards (keep-alive).
     @Test func aHeldAnswerLeavesAfterItsCommit() throws {
-        for configuration in configurations() {
+        for configuration in plainAndTLS(eventLoops: 1) {
             let handler = CommittingHandler()
             try withServer(configuration, handler: handler) { _, port in
-                let connection = try client(configuration, port)
+                let connection = try localClient(configuration, port)
                 for index in 1...3 {
                     let response = try connection.send(
                         method: "POST", target: "/\(index)", headers: HTTPHeaders(), body: [])
@@ -117,10 +103,10 @@ final class CommittingHandler: HTTPHandler {
 
     /// When the commit fails, the commit's fallback is sent instead, never the held answer.
     @Test func aFailedCommitSendsTheFallback() throws {
-        for configuration in configurations() {
+        for configuration in plainAndTLS(eventLoops: 1) {
             let handler = CommittingHandler(failCommits: true)
             try withServer(configuration, handler: handler) { _, port in
-                let connection = try client(configuration, port)
+                let connection = try localClient(configuration, port)
                 for index in 1...2 {
                     let response = try connection.send(
                         method: "POST", target: "/\(index)", headers: HTTPHeaders(), body: [])
@@ -137,10 +123,10 @@ final class CommittingHandler: HTTPHandler {
 
     /// Pipelined requests behind a held answer wait for it; all answers arrive complete and in order.
     @Test func pipelinedRequestsKeepTheirOrder() throws {
-        for configuration in configurations() {
+        for configuration in plainAndTLS(eventLoops: 1) {
             let handler = CommittingHandler()
             try withServer(configuration, handler: handler) { _, port in
-                let connection = try client(configuration, port)
+                let connection = try localClient(configuration, port)
                 var wire = ""
                 for index in 0..<50 {
                     let path = index % 5 == 4 ? "/plain?\(index)" : "/\(index)"
@@ -172,7 +158,7 @@ final class CommittingHandler: HTTPHandler {
         let handler = CommittingHandler(holdsFirstCommit: true)
         try withServer(configuration, handler: handler) { _, port in
             let clients = 8
-            let connections = try (0...clients).map { _ in UncheckedBox(try client(configuration, port)) }
+            let connections = try (0...clients).map { _ in UncheckedBox(try localClient(configuration, port)) }
             Thread.sleep(forTimeInterval: 0.1)  // accepted and registered before the first commit
             let group = DispatchGroup()
             let statuses = Locked<[Int]>([])
@@ -210,12 +196,12 @@ final class CommittingHandler: HTTPHandler {
     /// The commit runs beside the loop, not on it: while one answer waits for a slow commit, the same
     /// (single) loop answers other connections, and a client that hangs up meanwhile costs nothing.
     @Test func aSlowCommitDoesNotStopTheLoop() throws {
-        for configuration in configurations() {
+        for configuration in plainAndTLS(eventLoops: 1) {
             let handler = CommittingHandler(holdsFirstCommit: true)
             try withServer(configuration, handler: handler) { _, port in
-                let held = UncheckedBox(try client(configuration, port))
-                let leaving = try client(configuration, port)
-                let other = try client(configuration, port)
+                let held = UncheckedBox(try localClient(configuration, port))
+                let leaving = try localClient(configuration, port)
+                let other = try localClient(configuration, port)
                 let heldStatus = Locked<Int?>(nil)
                 let done = DispatchSemaphore(value: 0)
                 Thread.detachNewThread {
@@ -248,10 +234,10 @@ extension HTTPServerCommitTests {
     /// Input that arrives while an answer waits for its commit does not make the level-triggered loop spin
     /// (reading is unregistered until the release), and is answered, in order, after it.
     @Test func inputWhileAnAnswerIsHeldDoesNotSpinTheLoop() throws {
-        for configuration in configurations() {
+        for configuration in plainAndTLS(eventLoops: 1) {
             let handler = CommittingHandler(holdsFirstCommit: true)
             try withServer(configuration, handler: handler) { server, port in
-                let connection = try client(configuration, port)
+                let connection = try localClient(configuration, port)
                 try connection.sendRaw(Array("POST /held HTTP/1.1\r\nHost: a\r\nContent-Length: 0\r\n\r\n".utf8))
                 #expect(handler.firstCommitStarted.wait(timeout: .now() + 5) == .success)
                 let before = server.loopWakeUps

@@ -74,26 +74,12 @@ final class DeferringHandler: HTTPHandler {
 }
 
 @Suite struct HTTPServerDeferredTests {
-    private func configurations() -> [HTTPServerConfiguration] {
-        var plain = HTTPServerConfiguration()
-        plain.eventLoopCount = 1
-        var tls = plain
-        tls.tls = TestCertificate.serverContext
-        return [plain, tls]
-    }
-
-    private func client(_ configuration: HTTPServerConfiguration, _ port: Int) throws -> HTTPClientConnection {
-        try HTTPClientConnection(
-            host: "127.0.0.1", port: port,
-            tls: configuration.tls == nil ? nil : TLSClientConfiguration(verifyPeer: false), timeout: 5)
-    }
-
     /// Answers completed on another thread, or before `handle` even returned, are sent, and the connection
     /// goes on serving (keep-alive).
     @Test func completedAnswersAreSent() throws {
-        for configuration in configurations() {
+        for configuration in plainAndTLS(eventLoops: 1) {
             try withServer(configuration, handler: DeferringHandler()) { _, port in
-                let connection = try client(configuration, port)
+                let connection = try localClient(configuration, port)
                 for target in ["/async", "/early", "/now", "/async?again"] {
                     let response = try connection.send(method: "GET", target: target, headers: HTTPHeaders(), body: [])
                     #expect(response.status == 200)
@@ -105,9 +91,9 @@ final class DeferringHandler: HTTPHandler {
 
     /// Pipelined requests behind a deferred answer wait for it: every answer arrives, in order.
     @Test func pipelinedRequestsKeepTheirOrder() throws {
-        for configuration in configurations() {
+        for configuration in plainAndTLS(eventLoops: 1) {
             try withServer(configuration, handler: DeferringHandler()) { _, port in
-                let connection = try client(configuration, port)
+                let connection = try localClient(configuration, port)
                 let targets = (0..<40).map { ["/async?\($0)", "/now?\($0)", "/early?\($0)"][$0 % 3] }
                 var wire = ""
                 for target in targets { wire += "GET \(target) HTTP/1.1\r\nHost: a\r\n\r\n" }
@@ -122,11 +108,11 @@ final class DeferringHandler: HTTPHandler {
     /// Answers completed in the opposite order of their requests, on two connections of one loop, each reach
     /// their own connection; an answer that waits for a commit leaves after it, and is settled.
     @Test func answersReachTheirOwnConnection() throws {
-        for configuration in configurations() {
+        for configuration in plainAndTLS(eventLoops: 1) {
             let handler = DeferringHandler()
             try withServer(configuration, handler: handler) { _, port in
-                let first = try client(configuration, port)
-                let second = try client(configuration, port)
+                let first = try localClient(configuration, port)
+                let second = try localClient(configuration, port)
                 try first.sendRaw(Array("GET /held/a HTTP/1.1\r\nHost: a\r\n\r\n".utf8))
                 try second.sendRaw(Array("GET /committed/b HTTP/1.1\r\nHost: a\r\n\r\n".utf8))
                 try handler.complete("b")
@@ -141,11 +127,11 @@ final class DeferringHandler: HTTPHandler {
     /// A client that leaves while its answer is on its way: what stands behind the answer is still committed
     /// and settled, and the server goes on serving.
     @Test func anAnswerForAClientThatLeftIsStillSettled() throws {
-        for configuration in configurations() {
+        for configuration in plainAndTLS(eventLoops: 1) {
             let handler = DeferringHandler()
             try withServer(configuration, handler: handler) { _, port in
                 do {
-                    let leaving = try client(configuration, port)
+                    let leaving = try localClient(configuration, port)
                     try leaving.sendRaw(Array("GET /committed/gone HTTP/1.1\r\nHost: a\r\n\r\n".utf8))
                     try handler.waitUntilWaiting("gone")
                     leaving.close()
@@ -153,7 +139,7 @@ final class DeferringHandler: HTTPHandler {
                 Thread.sleep(forTimeInterval: 0.05)  // let the loop see the hang-up first (either order must work)
                 try handler.complete("gone")
                 #expect(try handler.waitFor { handler.settled.first } == "gone:true")
-                let next = try client(configuration, port)
+                let next = try localClient(configuration, port)
                 #expect(try next.send(method: "GET", target: "/now", headers: HTTPHeaders(), body: []).status == 200)
             }
         }
@@ -166,7 +152,7 @@ final class DeferringHandler: HTTPHandler {
         configuration.eventLoopCount = 1
         let server = HTTPServer(configuration: configuration, handler: handler)
         let (_, port) = try server.start()
-        let connection = try client(configuration, port)
+        let connection = try localClient(configuration, port)
         try connection.sendRaw(Array("GET /held/late HTTP/1.1\r\nHost: a\r\n\r\n".utf8))
         try handler.waitUntilWaiting("late")
         let stopped = DispatchSemaphore(value: 0)

@@ -4,24 +4,11 @@ import Testing
 @testable import AnchorageHTTP
 
 @Suite struct HTTPServerPipeliningTests {
-    private func configurations() -> [HTTPServerConfiguration] {
-        var tls = HTTPServerConfiguration()
-        tls.tls = TestCertificate.serverContext
-        return [HTTPServerConfiguration(), tls]
-    }
-
-    private func client(_ configuration: HTTPServerConfiguration, _ port: Int) throws -> HTTPClientConnection {
-        try HTTPClientConnection(
-            host: "127.0.0.1", port: port,
-            tls: configuration.tls == nil ? nil : TLSClientConfiguration(verifyPeer: false),
-            timeout: 5)
-    }
-
     /// More input than one readiness event reads, so OpenSSL is left holding records epoll cannot see.
     @Test func longPipelineOfBodiesIsAnsweredInOrder() throws {
-        for configuration in configurations() {
+        for configuration in plainAndTLS() {
             try withServer(configuration) { _, port in
-                let connection = try client(configuration, port)
+                let connection = try localClient(configuration, port)
                 let body = String(repeating: "p", count: 1000)
                 var wire = ""
                 for index in 0..<400 {
@@ -39,9 +26,9 @@ import Testing
 
     /// Responses pile up past the backpressure mark while the client is not reading; nothing is lost.
     @Test func backpressureResumesAfterTheClientReads() throws {
-        for configuration in configurations() {
+        for configuration in plainAndTLS() {
             try withServer(configuration) { _, port in
-                let connection = try client(configuration, port)
+                let connection = try localClient(configuration, port)
                 var wire = ""
                 for _ in 0..<40 { wire += "GET /big HTTP/1.1\r\nHost: a\r\n\r\n" }
                 wire += "GET /last HTTP/1.1\r\nHost: a\r\n\r\n"

@@ -50,6 +50,22 @@ func withServer<T>(
     return try body(server, port)
 }
 
+/// The same server twice: plain HTTP and TLS (``TestCertificate``), with `eventLoops` loops (default: the server's).
+func plainAndTLS(eventLoops: Int? = nil) -> [HTTPServerConfiguration] {
+    var plain = HTTPServerConfiguration()
+    if let eventLoops { plain.eventLoopCount = eventLoops }
+    var tls = plain
+    tls.tls = TestCertificate.serverContext
+    return [plain, tls]
+}
+
+/// A client of a server started with `configuration` on 127.0.0.1:`port` (TLS without verification when it has TLS).
+func localClient(_ configuration: HTTPServerConfiguration, _ port: Int) throws -> HTTPClientConnection {
+    try HTTPClientConnection(
+        host: "127.0.0.1", port: port,
+        tls: configuration.tls == nil ? nil : TLSClientConfiguration(verifyPeer: false), timeout: 5)
+}
+
 func text(_ bytes: [UInt8]) -> String { String(decoding: bytes, as: UTF8.self) }
 
 /// A throwaway self-signed P-256 certificate for localhost and 127.0.0.1, made once per test process.
