@@ -228,15 +228,7 @@ extension AuditLog {
             JSONMember(key: "roleArn", value: text(session?.roleArn)),
         ]
         if let session {
-            members.append(
-                JSONMember(
-                    key: "certificate",
-                    value: .object([
-                        JSONMember(key: "serialHex", value: .string(session.certificateSerialHex)),
-                        JSONMember(key: "subject", value: text(session.certificateSubject)),
-                        JSONMember(key: "issuer", value: text(session.certificateIssuer)),
-                        JSONMember(key: "sha256", value: .string(session.certificateSHA256)),
-                    ])))
+            members.append(AuditLog.certificateMember(of: session))
             members.append(JSONMember(key: "accessKeyId", value: .string(session.accessKeyId)))
         } else {
             members.append(JSONMember(key: "certificate", value: .null))

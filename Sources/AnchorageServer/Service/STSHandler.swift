@@ -56,6 +56,19 @@ public struct STSHandler: Sendable {
 }
 
 extension AuditLog {
+    /// The audit record's `certificate` object for a request signed with a session's credentials: the certificate
+    /// that session was issued to, as its claims keep it.
+    static func certificateMember(of session: SessionClaims) -> JSONMember {
+        JSONMember(
+            key: "certificate",
+            value: .object([
+                JSONMember(key: "serialHex", value: .string(session.certificateSerialHex)),
+                JSONMember(key: "subject", value: session.certificateSubject.map(JSONValue.string) ?? .null),
+                JSONMember(key: "issuer", value: session.certificateIssuer.map(JSONValue.string) ?? .null),
+                JSONMember(key: "sha256", value: .string(session.certificateSHA256)),
+            ]))
+    }
+
     /// The audit record of one STS request (operation `GetCallerIdentity`, `GetSessionContext` or
     /// `UnknownAction`). Holds no secret: never the secret key or the session token.
     public static func stsRecord(
@@ -88,15 +101,7 @@ extension AuditLog {
         members.append(JSONMember(key: "profileArn", value: session.map { .string($0.profileArn) } ?? .null))
         members.append(JSONMember(key: "roleArn", value: session.map { .string($0.roleArn) } ?? .null))
         if let session {
-            members.append(
-                JSONMember(
-                    key: "certificate",
-                    value: .object([
-                        JSONMember(key: "serialHex", value: .string(session.certificateSerialHex)),
-                        JSONMember(key: "subject", value: session.certificateSubject.map(JSONValue.string) ?? .null),
-                        JSONMember(key: "issuer", value: session.certificateIssuer.map(JSONValue.string) ?? .null),
-                        JSONMember(key: "sha256", value: .string(session.certificateSHA256)),
-                    ])))
+            members.append(certificateMember(of: session))
             members.append(JSONMember(key: "accessKeyId", value: .string(session.accessKeyId)))
             members.append(JSONMember(key: "expiration", value: .string(UTCTimestamp.iso8601(session.expiresAt))))
             members.append(JSONMember(key: "roleSessionName", value: .string(session.roleSessionName)))
