@@ -162,7 +162,8 @@ enum ProfileCommands {
                     context.console.note("\(verb)d profile \(profile.name)")
                     return ConfigurationChange(
                         summary: "\(verb.dropLast())ing profile \(profile.name)",
-                        operation: .writeFile(profileFile(profile, profile.json.setting("enabled", to: .bool(enabled)))))
+                        operation: .writeFile(profileFile(profile, profile.json.setting("enabled", to: .bool(enabled))))
+                    )
                 }
                 context.console.print(arn)
             })

@@ -160,7 +160,8 @@ public struct ConfigurationLoader: Sendable {
             guard let stem = CRLFiles.sidecarStem(sidecarName) else { continue }
             let file = directory + "/" + sidecarName
             guard stems.contains(stem) else {
-                issues.append(ConfigurationIssue(file: file, message: "no CRL file \(stem).pem or \(stem).crl beside it"))
+                issues.append(
+                    ConfigurationIssue(file: file, message: "no CRL file \(stem).pem or \(stem).crl beside it"))
                 continue
             }
             guard let json = readJSON(file, &issues) else { continue }

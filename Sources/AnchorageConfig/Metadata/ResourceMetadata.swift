@@ -69,8 +69,12 @@ public struct ResourceMetadata: Sendable, Equatable {
         guard case .object(var members) = json else { return json }
         members.removeAll { Self.keys.contains($0.key) }
         if let name { members.append(JSONMember(key: "name", value: .string(name))) }
-        if let createdAt { members.append(JSONMember(key: "createdAt", value: .string(UTCTimestamp.iso8601(createdAt)))) }
-        if let updatedAt { members.append(JSONMember(key: "updatedAt", value: .string(UTCTimestamp.iso8601(updatedAt)))) }
+        if let createdAt {
+            members.append(JSONMember(key: "createdAt", value: .string(UTCTimestamp.iso8601(createdAt))))
+        }
+        if let updatedAt {
+            members.append(JSONMember(key: "updatedAt", value: .string(UTCTimestamp.iso8601(updatedAt))))
+        }
         if !tags.isEmpty { members.append(JSONMember(key: "tags", value: ResourceTag.json(tags))) }
         return .object(members)
     }

@@ -1,0 +1,166 @@
+public import AnchorageConfig
+import AnchorageCore
+import AnchorageCrypto
+import AnchorageLocking
+import Dispatch
+import Foundation
+
+/// The subjects that asked for credentials (ListSubjects, GetSubject), kept in memory and persisted to
+/// `<state-dir>/subjects.json`.
+///
+/// CreateSession records into memory only (a lock, a dictionary update; the certificate's PEM is built only
+/// for a certificate the subject has not shown before); a timer writes the file atomically, off the event
+/// loops, at most once a second and only after a change. A restart reloads it.
+///
+/// Bounded: at most ``maximumSubjects`` subjects (the least recently seen is forgotten first) and
+/// ``maximumCredentialsPerSubject`` certificates per subject (the least recently seen goes). The file is at
+/// most about 10,000 × 4 PEM certificates.
+public final class SubjectStore: Sendable {
+    public static let maximumSubjects = 10_000
+    public static let maximumCredentialsPerSubject = 4
+
+    private struct State {
+        /// By "account\nregion\nx509Subject".
+        var subjects: [String: SubjectRecord] = [:]
+        var dirty = false
+    }
+
+    private let state = Locked(State())
+    /// The file, or nil for a store that only lives in memory (tests).
+    public let path: String?
+    private let timer = Locked<(any DispatchSourceTimer)?>(nil)
+
+    /// Loads `path` when it exists (an unreadable file is set aside as `subjects.json.unreadable`, not fatal:
+    /// subjects are a record, not configuration).
+    public init(path: String?) {
+        self.path = path
+        guard let path, let data = FileManager.default.contents(atPath: path) else { return }
+        guard let json = try? JSONParser.parse([UInt8](data)), case .array(let entries)? = json["subjects"] else {
+            rename(path, path + ".unreadable")
+            return
+        }
+        state.withLock { state in
+            for entry in entries {
+                guard let record = SubjectRecord(stateJSON: entry), let arn = ARN(record.arn) else { continue }
+                state.subjects[Self.key(account: arn.account, region: arn.region, subject: record.x509Subject)] = record
+            }
+        }
+    }
+
+    /// Records that the certificate (`subject`, `serialHex`, `issuer`, base64 DER `certificateBase64`) got
+    /// credentials through `trustAnchorArn` at `now`.
+    public func record(
+        trustAnchorArn: String, subject: String, serialHex: String, issuer: String, certificateBase64: String?,
+        failed: Bool = false, now: Int64
+    ) {
+        guard let anchor = ARN(trustAnchorArn) else { return }
+        let key = Self.key(account: anchor.account, region: anchor.region, subject: subject)
+        state.withLock { state in
+            state.dirty = true
+            if var record = state.subjects[key] {
+                record.lastSeenAt = now
+                if let index = record.credentials.firstIndex(where: {
+                    $0.serialNumber == serialHex && $0.issuer == issuer
+                }) {
+                    record.credentials[index].seenAt = now
+                    record.credentials[index].failed = failed
+                } else {
+                    record.credentials.append(
+                        Self.credential(serialHex, issuer, certificateBase64, failed: failed, now: now))
+                    if record.credentials.count > Self.maximumCredentialsPerSubject {
+                        let oldest = record.credentials.indices.min {
+                            record.credentials[$0].seenAt < record.credentials[$1].seenAt
+                        }!
+                        record.credentials.remove(at: oldest)
+                    }
+                }
+                state.subjects[key] = record
+                return
+            }
+            if state.subjects.count >= Self.maximumSubjects,
+                let oldest = state.subjects.min(by: { $0.value.lastSeenAt < $1.value.lastSeenAt })?.key
+            {
+                state.subjects[oldest] = nil
+            }
+            let id = IdentifierEncoding.uuidString(Digest.sha256(key))
+            let arn = "arn:\(anchor.partition):rolesanywhere:\(anchor.region):\(anchor.account):subject/\(id)"
+            state.subjects[key] = SubjectRecord(
+                id: id, arn: arn, x509Subject: subject, createdAt: now, lastSeenAt: now,
+                credentials: [Self.credential(serialHex, issuer, certificateBase64, failed: failed, now: now)])
+        }
+    }
+
+    /// The subjects of one account and region.
+    public func subjects(account: String, region: String) -> [SubjectRecord] {
+        let prefix = account + "\n" + region + "\n"
+        return state.withLock { state in state.subjects.filter { $0.key.hasPrefix(prefix) }.map(\.value) }
+    }
+
+    /// Writes the file now if anything changed since the last write.
+    public func flush() throws(ConfigurationWriteError) {
+        guard let path else { return }
+        let snapshot: [SubjectRecord]? = state.withLock { state in
+            guard state.dirty else { return nil }
+            state.dirty = false
+            return Array(state.subjects.values)
+        }
+        guard let snapshot else { return }
+        let json = JSONValue.object([
+            "version": .number("1"),
+            "subjects": .array(snapshot.sorted { $0.id.utf8.lexicographicallyPrecedes($1.id.utf8) }.map(\.stateJSON)),
+        ])
+        do {
+            try AtomicFiles.write(JSONWriter.bytes(json), to: path, mode: 0o600)
+        } catch {
+            state.withLock { $0.dirty = true }
+            throw error
+        }
+    }
+
+    /// Flushes every `interval` seconds on a utility queue until ``stop()``; `failed` hears write errors.
+    public func startFlushing(every interval: Double = 1, failed: @escaping @Sendable (String) -> Void) {
+        let source = DispatchSource.makeTimerSource(queue: DispatchQueue(label: "anchorage.subjects", qos: .utility))
+        source.schedule(deadline: .now() + interval, repeating: interval)
+        source.setEventHandler { [weak self] in
+            do throws(ConfigurationWriteError) {
+                try self?.flush()
+            } catch {
+                failed(error.message)
+            }
+        }
+        timer.withLock { $0 = source }
+        source.resume()
+    }
+
+    /// Stops the timer and writes what is pending.
+    public func stop() throws(ConfigurationWriteError) {
+        timer.withLock { timer in
+            timer?.cancel()
+            timer = nil
+        }
+        try flush()
+    }
+
+    private static func key(account: String, region: String, subject: String) -> String {
+        account + "\n" + region + "\n" + subject
+    }
+
+    private static func credential(
+        _ serial: String, _ issuer: String, _ base64: String?, failed: Bool, now: Int64
+    ) -> SubjectRecord.CredentialRecord {
+        SubjectRecord.CredentialRecord(
+            serialNumber: serial, issuer: issuer, seenAt: now, failed: failed,
+            x509CertificateData: base64.map(Self.pem) ?? "")
+    }
+
+    /// PEM text of base64 DER: 64-character lines between the CERTIFICATE markers.
+    static func pem(_ base64: String) -> String {
+        var lines: [Substring] = []
+        var rest = Substring(base64)
+        while !rest.isEmpty {
+            lines.append(rest.prefix(64))
+            rest = rest.dropFirst(64)
+        }
+        return "-----BEGIN CERTIFICATE-----\n" + lines.joined(separator: "\n") + "\n-----END CERTIFICATE-----\n"
+    }
+}
