@@ -130,8 +130,8 @@ let package = Package(
         .testTarget(
             name: "AnchorageControlPlaneTests",
             dependencies: [
-                "AnchorageControlPlane", "AnchorageConfig", "AnchorageCore", "AnchorageCrypto", "AnchorageConfigFixtures",
-                "AnchorageTestSupport",
+                "AnchorageControlPlane", "AnchorageAdmin", "AnchorageConfig", "AnchorageCore", "AnchorageCrypto",
+                "AnchorageConfigFixtures", "AnchorageLocking", "AnchorageTestSupport",
             ]),
         // The benchmark's scenarios with their answers asserted, and its TLS handshake measurement.
         .testTarget(

@@ -1,0 +1,51 @@
+import AnchorageAdmin
+import AnchorageConfig
+import AnchorageConfigFixtures
+import AnchorageCore
+import Foundation
+import Testing
+
+/// The API and the `anchorage profile` CLI (its in-process entry point, the code the binary runs) write one
+/// profile at the same time: both hold the configuration lock from read to write, so neither loses the other's
+/// update and no reader ever sees a torn file.
+@Suite struct ConcurrentWriterTests {
+    @Test func theAPIAndTheCLIRacingOnOneProfileLoseNoUpdate() throws {
+        let harness = try ControlPlaneHarness()
+        let tagCount = 24
+        let toggles = 12
+        let group = DispatchGroup()
+        DispatchQueue.global().async(group: group) {
+            for index in 0..<tagCount {
+                let answer = try? harness.call(
+                    "POST", "/TagResource",
+                    .object([
+                        "resourceArn": .string(profileArn),
+                        "tags": .array([.object(["key": .string("k\(index)"), "value": .string("v")])]),
+                    ]))
+                #expect(answer?.status == 201)
+            }
+        }
+        DispatchQueue.global().async(group: group) {
+            let silent = AdminConsole(standardOutput: { _ in }, standardError: { _ in })
+            for index in 0..<toggles {
+                let status = AdminCommand.run(
+                    "profile",
+                    [
+                        index % 2 == 0 ? "disable" : "enable", "web", "--pki", harness.fixture.pkiDirectory,
+                        "--profiles", harness.fixture.profilesDirectory,
+                    ], console: silent)
+                #expect(status == 0)
+            }
+        }
+        // A reader during the race: every read is a whole document.
+        while group.wait(timeout: .now() + .milliseconds(5)) == .timedOut {
+            let bytes =
+                FileManager.default.contents(atPath: harness.fixture.url("Profiles/web.json")).map { [UInt8]($0) } ?? []
+            #expect((try? JSONParser.parse(bytes)) != nil)
+        }
+        let document = try harness.readJSON("Profiles/web.json")
+        #expect(document["tags"]?.arrayValue.count == tagCount)
+        #expect(document["enabled"] == .bool(true))
+        #expect(try harness.load().profiles[profileArn]?.enabled == true)
+    }
+}
