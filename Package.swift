@@ -107,7 +107,7 @@ let package = Package(
         .testTarget(
             name: "AnchorageServerTests",
             dependencies: [
-                "AnchorageServer", "AnchorageConfig", "AnchorageCore", "AnchorageCrypto", "AnchorageHTTP",
+                "AnchorageServer", "AnchorageControlPlane", "AnchorageConfig", "AnchorageCore", "AnchorageCrypto", "AnchorageHTTP",
                 "AnchorageLocking", "AnchorageConfigFixtures", "AnchorageTestSupport",
             ]
         ),

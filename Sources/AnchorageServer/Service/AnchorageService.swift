@@ -1,4 +1,5 @@
 import AnchorageBasics
+public import AnchorageControlPlane
 public import AnchorageCore
 import AnchorageCrypto
 public import AnchorageHTTP
@@ -20,12 +21,15 @@ public final class AnchorageService: HTTPHandler {
     public let metrics: Metrics
     /// Open API connections, for the metrics (set by `serve` once the HTTP server exists).
     public let connectionCount: @Sendable () -> Int?
+    /// Where issued sessions' certificates are recorded as Roles Anywhere subjects (nil: not recorded).
+    public let subjects: SubjectStore?
 
     public init(
         configurations: ConfigurationStore, createSession: CreateSessionService, auditLog: AuditLog,
         clock: any WallClock = SystemClock(), logger: Logger = Logger(), metrics: Metrics = Metrics(),
-        connectionCount: @escaping @Sendable () -> Int? = { nil }
+        connectionCount: @escaping @Sendable () -> Int? = { nil }, subjects: SubjectStore? = nil
     ) {
+        self.subjects = subjects
         self.metrics = metrics
         self.connectionCount = connectionCount
         self.configurations = configurations
@@ -112,6 +116,7 @@ public final class AnchorageService: HTTPHandler {
                 "audit log write failed", ["requestId": requestId, "error": auditLog.lastFailure ?? "unknown"])
             return Self.restJSONError(.auditUnavailable)
         }
+        recordSubject(outcome, signed, nowMilliseconds: now)
         let response: HTTPResponse
         switch outcome.result {
         case .issued(let issued):

@@ -1,6 +1,5 @@
 public import AnchorageConfig
 import AnchorageCore
-import AnchorageCrypto
 import AnchorageLocking
 import Dispatch
 import Foundation
@@ -48,13 +47,14 @@ public final class SubjectStore: Sendable {
     }
 
     /// Records that the certificate (`subject`, `serialHex`, `issuer`, base64 DER `certificateBase64`) got
-    /// credentials through `trustAnchorArn` at `now`.
+    /// credentials at `now` as the subject `subjectArn` — the ARN CreateSession answered with, whose region and
+    /// account are its trust anchor's.
     public func record(
-        trustAnchorArn: String, subject: String, serialHex: String, issuer: String, certificateBase64: String?,
+        subjectArn: String, subject: String, serialHex: String, issuer: String, certificateBase64: String?,
         failed: Bool = false, now: Int64
     ) {
-        guard let anchor = ARN(trustAnchorArn) else { return }
-        let key = Self.key(account: anchor.account, region: anchor.region, subject: subject)
+        guard let arn = ARN(subjectArn), arn.hasResource(ofType: "subject") else { return }
+        let key = Self.key(account: arn.account, region: arn.region, subject: subject)
         state.withLock { state in
             state.dirty = true
             if var record = state.subjects[key] {
@@ -82,10 +82,8 @@ public final class SubjectStore: Sendable {
             {
                 state.subjects[oldest] = nil
             }
-            let id = IdentifierEncoding.uuidString(Digest.sha256(key))
-            let arn = "arn:\(anchor.partition):rolesanywhere:\(anchor.region):\(anchor.account):subject/\(id)"
             state.subjects[key] = SubjectRecord(
-                id: id, arn: arn, x509Subject: subject, createdAt: now, lastSeenAt: now,
+                id: arn.resourceName, arn: subjectArn, x509Subject: subject, createdAt: now, lastSeenAt: now,
                 credentials: [Self.credential(serialHex, issuer, certificateBase64, failed: failed, now: now)])
         }
     }
