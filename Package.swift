@@ -107,8 +107,8 @@ let package = Package(
         .testTarget(
             name: "AnchorageServerTests",
             dependencies: [
-                "AnchorageServer", "AnchorageControlPlane", "AnchorageConfig", "AnchorageCore", "AnchorageCrypto", "AnchorageHTTP",
-                "AnchorageLocking", "AnchorageConfigFixtures", "AnchorageTestSupport",
+                "AnchorageServer", "AnchorageConfig", "AnchorageControlPlane", "AnchorageCore", "AnchorageCrypto",
+                "AnchorageHTTP", "AnchorageLocking", "AnchorageConfigFixtures", "AnchorageTestSupport",
             ]
         ),
         .testTarget(

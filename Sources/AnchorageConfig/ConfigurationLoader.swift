@@ -196,55 +196,15 @@ public struct ConfigurationLoader: Sendable {
             let file = root + "/" + name
             guard let json = readJSON(file, &issues) else { continue }
             var schemaIssues: [SchemaError] = []
-            let fields = JSONFields(json, path: "$", issues: &schemaIssues)
-            let arnText = fields.string("Arn", required: true, issues: &schemaIssues)
-            let maxDuration = fields.int("MaxSessionDuration", required: false, issues: &schemaIssues) ?? 3600
-            fields.rejectUnknown(
-                ["Arn", "MaxSessionDuration", "AssumeRolePolicyDocument", "RoleName", "RoleId", "Path", "Description"],
-                issues: &schemaIssues)
-            if !(3600...43200).contains(maxDuration) {
-                schemaIssues.append(SchemaError(path: "$.MaxSessionDuration", message: "must be 3600-43200"))
-            }
-            var arn: ARN?
-            if let arnText {
-                arn = ARN(arnText)
-                if arn?.service != "iam" || arn?.hasResource(ofType: "role") != true || arn?.account.isEmpty != false {
-                    schemaIssues.append(SchemaError(path: "$.Arn", message: "not an IAM role ARN"))
-                    arn = nil
-                } else if let arn, arn.resourceName + ".json" != name {
-                    schemaIssues.append(
-                        SchemaError(
-                            path: "$.Arn", message: "role \(arn.resourceName) must live in \(arn.resourceName).json"))
-                }
-            }
-            var policy: PolicyDocument?
-            switch json["AssumeRolePolicyDocument"] {
-            case nil:
-                schemaIssues.append(SchemaError(path: "$.AssumeRolePolicyDocument", message: "required"))
-            case .string(let text)?:
-                // IAM's API returns the document URL-encoded inside a string; accept plain or encoded JSON text.
-                // Plain JSON is never percent-decoded: "web%2Fteam" in a condition must stay as written.
-                let isPlainJSON = text.drop { $0 == " " || $0 == "\n" || $0 == "\t" || $0 == "\r" }.first == "{"
-                let decoded =
-                    isPlainJSON ? text : QueryParameters.percentDecode(Substring(text), plusAsSpace: false) ?? text
-                do {
-                    policy = try PolicyDocument(json: try JSONParser.parse(decoded), path: "$.AssumeRolePolicyDocument")
-                } catch let error as SchemaError {
-                    schemaIssues.append(error)
-                } catch {
-                    schemaIssues.append(SchemaError(path: "$.AssumeRolePolicyDocument", message: "not JSON: \(error)"))
-                }
-            case let value?:
-                do {
-                    policy = try PolicyDocument(json: value, path: "$.AssumeRolePolicyDocument")
-                } catch {
-                    schemaIssues.append(error)
-                }
+            let decoded = RoleDocument.decode(json, issues: &schemaIssues)
+            if let decoded, decoded.role.arn.resourceName + ".json" != name {
+                let roleName = decoded.role.arn.resourceName
+                schemaIssues.append(
+                    SchemaError(path: "$.Arn", message: "role \(roleName) must live in \(roleName).json"))
             }
             issues += schemaIssues.map { ConfigurationIssue(file: file, path: $0.path, message: $0.message) }
-            if let arn, let policy, schemaIssues.isEmpty {
-                out.append(
-                    Loaded(file: file, value: Role(arn: arn, maxSessionDuration: maxDuration, trustPolicy: policy)))
+            if let decoded, schemaIssues.isEmpty {
+                out.append(Loaded(file: file, value: decoded.role))
             }
         }
         return out

@@ -8,11 +8,14 @@ public struct ControlPlaneError: Error, Sendable, Equatable {
     public var message: String
     /// The stable code that the audit log records.
     public var reason: String
+    /// The precise cause, for the audit log only.
+    public var detail: String?
 
-    public init(type: String, status: Int, message: String, reason: String) {
+    public init(type: String, status: Int, message: String, reason: String, detail: String? = nil) {
         self.type = type
         self.status = status
         self.message = message
         self.reason = reason
+        self.detail = detail
     }
 }

@@ -27,11 +27,14 @@ public struct ControlPlaneAuditFacts: Sendable, Equatable {
     public var outcome: String
     /// A stable machine-readable code on denial or error.
     public var reason: String?
+    /// The precise cause, for the audit log only (never sent to the caller).
+    public var detail: String?
 
-    public init(action: String, resource: String?, outcome: String, reason: String? = nil) {
+    public init(action: String, resource: String?, outcome: String, reason: String? = nil, detail: String? = nil) {
         self.action = action
         self.resource = resource
         self.outcome = outcome
         self.reason = reason
+        self.detail = detail
     }
 }

@@ -10,7 +10,7 @@ public import AnchorageCore
 /// on the resource's ARN, with `aws:RequestTag/…`, `aws:TagKeys` and `aws:ResourceTag/…`), then reads or writes the
 /// configuration files through ``ConfigurationEditor`` — the writer the `anchorage` CLI uses — so the files stay
 /// the source of truth and hot reload serves what the API wrote.
-public struct RolesAnywhereAPI: Sendable {
+public struct RolesAnywhereAPI: RolesAnywhereRouting {
     let store: RolesAnywhereStore
     public let subjects: SubjectStore?
     public let clock: any WallClock
@@ -22,12 +22,6 @@ public struct RolesAnywhereAPI: Sendable {
         self.store = RolesAnywhereStore(editor: editor)
         self.subjects = subjects
         self.clock = clock
-    }
-
-    /// Whether `method` and `path` name an operation of the model (the glue routes by this before it verifies
-    /// a signature, so unknown paths keep their 404).
-    public static func isControlPlane(method: String, path: String) -> Bool {
-        RolesAnywhereOperation.route(method: method, path: path) != nil
     }
 
     /// Answers one call, or nil when `method` and `path` name no operation of the model.
@@ -102,6 +96,6 @@ public struct RolesAnywhereAPI: Sendable {
             body: JSONWriter.bytes(.object([JSONMember(key: "message", value: .string(error.message))])),
             audit: ControlPlaneAuditFacts(
                 action: action, resource: resource, outcome: error.status == 403 ? "denied" : "error",
-                reason: error.reason))
+                reason: error.reason, detail: error.detail))
     }
 }

@@ -23,3 +23,14 @@ public enum QueryParameters {
         return String(validating: bytes, as: UTF8.self)
     }
 }
+
+extension QueryParameters {
+    /// `text` percent-encoded as IAM returns policy documents (every byte but `A-Z a-z 0-9 - _ . ~` as `%XX`);
+    /// ``percentDecode(_:plusAsSpace:)`` reverses it.
+    public static func percentEncode(_ text: String) -> String {
+        var out: [UInt8] = []
+        out.reserveCapacity(text.utf8.count * 2)
+        PercentEncoding.encode(text.utf8, into: &out)
+        return String(decoding: out, as: UTF8.self)
+    }
+}

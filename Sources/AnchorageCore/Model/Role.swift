@@ -1,4 +1,5 @@
-/// An IAM role that certificates may assume, with its trust policy.
+/// An IAM role that certificates may assume, with its trust policy and the identity policies that authorize its
+/// sessions' control-plane calls.
 public struct Role: Sendable {
     public var arn: ARN {
         didSet { identifiers = Self.identifiers(of: arn) }
@@ -7,14 +8,19 @@ public struct Role: Sendable {
     public var name: String { identifiers.name }
     public var maxSessionDuration: Int
     public var trustPolicy: PolicyDocument
+    /// The inline identity policies (`RolePolicyList`), in file order.
+    public var identityPolicies: [IdentityPolicy]
 
     /// ``name`` and ``roleId``, derived from ``arn`` when it is set rather than on every request.
     private var identifiers: (name: String, roleId: String)
 
-    public init(arn: ARN, maxSessionDuration: Int, trustPolicy: PolicyDocument) {
+    public init(
+        arn: ARN, maxSessionDuration: Int, trustPolicy: PolicyDocument, identityPolicies: [IdentityPolicy] = []
+    ) {
         self.arn = arn
         self.maxSessionDuration = maxSessionDuration
         self.trustPolicy = trustPolicy
+        self.identityPolicies = identityPolicies
         self.identifiers = Self.identifiers(of: arn)
     }
 

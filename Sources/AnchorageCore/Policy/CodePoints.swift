@@ -14,14 +14,14 @@ import AnchorageBasics
 /// Case-insensitive comparison (the `…IgnoreCase` operators, action names, condition key names) folds
 /// ASCII letters only: `A`–`Z` equal `a`–`z`, and every other code point equals only itself. That is
 /// the choice that cannot be surprised by a look-alike: no non-ASCII character folds onto an ASCII one.
-enum CodePoints {
+public enum CodePoints {
     /// Whether `a` and `b` are the same sequence of code points.
-    static func equal(_ a: String, _ b: String) -> Bool {
+    public static func equal(_ a: String, _ b: String) -> Bool {
         bytesEqual(a, b) { $0 == $1 }
     }
 
     /// Whether `a` and `b` are the same sequence of code points once ASCII letters are folded to lowercase.
-    static func equalIgnoringASCIICase(_ a: String, _ b: String) -> Bool {
+    public static func equalIgnoringASCIICase(_ a: String, _ b: String) -> Bool {
         // UTF-8 continuation and lead bytes are never in `A`–`Z`, so folding bytes never touches a
         // non-ASCII code point; ``ASCII/lowercased(_:)-(String)`` lowercases keys the same way.
         bytesEqual(a, b) { ASCII.lowercased($0) == ASCII.lowercased($1) }

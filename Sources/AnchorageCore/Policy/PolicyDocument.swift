@@ -1,10 +1,18 @@
-/// An IAM role trust policy (`AssumeRolePolicyDocument`), parsed strictly.
+/// An IAM policy document, parsed strictly: a role's trust policy (`AssumeRolePolicyDocument`) or one of its
+/// identity policies (`RolePolicyList`).
 ///
-/// Strict because a typo in a trust policy must not silently widen access: an unknown key, a
+/// Strict because a typo in a policy must not silently widen access: an unknown key, a
 /// misspelt `Effect`, an unknown condition operator or a value of the wrong kind is a
-/// ``SchemaError`` naming the JSON path. `Resource`/`NotResource` are accepted (IAM tolerates them
-/// in trust policies) and ignored.
+/// ``SchemaError`` naming the JSON path. The two kinds differ as IAM makes them differ (``Kind``).
 public struct PolicyDocument: Equatable, Sendable {
+    /// Which element names whom: a trust policy says who may assume the role (`Principal` required,
+    /// `Resource`/`NotResource` accepted and ignored, as IAM tolerates them); an identity policy is attached to
+    /// its principal, so it has no `Principal`/`NotPrincipal` and every statement names its `Resource` or
+    /// `NotResource`.
+    public enum Kind: Sendable {
+        case trust, identity
+    }
+
     /// `"2012-10-17"`, `"2008-10-17"` or nil when absent.
     public var version: String?
     /// The optional `Id` element; informational only.
@@ -21,7 +29,7 @@ public struct PolicyDocument: Equatable, Sendable {
 
     /// Parses and validates a policy document.
     /// - Parameter path: the JSON path of `json` in its file, prefixed to error paths.
-    public init(json: JSONValue, path: String = "$") throws(SchemaError) {
+    public init(json: JSONValue, path: String = "$", kind: Kind = .trust) throws(SchemaError) {
         let members = try Self.object(json, path)
         try Self.rejectUnknown(members, allowed: ["Version", "Id", "Statement"], path)
         if let v = json["Version"] {
@@ -39,11 +47,11 @@ public struct PolicyDocument: Equatable, Sendable {
         }
         switch statementValue {
         case .object:
-            statements = [try Self.statement(statementValue, "\(path).Statement")]
+            statements = [try Self.statement(statementValue, "\(path).Statement", kind)]
         case .array(let items):
             var parsed: [PolicyStatement] = []
             for (i, item) in items.enumerated() {
-                parsed.append(try Self.statement(item, "\(path).Statement[\(i)]"))
+                parsed.append(try Self.statement(item, "\(path).Statement[\(i)]", kind))
             }
             statements = parsed
         default:
@@ -59,7 +67,9 @@ public struct PolicyDocument: Equatable, Sendable {
         "Sid", "Effect", "Principal", "NotPrincipal", "Action", "NotAction", "Resource", "NotResource", "Condition",
     ]
 
-    private static func statement(_ json: JSONValue, _ path: String) throws(SchemaError) -> PolicyStatement {
+    private static func statement(_ json: JSONValue, _ path: String, _ kind: Kind) throws(SchemaError)
+        -> PolicyStatement
+    {
         let members = try object(json, path)
         try rejectUnknown(members, allowed: statementKeys, path)
         let sid = try json["Sid"].map { v throws(SchemaError) in try string(v, "\(path).Sid") }
@@ -70,18 +80,29 @@ public struct PolicyDocument: Equatable, Sendable {
             throw SchemaError(path: "\(path).Effect", message: "must be \"Allow\" or \"Deny\", found \"\(effectText)\"")
         }
 
-        // IAM refuses NotPrincipal in a role's trust policy: "everyone except" is no way to say who
-        // may assume a role.
-        guard json["NotPrincipal"] == nil else {
-            throw SchemaError(
-                path: "\(path).NotPrincipal",
-                message: "NotPrincipal is not allowed in a role trust policy; use Principal")
+        let principal: PolicyPrincipal
+        switch kind {
+        case .trust:
+            // IAM refuses NotPrincipal in a role's trust policy: "everyone except" is no way to say who
+            // may assume a role.
+            guard json["NotPrincipal"] == nil else {
+                throw SchemaError(
+                    path: "\(path).NotPrincipal",
+                    message: "NotPrincipal is not allowed in a role trust policy; use Principal")
+            }
+            guard let principalValue = json["Principal"] else {
+                // A trust policy must say who may assume the role.
+                throw SchemaError(path: path, message: "missing \"Principal\"")
+            }
+            principal = try self.principal(principalValue, "\(path).Principal")
+        case .identity:
+            // IAM: "Policy document should not specify a principal." The principal is whoever holds the policy.
+            for key in ["Principal", "NotPrincipal"] where json[key] != nil {
+                throw SchemaError(
+                    path: "\(path).\(key)", message: "an identity policy must not specify a principal (\(key))")
+            }
+            principal = .specific(service: [], aws: [], federated: [])
         }
-        guard let principalValue = json["Principal"] else {
-            // A trust policy must say who may assume the role.
-            throw SchemaError(path: path, message: "missing \"Principal\"")
-        }
-        let principal = try self.principal(principalValue, "\(path).Principal")
 
         let actions: [String]
         let actionsAreNegated: Bool
@@ -98,9 +119,27 @@ public struct PolicyDocument: Equatable, Sendable {
             throw SchemaError(path: path, message: "missing \"Action\" or \"NotAction\"")
         }
 
-        // Validated for shape only: trust policies have no resource to match.
-        for key in ["Resource", "NotResource"] {
-            if let r = json[key] { _ = try stringList(r, "\(path).\(key)") }
+        var resources: [String] = []
+        var resourcesAreNegated = false
+        switch (json["Resource"], json["NotResource"]) {
+        case (let r?, nil):
+            resources = try stringList(r, "\(path).Resource")
+        case (nil, let r?):
+            resources = try stringList(r, "\(path).NotResource")
+            resourcesAreNegated = true
+        case (let r?, let n?):
+            // A trust policy's resources are only checked for shape (IAM tolerates both there).
+            guard kind == .trust else {
+                throw SchemaError(path: path, message: "has both \"Resource\" and \"NotResource\"")
+            }
+            _ = try stringList(r, "\(path).Resource")
+            _ = try stringList(n, "\(path).NotResource")
+        case (nil, nil):
+            // Trust policies have no resource to match; an identity statement without one grants nothing
+            // IAM could name, and IAM refuses it ("Policy statement must contain resources.").
+            if kind == .identity {
+                throw SchemaError(path: path, message: "missing \"Resource\" or \"NotResource\"")
+            }
         }
 
         let conditions =
@@ -110,7 +149,8 @@ public struct PolicyDocument: Equatable, Sendable {
 
         return PolicyStatement(
             sid: sid, effect: effect, principal: principal,
-            actions: actions, actionsAreNegated: actionsAreNegated, conditions: conditions)
+            actions: actions, actionsAreNegated: actionsAreNegated, resources: resources,
+            resourcesAreNegated: resourcesAreNegated, conditions: conditions)
     }
 
     private static func principal(_ json: JSONValue, _ path: String) throws(SchemaError) -> PolicyPrincipal {

@@ -40,57 +40,8 @@ public struct STSService: Sendable {
         }
         let requestedAction = Self.requestedActionName(request)
         do throws(STSFailure) {
-            let keyring = self.keyring
-            let verified = try verifier.verify(request, now: now) {
-                (accessKeyId, token) throws(STSFailure) -> HMACRequestVerifier.Credential<SessionClaims> in
-                guard let token else {
-                    throw STSFailure(
-                        .invalidClientTokenId, .missingSecurityToken,
-                        "access key \(accessKeyId.prefix(32)) without a security token")
-                }
-                let claims: SessionClaims
-                do {
-                    claims = try SessionToken.open(token, keyring: keyring)
-                } catch {
-                    throw STSFailure(.invalidClientTokenId, .invalidToken, "session token does not open: \(error)")
-                }
-                session = claims
-                guard claims.accessKeyId == accessKeyId else {
-                    throw STSFailure(
-                        .invalidClientTokenId, .accessKeyMismatch,
-                        "credential access key \(accessKeyId.prefix(32)) is not the session's \(claims.accessKeyId)")
-                }
-                return HMACRequestVerifier.Credential(secretAccessKey: claims.secretAccessKey, principal: claims)
-            }
+            let verified = try authenticate(request, configuration: configuration, now: now, session: &session)
             let claims = verified.principal
-            // The verifier requires `host` among the signed headers: the caller meant this host.
-            let host = request.header("host") ?? ""
-            guard serverNames.accepts(host: host) else {
-                throw STSFailure(
-                    .signatureDoesNotMatch, .hostNotAccepted,
-                    "signed Host \(host.prefix(256).debugDescription) is not one of the server's names")
-            }
-            guard now < claims.expiresAt else {
-                throw STSFailure(
-                    .expiredToken, .expiredToken, "session expired at \(UTCTimestamp.iso8601(claims.expiresAt))")
-            }
-            if let revocation = configuration.revocations.revocation(
-                matching: RevocationList.Subject(
-                    certificateSerialHex: claims.certificateSerialHex, certificateSHA256: claims.certificateSHA256,
-                    issuerCertificates: claims.issuerCertificates, trustAnchorArn: claims.trustAnchorArn,
-                    accessKeyId: claims.accessKeyId, roleArn: claims.roleArn,
-                    issuedAt: claims.issuedAt))
-            {
-                throw STSFailure(.invalidClientTokenId, .revoked, "revoked by \(revocation.id): \(revocation.summary)")
-            }
-            if configuration.profiles[claims.profileArn]?.bindSourceIp == true,
-                claims.sourceAddress != request.sourceAddress
-            {
-                throw STSFailure(
-                    .accessDenied, .sourceAddressMismatch,
-                    "profile binds the session to \(claims.sourceAddress ?? "?"), request from \(request.sourceAddress)",
-                    message: "The session may only be used from the address that created it.")
-            }
             if let actionFailure { throw actionFailure }
             guard let identity = SessionIdentity(claims: claims), let action else {
                 throw STSFailure(.internalFailure, .internalError, "session role ARN \(claims.roleArn) does not parse")
@@ -103,6 +54,73 @@ public struct STSService: Sendable {
                 action: action, requestedAction: requestedAction, result: .failure(error), session: session,
                 presigned: false)
         }
+    }
+
+    /// Authenticates a request signed with Anchorage-issued credentials: the signature (scoped to
+    /// `service`, default the verifier's), the signed `Host`, expiry, administrative revocation and the profile's
+    /// source-address binding — the checks every API signed with session credentials applies, in this order.
+    ///
+    /// `session` is set as soon as the token opens, even when a later check fails (for the audit log).
+    public func authenticate(
+        _ request: SignedRequest, configuration: Configuration, now: Int64, service: String? = nil,
+        session: inout SessionClaims?
+    ) throws(STSFailure) -> HMACRequestVerifier.Verified<SessionClaims> {
+        var verifier = self.verifier
+        if let service { verifier.service = service }
+        let keyring = self.keyring
+        var opened: SessionClaims?
+        defer { if let opened { session = opened } }
+        let verified = try verifier.verify(request, now: now) {
+            (accessKeyId, token) throws(STSFailure) -> HMACRequestVerifier.Credential<SessionClaims> in
+            guard let token else {
+                throw STSFailure(
+                    .invalidClientTokenId, .missingSecurityToken,
+                    "access key \(accessKeyId.prefix(32)) without a security token")
+            }
+            let claims: SessionClaims
+            do {
+                claims = try SessionToken.open(token, keyring: keyring)
+            } catch {
+                throw STSFailure(.invalidClientTokenId, .invalidToken, "session token does not open: \(error)")
+            }
+            opened = claims
+            guard claims.accessKeyId == accessKeyId else {
+                throw STSFailure(
+                    .invalidClientTokenId, .accessKeyMismatch,
+                    "credential access key \(accessKeyId.prefix(32)) is not the session's \(claims.accessKeyId)")
+            }
+            return HMACRequestVerifier.Credential(secretAccessKey: claims.secretAccessKey, principal: claims)
+        }
+        let claims = verified.principal
+        // The verifier requires `host` among the signed headers: the caller meant this host.
+        let host = request.header("host") ?? ""
+        guard serverNames.accepts(host: host) else {
+            throw STSFailure(
+                .signatureDoesNotMatch, .hostNotAccepted,
+                "signed Host \(host.prefix(256).debugDescription) is not one of the server's names")
+        }
+        guard now < claims.expiresAt else {
+            throw STSFailure(
+                .expiredToken, .expiredToken, "session expired at \(UTCTimestamp.iso8601(claims.expiresAt))")
+        }
+        if let revocation = configuration.revocations.revocation(
+            matching: RevocationList.Subject(
+                certificateSerialHex: claims.certificateSerialHex, certificateSHA256: claims.certificateSHA256,
+                issuerCertificates: claims.issuerCertificates, trustAnchorArn: claims.trustAnchorArn,
+                accessKeyId: claims.accessKeyId, roleArn: claims.roleArn,
+                issuedAt: claims.issuedAt))
+        {
+            throw STSFailure(.invalidClientTokenId, .revoked, "revoked by \(revocation.id): \(revocation.summary)")
+        }
+        if configuration.profiles[claims.profileArn]?.bindSourceIp == true,
+            claims.sourceAddress != request.sourceAddress
+        {
+            throw STSFailure(
+                .accessDenied, .sourceAddressMismatch,
+                "profile binds the session to \(claims.sourceAddress ?? "?"), request from \(request.sourceAddress)",
+                message: "The session may only be used from the address that created it.")
+        }
+        return verified
     }
 
     /// The `Action` parameter as sent, shortened, for the audit log.

@@ -85,7 +85,12 @@ public final class AnchorageApplication {
         let service = AnchorageService(
             configurations: store, createSession: createSession,
             auditLog: auditLog, logger: logger, metrics: metrics,
-            connectionCount: { serverReference.server.withLock { $0?.connectionCount } }, subjects: subjects)
+            connectionCount: { serverReference.server.withLock { $0?.connectionCount } },
+            rolesAnywhere: RolesAnywhereAPI(
+                editor: ConfigurationEditor(
+                    pkiDirectory: options.pkiDirectory, profilesDirectory: options.profilesDirectory),
+                subjects: subjects),
+            subjects: subjects)
 
         var configuration = HTTPServerConfiguration()
         configuration.host = options.host

@@ -1,4 +1,5 @@
 import AnchorageBasics
+import AnchorageConfig
 public import AnchorageControlPlane
 public import AnchorageCore
 import AnchorageCrypto
@@ -17,6 +18,8 @@ public final class AnchorageService: HTTPHandler {
     public let logger: Logger
     /// `POST /` and `GET /?Action=…`: GetCallerIdentity and GetSessionContext.
     public let sts: STSHandler
+    /// The Roles Anywhere REST-JSON paths and IAM's `POST /` (credential scope `iam`).
+    public let controlPlane: ControlPlaneHandler
     /// Counters and latency histograms, served by ``MetricsEndpoint`` on the metrics listener.
     public let metrics: Metrics
     /// Open API connections, for the metrics (set by `serve` once the HTTP server exists).
@@ -27,7 +30,8 @@ public final class AnchorageService: HTTPHandler {
     public init(
         configurations: ConfigurationStore, createSession: CreateSessionService, auditLog: AuditLog,
         clock: any WallClock = SystemClock(), logger: Logger = Logger(), metrics: Metrics = Metrics(),
-        connectionCount: @escaping @Sendable () -> Int? = { nil }, subjects: SubjectStore? = nil
+        connectionCount: @escaping @Sendable () -> Int? = { nil }, rolesAnywhere: (any RolesAnywhereRouting)? = nil,
+        subjects: SubjectStore? = nil
     ) {
         self.subjects = subjects
         self.metrics = metrics
@@ -41,6 +45,13 @@ public final class AnchorageService: HTTPHandler {
         // One set of server names for both signed APIs.
         stsService.serverNames = createSession.serverNames
         self.sts = STSHandler(service: stsService)
+        let loader = configurations.loader
+        self.controlPlane = ControlPlaneHandler(
+            sts: stsService,
+            iam: IAMRoleAPI(
+                writer: ConfigurationWriter(
+                    pkiDirectory: loader.pkiDirectory, profilesDirectory: loader.profilesDirectory)),
+            rolesAnywhere: rolesAnywhere)
     }
 
     public func handle(_ request: HTTPRequest) -> HTTPResponse {
@@ -51,6 +62,10 @@ public final class AnchorageService: HTTPHandler {
             let started = MonotonicTime.seconds
             response = handleCreateSession(request, requestId: requestId)
             metrics.observeLatency(route: "CreateSession", seconds: MonotonicTime.seconds - started)
+        case (_, "/")
+        where (request.method == "POST" || request.method == "GET")
+            && ControlPlaneHandler.isIAMRequest(request):
+            response = handleControlPlane(request, api: .iam, requestId: requestId)
         case ("POST", "/"), ("GET", "/"):
             let started = MonotonicTime.seconds
             response = sts.handle(
@@ -67,12 +82,24 @@ public final class AnchorageService: HTTPHandler {
         case (_, "/sessions"):
             response = Self.restJSONError(
                 WireError(status: 405, type: "MethodNotAllowedException", message: "Use POST for /sessions"))
+        case (_, let path) where ControlPlaneHandler.isRolesAnywherePath(path):
+            response = handleControlPlane(request, api: .rolesAnywhere, requestId: requestId)
         default:
             response = Self.restJSONError(
                 WireError(status: 404, type: "UnknownOperationException", message: "Unknown operation"))
         }
         response.headers.replaceOrAdd(name: "x-amzn-RequestId", value: requestId)
         return response
+    }
+
+    private func handleControlPlane(_ request: HTTPRequest, api: ControlPlaneHandler.API, requestId: String)
+        -> HTTPResponse
+    {
+        let started = MonotonicTime.seconds
+        defer { metrics.observeLatency(route: "ControlPlane", seconds: MonotonicTime.seconds - started) }
+        return controlPlane.handle(
+            request, api: api, requestId: requestId, configuration: configurations.current,
+            nowMilliseconds: clock.milliseconds, auditLog: auditLog, logger: logger, metrics: metrics)
     }
 
     public func malformedRequestResponse(status: Int, reason: String) -> HTTPResponse {

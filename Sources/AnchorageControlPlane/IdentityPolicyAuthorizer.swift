@@ -1,0 +1,53 @@
+public import AnchorageCore
+
+/// The control plane's one authorizer: the identity policies (`RolePolicyList`) of the caller's role in the
+/// configuration in force, evaluated with IAM semantics by ``IdentityPolicyEvaluator``.
+///
+/// Before any policy runs: the caller's role must still be defined (`role_not_found`), and every resource must
+/// be `*` or an ARN of the caller's own account (`cross_account`) — no policy, however broad, reaches another
+/// account. Built per request with the configuration and the time the request is decided at.
+public struct IdentityPolicyAuthorizer: ControlPlaneAuthorizing {
+    public var configuration: Configuration
+    /// Seconds since the Unix epoch (`aws:CurrentTime`, `aws:EpochTime`).
+    public var now: Int64
+
+    public init(configuration: Configuration, now: Int64) {
+        self.configuration = configuration
+        self.now = now
+    }
+
+    public func authorize(_ caller: ControlPlaneCaller, _ request: AuthorizationRequest) -> AuthorizationDecision {
+        switch decide(caller, request) {
+        case .allowed: return .allowed
+        case .denied(let reason, _): return .denied(reason: reason)
+        }
+    }
+
+    /// The decision with a detail for the audit log (which policy, which resource).
+    public enum Detailed: Sendable, Equatable {
+        case allowed
+        case denied(reason: String, detail: String)
+    }
+
+    public func decide(_ caller: ControlPlaneCaller, _ request: AuthorizationRequest) -> Detailed {
+        for resource in request.resources where !CodePoints.equal(resource, "*") {
+            guard let arn = ARN(resource), CodePoints.equal(arn.account, caller.account) else {
+                return .denied(
+                    reason: "cross_account", detail: "resource \(resource) is not in account \(caller.account)")
+            }
+        }
+        guard let role = configuration.roles[caller.claims.roleArn] else {
+            return .denied(
+                reason: "role_not_found", detail: "role \(caller.claims.roleArn) is not in the configuration in force")
+        }
+        let context = RequestContext.controlPlane(
+            claims: caller.claims, account: caller.account, region: caller.region, sourceIp: caller.sourceAddress,
+            epochSeconds: now, requestKeys: request.requestKeys)
+        switch IdentityPolicyEvaluator.evaluate(
+            role.identityPolicies, action: request.action, resources: request.resources, context: context)
+        {
+        case .allowed: return .allowed
+        case .denied(let denial): return .denied(reason: denial.code, detail: denial.description)
+        }
+    }
+}
