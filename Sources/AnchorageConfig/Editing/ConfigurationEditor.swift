@@ -161,7 +161,8 @@ public struct ConfigurationEditor: Sendable {
     }
 
     /// Copies the visible entries of `source` (the loader ignores dot-files) to `destination`, following
-    /// symlinks, so the copy loads exactly as the original does. A missing source becomes an empty directory.
+    /// symlinks, so the copy loads exactly as the original does — as hard links where the file system allows
+    /// (a write costs a link per file, not a copy), else byte copies. A missing source becomes an empty directory.
     private func copyTree(_ source: String, to destination: String) throws {
         let fm = FileManager.default
         try fm.createDirectory(atPath: destination, withIntermediateDirectories: true)
@@ -173,6 +174,10 @@ public struct ConfigurationEditor: Sendable {
             guard fm.fileExists(atPath: from, isDirectory: &isDirectory) else { continue }
             if isDirectory.boolValue {
                 try copyTree(from, to: to)
+            } else if linkat(AT_FDCWD, from, AT_FDCWD, to, AT_SYMLINK_FOLLOW) == 0 {
+                // On the same file system a hard link is the copy: every write to the staging tree replaces a
+                // file by rename (``AtomicFiles``) and every removal unlinks, so nothing reaches the original.
+                continue
             } else if let data = fm.contents(atPath: from) {
                 try data.write(to: URL(fileURLWithPath: to))
             } else {
