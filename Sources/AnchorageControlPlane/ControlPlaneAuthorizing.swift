@@ -3,6 +3,20 @@
 public protocol ControlPlaneAuthorizing: Sendable {
     /// Allowed, or denied with a stable reason code for the audit log (never sent to the caller).
     func authorize(_ caller: ControlPlaneCaller, _ request: AuthorizationRequest) -> AuthorizationDecision
+
+    /// ``authorize(_:_:)`` with, on denial, a detail for the audit log's `detail` (which policy and statement
+    /// denied, which resource no policy allows). Never sent to the caller.
+    func authorizeExplained(_ caller: ControlPlaneCaller, _ request: AuthorizationRequest)
+        -> (decision: AuthorizationDecision, detail: String?)
+}
+
+extension ControlPlaneAuthorizing {
+    /// An authorizer without details: the decision alone.
+    public func authorizeExplained(_ caller: ControlPlaneCaller, _ request: AuthorizationRequest)
+        -> (decision: AuthorizationDecision, detail: String?)
+    {
+        (authorize(caller, request), nil)
+    }
 }
 
 /// The outcome of ``ControlPlaneAuthorizing/authorize(_:_:)``.

@@ -10,12 +10,17 @@ public struct ControlPlaneError: Error, Sendable, Equatable {
     public var reason: String
     /// The precise cause, for the audit log only.
     public var detail: String?
+    /// The audit log's outcome: `denied` for an authorization refusal, `error` for everything else.
+    public var outcome: String
 
-    public init(type: String, status: Int, message: String, reason: String, detail: String? = nil) {
+    public init(
+        type: String, status: Int, message: String, reason: String, detail: String? = nil, outcome: String = "error"
+    ) {
         self.type = type
         self.status = status
         self.message = message
         self.reason = reason
         self.detail = detail
+        self.outcome = outcome
     }
 }

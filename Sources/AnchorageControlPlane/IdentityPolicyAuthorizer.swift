@@ -17,9 +17,15 @@ public struct IdentityPolicyAuthorizer: ControlPlaneAuthorizing {
     }
 
     public func authorize(_ caller: ControlPlaneCaller, _ request: AuthorizationRequest) -> AuthorizationDecision {
+        authorizeExplained(caller, request).decision
+    }
+
+    public func authorizeExplained(_ caller: ControlPlaneCaller, _ request: AuthorizationRequest)
+        -> (decision: AuthorizationDecision, detail: String?)
+    {
         switch decide(caller, request) {
-        case .allowed: return .allowed
-        case .denied(let reason, _): return .denied(reason: reason)
+        case .allowed: return (.allowed, nil)
+        case .denied(let reason, let detail): return (.denied(reason: reason), detail)
         }
     }
 

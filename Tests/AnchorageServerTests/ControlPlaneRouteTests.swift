@@ -274,6 +274,8 @@ import Testing
         #expect(response.status == 403)
         line = try fixture.auditLine(response)
         #expect(line["reason"]?.stringValue == "explicit_deny")
+        #expect(line["detail"]?.stringValue == #"explicit deny by policy "admin" Statement[1] "KeepAdmin""#)
+        #expect(!body.contains("KeepAdmin"))
         #expect(FileManager.default.fileExists(atPath: fixture.rolesDirectory + "/pki-admin.json"))
 
         // Another account's role: refused before any policy, and left alone.
@@ -327,6 +329,14 @@ import Testing
         #expect(response.status == 400)
         #expect(body.contains("<Code>InvalidAction</Code>"))
         #expect(try fixture.auditLine(response)["reason"]?.stringValue == "invalid_action")
+        (response, body) = fixture.iam(
+            admin, [("Action", "CreateRole"), ("RoleName", ".hidden"), ("AssumeRolePolicyDocument", Self.trustText)])
+        #expect(body.contains("<Code>ValidationError</Code>"), "\(body)")
+        // Role names are unique ignoring case, as in IAM.
+        (response, body) = fixture.iam(
+            admin, [("Action", "CreateRole"), ("RoleName", "PKI-Admin"), ("AssumeRolePolicyDocument", Self.trustText)])
+        #expect(response.status == 409)
+        #expect(body.contains("<Code>EntityAlreadyExists</Code>"), "\(body)")
         // Nothing of the above changed a file.
         #expect(try fixture.loads().roles.count == 3)
     }

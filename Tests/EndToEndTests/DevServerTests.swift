@@ -59,6 +59,25 @@ struct DevServerTests {
         #expect(credentials["AccessKeyId"]?.string?.hasPrefix("ASIA") == true, "\(result.stdout)")
         IssuedSecrets.shared.record(credentials["SecretAccessKey"]?.string, credentials["SessionToken"]?.string)
 
+        // The admin commands it prints work as printed, from the directory it ran in, with no AWS setting of ours.
+        var environment = ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("AWS_") }
+        environment["AWS_EC2_METADATA_DISABLED"] = "true"
+        let printed = stdout.split(separator: "\n").map { $0.trimmingCharacters(in: .whitespaces) }
+        #expect(
+            printed.contains { $0.contains("aws rolesanywhere list-trust-anchors --profile anchorage-dev-admin") },
+            "\(stdout)")
+        let listRoles = try #require(printed.first { $0.contains("aws iam list-roles") }, "\(stdout)")
+        let roles = try await runProcess(
+            "/bin/sh", ["-c", listRoles + " --output json"], environment: environment, currentDirectory: work,
+            timeout: 90)
+        #expect(roles.status == 0, "\(listRoles)\n\(roles.summary)")
+        let names = try JSONValue.parse(roles.stdout)["Roles"]?.array?.compactMap { $0["RoleName"]?.string }
+        #expect(names == ["dev-admin", "dev-reader"], "\(roles.stdout)")
+        let audit = try String(contentsOf: state.appendingPathComponent("audit.jsonl"), encoding: .utf8)
+        #expect(
+            audit.contains(#""action":"iam:ListRoles""#)
+                && audit.contains(#""roleArn":"arn:aws:iam::123456789012:role/dev-admin""#))
+
         // The audit log and keyring are in --state-dir, not in .anchorage-dev/state.
         #expect(FileManager.default.fileExists(atPath: state.appendingPathComponent("audit.jsonl").path))
         #expect(FileManager.default.fileExists(atPath: state.appendingPathComponent("token-keyring.json").path))

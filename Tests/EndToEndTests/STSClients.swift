@@ -10,10 +10,10 @@ struct SessionCredentials: Sendable {
 
 /// The STS-side clients: the AWS CLI, boto3/botocore (`Tests/Scripts/sts_client.py`) and `anchorage revoke`.
 enum STSClients {
-    static func credentials(leaf: String = "leaf-ec-p256", _ context: SharedServer.Context) async throws
-        -> SessionCredentials
-    {
-        let out = try await Clients.pythonSession(leaf: leaf, context)
+    static func credentials(
+        leaf: String = "leaf-ec-p256", roleArn: String = ARNs.webReader, _ context: SharedServer.Context
+    ) async throws -> SessionCredentials {
+        let out = try await Clients.pythonSession(leaf: leaf, roleArn: roleArn, context)
         guard out["ok"]?.bool == true, let id = out["accessKeyId"]?.string, let secret = out["secretAccessKey"]?.string,
             let token = out["sessionToken"]?.string
         else { throw TestFailure("CreateSession for \(leaf) failed: \(out)") }

@@ -37,6 +37,10 @@ struct IAMParameters {
             throw Self.invalid(
                 Self.fieldName(name), value, "Member must satisfy regular expression pattern: [\\w+=,.@-]{1,64}")
         }
+        // The role's file is `<RoleName>.json`, and the loader skips hidden files.
+        guard !value.hasPrefix(".") else {
+            throw Self.invalid(Self.fieldName(name), value, "Anchorage role names must not start with '.'")
+        }
         return value
     }
 

@@ -49,14 +49,13 @@ extension IAMRoleAPI {
         func failure(_ error: ControlPlaneError, action: String, resource: String?, operation: String)
             -> ControlPlaneResponse
         {
-            let outcome = error.reason.hasPrefix("denied:") ? "denied" : "error"
-            let reason = outcome == "denied" ? String(error.reason.dropFirst(7)) : error.reason
             return ControlPlaneResponse(
                 status: error.status, headers: [("Content-Type", "text/xml")],
                 body: IAMXML.error(
                     code: error.type, message: error.message, status: error.status, requestId: requestId),
                 audit: ControlPlaneAuditFacts(
-                    action: action, resource: resource, outcome: outcome, reason: reason, detail: error.detail))
+                    action: action, resource: resource, outcome: error.outcome, reason: error.reason,
+                    detail: error.detail))
         }
 
         // MARK: - Authorization
@@ -70,12 +69,13 @@ extension IAMRoleAPI {
         /// Asks the authorizer; a denial becomes IAM's `AccessDenied` (the reason goes to the audit log only).
         func authorize(_ action: String, _ resource: String, keys: [String: [String]] = [:]) throws(ControlPlaneError) {
             let request = AuthorizationRequest(action: "iam:" + action, resources: [resource], requestKeys: keys)
-            if case .denied(let reason) = authorizer.authorize(caller, request) {
+            let (decision, detail) = authorizer.authorizeExplained(caller, request)
+            if case .denied(let reason) = decision {
                 let principal = SessionIdentity(claims: caller.claims)?.arn ?? caller.claims.roleArn
                 throw ControlPlaneError(
                     type: "AccessDenied", status: 403,
                     message: "User: \(principal) is not authorized to perform: iam:\(action) on resource: \(resource)",
-                    reason: "denied:" + reason)
+                    reason: reason, detail: detail, outcome: "denied")
             }
         }
 
@@ -151,7 +151,9 @@ extension IAMRoleAPI {
             try checkTags(tags, name: name)
             var created: RoleDocument?
             try api.modify(name) { (current) throws(ControlPlaneError) -> RoleDocument? in
-                guard current == nil else {
+                // IAM role names are unique ignoring case; the file system would keep `Admin` and `admin` apart.
+                guard current == nil, !api.roleNames().contains(where: { CodePoints.equalIgnoringASCIICase($0, name) })
+                else {
                     throw ControlPlaneError(
                         type: "EntityAlreadyExists", status: 409, message: "Role with name \(name) already exists.",
                         reason: "entity_already_exists")

@@ -13,6 +13,27 @@ enum DevEnvironment {
         "arn:aws:rolesanywhere:us-east-1:123456789012:trust-anchor/0d3e5a3c-7c1b-4e6f-9a2d-5b8c1f0e4d7a"
     static let profileArn = "arn:aws:rolesanywhere:us-east-1:123456789012:profile/6f2b9c1e-3d4a-4b5c-8e7f-0a1b2c3d4e5f"
     static let roleArn = "arn:aws:iam::123456789012:role/dev-reader"
+    /// The admin profile and role: the same workload certificate, through a second profile, gets a session of a
+    /// role whose identity policy allows the whole control plane (``adminPolicy``).
+    static let adminProfileArn =
+        "arn:aws:rolesanywhere:us-east-1:123456789012:profile/9a4c7e21-5b3d-4f60-8c1e-2d7f0b6a9e35"
+    static let adminRoleArn = "arn:aws:iam::123456789012:role/dev-admin"
+
+    /// `rolesanywhere:*` and `iam:*`; the account limit is the control plane's own rule (a caller never reaches
+    /// another account's resources), and `*` also covers the list calls, which act on no resource.
+    static let adminPolicy: JSONValue = .object([
+        JSONMember(key: "Version", value: .string("2012-10-17")),
+        JSONMember(
+            key: "Statement",
+            value: .array([
+                .object([
+                    JSONMember(key: "Sid", value: .string("AdministerRolesAnywhereAndIAM")),
+                    JSONMember(key: "Effect", value: .string("Allow")),
+                    JSONMember(key: "Action", value: .array([.string("rolesanywhere:*"), .string("iam:*")])),
+                    JSONMember(key: "Resource", value: .string("*")),
+                ])
+            ])),
+    ])
 
     struct Prepared {
         var options: ServeCommand.Options
@@ -33,6 +54,10 @@ enum DevEnvironment {
                 atPath: keys, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
             try generate(root: root, keys: keys)
             _ = fm.createFile(atPath: root + "/.complete", contents: Data())
+        }
+        // Added to trees generated before the control plane existed, so a re-run gains the admin too.
+        if !fm.fileExists(atPath: root + "/Profiles/roles/dev-admin.json") {
+            try writeAdmin(ConfigurationWriter(pkiDirectory: root + "/PKI", profilesDirectory: root + "/Profiles"))
         }
         var options = ServeCommand.Options(stateDirectory: stateDirectory ?? root + "/state")
         options.pkiDirectory = root + "/PKI"
@@ -55,6 +80,11 @@ enum DevEnvironment {
                     region = \(region)
                     ca_bundle = \(root)/ca.pem
                     credential_process = \(helper) credential-process --certificate \(root)/workload.pem --private-key \(keys)/workload-key.pem --trust-anchor-arn \(trustAnchorArn) --profile-arn \(profileArn) --role-arn \(roleArn) --endpoint https://\(endpoint) --ca-bundle \(root)/ca.pem
+
+                    [profile anchorage-dev-admin]
+                    region = \(region)
+                    ca_bundle = \(root)/ca.pem
+                    credential_process = \(helper) credential-process --certificate \(root)/workload.pem --private-key \(keys)/workload-key.pem --trust-anchor-arn \(trustAnchorArn) --profile-arn \(adminProfileArn) --role-arn \(adminRoleArn) --endpoint https://\(endpoint) --ca-bundle \(root)/ca.pem
 
                     """, root + "/aws-config")
             } catch {
@@ -125,6 +155,21 @@ enum DevEnvironment {
                 ])))
     }
 
+    /// The admin profile and role (see ``adminRoleArn``): trusted like the reader (the dev anchor, OU `dev`).
+    private static func writeAdmin(_ writer: ConfigurationWriter) throws {
+        try writer.writeRole(
+            RoleDocument(
+                arn: adminRoleArn, maxSessionDuration: 3600, description: "serve --dev: administers the control plane",
+                trustPolicy: RoleDocument.policy([
+                    RoleDocument.rolesAnywhereStatement(
+                        condition: .object([
+                            "ArnEquals": .object(["aws:SourceArn": .string(trustAnchorArn)]),
+                            "StringEquals": .object(["aws:PrincipalTag/x509Subject/OU": .string("dev")]),
+                        ]))
+                ]), inlinePolicies: [.init(name: "dev-admin", document: adminPolicy)]))
+        try writer.writeProfile(ProfileDocument(name: "dev-admin", arn: adminProfileArn, roleArns: [adminRoleArn]))
+    }
+
     private static func write(_ text: String, _ path: String) throws {
         try SecureFile.write(Array(text.utf8), to: path, mode: 0o644)
     }
@@ -168,6 +213,11 @@ enum DevEnvironment {
             Verify them with STS GetCallerIdentity and the AWS CLI (pip install awscli):
               eval "$(python3 -c '\(exports)')"
               AWS_CA_BUNDLE=\(root)/ca.pem AWS_DEFAULT_REGION=\(region) aws sts get-caller-identity --endpoint-url https://\(endpoint)
+
+            Administer it with the AWS CLI, as the admin role \(adminRoleArn)
+            (profile anchorage-dev-admin, same workload certificate):
+              \(helperExists ? "" : "swift build --product anchorage-helper && ")AWS_CONFIG_FILE=\(root)/aws-config AWS_CA_BUNDLE=\(root)/ca.pem aws rolesanywhere list-trust-anchors --profile anchorage-dev-admin --endpoint-url https://\(endpoint)
+              AWS_CONFIG_FILE=\(root)/aws-config AWS_CA_BUNDLE=\(root)/ca.pem aws iam list-roles --profile anchorage-dev-admin --endpoint-url https://\(endpoint)
             """
     }
 }

@@ -49,6 +49,8 @@ public struct ControlPlaneHandler: Sendable {
     /// errors answer unsigned and malformed requests exactly as before).
     public static func isIAMRequest(_ request: HTTPRequest) -> Bool {
         for field in request.headers.fields where ASCII.lowercased(field.name) == "authorization" {
+            // Most `POST /` requests are STS's: parse only what can be an `iam` scope.
+            guard field.value.contains("/iam/aws4_request") else { return false }
             return (try? SigV4Authorization.parse(field.value))?.scope.service == "iam"
         }
         if let query = request.query, query.contains("X-Amz-Credential") {

@@ -67,6 +67,19 @@ private func checkSchemas(_ value: JSONValue) {
     if let policy = try? PolicyDocument(json: value) {
         checkPolicy(policy, json: value)
     }
+    if let identity = try? PolicyDocument(json: value, kind: .identity) {
+        // An identity policy never names a principal, and every statement names its resources.
+        fuzzCheck(identity.statements.allSatisfy { !$0.resources.isEmpty }, "identity statement without resources")
+        for resource in ["*", "arn:aws:iam::123456789012:role/web-reader"] {
+            let decision = IdentityPolicyEvaluator.evaluate(
+                [IdentityPolicy(name: "fuzz", document: identity)], action: "iam:GetRole", resources: [resource],
+                context: context)
+            // Deny by default: an allow needs an Allow statement.
+            fuzzCheck(
+                decision != .allowed || identity.statements.contains { $0.effect == .allow },
+                "allowed without an Allow statement")
+        }
+    }
     if let mappings = (try? AttributeMapping.parse(value, path: "$")) ?? nil {
         for mapping in mappings {
             for specifier in mapping.specifiers {
