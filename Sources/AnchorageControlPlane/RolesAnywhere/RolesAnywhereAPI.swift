@@ -88,14 +88,15 @@ public struct RolesAnywhereAPI: RolesAnywhereRouting {
         }
     }
 
-    /// The rest-json error: status, `X-Amzn-ErrorType`, `{"message": …}`; audited as denied (403) or error.
+    /// The rest-json error: status, `X-Amzn-ErrorType`, `{"message": …}`; audited with the error's outcome (`denied`
+    /// for an authorization refusal) and reason.
     static func response(_ error: ControlPlaneError, action: String, resource: String?) -> ControlPlaneResponse {
         ControlPlaneResponse(
             status: error.status,
             headers: [("Content-Type", "application/json"), ("X-Amzn-ErrorType", error.type)],
             body: JSONWriter.bytes(.object([JSONMember(key: "message", value: .string(error.message))])),
             audit: ControlPlaneAuditFacts(
-                action: action, resource: resource, outcome: error.status == 403 ? "denied" : "error",
+                action: action, resource: resource, outcome: error.outcome,
                 reason: error.reason, detail: error.detail))
     }
 }

@@ -60,8 +60,9 @@ final class RolesAnywhereCall {
         }
         if let tagKeys { keys["aws:TagKeys"] = tagKeys }
         let request = AuthorizationRequest(action: operation.action, resources: [resource], requestKeys: keys)
-        if case .denied(let reason) = authorizer.authorize(caller, request) {
-            throw RolesAnywhereErrors.accessDenied(reason: reason)
+        let (decision, detail) = authorizer.authorizeExplained(caller, request)
+        if case .denied(let reason) = decision {
+            throw RolesAnywhereErrors.accessDenied(reason: reason, detail: detail)
         }
     }
 

@@ -15,10 +15,11 @@ enum RolesAnywhereErrors {
     }
 
     /// `AccessDeniedException` (403) with a generic message; the precise `reason` goes to the audit log only.
-    static func accessDenied(reason: String) -> ControlPlaneError {
+    static func accessDenied(reason: String, detail: String? = nil) -> ControlPlaneError {
         ControlPlaneError(
             type: "AccessDeniedException", status: 403,
-            message: "You are not authorized to perform this operation.", reason: reason)
+            message: "You are not authorized to perform this operation.", reason: reason, detail: detail,
+            outcome: "denied")
     }
 
     /// `TooManyTagsException` (400): a resource may carry at most 50 tags.
