@@ -6,15 +6,17 @@ import Foundation
 import Testing
 
 /// The API and the `anchorage profile` CLI (its in-process entry point, the code the binary runs) write one
-/// profile at the same time: both hold the configuration lock from read to write, so neither loses the other's
-/// update and no reader ever sees a torn file.
+/// profile at the same time, each on a thread of its own: both hold the configuration lock from read to write, so
+/// neither loses the other's update and no reader ever sees a torn file.
 @Suite struct ConcurrentWriterTests {
     @Test func theAPIAndTheCLIRacingOnOneProfileLoseNoUpdate() throws {
         let harness = try ControlPlaneHarness()
         let tagCount = 24
         let toggles = 12
-        let group = DispatchGroup()
-        DispatchQueue.global().async(group: group) {
+        let done = DispatchSemaphore(value: 0)
+        let start = DispatchSemaphore(value: 0)
+        let api = Thread {
+            start.wait()
             for index in 0..<tagCount {
                 let answer = try? harness.call(
                     "POST", "/TagResource",
@@ -24,8 +26,10 @@ import Testing
                     ]))
                 #expect(answer?.status == 201)
             }
+            done.signal()
         }
-        DispatchQueue.global().async(group: group) {
+        let cli = Thread {
+            start.wait()
             let silent = AdminConsole(standardOutput: { _ in }, standardError: { _ in })
             for index in 0..<toggles {
                 let status = AdminCommand.run(
@@ -36,9 +40,19 @@ import Testing
                     ], console: silent)
                 #expect(status == 0)
             }
+            done.signal()
         }
+        api.start()
+        cli.start()
+        start.signal()
+        start.signal()
         // A reader during the race: every read is a whole document.
-        while group.wait(timeout: .now() + .milliseconds(5)) == .timedOut {
+        var finished = 0
+        while finished < 2 {
+            if done.wait(timeout: .now() + .milliseconds(5)) == .success {
+                finished += 1
+                continue
+            }
             let bytes =
                 FileManager.default.contents(atPath: harness.fixture.url("Profiles/web.json")).map { [UInt8]($0) } ?? []
             #expect((try? JSONParser.parse(bytes)) != nil)
