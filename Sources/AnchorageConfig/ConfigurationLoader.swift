@@ -316,6 +316,21 @@ public struct ConfigurationLoader: Sendable {
         duplicates(anchors, arn: { $0.arn.description }, path: "$.trustAnchorArn")
         duplicates(profiles, arn: { $0.arn.description }, path: "$.profileArn")
         duplicates(roles, arn: { $0.arn.description }, path: "$.Arn")
+        // IAM role names are unique ignoring case (the IAM API refuses `Admin` beside `admin`); the files would not be.
+        var roleNames: [String: String] = [:]
+        for role in roles {
+            // ASCII letters folded only, as IAM compares names: no other code point folds onto another.
+            let folded = String(
+                decoding: role.value.name.utf8.map { (65...90).contains($0) ? $0 | 0x20 : $0 }, as: UTF8.self)
+            if let first = roleNames[folded] {
+                issues.append(
+                    ConfigurationIssue(
+                        file: role.file, path: "$.Arn",
+                        message: "role name \(role.value.name) differs only in case from the role in \(first)"))
+            } else {
+                roleNames[folded] = role.file
+            }
+        }
         let roleArns = Set(roles.map { $0.value.arn.description })
         for profile in profiles {
             for (index, roleArn) in profile.value.roleArns.enumerated() where !roleArns.contains(roleArn) {

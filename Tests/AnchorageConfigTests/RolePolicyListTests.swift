@@ -48,6 +48,18 @@ import Testing
         #expect(try fixture.loader.load(generation: 1).roles[roleArn]?.identityPolicies.count == 1)
     }
 
+    @Test func roleNamesThatDifferOnlyInCaseAreRefused() throws {
+        let fixture = try ConfigFixture()
+        try fixture.write(
+            "Profiles/roles/Web-Reader.json", ConfigFixture.roleJSON(arn: "arn:aws:iam::123456789012:role/Web-Reader"))
+        let issues = fixture.loadIssues()
+        #expect(
+            issues.contains {
+                $0.path == "$.Arn" && $0.message.contains("differs only in case")
+                    && ($0.file.hasSuffix("web-reader.json") || $0.file.hasSuffix("Web-Reader.json"))
+            }, "\(issues.map(\.description))")
+    }
+
     struct Broken: Sendable, CustomStringConvertible {
         var name: String
         var extra: String

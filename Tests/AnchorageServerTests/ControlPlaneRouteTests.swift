@@ -3,6 +3,7 @@ import AnchorageControlPlane
 import AnchorageCore
 import AnchorageCrypto
 import AnchorageHTTP
+import AnchorageLocking
 import AnchorageServer
 import Foundation
 import Testing
@@ -52,7 +53,9 @@ import Testing
             ]}
             """#
 
-        init(rolesAnywhere: (any RolesAnywhereRouting)? = Routing()) throws {
+        init(rolesAnywhere: (any RolesAnywhereRouting)? = Routing(), revokingSessionsOf revokedRole: String? = nil)
+            throws
+        {
             for directory in ["/PKI", "/Profiles/roles", "/state"] {
                 try FileManager.default.createDirectory(atPath: root + directory, withIntermediateDirectories: true)
             }
@@ -65,6 +68,13 @@ import Testing
                     inlinePolicies: [.init(name: "admin", document: try JSONParser.parse(Self.adminPolicy))]))
             try writer.writeRole(RoleDocument(arn: ControlPlaneRouteTests.workload, trustPolicy: trust))
             try writer.writeRole(RoleDocument(arn: ControlPlaneRouteTests.foreign, trustPolicy: trust))
+            if let revokedRole {
+                let now = SystemClock().seconds
+                try writer.writeRevocations(
+                    RevocationList([
+                        Revocation(id: "r1", selector: .role(revokedRole, issuedBefore: now + 3600), revokedAt: now)
+                    ]))
+            }
             let store = try ConfigurationStore(
                 loader: ConfigurationLoader(pkiDirectory: root + "/PKI", profilesDirectory: root + "/Profiles"))
             service = AnchorageService(
@@ -231,6 +241,69 @@ import Testing
         #expect(line["reason"]?.stringValue == "no_such_entity")
     }
 
+    @Test func concurrentWritesToOneRoleLoseNoUpdate() throws {
+        let fixture = try Fixture()
+        let admin = fixture.credentials(role: Self.admin)
+        let statuses = Locked<[Int]>([])
+        DispatchQueue.concurrentPerform(iterations: 8) { index in
+            let (response, _) = fixture.iam(
+                admin,
+                [
+                    ("Action", "PutRolePolicy"), ("RoleName", "workload"), ("PolicyName", "p\(index)"),
+                    ("PolicyDocument", #"{"Statement":{"Effect":"Allow","Action":"iam:Get*","Resource":"*"}}"#),
+                ])
+            statuses.withLock { $0.append(response.status) }
+        }
+        #expect(statuses.withLock { $0 } == Array(repeating: 200, count: 8))
+        let role = try #require(try fixture.loads().roles[Self.workload])
+        #expect(Set(role.identityPolicies.map(\.name)) == Set((0..<8).map { "p\($0)" }))
+    }
+
+    @Test func resourceTagsAndRequestTagsReachTheConditions() throws {
+        let fixture = try Fixture()
+        let admin = fixture.credentials(role: Self.admin)
+        let policy = #"""
+            {"Statement": [
+              {"Effect": "Allow", "Action": "iam:GetRole", "Resource": "*",
+               "Condition": {"StringEquals": {"aws:ResourceTag/team": "pki"}}},
+              {"Effect": "Allow", "Action": "iam:TagRole", "Resource": "*",
+               "Condition": {"ForAllValues:StringEquals": {"aws:TagKeys": ["team"]},
+                             "StringEquals": {"aws:RequestTag/team": "pki"}}}
+            ]}
+            """#
+        var (response, body) = fixture.iam(
+            admin,
+            [("Action", "PutRolePolicy"), ("RoleName", "workload"), ("PolicyName", "tags"), ("PolicyDocument", policy)])
+        #expect(response.status == 200, "\(body)")
+        try fixture.service.configurations.reload()
+        let workload = fixture.credentials(role: Self.workload)
+        (response, _) = fixture.iam(workload, [("Action", "GetRole"), ("RoleName", "pki-admin")])
+        #expect(response.status == 403)
+        (response, _) = fixture.iam(
+            workload,
+            [
+                ("Action", "TagRole"), ("RoleName", "pki-admin"), ("Tags.member.1.Key", "team"),
+                ("Tags.member.1.Value", "ops"),
+            ])
+        #expect(response.status == 403)
+        (response, _) = fixture.iam(
+            workload,
+            [
+                ("Action", "TagRole"), ("RoleName", "pki-admin"), ("Tags.member.1.Key", "owner"),
+                ("Tags.member.1.Value", "pki"),
+            ])
+        #expect(response.status == 403)
+        (response, body) = fixture.iam(
+            workload,
+            [
+                ("Action", "TagRole"), ("RoleName", "pki-admin"), ("Tags.member.1.Key", "team"),
+                ("Tags.member.1.Value", "pki"),
+            ])
+        #expect(response.status == 200, "\(body)")
+        (response, body) = fixture.iam(workload, [("Action", "GetRole"), ("RoleName", "pki-admin")])
+        #expect(response.status == 200, "\(body)")
+    }
+
     @Test func listRolesPagesOnlyTheCallersAccount() throws {
         let fixture = try Fixture()
         let admin = fixture.credentials(role: Self.admin)
@@ -385,6 +458,22 @@ import Testing
         // No secret in the audit log.
         let text = try String(contentsOfFile: fixture.auditPath, encoding: .utf8)
         #expect(!text.contains(admin.secret) && !text.contains(admin.token))
+    }
+
+    @Test func revokedSessionsAreRefusedAsBySTS() throws {
+        let fixture = try Fixture(revokingSessionsOf: Self.admin)
+        let admin = fixture.credentials(role: Self.admin)
+        let response = fixture.service.handle(
+            fixture.signed(admin, method: "GET", path: "/trustanchors", service: "rolesanywhere"))
+        #expect(response.status == 403)
+        #expect(response.headers["X-Amzn-ErrorType"] == "UnrecognizedClientException")
+        #expect(try fixture.auditLine(response)["reason"]?.stringValue == "revoked")
+        let (iamResponse, body) = fixture.iam(admin, [("Action", "ListRoles")])
+        #expect(iamResponse.status == 403)
+        #expect(body.contains("<Code>InvalidClientTokenId</Code>"), "\(body)")
+        let line = try fixture.auditLine(iamResponse)
+        #expect(line["reason"]?.stringValue == "revoked")
+        #expect(line["action"]?.stringValue == "iam:ListRoles")
     }
 
     @Test func withoutTheRolesAnywhereAPIItsPathsAre404AndSTSStaysSTS() throws {
