@@ -8,7 +8,8 @@
 Credentials come from the AWS profile (its `credential_process` is `anchorage-helper credential-process`);
 AWS_CONFIG_FILE and AWS_CA_BUNDLE are set by the caller. Runs every resource's lifecycle (trust anchors with
 notification settings, CRL import/enable/disable, profiles with attribute mappings, a session policy, managed
-policy ARNs and acceptRoleSessionName, tags), pagination over 120 profiles, subjects, malformed input and
+policy ARNs and acceptRoleSessionName, tags), pagination over the profiles the files hold (`page-000` …, as
+many as --paged-profiles) and some it creates, subjects, malformed input and
 refusals, checking each answer. Prints one JSON object: {"ok": bool, "checks": N, "failures": ["…"], "seconds": {phase: s}}.
 Exit status 0 either way; 2 on an unexpected error.
 """
@@ -152,13 +153,18 @@ def lifecycle(a, c):
     c.error(lambda: ra.get_trust_anchor(trustAnchorId=anchor_id), "ResourceNotFoundException", what="deleted anchor")
 
     c.phase("tags")
-    # --- pagination over 120 profiles --------------------------------------------------------------
-    made = {ra.create_profile(name=f"page {i:03d}", roleArns=[a.role_arn])["profile"]["profileId"] for i in range(120)}
+    # --- pagination over the 120 profiles the files hold (page-000 … page-119) and the API's ----------
+    made = {ra.create_profile(name=f"api page {i}", roleArns=[a.role_arn])["profile"]["profileId"] for i in range(5)}
     pages = list(ra.get_paginator("list_profiles").paginate(pageSize=25))
-    listed = [p["profileId"] for page in pages for p in page["profiles"]]
-    c.expect(len(listed) == len(set(listed)), "no profile is listed twice")
-    c.expect(made <= set(listed), "every created profile is listed")
+    listed = [p for page in pages for p in page["profiles"]]
+    ids = [p["profileId"] for p in listed]
+    c.expect(len(ids) == len(set(ids)), "no profile is listed twice")
+    c.expect(made <= set(ids), "every profile the API created is listed")
+    files = {f"page-{i:03d}" for i in range(a.paged_profiles)}
+    c.expect(files <= {p["name"] for p in listed}, "every profile the files hold is listed")
+    c.expect(len(listed) >= a.paged_profiles + 5, f"{len(listed)} profiles listed")
     c.expect(len(pages) == -(-len(listed) // 25), f"pages of 25: {len(pages)} for {len(listed)}")
+    c.expect(all(page.get("nextToken") for page in pages[:-1]) and not pages[-1].get("nextToken"), "nextToken")
 
     c.phase("pagination")
     # --- subjects: the admin certificate asked for credentials -------------------------------------
@@ -202,6 +208,7 @@ def main(argv=None) -> int:
     p.add_argument("--anchor-pem", required=True)
     p.add_argument("--crl", required=True)
     p.add_argument("--role-arn", required=True)
+    p.add_argument("--paged-profiles", type=int, default=120)
     p.add_argument("--workload-access-key-id")
     p.add_argument("--workload-secret-access-key")
     p.add_argument("--workload-session-token")

@@ -169,7 +169,7 @@ struct ProfileOperations {
 
     private func reread(_ stem: String) throws(ControlPlaneError) -> JSONValue {
         guard let record = ProfileRecord(stem: stem, root: store.profilesDirectory) else {
-            throw RolesAnywhereErrors.writeFailed
+            throw RolesAnywhereErrors.writeFailed("the written file does not read back")
         }
         return record.detail
     }
@@ -212,7 +212,7 @@ struct ProfileOperations {
             guard text.count <= 1011, let arn = ARN(text), arn.partition.hasPrefix("aws"), arn.service == "iam",
                 arn.hasResource(ofType: "role")
             else { throw RolesAnywhereErrors.validation("roleArns[\(index)]", "must be an IAM role ARN") }
-            guard arn.account == call.caller.account else {
+            guard CodePoints.equal(arn.account, call.caller.account) else {
                 throw RolesAnywhereErrors.validation("roleArns[\(index)]", "must be a role of your own account")
             }
             guard !arns[..<index].contains(text) else {

@@ -72,7 +72,9 @@ final class RolesAnywhereCall {
     }
 
     /// Whether `arn` is in the caller's account and region: the only resources a caller can see.
-    func owns(_ arn: ARN) -> Bool { arn.account == caller.account && arn.region == caller.region }
+    func owns(_ arn: ARN) -> Bool {
+        CodePoints.equal(arn.account, caller.account) && CodePoints.equal(arn.region, caller.region)
+    }
 
     /// The partition a region belongs to (`aws`, `aws-cn`, `aws-us-gov`).
     static func partition(region: String) -> String {

@@ -30,8 +30,10 @@ enum RolesAnywhereErrors {
             reason: "too_many_tags")
     }
 
-    /// The configuration could not be written (disk, permissions): 500, details in the server log.
-    static let writeFailed = ControlPlaneError(
-        type: "InternalServerException", status: 500, message: "The configuration could not be written.",
-        reason: "configuration_write_failed")
+    /// The configuration could not be written (disk, permissions): 500; `detail` (the audit log's) says why.
+    static func writeFailed(_ detail: String) -> ControlPlaneError {
+        ControlPlaneError(
+            type: "InternalServerException", status: 500, message: "The configuration could not be written.",
+            reason: "configuration_write_failed", detail: detail)
+    }
 }

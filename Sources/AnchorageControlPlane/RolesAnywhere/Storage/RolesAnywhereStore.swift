@@ -78,11 +78,11 @@ struct RolesAnywhereStore: Sendable {
                 output = result.output
             }
         } catch {
-            guard let issue = error.issues.first else { throw RolesAnywhereErrors.writeFailed }
+            guard let issue = error.issues.first else { throw RolesAnywhereErrors.writeFailed(error.message) }
             throw RolesAnywhereErrors.validation(field(issue), unrooted(issue.message))
         }
         if let failure { throw failure }
-        guard let output else { throw RolesAnywhereErrors.writeFailed }
+        guard let output else { throw RolesAnywhereErrors.writeFailed("no change was made") }
         return output
     }
 

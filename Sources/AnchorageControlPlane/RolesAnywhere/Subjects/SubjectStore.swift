@@ -9,7 +9,8 @@ import Foundation
 ///
 /// CreateSession records into memory only (a lock, a dictionary update; the certificate's PEM is built only
 /// for a certificate the subject has not shown before); a timer writes the file atomically, off the event
-/// loops, at most once a second and only after a change. A restart reloads it.
+/// loops, at most once a second (less often for a large file: at most 5% of a core) and only after a change. A
+/// restart reloads it.
 ///
 /// Bounded: at most ``maximumSubjects`` subjects (the least recently seen is forgotten first) and
 /// ``maximumCredentialsPerSubject`` certificates per subject (the least recently seen goes). The file is at
@@ -19,9 +20,12 @@ public final class SubjectStore: Sendable {
     public static let maximumCredentialsPerSubject = 4
 
     private struct State {
-        /// By "account\nregion\nx509Subject".
+        /// By subject ARN: CreateSession derives it from the account, the region and a digest of the subject's
+        /// bytes, so two subjects are one only when their bytes are (no Unicode equivalence).
         var subjects: [String: SubjectRecord] = [:]
         var dirty = false
+        /// Uptime seconds before which the timer does not write again (``startFlushing(every:failed:)``).
+        var nextFlush = 0.0
     }
 
     private let state = Locked(State())
@@ -40,8 +44,8 @@ public final class SubjectStore: Sendable {
         }
         state.withLock { state in
             for entry in entries {
-                guard let record = SubjectRecord(stateJSON: entry), let arn = ARN(record.arn) else { continue }
-                state.subjects[Self.key(account: arn.account, region: arn.region, subject: record.x509Subject)] = record
+                guard let record = SubjectRecord(stateJSON: entry), ARN(record.arn) != nil else { continue }
+                state.subjects[record.arn] = record
             }
         }
     }
@@ -54,13 +58,13 @@ public final class SubjectStore: Sendable {
         failed: Bool = false, now: Int64
     ) {
         guard let arn = ARN(subjectArn), arn.hasResource(ofType: "subject") else { return }
-        let key = Self.key(account: arn.account, region: arn.region, subject: subject)
+        let key = subjectArn
         state.withLock { state in
             state.dirty = true
             if var record = state.subjects[key] {
                 record.lastSeenAt = now
                 if let index = record.credentials.firstIndex(where: {
-                    $0.serialNumber == serialHex && $0.issuer == issuer
+                    CodePoints.equal($0.serialNumber, serialHex) && CodePoints.equal($0.issuer, issuer)
                 }) {
                     record.credentials[index].seenAt = now
                     record.credentials[index].failed = failed
@@ -90,8 +94,12 @@ public final class SubjectStore: Sendable {
 
     /// The subjects of one account and region.
     public func subjects(account: String, region: String) -> [SubjectRecord] {
-        let prefix = account + "\n" + region + "\n"
-        return state.withLock { state in state.subjects.filter { $0.key.hasPrefix(prefix) }.map(\.value) }
+        state.withLock { state in
+            state.subjects.values.filter { record in
+                guard let arn = ARN(record.arn) else { return false }
+                return CodePoints.equal(arn.account, account) && CodePoints.equal(arn.region, region)
+            }
+        }
     }
 
     /// Writes the file now if anything changed since the last write.
@@ -120,11 +128,18 @@ public final class SubjectStore: Sendable {
         let source = DispatchSource.makeTimerSource(queue: DispatchQueue(label: "anchorage.subjects", qos: .utility))
         source.schedule(deadline: .now() + interval, repeating: interval)
         source.setEventHandler { [weak self] in
+            guard let self else { return }
+            // A large file is not rewritten every second: after a write that took t seconds, the next waits
+            // 20 t (so writing takes at most 5% of a core), and never less than `interval`.
+            let now = Double(DispatchTime.now().uptimeNanoseconds) / 1e9
+            guard now >= self.state.withLock({ $0.nextFlush }) else { return }
             do throws(ConfigurationWriteError) {
-                try self?.flush()
+                try self.flush()
             } catch {
                 failed(error.message)
             }
+            let took = Double(DispatchTime.now().uptimeNanoseconds) / 1e9 - now
+            self.state.withLock { $0.nextFlush = now + max(interval, 20 * took) }
         }
         timer.withLock { $0 = source }
         source.resume()
@@ -137,10 +152,6 @@ public final class SubjectStore: Sendable {
             timer = nil
         }
         try flush()
-    }
-
-    private static func key(account: String, region: String, subject: String) -> String {
-        account + "\n" + region + "\n" + subject
     }
 
     private static func credential(

@@ -123,7 +123,7 @@ struct TrustAnchorOperations {
 
     private func reread(_ directory: String) throws(ControlPlaneError) -> JSONValue {
         guard let record = TrustAnchorRecord(directory: directory, root: store.anchorsDirectory) else {
-            throw RolesAnywhereErrors.writeFailed
+            throw RolesAnywhereErrors.writeFailed("the written file does not read back")
         }
         return record.detail
     }
