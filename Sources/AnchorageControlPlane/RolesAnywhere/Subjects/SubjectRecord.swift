@@ -17,8 +17,14 @@ public struct SubjectRecord: Sendable, Equatable {
         public var issuer: String
         public var seenAt: Int64
         public var failed: Bool
-        /// The certificate, PEM.
-        public var x509CertificateData: String
+        /// The certificate's DER in base64, as the request's `X-Amz-X509` carried it (kept so, so that recording
+        /// on the CreateSession path copies a string; the PEM is made when it is read or written).
+        public var certificateBase64: String
+
+        /// The certificate, PEM (the model's `x509CertificateData`); empty when none was recorded.
+        public var x509CertificateData: String {
+            certificateBase64.isEmpty ? "" : SubjectStore.pem(certificateBase64)
+        }
     }
 
     /// The model's `SubjectSummary`.
@@ -86,7 +92,7 @@ extension SubjectRecord {
                 else { return nil }
                 return CredentialRecord(
                     serialNumber: serial, issuer: issuer, seenAt: Int64(seenAt),
-                    failed: credential["failed"]?.boolValue ?? false, x509CertificateData: data)
+                    failed: credential["failed"]?.boolValue ?? false, certificateBase64: SubjectStore.base64(pem: data))
             })
     }
 }

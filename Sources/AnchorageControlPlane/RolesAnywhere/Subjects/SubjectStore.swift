@@ -7,8 +7,8 @@ import Foundation
 /// The subjects that asked for credentials (ListSubjects, GetSubject), kept in memory and persisted to
 /// `<state-dir>/subjects.json`.
 ///
-/// CreateSession records into memory only (a lock, a dictionary update; the certificate's PEM is built only
-/// for a certificate the subject has not shown before); a timer writes the file atomically, off the event
+/// CreateSession records into memory only (a lock, a dictionary update, the certificate's base64 kept as the
+/// request carried it); a timer writes the file atomically, off the event
 /// loops, at most once a second (less often for a large file: at most 5% of a core) and only after a change. A
 /// restart reloads it.
 ///
@@ -159,7 +159,13 @@ public final class SubjectStore: Sendable {
     ) -> SubjectRecord.CredentialRecord {
         SubjectRecord.CredentialRecord(
             serialNumber: serial, issuer: issuer, seenAt: now, failed: failed,
-            x509CertificateData: base64.map(Self.pem) ?? "")
+            certificateBase64: base64 ?? "")
+    }
+
+    /// The base64 body of PEM text (markers and line breaks removed).
+    static func base64(pem: String) -> String {
+        String(
+            pem.split(separator: "\n").filter { !$0.hasPrefix("-----") }.joined().filter { !$0.isWhitespace })
     }
 
     /// PEM text of base64 DER: 64-character lines between the CERTIFICATE markers.
