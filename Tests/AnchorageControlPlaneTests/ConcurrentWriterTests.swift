@@ -2,6 +2,7 @@ import AnchorageAdmin
 import AnchorageConfig
 import AnchorageConfigFixtures
 import AnchorageCore
+import AnchorageLocking
 import Foundation
 import Testing
 
@@ -61,5 +62,35 @@ import Testing
         #expect(document["tags"]?.arrayValue.count == tagCount)
         #expect(document["enabled"] == .bool(true))
         #expect(try harness.load().profiles[profileArn]?.enabled == true)
+    }
+}
+
+/// What the API writes, the `anchorage crl` commands read and remove the same way.
+@Suite struct CLIConsistencyTests {
+    @Test func theCRLCommandsSeeAndRemoveADisabledCRLWithItsSidecar() throws {
+        let harness = try ControlPlaneHarness()
+        let pki = harness.fixture.pki
+        let imported = try harness.call(
+            "POST", "/crls",
+            .object([
+                "name": .string("api crl"),
+                "crlData": .string(Data(try DER.crl(issuer: pki.ca, signingKey: pki.caKey)).base64EncodedString()),
+                "trustAnchorArn": .string(anchorArn),
+            ]))
+        #expect(imported["crl"]?["enabled"] == .bool(false))
+        let out = Locked("")
+        let console = AdminConsole(standardOutput: { text in out.withLock { $0 += text } }, standardError: { _ in })
+        let common = ["--pki", harness.fixture.pkiDirectory, "--profiles", harness.fixture.profilesDirectory]
+        #expect(AdminCommand.run("crl", ["list", "--json"] + common, console: console) == 0)
+        let listed = try JSONParser.parse(out.withLock { $0 }).arrayValue
+        #expect(listed.count == 1)
+        #expect(listed.first?["name"] == .string("api-crl"))
+        #expect(listed.first?["enabled"] == .bool(false))
+
+        #expect(AdminCommand.run("crl", ["remove", "main", "api-crl"] + common, console: console) == 0)
+        let directory = harness.fixture.url("PKI/trust-anchors/main/crls")
+        #expect(try FileManager.default.contentsOfDirectory(atPath: directory).isEmpty)
+        #expect(try harness.call("GET", "/crls")["crls"] == .array([]))
+        _ = try harness.load()
     }
 }
