@@ -60,7 +60,7 @@ let package = Package(
         // caller role's identity policies. Writes through AnchorageConfig, so the files stay the source of truth.
         .target(
             name: "AnchorageControlPlane",
-            dependencies: ["AnchorageBasics", "AnchorageCore", "AnchorageConfig", "AnchorageCrypto"],
+            dependencies: ["AnchorageBasics", "AnchorageCore", "AnchorageConfig", "AnchorageCrypto", "AnchorageLocking"],
             swiftSettings: strict),
         // Workload side: SigV4-X509 request signing, key and certificate loading, the CreateSession client.
         .target(
@@ -142,6 +142,13 @@ let package = Package(
             dependencies: [
                 "AnchorageConfig", "AnchorageCore", "AnchorageCrypto", "AnchorageConfigFixtures",
                 "AnchorageTestSupport",
+            ]),
+        // The control plane's operations called as handlers (no sockets), with a test authorizer.
+        .testTarget(
+            name: "AnchorageControlPlaneTests",
+            dependencies: [
+                "AnchorageControlPlane", "AnchorageAdmin", "AnchorageConfig", "AnchorageCore", "AnchorageCrypto",
+                "AnchorageConfigFixtures", "AnchorageLocking", "AnchorageTestSupport",
             ]),
         // The benchmark's scenarios with their answers asserted, and its TLS handshake measurement.
         .testTarget(

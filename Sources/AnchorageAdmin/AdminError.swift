@@ -12,13 +12,6 @@ public struct AdminError: Error, CustomStringConvertible, Sendable {
         self.details = details
     }
 
-    /// The change would make the configuration invalid; `issues` are the loader's.
-    init(refusing change: String, _ error: ConfigurationError) {
-        self.init(
-            "refused: \(change) would make the configuration invalid; nothing was changed",
-            details: error.issues.map { "error: \($0)" })
-    }
-
     /// Runs `body`, a configuration write, reporting its failure as the command's.
     static func wrapping<T>(_ body: () throws(ConfigurationWriteError) -> T) throws(AdminError) -> T {
         do {

@@ -84,9 +84,10 @@ enum CRLCommands {
         help: """
             usage: anchorage crl list [ANCHOR] [--json] [--pki DIR] [--profiles DIR]
 
-              One line per CRL in force: anchor, name, issuer, thisUpdate, nextUpdate, revoked count, and
-              "stale" when past nextUpdate.
-              --json             a JSON array of {anchor, name, file, issuer, thisUpdate, nextUpdate, revoked, stale}
+              One line per CRL: anchor, name, issuer, thisUpdate, nextUpdate, revoked count, and "stale" when past
+              nextUpdate, or "disabled" for a CRL disabled through the API (NAME.pem.disabled: kept, not in force).
+              --json             a JSON array of {anchor, name, file, issuer, thisUpdate, nextUpdate, revoked, stale,
+                                 enabled}
             \(CommandGroup.commonHelp)
             """,
         specification: .init(flags: ["json"], positionals: ["ANCHOR"], optionalPositionals: 1),
@@ -100,7 +101,9 @@ enum CRLCommands {
             var entries: [JSONValue] = []
             var rows: [[String]] = []
             for anchor in anchors {
-                for fileName in anchor.crlFiles {
+                // In force (`*.pem`, `*.crl`) and disabled through the API (`*.disabled`), by file name.
+                for fileName in inventory.list(anchor.directory + "/crls") {
+                    guard let (name, enabled) = CRLFiles.dataFile(fileName) else { continue }
                     let file = anchor.directory + "/crls/" + fileName
                     guard let bytes = try? InputFiles.read(file, what: "CRL"),
                         let lists = try? CertificateRevocationList.parse(fileBytes: bytes)
@@ -108,7 +111,6 @@ enum CRLCommands {
                         context.console.note("warning: \(file) is not a readable CRL")
                         continue
                     }
-                    let name = String(fileName.dropLast(4))
                     for list in lists {
                         let stale = list.nextUpdate.map { $0 < now } ?? false
                         entries.append(
@@ -118,10 +120,12 @@ enum CRLCommands {
                                 "thisUpdate": .string(UTCTimestamp.iso8601(list.thisUpdate)),
                                 "nextUpdate": list.nextUpdate.map { .string(UTCTimestamp.iso8601($0)) } ?? .null,
                                 "revoked": .number(String(list.revokedCount)), "stale": .bool(stale),
+                                "enabled": .bool(enabled),
                             ]))
                         rows.append([
                             anchor.name, name, list.issuerString, TextOutput.time(list.thisUpdate),
-                            TextOutput.time(list.nextUpdate), String(list.revokedCount), stale ? "stale" : "current",
+                            TextOutput.time(list.nextUpdate), String(list.revokedCount),
+                            !enabled ? "disabled" : stale ? "stale" : "current",
                         ])
                     }
                 }
@@ -140,7 +144,8 @@ enum CRLCommands {
         help: """
             usage: anchorage crl remove ANCHOR NAME [--pki DIR] [--profiles DIR]
 
-              Deletes PKI/trust-anchors/ANCHOR/crls/NAME.pem (or NAME.crl) and prints the file removed.
+              Deletes PKI/trust-anchors/ANCHOR/crls/NAME.pem (or NAME.crl, or NAME.pem.disabled) with the API's
+              sidecar NAME.json if there is one, and prints the file removed.
               ANCHOR             trust anchor name or ARN
               NAME               the CRL file name, with or without its extension
             \(CommandGroup.commonHelp)
@@ -150,17 +155,26 @@ enum CRLCommands {
             let anchor = try Inventory(workspace: context.workspace, console: context.console)
                 .findAnchor(arguments.positionals[0])
             let name = arguments.positionals[1]
-            let candidates = anchor.crlFiles.filter { $0 == name || $0 == name + ".pem" || $0 == name + ".crl" }
+            let inventory = Inventory(workspace: context.workspace, console: context.console)
+            let entries = inventory.list(anchor.directory + "/crls")
+            let files = entries.filter { CRLFiles.dataFile($0) != nil }
+            // The file name, or the name without extension (which also finds a disabled NAME.pem.disabled).
+            let candidates = files.filter { $0 == name || CRLFiles.dataFile($0)?.stem == name }
             guard candidates.count == 1, let fileName = candidates.first else {
                 throw AdminError(
                     candidates.isEmpty
-                        ? "trust anchor \(anchor.name) has no CRL \(name) (has: \(anchor.crlFiles.joined(separator: ", ")))"
+                        ? "trust anchor \(anchor.name) has no CRL \(name) (has: \(files.joined(separator: ", ")))"
                         : "\(name) is ambiguous: \(candidates.joined(separator: ", ")); give the file name")
             }
+            // The API's sidecar (NAME.json) goes first, the data second: a crash in between leaves a CRL that loads.
+            let directory = "trust-anchors/\(anchor.name)/crls/"
+            let sidecar = (CRLFiles.dataFile(fileName)?.stem ?? fileName) + CRLFiles.sidecarExtension
+            let hasSidecar = entries.contains(sidecar)
             try context.workspace.apply(
                 ConfigurationChange(
                     summary: "removing CRL \(fileName) from trust anchor \(anchor.name)",
-                    operation: .removeFile(.pki, "trust-anchors/\(anchor.name)/crls/\(fileName)")))
+                    operations: (hasSidecar ? [.removeFile(.pki, directory + sidecar)] : [])
+                        + [.removeFile(.pki, directory + fileName)]))
             context.console.print(anchor.directory + "/crls/" + fileName)
         })
 

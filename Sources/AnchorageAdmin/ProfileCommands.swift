@@ -148,19 +148,24 @@ enum ProfileCommands {
                 """,
             specification: .init(positionals: ["NAME|ARN"]),
             action: { arguments, context throws in
-                let profile = try Inventory(workspace: context.workspace, console: context.console)
-                    .findProfile(arguments.positionals[0])
-                if profile.json["enabled"]?.boolValue == enabled {
-                    context.console.note("profile \(profile.name) is already \(verb)d")
-                } else {
-                    try context.workspace.apply(
-                        ConfigurationChange(
-                            summary: "\(verb.dropLast())ing profile \(profile.name)",
-                            operation: .writeFile(
-                                profileFile(profile, profile.json.setting("enabled", to: .bool(enabled))))))
+                // Read and written under the configuration lock: a concurrent API call or CLI run cannot slip
+                // an edit of the same file in between (it would be lost).
+                var arn = ""
+                try context.workspace.apply { () throws(AdminError) -> ConfigurationChange? in
+                    let profile = try Inventory(workspace: context.workspace, console: context.console)
+                        .findProfile(arguments.positionals[0])
+                    arn = profile.json["profileArn"]?.stringValue ?? ""
+                    if profile.json["enabled"]?.boolValue == enabled {
+                        context.console.note("profile \(profile.name) is already \(verb)d")
+                        return nil
+                    }
                     context.console.note("\(verb)d profile \(profile.name)")
+                    return ConfigurationChange(
+                        summary: "\(verb.dropLast())ing profile \(profile.name)",
+                        operation: .writeFile(profileFile(profile, profile.json.setting("enabled", to: .bool(enabled))))
+                    )
                 }
-                context.console.print(profile.json["profileArn"]?.stringValue ?? "")
+                context.console.print(arn)
             })
     }
 
@@ -177,19 +182,21 @@ enum ProfileCommands {
         specification: .init(positionals: ["PROFILE", "ROLE"]),
         action: { arguments, context throws in
             let inventory = Inventory(workspace: context.workspace, console: context.console)
-            let profile = try inventory.findProfile(arguments.positionals[0])
-            let roleARN = try inventory.roleARN(arguments.positionals[1])
-            var roles = profile.json["roleArns"]?.stringArray ?? []
-            if roles.contains(roleARN) {
-                context.console.note("profile \(profile.name) already lists \(roleARN)")
-            } else {
+            var roles: [String] = []
+            // Read and written under the configuration lock (see `toggle`).
+            try context.workspace.apply { () throws(AdminError) -> ConfigurationChange? in
+                let profile = try inventory.findProfile(arguments.positionals[0])
+                let roleARN = try inventory.roleARN(arguments.positionals[1])
+                roles = profile.json["roleArns"]?.stringArray ?? []
+                if roles.contains(roleARN) {
+                    context.console.note("profile \(profile.name) already lists \(roleARN)")
+                    return nil
+                }
                 roles.append(roleARN)
-                try context.workspace.apply(
-                    ConfigurationChange(
-                        summary: "adding role \(roleARN) to profile \(profile.name)",
-                        operation: .writeFile(
-                            profileFile(
-                                profile, profile.json.setting("roleArns", to: .array(roles.map(JSONValue.string)))))
+                return ConfigurationChange(
+                    summary: "adding role \(roleARN) to profile \(profile.name)",
+                    operation: .writeFile(
+                        profileFile(profile, profile.json.setting("roleArns", to: .array(roles.map(JSONValue.string))))
                     ))
             }
             context.console.print(roles.joined(separator: "\n"))
@@ -208,22 +215,25 @@ enum ProfileCommands {
         specification: .init(positionals: ["PROFILE", "ROLE"]),
         action: { arguments, context throws in
             let inventory = Inventory(workspace: context.workspace, console: context.console)
-            let profile = try inventory.findProfile(arguments.positionals[0])
             let role = arguments.positionals[1]
-            var roles = profile.json["roleArns"]?.stringArray ?? []
-            // By ARN, or by name: the role file may be gone already, so match the ARN's last segment too.
-            let roleARN = (try? inventory.roleARN(role)) ?? role
-            let before = roles.count
-            roles.removeAll { $0 == roleARN || (!role.hasPrefix("arn:") && ARN($0)?.resourceName == role) }
-            guard roles.count < before else {
-                throw AdminError("profile \(profile.name) does not list \(role); nothing was changed")
-            }
-            try context.workspace.apply(
-                ConfigurationChange(
+            var roles: [String] = []
+            // Read and written under the configuration lock (see `toggle`).
+            try context.workspace.apply { () throws(AdminError) -> ConfigurationChange? in
+                let profile = try inventory.findProfile(arguments.positionals[0])
+                roles = profile.json["roleArns"]?.stringArray ?? []
+                // By ARN, or by name: the role file may be gone already, so match the ARN's last segment too.
+                let roleARN = (try? inventory.roleARN(role)) ?? role
+                let before = roles.count
+                roles.removeAll { $0 == roleARN || (!role.hasPrefix("arn:") && ARN($0)?.resourceName == role) }
+                guard roles.count < before else {
+                    throw AdminError("profile \(profile.name) does not list \(role); nothing was changed")
+                }
+                return ConfigurationChange(
                     summary: "removing role \(role) from profile \(profile.name)",
                     operation: .writeFile(
-                        profileFile(profile, profile.json.setting("roleArns", to: .array(roles.map(JSONValue.string)))))
-                ))
+                        profileFile(profile, profile.json.setting("roleArns", to: .array(roles.map(JSONValue.string))))
+                    ))
+            }
             context.console.print(roles.joined(separator: "\n"))
         })
 

@@ -127,21 +127,27 @@ enum TrustAnchorCommands {
             specification: .init(positionals: ["NAME|ARN"]),
             action: { arguments, context throws in
                 let inventory = Inventory(workspace: context.workspace, console: context.console)
-                let anchor = try inventory.findAnchor(arguments.positionals[0])
-                guard let json = anchor.json else { throw AdminError("\(anchor.directory)/anchor.json is unreadable") }
-                if anchor.enabled == enabled {
-                    context.console.note("trust anchor \(anchor.name) is already \(verb)d")
-                } else {
-                    try context.workspace.apply(
-                        ConfigurationChange(
-                            summary: "\(verb.dropLast())ing trust anchor \(anchor.name)",
-                            operation: .writeFile(
-                                ConfigurationWriter.document(
-                                    .pki, ConfigurationWriter.trustAnchorDirectory(anchor.name) + "/anchor.json",
-                                    json.setting("enabled", to: .bool(enabled))))))
+                var arn = ""
+                // Read and written under the configuration lock, so a concurrent API call's edit is not lost.
+                try context.workspace.apply { () throws(AdminError) -> ConfigurationChange? in
+                    let anchor = try inventory.findAnchor(arguments.positionals[0])
+                    guard let json = anchor.json else {
+                        throw AdminError("\(anchor.directory)/anchor.json is unreadable")
+                    }
+                    arn = anchor.arn ?? ""
+                    if anchor.enabled == enabled {
+                        context.console.note("trust anchor \(anchor.name) is already \(verb)d")
+                        return nil
+                    }
                     context.console.note("\(verb)d trust anchor \(anchor.name)")
+                    return ConfigurationChange(
+                        summary: "\(verb.dropLast())ing trust anchor \(anchor.name)",
+                        operation: .writeFile(
+                            ConfigurationWriter.document(
+                                .pki, ConfigurationWriter.trustAnchorDirectory(anchor.name) + "/anchor.json",
+                                json.setting("enabled", to: .bool(enabled)))))
                 }
-                context.console.print(anchor.arn ?? "")
+                context.console.print(arn)
             })
     }
 

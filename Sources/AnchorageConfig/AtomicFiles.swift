@@ -136,6 +136,14 @@ public enum AtomicFiles {
         try syncDirectory((path as NSString).deletingLastPathComponent)
     }
 
+    /// Renames the file `from` to `to` (replacing `to`) atomically and fsyncs the directory.
+    public static func renameFile(_ from: String, to: String) throws(ConfigurationWriteError) {
+        guard rename(from, to) == 0 else {
+            throw ConfigurationWriteError("cannot rename \(from) to \(to): \(errorText())")
+        }
+        try syncDirectory((to as NSString).deletingLastPathComponent)
+    }
+
     /// Removes directory `path`: renamed atomically to a hidden name (from then on it is out of the
     /// configuration), the parent fsynced, then deleted.
     public static func removeDirectory(_ path: String) throws(ConfigurationWriteError) {

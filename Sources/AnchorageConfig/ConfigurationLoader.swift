@@ -52,6 +52,7 @@ public struct ConfigurationLoader: Sendable {
             return []
         }
         var out: [Loaded<TrustAnchor>] = []
+        var crlArns: [String: String] = [:]
         for name in listDirectory(root) where directoryExists(root + "/" + name) {
             let directory = root + "/" + name
             let file = directory + "/anchor.json"
@@ -60,7 +61,19 @@ public struct ConfigurationLoader: Sendable {
             let fields = JSONFields(json, path: "$", issues: &schemaIssues)
             let arnText = fields.string("trustAnchorArn", required: true, issues: &schemaIssues)
             let enabled = fields.bool("enabled", required: true, issues: &schemaIssues)
-            fields.rejectUnknown(["trustAnchorArn", "enabled"], issues: &schemaIssues)
+            fields.rejectUnknown(
+                ResourceMetadata.keys.union(["trustAnchorArn", "enabled", "notificationSettings"]),
+                issues: &schemaIssues)
+            // The API's additions (contract §3.3 extended): checked with the rules the API applies.
+            _ = ResourceMetadata.parse(json, issues: &schemaIssues)
+            if let settings = json["notificationSettings"], settings != .null {
+                do {
+                    _ = try NotificationSetting.parseList(
+                        settings, path: "$.notificationSettings", configuredBy: nil)
+                } catch {
+                    schemaIssues.append(error)
+                }
+            }
             var arn: ARN?
             if let arnText {
                 arn = ARN(arnText)
@@ -96,30 +109,8 @@ public struct ConfigurationLoader: Sendable {
                 }
             }
 
-            var revocationLists: [CertificateRevocationList] = []
-            let crlDirectory = directory + "/crls"
-            for crlName in listDirectory(crlDirectory) where crlName.hasSuffix(".pem") || crlName.hasSuffix(".crl") {
-                let crlFile = crlDirectory + "/" + crlName
-                guard let bytes = readFile(crlFile, &issues) else { continue }
-                do {
-                    // A CRL's signature is checked against the issuing certificate of the path at request
-                    // time, since CRLs of intermediates cannot be checked against the anchor here.
-                    let lists = try CertificateRevocationList.parse(fileBytes: bytes)
-                    for (index, list) in lists.enumerated() {
-                        let issuers = certificates.filter { list.isNamedAsIssuer($0) }
-                        if !issuers.isEmpty, !issuers.contains(where: { list.isSignatureValid(issuedBy: $0) }) {
-                            issues.append(
-                                ConfigurationIssue(
-                                    file: crlFile, path: "crl[\(index)]",
-                                    message:
-                                        "signature does not verify with the anchor certificate \(list.issuerString)"))
-                        }
-                    }
-                    revocationLists += lists
-                } catch {
-                    issues.append(ConfigurationIssue(file: crlFile, message: "unreadable CRL: \(error)"))
-                }
-            }
+            let revocationLists = loadCRLs(
+                directory: directory + "/crls", certificates: certificates, anchorArn: arn, &crlArns, &issues)
             if let arn, let enabled, !certificates.isEmpty {
                 do {
                     let anchor = try TrustAnchor(
@@ -132,6 +123,71 @@ public struct ConfigurationLoader: Sendable {
             }
         }
         return out
+    }
+
+    /// The CRLs in force under `directory` (`*.pem`, `*.crl`); disabled ones (`*.disabled`) and sidecars
+    /// (`*.json`, ``CRLFiles``) are checked as strictly but not returned.
+    private func loadCRLs(
+        directory: String, certificates: [Certificate], anchorArn: ARN?, _ crlArns: inout [String: String],
+        _ issues: inout [ConfigurationIssue]
+    ) -> [CertificateRevocationList] {
+        var inForce: [CertificateRevocationList] = []
+        let names = listDirectory(directory)
+        var stems = Set<String>()
+        for crlName in names {
+            guard let (stem, enabled) = CRLFiles.dataFile(crlName) else { continue }
+            let crlFile = directory + "/" + crlName
+            if !stems.insert(stem).inserted {
+                issues.append(ConfigurationIssue(file: crlFile, message: "another CRL file has the name \(stem)"))
+            }
+            guard let bytes = readFile(crlFile, &issues) else { continue }
+            do {
+                // A CRL's signature is checked against the issuing certificate of the path at request
+                // time, since CRLs of intermediates cannot be checked against the anchor here.
+                let lists = try CertificateRevocationList.parse(fileBytes: bytes)
+                for (index, list) in lists.enumerated() {
+                    let issuers = certificates.filter { list.isNamedAsIssuer($0) }
+                    if !issuers.isEmpty, !issuers.contains(where: { list.isSignatureValid(issuedBy: $0) }) {
+                        issues.append(
+                            ConfigurationIssue(
+                                file: crlFile, path: "crl[\(index)]",
+                                message: "signature does not verify with the anchor certificate \(list.issuerString)"))
+                    }
+                }
+                if enabled { inForce += lists }
+            } catch {
+                issues.append(ConfigurationIssue(file: crlFile, message: "unreadable CRL: \(error)"))
+            }
+        }
+        for sidecarName in names {
+            guard let stem = CRLFiles.sidecarStem(sidecarName) else { continue }
+            let file = directory + "/" + sidecarName
+            guard stems.contains(stem) else {
+                issues.append(
+                    ConfigurationIssue(file: file, message: "no CRL file \(stem).pem or \(stem).crl beside it"))
+                continue
+            }
+            guard let json = readJSON(file, &issues) else { continue }
+            var schemaIssues: [SchemaError] = []
+            let fields = JSONFields(json, path: "$", issues: &schemaIssues)
+            fields.rejectUnknown(CRLFiles.sidecarKeys, issues: &schemaIssues)
+            _ = ResourceMetadata.parse(json, issues: &schemaIssues)
+            if let text = fields.string("crlArn", required: true, issues: &schemaIssues) {
+                let arn = ARN(text)
+                if arn?.service != "rolesanywhere" || arn?.hasResource(ofType: "crl") != true {
+                    schemaIssues.append(SchemaError(path: "$.crlArn", message: "not a rolesanywhere crl ARN"))
+                } else if let arn, let anchorArn, arn.account != anchorArn.account || arn.region != anchorArn.region {
+                    schemaIssues.append(
+                        SchemaError(path: "$.crlArn", message: "must be in the trust anchor's account and region"))
+                } else if let first = crlArns[text] {
+                    schemaIssues.append(SchemaError(path: "$.crlArn", message: "duplicate ARN, also in \(first)"))
+                } else {
+                    crlArns[text] = file
+                }
+            }
+            issues += schemaIssues.map { ConfigurationIssue(file: file, path: $0.path, message: $0.message) }
+        }
+        return inForce
     }
 
     // MARK: - Roles
@@ -181,10 +237,11 @@ public struct ConfigurationLoader: Sendable {
                 [
                     "profileArn", "enabled", "roleArns", "durationSeconds", "acceptRoleSessionName", "sessionPolicy",
                     "managedPolicyArns", "attributeMappings", "name", "requireInstanceProperties", "bindSourceIp",
+                    "createdAt", "updatedAt", "tags",
                 ], issues: &schemaIssues)
+            _ = ResourceMetadata.parse(json, issues: &schemaIssues)
             let bindSourceIp = fields.bool("bindSourceIp", required: false, issues: &schemaIssues) ?? false
             _ = fields.bool("requireInstanceProperties", required: false, issues: &schemaIssues)
-            _ = fields.string("name", required: false, issues: &schemaIssues)
             var mappings: [AttributeMapping]?
             if let raw = json["attributeMappings"] {
                 do {
@@ -193,8 +250,17 @@ public struct ConfigurationLoader: Sendable {
                     schemaIssues.append(error)
                 }
             }
-            if !(900...43200).contains(duration) {
+            if !ProfileRules.durationSeconds.contains(duration) {
                 schemaIssues.append(SchemaError(path: "$.durationSeconds", message: "must be 900-43200"))
+            }
+            if roleArns.count > ProfileRules.maximumRoleArns {
+                schemaIssues.append(SchemaError(path: "$.roleArns", message: "at most 250 role ARNs"))
+            }
+            if managed.count > ProfileRules.maximumManagedPolicyArns {
+                schemaIssues.append(SchemaError(path: "$.managedPolicyArns", message: "at most 50 policy ARNs"))
+            }
+            if let sessionPolicy, let problem = ProfileRules.problem(sessionPolicy: sessionPolicy) {
+                schemaIssues.append(SchemaError(path: "$.sessionPolicy", message: problem))
             }
             var seenRoles = Set<String>()
             for (index, roleArn) in roleArns.enumerated() {

@@ -96,7 +96,8 @@ public struct ConfigurationWriter: Sendable {
         document(.pki, trustAnchorDirectory(name) + "/anchor.json", anchorDocument(arn: arn, enabled: enabled))
     }
 
-    private static func anchorDocument(arn: String, enabled: Bool) -> JSONValue {
+    /// The `anchor.json` object: `trustAnchorArn` and `enabled`.
+    public static func anchorDocument(arn: String, enabled: Bool) -> JSONValue {
         .object(["trustAnchorArn": .string(arn), "enabled": .bool(enabled)])
     }
 

@@ -1,5 +1,6 @@
 import AnchorageConfig
 import AnchorageConfigFixtures
+import AnchorageControlPlane
 import AnchorageCore
 import AnchorageCrypto
 import AnchorageHTTP
@@ -15,7 +16,10 @@ final class ServiceFixture: @unchecked Sendable {
     let auditLog: AuditLog
     let service: AnchorageService
 
-    init(auditLogPath: String? = nil, serverNames: ServerNames = .anyHost, metrics: Metrics = Metrics()) throws {
+    init(
+        auditLogPath: String? = nil, serverNames: ServerNames = .anyHost, metrics: Metrics = Metrics(),
+        subjects: SubjectStore? = nil
+    ) throws {
         configuration = try ConfigFixture()
         auditLog = try AuditLog(path: auditLogPath ?? state.url("audit.jsonl"))
         var createSession = CreateSessionService(
@@ -24,7 +28,7 @@ final class ServiceFixture: @unchecked Sendable {
         service = AnchorageService(
             configurations: try ConfigurationStore(loader: configuration.loader), createSession: createSession,
             auditLog: auditLog, clock: FixedClock(seconds: testNow), logger: Logger(minimumLevel: .error),
-            metrics: metrics)
+            metrics: metrics, subjects: subjects)
     }
 
     /// The log as the HTTP server leaves it: after the commit that releases the answers (with `--audit-sync data`

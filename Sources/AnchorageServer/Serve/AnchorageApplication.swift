@@ -1,4 +1,5 @@
 import AnchorageConfig
+import AnchorageControlPlane
 import AnchorageCore
 import AnchorageCrypto
 import AnchorageHTTP
@@ -30,6 +31,7 @@ public final class AnchorageApplication {
     let serverNames: ServerNames
     let server: HTTPServer
     let metricsServer: HTTPServer
+    let subjects: SubjectStore
     let scheme: String
     /// The signal thread's actions; built from the parts it touches, so it can run on any thread.
     let signalHandler: @Sendable (Int32) -> Void
@@ -69,6 +71,11 @@ public final class AnchorageApplication {
                     + "answered); cut it off", ["file": auditLog.path, "fragment": fragment])
         }
         let metrics = Metrics()
+        // Roles Anywhere subjects: recorded in memory by CreateSession, written here every second after a change.
+        let subjects = SubjectStore(path: options.stateDirectory + "/subjects.json")
+        subjects.startFlushing { failure in
+            logger.error("cannot write the subject records", ["error": failure])
+        }
         let serverReference = ServerReference()
         var createSession = CreateSessionService(sharedKeyring: keyrings.shared, random: random)
         var admissionStore: (any AdmissionStore)?
@@ -102,7 +109,11 @@ public final class AnchorageApplication {
             configurations: store, createSession: createSession,
             auditLog: auditLog, logger: logger, metrics: metrics,
             connectionCount: { serverReference.server.withLock { $0?.connectionCount } },
-            admissionStore: admissionStore, sharedStateProblem: sharedStateProblem)
+            rolesAnywhere: RolesAnywhereAPI(
+                editor: ConfigurationEditor(
+                    pkiDirectory: options.pkiDirectory, profilesDirectory: options.profilesDirectory),
+                subjects: subjects),
+            admissionStore: admissionStore, sharedStateProblem: sharedStateProblem, subjects: subjects)
 
         var configuration = HTTPServerConfiguration()
         configuration.host = options.host
@@ -193,6 +204,7 @@ public final class AnchorageApplication {
         self.serverNames = createSession.serverNames
         self.server = server
         self.metricsServer = metricsServer
+        self.subjects = subjects
         self.scheme = configuration.tls == nil ? "http" : "https"
         self.watch = watch
         self.watcher = watcher
@@ -297,6 +309,11 @@ public final class AnchorageApplication {
         server.waitUntilStopped()
         metricsServer.waitUntilStopped()
         cancelWatchers()
+        do {
+            try subjects.stop()
+        } catch {
+            logger.error("cannot write the subject records", ["error": error.message])
+        }
         logger.info("stopped")
     }
 

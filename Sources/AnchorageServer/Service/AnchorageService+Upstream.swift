@@ -6,8 +6,8 @@ extension AnchorageService {
     /// thread, and `deliver` gets the answer there once the upstream STS answered (or failed, or timed out) —
     /// audited first, like every answer, with the upstream's name, request id and assumed-role ARN.
     func exchangeBrokered(
-        _ session: BrokeredSession, outcome: CreateSessionOutcome, requestId: String, timeMilliseconds now: Int64,
-        sourceAddress: String, deliver: @escaping @Sendable (HTTPResponse) -> Void
+        _ session: BrokeredSession, outcome: CreateSessionOutcome, _ context: AnswerContext,
+        deliver: @escaping @Sendable (HTTPResponse) -> Void
     ) {
         upstreamBroker.exchange(session) { [self] upstreamAnswer, attempts in
             let final = outcome.completed(session, answer: upstreamAnswer, attempts: attempts)
@@ -16,11 +16,11 @@ extension AnchorageService {
                 logger.log(
                     .info, "upstream exchange failed",
                     [
-                        "requestId": requestId, "upstream": session.upstream.name, "code": failure.code,
+                        "requestId": context.requestId, "upstream": session.upstream.name, "code": failure.code,
                         "attempts": String(attempts),
                     ])
             }
-            deliver(audited(final, requestId: requestId, timeMilliseconds: now, sourceAddress: sourceAddress))
+            deliver(audited(final, context))
         }
     }
 }

@@ -31,17 +31,20 @@ public final class AnchorageService: HTTPHandler {
     public let admissionStore: (any AdmissionStore)?
     /// Why the shared state makes this replica not ready (`/readyz`), or nil.
     public let sharedStateProblem: @Sendable () -> String?
+    /// Where issued sessions' certificates are recorded as Roles Anywhere subjects (nil: not recorded).
+    public let subjects: SubjectStore?
 
     public init(
         configurations: ConfigurationStore, createSession: CreateSessionService, auditLog: AuditLog,
         clock: any WallClock = SystemClock(), logger: Logger = Logger(), metrics: Metrics = Metrics(),
         connectionCount: @escaping @Sendable () -> Int? = { nil }, upstreamBroker: UpstreamBroker? = nil,
         rolesAnywhere: (any RolesAnywhereRouting)? = nil, admissionStore: (any AdmissionStore)? = nil,
-        sharedStateProblem: @escaping @Sendable () -> String? = { nil }
+        sharedStateProblem: @escaping @Sendable () -> String? = { nil }, subjects: SubjectStore? = nil
     ) {
         self.upstreamBroker = upstreamBroker ?? UpstreamBroker(clock: clock)
         self.admissionStore = admissionStore ?? createSession.admission
         self.sharedStateProblem = sharedStateProblem
+        self.subjects = subjects
         self.metrics = metrics
         self.connectionCount = connectionCount
         self.configurations = configurations
@@ -150,7 +153,9 @@ public final class AnchorageService: HTTPHandler {
             method: request.method, rawPath: request.path, rawQuery: request.query, headers: request.headers.fields,
             body: request.body, sourceAddress: request.remoteAddress, lowercaseHeaderNames: request.lowercaseHeaderNames
         )
-        let sourceAddress = request.remoteAddress
+        let context = AnswerContext(
+            requestId: requestId, timeMilliseconds: now, sourceAddress: request.remoteAddress,
+            certificateBase64: signed.header("x-amz-x509"))
         let store = admissionStore
         let outcome: CreateSessionOutcome
         if let throttled = store?.admitSourceEarly(request.remoteAddress) {
@@ -172,35 +177,38 @@ public final class AnchorageService: HTTPHandler {
                     break
                 }
                 store.admit(batch) { [self] verdict in
-                    conclude(
-                        createSession.finish(pending, verdict: verdict), requestId: requestId,
-                        timeMilliseconds: now, sourceAddress: sourceAddress, deliver: deliver)
+                    conclude(createSession.finish(pending, verdict: verdict), context, deliver: deliver)
                 }
                 return
             }
         }
-        conclude(outcome, requestId: requestId, timeMilliseconds: now, sourceAddress: sourceAddress, deliver: deliver)
+        conclude(outcome, context, deliver: deliver)
+    }
+
+    /// What the answer to one CreateSession needs to know about its request, wherever it is concluded.
+    struct AnswerContext: Sendable {
+        var requestId: String
+        var timeMilliseconds: Int64
+        var sourceAddress: String
+        /// The request's `X-Amz-X509` (base64 DER), kept for the subject record of an issued session.
+        var certificateBase64: String?
     }
 
     /// Delivers the audited answer of a decided `outcome`; a brokered one first goes to its upstream STS, and is
     /// delivered from the upstream worker thread (AnchorageService+Upstream.swift).
     private func conclude(
-        _ outcome: CreateSessionOutcome, requestId: String, timeMilliseconds now: Int64, sourceAddress: String,
-        deliver: @escaping @Sendable (HTTPResponse) -> Void
+        _ outcome: CreateSessionOutcome, _ context: AnswerContext, deliver: @escaping @Sendable (HTTPResponse) -> Void
     ) {
         if case .brokered(let session) = outcome.result {
-            return exchangeBrokered(
-                session, outcome: outcome, requestId: requestId, timeMilliseconds: now, sourceAddress: sourceAddress,
-                deliver: deliver)
+            return exchangeBrokered(session, outcome: outcome, context, deliver: deliver)
         }
-        deliver(audited(outcome, requestId: requestId, timeMilliseconds: now, sourceAddress: sourceAddress))
+        deliver(audited(outcome, context))
     }
 
     /// Writes `outcome`'s audit record and builds the answer, held until the record is durable: no audit record,
     /// no answer. Also the end of a brokered request, on the upstream worker thread.
-    func audited(
-        _ outcome: CreateSessionOutcome, requestId: String, timeMilliseconds now: Int64, sourceAddress: String
-    ) -> HTTPResponse {
+    func audited(_ outcome: CreateSessionOutcome, _ context: AnswerContext) -> HTTPResponse {
+        let (requestId, now, sourceAddress) = (context.requestId, context.timeMilliseconds, context.sourceAddress)
         let record = AuditLog.createSessionLine(
             requestId: requestId, timeMilliseconds: now, sourceAddress: sourceAddress, outcome: outcome)
         // No audit record, no answer: an unaudited credential must never leave the server.
@@ -210,6 +218,7 @@ public final class AnchorageService: HTTPHandler {
                 "audit log write failed", ["requestId": requestId, "error": auditLog.lastFailure ?? "unknown"])
             return Self.restJSONError(.auditUnavailable)
         }
+        recordSubject(outcome, certificateBase64: context.certificateBase64, nowMilliseconds: now)
         let response: HTTPResponse
         switch outcome.result {
         case .issued(let issued):
