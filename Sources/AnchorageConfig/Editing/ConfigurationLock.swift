@@ -1,37 +1,72 @@
 import Foundation
 
-/// Serialises the commands that change the same configuration directories — the admin commands and
-/// `anchorage revoke` — (flock on a file in the temporary directory, keyed by the directories' real paths, so the
-/// configuration itself is untouched). Under it, a hidden temporary file in the directories is a leftover of a
-/// killed command (``AtomicFiles/removeLeftovers(in:)``).
+/// Serialises the writers of the same configuration directories — the admin commands, `anchorage revoke`, and the
+/// control-plane API inside `serve` — with flock(2) on the directories themselves (PKI first, then Profiles when it
+/// is another directory), so the configuration's files are untouched. Under it, a hidden temporary file in the
+/// directories is a leftover of a killed command (``AtomicFiles/removeLeftovers(in:)``).
+///
+/// The lock lives on the directories, not in a temporary folder: a service with a private `/tmp` (systemd's
+/// `PrivateTmp=yes`), another user's `TMPDIR`, or a read-only mount of the configuration all still exclude each
+/// other, since a directory opened for reading can be locked by anyone who may read it.
 public struct ConfigurationLock {
-    private let descriptor: Int32
+    private let descriptors: [Int32]
 
     public init(pkiDirectory: String, profilesDirectory: String) throws(ConfigurationWriteError) {
-        func real(_ path: String) -> String {
-            guard let resolved = realpath(path, nil) else { return path }
-            defer { free(resolved) }
-            return String(cString: resolved)
+        var paths = [Self.lockable(pkiDirectory)]
+        let profiles = Self.lockable(profilesDirectory)
+        // One lock per directory: a second flock of the same directory through another descriptor would wait for
+        // the first forever.
+        if profiles != paths[0] { paths.append(profiles) }
+        var taken: [Int32] = []
+        for path in paths {
+            let descriptor = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+            guard descriptor >= 0 else {
+                let reason = AtomicFiles.errorText()
+                Self.unlock(taken)
+                throw ConfigurationWriteError("cannot open \(path) to lock it: \(reason)")
+            }
+            guard flock(descriptor, LOCK_EX) == 0 else {
+                let reason = AtomicFiles.errorText()
+                close(descriptor)
+                Self.unlock(taken)
+                throw ConfigurationWriteError("cannot lock \(path): \(reason)")
+            }
+            taken.append(descriptor)
         }
-        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
-        for byte in (real(pkiDirectory) + "\n" + real(profilesDirectory)).utf8 {
-            hash ^= UInt64(byte)
-            hash &*= 0x0000_0100_0000_01b3
-        }
-        let file = (NSTemporaryDirectory() as NSString).appendingPathComponent(
-            "anchorage-admin-\(String(hash, radix: 16)).lock")
-        descriptor = open(file, O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
-        guard descriptor >= 0 else {
-            throw ConfigurationWriteError("cannot open the lock file \(file): \(AtomicFiles.errorText())")
-        }
-        guard flock(descriptor, LOCK_EX) == 0 else {
+        descriptors = taken
+    }
+
+    public func release() { Self.unlock(descriptors) }
+
+    private static func unlock(_ descriptors: [Int32]) {
+        for descriptor in descriptors.reversed() {
+            flock(descriptor, LOCK_UN)
             close(descriptor)
-            throw ConfigurationWriteError("cannot lock \(file): \(AtomicFiles.errorText())")
         }
     }
 
-    public func release() {
-        flock(descriptor, LOCK_UN)
-        close(descriptor)
+    private static func realpathOrSelf(_ path: String) -> String {
+        guard let resolved = realpath(path, nil) else { return path }
+        defer { free(resolved) }
+        return String(cString: resolved)
+    }
+
+    /// The real path of `path`, or of its nearest existing ancestor while `path` is still to be created (the
+    /// first command of a new configuration).
+    private static func lockable(_ path: String) -> String {
+        var candidate = path.isEmpty ? "." : path
+        while true {
+            if let resolved = realpath(candidate, nil) {
+                defer { free(resolved) }
+                return String(cString: resolved)
+            }
+            // Not NSString's deletingLastPathComponent: it traps on a name without a slash in this toolchain.
+            var trimmed = Substring(candidate)
+            while trimmed.count > 1, trimmed.hasSuffix("/") { trimmed = trimmed.dropLast() }
+            guard let slash = trimmed.lastIndex(of: "/") else { return realpathOrSelf(".") }
+            let parent = slash == trimmed.startIndex ? "/" : String(trimmed[..<slash])
+            if parent == candidate { return parent }
+            candidate = parent
+        }
     }
 }
