@@ -28,8 +28,13 @@ import Testing
     final class ScriptedTransport: Sendable {
         let script: [Result<(status: Int, body: [UInt8]), UpstreamFailure>]
         let sent = Locked([AssumeRoleRequest]())
+        /// When set, every answer waits for it: the upstream is still working when `handle` returns.
+        let gate: DispatchSemaphore?
 
-        init(_ script: [Result<(status: Int, body: [UInt8]), UpstreamFailure>]) { self.script = script }
+        init(_ script: [Result<(status: Int, body: [UInt8]), UpstreamFailure>], gate: DispatchSemaphore? = nil) {
+            self.script = script
+            self.gate = gate
+        }
 
         var transport: UpstreamBroker.Transport {
             { request, _, _ in
@@ -37,6 +42,8 @@ import Testing
                     sent.append(request)
                     return sent.count - 1
                 }
+                // Bounded only so that a failing test cannot hang the suite.
+                _ = self.gate?.wait(timeout: .now() + 60)
                 return self.script[min(index, self.script.count - 1)]
             }
         }
@@ -71,9 +78,11 @@ import Testing
         }
 
         /// Sends a signed CreateSession for the web leaf; the answer, waiting for a pending one to complete.
-        func createSession() throws -> (response: HTTPResponse, wasPending: Bool) {
+        /// `afterHandle` runs once `handle` returned (to let a gated upstream answer).
+        func createSession(afterHandle: () -> Void = {}) throws -> (response: HTTPResponse, wasPending: Bool) {
             let pki = configuration.pki
             let placeholder = service.handle(try RequestSigner.signedCreateSession(leaf: pki.webLeaf, key: pki.webKey))
+            afterHandle()
             guard let promise = placeholder.pending else { return (placeholder, false) }
             let delivered = Locked<HTTPResponse?>(nil)
             let done = DispatchSemaphore(value: 0)
@@ -90,10 +99,12 @@ import Testing
     }
 
     @Test func brokeredRoleIsAnsweredThroughThePromiseWithTheUpstreamsCredentials() throws {
-        let transport = ScriptedTransport([ScriptedTransport.issued])
+        // The upstream answers only after `handle` returned: the event loop never waits for it.
+        let gate = DispatchSemaphore(value: 0)
+        let transport = ScriptedTransport([ScriptedTransport.issued], gate: gate)
         let fixture = try Fixture(
             broker: UpstreamBroker(clock: FixedClock(seconds: testNow), transport: transport.transport))
-        let (response, wasPending) = try fixture.createSession()
+        let (response, wasPending) = try fixture.createSession(afterHandle: { gate.signal() })
         #expect(wasPending)
         #expect(response.status == 201, "\(response.bodyText)")
         let requestId = try #require(response.headers["x-amzn-RequestId"])
