@@ -20,6 +20,12 @@ public enum AssumeRoleResponse {
         let text = String(decoding: body, as: UTF8.self)
         let requestId = XMLElements.first("RequestId", in: text[...]).map(XMLElements.decode)
         guard (200...299).contains(status) else {
+            // A redirect (never followed) or another status below 400 is no refusal: the endpoint is wrong.
+            guard status >= 400 else {
+                return .failure(
+                    .malformedAnswer(
+                        "HTTP \(status) is neither credentials nor an error (no redirect is followed)", requestId))
+            }
             let code = XMLElements.first("Code", in: text[...]).map { XMLElements.decode($0) } ?? ""
             let message = XMLElements.first("Message", in: text[...]).map { XMLElements.decode($0) } ?? ""
             return .failure(

@@ -6,7 +6,8 @@
 /// - throttling (HTTP 429, or the codes `Throttling`, `ThrottlingException`, `RequestLimitExceeded`,
 ///   `TooManyRequestsException`, `SlowDown`) → 429 `ThrottlingException`, which clients retry
 ///   (``DenialReason/upstreamThrottled``);
-/// - unreachable (connect, TLS, timeout), a 5xx, an incomplete answer or unreadable credentials → 503
+/// - unreachable (connect, TLS, timeout), a 5xx, a redirect (never followed) or another status below 400, an
+///   incomplete answer or unreadable credentials → 503
 ///   (``DenialReason/upstreamUnavailable``); a transport failure or a 5xx is retried once first.
 public enum UpstreamFailure: Error, Sendable, Equatable {
     /// The upstream answered with an error; `code` and `message` as it sent them.

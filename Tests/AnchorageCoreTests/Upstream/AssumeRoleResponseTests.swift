@@ -101,6 +101,21 @@ struct AssumeRoleResponseTests {
         #expect(failure.detail.contains("sécret <text>") || code.isEmpty)
     }
 
+    @Test(
+        "a redirect or another status below 400 is 503, not a refusal: the endpoint is wrong (no redirect is followed)",
+        arguments: [301, 302, 303, 307, 308, 304, 100, 199])
+    func unexpectedStatus(status: Int) {
+        guard case .failure(let failure) = AssumeRoleResponse.parse(status: status, body: Self.error("AccessDenied"))
+        else {
+            Issue.record("HTTP \(status) gave credentials")
+            return
+        }
+        #expect(failure.denialReason == .upstreamUnavailable)
+        #expect(failure.denialReason.wireError.status == 503)
+        #expect(!failure.isRetryable)
+        #expect(failure.detail.contains("HTTP \(status)"))
+    }
+
     @Test("transport failures and unreadable keys are 503; only a transport failure or a 5xx is retried")
     func withoutAnswer() {
         #expect(UpstreamFailure.unreachable("connect refused").denialReason == .upstreamUnavailable)
