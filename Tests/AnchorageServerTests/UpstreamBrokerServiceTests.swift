@@ -71,9 +71,11 @@ import Testing
         }
 
         /// Sends a signed CreateSession for the web leaf; the answer, waiting for a pending one to complete.
-        func createSession() throws -> (response: HTTPResponse, wasPending: Bool) {
+        /// `handled` runs once the handler returned, before the wait for the answer.
+        func createSession(handled: () -> Void = {}) throws -> (response: HTTPResponse, wasPending: Bool) {
             let pki = configuration.pki
             let placeholder = service.handle(try RequestSigner.signedCreateSession(leaf: pki.webLeaf, key: pki.webKey))
+            handled()
             guard let promise = placeholder.pending else { return (placeholder, false) }
             let delivered = Locked<HTTPResponse?>(nil)
             let done = DispatchSemaphore(value: 0)
@@ -91,9 +93,17 @@ import Testing
 
     @Test func brokeredRoleIsAnsweredThroughThePromiseWithTheUpstreamsCredentials() throws {
         let transport = ScriptedTransport([ScriptedTransport.issued])
+        // The upstream answers only once the handler returned: otherwise a fast worker may deliver first, and the
+        // handler then returns the answer itself (also correct, but not the path this test is about).
+        let returned = DispatchSemaphore(value: 0)
         let fixture = try Fixture(
-            broker: UpstreamBroker(clock: FixedClock(seconds: testNow), transport: transport.transport))
-        let (response, wasPending) = try fixture.createSession()
+            broker: UpstreamBroker(
+                clock: FixedClock(seconds: testNow),
+                transport: { request, upstream, seconds in
+                    returned.wait()
+                    return transport.transport(request, upstream, seconds)
+                }))
+        let (response, wasPending) = try fixture.createSession(handled: { returned.signal() })
         #expect(wasPending)
         #expect(response.status == 201, "\(response.bodyText)")
         let requestId = try #require(response.headers["x-amzn-RequestId"])
@@ -147,6 +157,24 @@ import Testing
             ([.success((403, Array("<Code>AccessDenied</Code><Message>no</Message>".utf8)))], 403, 1),
             ([.success((400, Array("<Code>Throttling</Code>".utf8)))], 429, 1),
             ([.success((200, Array("<AssumeRoleResponse/>".utf8)))], 503, 1),
+            // Credentials of another role or account than the one asked for are never handed out.
+            (
+                [
+                    .success(
+                        (
+                            200,
+                            Array(Self.issuedXML.replacingOccurrences(of: "role/web-reader/", with: "role/admin/").utf8)
+                        ))
+                ], 503, 1
+            ),
+            (
+                [
+                    .success(
+                        (200, Array(Self.issuedXML.replacingOccurrences(of: "123456789012", with: "999999999999").utf8))
+                    )
+                ],
+                503, 1
+            ),
         ] as [([Result<(status: Int, body: [UInt8]), UpstreamFailure>], Int, Int)])
     func failures(script: [Result<(status: Int, body: [UInt8]), UpstreamFailure>], status: Int, attempts: Int)
         throws

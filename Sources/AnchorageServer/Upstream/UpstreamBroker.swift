@@ -101,7 +101,14 @@ public final class UpstreamBroker: Sendable {
             session.parameters, endpoint: session.upstream.endpoint, region: session.upstream.region,
             credentials: keys, now: clock.seconds)
         switch transport(request, session.upstream, seconds) {
-        case .success(let answer): return AssumeRoleResponse.parse(status: answer.status, body: answer.body)
+        case .success(let answer):
+            let parsed = AssumeRoleResponse.parse(status: answer.status, body: answer.body)
+            let roleArn = session.parameters.roleArn
+            guard case .success(let issued) = parsed, !issued.isSession(of: roleArn) else { return parsed }
+            return .failure(
+                .malformedAnswer(
+                    "AssumedRoleUser.Arn \(issued.assumedRoleArn.prefix(256)) is not a session of \(roleArn)",
+                    issued.requestId))
         case .failure(let failure): return .failure(failure)
         }
     }

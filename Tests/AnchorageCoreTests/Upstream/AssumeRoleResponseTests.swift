@@ -116,6 +116,22 @@ struct AssumeRoleResponseTests {
         #expect(failure.detail.contains("HTTP \(status)"))
     }
 
+    @Test("the assumed-role ARN must be a session of the role asked for: partition, account and role name")
+    func sessionOfRole() throws {
+        let issued = try AssumeRoleResponse.parse(status: 200, body: Array(Self.success.utf8)).get()
+        #expect(issued.isSession(of: "arn:aws:iam::123456789012:role/web-reader"))
+        #expect(issued.isSession(of: "arn:aws:iam::123456789012:role/team/web-reader"))
+        #expect(!issued.isSession(of: "arn:aws:iam::123456789012:role/admin"))
+        #expect(!issued.isSession(of: "arn:aws:iam::999999999999:role/web-reader"))
+        #expect(!issued.isSession(of: "arn:aws-cn:iam::123456789012:role/web-reader"))
+        #expect(!issued.isSession(of: "arn:aws:iam::123456789012:role/web-reade"))
+        var other = issued
+        other.assumedRoleArn = "arn:aws:iam::123456789012:role/web-reader"
+        #expect(!other.isSession(of: "arn:aws:iam::123456789012:role/web-reader"))
+        other.assumedRoleArn = "arn:aws:sts::123456789012:assumed-role/web-reader/a/b"
+        #expect(!other.isSession(of: "arn:aws:iam::123456789012:role/web-reader"))
+    }
+
     @Test("transport failures and unreadable keys are 503; only a transport failure or a 5xx is retried")
     func withoutAnswer() {
         #expect(UpstreamFailure.unreachable("connect refused").denialReason == .upstreamUnavailable)
