@@ -3,6 +3,7 @@ import AnchorageConfigFixtures
 import AnchorageCore
 import AnchorageCrypto
 import AnchorageLocking
+import AnchorageRedis
 import AnchorageTestSupport
 import Dispatch
 import Foundation
@@ -51,7 +52,7 @@ import Testing
         let auditLog: AuditLog
         let service: AnchorageService
 
-        init(ou: String = "web", broker: UpstreamBroker) throws {
+        init(ou: String = "web", broker: UpstreamBroker, admissionStore: (any AdmissionStore)? = nil) throws {
             configuration = try ConfigFixture()
             try configuration.makeBrokered(ou: ou)
             auditLog = try AuditLog(path: state.url("audit.jsonl"))
@@ -60,7 +61,7 @@ import Testing
                 createSession: CreateSessionService(
                     keyring: TokenKeyring.generate(id: "k-test", random: SystemRandomSource())),
                 auditLog: auditLog, clock: FixedClock(seconds: testNow), logger: Logger(minimumLevel: .error),
-                upstreamBroker: broker)
+                upstreamBroker: broker, admissionStore: admissionStore)
         }
 
         func auditRecords() throws -> [JSONValue] {
@@ -74,7 +75,15 @@ import Testing
         /// `handled` runs once the handler returned, before the wait for the answer.
         func createSession(handled: () -> Void = {}) throws -> (response: HTTPResponse, wasPending: Bool) {
             let pki = configuration.pki
-            let placeholder = service.handle(try RequestSigner.signedCreateSession(leaf: pki.webLeaf, key: pki.webKey))
+            return try answer(
+                try RequestSigner.signedCreateSession(leaf: pki.webLeaf, key: pki.webKey), handled: handled)
+        }
+
+        /// The answer to `request`, waited for when it is pending.
+        func answer(_ request: HTTPRequest, handled: () -> Void = {}) throws -> (
+            response: HTTPResponse, wasPending: Bool
+        ) {
+            let placeholder = service.handle(request)
             handled()
             guard let promise = placeholder.pending else { return (placeholder, false) }
             let delivered = Locked<HTTPResponse?>(nil)
@@ -136,6 +145,38 @@ import Testing
             record["upstream"]?["assumedRoleArn"]?.stringValue
                 == "arn:aws:sts::123456789012:assumed-role/web-reader/0123")
         #expect(!(try fixture.auditRecords().description.contains("upstream-secret")))
+    }
+
+    @Test(
+        "a replayed request for a brokered role is refused (429) before it goes upstream: embedded and shared admission"
+    )
+    func replayIsRefusedBeforeTheUpstream() throws {
+        let redis = try RedisServer()
+        defer { redis.stop() }
+        var options = RedisClient.Options(endpoint: try RedisEndpoint(url: redis.url))
+        options.setup = [RedisCommand("SCRIPT", "LOAD", AdmissionScript.source)]
+        let client = try RedisClient(options)
+        defer { client.stop() }
+        #expect(client.waitUntilReady(seconds: 10))
+        let stores: [any AdmissionStore] = [
+            RequestAdmission(RequestAdmission.Settings()),
+            SharedAdmission(
+                client: client, settings: RequestAdmission.Settings(), failureMode: .closed,
+                logger: Logger(minimumLevel: .error)),
+        ]
+        for store in stores {
+            let transport = ScriptedTransport([ScriptedTransport.issued])
+            let fixture = try Fixture(
+                broker: UpstreamBroker(clock: FixedClock(seconds: testNow), transport: transport.transport),
+                admissionStore: store)
+            let pki = fixture.configuration.pki
+            let request = try RequestSigner.signedCreateSession(leaf: pki.webLeaf, key: pki.webKey)
+            #expect(try fixture.answer(request).response.status == 201, "\(type(of: store))")
+            let replayed = try fixture.answer(request).response
+            #expect(replayed.status == 429, "\(type(of: store)): \(replayed.bodyText)")
+            #expect(transport.sent.withLock { $0.count } == 1, "the replay never reached the upstream")
+            #expect(try fixture.auditRecords().last?["reason"]?.stringValue == "replayed_request")
+        }
     }
 
     @Test func refusedDecisionNeverReachesTheTransport() throws {
