@@ -30,7 +30,9 @@ public enum AssumeRoleResponse {
     /// short of every credential field is a failure: a caller never gets partial credentials.
     public static func parse(status: Int, body: [UInt8]) -> Result<Issued, UpstreamFailure> {
         let text = String(decoding: body, as: UTF8.self)
-        let requestId = XMLElements.first("RequestId", in: text[...]).map(XMLElements.decode)
+        let requestId = XMLElements.first("RequestId", in: text[...]).map {
+            UpstreamFailure.bounded(XMLElements.decode($0), 128)
+        }
         guard (200...299).contains(status) else {
             // A redirect (never followed) or another status below 400 is no refusal: the endpoint is wrong.
             guard status >= 400 else {

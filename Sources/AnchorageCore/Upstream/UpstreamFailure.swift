@@ -31,12 +31,19 @@ public enum UpstreamFailure: Error, Sendable, Equatable {
 
     /// Classifies an error answer by its status and code.
     public static func answered(status: Int, code: String, message: String, requestId: String?) -> UpstreamFailure {
-        let message = String(message.prefix(512))
+        let code = bounded(code, 128)
+        let message = bounded(message, 512)
         if status == 429 || throttlingCodes.contains(code) {
             return .throttled(status: status, code: code, message: message, requestId: requestId)
         }
         if status >= 500 { return .serverError(status: status, code: code, message: message, requestId: requestId) }
         return .refused(status: status, code: code, message: message, requestId: requestId)
+    }
+
+    /// At most `bytes` UTF-8 bytes of `text` (a cut scalar becomes U+FFFD): the upstream's text goes to a log line
+    /// and an audit record on every failure, so its size is Anchorage's, not the upstream's.
+    public static func bounded(_ text: String, _ bytes: Int) -> String {
+        text.utf8.count <= bytes ? text : String(decoding: text.utf8.prefix(bytes), as: UTF8.self)
     }
 
     /// Whether one more attempt may help: an unreachable upstream or a 5xx.

@@ -132,6 +132,29 @@ struct AssumeRoleResponseTests {
         #expect(!other.isSession(of: "arn:aws:iam::123456789012:role/web-reader"))
     }
 
+    @Test("the upstream's code, message and request id are bounded before they reach a log line or the audit log")
+    func boundedUpstreamText() {
+        let long = String(repeating: "A", count: 100_000)
+        let body = Array(
+            "<ErrorResponse><Error><Code>\(long)</Code><Message>\(long)</Message></Error><RequestId>\(long)</RequestId></ErrorResponse>"
+                .utf8)
+        for status in [400, 500] {
+            guard case .failure(let failure) = AssumeRoleResponse.parse(status: status, body: body) else {
+                Issue.record("an error answer gave credentials")
+                continue
+            }
+            #expect(failure.code.utf8.count <= 128)
+            #expect((failure.requestId?.utf8.count ?? 0) <= 128)
+            #expect(failure.detail.utf8.count <= 1024)
+        }
+        let malformed = Array("<AssumeRoleResponse><RequestId>\(long)</RequestId></AssumeRoleResponse>".utf8)
+        guard case .failure(let failure) = AssumeRoleResponse.parse(status: 200, body: malformed) else {
+            Issue.record("an incomplete answer gave credentials")
+            return
+        }
+        #expect((failure.requestId?.utf8.count ?? 0) <= 128)
+    }
+
     @Test("transport failures and unreadable keys are 503; only a transport failure or a 5xx is retried")
     func withoutAnswer() {
         #expect(UpstreamFailure.unreachable("connect refused").denialReason == .upstreamUnavailable)
