@@ -198,6 +198,20 @@ import Testing
             ([.success((403, Array("<Code>AccessDenied</Code><Message>no</Message>".utf8)))], 403, 1),
             ([.success((400, Array("<Code>Throttling</Code>".utf8)))], 429, 1),
             ([.success((200, Array("<AssumeRoleResponse/>".utf8)))], 503, 1),
+            // Credentials that expired before they were issued are a broken upstream's (or clock's), never handed out.
+            (
+                [
+                    .success(
+                        (
+                            200,
+                            Array(
+                                Self.issuedXML.replacingOccurrences(
+                                    of: "2026-12-06T08:00:00Z", with: "2026-11-25T03:04:05Z"
+                                )
+                                .utf8)
+                        ))
+                ], 503, 1
+            ),
             // Credentials of another role or account than the one asked for are never handed out.
             (
                 [
