@@ -23,7 +23,9 @@ public enum UpstreamCredentialsFile {
     /// The credentials in `path`; throws the problems found (a missing file, group or other permission, not a
     /// regular file, bad JSON, a missing, empty, unknown or mistyped member).
     public static func read(_ path: String) throws(ConfigurationError) -> UpstreamCredentials {
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        // O_NONBLOCK: opening a FIFO (or a device) must not wait for a writer; it is refused just below, and a
+        // regular file reads the same either way.
+        let fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK)
         guard fd >= 0 else {
             throw ConfigurationError(issues: [ConfigurationIssue(file: path, message: "missing or unreadable")])
         }

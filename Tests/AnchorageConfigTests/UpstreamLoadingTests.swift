@@ -82,6 +82,25 @@ import Testing
         #expect(issues.first?.message.contains("mode 640") == true, "\(issues)")
     }
 
+    @Test func symlinkToACredentialsFileReadableByOthersIsAnError() throws {
+        let fixture = try Self.brokeredFixture()
+        let keys = fixture.directory.url("keys/aws.json")
+        try FileManager.default.moveItem(atPath: keys, toPath: keys + ".real")
+        chmod(keys + ".real", 0o644)
+        try FileManager.default.createSymbolicLink(atPath: keys, withDestinationPath: keys + ".real")
+        #expect(fixture.loadIssues().first?.message.contains("mode 644") == true)
+    }
+
+    @Test("a credentials file that is a FIFO is refused at once: opening it must not wait for a writer")
+    func credentialsFileFIFOIsAnError() throws {
+        let fixture = try Self.brokeredFixture()
+        let keys = fixture.directory.url("keys/aws.json")
+        try fixture.directory.remove("keys/aws.json")
+        #expect(mkfifo(keys, 0o600) == 0)
+        #expect(fixture.loadIssues().first?.message.hasPrefix("not a regular file") == true)
+        #expect(throws: ConfigurationError.self) { try UpstreamCredentialsFile.read(keys) }
+    }
+
     @Test func missingCredentialsFileIsAnError() throws {
         let fixture = try Self.brokeredFixture()
         try fixture.directory.remove("keys/aws.json")

@@ -1,5 +1,6 @@
-import AnchorageRedis
 import Testing
+
+@testable import AnchorageRedis
 
 @Suite struct RESPReaderTests {
     /// Reads every reply of `bytes` fed in pieces of `step` bytes (0: all at once), then the end of the stream.
@@ -136,6 +137,26 @@ import Testing
         var reader = RESPReader()
         reader.append(Array(String(repeating: "*1\r\n", count: 100_000).utf8))
         #expect(throws: RESPError(.tooDeep, "")) { try reader.next() }
+    }
+
+    @Test("a large reply arriving in small pieces is examined once, not again from its start at every piece")
+    func linearInPieces() throws {
+        let count = 20_000
+        let reply = RESPValue.array((0..<count).map { _ in .bulkString([UInt8(ascii: "x")]) })
+        let bytes = RESPWriter.encode(reply: reply)
+        var reader = RESPReader()
+        var values: [RESPValue] = []
+        var index = 0
+        while index < bytes.count {
+            let end = min(bytes.count, index + 1024)
+            reader.append(bytes[index..<end])
+            index = end
+            while let value = try reader.next() { values.append(value) }
+        }
+        #expect(values == [reply])
+        // Each element is looked at a bounded number of times (the piece that completes it, and the final read),
+        // however many pieces there were: ~140 pieces here, which re-read from the start would be ~1.4 M.
+        #expect(reader.elementsExamined <= 3 * (count + 1) + bytes.count / 1024 + 1)
     }
 
     @Test("commands are arrays of bulk strings")

@@ -3,6 +3,7 @@ import AnchorageConfigFixtures
 import AnchorageCore
 import AnchorageCrypto
 import AnchorageLocking
+import AnchorageRedis
 import AnchorageTestSupport
 import Dispatch
 import Foundation
@@ -28,13 +29,8 @@ import Testing
     final class ScriptedTransport: Sendable {
         let script: [Result<(status: Int, body: [UInt8]), UpstreamFailure>]
         let sent = Locked([AssumeRoleRequest]())
-        /// When set, every answer waits for it: the upstream is still working when `handle` returns.
-        let gate: DispatchSemaphore?
 
-        init(_ script: [Result<(status: Int, body: [UInt8]), UpstreamFailure>], gate: DispatchSemaphore? = nil) {
-            self.script = script
-            self.gate = gate
-        }
+        init(_ script: [Result<(status: Int, body: [UInt8]), UpstreamFailure>]) { self.script = script }
 
         var transport: UpstreamBroker.Transport {
             { request, _, _ in
@@ -42,8 +38,6 @@ import Testing
                     sent.append(request)
                     return sent.count - 1
                 }
-                // Bounded only so that a failing test cannot hang the suite.
-                _ = self.gate?.wait(timeout: .now() + 60)
                 return self.script[min(index, self.script.count - 1)]
             }
         }
@@ -58,7 +52,7 @@ import Testing
         let auditLog: AuditLog
         let service: AnchorageService
 
-        init(ou: String = "web", broker: UpstreamBroker) throws {
+        init(ou: String = "web", broker: UpstreamBroker, admissionStore: (any AdmissionStore)? = nil) throws {
             configuration = try ConfigFixture()
             try configuration.makeBrokered(ou: ou)
             auditLog = try AuditLog(path: state.url("audit.jsonl"))
@@ -67,7 +61,7 @@ import Testing
                 createSession: CreateSessionService(
                     keyring: TokenKeyring.generate(id: "k-test", random: SystemRandomSource())),
                 auditLog: auditLog, clock: FixedClock(seconds: testNow), logger: Logger(minimumLevel: .error),
-                upstreamBroker: broker)
+                upstreamBroker: broker, admissionStore: admissionStore)
         }
 
         func auditRecords() throws -> [JSONValue] {
@@ -78,11 +72,19 @@ import Testing
         }
 
         /// Sends a signed CreateSession for the web leaf; the answer, waiting for a pending one to complete.
-        /// `afterHandle` runs once `handle` returned (to let a gated upstream answer).
-        func createSession(afterHandle: () -> Void = {}) throws -> (response: HTTPResponse, wasPending: Bool) {
+        /// `handled` runs once the handler returned, before the wait for the answer.
+        func createSession(handled: () -> Void = {}) throws -> (response: HTTPResponse, wasPending: Bool) {
             let pki = configuration.pki
-            let placeholder = service.handle(try RequestSigner.signedCreateSession(leaf: pki.webLeaf, key: pki.webKey))
-            afterHandle()
+            return try answer(
+                try RequestSigner.signedCreateSession(leaf: pki.webLeaf, key: pki.webKey), handled: handled)
+        }
+
+        /// The answer to `request`, waited for when it is pending.
+        func answer(_ request: HTTPRequest, handled: () -> Void = {}) throws -> (
+            response: HTTPResponse, wasPending: Bool
+        ) {
+            let placeholder = service.handle(request)
+            handled()
             guard let promise = placeholder.pending else { return (placeholder, false) }
             let delivered = Locked<HTTPResponse?>(nil)
             let done = DispatchSemaphore(value: 0)
@@ -99,12 +101,18 @@ import Testing
     }
 
     @Test func brokeredRoleIsAnsweredThroughThePromiseWithTheUpstreamsCredentials() throws {
-        // The upstream answers only after `handle` returned: the event loop never waits for it.
-        let gate = DispatchSemaphore(value: 0)
-        let transport = ScriptedTransport([ScriptedTransport.issued], gate: gate)
+        let transport = ScriptedTransport([ScriptedTransport.issued])
+        // The upstream answers only once the handler returned: otherwise a fast worker may deliver first, and the
+        // handler then returns the answer itself (also correct, but not the path this test is about).
+        let returned = DispatchSemaphore(value: 0)
         let fixture = try Fixture(
-            broker: UpstreamBroker(clock: FixedClock(seconds: testNow), transport: transport.transport))
-        let (response, wasPending) = try fixture.createSession(afterHandle: { gate.signal() })
+            broker: UpstreamBroker(
+                clock: FixedClock(seconds: testNow),
+                transport: { request, upstream, seconds in
+                    returned.wait()
+                    return transport.transport(request, upstream, seconds)
+                }))
+        let (response, wasPending) = try fixture.createSession(handled: { returned.signal() })
         #expect(wasPending)
         #expect(response.status == 201, "\(response.bodyText)")
         let requestId = try #require(response.headers["x-amzn-RequestId"])
@@ -139,6 +147,38 @@ import Testing
         #expect(!(try fixture.auditRecords().description.contains("upstream-secret")))
     }
 
+    @Test(
+        "a replayed request for a brokered role is refused (429) before it goes upstream: embedded and shared admission"
+    )
+    func replayIsRefusedBeforeTheUpstream() throws {
+        let redis = try RedisServer()
+        defer { redis.stop() }
+        var options = RedisClient.Options(endpoint: try RedisEndpoint(url: redis.url))
+        options.setup = [RedisCommand("SCRIPT", "LOAD", AdmissionScript.source)]
+        let client = try RedisClient(options)
+        defer { client.stop() }
+        #expect(client.waitUntilReady(seconds: 10))
+        let stores: [any AdmissionStore] = [
+            RequestAdmission(RequestAdmission.Settings()),
+            SharedAdmission(
+                client: client, settings: RequestAdmission.Settings(), failureMode: .closed,
+                logger: Logger(minimumLevel: .error)),
+        ]
+        for store in stores {
+            let transport = ScriptedTransport([ScriptedTransport.issued])
+            let fixture = try Fixture(
+                broker: UpstreamBroker(clock: FixedClock(seconds: testNow), transport: transport.transport),
+                admissionStore: store)
+            let pki = fixture.configuration.pki
+            let request = try RequestSigner.signedCreateSession(leaf: pki.webLeaf, key: pki.webKey)
+            #expect(try fixture.answer(request).response.status == 201, "\(type(of: store))")
+            let replayed = try fixture.answer(request).response
+            #expect(replayed.status == 429, "\(type(of: store)): \(replayed.bodyText)")
+            #expect(transport.sent.withLock { $0.count } == 1, "the replay never reached the upstream")
+            #expect(try fixture.auditRecords().last?["reason"]?.stringValue == "replayed_request")
+        }
+    }
+
     @Test func refusedDecisionNeverReachesTheTransport() throws {
         let transport = ScriptedTransport([ScriptedTransport.issued])
         let fixture = try Fixture(ou: "ops", broker: UpstreamBroker(transport: transport.transport))
@@ -158,6 +198,38 @@ import Testing
             ([.success((403, Array("<Code>AccessDenied</Code><Message>no</Message>".utf8)))], 403, 1),
             ([.success((400, Array("<Code>Throttling</Code>".utf8)))], 429, 1),
             ([.success((200, Array("<AssumeRoleResponse/>".utf8)))], 503, 1),
+            // Credentials that expired before they were issued are a broken upstream's (or clock's), never handed out.
+            (
+                [
+                    .success(
+                        (
+                            200,
+                            Array(
+                                Self.issuedXML.replacingOccurrences(
+                                    of: "2026-12-06T08:00:00Z", with: "2026-11-25T03:04:05Z"
+                                )
+                                .utf8)
+                        ))
+                ], 503, 1
+            ),
+            // Credentials of another role or account than the one asked for are never handed out.
+            (
+                [
+                    .success(
+                        (
+                            200,
+                            Array(Self.issuedXML.replacingOccurrences(of: "role/web-reader/", with: "role/admin/").utf8)
+                        ))
+                ], 503, 1
+            ),
+            (
+                [
+                    .success(
+                        (200, Array(Self.issuedXML.replacingOccurrences(of: "123456789012", with: "999999999999").utf8))
+                    )
+                ],
+                503, 1
+            ),
         ] as [([Result<(status: Int, body: [UInt8]), UpstreamFailure>], Int, Int)])
     func failures(script: [Result<(status: Int, body: [UInt8]), UpstreamFailure>], status: Int, attempts: Int)
         throws

@@ -12,14 +12,34 @@ public enum AssumeRoleResponse {
         public var assumedRoleId: String
         public var packedPolicySize: Int?
         public var requestId: String?
+
+        /// Whether ``assumedRoleArn`` is a session of `roleArn` — the same partition and account,
+        /// `assumed-role/<the role's name>/<session>` — compared code point by code point. Credentials of any
+        /// other role are a broken or confused upstream's, never the caller's.
+        public func isSession(of roleArn: String) -> Bool {
+            guard let role = ARN(roleArn), let assumed = ARN(assumedRoleArn) else { return false }
+            func same(_ a: some StringProtocol, _ b: some StringProtocol) -> Bool { a.utf8.elementsEqual(b.utf8) }
+            let parts = assumed.resource.split(separator: "/", omittingEmptySubsequences: false)
+            return same(assumed.partition, role.partition) && same(assumed.service, "sts")
+                && same(assumed.account, role.account) && parts.count == 3 && same(parts[0], "assumed-role")
+                && same(parts[1], role.resourceName) && !parts[2].isEmpty
+        }
     }
 
     /// Classifies the answer `status`/`body`: complete credentials or an ``UpstreamFailure``. Anything
     /// short of every credential field is a failure: a caller never gets partial credentials.
     public static func parse(status: Int, body: [UInt8]) -> Result<Issued, UpstreamFailure> {
         let text = String(decoding: body, as: UTF8.self)
-        let requestId = XMLElements.first("RequestId", in: text[...]).map(XMLElements.decode)
+        let requestId = XMLElements.first("RequestId", in: text[...]).map {
+            UpstreamFailure.bounded(XMLElements.decode($0), 128)
+        }
         guard (200...299).contains(status) else {
+            // A redirect (never followed) or another status below 400 is no refusal: the endpoint is wrong.
+            guard status >= 400 else {
+                return .failure(
+                    .malformedAnswer(
+                        "HTTP \(status) is neither credentials nor an error (no redirect is followed)", requestId))
+            }
             let code = XMLElements.first("Code", in: text[...]).map { XMLElements.decode($0) } ?? ""
             let message = XMLElements.first("Message", in: text[...]).map { XMLElements.decode($0) } ?? ""
             return .failure(

@@ -6,7 +6,8 @@
 /// - throttling (HTTP 429, or the codes `Throttling`, `ThrottlingException`, `RequestLimitExceeded`,
 ///   `TooManyRequestsException`, `SlowDown`) → 429 `ThrottlingException`, which clients retry
 ///   (``DenialReason/upstreamThrottled``);
-/// - unreachable (connect, TLS, timeout), a 5xx, an incomplete answer or unreadable credentials → 503
+/// - unreachable (connect, TLS, timeout), a 5xx, a redirect (never followed) or another status below 400, an
+///   incomplete answer or unreadable credentials → 503
 ///   (``DenialReason/upstreamUnavailable``); a transport failure or a 5xx is retried once first.
 public enum UpstreamFailure: Error, Sendable, Equatable {
     /// The upstream answered with an error; `code` and `message` as it sent them.
@@ -30,12 +31,19 @@ public enum UpstreamFailure: Error, Sendable, Equatable {
 
     /// Classifies an error answer by its status and code.
     public static func answered(status: Int, code: String, message: String, requestId: String?) -> UpstreamFailure {
-        let message = String(message.prefix(512))
+        let code = bounded(code, 128)
+        let message = bounded(message, 512)
         if status == 429 || throttlingCodes.contains(code) {
             return .throttled(status: status, code: code, message: message, requestId: requestId)
         }
         if status >= 500 { return .serverError(status: status, code: code, message: message, requestId: requestId) }
         return .refused(status: status, code: code, message: message, requestId: requestId)
+    }
+
+    /// At most `bytes` UTF-8 bytes of `text` (a cut scalar becomes U+FFFD): the upstream's text goes to a log line
+    /// and an audit record on every failure, so its size is Anchorage's, not the upstream's.
+    public static func bounded(_ text: String, _ bytes: Int) -> String {
+        text.utf8.count <= bytes ? text : String(decoding: text.utf8.prefix(bytes), as: UTF8.self)
     }
 
     /// Whether one more attempt may help: an unreachable upstream or a 5xx.

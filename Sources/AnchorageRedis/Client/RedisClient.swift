@@ -88,6 +88,8 @@ public final class RedisClient: Sendable {
         var ready = false
         /// The last connection attempt failed: batches fail at once until one succeeds.
         var down = false
+        /// Why the last connection attempt failed (a ``RedisError`` detail: never a password), while ``down``.
+        var lastFailure: String?
         var commandsSent: UInt64 = 0
     }
 
@@ -124,7 +126,7 @@ public final class RedisClient: Sendable {
         let maximum = options.maximumQueued
         let (refusal, wake): (RedisError?, Bool) = shared.withLock { state in
             if state.stopping { return (RedisError(.stopped, "the client is stopped"), false) }
-            if state.down { return (RedisError(.unavailable, "Redis is unreachable"), false) }
+            if state.down { return (RedisError.unreachable(state.lastFailure), false) }
             if state.outstanding >= maximum {
                 return (RedisError(.queueFull, "\(maximum) commands are waiting"), false)
             }

@@ -83,8 +83,10 @@ final class RedisConnectionLoop: @unchecked Sendable {
                 for batch in held { write(batch) }
                 held.removeAll(keepingCapacity: true)
             }
-            if client.shared.withLock({ $0.down }), !held.isEmpty {
-                failHeld(RedisError(.unavailable, "Redis is unreachable"))
+            if let down = client.shared.withLock({ $0.down ? RedisError.unreachable($0.lastFailure) : nil }),
+                !held.isEmpty
+            {
+                failHeld(down)
             }
             expire(now: now)
             flush()
@@ -180,6 +182,7 @@ final class RedisConnectionLoop: @unchecked Sendable {
         client.shared.withLock {
             $0.ready = true
             $0.down = false
+            $0.lastFailure = nil
         }
         client.report(.connected)
     }
@@ -189,6 +192,7 @@ final class RedisConnectionLoop: @unchecked Sendable {
         client.shared.withLock {
             $0.down = true
             $0.ready = false
+            $0.lastFailure = error.detail
         }
         failHeld(error)
         phase = .waiting(after: MonotonicTime.nanoseconds &+ UInt64(backoff * 1e9))

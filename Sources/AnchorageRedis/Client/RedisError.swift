@@ -25,5 +25,10 @@ public struct RedisError: Error, Equatable, Sendable, CustomStringConvertible {
 
     public var description: String { "\(code.rawValue): \(detail)" }
 
+    /// The refusal of a command while the client knows Redis is down, with the last attempt's reason when known.
+    static func unreachable(_ lastFailure: String?) -> RedisError {
+        RedisError(.unavailable, "Redis is unreachable" + (lastFailure.map { " (\($0))" } ?? ""))
+    }
+
     public static func == (lhs: RedisError, rhs: RedisError) -> Bool { lhs.code == rhs.code }
 }

@@ -10,6 +10,13 @@ public struct RESPReader: Sendable {
     /// Where the next reply starts in ``buffer``.
     private var start = 0
     private var failure: RESPError?
+    /// Values (replies and their elements) looked at so far, complete or not: a reply that arrives in pieces must
+    /// cost its size once, not once per piece (a slow or hostile server must not make the client's thread spin).
+    private(set) var elementsExamined = 0
+    /// Where the completeness scan of the reply at `start` resumes (an index into `buffer`), and how many elements
+    /// each array it is inside still expects, innermost last: the scan goes over each element once.
+    private var scanned = 0
+    private var openArrays: [Int64] = []
 
     public init(limits: RESPLimits = .standard) { self.limits = limits }
 
@@ -20,6 +27,7 @@ public struct RESPReader: Sendable {
     public mutating func append<Bytes: Sequence>(_ bytes: Bytes) where Bytes.Element == UInt8 {
         if start > 0, start >= buffer.count / 2 {
             buffer.removeSubrange(0..<start)
+            scanned -= start
             start = 0
         }
         buffer.append(contentsOf: bytes)
@@ -32,14 +40,21 @@ public struct RESPReader: Sendable {
             // The reply is read within a window of `maxReplyBytes`: a reply that would need more is refused
             // at the same byte however the stream was cut (an error past the window is never reached first).
             let end = min(buffer.count, start + limits.maxReplyBytes)
-            var cursor = start
-            guard let value = try parse(&cursor, depth: 0, end: end) else {
+            // The values are built only once the scan found the whole reply: a reply arriving in many pieces is
+            // not parsed again from its start at every piece.
+            guard try scan(end: end) else {
                 guard end - start < limits.maxReplyBytes else {
                     throw RESPError(.replyTooLarge, "a reply of more than \(limits.maxReplyBytes) bytes")
                 }
                 return nil
             }
+            var cursor = start
+            var steps = 0
+            defer { elementsExamined += steps }
+            guard let value = try parse(&cursor, depth: 0, end: end, steps: &steps) else { return nil }
             start = cursor
+            scanned = cursor
+            openArrays.removeAll(keepingCapacity: true)
             return value
         } catch {
             failure = error
@@ -59,8 +74,69 @@ public struct RESPReader: Sendable {
 
     // MARK: - Parsing
 
-    private func parse(_ cursor: inout Int, depth: Int, end: Int) throws(RESPError) -> RESPValue? {
+    /// Advances the scan over the elements buffered before `end`, checking each header as ``parse`` does; true
+    /// once the reply at `start` is complete. An element is scanned again only while it is incomplete.
+    private mutating func scan(end: Int) throws(RESPError) -> Bool {
+        while scanned < end {
+            elementsExamined += 1
+            let type = buffer[scanned]
+            var position = scanned + 1
+            switch type {
+            case UInt8(ascii: "+"), UInt8(ascii: "-"), UInt8(ascii: ":"):
+                guard let line = try line(&position, end: end) else { return false }
+                if type == UInt8(ascii: ":") { _ = try Self.integer(buffer[line]) }
+            case UInt8(ascii: "$"):
+                guard let line = try line(&position, end: end) else { return false }
+                let length = try Self.integer(buffer[line])
+                if length != -1 {
+                    guard length >= 0 else { throw RESPError(.badNumber, "bulk string length \(length)") }
+                    guard length <= limits.maxBulkBytes else {
+                        throw RESPError(.tooLong, "bulk string of \(length) bytes (limit \(limits.maxBulkBytes))")
+                    }
+                    let stop = position + Int(length)
+                    guard stop + 2 <= end else { return false }
+                    guard buffer[stop] == 13, buffer[stop + 1] == 10 else {
+                        throw RESPError(.badFraming, "bulk string not followed by CR LF")
+                    }
+                    position = stop + 2
+                }
+            case UInt8(ascii: "*"):
+                guard let line = try line(&position, end: end) else { return false }
+                let count = try Self.integer(buffer[line])
+                if count != -1 {
+                    guard count >= 0 else { throw RESPError(.badNumber, "array count \(count)") }
+                    guard count <= limits.maxArrayCount else {
+                        throw RESPError(.tooLong, "array of \(count) elements (limit \(limits.maxArrayCount))")
+                    }
+                    guard openArrays.count + 1 <= limits.maxDepth else {
+                        throw RESPError(.tooDeep, "arrays nested deeper than \(limits.maxDepth)")
+                    }
+                    if count > 0 {
+                        scanned = position
+                        openArrays.append(count)
+                        continue
+                    }
+                }
+            default:
+                throw RESPError(.unknownType, "type byte 0x\(String(type, radix: 16))")
+            }
+            scanned = position
+            // An element is complete, and with it every array it was the last element of.
+            while let left = openArrays.last {
+                if left > 1 {
+                    openArrays[openArrays.count - 1] = left - 1
+                    break
+                }
+                openArrays.removeLast()
+            }
+            if openArrays.isEmpty { return true }
+        }
+        return false
+    }
+
+    private func parse(_ cursor: inout Int, depth: Int, end: Int, steps: inout Int) throws(RESPError) -> RESPValue? {
         guard cursor < end else { return nil }
+        steps += 1
         let type = buffer[cursor]
         var position = cursor + 1
         switch type {
@@ -110,7 +186,9 @@ public struct RESPReader: Sendable {
             var elements: [RESPValue] = []
             elements.reserveCapacity(min(Int(count), (end - position) / 3 + 1))
             for _ in 0..<count {
-                guard let element = try parse(&position, depth: depth + 1, end: end) else { return nil }
+                guard let element = try parse(&position, depth: depth + 1, end: end, steps: &steps) else {
+                    return nil
+                }
                 elements.append(element)
             }
             cursor = position

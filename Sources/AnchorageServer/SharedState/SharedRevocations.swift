@@ -7,15 +7,39 @@ import Dispatch
 /// so that no request waits for Redis to learn them.
 ///
 /// Every ``interval`` it reads the version counter (`GET`, one command); when it changed — or after a
-/// reconnection, since Redis may have restarted with other data — it reads the whole hash (`HGETALL`) and
-/// hands the entries to the ``ConfigurationStore``, which serves them beside the files' own. CreateSession
-/// and STS then refuse a revoked certificate and its sessions within one interval plus a round trip.
+/// reconnection, since Redis may have restarted with other data — it reads the whole hash (`HGETALL`, in
+/// ``readScript``, which bounds each entry) and hands the entries to the ``ConfigurationStore``, which serves
+/// them beside the files' own. CreateSession and STS then refuse a revoked certificate and its sessions within
+/// one interval plus a round trip.
 ///
 /// While Redis is unreachable the last entries read stay in force. An entry that does not parse is
-/// skipped and logged (the others still apply).
+/// skipped and logged (the others still apply), and so is one too large to read (``maximumEntryBytes``).
 final class SharedRevocations: Sendable {
     /// Seconds between two polls.
     static let interval = 0.25
+
+    /// The longest hash field or value read; a longer one is read as an empty string (and skipped as malformed).
+    /// An entry is a few hundred bytes; without this bound, one entry over the client's bulk-string limit would
+    /// fail the whole reply, close the connection every poll (failing the admissions in flight on it), and keep
+    /// every other revocation from being read.
+    static let maximumEntryBytes = 64 * 1024
+
+    /// `HGETALL KEYS[1]` with every field or value longer than `ARGV[1]` bytes replaced by an empty string.
+    static let readScript = """
+        local all = redis.call('HGETALL', KEYS[1])
+        local limit = tonumber(ARGV[1])
+        for i = 1, #all do
+          if #all[i] > limit then all[i] = '' end
+        end
+        return all
+        """
+
+    /// The command reading every revocation, bounded by ``maximumEntryBytes`` (and the client's own limit).
+    var readAll: RedisCommand {
+        RedisCommand(
+            "EVAL", Self.readScript, "1", SharedStateKeys.revocations,
+            String(min(Self.maximumEntryBytes, client.options.limits.maxBulkBytes)))
+    }
 
     private struct State {
         var version: String?
@@ -46,7 +70,7 @@ final class SharedRevocations: Sendable {
         if client.waitUntilReady(seconds: client.options.connectTimeout),
             case .success(let replies) = client.sendAndWait([
                 RedisCommand("GET", SharedStateKeys.revocationsVersion),
-                RedisCommand("HGETALL", SharedStateKeys.revocations),
+                readAll,
             ]), replies.count == 2, replies[0].errorCode == nil, case .array(let fields?) = replies[1]
         {
             apply(fields)
@@ -85,7 +109,7 @@ final class SharedRevocations: Sendable {
                 state.withLock { $0.polling = false }
                 return
             }
-            client.send([RedisCommand("HGETALL", SharedStateKeys.revocations)]) { [self] result in
+            client.send([readAll]) { [self] result in
                 defer { state.withLock { $0.polling = false } }
                 guard case .success(let replies) = result, case .array(let fields?)? = replies.first else { return }
                 apply(fields)

@@ -97,11 +97,29 @@ public final class UpstreamBroker: Sendable {
         case .success(let value): keys = value
         case .failure(let failure): return .failure(failure)
         }
+        let now = clock.seconds
         let request = AssumeRoleRequest(
             session.parameters, endpoint: session.upstream.endpoint, region: session.upstream.region,
-            credentials: keys, now: clock.seconds)
+            credentials: keys, now: now)
         switch transport(request, session.upstream, seconds) {
-        case .success(let answer): return AssumeRoleResponse.parse(status: answer.status, body: answer.body)
+        case .success(let answer):
+            let parsed = AssumeRoleResponse.parse(status: answer.status, body: answer.body)
+            guard case .success(let issued) = parsed else { return parsed }
+            // Credentials the caller could not use as asked are a broken or confused upstream's: never handed out.
+            let roleArn = session.parameters.roleArn
+            guard issued.isSession(of: roleArn) else {
+                return .failure(
+                    .malformedAnswer(
+                        "AssumedRoleUser.Arn \(issued.assumedRoleArn.prefix(256)) is not a session of \(roleArn)",
+                        issued.requestId))
+            }
+            guard issued.credentials.expiration > now else {
+                return .failure(
+                    .malformedAnswer(
+                        "Expiration \(UTCTimestamp.iso8601(issued.credentials.expiration)) is not after now",
+                        issued.requestId))
+            }
+            return parsed
         case .failure(let failure): return .failure(failure)
         }
     }

@@ -101,6 +101,60 @@ struct AssumeRoleResponseTests {
         #expect(failure.detail.contains("sécret <text>") || code.isEmpty)
     }
 
+    @Test(
+        "a redirect or another status below 400 is 503, not a refusal: the endpoint is wrong (no redirect is followed)",
+        arguments: [301, 302, 303, 307, 308, 304, 100, 199])
+    func unexpectedStatus(status: Int) {
+        guard case .failure(let failure) = AssumeRoleResponse.parse(status: status, body: Self.error("AccessDenied"))
+        else {
+            Issue.record("HTTP \(status) gave credentials")
+            return
+        }
+        #expect(failure.denialReason == .upstreamUnavailable)
+        #expect(failure.denialReason.wireError.status == 503)
+        #expect(!failure.isRetryable)
+        #expect(failure.detail.contains("HTTP \(status)"))
+    }
+
+    @Test("the assumed-role ARN must be a session of the role asked for: partition, account and role name")
+    func sessionOfRole() throws {
+        let issued = try AssumeRoleResponse.parse(status: 200, body: Array(Self.success.utf8)).get()
+        #expect(issued.isSession(of: "arn:aws:iam::123456789012:role/web-reader"))
+        #expect(issued.isSession(of: "arn:aws:iam::123456789012:role/team/web-reader"))
+        #expect(!issued.isSession(of: "arn:aws:iam::123456789012:role/admin"))
+        #expect(!issued.isSession(of: "arn:aws:iam::999999999999:role/web-reader"))
+        #expect(!issued.isSession(of: "arn:aws-cn:iam::123456789012:role/web-reader"))
+        #expect(!issued.isSession(of: "arn:aws:iam::123456789012:role/web-reade"))
+        var other = issued
+        other.assumedRoleArn = "arn:aws:iam::123456789012:role/web-reader"
+        #expect(!other.isSession(of: "arn:aws:iam::123456789012:role/web-reader"))
+        other.assumedRoleArn = "arn:aws:sts::123456789012:assumed-role/web-reader/a/b"
+        #expect(!other.isSession(of: "arn:aws:iam::123456789012:role/web-reader"))
+    }
+
+    @Test("the upstream's code, message and request id are bounded before they reach a log line or the audit log")
+    func boundedUpstreamText() {
+        let long = String(repeating: "A", count: 100_000)
+        let body = Array(
+            "<ErrorResponse><Error><Code>\(long)</Code><Message>\(long)</Message></Error><RequestId>\(long)</RequestId></ErrorResponse>"
+                .utf8)
+        for status in [400, 500] {
+            guard case .failure(let failure) = AssumeRoleResponse.parse(status: status, body: body) else {
+                Issue.record("an error answer gave credentials")
+                continue
+            }
+            #expect(failure.code.utf8.count <= 128)
+            #expect((failure.requestId?.utf8.count ?? 0) <= 128)
+            #expect(failure.detail.utf8.count <= 1024)
+        }
+        let malformed = Array("<AssumeRoleResponse><RequestId>\(long)</RequestId></AssumeRoleResponse>".utf8)
+        guard case .failure(let failure) = AssumeRoleResponse.parse(status: 200, body: malformed) else {
+            Issue.record("an incomplete answer gave credentials")
+            return
+        }
+        #expect((failure.requestId?.utf8.count ?? 0) <= 128)
+    }
+
     @Test("transport failures and unreadable keys are 503; only a transport failure or a 5xx is retried")
     func withoutAnswer() {
         #expect(UpstreamFailure.unreachable("connect refused").denialReason == .upstreamUnavailable)
