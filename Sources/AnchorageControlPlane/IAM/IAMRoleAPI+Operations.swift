@@ -255,8 +255,12 @@ extension IAMRoleAPI {
             try api.modify(name) { (current) throws(ControlPlaneError) -> RoleDocument? in
                 guard var document = current?.document else { throw noSuchRole(name) }
                 for tag in tags {
-                    if let index = document.tags.firstIndex(where: { CodePoints.equal($0.key, tag.key) }) {
-                        document.tags[index].value = tag.value
+                    // A key differing only in case replaces the tag, as in IAM: the role never gains a second
+                    // value for one (case-insensitive) condition key.
+                    if let index = document.tags.firstIndex(where: {
+                        CodePoints.equalIgnoringASCIICase($0.key, tag.key)
+                    }) {
+                        document.tags[index] = tag
                     } else {
                         document.tags.append(tag)
                     }
@@ -273,7 +277,7 @@ extension IAMRoleAPI {
             _ = try existingRole(name, for: "UntagRole", &resource, keys: ["aws:TagKeys": keys])
             try api.modify(name) { (current) throws(ControlPlaneError) -> RoleDocument? in
                 guard var document = current?.document else { throw noSuchRole(name) }
-                document.tags.removeAll { tag in keys.contains { CodePoints.equal($0, tag.key) } }
+                document.tags.removeAll { tag in keys.contains { CodePoints.equalIgnoringASCIICase($0, tag.key) } }
                 return document
             }
             return Answer(result: nil, resource: resource)

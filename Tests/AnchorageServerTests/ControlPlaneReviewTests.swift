@@ -1,0 +1,72 @@
+import AnchorageConfig
+import AnchorageCore
+import AnchorageServer
+import Foundation
+import Testing
+
+/// Holes found reviewing the control plane, each pinned by the request that used to get through.
+@Suite struct ControlPlaneReviewTests {
+    typealias Fixture = ControlPlaneRouteTests.Fixture
+
+    /// IAM tag keys are case-insensitive; condition keys are too. `team=pki` beside `Team=admin` made
+    /// `aws:RequestTag/team` two-valued, and a single-valued `StringEquals` holds when any value matches, so the
+    /// condition let `Team=admin` through.
+    @Test func tagKeysDifferingOnlyInCaseCannotSmuggleAValuePastARequestTagCondition() throws {
+        let fixture = try Fixture()
+        let admin = fixture.credentials(role: ControlPlaneRouteTests.admin)
+        let policy = #"""
+            {"Statement": [
+              {"Effect": "Allow", "Action": "iam:TagRole", "Resource": "*",
+               "Condition": {"StringEquals": {"aws:RequestTag/team": "pki"}}},
+              {"Effect": "Allow", "Action": "iam:ListRoleTags", "Resource": "*"}
+            ]}
+            """#
+        var (response, body) = fixture.iam(
+            admin,
+            [("Action", "PutRolePolicy"), ("RoleName", "workload"), ("PolicyName", "tags"), ("PolicyDocument", policy)])
+        #expect(response.status == 200, "\(body)")
+        try fixture.service.configurations.reload()
+        let workload = fixture.credentials(role: ControlPlaneRouteTests.workload)
+        (response, body) = fixture.iam(
+            workload,
+            [
+                ("Action", "TagRole"), ("RoleName", "workload"), ("Tags.member.1.Key", "team"),
+                ("Tags.member.1.Value", "pki"), ("Tags.member.2.Key", "Team"), ("Tags.member.2.Value", "admin"),
+            ])
+        #expect(response.status == 400, "\(body)")
+        #expect(body.contains("<Code>ValidationError</Code>"), "\(body)")
+        (response, body) = fixture.iam(workload, [("Action", "ListRoleTags"), ("RoleName", "workload")])
+        #expect(response.status == 200, "\(body)")
+        #expect(!body.contains("admin"), "\(body)")
+
+        // A tag whose key differs only in case replaces the role's tag, as IAM does: the role never holds both.
+        (response, body) = fixture.iam(
+            admin,
+            [
+                ("Action", "TagRole"), ("RoleName", "workload"), ("Tags.member.1.Key", "Team"),
+                ("Tags.member.1.Value", "ops"),
+            ])
+        #expect(response.status == 200, "\(body)")
+        (response, body) = fixture.iam(
+            workload,
+            [
+                ("Action", "TagRole"), ("RoleName", "workload"), ("Tags.member.1.Key", "team"),
+                ("Tags.member.1.Value", "pki"),
+            ])
+        #expect(response.status == 200, "\(body)")
+        (response, body) = fixture.iam(workload, [("Action", "ListRoleTags"), ("RoleName", "workload")])
+        #expect(body.components(separatedBy: "<Key>").count - 1 == 1, "\(body)")
+        #expect(!body.contains("ops"), "\(body)")
+
+        // CreateRole refuses the same pair.
+        (response, body) = fixture.iam(
+            admin,
+            [
+                ("Action", "CreateRole"), ("RoleName", "twins"),
+                ("AssumeRolePolicyDocument", ControlPlaneRouteTests.trustText), ("Tags.member.1.Key", "env"),
+                ("Tags.member.1.Value", "dev"), ("Tags.member.2.Key", "ENV"), ("Tags.member.2.Value", "prod"),
+            ])
+        #expect(response.status == 400, "\(body)")
+        #expect(!FileManager.default.fileExists(atPath: fixture.rolesDirectory + "/twins.json"))
+    }
+}
