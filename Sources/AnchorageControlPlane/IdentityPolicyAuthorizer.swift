@@ -5,7 +5,7 @@ public import AnchorageCore
 ///
 /// Before any policy runs: the caller's role must still be defined (`role_not_found`), and every resource must
 /// be `*` or an ARN of the caller's own account (`cross_account`) — no policy, however broad, reaches another
-/// account. Built per request with the configuration and the time the request is decided at.
+/// account. The caller's profile's session policies then limit what the role's policies allow. Built per request with the configuration and the time the request is decided at.
 public struct IdentityPolicyAuthorizer: ControlPlaneAuthorizing {
     public var configuration: Configuration
     /// Seconds since the Unix epoch (`aws:CurrentTime`, `aws:EpochTime`).
@@ -52,8 +52,38 @@ public struct IdentityPolicyAuthorizer: ControlPlaneAuthorizing {
         switch IdentityPolicyEvaluator.evaluate(
             role.identityPolicies, action: request.action, resources: request.resources, context: context)
         {
-        case .allowed: return .allowed
+        case .allowed: break
         case .denied(let denial): return .denied(reason: denial.code, detail: denial.description)
+        }
+        return sessionPolicyDecision(caller, request, context: context)
+    }
+
+    /// The session policies of the caller's profile, which AWS intersects with the role's identity policies: an
+    /// inline `sessionPolicy` must allow the call too; `managedPolicyArns` name policies Anchorage cannot read, so
+    /// they grant nothing (fail closed). A profile no longer in force is not consulted (its policies are unknown).
+    func sessionPolicyDecision(_ caller: ControlPlaneCaller, _ request: AuthorizationRequest, context: RequestContext)
+        -> Detailed
+    {
+        guard let profile = configuration.profiles[caller.claims.profileArn],
+            profile.sessionPolicy != nil || !profile.managedPolicyArns.isEmpty
+        else { return .allowed }
+        guard let text = profile.sessionPolicy else {
+            return .denied(
+                reason: "session_policy", detail: "profile \(profile.arn) limits its sessions to managed policies")
+        }
+        let document: PolicyDocument
+        do {
+            document = try PolicyDocument(json: try JSONParser.parse(text), kind: .identity)
+        } catch {
+            return .denied(reason: "session_policy", detail: "the session policy of \(profile.arn) does not parse")
+        }
+        switch IdentityPolicyEvaluator.evaluate(
+            [IdentityPolicy(name: "sessionPolicy", document: document)], action: request.action,
+            resources: request.resources, context: context)
+        {
+        case .allowed: return .allowed
+        case .denied(let denial):
+            return .denied(reason: "session_policy", detail: "session policy of \(profile.arn): \(denial.description)")
         }
     }
 }

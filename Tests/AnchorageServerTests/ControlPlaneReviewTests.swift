@@ -69,4 +69,38 @@ import Testing
         #expect(response.status == 400, "\(body)")
         #expect(!FileManager.default.fileExists(atPath: fixture.rolesDirectory + "/twins.json"))
     }
+
+    /// A profile's session policy limits what its sessions may do, as AWS intersects the role's identity policies
+    /// with the session policies: a session from a read-only profile of the admin role is not an admin.
+    @Test func theProfilesSessionPolicyLimitsItsSessions() throws {
+        let fixture = try Fixture()
+        let writer = ConfigurationWriter(
+            pkiDirectory: fixture.root + "/PKI", profilesDirectory: fixture.root + "/Profiles", synced: false)
+        let readOnly = #"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"iam:Get*","Resource":"*"}]}"#
+        // The fixture's sessions come from profile `y`.
+        try writer.writeProfile(
+            ProfileDocument(
+                name: "y", arn: "arn:aws:rolesanywhere:us-east-1:123456789012:profile/y",
+                roleArns: [ControlPlaneRouteTests.admin], sessionPolicy: readOnly))
+        try fixture.service.configurations.reload()
+        let admin = fixture.credentials(role: ControlPlaneRouteTests.admin)
+        var (response, body) = fixture.iam(admin, [("Action", "GetRole"), ("RoleName", "workload")])
+        #expect(response.status == 200, "\(body)")
+        (response, body) = fixture.iam(
+            admin, [("Action", "UpdateRole"), ("RoleName", "workload"), ("MaxSessionDuration", "7200")])
+        #expect(response.status == 403, "\(body)")
+        #expect(try fixture.auditLine(response)["reason"]?.stringValue == "session_policy")
+        #expect(try fixture.loads().roles[ControlPlaneRouteTests.workload]?.maxSessionDuration == 3600)
+
+        // Managed policy ARNs are session policies Anchorage cannot read: their sessions get nothing more.
+        try writer.writeProfile(
+            ProfileDocument(
+                name: "y", arn: "arn:aws:rolesanywhere:us-east-1:123456789012:profile/y",
+                roleArns: [ControlPlaneRouteTests.admin],
+                managedPolicyArns: ["arn:aws:iam::aws:policy/ReadOnlyAccess"]))
+        try fixture.service.configurations.reload()
+        (response, body) = fixture.iam(admin, [("Action", "GetRole"), ("RoleName", "workload")])
+        #expect(response.status == 403, "\(body)")
+        #expect(try fixture.auditLine(response)["reason"]?.stringValue == "session_policy")
+    }
 }
