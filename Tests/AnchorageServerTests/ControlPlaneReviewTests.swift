@@ -103,4 +103,31 @@ import Testing
         #expect(response.status == 403, "\(body)")
         #expect(try fixture.auditLine(response)["reason"]?.stringValue == "session_policy")
     }
+
+    /// IAM substitutes policy variables in 2012-10-17 identity policies; Anchorage compares them as literal text, so
+    /// a `Deny` on `role/${aws:PrincipalTag/team}` never applied and its `Allow` beside it went through. Such a
+    /// document is refused rather than silently read differently.
+    @Test func policyVariablesInAnIdentityPolicyAreRefusedNotReadLiterally() throws {
+        let fixture = try Fixture()
+        let admin = fixture.credentials(role: ControlPlaneRouteTests.admin)
+        let policy = #"""
+            {"Version": "2012-10-17", "Statement": [
+              {"Effect": "Allow", "Action": "iam:GetRole", "Resource": "*"},
+              {"Effect": "Deny", "Action": "iam:GetRole",
+               "Resource": "arn:aws:iam::123456789012:role/${aws:PrincipalTag/team}"}
+            ]}
+            """#
+        let (response, body) = fixture.iam(
+            admin,
+            [("Action", "PutRolePolicy"), ("RoleName", "workload"), ("PolicyName", "p"), ("PolicyDocument", policy)])
+        #expect(response.status == 400, "\(body)")
+        #expect(body.contains("<Code>MalformedPolicyDocument</Code>"), "\(body)")
+        #expect(try fixture.loads().roles[ControlPlaneRouteTests.workload]?.identityPolicies.isEmpty == true)
+        // Under the 2008-10-17 grammar IAM reads `${…}` literally too: nothing to refuse.
+        let literal = policy.replacingOccurrences(of: "2012-10-17", with: "2008-10-17")
+        let (accepted, acceptedBody) = fixture.iam(
+            admin,
+            [("Action", "PutRolePolicy"), ("RoleName", "workload"), ("PolicyName", "p"), ("PolicyDocument", literal)])
+        #expect(accepted.status == 200, "\(acceptedBody)")
+    }
 }
