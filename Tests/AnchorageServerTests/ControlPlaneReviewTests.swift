@@ -130,4 +130,27 @@ import Testing
             [("Action", "PutRolePolicy"), ("RoleName", "workload"), ("PolicyName", "p"), ("PolicyDocument", literal)])
         #expect(accepted.status == 200, "\(acceptedBody)")
     }
+
+    /// IAM role names are per account: to a caller of account A, account B's role `foreign` does not exist. The
+    /// answer was AccessDenied naming `arn:aws:iam::210987654321:role/foreign`, which told the caller the other
+    /// account's id and the role's path (and that it exists, unlike a name nobody holds).
+    @Test func anotherAccountsRoleIsNoSuchEntityAndItsArnIsNotShown() throws {
+        let fixture = try Fixture()
+        let admin = fixture.credentials(role: ControlPlaneRouteTests.admin)
+        for action in ["GetRole", "ListRoleTags", "ListRolePolicies", "DeleteRole"] {
+            let (response, body) = fixture.iam(admin, [("Action", action), ("RoleName", "foreign")])
+            #expect(response.status == 404, "\(action): \(body)")
+            #expect(body.contains("<Code>NoSuchEntity</Code>"), "\(action): \(body)")
+            #expect(!body.contains("210987654321"), "\(action): \(body)")
+            let line = try fixture.auditLine(response)
+            #expect(line["resource"]?.stringValue == "arn:aws:iam::123456789012:role/foreign")
+        }
+        #expect(FileManager.default.fileExists(atPath: fixture.rolesDirectory + "/foreign.json"))
+        // A caller without the permission still gets AccessDenied, as for any name.
+        let (response, body) = fixture.iam(
+            fixture.credentials(role: ControlPlaneRouteTests.workload),
+            [("Action", "GetRole"), ("RoleName", "foreign")])
+        #expect(response.status == 403, "\(body)")
+        #expect(!body.contains("210987654321"), "\(body)")
+    }
 }

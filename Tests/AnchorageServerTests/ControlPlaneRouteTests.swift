@@ -351,13 +351,21 @@ import Testing
         #expect(!body.contains("KeepAdmin"))
         #expect(FileManager.default.fileExists(atPath: fixture.rolesDirectory + "/pki-admin.json"))
 
-        // Another account's role: refused before any policy, and left alone.
+        // Another account's role is no role of the caller's account (names are per account); the audit log says
+        // whose it is.
         (response, body) = fixture.iam(
             fixture.credentials(role: Self.admin), [("Action", "GetRole"), ("RoleName", "foreign")])
-        #expect(response.status == 403)
+        #expect(response.status == 404)
         line = try fixture.auditLine(response)
-        #expect(line["reason"]?.stringValue == "cross_account")
-        #expect(line["resource"]?.stringValue == Self.foreign)
+        #expect(line["reason"]?.stringValue == "no_such_entity")
+        #expect(line["detail"]?.stringValue == "the role named foreign is \(Self.foreign)")
+        // An ARN of another account is refused before any policy.
+        let authorizer = IdentityPolicyAuthorizer(configuration: fixture.service.configurations.current, now: 0)
+        let claims = try SessionToken.open(fixture.credentials(role: Self.admin).token, keyring: fixture.keyring)
+        let caller = ControlPlaneCaller(claims: claims, account: Self.account, region: "us-east-1", sourceAddress: nil)
+        #expect(
+            authorizer.authorize(caller, AuthorizationRequest(action: "iam:GetRole", resources: [Self.foreign]))
+                == .denied(reason: "cross_account"))
 
         // A role that no longer exists authorizes nothing.
         (response, _) = fixture.iam(

@@ -81,14 +81,21 @@ extension IAMRoleAPI {
 
         /// The existing role `name`, authorized for `action` with its tags as `aws:ResourceTag/…`; NoSuchEntity
         /// (after authorizing the name in the caller's account, so that a missing role and a forbidden one look
-        /// alike to a caller without the permission).
+        /// alike to a caller without the permission). Role names are per account: another account's role of that
+        /// name is no role of the caller's, and its ARN is never shown.
         func existingRole(
             _ name: String, for action: String, _ resource: inout String?, keys: [String: [String]] = [:]
         ) throws(ControlPlaneError) -> StoredRole {
-            guard let stored = try api.readRole(name) else {
+            let found = try api.readRole(name)
+            guard let stored = found,
+                let storedArn = ARN(stored.document.arn), CodePoints.equal(storedArn.account, caller.account)
+            else {
                 resource = arn(roleName: name)
                 try authorize(action, resource!, keys: keys)
-                throw noSuchRole(name)
+                var error = noSuchRole(name)
+                // For the audit log only: someone probing another account's role names.
+                if let found { error.detail = "the role named \(name) is \(found.document.arn)" }
+                throw error
             }
             resource = stored.document.arn
             var keys = keys
