@@ -153,4 +153,36 @@ import Testing
         #expect(response.status == 403, "\(body)")
         #expect(!body.contains("210987654321"), "\(body)")
     }
+
+    /// Control characters are not XML: one in a role's description or tag made every later `GetRole` or
+    /// `ListRoles` answer unparseable for every admin (botocore refuses the document). IAM's patterns refuse them.
+    @Test func controlCharactersThatWouldBreakTheXMLAnswersAreRefused() throws {
+        let fixture = try Fixture()
+        let admin = fixture.credentials(role: ControlPlaneRouteTests.admin)
+        var (response, body) = fixture.iam(
+            admin, [("Action", "UpdateRole"), ("RoleName", "workload"), ("Description", "a\u{1}b")])
+        #expect(response.status == 400, "\(body)")
+        #expect(body.contains("<Code>ValidationError</Code>") && body.contains("escription"), "\(body)")
+        (response, body) = fixture.iam(
+            admin,
+            [
+                ("Action", "TagRole"), ("RoleName", "workload"), ("Tags.member.1.Key", "k\u{0}"),
+                ("Tags.member.1.Value", "v"),
+            ])
+        #expect(response.status == 400, "\(body)")
+        (response, body) = fixture.iam(
+            admin,
+            [
+                ("Action", "TagRole"), ("RoleName", "workload"), ("Tags.member.1.Key", "k"),
+                ("Tags.member.1.Value", "v\u{1B}"),
+            ])
+        #expect(response.status == 400, "\(body)")
+        (response, body) = fixture.iam(admin, [("Action", "GetRole"), ("RoleName", "workload")])
+        #expect(response.status == 200)
+        #expect(!body.unicodeScalars.contains { $0.value < 0x20 && $0 != "\n" }, "\(body)")
+        // Tabs and line breaks are XML and IAM's description pattern: still fine.
+        (response, body) = fixture.iam(
+            admin, [("Action", "UpdateRole"), ("RoleName", "workload"), ("Description", "line one\n\tline two")])
+        #expect(response.status == 200, "\(body)")
+    }
 }
