@@ -5,7 +5,8 @@ public import AnchorageCore
 ///
 /// Before any policy runs: the caller's role must still be defined (`role_not_found`), and every resource must
 /// be `*` or an ARN of the caller's own account (`cross_account`) — no policy, however broad, reaches another
-/// account. The caller's profile's session policies then limit what the role's policies allow. Built per request with the configuration and the time the request is decided at.
+/// account. The caller's profile's session policies then limit what the role's policies allow. Built per request
+/// with the configuration and the time the request is decided at.
 public struct IdentityPolicyAuthorizer: ControlPlaneAuthorizing {
     public var configuration: Configuration
     /// Seconds since the Unix epoch (`aws:CurrentTime`, `aws:EpochTime`).
@@ -60,13 +61,17 @@ public struct IdentityPolicyAuthorizer: ControlPlaneAuthorizing {
 
     /// The session policies of the caller's profile, which AWS intersects with the role's identity policies: an
     /// inline `sessionPolicy` must allow the call too; `managedPolicyArns` name policies Anchorage cannot read, so
-    /// they grant nothing (fail closed). A profile no longer in force is not consulted (its policies are unknown).
+    /// they grant nothing (fail closed). A profile no longer in force refuses everything: its session policies are
+    /// unknown, and deleting a restricted profile must not hand its sessions the whole role.
     func sessionPolicyDecision(_ caller: ControlPlaneCaller, _ request: AuthorizationRequest, context: RequestContext)
         -> Detailed
     {
-        guard let profile = configuration.profiles[caller.claims.profileArn],
-            profile.sessionPolicy != nil || !profile.managedPolicyArns.isEmpty
-        else { return .allowed }
+        guard let profile = configuration.profiles[caller.claims.profileArn] else {
+            return .denied(
+                reason: "profile_not_found",
+                detail: "profile \(caller.claims.profileArn) is not in the configuration in force")
+        }
+        guard profile.sessionPolicy != nil || !profile.managedPolicyArns.isEmpty else { return .allowed }
         guard let text = profile.sessionPolicy else {
             return .denied(
                 reason: "session_policy", detail: "profile \(profile.arn) limits its sessions to managed policies")

@@ -185,4 +185,28 @@ import Testing
             admin, [("Action", "UpdateRole"), ("RoleName", "workload"), ("Description", "line one\n\tline two")])
         #expect(response.status == 200, "\(body)")
     }
+
+    /// The session policy lives in the profile: once the profile is gone its sessions' limits are unknown, so they
+    /// are refused, not given the whole role (deleting a read-only profile must not turn its sessions into admins).
+    @Test func sessionsOfAProfileNoLongerInForceAreRefused() throws {
+        let fixture = try Fixture()
+        let writer = ConfigurationWriter(
+            pkiDirectory: fixture.root + "/PKI", profilesDirectory: fixture.root + "/Profiles", synced: false)
+        let readOnly = #"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"iam:Get*","Resource":"*"}]}"#
+        try writer.writeProfile(
+            ProfileDocument(
+                name: "y", arn: "arn:aws:rolesanywhere:us-east-1:123456789012:profile/y",
+                roleArns: [ControlPlaneRouteTests.admin], sessionPolicy: readOnly))
+        try fixture.service.configurations.reload()
+        let admin = fixture.credentials(role: ControlPlaneRouteTests.admin)
+        var (response, body) = fixture.iam(admin, [("Action", "GetRole"), ("RoleName", "workload")])
+        #expect(response.status == 200, "\(body)")
+        try FileManager.default.removeItem(atPath: fixture.root + "/Profiles/y.json")
+        try fixture.service.configurations.reload()
+        (response, body) = fixture.iam(
+            admin, [("Action", "UpdateRole"), ("RoleName", "workload"), ("MaxSessionDuration", "7200")])
+        #expect(response.status == 403, "\(body)")
+        #expect(try fixture.auditLine(response)["reason"]?.stringValue == "profile_not_found")
+        #expect(try fixture.loads().roles[ControlPlaneRouteTests.workload]?.maxSessionDuration == 3600)
+    }
 }

@@ -68,6 +68,11 @@ import Testing
                     inlinePolicies: [.init(name: "admin", document: try JSONParser.parse(Self.adminPolicy))]))
             try writer.writeRole(RoleDocument(arn: ControlPlaneRouteTests.workload, trustPolicy: trust))
             try writer.writeRole(RoleDocument(arn: ControlPlaneRouteTests.foreign, trustPolicy: trust))
+            // The profile the sessions below come from (its session policy limits them; none here).
+            try writer.writeProfile(
+                ProfileDocument(
+                    name: "y", arn: "arn:aws:rolesanywhere:us-east-1:123456789012:profile/y",
+                    roleArns: [ControlPlaneRouteTests.admin, ControlPlaneRouteTests.workload]))
             if let revokedRole {
                 let now = SystemClock().seconds
                 try writer.writeRevocations(
