@@ -53,9 +53,10 @@ import Testing
             ]}
             """#
 
-        init(rolesAnywhere: (any RolesAnywhereRouting)? = Routing(), revokingSessionsOf revokedRole: String? = nil)
-            throws
-        {
+        init(
+            rolesAnywhere: (any RolesAnywhereRouting)? = Routing(), revokingSessionsOf revokedRole: String? = nil,
+            auditPath: String? = nil
+        ) throws {
             for directory in ["/PKI", "/Profiles/roles", "/state"] {
                 try FileManager.default.createDirectory(atPath: root + directory, withIntermediateDirectories: true)
             }
@@ -84,7 +85,7 @@ import Testing
                 loader: ConfigurationLoader(pkiDirectory: root + "/PKI", profilesDirectory: root + "/Profiles"))
             service = AnchorageService(
                 configurations: store, createSession: CreateSessionService(keyring: keyring),
-                auditLog: try AuditLog(path: root + "/state/audit.jsonl"), rolesAnywhere: rolesAnywhere)
+                auditLog: try AuditLog(path: auditPath ?? root + "/state/audit.jsonl"), rolesAnywhere: rolesAnywhere)
         }
 
         struct Credentials {
