@@ -71,7 +71,8 @@ extension RoleDocument {
             createDate: createDate, upstream: upstream)
         let role = Role(
             arn: arn, maxSessionDuration: maxDuration, trustPolicy: trust.parsed,
-            identityPolicies: policies.map { IdentityPolicy(name: $0.name, document: $0.parsed) }, upstream: upstream)
+            identityPolicies: policies.map { IdentityPolicy(name: $0.name, document: $0.parsed) }, upstream: upstream,
+            createdAt: createDate.flatMap(UTCTimestamp.parseISO8601))
         return (document, role)
     }
 

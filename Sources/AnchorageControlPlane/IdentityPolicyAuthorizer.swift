@@ -3,7 +3,8 @@ public import AnchorageCore
 /// The control plane's one authorizer: the identity policies (`RolePolicyList`) of the caller's role in the
 /// configuration in force, evaluated with IAM semantics by ``IdentityPolicyEvaluator``.
 ///
-/// Before any policy runs: the caller's role must still be defined (`role_not_found`), and every resource must
+/// Before any policy runs: the caller's role must still be defined, and not created since the session was issued
+/// (`role_not_found`), and every resource must
 /// be `*` or an ARN of the caller's own account (`cross_account`) — no policy, however broad, reaches another
 /// account. The caller's profile's session policies then limit what the role's policies allow. Built per request
 /// with the configuration and the time the request is decided at.
@@ -46,6 +47,13 @@ public struct IdentityPolicyAuthorizer: ControlPlaneAuthorizing {
         guard let role = configuration.roles[caller.claims.roleArn] else {
             return .denied(
                 reason: "role_not_found", detail: "role \(caller.claims.roleArn) is not in the configuration in force")
+        }
+        // A role deleted and created again is another role: the session was issued for the one that is gone.
+        if let createdAt = role.createdAt, caller.claims.issuedAt < createdAt {
+            return .denied(
+                reason: "role_not_found",
+                detail: "role \(caller.claims.roleArn) was created at \(UTCTimestamp.iso8601(createdAt)), after the "
+                    + "session was issued at \(UTCTimestamp.iso8601(caller.claims.issuedAt))")
         }
         let context = RequestContext.controlPlane(
             claims: caller.claims, account: caller.account, region: caller.region, sourceIp: caller.sourceAddress,

@@ -224,4 +224,27 @@ import Testing
         #expect(response.status == 503)
         #expect(try fixture.loads().roles[ControlPlaneRouteTests.workload]?.maxSessionDuration != 10800)
     }
+
+    /// A role deleted and created again under the same name is a new role: sessions issued before it existed are
+    /// the old role's (in AWS they carry the old role's unique id), and must not get the new role's policies.
+    @Test func sessionsIssuedBeforeTheRoleWasCreatedGetNothingFromIt() throws {
+        let fixture = try Fixture()
+        let writer = ConfigurationWriter(
+            pkiDirectory: fixture.root + "/PKI", profilesDirectory: fixture.root + "/Profiles", synced: false)
+        let now = SystemClock().seconds
+        let everything = try JSONParser.parse(
+            #"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"iam:*","Resource":"*"}]}"#)
+        // The workload session is issued now; its role is then recreated (a minute later) with admin powers.
+        let workload = fixture.credentials(role: ControlPlaneRouteTests.workload)
+        try writer.writeRole(
+            RoleDocument(
+                arn: ControlPlaneRouteTests.workload,
+                trustPolicy: RoleDocument.policy([RoleDocument.rolesAnywhereStatement()]),
+                inlinePolicies: [.init(name: "all", document: everything)],
+                createDate: UTCTimestamp.iso8601(now + 60)))
+        try fixture.service.configurations.reload()
+        let (response, body) = fixture.iam(workload, [("Action", "ListRoles")])
+        #expect(response.status == 403, "\(body)")
+        #expect(try fixture.auditLine(response)["reason"]?.stringValue == "role_not_found")
+    }
 }
