@@ -36,6 +36,9 @@ extension RoleDocument {
         if let description, description.count > 1000 {
             schemaIssues.append(SchemaError(path: "$.Description", message: "must be at most 1000 characters"))
         }
+        if let description, let problem = Tag.controlCharacterProblem(description) {
+            schemaIssues.append(SchemaError(path: "$.Description", message: problem))
+        }
         if let createDate, UTCTimestamp.parseISO8601(createDate) == nil {
             schemaIssues.append(
                 SchemaError(path: "$.CreateDate", message: "must be an ISO 8601 UTC time (2026-01-31T12:00:00Z)"))
@@ -68,7 +71,8 @@ extension RoleDocument {
             createDate: createDate, upstream: upstream)
         let role = Role(
             arn: arn, maxSessionDuration: maxDuration, trustPolicy: trust.parsed,
-            identityPolicies: policies.map { IdentityPolicy(name: $0.name, document: $0.parsed) }, upstream: upstream)
+            identityPolicies: policies.map { IdentityPolicy(name: $0.name, document: $0.parsed) }, upstream: upstream,
+            createdAt: createDate.flatMap(UTCTimestamp.parseISO8601))
         return (document, role)
     }
 
@@ -179,11 +183,22 @@ extension RoleDocument.Tag {
     public static func keyProblem(_ key: String) -> String? {
         if key.isEmpty || key.count > 128 { return "must be 1-128 characters" }
         if key.lowercased().hasPrefix("aws:") { return "the aws: prefix is reserved" }
-        return nil
+        return controlCharacterProblem(key)
+    }
+
+    /// Why `text` cannot stand in IAM's XML answers (a control character other than tab and line breaks, or
+    /// U+FFFE/U+FFFF: not XML, so botocore would refuse every answer showing it), or nil. IAM's patterns for tags
+    /// and descriptions refuse them too.
+    public static func controlCharacterProblem(_ text: String) -> String? {
+        let refused = text.unicodeScalars.contains { scalar in
+            (scalar.value < 0x20 && scalar != "\t" && scalar != "\n" && scalar != "\r") || scalar.value == 0xFFFE
+                || scalar.value == 0xFFFF
+        }
+        return refused ? "must not contain control characters" : nil
     }
 
     /// Why `value` is not a valid IAM tag value (0–256 characters), or nil.
     public static func valueProblem(_ value: String) -> String? {
-        value.count > 256 ? "must be at most 256 characters" : nil
+        value.count > 256 ? "must be at most 256 characters" : controlCharacterProblem(value)
     }
 }

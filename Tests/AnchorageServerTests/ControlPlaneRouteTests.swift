@@ -53,9 +53,10 @@ import Testing
             ]}
             """#
 
-        init(rolesAnywhere: (any RolesAnywhereRouting)? = Routing(), revokingSessionsOf revokedRole: String? = nil)
-            throws
-        {
+        init(
+            rolesAnywhere: (any RolesAnywhereRouting)? = Routing(), revokingSessionsOf revokedRole: String? = nil,
+            auditPath: String? = nil
+        ) throws {
             for directory in ["/PKI", "/Profiles/roles", "/state"] {
                 try FileManager.default.createDirectory(atPath: root + directory, withIntermediateDirectories: true)
             }
@@ -68,6 +69,11 @@ import Testing
                     inlinePolicies: [.init(name: "admin", document: try JSONParser.parse(Self.adminPolicy))]))
             try writer.writeRole(RoleDocument(arn: ControlPlaneRouteTests.workload, trustPolicy: trust))
             try writer.writeRole(RoleDocument(arn: ControlPlaneRouteTests.foreign, trustPolicy: trust))
+            // The profile the sessions below come from (its session policy limits them; none here).
+            try writer.writeProfile(
+                ProfileDocument(
+                    name: "y", arn: "arn:aws:rolesanywhere:us-east-1:123456789012:profile/y",
+                    roleArns: [ControlPlaneRouteTests.admin, ControlPlaneRouteTests.workload]))
             if let revokedRole {
                 let now = SystemClock().seconds
                 try writer.writeRevocations(
@@ -79,7 +85,7 @@ import Testing
                 loader: ConfigurationLoader(pkiDirectory: root + "/PKI", profilesDirectory: root + "/Profiles"))
             service = AnchorageService(
                 configurations: store, createSession: CreateSessionService(keyring: keyring),
-                auditLog: try AuditLog(path: root + "/state/audit.jsonl"), rolesAnywhere: rolesAnywhere)
+                auditLog: try AuditLog(path: auditPath ?? root + "/state/audit.jsonl"), rolesAnywhere: rolesAnywhere)
         }
 
         struct Credentials {
@@ -351,13 +357,21 @@ import Testing
         #expect(!body.contains("KeepAdmin"))
         #expect(FileManager.default.fileExists(atPath: fixture.rolesDirectory + "/pki-admin.json"))
 
-        // Another account's role: refused before any policy, and left alone.
+        // Another account's role is no role of the caller's account (names are per account); the audit log says
+        // whose it is.
         (response, body) = fixture.iam(
             fixture.credentials(role: Self.admin), [("Action", "GetRole"), ("RoleName", "foreign")])
-        #expect(response.status == 403)
+        #expect(response.status == 404)
         line = try fixture.auditLine(response)
-        #expect(line["reason"]?.stringValue == "cross_account")
-        #expect(line["resource"]?.stringValue == Self.foreign)
+        #expect(line["reason"]?.stringValue == "no_such_entity")
+        #expect(line["detail"]?.stringValue == "the role named foreign is \(Self.foreign)")
+        // An ARN of another account is refused before any policy.
+        let authorizer = IdentityPolicyAuthorizer(configuration: fixture.service.configurations.current, now: 0)
+        let claims = try SessionToken.open(fixture.credentials(role: Self.admin).token, keyring: fixture.keyring)
+        let caller = ControlPlaneCaller(claims: claims, account: Self.account, region: "us-east-1", sourceAddress: nil)
+        #expect(
+            authorizer.authorize(caller, AuthorizationRequest(action: "iam:GetRole", resources: [Self.foreign]))
+                == .denied(reason: "cross_account"))
 
         // A role that no longer exists authorizes nothing.
         (response, _) = fixture.iam(

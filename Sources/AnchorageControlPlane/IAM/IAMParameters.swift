@@ -77,7 +77,7 @@ struct IAMParameters {
         return value
     }
 
-    /// `Tags.member.N.Key` / `.Value`, in N order.
+    /// `Tags.member.N.Key` / `.Value`, in N order; no two keys equal ignoring case.
     func tags() throws(ControlPlaneError) -> [RoleDocument.Tag] {
         var tags: [RoleDocument.Tag] = []
         var index = 1
@@ -88,6 +88,12 @@ struct IAMParameters {
             }
             if let problem = RoleDocument.Tag.valueProblem(value) {
                 throw Self.invalid("tags.\(index).member.value", value, problem)
+            }
+            // IAM's tag keys and condition keys are case-insensitive: `team` beside `Team` would give
+            // `aws:RequestTag/team` two values, and a condition holding for either would pass the other.
+            if tags.contains(where: { CodePoints.equalIgnoringASCIICase($0.key, key) }) {
+                throw Self.invalid(
+                    "tags", key, "Duplicate tag keys found. Please note that Tag keys are case insensitive.")
             }
             tags.append(RoleDocument.Tag(key: key, value: value))
             index += 1

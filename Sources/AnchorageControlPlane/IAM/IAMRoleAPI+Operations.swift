@@ -81,14 +81,21 @@ extension IAMRoleAPI {
 
         /// The existing role `name`, authorized for `action` with its tags as `aws:ResourceTag/…`; NoSuchEntity
         /// (after authorizing the name in the caller's account, so that a missing role and a forbidden one look
-        /// alike to a caller without the permission).
+        /// alike to a caller without the permission). Role names are per account: another account's role of that
+        /// name is no role of the caller's, and its ARN is never shown.
         func existingRole(
             _ name: String, for action: String, _ resource: inout String?, keys: [String: [String]] = [:]
         ) throws(ControlPlaneError) -> StoredRole {
-            guard let stored = try api.readRole(name) else {
+            let found = try api.readRole(name)
+            guard let stored = found,
+                let storedArn = ARN(stored.document.arn), CodePoints.equal(storedArn.account, caller.account)
+            else {
                 resource = arn(roleName: name)
                 try authorize(action, resource!, keys: keys)
-                throw noSuchRole(name)
+                var error = noSuchRole(name)
+                // For the audit log only: someone probing another account's role names.
+                if let found { error.detail = "the role named \(name) is \(found.document.arn)" }
+                throw error
             }
             resource = stored.document.arn
             var keys = keys
@@ -255,8 +262,12 @@ extension IAMRoleAPI {
             try api.modify(name) { (current) throws(ControlPlaneError) -> RoleDocument? in
                 guard var document = current?.document else { throw noSuchRole(name) }
                 for tag in tags {
-                    if let index = document.tags.firstIndex(where: { CodePoints.equal($0.key, tag.key) }) {
-                        document.tags[index].value = tag.value
+                    // A key differing only in case replaces the tag, as in IAM: the role never gains a second
+                    // value for one (case-insensitive) condition key.
+                    if let index = document.tags.firstIndex(where: {
+                        CodePoints.equalIgnoringASCIICase($0.key, tag.key)
+                    }) {
+                        document.tags[index] = tag
                     } else {
                         document.tags.append(tag)
                     }
@@ -273,7 +284,7 @@ extension IAMRoleAPI {
             _ = try existingRole(name, for: "UntagRole", &resource, keys: ["aws:TagKeys": keys])
             try api.modify(name) { (current) throws(ControlPlaneError) -> RoleDocument? in
                 guard var document = current?.document else { throw noSuchRole(name) }
-                document.tags.removeAll { tag in keys.contains { CodePoints.equal($0, tag.key) } }
+                document.tags.removeAll { tag in keys.contains { CodePoints.equalIgnoringASCIICase($0, tag.key) } }
                 return document
             }
             return Answer(result: nil, resource: resource)

@@ -13,19 +13,23 @@ public struct Role: Sendable {
     /// The upstream STS (`Profiles/upstreams/<name>.json`) that issues this role's credentials, or nil when
     /// Anchorage issues them itself. The trust policy above stays Anchorage's own gate either way.
     public var upstream: String?
+    /// When the role was created (its file's `CreateDate`, seconds since the Unix epoch), nil when the file does not
+    /// say. A session issued before then was issued for an earlier role of the same name.
+    public var createdAt: Int64?
 
     /// ``name`` and ``roleId``, derived from ``arn`` when it is set rather than on every request.
     private var identifiers: (name: String, roleId: String)
 
     public init(
         arn: ARN, maxSessionDuration: Int, trustPolicy: PolicyDocument, identityPolicies: [IdentityPolicy] = [],
-        upstream: String? = nil
+        upstream: String? = nil, createdAt: Int64? = nil
     ) {
         self.arn = arn
         self.maxSessionDuration = maxSessionDuration
         self.trustPolicy = trustPolicy
         self.identityPolicies = identityPolicies
         self.upstream = upstream
+        self.createdAt = createdAt
         self.identifiers = Self.identifiers(of: arn)
     }
 

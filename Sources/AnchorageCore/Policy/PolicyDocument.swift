@@ -59,6 +59,18 @@ public struct PolicyDocument: Equatable, Sendable {
                 path: "\(path).Statement",
                 message: "expected an object or an array, found \(statementValue.kindDescription)")
         }
+        // IAM substitutes `${…}` policy variables in 2012-10-17 identity policies; the matchers compare them as
+        // literal text, which would silently turn a `Deny` on `role/${aws:PrincipalTag/team}` into no deny at all.
+        if kind == .identity, version == "2012-10-17" {
+            for (index, statement) in statements.enumerated()
+            where (statement.resources + statement.conditions.flatMap(\.values)).contains(where: { $0.contains("${") })
+            {
+                var at = "\(path).Statement"
+                if case .array = statementValue { at += "[\(index)]" }
+                throw SchemaError(
+                    path: at, message: "policy variables (${…}) are not supported in Resource or Condition values")
+            }
+        }
     }
 
     // MARK: - Statement

@@ -69,6 +69,16 @@ public struct ControlPlaneHandler: Sendable {
         )
         let now = nowMilliseconds >= 0 ? nowMilliseconds / 1000 : (nowMilliseconds - 999) / 1000
         let iamParameters = api == .iam ? Self.iamParameters(request) : nil
+        // The record is written after the call ran: while the log is known to fail, a call could change a file
+        // with no record of it, so none runs.
+        guard auditLog.isWritable else {
+            let action = Self.requestedAction(api: api, iamParameters: iamParameters)
+            metrics?.countAuditUnavailable(operation: Self.metricsOperation(action, api: api))
+            logger.error(
+                "audit log not writable: control-plane call refused",
+                ["requestId": requestId, "error": auditLog.lastFailure ?? "unknown"])
+            return Self.authenticationError(STSError(.serviceUnavailable), api: api, requestId: requestId)
+        }
         var session: SessionClaims?
         var response: HTTPResponse
         var facts: ControlPlaneAuditFacts
@@ -111,10 +121,7 @@ public struct ControlPlaneHandler: Sendable {
             response = HTTPResponse(status: answer.status, headers: headers, body: answer.body)
             facts = answer.audit
         } catch {
-            let action =
-                api == .iam
-                ? "iam:" + String((iamParameters?.first { $0.name == "Action" }?.value ?? "Unknown").prefix(64))
-                : "rolesanywhere:Unknown"
+            let action = Self.requestedAction(api: api, iamParameters: iamParameters)
             facts = ControlPlaneAuditFacts(
                 action: action, resource: nil, outcome: error.reason == .internalError ? "error" : "denied",
                 reason: error.reason.rawValue, detail: error.detail)
@@ -137,6 +144,12 @@ public struct ControlPlaneHandler: Sendable {
             counted: Metrics.Outcome(
                 operation: Self.metricsOperation(facts.action, api: api), outcome: facts.outcome, reason: facts.reason),
             unavailable: unavailable)
+    }
+
+    /// The action of a call refused before it ran: IAM's `Action` as sent (shortened), or `rolesanywhere:Unknown`.
+    static func requestedAction(api: API, iamParameters: [(name: String, value: String)]?) -> String {
+        guard api == .iam else { return "rolesanywhere:Unknown" }
+        return "iam:" + String((iamParameters?.first { $0.name == "Action" }?.value ?? "Unknown").prefix(64))
     }
 
     /// The operation the metrics count: the audit log's, except that an IAM action nobody serves is
