@@ -50,4 +50,24 @@ import Testing
         lock.release()
         #expect(isFree(root.path))
     }
+
+    /// With a bound (the server's API), a lock held by someone else is an error after the wait, not a hang; once
+    /// released, the same call succeeds.
+    @Test func aBoundedWaitGivesUpOnAHeldLock() throws {
+        let root = TemporaryDirectory()
+        let holder = open(root.path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        #expect(flock(holder, LOCK_EX) == 0)
+        #expect(throws: ConfigurationWriteError.self) {
+            _ = try ConfigurationLock(pkiDirectory: root.path, profilesDirectory: root.path, waitSeconds: 0.05)
+        }
+        do {
+            _ = try ConfigurationLock(pkiDirectory: root.path, profilesDirectory: root.path, waitSeconds: 0.05)
+        } catch {
+            #expect(error.message.contains("another writer held it"), "\(error.message)")
+        }
+        flock(holder, LOCK_UN)
+        close(holder)
+        let lock = try ConfigurationLock(pkiDirectory: root.path, profilesDirectory: root.path, waitSeconds: 0.05)
+        lock.release()
+    }
 }

@@ -17,11 +17,21 @@ public struct ConfigurationEditor: Sendable {
     /// Whether writes are fsynced (false only for throwaway trees).
     public var synced: Bool
 
-    public init(pkiDirectory: String, profilesDirectory: String, synced: Bool = true) {
+    /// `lockWaitSeconds`: how long a change waits for another writer's lock (nil: as long as it takes).
+    public init(pkiDirectory: String, profilesDirectory: String, synced: Bool = true, lockWaitSeconds: Double? = nil) {
         self.pkiDirectory = pkiDirectory
         self.profilesDirectory = profilesDirectory
         self.synced = synced
+        self.lockWaitSeconds = lockWaitSeconds
     }
+
+    /// How long a change waits for another writer's lock; nil for the commands (as long as it takes), a bound for
+    /// the server's API (``ConfigurationLock/init(pkiDirectory:profilesDirectory:waitSeconds:)``).
+    public let lockWaitSeconds: Double?
+
+    /// The control-plane API's bound on waiting for another writer: a command's change takes milliseconds, and the
+    /// call runs on an event loop.
+    public static let apiLockWaitSeconds = 2.0
 
     /// Writes the real directories.
     public var writer: ConfigurationWriter {
@@ -33,7 +43,8 @@ public struct ConfigurationEditor: Sendable {
     public func withLock<T>(_ body: () throws(ConfigurationChangeError) -> T) throws(ConfigurationChangeError) -> T {
         let lock: ConfigurationLock
         do {
-            lock = try ConfigurationLock(pkiDirectory: pkiDirectory, profilesDirectory: profilesDirectory)
+            lock = try ConfigurationLock(
+                pkiDirectory: pkiDirectory, profilesDirectory: profilesDirectory, waitSeconds: lockWaitSeconds)
         } catch {
             throw ConfigurationChangeError(error.message)
         }

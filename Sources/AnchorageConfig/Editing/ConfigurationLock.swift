@@ -11,7 +11,12 @@ import Foundation
 public struct ConfigurationLock {
     private let descriptors: [Int32]
 
-    public init(pkiDirectory: String, profilesDirectory: String) throws(ConfigurationWriteError) {
+    /// Takes the lock. `waitSeconds`: how long to wait for another writer (nil: as long as it takes, for the
+    /// commands). The server's API passes a bound: whoever may read the directories can lock them, and an API
+    /// call must not wait on such a holder forever.
+    public init(pkiDirectory: String, profilesDirectory: String, waitSeconds: Double? = nil)
+        throws(ConfigurationWriteError)
+    {
         var paths = [Self.lockable(pkiDirectory)]
         let profiles = Self.lockable(profilesDirectory)
         // One lock per directory: a second flock of the same directory through another descriptor would wait for
@@ -25,8 +30,10 @@ public struct ConfigurationLock {
                 Self.unlock(taken)
                 throw ConfigurationWriteError("cannot open \(path) to lock it: \(reason)")
             }
-            guard flock(descriptor, LOCK_EX) == 0 else {
-                let reason = AtomicFiles.errorText()
+            guard Self.lock(descriptor, waitSeconds: waitSeconds) else {
+                let reason =
+                    errno == EWOULDBLOCK
+                    ? "another writer held it for \(waitSeconds ?? 0) s" : AtomicFiles.errorText()
                 close(descriptor)
                 Self.unlock(taken)
                 throw ConfigurationWriteError("cannot lock \(path): \(reason)")
@@ -37,6 +44,19 @@ public struct ConfigurationLock {
     }
 
     public func release() { Self.unlock(descriptors) }
+
+    /// flock(2), waiting at most `waitSeconds` (polled, so that no thread sleeps inside the kernel past it).
+    private static func lock(_ descriptor: Int32, waitSeconds: Double?) -> Bool {
+        guard let waitSeconds else { return flock(descriptor, LOCK_EX) == 0 }
+        let pause: useconds_t = 5_000
+        var attempts = max(1, Int(waitSeconds * 1_000_000 / Double(pause)))
+        while true {
+            if flock(descriptor, LOCK_EX | LOCK_NB) == 0 { return true }
+            guard errno == EWOULDBLOCK || errno == EINTR, attempts > 0 else { return false }
+            attempts -= 1
+            usleep(pause)
+        }
+    }
 
     private static func unlock(_ descriptors: [Int32]) {
         for descriptor in descriptors.reversed() {

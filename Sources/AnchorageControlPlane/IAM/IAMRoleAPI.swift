@@ -105,7 +105,9 @@ public struct IAMRoleAPI: Sendable {
     ) throws(ControlPlaneError) {
         let lock: ConfigurationLock
         do {
-            lock = try ConfigurationLock(pkiDirectory: writer.pkiDirectory, profilesDirectory: writer.profilesDirectory)
+            lock = try ConfigurationLock(
+                pkiDirectory: writer.pkiDirectory, profilesDirectory: writer.profilesDirectory,
+                waitSeconds: ConfigurationEditor.apiLockWaitSeconds)
         } catch {
             throw Self.serviceFailure("lock: \(error)")
         }

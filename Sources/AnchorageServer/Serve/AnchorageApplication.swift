@@ -111,7 +111,8 @@ public final class AnchorageApplication {
             connectionCount: { serverReference.server.withLock { $0?.connectionCount } },
             rolesAnywhere: RolesAnywhereAPI(
                 editor: ConfigurationEditor(
-                    pkiDirectory: options.pkiDirectory, profilesDirectory: options.profilesDirectory),
+                    pkiDirectory: options.pkiDirectory, profilesDirectory: options.profilesDirectory,
+                    lockWaitSeconds: ConfigurationEditor.apiLockWaitSeconds),
                 subjects: subjects),
             admissionStore: admissionStore, sharedStateProblem: sharedStateProblem, subjects: subjects)
 
