@@ -65,7 +65,7 @@ private func subjectArn(_ n: Int) -> String {
             a.client.stop()
             b.client.stop()
         }
-        a.record(subjectArn(1), serial: "01", at: 100, certificate: "QUJDREVG")
+        a.record(subjectArn(1), serial: "01", at: 100, certificate: "QUJD/+RF")
         b.record(subjectArn(1), serial: "02", at: 200)
         b.record(subjectArn(2), serial: "03", at: 150)
         try a.sync()
@@ -78,7 +78,7 @@ private func subjectArn(_ n: Int) -> String {
             #expect(merged.lastSeenAt == 200)
             #expect(merged.createdAt == 100)
             #expect(merged.credentials.map(\.serialNumber).sorted() == ["01", "02"])
-            #expect(merged.credentials.first { $0.serialNumber == "01" }?.certificateBase64 == "QUJDREVG")
+            #expect(merged.credentials.first { $0.serialNumber == "01" }?.certificateBase64 == "QUJD/+RF")
             #expect(subjects[subjectArn(2)]?.lastSeenAt == 150)
         }
         #expect(try a.redis("HLEN", SharedStateKeys.subjects) == .integer(2))
