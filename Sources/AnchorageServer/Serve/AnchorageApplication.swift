@@ -71,7 +71,7 @@ public final class AnchorageApplication {
                     + "answered); cut it off", ["file": auditLog.path, "fragment": fragment])
         }
         let metrics = Metrics()
-        // Roles Anywhere subjects: recorded in memory by CreateSession, written here every second after a change.
+        // Roles Anywhere subjects: recorded in memory by CreateSession, written every second after a change (below).
         let subjects = SubjectStore(path: options.stateDirectory + "/subjects.json")
         let serverReference = ServerReference()
         var createSession = CreateSessionService(sharedKeyring: keyrings.shared, random: random)
@@ -79,13 +79,12 @@ public final class AnchorageApplication {
         var sharedStateProblem: @Sendable () -> String? = { nil }
         let redis: RedisClient?
         let sharedRevocations: SharedRevocations?
+        var replicateSubjects: (@Sendable () -> Void)?
         if let shared = options.sharedState {
             let (client, revocations, sharedSubjects) = try Self.connectSharedState(
                 shared, store: store, subjects: subjects, auditLog: auditLog, logger: logger)
             // With Redis, every flush tick also merges this replica's subjects with the others'.
-            subjects.startFlushing(replicate: { sharedSubjects.synchronize() }) { failure in
-                logger.error("cannot write the subject records", ["error": failure])
-            }
+            replicateSubjects = { sharedSubjects.synchronize() }
             let sharedAdmission = SharedAdmission(
                 client: client, settings: options.admission, failureMode: shared.failureMode, logger: logger)
             admissionStore = sharedAdmission
@@ -96,11 +95,11 @@ public final class AnchorageApplication {
             sharedRevocations = revocations
         } else {
             createSession.admission = RequestAdmission(options.admission)
-            subjects.startFlushing { failure in
-                logger.error("cannot write the subject records", ["error": failure])
-            }
             redis = nil
             sharedRevocations = nil
+        }
+        subjects.startFlushing(replicate: replicateSubjects) { failure in
+            logger.error("cannot write the subject records", ["error": failure])
         }
         createSession.serverNames = try ServeCommand.serverNames(options)
         if options.tlsCertificate == nil, options.publicHosts.isEmpty {

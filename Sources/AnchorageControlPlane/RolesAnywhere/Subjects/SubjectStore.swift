@@ -28,7 +28,7 @@ public final class SubjectStore: Sendable {
         /// bytes, so two subjects are one only when their bytes are (no Unicode equivalence).
         var subjects: [String: SubjectRecord] = [:]
         var dirty = false
-        /// Uptime seconds before which the timer does not write again (``startFlushing(every:failed:)``).
+        /// Uptime seconds before which the timer does not write again (``startFlushing(every:replicate:failed:)``).
         var nextFlush = 0.0
         /// With sharing on: the ARNs of the subjects changed here and not yet taken by the replicator.
         var unshared: Set<String>?
