@@ -218,19 +218,14 @@ public enum RevokeCommand {
         return 0
     }
 
-    /// Locks the PKI directory (and the admin commands' ``ConfigurationLock``), re-reads the file, applies
-    /// `change`, writes it with ``ConfigurationWriter`` (atomically), then checks that servers will be able to
-    /// load the whole configuration with it.
+    /// Takes the admin commands' ``ConfigurationLock`` (flock on the PKI and Profiles directories: a second flock
+    /// of the PKI directory here, through another descriptor, would wait for this one forever), re-reads the file,
+    /// applies `change`, writes it with ``ConfigurationWriter`` (atomically), then checks that servers will be able
+    /// to load the whole configuration with it.
     static func update(_ loader: ConfigurationLoader, _ change: (RevocationList) throws -> RevocationList) -> Int32 {
-        let lock = open(loader.pkiDirectory, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
-        guard lock >= 0 else {
-            return failure("cannot open \(loader.pkiDirectory): \(String(cString: strerror(errno)))")
-        }
-        defer { close(lock) }
-        flock(lock, LOCK_EX)
         do {
-            // The admin commands' lock too: under it they remove hidden temporaries as leftovers, so they must not
-            // run while this command writes one.
+            // Under it the admin commands remove hidden temporaries as leftovers, so they must not run while this
+            // command writes one.
             let configurationLock = try ConfigurationLock(
                 pkiDirectory: loader.pkiDirectory, profilesDirectory: loader.profilesDirectory)
             defer { configurationLock.release() }
