@@ -143,6 +143,69 @@ struct ReplicasTests {
     }
 
     @Test(
+        "subjects: a CreateSession at replica A is listed by ListSubjects (the AWS CLI, an admin role) at replica B within 2 s"
+    )
+    func subjectsAcrossReplicas() async throws {
+        let redis = try RedisServer()
+        let pki = try FixturePKI.shared()
+        var contexts: [SharedServer.Context] = []
+        for _ in 0..<2 {
+            let configuration = try await TestConfiguration.write(pki: pki)
+            try RolesAnywhereAPIEndToEndTests.writeAdmin(configuration)
+            contexts.append(
+                try await OwnServer.start(configuration: configuration, extraArguments: ["--shared-state", redis.url]))
+        }
+        let (a, b) = (contexts[0], contexts[1])
+        defer { for context in contexts { Task { _ = await context.server.stop() } } }
+        // The admin's session at B (its own certificate becomes B's first subject).
+        let session = try await Clients.pythonSession(
+            leaf: "leaf-ec-p256", profileArn: RolesAnywhereAPIEndToEndTests.adminProfile,
+            roleArn: RolesAnywhereAPIEndToEndTests.adminRole, b)
+        guard let id = session["accessKeyId"]?.string, let secret = session["secretAccessKey"]?.string,
+            let token = session["sessionToken"]?.string
+        else { throw TestFailure("no admin session: \(session)") }
+        let environment = STSClients.awsEnvironment(
+            SessionCredentials(accessKeyId: id, secretAccessKey: secret, sessionToken: token), b, region: "us-east-1")
+        func aws(_ arguments: [String]) async throws -> JSONValue {
+            let result = try await runProcess(
+                "/usr/bin/env",
+                ["aws", "rolesanywhere"] + arguments + [
+                    "--endpoint-url", STSClients.endpointURL(b), "--output", "json",
+                ], environment: environment, timeout: 60)
+            guard result.status == 0, let json = try? JSONValue.parse(result.stdout) else {
+                throw TestFailure("aws rolesanywhere \(arguments[0]) failed: \(result.summary)")
+            }
+            return json
+        }
+        let before = try #require(try await aws(["list-subjects"])["subjects"]?.array)
+        #expect(before.count == 1, "B has seen only the admin: \(before)")
+
+        // A workload's CreateSession at A.
+        let workload = try await Clients.pythonSession(leaf: "leaf-rsa-2048", a)
+        #expect(workload["ok"]?.bool == true, "\(workload)")
+        let issuedAt = Date()
+        // Every listing started 2 s or more after A answered shows it (a listing's request leaves a little after
+        // its start: the CLI starts up first, which only makes the bound more lenient); at most 20 s of polling.
+        var late: [Int] = []
+        while Date().timeIntervalSince(issuedAt) < 20 {
+            let started = Date().timeIntervalSince(issuedAt)
+            let count = try #require(try await aws(["list-subjects"])["subjects"]?.array).count
+            if started >= 2 {
+                late.append(count)
+                if late.count == 2 { break }
+            }
+        }
+        #expect(late == [2, 2], "listings at B started 2 s or more after the CreateSession at A: \(late)")
+        let subjects = try #require(try await aws(["list-subjects"])["subjects"]?.array)
+        let known = Set(before.compactMap { $0["subjectId"]?.string })
+        let shared = try #require(subjects.first { !known.contains($0["subjectId"]?.string ?? "") })
+        let detail = try await aws(["get-subject", "--subject-id", try #require(shared["subjectId"]?.string)])
+        #expect(
+            detail["subject"]?["credentials"]?.array?.map { $0["serialNumber"]?.string?.lowercased() }
+                == [try pki.serialHex("leaf-rsa-2048")], "\(detail)")
+    }
+
+    @Test(
         "Redis (over TLS) stops: closed answers 503 within the deadline and is not ready, open keeps issuing; both recover"
     )
     func redisFailure() async throws {

@@ -71,20 +71,20 @@ public final class AnchorageApplication {
                     + "answered); cut it off", ["file": auditLog.path, "fragment": fragment])
         }
         let metrics = Metrics()
-        // Roles Anywhere subjects: recorded in memory by CreateSession, written here every second after a change.
+        // Roles Anywhere subjects: recorded in memory by CreateSession, written every second after a change (below).
         let subjects = SubjectStore(path: options.stateDirectory + "/subjects.json")
-        subjects.startFlushing { failure in
-            logger.error("cannot write the subject records", ["error": failure])
-        }
         let serverReference = ServerReference()
         var createSession = CreateSessionService(sharedKeyring: keyrings.shared, random: random)
         var admissionStore: (any AdmissionStore)?
         var sharedStateProblem: @Sendable () -> String? = { nil }
         let redis: RedisClient?
         let sharedRevocations: SharedRevocations?
+        var replicateSubjects: (@Sendable () -> Void)?
         if let shared = options.sharedState {
-            let (client, revocations) = try Self.connectSharedState(
-                shared, store: store, auditLog: auditLog, logger: logger)
+            let (client, revocations, sharedSubjects) = try Self.connectSharedState(
+                shared, store: store, subjects: subjects, auditLog: auditLog, logger: logger)
+            // With Redis, every flush tick also merges this replica's subjects with the others'.
+            replicateSubjects = { sharedSubjects.synchronize() }
             let sharedAdmission = SharedAdmission(
                 client: client, settings: options.admission, failureMode: shared.failureMode, logger: logger)
             admissionStore = sharedAdmission
@@ -97,6 +97,9 @@ public final class AnchorageApplication {
             createSession.admission = RequestAdmission(options.admission)
             redis = nil
             sharedRevocations = nil
+        }
+        subjects.startFlushing(replicate: replicateSubjects) { failure in
+            logger.error("cannot write the subject records", ["error": failure])
         }
         createSession.serverNames = try ServeCommand.serverNames(options)
         if options.tlsCertificate == nil, options.publicHosts.isEmpty {
@@ -214,13 +217,15 @@ public final class AnchorageApplication {
         self.sharedRevocations = sharedRevocations
     }
 
-    /// Starts the Redis client of `--shared-state` and the revocation poller; logs the connection's
-    /// changes (not every failed attempt).
+    /// Starts the Redis client of `--shared-state`, the revocation poller and the subjects' replicator; logs the
+    /// connection's changes (not every failed attempt).
     private static func connectSharedState(
-        _ shared: SharedStateOptions.Settings, store: ConfigurationStore, auditLog: AuditLog, logger: Logger
-    ) throws -> (RedisClient, SharedRevocations) {
+        _ shared: SharedStateOptions.Settings, store: ConfigurationStore, subjects: SubjectStore, auditLog: AuditLog,
+        logger: Logger
+    ) throws -> (RedisClient, SharedRevocations, SharedSubjects) {
         let endpoint = shared.options.endpoint.description
         let revocationsReference = Locked<SharedRevocations?>(nil)
+        let subjectsReference = Locked<SharedSubjects?>(nil)
         let connected = Locked<Bool?>(nil)
         let client: RedisClient
         do {
@@ -231,6 +236,7 @@ public final class AnchorageApplication {
                     logger.info("shared state connected", ["redis": endpoint])
                     // Redis may have restarted with other data: read the revocations afresh.
                     revocationsReference.withLock { $0 }?.invalidate()
+                    subjectsReference.withLock { $0 }?.invalidate()
                 case .disconnected(let error):
                     let wasConnected = connected.withLock { state in
                         defer { state = false }
@@ -248,7 +254,9 @@ public final class AnchorageApplication {
         }
         let revocations = SharedRevocations(client: client, store: store, auditLog: auditLog, logger: logger)
         revocationsReference.withLock { $0 = revocations }
-        return (client, revocations)
+        let sharedSubjects = SharedSubjects(client: client, store: subjects, logger: logger)
+        subjectsReference.withLock { $0 = sharedSubjects }
+        return (client, revocations, sharedSubjects)
     }
 
     /// Starts the watchers and binds the metrics and API listeners; returns the addresses bound.

@@ -77,6 +77,15 @@ extension SubjectRecord {
         ])
     }
 
+    /// The record as the shared store (Redis) keeps it: `subjects.json`'s entry, as bytes.
+    public var sharedBytes: [UInt8] { JSONWriter.bytes(stateJSON) }
+
+    /// A record of the shared store; nil when it does not parse.
+    public init?(sharedBytes: [UInt8]) {
+        guard let json = try? JSONParser.parse(sharedBytes) else { return nil }
+        self.init(stateJSON: json)
+    }
+
     init?(stateJSON json: JSONValue) {
         guard let id = json["subjectId"]?.stringValue, let arn = json["subjectArn"]?.stringValue,
             let subject = json["x509Subject"]?.stringValue,

@@ -15,6 +15,10 @@ import Foundation
 /// Bounded: at most ``maximumSubjects`` subjects (the least recently seen is forgotten first) and
 /// ``maximumCredentialsPerSubject`` certificates per subject (the least recently seen goes). The file is at
 /// most about 10,000 × 4 PEM certificates.
+///
+/// Shared between replicas (`--shared-state`): after ``startSharing()`` the store also keeps which subjects
+/// changed here, and a replicator on the flush timer takes them (``takeUnshared(limit:)``) to merge them into
+/// Redis and hands back what Redis holds (``adopt(_:)``). CreateSession's path is the same either way.
 public final class SubjectStore: Sendable {
     public static let maximumSubjects = 10_000
     public static let maximumCredentialsPerSubject = 4
@@ -24,8 +28,10 @@ public final class SubjectStore: Sendable {
         /// bytes, so two subjects are one only when their bytes are (no Unicode equivalence).
         var subjects: [String: SubjectRecord] = [:]
         var dirty = false
-        /// Uptime seconds before which the timer does not write again (``startFlushing(every:failed:)``).
+        /// Uptime seconds before which the timer does not write again (``startFlushing(every:replicate:failed:)``).
         var nextFlush = 0.0
+        /// With sharing on: the ARNs of the subjects changed here and not yet taken by the replicator.
+        var unshared: Set<String>?
     }
 
     private let state = Locked(State())
@@ -61,6 +67,7 @@ public final class SubjectStore: Sendable {
         let key = subjectArn
         state.withLock { state in
             state.dirty = true
+            state.unshared?.insert(key)
             if var record = state.subjects[key] {
                 record.lastSeenAt = now
                 if let index = record.credentials.firstIndex(where: {
@@ -71,24 +78,87 @@ public final class SubjectStore: Sendable {
                 } else {
                     record.credentials.append(
                         Self.credential(serialHex, issuer, certificateBase64, failed: failed, now: now))
-                    if record.credentials.count > Self.maximumCredentialsPerSubject {
-                        let oldest = record.credentials.indices.min {
-                            record.credentials[$0].seenAt < record.credentials[$1].seenAt
-                        }!
-                        record.credentials.remove(at: oldest)
-                    }
+                    Self.bound(&record.credentials)
                 }
                 state.subjects[key] = record
                 return
             }
-            if state.subjects.count >= Self.maximumSubjects,
-                let oldest = state.subjects.min(by: { $0.value.lastSeenAt < $1.value.lastSeenAt })?.key
-            {
-                state.subjects[oldest] = nil
+            Self.insert(
+                SubjectRecord(
+                    id: arn.resourceName, arn: subjectArn, x509Subject: subject, createdAt: now, lastSeenAt: now,
+                    credentials: [Self.credential(serialHex, issuer, certificateBase64, failed: failed, now: now)]),
+                into: &state)
+        }
+    }
+
+    /// Drops the least recently seen certificates beyond ``maximumCredentialsPerSubject``.
+    private static func bound(_ credentials: inout [SubjectRecord.CredentialRecord]) {
+        while credentials.count > maximumCredentialsPerSubject {
+            let oldest = credentials.indices.min { credentials[$0].seenAt < credentials[$1].seenAt }!
+            credentials.remove(at: oldest)
+        }
+    }
+
+    /// Adds a subject not yet known; at ``maximumSubjects`` the least recently seen of the known ones and the
+    /// new one is forgotten.
+    private static func insert(_ record: SubjectRecord, into state: inout State) {
+        if state.subjects.count >= maximumSubjects,
+            let oldest = state.subjects.min(by: { $0.value.lastSeenAt < $1.value.lastSeenAt })
+        {
+            guard oldest.value.lastSeenAt <= record.lastSeenAt else { return }
+            state.subjects[oldest.key] = nil
+            state.unshared?.remove(oldest.key)
+        }
+        state.subjects[record.arn] = record
+    }
+
+    /// Starts keeping which subjects change here, for a replicator; every subject known now counts as changed
+    /// (the file's records reach the other replicas too).
+    public func startSharing() {
+        state.withLock { state in state.unshared = Set(state.subjects.keys) }
+    }
+
+    /// Counts every subject known as changed here, so that the replicator pushes them all again (the shared
+    /// store lost its data).
+    public func markAllUnshared() { startSharing() }
+
+    /// At most `limit` of the subjects changed here since they were last taken; they no longer count as changed
+    /// (``markUnshared(_:)`` gives them back when they could not be pushed).
+    public func takeUnshared(limit: Int) -> [SubjectRecord] {
+        state.withLock { state in
+            guard let unshared = state.unshared else { return [] }
+            let taken = unshared.prefix(limit)
+            state.unshared = unshared.subtracting(taken)
+            return taken.compactMap { state.subjects[$0] }
+        }
+    }
+
+    /// Counts the subjects `arns` as changed here again (their push failed).
+    public func markUnshared(_ arns: [String]) {
+        state.withLock { state in
+            guard state.unshared != nil else { return }
+            for arn in arns where state.subjects[arn] != nil { state.unshared?.insert(arn) }
+        }
+    }
+
+    /// Takes the records that the shared store merged from every replica, in place of this store's — except
+    /// for a subject changed here since it was taken: that one is pushed next and comes back merged. A record
+    /// whose ARN is not a subject's, or whose id is not its ARN's, is skipped (the shared store is input).
+    public func adopt(_ records: [SubjectRecord]) {
+        state.withLock { state in
+            for var record in records {
+                guard let arn = ARN(record.arn), arn.hasResource(ofType: "subject"),
+                    CodePoints.equal(arn.resourceName, record.id), !record.credentials.isEmpty,
+                    state.unshared?.contains(record.arn) != true
+                else { continue }
+                Self.bound(&record.credentials)
+                if state.subjects[record.arn] != nil {
+                    state.subjects[record.arn] = record
+                } else {
+                    Self.insert(record, into: &state)
+                }
+                state.dirty = true
             }
-            state.subjects[key] = SubjectRecord(
-                id: arn.resourceName, arn: subjectArn, x509Subject: subject, createdAt: now, lastSeenAt: now,
-                credentials: [Self.credential(serialHex, issuer, certificateBase64, failed: failed, now: now)])
         }
     }
 
@@ -124,11 +194,16 @@ public final class SubjectStore: Sendable {
     }
 
     /// Flushes every `interval` seconds on a utility queue until ``stop()``; `failed` hears write errors.
-    public func startFlushing(every interval: Double = 1, failed: @escaping @Sendable (String) -> Void) {
+    /// `replicate`, when given, runs first on every tick (it must not block: it sends and returns).
+    public func startFlushing(
+        every interval: Double = 1, replicate: (@Sendable () -> Void)? = nil,
+        failed: @escaping @Sendable (String) -> Void
+    ) {
         let source = DispatchSource.makeTimerSource(queue: DispatchQueue(label: "anchorage.subjects", qos: .utility))
         source.schedule(deadline: .now() + interval, repeating: interval)
         source.setEventHandler { [weak self] in
             guard let self else { return }
+            replicate?()
             // A large file is not rewritten every second: after a write that took t seconds, the next waits
             // 20 t (so writing takes at most 5% of a core), and never less than `interval`.
             let now = Double(DispatchTime.now().uptimeNanoseconds) / 1e9
