@@ -60,7 +60,9 @@ let package = Package(
         // caller role's identity policies. Writes through AnchorageConfig, so the files stay the source of truth.
         .target(
             name: "AnchorageControlPlane",
-            dependencies: ["AnchorageBasics", "AnchorageCore", "AnchorageConfig", "AnchorageCrypto", "AnchorageLocking"],
+            dependencies: [
+                "AnchorageBasics", "AnchorageCore", "AnchorageConfig", "AnchorageCrypto", "AnchorageLocking",
+            ],
             swiftSettings: strict),
         // Workload side: SigV4-X509 request signing, key and certificate loading, the CreateSession client.
         .target(
@@ -91,7 +93,8 @@ let package = Package(
             name: "AnchorageHelperMain", dependencies: ["AnchorageClient", "AnchorageCrypto"],
             exclude: ["StaticLibstdcxx"], swiftSettings: strict,
             linkerSettings: [
-                .unsafeFlags(["-static-stdlib", "-LSources/AnchorageHelperMain/StaticLibstdcxx"], .when(configuration: .release))
+                .unsafeFlags(
+                    ["-static-stdlib", "-LSources/AnchorageHelperMain/StaticLibstdcxx"], .when(configuration: .release))
             ]),
         // The benchmark: measures only (its correctness checks are AnchorageBenchmarkTests). Not a product:
         // `swift build -c release --target AnchorageBenchmark`, `swift run -c release AnchorageBenchmark`.
@@ -125,7 +128,8 @@ let package = Package(
             name: "AnchorageServerTests",
             dependencies: [
                 "AnchorageServer", "AnchorageConfig", "AnchorageControlPlane", "AnchorageCore", "AnchorageCrypto",
-                "AnchorageHTTP", "AnchorageLocking", "AnchorageConfigFixtures", "AnchorageTestSupport", "AnchorageRedis",
+                "AnchorageHTTP", "AnchorageLocking", "AnchorageConfigFixtures", "AnchorageTestSupport",
+                "AnchorageRedis",
             ]
         ),
         .testTarget(
