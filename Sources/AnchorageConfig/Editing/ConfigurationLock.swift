@@ -65,8 +65,9 @@ public struct ConfigurationLock {
         }
     }
 
-    private static func realpathOrSelf(_ path: String) -> String {
-        guard let resolved = realpath(path, nil) else { return path }
+    /// realpath(3) of `path`, or nil when it does not resolve (it does not exist yet).
+    private static func realPath(_ path: String) -> String? {
+        guard let resolved = realpath(path, nil) else { return nil }
         defer { free(resolved) }
         return String(cString: resolved)
     }
@@ -76,15 +77,16 @@ public struct ConfigurationLock {
     private static func lockable(_ path: String) -> String {
         var candidate = path.isEmpty ? "." : path
         while true {
-            if let resolved = realpath(candidate, nil) {
-                defer { free(resolved) }
-                return String(cString: resolved)
-            }
+            if let resolved = realPath(candidate) { return resolved }
             // Not NSString's deletingLastPathComponent: it traps on a name without a slash in this toolchain.
             var trimmed = Substring(candidate)
             while trimmed.count > 1, trimmed.hasSuffix("/") { trimmed = trimmed.dropLast() }
-            guard let slash = trimmed.lastIndex(of: "/") else { return realpathOrSelf(".") }
-            let parent = slash == trimmed.startIndex ? "/" : String(trimmed[..<slash])
+            let parent: String
+            if let slash = trimmed.lastIndex(of: "/") {
+                parent = slash == trimmed.startIndex ? "/" : String(trimmed[..<slash])
+            } else {
+                parent = "."
+            }
             if parent == candidate { return parent }
             candidate = parent
         }
