@@ -181,7 +181,8 @@ import Testing
 
     @Test func refusedDecisionNeverReachesTheTransport() throws {
         let transport = ScriptedTransport([ScriptedTransport.issued])
-        let fixture = try Fixture(ou: "ops", broker: UpstreamBroker(transport: transport.transport))
+        let fixture = try Fixture(
+            ou: "ops", broker: UpstreamBroker(clock: FixedClock(seconds: testNow), transport: transport.transport))
         let (response, wasPending) = try fixture.createSession()
         #expect(!wasPending)
         #expect(response.status == 403)
@@ -235,7 +236,8 @@ import Testing
         throws
     {
         let transport = ScriptedTransport(script)
-        let fixture = try Fixture(broker: UpstreamBroker(transport: transport.transport))
+        let fixture = try Fixture(
+            broker: UpstreamBroker(clock: FixedClock(seconds: testNow), transport: transport.transport))
         let (response, _) = try fixture.createSession()
         #expect(response.status == status, "\(response.bodyText)")
         #expect(transport.sent.withLock { $0.count } == attempts)
@@ -246,7 +248,9 @@ import Testing
 
     @Test func fullPoolAnswers503WithoutQueueing() throws {
         let transport = ScriptedTransport([ScriptedTransport.issued])
-        let fixture = try Fixture(broker: UpstreamBroker(threads: 1, queueLimit: 0, transport: transport.transport))
+        let fixture = try Fixture(
+            broker: UpstreamBroker(
+                clock: FixedClock(seconds: testNow), threads: 1, queueLimit: 0, transport: transport.transport))
         let (response, _) = try fixture.createSession()
         #expect(response.status == 503)
         #expect(response.headers["X-Amzn-ErrorType"] == "ServiceUnavailableException")
@@ -262,7 +266,7 @@ import Testing
         let release = DispatchSemaphore(value: 0)
         let sent = Locked(0)
         let broker = UpstreamBroker(
-            threads: 1,
+            clock: FixedClock(seconds: testNow), threads: 1,
             transport: { _, _, _ in
                 sent.withLock { $0 += 1 }
                 release.wait()
@@ -304,7 +308,8 @@ import Testing
 
     @Test func credentialsFileTurnedUnreadableIs503AndNotSent() throws {
         let transport = ScriptedTransport([ScriptedTransport.issued])
-        let fixture = try Fixture(broker: UpstreamBroker(transport: transport.transport))
+        let fixture = try Fixture(
+            broker: UpstreamBroker(clock: FixedClock(seconds: testNow), transport: transport.transport))
         chmod(fixture.configuration.directory.url(ConfigFixture.upstreamCredentialsFile), 0o644)
         let (response, _) = try fixture.createSession()
         #expect(response.status == 503)
