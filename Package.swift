@@ -14,8 +14,9 @@ let package = Package(
         .executable(name: "anchorage-helper", targets: ["AnchorageHelperMain"]),
     ],
     targets: [
-        // OpenSSL 3's crypto and TLS, and the few wrappers of its macros Swift cannot call.
-        .systemLibrary(name: "COpenSSL", pkgConfig: "openssl", providers: [.apt(["libssl-dev"])]),
+        // OpenSSL 3's crypto and TLS, and the few wrappers of its macros Swift cannot call. Debian's libssl-dev is in the
+        // compiler's and linker's default paths; no pkg-config, whose -L would come before the helper's (see below).
+        .systemLibrary(name: "COpenSSL"),
         // Linux calls Swift's Glibc module lacks: epoll, eventfd, prctl.
         .target(name: "CSystemShims"),
         // Certificate parsing without OpenSSL 3.0's per-certificate key-decoder setup (X509Decoder's fast path).
@@ -86,15 +87,19 @@ let package = Package(
             dependencies: ["AnchorageServer", "AnchorageAdmin", "AnchorageConfig", "AnchorageCore", "AnchorageCrypto"],
             swiftSettings: strict
         ),
-        // `swift build -c release` links the helper with the Swift runtime built in (`-static-stdlib`), and libstdc++
-        // too where the linker script in StaticLibstdcxx/ is found: no Swift shared library to load and bind at every
-        // start (see Helper.md). Debug builds, and so the tests, link as usual.
+        // The helper links OpenSSL's static archives (the linker scripts in StaticLinking/ are found first on its link
+        // path), their symbols kept out of its dynamic table so that a PKCS#11 module or the tpm2 provider uses its own
+        // libcrypto; `swift build -c release` also builds the Swift runtime in (`-static-stdlib`) and, by the same
+        // scripts, libstdc++: nothing to load and bind at every start (see Helper.md). Debug builds, and so the tests,
+        // link OpenSSL the same way and the Swift runtime as usual.
         .executableTarget(
             name: "AnchorageHelperMain", dependencies: ["AnchorageClient", "AnchorageCrypto"],
-            exclude: ["StaticLibstdcxx"], swiftSettings: strict,
+            exclude: ["StaticLinking"], swiftSettings: strict,
             linkerSettings: [
-                .unsafeFlags(
-                    ["-static-stdlib", "-LSources/AnchorageHelperMain/StaticLibstdcxx"], .when(configuration: .release))
+                .unsafeFlags([
+                    "-LSources/AnchorageHelperMain/StaticLinking", "-Xlinker", "--exclude-libs=libssl.a:libcrypto.a",
+                ]),
+                .unsafeFlags(["-static-stdlib"], .when(configuration: .release)),
             ]),
         // The benchmark: measures only (its correctness checks are AnchorageBenchmarkTests). Not a product:
         // `swift build -c release --target AnchorageBenchmark`, `swift run -c release AnchorageBenchmark`.
