@@ -50,6 +50,24 @@ import Testing
         #expect(reparsed.count == 1 && reparsed[0].derBytes == pki.leaf.derBytes)
     }
 
+    /// Validity times in both encodings (UTCTime up to 2049, GeneralizedTime after), before the epoch, at its
+    /// start, on a leap day and at the last second RFC 5280 allows, read back to the second.
+    @Test(arguments: [
+        Int64(-631_152_000),  // 1950-01-01T00:00:00Z, the first UTCTime instant
+        0, 951_782_400,  // 2000-02-29T00:00:00Z
+        2_524_607_999,  // 2049-12-31T23:59:59Z, the last UTCTime second
+        2_524_608_000,  // 2050-01-01T00:00:00Z, GeneralizedTime
+        253_402_300_799,  // 9999-12-31T23:59:59Z, "no well-defined expiration date"
+    ])
+    func validityReadsBackToTheSecond(_ instant: Int64) throws {
+        let key = try PrivateKey.generate(.ecP256)
+        let certificate = try CertificateBuilder(
+            subject: [("CN", "validity")], notBefore: instant - 90_061, notAfter: instant
+        ).issue(for: key, issuer: nil, issuerKey: key)
+        #expect(certificate.notBefore == instant - 90_061)  // a day, an hour, a minute and a second before
+        #expect(certificate.notAfter == instant)
+    }
+
     @Test(arguments: [PrivateKey.Algorithm.ecP256, .ecP384, .ecP521, .rsa(bits: 2048)])
     func signaturesVerifyAndTamperingFails(_ algorithm: PrivateKey.Algorithm) throws {
         let key = try PrivateKey.generate(algorithm)
