@@ -4,7 +4,7 @@ import Testing
 
 /// The PIN typed on a terminal, and tokens whose PIN is locked. The helper runs under a pseudo-terminal
 /// (`Tests/Scripts/terminal_session.py`, which types the answers); the locked token is a fake PKCS#11
-/// module (`Tests/Fixtures/fake-pkcs11-locked.c`, built here with the C compiler), because SoftHSM2
+/// module (`Tests/Fixtures/fake-pkcs11.c`, built here with the C compiler), because SoftHSM2
 /// keeps no PIN retry counter: after any number of wrong PINs it only sets `CKF_USER_PIN_COUNT_LOW`.
 /// In the serialized PKCS#11 suite, as these tests use its SoftHSM2 token too.
 extension HelperPKCS11Tests {
@@ -101,7 +101,7 @@ extension HelperPKCS11Tests {
         #expect(session["exitCode"]?.number == 1, "\(session)")
         #expect(
             session["stderr"]?.string?.contains(
-                "the PKCS#11 token \"anchorage\" needs a PIN: add pin-value or pin-source to the URI, or run from a terminal"
+                "the PKCS#11 token \"anchorage\" needs a PIN and none was typed (no terminal, or its input ended): add pin-value or pin-source to the URI, or type it at the terminal"
             ) == true, "\(session)")
         #expect(session["stdout"]?.string == "")
         #expect(listener.connections() == 0)
@@ -172,9 +172,9 @@ extension HelperPKCS11Tests {
     }
 }
 
-/// The fake PKCS#11 module of a token whose user PIN is locked (`Tests/Fixtures/fake-pkcs11-locked.c`),
-/// built once per test process with the C compiler.
-enum LockedTokenModule {
+/// The fake PKCS#11 module (`Tests/Fixtures/fake-pkcs11.c`): a token whose PIN is locked, or whose
+/// `C_Login` returns a chosen result, with a log of the calls. Built once per test process with the C compiler.
+enum FakePKCS11Module {
     static func path() throws -> String { try built.get() }
 
     /// `$CC`, `cc`, `clang` or `gcc` from PATH, else the clang the Swift toolchain ships beside `swift`.
@@ -193,17 +193,17 @@ enum LockedTokenModule {
             if FileManager.default.isExecutableFile(atPath: clang) { return clang }
         }
         throw TestFailure(
-            "no C compiler to build Tests/Fixtures/fake-pkcs11-locked.c: none of $CC, cc, clang, gcc in PATH, "
+            "no C compiler to build Tests/Fixtures/fake-pkcs11.c: none of $CC, cc, clang, gcc in PATH, "
                 + "and no clang beside swift")
     }
 
     private static let built: Result<String, TestFailure> = {
         do {
-            let source = try FixturePKI.packageRoot().appendingPathComponent("Tests/Fixtures/fake-pkcs11-locked.c")
+            let source = try FixturePKI.packageRoot().appendingPathComponent("Tests/Fixtures/fake-pkcs11.c")
             let dir = URL(fileURLWithPath: NSTemporaryDirectory()).appendingPathComponent(
                 "anchorage-fake-pkcs11-\(UUID().uuidString)")
             try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-            let output = dir.appendingPathComponent("fake-pkcs11-locked.so").path
+            let output = dir.appendingPathComponent("fake-pkcs11.so").path
             let process = Process()
             process.executableURL = URL(fileURLWithPath: try compiler())
             process.arguments = ["-shared", "-fPIC", "-O1", "-o", output, source.path]
@@ -238,10 +238,10 @@ extension HelperPKCS11Tests {
         var testDescription: String { name }
     }
 
-    static let lockedKey = "pkcs11:token=locked?pin-value=1234"
+    static let lockedKey = "pkcs11:token=fake?pin-value=1234"
 
     static func lockedCases() -> [LockedCase] {
-        let locked = "the PKCS#11 token \"locked\" is locked (user PIN locked)"
+        let locked = "the PKCS#11 token \"fake\" is locked (user PIN locked)"
         let withFile = ["--certificate", "{certificate}", "--private-key", lockedKey]
         return [
             LockedCase(
@@ -252,7 +252,7 @@ extension HelperPKCS11Tests {
                 arguments: ["credential-process"] + withFile, message: locked, logins: 1),
             LockedCase(
                 name: "credential-process, certificate URI (no public certificate, so a login first)", mode: "login",
-                arguments: ["credential-process", "--certificate", "pkcs11:token=locked;object=web?pin-value=1234"],
+                arguments: ["credential-process", "--certificate", "pkcs11:token=fake;object=web?pin-value=1234"],
                 message: locked, logins: 1),
             LockedCase(
                 name: "serve, token flagged locked", mode: "flag", arguments: ["serve", "--port", "0"] + withFile,
@@ -262,21 +262,21 @@ extension HelperPKCS11Tests {
                 arguments: ["update", "--once"] + withFile, message: locked, logins: 1),
             LockedCase(
                 name: "C_Login says CKR_PIN_EXPIRED", mode: "rv=0xA3", arguments: ["credential-process"] + withFile,
-                message: "cannot log in to the PKCS#11 token \"locked\" (CKR_PIN_EXPIRED)", logins: 1),
+                message: "cannot log in to the PKCS#11 token \"fake\" (CKR_PIN_EXPIRED)", logins: 1),
             LockedCase(
                 name: "C_Login returns a vendor-defined code", mode: "rv=0x80000123",
                 arguments: ["credential-process"] + withFile,
-                message: "cannot log in to the PKCS#11 token \"locked\" (CKR 0x80000123)", logins: 1),
+                message: "cannot log in to the PKCS#11 token \"fake\" (CKR 0x80000123)", logins: 1),
         ]
     }
 
     @Test("a locked token: a clear error naming the lock, exit 1, nothing sent", arguments: lockedCases())
     func lockedToken(_ lockedCase: LockedCase) async throws {
-        let module = try LockedTokenModule.path()
+        let module = try FakePKCS11Module.path()
         let pki = try FixturePKI.shared()
         let listener = try SilentListener()
         let dir = URL(fileURLWithPath: NSTemporaryDirectory()).appendingPathComponent(
-            "anchorage-locked-\(UUID().uuidString)")
+            "anchorage-fake-pkcs11-run-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         let log = dir.appendingPathComponent("calls")
         let credentials = dir.appendingPathComponent("credentials")
@@ -303,7 +303,7 @@ extension HelperPKCS11Tests {
 
     @Test("a locked token is reported without asking for a PIN at the terminal")
     func lockedTokenAsksNothing() async throws {
-        let module = try LockedTokenModule.path()
+        let module = try FakePKCS11Module.path()
         let pki = try FixturePKI.shared()
         let listener = try SilentListener()
         var environment = ProcessInfo.processInfo.environment
@@ -312,14 +312,41 @@ extension HelperPKCS11Tests {
             ["--answer", SoftHSMToken.pin, "--timeout", "20"],
             [
                 try HelperBinary.path(), "credential-process", "--certificate", pki.certificate("leaf-ec-p256").path,
-                "--private-key", "pkcs11:token=locked", "--pkcs11-lib", module,
+                "--private-key", "pkcs11:token=fake", "--pkcs11-lib", module,
             ] + Self.credentialFlags(endpoint: "https://127.0.0.1:\(listener.port)"),
             environment: environment)
         #expect(session["exitCode"]?.number == 1, "\(session)")
         #expect(Self.prompts(session).isEmpty, "\(session)")
         #expect(
-            session["stderr"]?.string?.contains("the PKCS#11 token \"locked\" is locked (user PIN locked)") == true,
+            session["stderr"]?.string?.contains("the PKCS#11 token \"fake\" is locked (user PIN locked)") == true,
             "\(session)")
+        #expect(listener.connections() == 0)
+    }
+
+    @Test("input ending at the PIN prompt (Ctrl-D) offers no PIN to the token: a clear error, nothing sent")
+    func endOfInputAtPrompt() async throws {
+        let module = try FakePKCS11Module.path()
+        let pki = try FixturePKI.shared()
+        let listener = try SilentListener()
+        let log = URL(fileURLWithPath: NSTemporaryDirectory()).appendingPathComponent(
+            "anchorage-fake-pkcs11-calls-\(UUID().uuidString)")
+        var environment = ProcessInfo.processInfo.environment
+        // Every PIN the token is offered counts as wrong: a real token would count it against its retries.
+        environment["FAKE_PKCS11_MODE"] = "rv=0xA0"
+        environment["FAKE_PKCS11_LOG"] = log.path
+        let session = try await Self.terminalSession(
+            ["--answer", "^D", "--timeout", "20"],
+            [
+                try HelperBinary.path(), "credential-process", "--certificate", pki.certificate("leaf-ec-p256").path,
+                "--private-key", "pkcs11:token=fake", "--pkcs11-lib", module,
+            ] + Self.credentialFlags(endpoint: "https://127.0.0.1:\(listener.port)"),
+            environment: environment)
+        #expect(session["exitCode"]?.number == 1, "\(session)")
+        #expect(Self.prompts(session) == ["PIN for the PKCS#11 token \"fake\":"], "\(session)")
+        #expect(session["stderr"]?.string?.contains("the PKCS#11 token \"fake\" needs a PIN") == true, "\(session)")
+        #expect(session["echoRestored"]?.bool == true, "\(session)")
+        let calls = try String(contentsOf: log, encoding: .utf8).split(separator: "\n")
+        #expect(!calls.contains("C_Login"), "a PIN was offered to the token: \(calls)")
         #expect(listener.connections() == 0)
     }
 }

@@ -8,8 +8,8 @@ The command runs in a new session. With a terminal (the default) a new pty is it
 (`/dev/tty`); stdin is that terminal (`--stdin tty`) or /dev/null (`--stdin null`); stdout and stderr are
 pipes, so the terminal shows only what the command writes to `/dev/tty` and what the terminal echoes.
 Whenever the terminal shows TEXT (`--prompt`, default "PIN for") after the last answer, up to a closing
-":" (and spaces), the next `--answer` is typed, followed by a newline; with no answer left, the prompt
-stays unanswered.
+":" (and spaces), the next `--answer` is typed, followed by a newline (`^D` types the end-of-file
+character alone); with no answer left, the prompt stays unanswered.
 With `--no-terminal` the command has no controlling terminal at all and stdin is /dev/null.
 
 The command is stopped (SIGTERM, with an empty signal mask) once its stderr has shown `--stop-on-stderr`
@@ -103,7 +103,9 @@ def main():
             if complete and (len(prompts) == 0 or prompts[-1][1] != unanswered_from):
                 prompts.append((pending.decode(errors="replace"), unanswered_from))
                 if answers:
-                    os.write(master, answers.pop(0).encode() + b"\n")
+                    answer = answers.pop(0)
+                    # "^D": the end-of-file character alone, as a user giving up at the prompt types it.
+                    os.write(master, b"\x04" if answer == "^D" else answer.encode() + b"\n")
                     unanswered_from = len(terminal)
         if args.stop_on_stderr and stopped_at is None and child.poll() is None:
             if buffers[err].count(args.stop_on_stderr.encode()) >= args.stop_count:

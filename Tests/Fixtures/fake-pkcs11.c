@@ -1,13 +1,14 @@
 /*
- * A fake PKCS#11 (v2.40) module with one token whose user PIN is locked, for HelperPKCS11Tests:
- * SoftHSM2 keeps no PIN retry counter, so it cannot lock a token. The test compiles it with
- * `cc -shared -fPIC` into a temporary folder.
+ * A fake PKCS#11 (v2.40) module with one token, "fake", for HelperPKCS11Tests: a token whose user PIN is
+ * locked (SoftHSM2 keeps no PIN retry counter, so it cannot lock a token), and one that records whether a
+ * PIN was offered at all. The test compiles it with `cc -shared -fPIC` into a temporary folder.
  *
  * FAKE_PKCS11_MODE (environment):
  *   flag   C_GetTokenInfo reports CKF_USER_PIN_LOCKED (and CKF_LOGIN_REQUIRED); C_Login says CKR_PIN_LOCKED.
  *   login  C_GetTokenInfo reports only CKF_LOGIN_REQUIRED; C_Login says CKR_PIN_LOCKED (tokens that only
  *          tell at the login).
- *   rv=N   like login, but C_Login returns N (decimal or 0x hex): an unexpected result code.
+ *   rv=N   like login, but C_Login returns N (decimal or 0x hex): e.g. CKR_PIN_INCORRECT, or a code the
+ *          helper does not expect.
  * FAKE_PKCS11_LOG (environment): a file that gets one line per call ("C_Login", ...), so a test can
  * tell whether the PIN was ever offered to the token.
  *
@@ -102,7 +103,7 @@ static CK_RV get_token_info(CK_ULONG slot, struct token_info *info) {
     if (slot != SLOT) return CKR_SLOT_ID_INVALID;
     if (!info) return CKR_ARGUMENTS_BAD;
     memset(info, 0, sizeof *info);
-    pad(info->label, sizeof info->label, "locked");
+    pad(info->label, sizeof info->label, "fake");
     pad(info->manufacturer, sizeof info->manufacturer, "Anchorage tests");
     pad(info->model, sizeof info->model, "fake");
     pad(info->serial, sizeof info->serial, "0001");
