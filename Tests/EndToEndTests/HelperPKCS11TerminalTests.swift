@@ -323,8 +323,13 @@ extension HelperPKCS11Tests {
         #expect(listener.connections() == 0)
     }
 
-    @Test("input ending at the PIN prompt (Ctrl-D) offers no PIN to the token: a clear error, nothing sent")
-    func endOfInputAtPrompt() async throws {
+    @Test(
+        "giving up at the PIN prompt offers no PIN to the token, sends nothing and leaves the terminal echoing",
+        arguments: [
+            ("^D", "the input ends (Ctrl-D): a clear error, exit 1"),
+            ("^C", "Ctrl-C: SIGINT ends the helper"),
+        ])
+    func givingUpAtPrompt(_ keys: String, _ outcome: String) async throws {
         let module = try FakePKCS11Module.path()
         let pki = try FixturePKI.shared()
         let listener = try SilentListener()
@@ -335,17 +340,23 @@ extension HelperPKCS11Tests {
         environment["FAKE_PKCS11_MODE"] = "rv=0xA0"
         environment["FAKE_PKCS11_LOG"] = log.path
         let session = try await Self.terminalSession(
-            ["--answer", "^D", "--timeout", "20"],
+            ["--answer", keys, "--timeout", "20"],
             [
                 try HelperBinary.path(), "credential-process", "--certificate", pki.certificate("leaf-ec-p256").path,
                 "--private-key", "pkcs11:token=fake", "--pkcs11-lib", module,
             ] + Self.credentialFlags(endpoint: "https://127.0.0.1:\(listener.port)"),
             environment: environment)
-        #expect(session["exitCode"]?.number == 1, "\(session)")
         #expect(Self.prompts(session) == ["PIN for the PKCS#11 token \"fake\":"], "\(session)")
-        #expect(session["stderr"]?.string?.contains("the PKCS#11 token \"fake\" needs a PIN") == true, "\(session)")
-        #expect(session["echoRestored"]?.bool == true, "\(session)")
-        let calls = try String(contentsOf: log, encoding: .utf8).split(separator: "\n")
+        if keys == "^C" {
+            #expect(session["exitCode"]?.number == -Double(SIGINT), "\(outcome): \(session)")
+        } else {
+            #expect(session["exitCode"]?.number == 1, "\(session)")
+            #expect(
+                session["stderr"]?.string?.contains("the PKCS#11 token \"fake\" needs a PIN") == true, "\(session)")
+        }
+        #expect(session["echoRestored"]?.bool == true, "\(outcome): echo stayed off: \(session)")
+        let calls = (try? String(contentsOf: log, encoding: .utf8))?.split(separator: "\n") ?? []
+        #expect(calls.contains("C_GetTokenInfo"), "the fake module was not used: \(calls)")
         #expect(!calls.contains("C_Login"), "a PIN was offered to the token: \(calls)")
         #expect(listener.connections() == 0)
     }

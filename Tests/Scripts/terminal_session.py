@@ -8,8 +8,8 @@ The command runs in a new session. With a terminal (the default) a new pty is it
 (`/dev/tty`); stdin is that terminal (`--stdin tty`) or /dev/null (`--stdin null`); stdout and stderr are
 pipes, so the terminal shows only what the command writes to `/dev/tty` and what the terminal echoes.
 Whenever the terminal shows TEXT (`--prompt`, default "PIN for") after the last answer, up to a closing
-":" (and spaces), the next `--answer` is typed, followed by a newline (`^D` types the end-of-file
-character alone); with no answer left, the prompt stays unanswered.
+":" (and spaces), the next `--answer` is typed, followed by a newline (`^D` and `^C` type the
+end-of-file or interrupt character alone); with no answer left, the prompt stays unanswered.
 With `--no-terminal` the command has no controlling terminal at all and stdin is /dev/null.
 
 The command is stopped (SIGTERM, with an empty signal mask) once its stderr has shown `--stop-on-stderr`
@@ -56,9 +56,11 @@ def main():
     stdin = slave if slave is not None and args.stdin == "tty" else subprocess.DEVNULL
 
     def preexec():
-        # A test runner may block signals in the thread that started us, and a blocked mask survives exec:
-        # the command must see the SIGTERM that stops it.
+        # A test runner may block or ignore signals, and both survive exec: the command must see the
+        # SIGTERM that stops it and the SIGINT of a ^C.
         signal.pthread_sigmask(signal.SIG_SETMASK, [])
+        for number in (signal.SIGINT, signal.SIGQUIT, signal.SIGTERM, signal.SIGHUP):
+            signal.signal(number, signal.SIG_DFL)
         if slave is not None:
             # After setsid (start_new_session): the pty becomes the controlling terminal of the new session.
             fcntl.ioctl(slave, termios.TIOCSCTTY, 0)
@@ -104,8 +106,9 @@ def main():
                 prompts.append((pending.decode(errors="replace"), unanswered_from))
                 if answers:
                     answer = answers.pop(0)
-                    # "^D": the end-of-file character alone, as a user giving up at the prompt types it.
-                    os.write(master, b"\x04" if answer == "^D" else answer.encode() + b"\n")
+                    # "^D" and "^C": the end-of-file or interrupt character alone, as a user giving up types it.
+                    control = {"^D": b"\x04", "^C": b"\x03"}.get(answer)
+                    os.write(master, control or answer.encode() + b"\n")
                     unanswered_from = len(terminal)
         if args.stop_on_stderr and stopped_at is None and child.poll() is None:
             if buffers[err].count(args.stop_on_stderr.encode()) >= args.stop_count:
