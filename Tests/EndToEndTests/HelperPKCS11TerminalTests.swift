@@ -2,11 +2,11 @@ import AnchorageTestSupport
 import Foundation
 import Testing
 
-/// The PIN typed on a terminal, and tokens whose PIN is locked. The helper runs under a pseudo-terminal
-/// (`Tests/Scripts/terminal_session.py`, which types the answers); the locked token is a fake PKCS#11
-/// module (`Tests/Fixtures/fake-pkcs11.c`, built here with the C compiler), because SoftHSM2
-/// keeps no PIN retry counter: after any number of wrong PINs it only sets `CKF_USER_PIN_COUNT_LOW`.
-/// In the serialized PKCS#11 suite, as these tests use its SoftHSM2 token too.
+/// The PIN typed on a terminal (or not: no terminal, Ctrl-D, Ctrl-C), and tokens whose PIN is locked. The
+/// helper runs under a pseudo-terminal (`Tests/Scripts/terminal_session.py`, which types the answers);
+/// the locked token is a fake PKCS#11 module (`Tests/Fixtures/fake-pkcs11.c`, built here with the C
+/// compiler), because SoftHSM2 keeps no PIN retry counter: after any number of wrong PINs it only sets
+/// `CKF_USER_PIN_COUNT_LOW`. In the serialized PKCS#11 suite, as these tests use its SoftHSM2 token too.
 extension HelperPKCS11Tests {
     /// Runs `command` through `terminal_session.py` with `options`; its JSON report.
     static func terminalSession(_ options: [String], _ command: [String], environment: [String: String])
@@ -125,26 +125,35 @@ extension HelperPKCS11Tests {
         ])
     func serveAsksOnce(_ serveCase: ServeCase) async throws {
         let token = try SoftHSMToken.shared()
-        let own = try await OwnServer.start()
-        defer { Task { _ = await own.server.stop() } }
+        let context = try await SharedServer.shared.context()
         var flags = serveCase.flags
-        if !flags.contains("--certificate") { flags += ["--certificate", own.pki.certificate("leaf-ec-p256").path] }
+        if !flags.contains("--certificate") {
+            flags += ["--certificate", context.pki.certificate("leaf-ec-p256").path]
+        }
+        // A session name of this run's own (on the profile that accepts one) finds its CreateSessions in the
+        // shared server's audit log.
+        let sessionName = "pin-serve-\(UUID().uuidString.prefix(8))"
+        let profile = try Self.credentialFlags(endpoint: "https://\(context.server.endpoint)")
+            .map { $0 == ARNs.webProfile ? ARNs.sessionNameProfile : $0 }
         // 900 s sessions refreshed 898 s before expiry: the first refresh ~2 s after the first CreateSession.
         let session = try await Self.terminalSession(
             [
                 "--answer", SoftHSMToken.pin, "--stop-on-stderr", "refreshed credentials", "--timeout", "40",
             ],
-            [try HelperBinary.path(), "serve", "--port", "0", "--pkcs11-lib", SoftHSMToken.module] + flags
-                + Self.credentialFlags(endpoint: "https://\(own.server.endpoint)")
-                + ["--session-duration", "900", "--refresh-before", "898"],
+            [try HelperBinary.path(), "serve", "--port", "0", "--pkcs11-lib", SoftHSMToken.module] + flags + profile
+                + [
+                    "--role-session-name", sessionName, "--session-duration", "900", "--refresh-before", "898",
+                ],
             environment: token.environment)
         #expect(session["stopped"]?.bool == true, "serve did not refresh: \(session)")
         #expect(session["timedOut"]?.bool == false, "\(session)")
         #expect(Self.prompts(session) == [Self.tokenPrompt], "\(session)")
         Self.expectTypedUnseen(session, SoftHSMToken.pin)
         // Both CreateSessions (the first and the refresh) reached the server, signed by the token's key.
-        let serial = try own.pki.serialHex("leaf-ec-p256")
-        let issued = try own.server.auditEntries().filter { $0["accessKeyId"]?.string != nil }
+        let serial = try context.pki.serialHex("leaf-ec-p256")
+        let issued = try context.server.auditEntries().filter {
+            $0["roleSessionName"]?.string == sessionName && $0["accessKeyId"]?.string != nil
+        }
         #expect(issued.count >= 2, "\(issued)\n\(session)")
         #expect(issued.allSatisfy { $0["certificate"]?["serialHex"]?.string?.lowercased() == serial }, "\(issued)")
     }
