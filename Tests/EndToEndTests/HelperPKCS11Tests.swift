@@ -7,7 +7,9 @@ import Testing
 #endif
 
 /// A SoftHSM2 token in a temporary folder, holding the fixture PKI's EC P-256 and RSA-2048 leaf keys and
-/// certificates (`id=%01`/`object=ec`, `id=%02`/`object=rsa`), user PIN 1234.
+/// certificates (`id=%01`/`object=ec`, `id=%02`/`object=rsa`), user PIN 1234; and the EC key once more as a
+/// key that asks for the PIN at every signature (`CKA_ALWAYS_AUTHENTICATE`, `id=%03`/`object=ec-always`,
+/// no certificate object).
 enum SoftHSMToken {
     static let module = "/usr/lib/softhsm/libsofthsm2.so"
     static let label = "anchorage"
@@ -68,6 +70,15 @@ enum SoftHSMToken {
                     "--write-object", der, "--type", "cert", "--id", id, "--label", object,
                 ])
             }
+            let alwaysDER = dir.appendingPathComponent("ec-always.der").path
+            try run([
+                "openssl", "pkcs8", "-topk8", "-nocrypt", "-in", pki.privateKey("leaf-ec-p256").path, "-outform", "DER",
+                "-out", alwaysDER,
+            ])
+            try run([
+                "pkcs11-tool", "--module", module, "--token-label", label, "--login", "--pin", pin, "--write-object",
+                alwaysDER, "--type", "privkey", "--id", "03", "--label", "ec-always", "--usage-sign", "--always-auth",
+            ])
             return .success(Token(directory: dir, config: config))
         } catch let error as TestFailure {
             return .failure(error)
@@ -197,12 +208,11 @@ struct HelperPKCS11Tests {
     }
 
     @Test(
-        "a wrong PIN, a missing object, a missing token or no PIN at all: exit 1, a clear error, nothing sent",
+        "a wrong PIN, a missing object or a missing token: exit 1, a clear error, nothing sent",
         arguments: [
             ("\(uriBase);object=ec?pin-value=9999", "wrong PIN for the PKCS#11 token \"anchorage\""),
             ("\(uriBase);object=nosuch?pin-value=1234", "no certificate on the token matches"),
             ("pkcs11:token=nosuch;object=ec?pin-value=1234", "no PKCS#11 token matches the URI"),
-            ("\(uriBase);object=ec", "needs a PIN: add pin-value or pin-source to the URI, or run from a terminal"),
             ("\(uriBase);object=ec;colour=red", "unknown attribute colour"),
         ])
     func failuresSendNothing(_ uri: String, _ message: String) async throws {

@@ -239,7 +239,8 @@ public final class PKCS11KeySource: @unchecked Sendable, Equatable {
         if pin == nil { pin = askPIN("PIN for the PKCS#11 token \"\(label)\": ") }
         guard let given = pin else {
             throw HelperError(
-                "the PKCS#11 token \"\(label)\" needs a PIN: add pin-value or pin-source to the URI, or run from a terminal"
+                "the PKCS#11 token \"\(label)\" needs a PIN and none was typed (no terminal, or its input ended): "
+                    + "add pin-value or pin-source to the URI, or type it at the terminal"
             )
         }
         let rv = module.login(session, userType: 1, pin: given)
