@@ -103,7 +103,10 @@ struct TPMKeyTests {
         "a usage error never repeats a pin-value, nor the value given to a switch",
         arguments: [
             (["pkcs11:token=tokA;object=ec?pin-value=SECRETPIN"], "pkcs11:token=tokA;object=ec?pin-value=…"),
-            (["--pkcs11-lib", "m.so", "pkcs11:object=ec?module-path=/m.so&PIN-VALUE=SECRETPIN"], "module-path=/m.so&pin-value=…"),
+            (
+                ["--pkcs11-lib", "m.so", "pkcs11:object=ec?module-path=/m.so&PIN-VALUE=SECRETPIN"],
+                "module-path=/m.so&pin-value=…"
+            ),
             (["--reuse-pin", "SECRETPIN"], "--reuse-pin takes no value"),
             (["--no-tpm-key-password", "SECRETPIN"], "--no-tpm-key-password takes no value"),
             (["--no-tpm-key-password=SECRETPIN"], "--no-tpm-key-password takes no value"),

@@ -188,7 +188,10 @@ struct HelperTPMTests {
                 ["--private-key", "tss2-rsa.key", "--tpm-key-password", "wrong"], Int32(1),
                 "wrong password for the TPM key"
             ),
-            (["--private-key", "handle:+81000001", "--no-tpm-key-password"], Int32(64), "is not a persistent TPM handle"),
+            (
+                ["--private-key", "handle:+81000001", "--no-tpm-key-password"], Int32(64),
+                "is not a persistent TPM handle"
+            ),
             (
                 ["--private-key", "tss2-rsa.key", "--no-tpm-key-password"], Int32(1),
                 "--no-tpm-key-password is given but the TPM key file"
@@ -286,7 +289,8 @@ struct HelperTPMTests {
             environment: tpm.environment)
         #expect(refused.status == 1, "\(refused.summary)")
         #expect(
-            refused.stderr.contains("--tpm-key-password is given but the TPM key file \(key) records that its key has no password"),
+            refused.stderr.contains(
+                "--tpm-key-password is given but the TPM key file \(key) records that its key has no password"),
             "\(refused.summary)")
         #expect(refused.stdout.isEmpty)
     }
@@ -319,7 +323,10 @@ struct HelperTPMTests {
         let outcome: Result<(ProcessResult, ProcessResult, Int), any Error>
         do { outcome = .success(try await attempts()) } catch { outcome = .failure(error) }
         try await Self.dictionaryLockout(
-            ["--clear-lockout", "--setup-parameters", "--max-tries=3", "--recovery-time=1000", "--lockout-recovery-time=1000"],
+            [
+                "--clear-lockout", "--setup-parameters", "--max-tries=3", "--recovery-time=1000",
+                "--lockout-recovery-time=1000",
+            ],
             tpm: tpm)
         let (wrong, locked, connections) = try outcome.get()
         #expect(wrong.status == 1 && wrong.stderr.contains("wrong password for the TPM key"), "\(wrong.summary)")
