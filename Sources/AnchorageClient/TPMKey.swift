@@ -81,7 +81,7 @@ public enum TPMKey {
                 throw HelperError("\(path) is not a usable TSS2 PRIVATE KEY file: \(error)")
             }
             switch (emptyAuth, password) {
-            case (true, .value):
+            case (true, .value(let text)) where !text.isEmpty:  // an empty one counts as none, as in the official helper
                 throw HelperError(
                     "--tpm-key-password is given but the TPM key file \(path) records that its key has no password")
             case (true, _):

@@ -284,6 +284,11 @@ struct HelperTPMTests {
             environment: tpm.environment)
         #expect(signed.status == 0, "\(signed.summary)")
         #expect(!signed.stdout.isEmpty)
+        // An empty password is none, as in the official helper (which checks `password != ""`).
+        let empty = try await runProcess(
+            try HelperBinary.path(), ["sign-string", "--private-key", key, "--tpm-key-password", ""],
+            environment: tpm.environment)
+        #expect(empty.status == 0, "\(empty.summary)")
         let refused = try await runProcess(
             try HelperBinary.path(), ["sign-string", "--private-key", key, "--tpm-key-password", "x"],
             environment: tpm.environment)
