@@ -1,4 +1,5 @@
 import AnchorageCrypto
+import AnchorageLocking
 import Glibc
 
 /// Keys held by a TPM 2.0, as `aws_signing_helper` names them: a persistent handle (`handle:0x81000001`)
@@ -111,8 +112,14 @@ public enum TPMKey {
         } catch {
             throw refusal(error, of: path, passwordGiven: secret != nil)
         }
+        if case .ask = password, let secret { typedPasswords.withLock { $0[path] = secret } }
         return key
     }
+
+    /// Passwords typed at the terminal that the TPM accepted, by key name. `update` and `serve` load the key
+    /// again for every refresh; the password is asked for once per process, as the official helper's signer
+    /// keeps it.
+    private static let typedPasswords = Locked<[String: [UInt8]]>([:])
 
     /// The password to offer for `path`: nil for none. Asked for on the terminal when no flag gave it.
     private static func settle(_ password: Password, of path: String, isHandle: Bool) throws(HelperError) -> [UInt8]? {
@@ -120,6 +127,7 @@ public enum TPMKey {
         case .value(let text): return Array(text.utf8)
         case .none: return nil
         case .ask:
+            if let typed = typedPasswords.withLock({ $0[path] }) { return typed }
             guard let typed = TerminalPIN.ask("Password for the TPM key \(TerminalText.escaped(path)): ") else {
                 throw HelperError(
                     "the TPM key \(path) \(isHandle ? "may need" : "needs") a password and none was typed (no terminal, or its input ended): pass --tpm-key-password"

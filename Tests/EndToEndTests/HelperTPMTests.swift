@@ -246,6 +246,34 @@ struct HelperTPMTests {
         #expect(try context.server.auditEntries().contains { $0["accessKeyId"]?.string == akid })
     }
 
+    @Test("serve asks for the TPM key's password once; refreshes sign without asking again")
+    func serveAsksOnce() async throws {
+        let tpm = try SoftwareTPM.shared()
+        let context = try await SharedServer.shared.context()
+        let serial = try await SoftwareTPM.serialHex(tpm.file("tss2-rsa.pem"))
+        func issued() throws -> Int {
+            try context.server.auditEntries().filter {
+                $0["accessKeyId"]?.string != nil && $0["certificate"]?["serialHex"]?.string?.lowercased() == serial
+            }.count
+        }
+        let before = try issued()
+        // 900 s sessions refreshed 898 s before expiry: the first refresh ~2 s after the first CreateSession.
+        let session = try await Self.terminalSession(
+            ["--answer", SoftwareTPM.tssPassword, "--stop-on-stderr", "refreshed credentials", "--timeout", "40"],
+            [
+                "serve", "--port", "0", "--certificate", tpm.file("tss2-rsa.pem"), "--private-key",
+                tpm.file("tss2-rsa.key"),
+            ] + HelperPKCS11Tests.credentialFlags(endpoint: "https://\(context.server.endpoint)")
+                + ["--session-duration", "900", "--refresh-before", "898"], tpm: tpm)
+        #expect(session["stopped"]?.bool == true, "serve did not refresh: \(session)")
+        #expect(session["timedOut"]?.bool == false, "\(session)")
+        #expect(
+            HelperPKCS11Tests.prompts(session) == ["Password for the TPM key \(tpm.file("tss2-rsa.key")):"],
+            "\(session)")
+        HelperPKCS11Tests.expectTypedUnseen(session, SoftwareTPM.tssPassword)
+        #expect(try issued() >= before + 2, "\(session)")
+    }
+
     @Test(
         "with neither password flag and no terminal: a clear error at once, exit 1 (as the official helper), nothing sent",
         arguments: [
