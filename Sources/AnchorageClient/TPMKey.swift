@@ -67,8 +67,7 @@ public enum TPMKey {
         if isHandle(path) {
             guard let handle = persistentHandle(path) else {
                 throw HelperError.usage(
-                    "\(TerminalText.escaped(String(path.prefix(40)))) is not a persistent TPM handle (handle:0x81xxxxxx)"
-                )
+                    "\(path.prefix(40)) is not a persistent TPM handle (handle:0x81xxxxxx)")
             }
             secret = try settle(password, of: path, isHandle: true)
             uri = handleURI(handle) + (secret == nil ? "" : "?pass")  // with ?pass the provider asks for it
@@ -137,15 +136,16 @@ public enum TPMKey {
         }
     }
 
-    /// TPM response codes (TPM 2.0 Part 2, 6.6), in the low 16 bits of what the TSS reports.
-    static let lockoutCode: UInt32 = 0x921  // TPM_RC_LOCKOUT: a warning, not an answer about the password
+    /// The TPM's own response code (TPM 2.0 Part 2, 6.6) in what the TSS reports: its layer (bits 16-23) is
+    /// the TPM's (0) or the resource manager's that passes the TPM's on (11); nil for the TSS's own errors.
+    static func tpmCode(_ code: UInt32) -> UInt32? { [0, 11].contains(code >> 16) ? code & 0xFFFF : nil }
 
-    /// Whether `code` is a format-one TPM_RC_AUTH_FAIL (0x08E) or TPM_RC_BAD_AUTH (0x0A2), whichever session
-    /// it names: the authorisation value was wrong.
-    static func isWrongPassword(_ code: UInt32) -> Bool {
-        let low = code & 0xFFFF
-        return low & 0x80 != 0 && [0x0E, 0x22].contains(low & 0x3F)
-    }
+    /// TPM_RC_LOCKOUT: a warning, not an answer about the password.
+    static let lockoutCode: UInt32 = 0x921
+
+    /// Whether the TPM's `code` is a format-one TPM_RC_AUTH_FAIL (0x08E) or TPM_RC_BAD_AUTH (0x0A2), whichever
+    /// session it names: the authorisation value was wrong.
+    static func isWrongPassword(_ code: UInt32) -> Bool { code & 0x80 != 0 && [0x0E, 0x22].contains(code & 0x3F) }
 
     /// The TPM response code the tpm2 provider left in OpenSSL's error data ("2337 tpm:warn(2.0): …"), if any.
     static func responseCode(_ error: any Error) -> UInt32? {
@@ -163,11 +163,11 @@ public enum TPMKey {
     /// What the TPM's refusal to sign means, as far as its response code tells.
     static func refusal(_ error: any Error, of path: String, passwordGiven: Bool) -> HelperError {
         switch responseCode(error) {
-        case let code? where code & 0xFFFF == lockoutCode:
+        case let code? where tpmCode(code) == lockoutCode:
             return HelperError(
                 "the TPM refused to sign with \(path): the TPM is in dictionary-attack lockout after too many wrong passwords (wait for it to recover, or clear it with tpm2_dictionarylockout --clear-lockout)"
             )
-        case let code? where isWrongPassword(code):
+        case let code? where tpmCode(code).map(isWrongPassword) == true:
             return HelperError(
                 passwordGiven
                     ? "wrong password for the TPM key \(path): the TPM refused it (each wrong one counts towards its dictionary-attack lockout)"

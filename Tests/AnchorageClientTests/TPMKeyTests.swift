@@ -90,6 +90,11 @@ struct TPMKeyTests {
         #expect(none.message.contains("the TPM key k has a password: pass --tpm-key-password"))
         let badAuth = TPMKey.refusal(Self.signingError("418 tpm:session(1):…"), of: "k", passwordGiven: true)  // 0x1A2
         #expect(badAuth.message.hasPrefix("wrong password for the TPM key k"))
+        // A resource manager's layer (11) passes the TPM's code on; the TSS's own layers (ESYS: 7) do not.
+        let viaResourceManager = TPMKey.refusal(Self.signingError("723233 rm:…"), of: "k", passwordGiven: true)
+        #expect(viaResourceManager.message.contains("dictionary-attack lockout"))  // 0xB0921
+        let esys = TPMKey.refusal(Self.signingError("461198 esys:…"), of: "k", passwordGiven: true)  // 0x7098E
+        #expect(esys.message.contains("TPM response code 0x7098e"))
         let other = TPMKey.refusal(Self.signingError("132 tpm:…"), of: "k", passwordGiven: true)  // 0x084
         #expect(other.message.contains("TPM response code 0x84"))
         let unknown = TPMKey.refusal(
