@@ -7,10 +7,14 @@ public struct CommandLineOptions: Sendable {
     /// ``CommandArguments/Syntax/helperFlags`` syntax).
     private let parsed: CommandArguments
 
-    /// Parses `arguments` (after the subcommand) against the allowed value and boolean flags.
+    /// Parses `arguments` (after the subcommand) against the allowed value and boolean flags. A usage error
+    /// quotes an argument as ``PKCS11URI/redacted(_:)`` shows it: a `pkcs11:` URI given in the wrong place
+    /// keeps its `pin-value` out of the message.
     public init(_ arguments: [String], valueFlags: Set<String>, boolFlags: Set<String>) throws(HelperError) {
         do {
-            parsed = try CommandArguments(arguments, .init(options: valueFlags, flags: boolFlags, syntax: .helperFlags))
+            parsed = try CommandArguments(
+                arguments,
+                .init(options: valueFlags, flags: boolFlags, syntax: .helperFlags, shown: { PKCS11URI.redacted($0) }))
         } catch {
             throw HelperError.usage(error.message)
         }

@@ -50,7 +50,7 @@ public enum HelperCommand {
           --pkcs11-lib MODULE         the PKCS#11 module to load (default: p11-kit's proxy, p11-kit-proxy.so)
           --reuse-pin                 use the token's user PIN for keys that ask for it at every signature
           --tpm-key-password P        the TPM key's password (authorisation value)
-          --no-tpm-key-password       the TPM key has no password (required with handle: unless a password is given)
+          --no-tpm-key-password       the TPM key has no password (with neither flag, a handle: key's is asked for)
           --intermediates FILE        chain certificates (PEM) sent as X-Amz-X509-Chain
           --trust-anchor-arn ARN, --profile-arn ARN, --role-arn ARN
           --session-duration SECONDS  requested durationSeconds (900-43200)
@@ -189,7 +189,7 @@ public enum HelperCommand {
             case "help", "--help", "-h":
                 writeOut(usage)
             default:
-                throw HelperError.usage("unknown command \(command)")
+                throw HelperError.usage("unknown command \(PKCS11URI.redacted(command))")
             }
             return 0
         } catch let error as HelperError {
@@ -293,8 +293,9 @@ public enum HelperCommand {
         let certificate = options["certificate"].flatMap { PKCS11URI.isURI($0) ? $0 : nil }
         let key = options["private-key"].flatMap { PKCS11URI.isURI($0) ? $0 : nil }
         guard certificate != nil || key != nil else {
-            if options["pkcs11-lib"] != nil {
-                throw HelperError.usage("--pkcs11-lib needs a pkcs11: URI in --certificate or --private-key")
+            // The official helper ignores the module when no key or certificate is on a token, and so do we.
+            if let library = options["pkcs11-lib"], options.has("debug") {
+                logLine("--pkcs11-lib \(library) is not used: neither --certificate nor --private-key is a pkcs11: URI")
             }
             return nil
         }

@@ -15,7 +15,8 @@ public struct CommandArguments: Sendable, Equatable {
         /// `--name=value` (nothing positional, no `--`, no help: the helper handles `--help` before parsing); a
         /// boolean also takes `--name=true`/`=1` and `--name=false`/`=0` (which clears it); a later value of an
         /// option replaces an earlier one; an unknown name is an "unknown flag". A name that is both a flag and an
-        /// option is a flag.
+        /// option is a flag. An argument after a bare switch is refused without being quoted: it is most likely a
+        /// value meant for the switch, and that may be a secret (`--reuse-pin 1234`).
         case helperFlags
     }
 
@@ -36,11 +37,16 @@ public struct CommandArguments: Sendable, Equatable {
         public var laterValuesOverride: Bool
         /// The conventions; ``Syntax/helperFlags`` implies `laterValuesOverride` and accepts no positional.
         public var syntax: Syntax
+        /// How an argument's text appears in a usage error. An argument given in the wrong place may hold a
+        /// secret (a `pkcs11:` URI's `pin-value`), and what is secret in it is the caller's rule, not the
+        /// parser's: every message quoting an argument passes it through here. An argument that follows a
+        /// switch is never quoted at all (see ``Syntax/helperFlags``).
+        public var shown: @Sendable (String) -> String
 
         public init(
             options: Set<String> = [], repeatableOptions: Set<String> = [], flags: Set<String> = [],
             positionals: [String] = [], optionalPositionals: Int = 0, laterValuesOverride: Bool = false,
-            syntax: Syntax = .subcommand
+            syntax: Syntax = .subcommand, shown: @escaping @Sendable (String) -> String = { $0 }
         ) {
             self.options = options
             self.repeatableOptions = repeatableOptions
@@ -49,6 +55,7 @@ public struct CommandArguments: Sendable, Equatable {
             self.optionalPositionals = optionalPositionals
             self.laterValuesOverride = laterValuesOverride
             self.syntax = syntax
+            self.shown = shown
         }
     }
 
@@ -90,7 +97,9 @@ public struct CommandArguments: Sendable, Equatable {
                 optionsEnded = true
                 continue
             }
-            guard argument.hasPrefix("--") else { throw UsageError("unknown option \(argument)") }
+            guard argument.hasPrefix("--") else {
+                throw UsageError("unknown option \(specification.shown(argument))")
+            }
             let (name, inlineValue) = Self.nameAndInlineValue(argument)
             if specification.options.contains(name) || specification.repeatableOptions.contains(name) {
                 let value: String
@@ -110,7 +119,7 @@ public struct CommandArguments: Sendable, Equatable {
                 guard inlineValue == nil else { throw UsageError("--\(name) takes no value") }
                 switches.insert(name)
             } else {
-                throw UsageError("unknown option --\(name)")
+                throw UsageError("unknown option --\(specification.shown(name))")
             }
         }
         let required = specification.positionals.count - specification.optionalPositionals
@@ -119,20 +128,25 @@ public struct CommandArguments: Sendable, Equatable {
             throw UsageError("missing \(missing)")
         }
         if positionals.count > specification.positionals.count {
-            throw UsageError("unexpected argument \(positionals[specification.positionals.count])")
+            throw UsageError("unexpected argument \(specification.shown(positionals[specification.positionals.count]))")
         }
     }
 
     /// ``Syntax/helperFlags``: the helper's flags, with its messages.
     private mutating func parseHelperFlags(_ arguments: [String], _ specification: Specification) throws(UsageError) {
         var index = 0
+        var previousSwitch: String?
         while index < arguments.count {
             let argument = arguments[index]
             index += 1
             guard argument.hasPrefix("--"), argument.count > 2 else {
-                throw UsageError("unexpected argument \(argument)")
+                if let previousSwitch {
+                    throw UsageError("--\(previousSwitch) takes no value (unexpected argument after it)")
+                }
+                throw UsageError("unexpected argument \(specification.shown(argument))")
             }
             let (name, inlineValue) = Self.nameAndInlineValue(argument)
+            previousSwitch = specification.flags.contains(name) && inlineValue == nil ? name : nil
             if specification.flags.contains(name) {
                 switch inlineValue {
                 case nil, "true", "1": switches.insert(name)
@@ -149,7 +163,7 @@ public struct CommandArguments: Sendable, Equatable {
                 if specification.options.contains(name) { values[name] = nil }
                 values[name, default: []].append(value)
             } else {
-                throw UsageError("unknown flag --\(name)")
+                throw UsageError("unknown flag --\(specification.shown(name))")
             }
         }
     }

@@ -22,15 +22,23 @@ public struct CryptoError: Error, CustomStringConvertible, Sendable {
     }
 }
 
-/// Empties the thread-local OpenSSL error queue into readable strings.
+/// Empties the thread-local OpenSSL error queue into readable strings: `error:CODE:LIB:FUNC:REASON`, then
+/// `: DATA` when the error carries text (as `ERR_print_errors` shows it). Providers put their own reasons
+/// there: the tpm2 provider the TPM's response code, in decimal, and its decoding.
 func drainOpenSSLErrors() -> [String] {
     var out: [String] = []
     while true {
-        let code = ERR_get_error()
+        var data: UnsafePointer<CChar>?
+        var flags: Int32 = 0
+        let code = ERR_get_error_all(nil, nil, nil, &data, &flags)
         if code == 0 { break }
         var buffer = [CChar](repeating: 0, count: 256)
         ERR_error_string_n(code, &buffer, buffer.count)
-        out.append(string(fromCBuffer: buffer))
+        var text = string(fromCBuffer: buffer)
+        if flags & ERR_TXT_STRING != 0, let data, data.pointee != 0 {
+            text += ": " + String(String(cString: data).prefix(200))
+        }
+        out.append(text)
     }
     return out
 }

@@ -114,8 +114,10 @@ struct HelperFlagsTests {
         #expect(try !CommandArguments(["--debug=0"], specification).has("debug"))
         #expect(try CommandArguments(["--debug=false", "--debug"], specification).has("debug"))
         #expect(usageError(["--debug=yes"]) == "--debug takes no value")
-        // A bare boolean never takes the next argument as its value.
-        #expect(usageError(["--debug", "false"]) == "unexpected argument false")
+        // A bare boolean never takes the next argument as its value; that argument is not quoted (it may be a
+        // secret meant as the switch's value, `--reuse-pin 1234`).
+        #expect(usageError(["--debug", "false"]) == "--debug takes no value (unexpected argument after it)")
+        #expect(usageError(["--debug=1", "x"]) == "unexpected argument x")
     }
 
     @Test("refused: positionals, single dashes, a bare --, --help, unknown names, a missing value")
@@ -128,6 +130,32 @@ struct HelperFlagsTests {
         #expect(usageError(["-h"]) == "unexpected argument -h")
         #expect(usageError(["--profile", "x"]) == "unknown flag --profile")
         #expect(usageError(["--certificate"]) == "--certificate needs a value")
+    }
+
+    @Test(
+        "every message quoting an argument shows it through the specification's rule; a switch's stray value not at all"
+    )
+    func quotedArgumentsAreShown() {
+        let secret = "pkcs11:token=a;object=ec?pin-value=SECRETPIN"
+        var spec = specification
+        spec.shown = { $0.split(separator: "SECRETPIN", omittingEmptySubsequences: false).joined(separator: "…") }
+        func message(_ arguments: [String], _ spec: CommandArguments.Specification) -> String {
+            do {
+                _ = try CommandArguments(arguments, spec)
+                return ""
+            } catch {
+                return error.message
+            }
+        }
+        #expect(message([secret], spec) == "unexpected argument pkcs11:token=a;object=ec?pin-value=…")
+        #expect(message(["--region", "r", secret], spec) == "unexpected argument pkcs11:token=a;object=ec?pin-value=…")
+        #expect(message(["--SECRETPIN=x"], spec) == "unknown flag --…")
+        #expect(message(["--once", "SECRETPIN"], spec) == "--once takes no value (unexpected argument after it)")
+        var subcommand = CommandArguments.Specification(options: ["pki"], positionals: ["NAME"])
+        subcommand.shown = spec.shown
+        #expect(message(["a", secret], subcommand) == "unexpected argument pkcs11:token=a;object=ec?pin-value=…")
+        #expect(message(["-SECRETPIN"], subcommand) == "unknown option -…")
+        #expect(message(["--SECRETPIN"], subcommand) == "unknown option --…")
     }
 
     @Test("a name that is both a flag and an option is a flag")

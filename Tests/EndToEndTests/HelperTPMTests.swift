@@ -113,6 +113,8 @@ struct HelperTPMTests {
         var name: String
         var certificate: String
         var flags: [String]
+        /// What stderr must say (nil: anything).
+        var stderrContains: String? = nil
         var testDescription: String { name }
     }
 
@@ -124,6 +126,20 @@ struct HelperTPMTests {
             Case(
                 name: "RSA-2048 TSS2 key file with a password", certificate: "tss2-rsa.pem",
                 flags: ["--private-key", "tss2-rsa.key", "--tpm-key-password", SoftwareTPM.tssPassword]),
+            // The official helper parses the handle with strconv.ParseUint(…, 16, 32) after an optional "0x", and
+            // ignores --pkcs11-lib when nothing names a pkcs11: URI (--debug says so here).
+            Case(
+                name: "the handle spelled without 0x, and an unused --pkcs11-lib ignored", certificate: "handle.pem",
+                flags: [
+                    "--private-key", "handle:81000001", "--no-tpm-key-password", "--pkcs11-lib",
+                    "/nonexistent/libpkcs11.so", "--debug",
+                ],
+                stderrContains:
+                    "--pkcs11-lib /nonexistent/libpkcs11.so is not used: neither --certificate nor --private-key is a pkcs11: URI"
+            ),
+            Case(
+                name: "the handle spelled HANDLE:0X…", certificate: "handle.pem",
+                flags: ["--private-key", "HANDLE:0X81000001", "--no-tpm-key-password"]),
         ]
     }
 
@@ -145,6 +161,7 @@ struct HelperTPMTests {
         let serial = try await SoftwareTPM.serialHex(tpm.file(testCase.certificate))
         #expect(entry["certificate"]?["serialHex"]?.string?.lowercased() == serial)
         #expect(!result.stderr.contains(SoftwareTPM.tssPassword))
+        if let expected = testCase.stderrContains { #expect(result.stderr.contains(expected), "\(result.summary)") }
     }
 
     @Test("update --once with a TPM handle writes credentials")
@@ -165,11 +182,20 @@ struct HelperTPMTests {
     }
 
     @Test(
-        "a wrong TPM password, a handle without a password flag, a file key with no terminal: an error, nothing sent",
+        "a wrong TPM password, a bad handle, a flag the key file contradicts, a missing handle: an error, nothing sent",
         arguments: [
-            (["--private-key", "tss2-rsa.key", "--tpm-key-password", "wrong"], Int32(1), "wrong --tpm-key-password"),
-            (["--private-key", "handle:0x81000001"], Int32(64), "pass --tpm-key-password or --no-tpm-key-password"),
-            (["--private-key", "tss2-rsa.key"], Int32(1), "cannot load the TPM key"),
+            (
+                ["--private-key", "tss2-rsa.key", "--tpm-key-password", "wrong"], Int32(1),
+                "wrong password for the TPM key"
+            ),
+            (
+                ["--private-key", "handle:+81000001", "--no-tpm-key-password"], Int32(64),
+                "is not a persistent TPM handle"
+            ),
+            (
+                ["--private-key", "tss2-rsa.key", "--no-tpm-key-password"], Int32(1),
+                "--no-tpm-key-password is given but the TPM key file"
+            ),
             (["--private-key", "handle:0x81000002", "--no-tpm-key-password"], Int32(1), "cannot load the TPM key"),
         ])
     func failures(_ flags: [String], _ status: Int32, _ message: String) async throws {
@@ -186,5 +212,178 @@ struct HelperTPMTests {
         #expect(result.stderr.contains(message), "\(result.summary)")
         #expect(listener.connections() == 0)
         #expect(!result.stderr.contains("wrong\n") && !result.stderr.contains(SoftwareTPM.tssPassword))
+    }
+
+    /// Runs the helper with `flags` through `terminal_session.py` (`options`: its answers, or `--no-terminal`).
+    static func terminalSession(_ options: [String], _ helperArguments: [String], tpm: SoftwareTPM.TPM) async throws
+        -> JSONValue
+    {
+        try await HelperPKCS11Tests.terminalSession(
+            ["--prompt", "Password for the TPM key", "--timeout", "20"] + options,
+            [try HelperBinary.path()] + helperArguments, environment: tpm.environment)
+    }
+
+    @Test(
+        "with neither password flag the password is asked for on the terminal, for a handle as for a key file",
+        arguments: [
+            ("handle.pem", "handle:0x81000001", ""),  // the handle's key has none: Enter alone
+            ("tss2-rsa.pem", "tss2-rsa.key", SoftwareTPM.tssPassword),
+        ])
+    func passwordTypedOnTerminal(_ certificate: String, _ key: String, _ password: String) async throws {
+        let tpm = try SoftwareTPM.shared()
+        let context = try await SharedServer.shared.context()
+        let keyArgument = key.hasSuffix(".key") ? tpm.file(key) : key
+        let session = try await Self.terminalSession(
+            ["--answer", password],
+            ["credential-process", "--certificate", tpm.file(certificate), "--private-key", keyArgument]
+                + HelperPKCS11Tests.credentialFlags(endpoint: "https://\(context.server.endpoint)"), tpm: tpm)
+        #expect(session["exitCode"]?.number == 0, "\(session)")
+        #expect(HelperPKCS11Tests.prompts(session) == ["Password for the TPM key \(keyArgument):"], "\(session)")
+        if !password.isEmpty { HelperPKCS11Tests.expectTypedUnseen(session, password) }
+        let json = try JSONValue.parse(try #require(session["stdout"]?.string))
+        let akid = try #require(json["AccessKeyId"]?.string, "\(session)")
+        IssuedSecrets.shared.record(json["SecretAccessKey"]?.string, json["SessionToken"]?.string)
+        #expect(try context.server.auditEntries().contains { $0["accessKeyId"]?.string == akid })
+    }
+
+    @Test("serve asks for the TPM key's password once; refreshes sign without asking again")
+    func serveAsksOnce() async throws {
+        let tpm = try SoftwareTPM.shared()
+        let context = try await SharedServer.shared.context()
+        let serial = try await SoftwareTPM.serialHex(tpm.file("tss2-rsa.pem"))
+        func issued() throws -> Int {
+            try context.server.auditEntries().filter {
+                $0["accessKeyId"]?.string != nil && $0["certificate"]?["serialHex"]?.string?.lowercased() == serial
+            }.count
+        }
+        let before = try issued()
+        // 900 s sessions refreshed 898 s before expiry: the first refresh ~2 s after the first CreateSession.
+        let session = try await Self.terminalSession(
+            ["--answer", SoftwareTPM.tssPassword, "--stop-on-stderr", "refreshed credentials", "--timeout", "40"],
+            [
+                "serve", "--port", "0", "--certificate", tpm.file("tss2-rsa.pem"), "--private-key",
+                tpm.file("tss2-rsa.key"),
+            ] + HelperPKCS11Tests.credentialFlags(endpoint: "https://\(context.server.endpoint)")
+                + ["--session-duration", "900", "--refresh-before", "898"], tpm: tpm)
+        #expect(session["stopped"]?.bool == true, "serve did not refresh: \(session)")
+        #expect(session["timedOut"]?.bool == false, "\(session)")
+        #expect(
+            HelperPKCS11Tests.prompts(session) == ["Password for the TPM key \(tpm.file("tss2-rsa.key")):"],
+            "\(session)")
+        HelperPKCS11Tests.expectTypedUnseen(session, SoftwareTPM.tssPassword)
+        #expect(try issued() >= before + 2, "\(session)")
+    }
+
+    @Test(
+        "with neither password flag and no terminal: a clear error at once, exit 1 (as the official helper), nothing sent",
+        arguments: [
+            ("handle.pem", "handle:0x81000001", "may need a password and none was typed"),
+            ("tss2-rsa.pem", "tss2-rsa.key", "needs a password and none was typed"),
+        ])
+    func noTerminalForPassword(_ certificate: String, _ key: String, _ message: String) async throws {
+        let tpm = try SoftwareTPM.shared()
+        let listener = try SilentListener()
+        let session = try await Self.terminalSession(
+            ["--no-terminal"],
+            [
+                "credential-process", "--certificate", tpm.file(certificate), "--private-key",
+                key.hasSuffix(".key") ? tpm.file(key) : key,
+            ] + HelperPKCS11Tests.credentialFlags(endpoint: "https://127.0.0.1:\(listener.port)"), tpm: tpm)
+        #expect(session["timedOut"]?.bool == false, "\(session)")
+        #expect(session["exitCode"]?.number == 1, "\(session)")
+        #expect(session["stderr"]?.string?.contains(message) == true, "\(session)")
+        #expect(session["stdout"]?.string == "")
+        #expect(listener.connections() == 0)
+    }
+
+    @Test("a TSS2 key file that records no password (emptyAuth): used without one; a password given is refused")
+    func emptyAuthKeyFile() async throws {
+        let tpm = try SoftwareTPM.shared()
+        let key = tpm.file("tss2-nopw-\(UUID().uuidString).key")
+        let made = try await runProcess(
+            "/usr/bin/env",
+            [
+                "openssl", "genpkey", "-provider", "tpm2", "-provider", "default", "-algorithm", "EC", "-pkeyopt",
+                "group:P-256", "-out", key,
+            ], environment: tpm.environment)
+        try #require(made.status == 0, "\(made.summary)")
+        let signed = try await runProcess(
+            try HelperBinary.path(), ["sign-string", "--private-key", key, "--format", "text"],
+            environment: tpm.environment)
+        #expect(signed.status == 0, "\(signed.summary)")
+        #expect(!signed.stdout.isEmpty)
+        // An empty password is none, as in the official helper (which checks `password != ""`).
+        let empty = try await runProcess(
+            try HelperBinary.path(), ["sign-string", "--private-key", key, "--tpm-key-password", ""],
+            environment: tpm.environment)
+        #expect(empty.status == 0, "\(empty.summary)")
+        let refused = try await runProcess(
+            try HelperBinary.path(), ["sign-string", "--private-key", key, "--tpm-key-password", "x"],
+            environment: tpm.environment)
+        #expect(refused.status == 1, "\(refused.summary)")
+        #expect(
+            refused.stderr.contains(
+                "--tpm-key-password is given but the TPM key file \(key) records that its key has no password"),
+            "\(refused.summary)")
+        #expect(refused.stdout.isEmpty)
+    }
+
+    /// `tpm2_dictionarylockout` on the test TPM (its lockout authorisation is empty).
+    static func dictionaryLockout(_ arguments: [String], tpm: SoftwareTPM.TPM) async throws {
+        let result = try await runProcess(
+            "/usr/bin/env", ["tpm2_dictionarylockout"] + arguments, environment: tpm.environment)
+        guard result.status == 0 else { throw TestFailure("tpm2_dictionarylockout: \(result.summary)") }
+    }
+
+    @Test("a TPM in dictionary-attack lockout is reported as such, not as a wrong password; nothing sent")
+    func lockout() async throws {
+        let tpm = try SoftwareTPM.shared()
+        // One failure locks the TPM out (swtpm allows 3); the defaults and a clear lockout are put back after.
+        try await Self.dictionaryLockout(["--clear-lockout", "--setup-parameters", "--max-tries=1"], tpm: tpm)
+        func attempts() async throws -> (ProcessResult, ProcessResult, Int) {
+            let sign = ["sign-string", "--private-key", tpm.file("tss2-rsa.key"), "--tpm-key-password"]
+            let wrong = try await runProcess(try HelperBinary.path(), sign + ["wrong"], environment: tpm.environment)
+            let listener = try SilentListener()
+            let locked = try await runProcess(
+                try HelperBinary.path(),
+                [
+                    "credential-process", "--certificate", tpm.file("tss2-rsa.pem"), "--private-key",
+                    tpm.file("tss2-rsa.key"), "--tpm-key-password", SoftwareTPM.tssPassword,
+                ] + HelperPKCS11Tests.credentialFlags(endpoint: "https://127.0.0.1:\(listener.port)"),
+                environment: tpm.environment)
+            return (wrong, locked, listener.connections())
+        }
+        let outcome: Result<(ProcessResult, ProcessResult, Int), any Error>
+        do { outcome = .success(try await attempts()) } catch { outcome = .failure(error) }
+        try await Self.dictionaryLockout(
+            [
+                "--clear-lockout", "--setup-parameters", "--max-tries=3", "--recovery-time=1000",
+                "--lockout-recovery-time=1000",
+            ],
+            tpm: tpm)
+        let (wrong, locked, connections) = try outcome.get()
+        #expect(wrong.status == 1 && wrong.stderr.contains("wrong password for the TPM key"), "\(wrong.summary)")
+        #expect(locked.status == 1, "\(locked.summary)")
+        #expect(locked.stderr.contains("the TPM is in dictionary-attack lockout"), "\(locked.summary)")
+        #expect(!locked.stderr.contains("wrong password for"), "\(locked.summary)")
+        #expect(connections == 0)
+    }
+}
+
+/// What `anchorage-helper` says about an argument that holds a secret in the wrong place: never the secret.
+@Suite("anchorage-helper keeps secrets out of usage errors")
+struct HelperArgumentSecretTests {
+    @Test(
+        "a pkcs11: URI with a pin-value given as an argument, or as the command; a PIN given to a switch",
+        arguments: [
+            ["sign-string", "--pkcs11-lib", "m.so", "pkcs11:token=tokA;object=ec?pin-value=SECRETPIN"],
+            ["pkcs11:token=tokA;object=ec?pin-value=SECRETPIN"],
+            ["credential-process", "--reuse-pin", "SECRETPIN"],
+        ])
+    func noSecretInUsageErrors(_ arguments: [String]) async throws {
+        let result = try await runProcess(try HelperBinary.path(), arguments)
+        #expect(result.status == 64, "\(result.summary)")
+        #expect(!result.stderr.contains("SECRETPIN"), "\(result.summary)")
+        #expect(result.stderr.contains("pin-value=…") || result.stderr.contains("--reuse-pin takes no value"))
     }
 }
