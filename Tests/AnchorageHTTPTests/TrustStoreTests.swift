@@ -257,6 +257,38 @@ import Testing
             "text before\n" + Self.root.pem() + "text after\n",
             Self.root.pem().replacingOccurrences(of: "\n", with: "\r\n"),
         ]
+        // Forms the fast framing of plain files declines (OpenSSL's reader then decides) and forms it accepts.
+        let pem = Self.root.pem()
+        let body = pem.split(separator: "\n").dropFirst().dropLast().map(String.init)
+        func block(_ lines: [String], name: String = "CERTIFICATE") -> String {
+            (["-----BEGIN \(name)-----"] + lines + ["-----END \(name)-----"]).joined(separator: "\n") + "\n"
+        }
+        files += [
+            "# ----- a comment with dashes\n" + pem,
+            "\u{FEFF}" + pem,
+            block(body.map { $0 + " " }),
+            block(body.map { $0 + "\t" }),
+            block([body.joined()]),  // one long line
+            block(
+                [body.joined()].flatMap { line in
+                    stride(from: 0, to: line.count, by: 76).map {
+                        String(Array(line)[$0..<min($0 + 76, line.count)])
+                    }
+                }),
+            block(body, name: "certificate"),
+            block(body, name: ""),
+            String(pem.dropLast()),  // no final newline
+            block([body[0], ""] + body.dropFirst()),
+            block(body).replacingOccurrences(of: "-----END CERTIFICATE-----", with: "-----END X509 CRL-----"),
+            block(Array(body[..<2]) + [pem] + Array(body[2...])),
+            block([body.joined().replacingOccurrences(of: "=", with: "")]),
+            block(["=" + body.joined().dropFirst()]),
+            block([body.joined() + "===="]),
+            pem.replacingOccurrences(of: "\n", with: "\r\r\n"),
+            pem + "\0" + pem,
+            pem + "-----BEGIN CERTIFICATE-----\n",
+            String(repeating: "x", count: 300) + "-----BEGIN CERTIFICATE-----\n" + pem,
+        ]
         var deferred = 0
         try withFolder { folder in
             for (index, text) in files.enumerated() {

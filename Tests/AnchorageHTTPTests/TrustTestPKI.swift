@@ -40,7 +40,8 @@ final class TrustTestPKI: @unchecked Sendable {
 
     /// A PEM block of `der` under `label`, 64 characters a line.
     static func pem(_ der: [UInt8], label: String) -> String {
-        "-----BEGIN \(label)-----\n" + Data(der).base64EncodedString(options: .lineLength64Characters)
+        "-----BEGIN \(label)-----\n"
+            + Data(der).base64EncodedString(options: [.lineLength64Characters, .endLineWithLineFeed])
             + "\n-----END \(label)-----\n"
     }
 
