@@ -12,10 +12,10 @@
 // OpenSSL's file loader (X509_STORE_load_file, SSL_CTX_load_verify_locations) parses every certificate of a CA file
 // at once, and on OpenSSL 3.0 each d2i_X509 builds a key-decoder context for the public key: about 1.3 M
 // instructions per certificate, some 50 ms for the 146 certificates of a system bundle, when a handshake needs one
-// or two of them. So the file is read here block by block with OpenSSL's own PEM reader (the same framing and
-// base64 rules), each certificate's subject is located in its DER without parsing the rest, and the certificate is
-// parsed when chain building asks the store for that subject (X509_LOOKUP get_by_subject), exactly as OpenSSL's
-// hashed-directory lookup does for the files of a directory.
+// or two of them. So the file is read here block by block (a plain file framed and decoded here, any other with
+// OpenSSL's own PEM reader: see CTrustIndex_scan), each certificate's subject is located in its DER without parsing
+// the rest, and the certificate is parsed when chain building asks the store for that subject (X509_LOOKUP
+// get_by_subject), as OpenSSL's hashed-directory lookup does for the files of a directory.
 //
 // What the store trusts stays what the eager loader would have trusted: the same blocks are read (CERTIFICATE,
 // X509 CERTIFICATE, TRUSTED CERTIFICATE with its trust settings, X509 CRL; others skipped), a block that does not
@@ -324,9 +324,10 @@ static int CTrustIndex_read_pem(BIO *in, CTrustIndex_contents *contents) {
 // of four characters in all; then "-----END NAME-----". Lines end with "\n" or "\r\n" (or the end of the file). A file
 // with anything else anywhere, NUL bytes included, is read again by CTrustIndex_read_pem.
 
-/// A block found by the strict scan: offsets into the file's bytes.
+/// A block found by the strict scan: its name, an offset into the file's bytes, and its decoded bytes, an offset into
+/// the scan's output.
 typedef struct {
-    size_t name, nameLength, data, dataEnd, characters, padding;
+    size_t name, nameLength, decoded, decodedLength;
 } CTrustIndex_span;
 
 /// The line at `*position`: its start and its length without the line ending. 0 at the end of `text`.
@@ -354,28 +355,31 @@ static const unsigned char CTrustIndex_base64_table[256] = {
     ['3'] = 56, ['4'] = 57, ['5'] = 58, ['6'] = 59, ['7'] = 60, ['8'] = 61, ['9'] = 62, ['+'] = 63, ['/'] = 64,
 };
 
-/// The value of a base64 character, -1 for any other byte.
-static inline int CTrustIndex_base64_value(unsigned char c) { return (int)CTrustIndex_base64_table[c] - 1; }
 
-/// Frames every block of `text` in the strict form: 1 with `*spans` (to be freed) and `*count` set, 0 when the text
-/// is not in that form anywhere (or on allocation failure): the caller then uses OpenSSL's reader.
-static int CTrustIndex_scan(const unsigned char *text, size_t length, CTrustIndex_span **spans, size_t *count) {
+/// Frames and decodes every block of `text` in the strict form, in one pass: 1 with `*spans` and `*decoded` (both to
+/// be freed) and `*count` set, 0 when the text is not in that form anywhere (or on allocation failure): the caller
+/// then uses OpenSSL's reader.
+static int CTrustIndex_scan(const unsigned char *text, size_t length, CTrustIndex_span **spans, size_t *count,
+                            unsigned char **decoded) {
     static const char begin[] = "-----BEGIN ", end[] = "-----END ", dashes[] = "-----";
-    size_t capacity = 0, position = 0, start, lineLength;
+    size_t capacity = 0, position = 0, start, lineLength, written = 0;
     *spans = NULL;
     *count = 0;
-    if (memchr(text, '\0', length) != NULL) return 0;
+    *decoded = length > 0 && memchr(text, '\0', length) == NULL ? OPENSSL_malloc(length) : NULL;
+    if (*decoded == NULL) goto fail;
+    unsigned char *out = *decoded;  // never outgrows the text: three bytes out for four characters in
     while (CTrustIndex_line(text, length, &position, &start, &lineLength)) {
         const unsigned char *line = text + start;
         if (memmem(line, lineLength, dashes, 5) == NULL) continue;  // text outside blocks
         if (lineLength < 11 + 1 + 5 || lineLength > 11 + 64 + 5 || memcmp(line, begin, 11) != 0 ||
             memcmp(line + lineLength - 5, dashes, 5) != 0)
             goto fail;
-        CTrustIndex_span span = {start + 11, lineLength - 16, position, position, 0, 0};
+        CTrustIndex_span span = {start + 11, lineLength - 16, written, 0};
         for (size_t i = 0; i < span.nameLength; i++) {
             unsigned char c = text[span.name + i];
             if (!((c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == ' ')) goto fail;
         }
+        unsigned int quantum = 0, filled = 0, padding = 0;
         for (;;) {
             if (!CTrustIndex_line(text, length, &position, &start, &lineLength) || lineLength == 0) goto fail;
             line = text + start;
@@ -384,19 +388,30 @@ static int CTrustIndex_scan(const unsigned char *text, size_t length, CTrustInde
                     memcmp(line + 9, text + span.name, span.nameLength) != 0 ||
                     memcmp(line + 9 + span.nameLength, dashes, 5) != 0)
                     goto fail;
-                span.dataEnd = start;
                 break;
             }
             for (size_t i = 0; i < lineLength; i++) {
-                if (line[i] == '=') {
-                    span.padding += 1;
-                } else if (span.padding > 0 || CTrustIndex_base64_value(line[i]) < 0) {
-                    goto fail;
+                unsigned int value = CTrustIndex_base64_table[line[i]];
+                if (value != 0 && padding == 0) {
+                    quantum = quantum << 6 | (value - 1);
+                } else if (line[i] == '=') {
+                    quantum <<= 6;
+                    padding += 1;
+                } else {
+                    goto fail;  // not base64, or a character after the padding
                 }
-                span.characters += 1;
+                if (++filled == 4) {
+                    out[written++] = (unsigned char)(quantum >> 16);
+                    out[written++] = (unsigned char)(quantum >> 8);
+                    out[written++] = (unsigned char)quantum;
+                    quantum = 0;
+                    filled = 0;
+                }
             }
         }
-        if (span.characters == 0 || span.characters % 4 != 0 || span.padding > 2) goto fail;
+        if (written == span.decoded || filled != 0 || padding > 2) goto fail;
+        written -= padding;
+        span.decodedLength = written - span.decoded;
         if (*count == capacity) {
             capacity = capacity == 0 ? 256 : 2 * capacity;
             CTrustIndex_span *grown = OPENSSL_realloc(*spans, capacity * sizeof(**spans));
@@ -408,32 +423,11 @@ static int CTrustIndex_scan(const unsigned char *text, size_t length, CTrustInde
     return 1;
 fail:
     OPENSSL_free(*spans);
+    OPENSSL_free(*decoded);
     *spans = NULL;
+    *decoded = NULL;
     *count = 0;
     return 0;
-}
-
-/// The bytes of a block the scan accepted (so every character is valid and the padding is in place).
-static unsigned char *CTrustIndex_decode(const unsigned char *text, CTrustIndex_span span, long *length) {
-    size_t capacity = span.characters / 4 * 3;
-    unsigned char *out = OPENSSL_malloc(capacity > 0 ? capacity : 1);
-    if (out == NULL) return NULL;
-    size_t written = 0;
-    unsigned int quantum = 0, filled = 0;
-    for (size_t i = span.data; i < span.dataEnd; i++) {
-        unsigned char c = text[i];
-        if (c == '\n' || c == '\r') continue;
-        quantum = quantum << 6 | (unsigned int)(c == '=' ? 0 : CTrustIndex_base64_value(c));
-        if (++filled == 4) {
-            out[written++] = (unsigned char)(quantum >> 16);
-            out[written++] = (unsigned char)(quantum >> 8);
-            out[written++] = (unsigned char)quantum;
-            quantum = 0;
-            filled = 0;
-        }
-    }
-    *length = (long)(written - span.padding);
-    return out;
 }
 
 /// The whole file, or NULL (error queued) when it cannot be read.
@@ -482,17 +476,20 @@ static int CTrustIndex_read(const char *path, CTrustIndex_contents *contents) {
     contents->crls = sk_X509_CRL_new_null();
     int result = 0;
     CTrustIndex_span *spans = NULL;
+    unsigned char *decoded = NULL;
     size_t count = 0;
     if (contents->certificates == NULL || contents->crls == NULL) goto done;
-    if (CTrustIndex_scan(text, length, &spans, &count)) {
+    if (CTrustIndex_scan(text, length, &spans, &count, &decoded)) {
         result = 1;
         for (size_t i = 0; result == 1 && i < count; i++) {
             char name[65];
             memcpy(name, text + spans[i].name, spans[i].nameLength);
             name[spans[i].nameLength] = '\0';
-            long dataLength = 0;
-            unsigned char *data = CTrustIndex_decode(text, spans[i], &dataLength);
-            result = data != NULL ? CTrustIndex_take(contents, name, "", &data, dataLength) : 0;
+            // Each block's bytes of their own: an indexed certificate keeps them until it is parsed.
+            size_t dataLength = spans[i].decodedLength;
+            unsigned char *data = OPENSSL_malloc(dataLength > 0 ? dataLength : 1);
+            if (data != NULL) memcpy(data, decoded + spans[i].decoded, dataLength);
+            result = data != NULL ? CTrustIndex_take(contents, name, "", &data, (long)dataLength) : 0;
             OPENSSL_free(data);
         }
     } else {
@@ -512,6 +509,7 @@ static int CTrustIndex_read(const char *path, CTrustIndex_contents *contents) {
     }
 done:
     OPENSSL_free(spans);
+    OPENSSL_free(decoded);
     OPENSSL_free(text);
     return result;
 }
