@@ -27,7 +27,7 @@
 
 /// One indexed certificate.
 typedef struct {
-    /// Its DER (from PEM_read_bio), until it is parsed.
+    /// Its DER, decoded from its PEM block, until it is parsed.
     unsigned char *der;
     long length;
     /// Its subject, parsed at index time: X509_NAME_cmp compares OpenSSL's canonical encodings, as the store does.
