@@ -32,9 +32,10 @@ public struct DefaultTrustPaths: Sendable, Equatable {
 }
 
 /// Loads a client context's trusted certificates without parsing them: see CTrustIndex.c and the article "The
-/// client's trust store". OpenSSL's own loader parses every certificate of a CA file up front (some 50 ms for a system
-/// bundle on OpenSSL 3.0); this one indexes the file by subject and parses a certificate when a chain asks for it, so that
-/// a handshake pays for the one or two certificates it uses. What is trusted is what OpenSSL would have trusted.
+/// client's trust store". OpenSSL's own loader parses every certificate of a CA file up front (some 50 ms for a
+/// system bundle on OpenSSL 3.0); this one indexes the file by subject and parses a certificate when a chain asks
+/// for it, so that a handshake pays for the one or two certificates it uses. What is trusted is what OpenSSL would
+/// have trusted.
 enum TrustStore {
     /// Trusts `caFile`, or the default paths when it is nil, in `context`'s store. Returns the file's lazy lookup
     /// (owned by the context); throws, as OpenSSL's loader fails, when `caFile` is unreadable, has a block that does
