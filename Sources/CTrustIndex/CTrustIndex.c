@@ -535,7 +535,8 @@ static int CTrustIndex_load(X509_LOOKUP *lookup, const char *path) {
         if (ok && CRYPTO_THREAD_write_lock(index->lock)) {
             ok = CTrustIndex_reserve(index, contents.pending.count);
             if (ok) {
-                for (size_t i = 0; i < contents.pending.count; i++) index->entries[index->count++] = contents.pending.entries[i];
+                for (size_t i = 0; i < contents.pending.count; i++)
+                    index->entries[index->count++] = contents.pending.entries[i];
                 contents.pending.count = 0;  // the entries belong to the index now
             }
             CRYPTO_THREAD_unlock(index->lock);
