@@ -519,6 +519,7 @@ static int CTrustIndex_load(X509_LOOKUP *lookup, const char *path) {
     CTrustIndex_index *index = X509_LOOKUP_get_method_data(lookup);
     X509_STORE *store = X509_LOOKUP_get_store(lookup);
     CTrustIndex_contents contents = {0};
+    if (path == NULL || index == NULL || store == NULL) return 0;
     int read = CTrustIndex_read(path, &contents);
     int ok = 0;
     if (read == -1) {
@@ -526,7 +527,7 @@ static int CTrustIndex_load(X509_LOOKUP *lookup, const char *path) {
         X509_LOOKUP *eager = X509_STORE_add_lookup(store, X509_LOOKUP_file());
         return eager != NULL && X509_LOOKUP_load_file(eager, path, X509_FILETYPE_PEM) == 1;
     }
-    if (read == 1 && index != NULL) {
+    if (read == 1) {
         ok = 1;
         for (int i = 0; ok && i < sk_X509_num(contents.certificates); i++)
             ok = X509_STORE_add_cert(store, sk_X509_value(contents.certificates, i));
