@@ -21,6 +21,8 @@ let package = Package(
         .target(name: "CSystemShims"),
         // Certificate parsing without OpenSSL 3.0's per-certificate key-decoder setup (X509Decoder's fast path).
         .target(name: "CX509Keyless", dependencies: ["COpenSSL"]),
+        // The TLS client's trust store: CA files indexed by subject, each certificate parsed only when a chain needs it.
+        .target(name: "CTrustIndex", dependencies: ["COpenSSL"]),
         // `Locked<Value>`: the one lock type, visible to ThreadSanitizer.
         .target(name: "AnchorageLocking", swiftSettings: strict),
         // The byte-level text rules (ASCII case folding, SP/HTAB trimming) and the monotonic clock that
@@ -40,7 +42,8 @@ let package = Package(
         .target(name: "AnchorageConfig", dependencies: ["AnchorageCore", "AnchorageCrypto"], swiftSettings: strict),
         // Sockets, epoll event loops, TLS and the HTTP/1.1 codec. Only moves bytes.
         .target(
-            name: "AnchorageHTTP", dependencies: ["COpenSSL", "CSystemShims", "AnchorageBasics", "AnchorageLocking"],
+            name: "AnchorageHTTP",
+            dependencies: ["COpenSSL", "CSystemShims", "CTrustIndex", "AnchorageBasics", "AnchorageLocking"],
             swiftSettings: strict),
         // A RESP2 Redis client: the pure reply reader and command writer, and a pipelined connection on a thread of
         // its own (deadlines, reconnection, a bounded queue, TLS). Shared state for replicas (`--shared-state`).
@@ -128,7 +131,8 @@ let package = Package(
         .testTarget(
             name: "AnchorageRedisTests",
             dependencies: ["AnchorageRedis", "AnchorageCore", "AnchorageLocking", "AnchorageTestSupport"]),
-        .testTarget(name: "AnchorageHTTPTests", dependencies: ["AnchorageHTTP", "AnchorageLocking", "COpenSSL"]),
+        .testTarget(
+            name: "AnchorageHTTPTests", dependencies: ["AnchorageHTTP", "AnchorageLocking", "COpenSSL", "CTrustIndex"]),
         .testTarget(
             name: "AnchorageServerTests",
             dependencies: [

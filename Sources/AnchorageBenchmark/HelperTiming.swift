@@ -6,7 +6,9 @@ import Foundation
 /// a trivial static C program's start on the same machine, the floor any helper stands on. Several helper
 /// binaries (say the dynamically linked one and the release build) are run in turn, run after run, so that
 /// whatever else the machine does falls on all of them alike. The CA bundle is in `AWS_CA_BUNDLE`, as a
-/// `credential_process` line would have it.
+/// `credential_process` line would have it: the test CA alone, and then the system's CA bundle with the test CA
+/// appended (the common enterprise setting), where the helper's trust store parses only the certificates the chain
+/// needs instead of all of them.
 ///
 /// Each run goes through a small static C launcher (fork, exec, `wait4`): a child spawned straight from
 /// this process would report this process's resident size as its peak (`ru_maxrss` keeps the high-water
@@ -27,6 +29,8 @@ enum HelperTiming {
     struct HelperRuns {
         var helper: String
         var credentialProcess: Runs
+        /// `credential-process` with the system bundle plus the test CA in `AWS_CA_BUNDLE`; nil when skipped.
+        var systemBundle: Runs?
         var version: Runs
     }
 
@@ -34,6 +38,8 @@ enum HelperTiming {
         var runs: Int
         /// In the order the helpers were given.
         var helpers: [HelperRuns]
+        /// The system bundle's certificates (the test CA not counted), or why that figure was skipped.
+        var systemBundle: Swift.Result<Int, BenchmarkError>
         /// nil when no C compiler was found.
         var floor: Runs?
     }
@@ -75,8 +81,29 @@ enum HelperTiming {
         }
         """
 
+    /// The system's CA bundle where Debian and Ubuntu keep it; read at run time, skipped when absent.
+    static let systemBundlePath = "/etc/ssl/certs/ca-certificates.crt"
+
+    /// `systemBundlePath` with `caBundle` appended, written into `directory`, and its count of certificates.
+    static func systemBundle(appending caBundle: URL, in directory: URL) -> Swift.Result<(URL, Int), BenchmarkError> {
+        guard let system = try? String(contentsOfFile: systemBundlePath, encoding: .utf8) else {
+            return .failure(BenchmarkError("\(systemBundlePath) is absent or unreadable"))
+        }
+        guard let testCA = try? String(contentsOf: caBundle, encoding: .utf8) else {
+            return .failure(BenchmarkError("cannot read \(caBundle.path)"))
+        }
+        let count = system.components(separatedBy: "-----BEGIN CERTIFICATE-----").count - 1
+        guard count > 0 else { return .failure(BenchmarkError("\(systemBundlePath) holds no certificate")) }
+        let combined = directory.appendingPathComponent("system-bundle.pem")
+        let text = system.hasSuffix("\n") || system.isEmpty ? system + testCA : system + "\n" + testCA
+        guard (try? text.write(to: combined, atomically: true, encoding: .utf8)) != nil else {
+            return .failure(BenchmarkError("cannot write \(combined.path)"))
+        }
+        return .success((combined, count))
+    }
+
     /// `runs` timed runs of each helper (in turn) and of the floor, with the certificate and key in the PEM files
-    /// given and `caBundle` in `AWS_CA_BUNDLE`.
+    /// given and `caBundle` in `AWS_CA_BUNDLE`, then the system bundle with `caBundle` appended there.
     static func measure(
         helpers: [String], runs: Int, port: Int, certificate: URL, key: URL, caBundle: URL, target: Target
     ) throws -> Result {
@@ -89,8 +116,11 @@ enum HelperTiming {
         }
         let floor = compile("floor", "int main(void) { return 0; }\n", in: work)
         let output = work.appendingPathComponent("stdout").path
-        // The children inherit it through the launcher; no --ca-bundle, as in a credential_process line.
-        setenv("AWS_CA_BUNDLE", caBundle.path, 1)
+        let systemBundle = Self.systemBundle(appending: caBundle, in: work)
+        // The children inherit it through the launcher; no --ca-bundle, as in a credential_process line. Set before
+        // each run (this loop is the only user of the variable), as the two bundles take turns.
+        func useBundle(_ bundle: URL) { setenv("AWS_CA_BUNDLE", bundle.path, 1) }
+        useBundle(caBundle)
         let arguments = [
             "credential-process", "--certificate", certificate.path, "--private-key", key.path,
             "--trust-anchor-arn", target.trustAnchorArn, "--profile-arn", target.profileArn,
@@ -106,22 +136,39 @@ enum HelperTiming {
             }
             return (Double(fields[0]) / 1e9, Double(fields[1]) / 1e6, fields[2])
         }
-        // One untimed run of each warms the page cache for the binaries and their libraries.
+        // One untimed run of each warms the page cache for the binaries, their libraries and the bundles.
         for helper in helpers {
             _ = try timed(helper, arguments)
             _ = try timed(helper, ["version"])
+            if case .success(let (bundle, _)) = systemBundle {
+                useBundle(bundle)
+                _ = try timed(helper, arguments)
+                useBundle(caBundle)
+            }
         }
         if let floor { _ = try timed(floor, []) }
         typealias Sample = (wall: Double, cpu: Double, peakKiB: Int)
         var credentialSamples = [[Sample]](repeating: [], count: helpers.count)
+        var systemBundleSamples = [[Sample]](repeating: [], count: helpers.count)
         var versionSamples = [[Sample]](repeating: [], count: helpers.count)
         var floorSamples: [Sample] = []
+        func credentials(_ helper: String) throws -> Sample {
+            let sample = try timed(helper, arguments)
+            let printed = (try? String(contentsOfFile: output, encoding: .utf8)) ?? ""
+            guard printed.contains("\"AccessKeyId\""), printed.contains("\"Version\"") else {
+                throw BenchmarkError("\(helper) credential-process printed no credentials: \(printed)")
+            }
+            return sample
+        }
         for _ in 0..<runs {
             for (index, helper) in helpers.enumerated() {
-                credentialSamples[index].append(try timed(helper, arguments))
-                let printed = (try? String(contentsOfFile: output, encoding: .utf8)) ?? ""
-                guard printed.contains("\"AccessKeyId\""), printed.contains("\"Version\"") else {
-                    throw BenchmarkError("\(helper) credential-process printed no credentials: \(printed)")
+                credentialSamples[index].append(try credentials(helper))
+            }
+            if case .success(let (bundle, _)) = systemBundle {
+                useBundle(bundle)
+                defer { useBundle(caBundle) }
+                for (index, helper) in helpers.enumerated() {
+                    systemBundleSamples[index].append(try credentials(helper))
                 }
             }
             for (index, helper) in helpers.enumerated() { versionSamples[index].append(try timed(helper, ["version"])) }
@@ -136,8 +183,10 @@ enum HelperTiming {
             helpers: helpers.indices.map {
                 HelperRuns(
                     helper: helpers[$0], credentialProcess: runsOf(credentialSamples[$0]),
+                    systemBundle: systemBundleSamples[$0].isEmpty ? nil : runsOf(systemBundleSamples[$0]),
                     version: runsOf(versionSamples[$0]))
             },
+            systemBundle: systemBundle.map(\.1),
             floor: floor == nil ? nil : runsOf(floorSamples))
     }
 
@@ -155,6 +204,16 @@ enum HelperTiming {
             lines.append(
                 "\(helper.helper) credential-process, whole process end to end (\(timing.runs) runs, P-256, "
                     + "CA bundle in AWS_CA_BUNDLE): " + figures(helper.credentialProcess))
+            switch timing.systemBundle {
+            case .success(let count):
+                if let runs = helper.systemBundle {
+                    lines.append(
+                        "  with \(systemBundlePath) (\(count) certificates) + the test CA in AWS_CA_BUNDLE: "
+                            + figures(runs))
+                }
+            case .failure(let reason):
+                lines.append("  with the system CA bundle: not timed (\(reason))")
+            }
             lines.append("  `version` alone: " + figures(helper.version))
         }
         if let floor = timing.floor {

@@ -16,6 +16,8 @@ public final class HTTPClientConnection {
     private let fd: Int32
     private var context: OpaquePointer?
     private var ssl: OpaquePointer?
+    /// The context's lazily parsed CA file (CTrustIndex), owned by `context`.
+    private var trustLookup: OpaquePointer?
     private let hostHeader: String
     private var parser: HTTPResponseParser
     private var endOfStream = false
@@ -80,13 +82,9 @@ public final class HTTPClientConnection {
         }
         if configuration.verifyPeer {
             SSL_CTX_set_verify(context, SSL_VERIFY_PEER, nil)
-            let loaded =
-                if let caFile = configuration.caFile {
-                    SSL_CTX_load_verify_locations(context, caFile, nil)
-                } else {
-                    SSL_CTX_set_default_verify_paths(context)
-                }
-            guard loaded == 1 else { throw TLSError.fromQueue("load trusted certificates") }
+            trustLookup = try TrustStore.load(
+                caFile: configuration.caFile, defaultPaths: configuration.defaultTrustPaths ?? .process,
+                into: context)
         } else {
             SSL_CTX_set_verify(context, SSL_VERIFY_NONE, nil)
         }
@@ -108,7 +106,9 @@ public final class HTTPClientConnection {
             guard ok == 1 else { throw TLSError.fromQueue("set expected peer name \(name)") }
         }
         if !isIP { _ = COpenSSL_SSL_set_tlsext_host_name(ssl, name) }
-        guard SSL_connect(ssl) == 1 else {
+        let connected = SSL_connect(ssl) == 1
+        try TrustStore.checkParsed(trustLookup)
+        guard connected else {
             if deadline?.expired == true { throw failure("") }
             var error = TLSError.fromQueue("handshake with \(host)")
             let verify = SSL_get_verify_result(ssl)
@@ -119,6 +119,10 @@ public final class HTTPClientConnection {
             throw error
         }
     }
+
+    /// The CA certificates this connection's trust store indexed and, of them, those it parsed (a chain asked for
+    /// their subject); nil without peer verification.
+    var trustedCertificateCounts: (indexed: Int, parsed: Int)? { trustLookup.map(TrustStore.counts) }
 
     /// Throws when bytes arrived that no request asked for yet (or the peer closed): after a proxy's
     /// `CONNECT` answer, such bytes come from the proxy, not from the endpoint.
@@ -206,6 +210,7 @@ public final class HTTPClientConnection {
             ERR_clear_error()
             self.ssl = nil
         }
+        trustLookup = nil  // freed with the context
         if let context {
             SSL_CTX_free(context)
             self.context = nil

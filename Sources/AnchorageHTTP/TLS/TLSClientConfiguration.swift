@@ -1,7 +1,11 @@
 /// How `HTTPClientConnection` speaks TLS.
 public struct TLSClientConfiguration: Sendable {
-    /// PEM file of trusted CA certificates; `nil` uses the system default paths.
+    /// PEM file of trusted CA certificates; `nil` uses the system default paths (``defaultTrustPaths``). Its
+    /// certificates are parsed only when a chain needs them (see ``DefaultTrustPaths`` and the "Trust store" article).
     public var caFile: String?
+    /// The default paths used when ``caFile`` is nil; `nil` resolves them from this process's environment as
+    /// OpenSSL does (``DefaultTrustPaths/process``). Set by tests, which must not change the process environment.
+    public var defaultTrustPaths: DefaultTrustPaths?
     /// Verify the chain and the server's name (or IP address). Off only for tests.
     public var verifyPeer: Bool = true
     /// The name to verify and, when it is a DNS name, to send as SNI; defaults to the host connected to.
@@ -19,8 +23,9 @@ public struct TLSClientConfiguration: Sendable {
     public init(
         caFile: String? = nil, verifyPeer: Bool = true, serverName: String? = nil,
         minimumVersion: TLSProtocolVersion = .tls12, maximumVersion: TLSProtocolVersion? = nil,
-        certificateFile: String? = nil, privateKeyFile: String? = nil
+        certificateFile: String? = nil, privateKeyFile: String? = nil, defaultTrustPaths: DefaultTrustPaths? = nil
     ) {
+        self.defaultTrustPaths = defaultTrustPaths
         self.caFile = caFile
         self.verifyPeer = verifyPeer
         self.serverName = serverName
