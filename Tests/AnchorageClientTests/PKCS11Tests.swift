@@ -50,8 +50,9 @@ struct PKCS11Tests {
 
     @Test("a query item's text never shows in an error (it may be a PIN without its name)")
     func queryItemsNotEchoed() {
-        for text in ["pkcs11:object=a?SECRETPIN", "pkcs11:object=a?SECRETPIN=1", "pkcs11:object=a?pin-value=1&SECRETPIN"]
-        {
+        for text in [
+            "pkcs11:object=a?SECRETPIN", "pkcs11:object=a?SECRETPIN=1", "pkcs11:object=a?pin-value=1&SECRETPIN",
+        ] {
             do {
                 _ = try PKCS11URI(parsing: text)
                 Issue.record("\(text) was accepted")

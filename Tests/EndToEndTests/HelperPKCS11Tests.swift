@@ -348,7 +348,10 @@ struct HelperPKCS11Tests {
             // A key URI matching several tokens: the certificate's token is the key's.
             ("\(uriBase);object=rsa", ["--private-key", "pkcs11:object=rsa?pin-value=1234"], "leaf-rsa-2048"),
             ("\(uriBase);slot-manufacturer=SoftHSM%20project;object=ec?pin-value=1234", [], "leaf-ec-p256"),
-            ("\(uriBase);library-manufacturer=SoftHSM;library-version=2.6;object=ec?pin-value=1234", [], "leaf-ec-p256"),
+            (
+                "\(uriBase);library-manufacturer=SoftHSM;library-version=2.6;object=ec?pin-value=1234", [],
+                "leaf-ec-p256"
+            ),
         ])
     func severalTokens(_ certificate: String, _ keyFlags: [String], _ leaf: String) async throws {
         let token = try SoftHSMToken.shared()

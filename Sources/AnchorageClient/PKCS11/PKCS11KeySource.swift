@@ -169,8 +169,9 @@ public final class PKCS11KeySource: @unchecked Sendable, Equatable {
             candidates = try module.findObjects(session, template)
         }
         guard !candidates.isEmpty else {
-            throw HelperError("no private key on the token \"\(TerminalText.escaped(keySlot.token.label))\" matches "
-                + (keyURI == nil ? "the certificate's label or id" : describe(searchURI)))
+            throw HelperError(
+                "no private key on the token \"\(TerminalText.escaped(keySlot.token.label))\" matches "
+                    + (keyURI == nil ? "the certificate's label or id" : describe(searchURI)))
         }
         guard let certificate else {
             // No certificate to check the key against: the URI must name exactly one key.
@@ -206,7 +207,8 @@ public final class PKCS11KeySource: @unchecked Sendable, Equatable {
             .map { bytes in bytes.count == 8 ? bytes.withUnsafeBytes { $0.load(as: UInt.self) } : UInt.max }
         guard let keyType, keyType == 0 || keyType == 3 else { return nil }  // CKK_RSA, CKK_EC
         let always = try module.attribute(session, object: object, type: Self.attrAlwaysAuthenticate)
-        return PKCS11SigningKey(source: self, object: object, isRSA: keyType == 0, alwaysAuthenticate: always?.first == 1)
+        return PKCS11SigningKey(
+            source: self, object: object, isRSA: keyType == 0, alwaysAuthenticate: always?.first == 1)
     }
 
     /// The one certificate the URI names, and its slot: searched on every matching token without logging
@@ -326,7 +328,9 @@ public final class PKCS11KeySource: @unchecked Sendable, Equatable {
         let named = libraryPath ?? keyURI?.modulePath ?? certificateURI?.modulePath
         let module: PKCS11Module
         if let named {
-            guard !named.utf8.contains(0) else { throw HelperError.usage("the PKCS#11 module path contains a NUL byte") }
+            guard !named.utf8.contains(0) else {
+                throw HelperError.usage("the PKCS#11 module path contains a NUL byte")
+            }
             module = try PKCS11Module(path: named)
         } else {
             var loaded: PKCS11Module?

@@ -5,7 +5,8 @@ public struct PKCS11URI: Sendable, Equatable {
         lhs.token == rhs.token && lhs.manufacturer == rhs.manufacturer && lhs.serial == rhs.serial
             && lhs.model == rhs.model && lhs.slotDescription == rhs.slotDescription
             && lhs.slotManufacturer == rhs.slotManufacturer && lhs.libraryManufacturer == rhs.libraryManufacturer
-            && lhs.libraryDescription == rhs.libraryDescription && lhs.libraryVersion?.major == rhs.libraryVersion?.major
+            && lhs.libraryDescription == rhs.libraryDescription
+            && lhs.libraryVersion?.major == rhs.libraryVersion?.major
             && lhs.libraryVersion?.minor == rhs.libraryVersion?.minor && lhs.slotID == rhs.slotID
             && lhs.object == rhs.object && lhs.id == rhs.id && lhs.type == rhs.type && lhs.pinValue == rhs.pinValue
             && lhs.pinSource == rhs.pinSource && lhs.modulePath == rhs.modulePath
