@@ -7,10 +7,11 @@ public import AnchorageCrypto
 public enum SignString {
     public static let testVersion = 1
 
-    /// The fixed message for `publicKey`.
-    public static func message(for publicKey: PublicKey) -> [UInt8] {
+    /// The fixed message for `publicKey`; without one (a token key whose certificate is not a `pkcs11:`
+    /// URI, where the official helper's `Public()` is nil) the message stops after the version.
+    public static func message(for publicKey: PublicKey?) -> [UInt8] {
         Array("AWS Roles Anywhere Credential Helper Signing Test\(testVersion)".utf8)
-            + Digest.sha256(Array("IAM RA".utf8) + publicKey.subjectPublicKeyBytes)
+            + (publicKey.map { Digest.sha256(Array("IAM RA".utf8) + $0.subjectPublicKeyBytes) } ?? [])
     }
 
     /// Runs the command; returns what goes to stdout.
@@ -24,24 +25,27 @@ public enum SignString {
             throw HelperError.usage("--format must be one of json, text, bin")
         }
         let key: any SigningKey
-        let publicKey: PublicKey
-        if var pkcs11 = try HelperCommand.pkcs11Source(options) {
-            // The fixed message is bound to the public key, which a token gives through the key's certificate:
-            // the --certificate named, else the certificate object the key's URI also selects.
-            if options["certificate"] == nil, let keyURI = pkcs11.keyURI {
-                var certificateURI = keyURI
-                certificateURI.type = nil
-                pkcs11 = PKCS11KeySource(
-                    certificateURI: certificateURI, keyURI: keyURI, libraryPath: pkcs11.libraryPath,
-                    reusePin: pkcs11.reusePin)
-            }
-            let identity = try SigningIdentitySource(
-                certificatePath: options["certificate"] ?? "", privateKeyPath: options["private-key"],
-                password: options["pkcs8-password"], pkcs11: pkcs11
-            ).load()
-            key = identity.signingKey
-            do { publicKey = try identity.certificate.publicKey } catch {
-                throw HelperError("cannot read the certificate's public key: \(error)")
+        let publicKey: PublicKey?
+        if let pkcs11 = try HelperCommand.pkcs11Source(options) {
+            // As the official helper: the public key is in the message only when the certificate comes from
+            // a pkcs11: URI. A certificate file is still checked against the key; with no certificate at all
+            // the key URI must name exactly one private key.
+            if pkcs11.certificateURI != nil || options["certificate"] != nil {
+                let identity = try SigningIdentitySource(
+                    certificatePath: options["certificate"] ?? "", privateKeyPath: options["private-key"],
+                    password: options["pkcs8-password"], pkcs11: pkcs11
+                ).load()
+                key = identity.signingKey
+                if pkcs11.certificateURI != nil {
+                    do { publicKey = try identity.certificate.publicKey } catch {
+                        throw HelperError("cannot read the certificate's public key: \(error)")
+                    }
+                } else {
+                    publicKey = nil
+                }
+            } else {
+                (_, key) = try pkcs11.loadKey(fileCertificate: nil)
+                publicKey = nil
             }
         } else if let path = options["private-key"] {
             let privateKey = try SigningIdentitySource.loadPrivateKey(

@@ -1,4 +1,5 @@
 import AnchorageCrypto
+import Glibc
 import Testing
 
 @testable import AnchorageClient
@@ -27,9 +28,40 @@ struct PKCS11Tests {
         arguments: [
             "pkcs11:colour=red", "pkcs11:object=a;object=b", "pkcs11:id=%0", "pkcs11:id=%zz", "pkcs11:slot-id=x",
             "pkcs11:object", "pkcs11:type=key", "pkcs11:pin-value=1234", "pkcs11:object=a?token=b", "file:/x",
+            "pkcs11:object=a%00b", "pkcs11:token=a%00", "pkcs11:object=a?pin-source=/run/pin%00.x",
+            "pkcs11:object=a?module-path=/lib/x.so%00y", "pkcs11:library-version=x", "pkcs11:library-version=1.300",
         ])
     func refusesBadURIs(_ text: String) {
         #expect(throws: HelperError.self) { try PKCS11URI(parsing: text) }
+    }
+
+    @Test("slot, library and NUL-free attributes are parsed; id and pin-value may hold any byte")
+    func parsesSlotAndLibraryAttributes() throws {
+        let uri = try PKCS11URI(
+            parsing: "pkcs11:slot-description=S%20D;slot-manufacturer=M;library-manufacturer=L;"
+                + "library-description=D;library-version=2.6;id=%00%01?pin-value=1%002")
+        #expect(uri.slotDescription == "S D" && uri.slotManufacturer == "M")
+        #expect(uri.libraryManufacturer == "L" && uri.libraryDescription == "D")
+        #expect(uri.libraryVersion?.major == 2 && uri.libraryVersion?.minor == 6)
+        #expect(try PKCS11URI(parsing: "pkcs11:library-version=3").libraryVersion?.minor == 0)
+        #expect(uri.id == [0, 1])
+        #expect(uri.pinValue == "1\u{0}2")
+    }
+
+    @Test("a query item's text never shows in an error (it may be a PIN without its name)")
+    func queryItemsNotEchoed() {
+        for text in [
+            "pkcs11:object=a?SECRETPIN", "pkcs11:object=a?SECRETPIN=1", "pkcs11:object=a?pin-value=1&SECRETPIN",
+        ] {
+            do {
+                _ = try PKCS11URI(parsing: text)
+                Issue.record("\(text) was accepted")
+            } catch {
+                #expect(error.isUsage)
+                #expect(!error.message.contains("SECRETPIN"), "\(error.message)")
+            }
+        }
+        #expect(!PKCS11URI.redacted("pkcs11:object=a?SECRETPIN&module-path=/x.so").contains("SECRETPIN"))
     }
 
     @Test("messages never carry pin-value")
@@ -63,6 +95,55 @@ struct PKCS11Tests {
         let reencoded = try PKCS11SigningKey.derECDSA(raw: pad(r) + pad(s))
         #expect(try key.publicKey.verifySHA256Signature(reencoded, over: message))
         #expect(reencoded == der)
+    }
+}
+
+@Suite("PKCS#11 PIN files and PIN memory")
+struct PKCS11PINTests {
+    static func temporaryFile(_ contents: [UInt8]) throws -> String {
+        var template = Array("/tmp/anchorage-pin-XXXXXX".utf8CString)
+        let fd = template.withUnsafeMutableBufferPointer { mkstemp($0.baseAddress!) }
+        #expect(fd >= 0)
+        _ = contents.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
+        close(fd)
+        return String(decoding: template.dropLast().map { UInt8(bitPattern: $0) }, as: UTF8.self)
+    }
+
+    static func bytes(_ pin: PINBytes) throws -> [UInt8] { try pin.withBytes { Array($0) } }
+
+    @Test("the PIN is the file's content less one final line break")
+    func readsOneLine() throws {
+        for (content, pin) in [("1234\n", "1234"), ("1234", "1234"), ("12 34\r\n", "12 34"), ("\n", "")] {
+            let path = try Self.temporaryFile(Array(content.utf8))
+            defer { unlink(path) }
+            #expect(try Self.bytes(PINFile.read(path)) == Array(pin.utf8))
+        }
+    }
+
+    @Test(
+        "FIFOs, devices, files over 1 KiB, line breaks and NULs inside are refused",
+        arguments: ["fifo", "/dev/zero", "big", "two lines", "nul"])
+    func refuses(_ kind: String) throws {
+        var path: String
+        switch kind {
+        case "fifo":
+            path = "/tmp/anchorage-pin-fifo-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
+            #expect(mkfifo(path, 0o600) == 0)
+        case "big": path = try Self.temporaryFile([UInt8](repeating: 0x31, count: PINFile.limit + 1))
+        case "two lines": path = try Self.temporaryFile(Array("1234\n5678\n".utf8))
+        case "nul": path = try Self.temporaryFile([0x31, 0, 0x32])
+        default: path = kind
+        }
+        defer { if kind != "/dev/zero" { unlink(path) } }
+        #expect(throws: HelperError.self) { try PINFile.read(path) }
+    }
+
+    @Test("a PIN taken over is zeroed in the caller's array (its own buffer, not a copy)")
+    func takingZeroes() throws {
+        var typed = Array("1234".utf8)
+        let pin = PINBytes(taking: &typed)
+        #expect(typed == [0, 0, 0, 0])
+        #expect(try Self.bytes(pin) == Array("1234".utf8))
     }
 }
 

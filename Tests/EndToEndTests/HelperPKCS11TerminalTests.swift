@@ -158,10 +158,11 @@ extension HelperPKCS11Tests {
         #expect(issued.allSatisfy { $0["certificate"]?["serialHex"]?.string?.lowercased() == serial }, "\(issued)")
     }
 
-    @Test("without --reuse-pin a key that asks at every signature gets its PIN asked at every signature")
+    @Test("without --reuse-pin a key that asks at every signature gets its PIN asked once, then kept")
     func alwaysAuthenticateWithoutReusePin() async throws {
         let token = try SoftHSMToken.shared()
         let context = try await SharedServer.shared.context()
+        // A third answer is there to be typed if the helper asked again.
         let session = try await Self.terminalSession(
             ["--answer", SoftHSMToken.pin, "--answer", SoftHSMToken.pin, "--answer", SoftHSMToken.pin],
             [
@@ -171,8 +172,9 @@ extension HelperPKCS11Tests {
             ] + Self.credentialFlags(endpoint: "https://\(context.server.endpoint)"),
             environment: token.environment)
         #expect(session["exitCode"]?.number == 0, "\(session)")
-        // The user PIN, then the key's PIN for the key-match probe and for the CreateSession signature.
-        #expect(Self.prompts(session) == [Self.tokenPrompt, Self.keyPrompt, Self.keyPrompt], "\(session)")
+        // The user PIN, then the key's PIN once (for the key-match probe), kept for the CreateSession signature:
+        // the official helper asks for the context-specific PIN once and keeps it for the process.
+        #expect(Self.prompts(session) == [Self.tokenPrompt, Self.keyPrompt], "\(session)")
         Self.expectTypedUnseen(session, SoftHSMToken.pin)
         let json = try JSONValue.parse(try #require(session["stdout"]?.string))
         let akid = try #require(json["AccessKeyId"]?.string, "\(session)")
@@ -329,6 +331,33 @@ extension HelperPKCS11Tests {
         #expect(
             session["stderr"]?.string?.contains("the PKCS#11 token \"fake\" is locked (user PIN locked)") == true,
             "\(session)")
+        #expect(listener.connections() == 0)
+    }
+
+    @Test("a PIN longer than 256 bytes typed at the prompt is an error, never a PIN cut short")
+    func overlongPINTyped() async throws {
+        let module = try FakePKCS11Module.path()
+        let pki = try FixturePKI.shared()
+        let listener = try SilentListener()
+        let log = URL(fileURLWithPath: NSTemporaryDirectory()).appendingPathComponent(
+            "anchorage-fake-pkcs11-calls-\(UUID().uuidString)")
+        var environment = ProcessInfo.processInfo.environment
+        environment["FAKE_PKCS11_MODE"] = "rv=0"
+        environment["FAKE_PKCS11_LOG"] = log.path
+        let session = try await Self.terminalSession(
+            ["--answer", String(repeating: "7", count: 300), "--timeout", "20"],
+            [
+                try HelperBinary.path(), "credential-process", "--certificate", pki.certificate("leaf-ec-p256").path,
+                "--private-key", "pkcs11:token=fake", "--pkcs11-lib", module,
+            ] + Self.credentialFlags(endpoint: "https://127.0.0.1:\(listener.port)"),
+            environment: environment)
+        #expect(session["exitCode"]?.number == 1, "\(session)")
+        #expect(
+            session["stderr"]?.string?.contains("the PIN typed is longer than 256 bytes") == true, "\(session)")
+        #expect(session["echoRestored"]?.bool == true, "\(session)")
+        let calls = (try? String(contentsOf: log, encoding: .utf8))?.split(separator: "\n") ?? []
+        #expect(calls.contains("C_GetTokenInfo"), "the fake module was not used: \(calls)")
+        #expect(!calls.contains("C_Login"), "a PIN was offered to the token: \(calls)")
         #expect(listener.connections() == 0)
     }
 

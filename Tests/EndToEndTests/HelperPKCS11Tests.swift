@@ -9,10 +9,13 @@ import Testing
 /// A SoftHSM2 token in a temporary folder, holding the fixture PKI's EC P-256 and RSA-2048 leaf keys and
 /// certificates (`id=%01`/`object=ec`, `id=%02`/`object=rsa`), user PIN 1234; and the EC key once more as a
 /// key that asks for the PIN at every signature (`CKA_ALWAYS_AUTHENTICATE`, `id=%03`/`object=ec-always`,
-/// no certificate object).
+/// no certificate object). A second token, `split-keys` (same PIN), holds the EC key once more as
+/// `id=%04`/`object=ec-split`, whose certificate object is on the first token only: a certificate on one
+/// token and its key on another. SoftHSM2 adds its spare empty slot, so a URI without `token=` matches three.
 enum SoftHSMToken {
     static let module = "/usr/lib/softhsm/libsofthsm2.so"
     static let label = "anchorage"
+    static let keysLabel = "split-keys"
     static let pin = "1234"
 
     struct Token: Sendable {
@@ -78,6 +81,17 @@ enum SoftHSMToken {
             try run([
                 "pkcs11-tool", "--module", module, "--token-label", label, "--login", "--pin", pin, "--write-object",
                 alwaysDER, "--type", "privkey", "--id", "03", "--label", "ec-always", "--usage-sign", "--always-auth",
+            ])
+            // Made last, and named so that neither label begins the other: pkcs11-tool's --token-label picks
+            // the first token whose label begins with the one given.
+            try run(["softhsm2-util", "--init-token", "--free", "--label", keysLabel, "--so-pin", "0000", "--pin", pin])
+            try run([
+                "softhsm2-util", "--import", pki.privateKey("leaf-ec-p256").path, "--token", keysLabel, "--label",
+                "ec-split", "--id", "04", "--pin", pin,
+            ])
+            try run([
+                "pkcs11-tool", "--module", module, "--token-label", label, "--login", "--pin", pin, "--write-object",
+                dir.appendingPathComponent("ec.der").path, "--type", "cert", "--id", "04", "--label", "ec-split",
             ])
             return .success(Token(directory: dir, config: config))
         } catch let error as TestFailure {
@@ -214,6 +228,19 @@ struct HelperPKCS11Tests {
             ("\(uriBase);object=nosuch?pin-value=1234", "no certificate on the token matches"),
             ("pkcs11:token=nosuch;object=ec?pin-value=1234", "no PKCS#11 token matches the URI"),
             ("\(uriBase);object=ec;colour=red", "unknown attribute colour"),
+            ("\(uriBase);slot-description=NOPE;object=ec?pin-value=1234", "no PKCS#11 token matches the URI"),
+            ("\(uriBase);slot-manufacturer=NOPE;object=ec?pin-value=1234", "no PKCS#11 token matches the URI"),
+            (
+                "\(uriBase);library-manufacturer=NOPE;object=ec?pin-value=1234",
+                "does not match the URI's library-manufacturer"
+            ),
+            // Several tokens match and none has the certificate publicly: no login on a guess.
+            ("pkcs11:object=nosuch?pin-value=1234", "on the 3 PKCS#11 tokens it matches"),
+            // The certificate's token does not hold its key, and the key URI is the certificate's.
+            ("pkcs11:object=ec-split?pin-value=1234", "no private key on the token \"anchorage\" matches"),
+            // A query item without a name may be a PIN: its text never shows.
+            ("\(uriBase);object=ec?SECRETPINNOEQ", "a query attribute has no value"),
+            ("\(uriBase);object=ec?SECRETPIN=1", "unknown query attribute"),
         ])
     func failuresSendNothing(_ uri: String, _ message: String) async throws {
         let token = try SoftHSMToken.shared()
@@ -223,7 +250,9 @@ struct HelperPKCS11Tests {
             ["credential-process", "--certificate", uri, "--pkcs11-lib", SoftHSMToken.module]
                 + Self.credentialFlags(endpoint: "https://127.0.0.1:\(listener.port)"),
             environment: token.environment)
-        #expect(result.status == (message.hasPrefix("unknown") ? 64 : 1), "\(result.summary)")
+        let usage = message.hasPrefix("unknown") || message.hasPrefix("a query")
+        #expect(result.status == (usage ? 64 : 1), "\(result.summary)")
+        #expect(!result.stderr.contains("SECRETPIN"), "\(result.summary)")
         #expect(result.stderr.contains(message), "\(result.summary)")
         #expect(result.stdout.isEmpty)
         #expect(listener.connections() == 0)
@@ -247,7 +276,7 @@ struct HelperPKCS11Tests {
     }
 
     @Test(
-        "sign-string with a token key verifies with openssl",
+        "sign-string with a token key and its certificate URI signs the fixed message with the public key's hash",
         arguments: [("ec", "leaf-ec-p256", "SHA384"), ("rsa", "leaf-rsa-2048", "SHA256")])
     func signString(_ object: String, _ leaf: String, _ digest: String) async throws {
         let token = try SoftHSMToken.shared()
@@ -256,11 +285,88 @@ struct HelperPKCS11Tests {
         let hex = try await runProcess(
             try HelperBinary.path(),
             [
-                "sign-string", "--private-key", "\(Self.uriBase);object=\(object)?pin-value=1234", "--pkcs11-lib",
-                SoftHSMToken.module, "--digest", digest, "--format", "text",
+                "sign-string", "--certificate", "\(Self.uriBase);object=\(object)", "--private-key",
+                "\(Self.uriBase);object=\(object)?pin-value=1234", "--pkcs11-lib", SoftHSMToken.module, "--digest",
+                digest, "--format", "text",
             ], environment: token.environment)
         #expect(hex.status == 0, "\(hex.summary)")
         try await HelperTests.expectVerifies(signatureHex: hex.stdout, leaf: leaf, digest: digest, in: dir)
+    }
+
+    @Test(
+        "sign-string with a token key and no certificate URI signs the fixed message without a public-key hash",
+        arguments: [
+            ("ec", "leaf-ec-p256", false), ("rsa", "leaf-rsa-2048", false), ("rsa", "leaf-rsa-2048", true),
+        ])
+    func signStringWithoutCertificateURI(_ object: String, _ leaf: String, _ certificateFile: Bool) async throws {
+        let token = try SoftHSMToken.shared()
+        let pki = try FixturePKI.shared()
+        let dir = token.directory.appendingPathComponent("sign-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        // As the official helper: Public() is nil without a certificate URI, so the message is
+        // "AWS Roles Anywhere Credential Helper Signing Test" || "1" and nothing more.
+        let hex = try await runProcess(
+            try HelperBinary.path(),
+            ["sign-string", "--private-key", "\(Self.uriBase);object=\(object)?pin-value=1234"]
+                + (certificateFile ? ["--certificate", pki.certificate(leaf).path] : [])
+                + ["--pkcs11-lib", SoftHSMToken.module, "--format", "text"], environment: token.environment)
+        #expect(hex.status == 0, "\(hex.summary)")
+        try Data("AWS Roles Anywhere Credential Helper Signing Test1".utf8).write(
+            to: dir.appendingPathComponent("msg.bin"))
+        try Self.hexBytes(hex.stdout).write(to: dir.appendingPathComponent("sig.bin"))
+        let pub = try await runProcess(
+            "/usr/bin/env",
+            ["openssl", "x509", "-in", pki.certificate(leaf).path, "-pubkey", "-noout", "-out", "\(dir.path)/pub.pem"])
+        #expect(pub.status == 0, "\(pub.summary)")
+        let verify = try await runProcess(
+            "/usr/bin/env",
+            [
+                "openssl", "dgst", "-sha256", "-verify", "\(dir.path)/pub.pem", "-signature", "\(dir.path)/sig.bin",
+                "\(dir.path)/msg.bin",
+            ])
+        #expect(verify.status == 0 && verify.stdout.contains("Verified OK"), "\(verify.summary)")
+    }
+
+    static func hexBytes(_ hex: String) -> Data {
+        let characters = Array(hex.utf8)
+        return Data(
+            stride(from: 0, to: characters.count - 1, by: 2).compactMap {
+                UInt8(String(decoding: characters[$0...$0 + 1], as: UTF8.self), radix: 16)
+            })
+    }
+
+    @Test(
+        "URIs matching several tokens work as the official helper's do; slot and library attributes are matched",
+        arguments: [
+            // SoftHSM2's spare empty slot and the second token match too: the certificate is looked for on all.
+            ("pkcs11:object=ec?pin-value=1234", [String](), "leaf-ec-p256"),
+            // The certificate on one token, its key on another named by the key URI.
+            (
+                "pkcs11:object=ec-split", ["--private-key", "pkcs11:token=split-keys;object=ec-split?pin-value=1234"],
+                "leaf-ec-p256"
+            ),
+            // A key URI matching several tokens: the certificate's token is the key's.
+            ("\(uriBase);object=rsa", ["--private-key", "pkcs11:object=rsa?pin-value=1234"], "leaf-rsa-2048"),
+            ("\(uriBase);slot-manufacturer=SoftHSM%20project;object=ec?pin-value=1234", [], "leaf-ec-p256"),
+            (
+                "\(uriBase);library-manufacturer=SoftHSM;library-version=2.6;object=ec?pin-value=1234", [],
+                "leaf-ec-p256"
+            ),
+        ])
+    func severalTokens(_ certificate: String, _ keyFlags: [String], _ leaf: String) async throws {
+        let token = try SoftHSMToken.shared()
+        let context = try await SharedServer.shared.context()
+        let result = try await runProcess(
+            try HelperBinary.path(),
+            ["credential-process", "--certificate", certificate] + keyFlags + ["--pkcs11-lib", SoftHSMToken.module]
+                + Self.credentialFlags(endpoint: "https://\(context.server.endpoint)"),
+            environment: token.environment)
+        #expect(result.status == 0, "\(result.summary)")
+        let json = try JSONValue.parse(result.stdout)
+        let akid = try #require(json["AccessKeyId"]?.string, "\(result.summary)")
+        IssuedSecrets.shared.record(json["SecretAccessKey"]?.string, json["SessionToken"]?.string)
+        let entry = try #require(try context.server.auditEntries().first { $0["accessKeyId"]?.string == akid })
+        #expect(entry["certificate"]?["serialHex"]?.string?.lowercased() == (try context.pki.serialHex(leaf)))
     }
 
     @Test("update --once writes credentials signed by the token")

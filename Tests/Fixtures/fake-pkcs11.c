@@ -9,10 +9,15 @@
  *          tell at the login).
  *   rv=N   like login, but C_Login returns N (decimal or 0x hex): e.g. CKR_PIN_INCORRECT, or a code the
  *          helper does not expect.
+ *   slots, findcount, attrlen, signlen, signbig
+ *          a token that needs no special login and holds a certificate object (its CKA_VALUE junk bytes)
+ *          and an EC key object, with one count or length out of range: C_GetSlotList reports 2^62 slots;
+ *          C_FindObjects more objects than asked for; C_GetAttributeValue a CKA_VALUE length of ~0 after
+ *          filling the buffer; C_Sign a length of ~0, or of 5000 on success with a smaller buffer.
  * FAKE_PKCS11_LOG (environment): a file that gets one line per call ("C_Login", ...), so a test can
  * tell whether the PIN was ever offered to the token.
  *
- * The token holds no objects. Every function the helper does not need returns CKR_FUNCTION_NOT_SUPPORTED.
+ * In the other modes the token holds no objects. Every function the helper does not need returns CKR_FUNCTION_NOT_SUPPORTED.
  * No vendor header: CK_ULONG is unsigned long and the structures are laid out by hand (LP64).
  */
 #include <stdio.h>
@@ -38,6 +43,9 @@ typedef unsigned long CK_ULONG;
 
 #define SLOT 7UL
 #define SESSION 42UL
+#define CERT_OBJECT 10UL
+#define KEY_OBJECT 20UL
+#define CKR_ATTRIBUTE_TYPE_INVALID 0x12UL
 
 struct token_info {
     unsigned char label[32], manufacturer[32], model[16], serial[16];
@@ -47,6 +55,14 @@ struct token_info {
 };
 
 static int initialized;
+static CK_ULONG find_class;
+static int find_done;
+
+struct attribute {
+    CK_ULONG type;
+    void *value;
+    CK_ULONG length;
+};
 
 static void note(const char *call) {
     const char *path = getenv("FAKE_PKCS11_LOG");
@@ -60,6 +76,13 @@ static void note(const char *call) {
 static const char *mode(void) {
     const char *value = getenv("FAKE_PKCS11_MODE");
     return value ? value : "flag";
+}
+
+/* The modes whose token holds objects and signs. */
+static int with_objects(void) {
+    const char *m = mode();
+    return strcmp(m, "slots") == 0 || strcmp(m, "findcount") == 0 || strcmp(m, "attrlen") == 0
+        || strcmp(m, "signlen") == 0 || strcmp(m, "signbig") == 0;
 }
 
 static void pad(unsigned char *field, size_t size, const char *text) {
@@ -86,6 +109,10 @@ static CK_RV get_slot_list(unsigned char token_present, CK_ULONG *slots, CK_ULON
     note("C_GetSlotList");
     if (!initialized) return CKR_CRYPTOKI_NOT_INITIALIZED;
     if (!count) return CKR_ARGUMENTS_BAD;
+    if (strcmp(mode(), "slots") == 0) {
+        *count = (CK_ULONG)1 << 62;
+        return CKR_OK;
+    }
     if (slots) {
         if (*count < 1) {
             *count = 1;
@@ -107,8 +134,21 @@ static CK_RV get_token_info(CK_ULONG slot, struct token_info *info) {
     pad(info->manufacturer, sizeof info->manufacturer, "Anchorage tests");
     pad(info->model, sizeof info->model, "fake");
     pad(info->serial, sizeof info->serial, "0001");
-    info->flags = CKF_LOGIN_REQUIRED | CKF_USER_PIN_INITIALIZED | CKF_TOKEN_INITIALIZED;
+    info->flags = CKF_USER_PIN_INITIALIZED | CKF_TOKEN_INITIALIZED;
+    if (!with_objects()) info->flags |= CKF_LOGIN_REQUIRED;
     if (strcmp(mode(), "flag") == 0) info->flags |= CKF_USER_PIN_LOCKED;
+    return CKR_OK;
+}
+
+/* CK_SLOT_INFO: slotDescription[64], manufacturerID[32], flags, two versions. */
+static CK_RV get_slot_info(CK_ULONG slot, unsigned char *info) {
+    note("C_GetSlotInfo");
+    if (!initialized) return CKR_CRYPTOKI_NOT_INITIALIZED;
+    if (slot != SLOT) return CKR_SLOT_ID_INVALID;
+    if (!info) return CKR_ARGUMENTS_BAD;
+    memset(info, 0, 104);
+    pad(info, 64, "fake slot");
+    pad(info + 64, 32, "Anchorage tests");
     return CKR_OK;
 }
 
@@ -136,24 +176,94 @@ static CK_RV login(CK_ULONG session, CK_ULONG user_type, unsigned char *pin, CK_
     return CKR_PIN_LOCKED;
 }
 
-static CK_RV find_objects_init(CK_ULONG session, void *template, CK_ULONG count) {
-    (void)template, (void)count;
+static CK_RV find_objects_init(CK_ULONG session, struct attribute *template, CK_ULONG count) {
     note("C_FindObjectsInit");
+    find_class = count > 0 && template[0].type == 0 && template[0].value ? *(CK_ULONG *)template[0].value : ~0UL;
+    find_done = 0;
     return session == SESSION ? CKR_OK : CKR_SESSION_HANDLE_INVALID;
 }
 
 static CK_RV find_objects(CK_ULONG session, CK_ULONG *objects, CK_ULONG max, CK_ULONG *count) {
-    (void)objects, (void)max;
     note("C_FindObjects");
     if (session != SESSION) return CKR_SESSION_HANDLE_INVALID;
     if (!count) return CKR_ARGUMENTS_BAD;
     *count = 0;
+    if (!with_objects() || find_done || max < 1) return CKR_OK;
+    find_done = 1;
+    if (strcmp(mode(), "findcount") == 0) {
+        *count = ~0UL; /* more than the caller asked for (nothing is written past its buffer) */
+        return CKR_OK;
+    }
+    if (find_class == 1) objects[0] = CERT_OBJECT;
+    else if (find_class == 3) objects[0] = KEY_OBJECT;
+    else return CKR_OK;
+    *count = 1;
     return CKR_OK;
 }
 
 static CK_RV find_objects_final(CK_ULONG session) {
     note("C_FindObjectsFinal");
     return session == SESSION ? CKR_OK : CKR_SESSION_HANDLE_INVALID;
+}
+
+static CK_RV get_attribute_value(CK_ULONG session, CK_ULONG object, struct attribute *template, CK_ULONG count) {
+    static const unsigned char junk[16] = {0x30, 0x0e, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14};
+    static const unsigned char id[1] = {1};
+    static const CK_ULONG ec = 3; /* CKK_EC */
+    note("C_GetAttributeValue");
+    if (session != SESSION) return CKR_SESSION_HANDLE_INVALID;
+    if (!template || count != 1) return CKR_ARGUMENTS_BAD;
+    const void *value = NULL;
+    CK_ULONG length = 0;
+    if (object == CERT_OBJECT && template->type == 0x11) value = junk, length = sizeof junk;
+    else if (object == CERT_OBJECT && template->type == 0x102) value = id, length = sizeof id;
+    else if (object == CERT_OBJECT && template->type == 0x3) value = "x", length = 1;
+    else if (object == KEY_OBJECT && template->type == 0x100) value = &ec, length = sizeof ec;
+    else {
+        template->length = ~0UL;
+        return CKR_ATTRIBUTE_TYPE_INVALID;
+    }
+    if (!template->value) {
+        template->length = length;
+        return CKR_OK;
+    }
+    if (template->length < length) return CKR_BUFFER_TOO_SMALL;
+    memcpy(template->value, value, length);
+    template->length = length;
+    if (strcmp(mode(), "attrlen") == 0 && object == CERT_OBJECT && template->type == 0x11) template->length = ~0UL;
+    return CKR_OK;
+}
+
+static CK_RV sign_init(CK_ULONG session, void *mechanism, CK_ULONG key) {
+    (void)mechanism;
+    note("C_SignInit");
+    if (session != SESSION) return CKR_SESSION_HANDLE_INVALID;
+    return key == KEY_OBJECT ? CKR_OK : CKR_ARGUMENTS_BAD;
+}
+
+static CK_RV sign(CK_ULONG session, unsigned char *data, CK_ULONG data_length, unsigned char *signature,
+    CK_ULONG *length) {
+    (void)data, (void)data_length;
+    note("C_Sign");
+    if (session != SESSION) return CKR_SESSION_HANDLE_INVALID;
+    if (!length) return CKR_ARGUMENTS_BAD;
+    if (strcmp(mode(), "signlen") == 0) {
+        *length = ~0UL;
+        return CKR_OK;
+    }
+    if (strcmp(mode(), "signbig") == 0) {
+        /* Success, and a length beyond the caller's buffer: only what fits is written. */
+        if (signature) memset(signature, 1, *length < 5000 ? *length : 5000);
+        *length = 5000;
+        return CKR_OK;
+    }
+    if (!signature || *length < 64) {
+        *length = 64;
+        return signature ? CKR_BUFFER_TOO_SMALL : CKR_OK;
+    }
+    memset(signature, 1, 64);
+    *length = 64;
+    return CKR_OK;
 }
 
 /* Called through the list with whatever arguments the caller passes; the SysV calling conventions of
@@ -165,9 +275,10 @@ static CK_RV not_supported(void) {
 
 /* CK_FUNCTION_LIST: a CK_VERSION, then the 68 functions of v2.40 in their fixed order. */
 enum {
-    F_INITIALIZE = 0, F_FINALIZE = 1, F_GET_FUNCTION_LIST = 3, F_GET_SLOT_LIST = 4, F_GET_TOKEN_INFO = 6,
-    F_OPEN_SESSION = 12, F_CLOSE_SESSION = 13, F_LOGIN = 18, F_FIND_OBJECTS_INIT = 26, F_FIND_OBJECTS = 27,
-    F_FIND_OBJECTS_FINAL = 28, F_COUNT = 68
+    F_INITIALIZE = 0, F_FINALIZE = 1, F_GET_FUNCTION_LIST = 3, F_GET_SLOT_LIST = 4, F_GET_SLOT_INFO = 5,
+    F_GET_TOKEN_INFO = 6, F_OPEN_SESSION = 12, F_CLOSE_SESSION = 13, F_LOGIN = 18, F_GET_ATTRIBUTE_VALUE = 24,
+    F_FIND_OBJECTS_INIT = 26, F_FIND_OBJECTS = 27, F_FIND_OBJECTS_FINAL = 28, F_SIGN_INIT = 42, F_SIGN = 43,
+    F_COUNT = 68
 };
 
 struct function_list {
@@ -186,7 +297,11 @@ CK_RV C_GetFunctionList(struct function_list **out) {
     list.functions[F_FINALIZE] = (void *)finalize;
     list.functions[F_GET_FUNCTION_LIST] = (void *)C_GetFunctionList;
     list.functions[F_GET_SLOT_LIST] = (void *)get_slot_list;
+    list.functions[F_GET_SLOT_INFO] = (void *)get_slot_info;
     list.functions[F_GET_TOKEN_INFO] = (void *)get_token_info;
+    list.functions[F_GET_ATTRIBUTE_VALUE] = (void *)get_attribute_value;
+    list.functions[F_SIGN_INIT] = (void *)sign_init;
+    list.functions[F_SIGN] = (void *)sign;
     list.functions[F_OPEN_SESSION] = (void *)open_session;
     list.functions[F_CLOSE_SESSION] = (void *)close_session;
     list.functions[F_LOGIN] = (void *)login;

@@ -11,7 +11,8 @@ final class PKCS11Module: @unchecked Sendable {
 
     /// Positions in `CK_FUNCTION_LIST` (after `version`).
     private enum Slot: Int {
-        case initialize = 0, finalize = 1, getSlotList = 4, getTokenInfo = 6, openSession = 12, closeSession = 13,
+        case initialize = 0, finalize = 1, getInfo = 2, getSlotList = 4, getSlotInfo = 5, getTokenInfo = 6,
+            openSession = 12, closeSession = 13,
             login = 18, getAttributeValue = 24, findObjectsInit = 26, findObjects = 27, findObjectsFinal = 28,
             signInit = 42, sign = 43
     }
@@ -65,15 +66,72 @@ final class PKCS11Module: @unchecked Sendable {
         return unsafeBitCast(pointer, to: type)
     }
 
+    /// More slots than any real module has: a larger count is a broken module, not a buffer to allocate.
+    static let maximumSlots: UInt = 1024
+
+    /// The error for a count or length the module reported that does not fit the buffer it was given (or
+    /// any sane one): nothing it wrote is used.
+    func invalidLength(_ call: String) -> HelperError {
+        HelperError("\(path): the PKCS#11 module returned an invalid length (\(call))")
+    }
+
     /// Slots holding a token.
     func slotsWithToken() throws(HelperError) -> [UInt] {
         typealias GetSlotList = @convention(c) (UInt8, UnsafeMutablePointer<UInt>?, UnsafeMutablePointer<UInt>?) -> RV
         let call = function(.getSlotList, as: GetSlotList.self)
         var count: UInt = 0
         try check(call(1, nil, &count), "C_GetSlotList")
+        guard count <= Self.maximumSlots else { throw invalidLength("C_GetSlotList") }
         var slots = [UInt](repeating: 0, count: Int(count))
+        count = UInt(slots.count)
         try check(slots.withUnsafeMutableBufferPointer { call(1, $0.baseAddress, &count) }, "C_GetSlotList")
+        guard count <= UInt(slots.count) else { throw invalidLength("C_GetSlotList") }
         return Array(slots.prefix(Int(count)))
+    }
+
+    /// `CK_SLOT_INFO`'s blank-padded strings.
+    struct SlotInfo {
+        var description: String
+        var manufacturer: String
+    }
+
+    func slotInfo(slot: UInt) throws(HelperError) -> SlotInfo {
+        typealias GetSlotInfo = @convention(c) (UInt, UnsafeMutableRawPointer?) -> RV
+        // CK_SLOT_INFO is 104 bytes on LP64: slotDescription[64], manufacturerID[32], flags, two versions.
+        let info = UnsafeMutableRawPointer.allocate(byteCount: 256, alignment: 8)
+        defer { info.deallocate() }
+        info.initializeMemory(as: UInt8.self, repeating: 0, count: 256)
+        try check(function(.getSlotInfo, as: GetSlotInfo.self)(slot, info), "C_GetSlotInfo")
+        return SlotInfo(description: Self.paddedText(info, 0, 64), manufacturer: Self.paddedText(info, 64, 32))
+    }
+
+    /// `CK_INFO`: the module's manufacturer, description and version (`major.minor`).
+    struct LibraryInfo {
+        var manufacturer: String
+        var description: String
+        var major: UInt8
+        var minor: UInt8
+    }
+
+    func libraryInfo() throws(HelperError) -> LibraryInfo {
+        typealias GetInfo = @convention(c) (UnsafeMutableRawPointer?) -> RV
+        // CK_INFO is 88 bytes on LP64: cryptokiVersion, manufacturerID[32] at 2, flags at 40,
+        // libraryDescription[32] at 48, libraryVersion at 80.
+        let info = UnsafeMutableRawPointer.allocate(byteCount: 256, alignment: 8)
+        defer { info.deallocate() }
+        info.initializeMemory(as: UInt8.self, repeating: 0, count: 256)
+        try check(function(.getInfo, as: GetInfo.self)(info), "C_GetInfo")
+        return LibraryInfo(
+            manufacturer: Self.paddedText(info, 2, 32), description: Self.paddedText(info, 48, 32),
+            major: info.load(fromByteOffset: 80, as: UInt8.self), minor: info.load(fromByteOffset: 81, as: UInt8.self))
+    }
+
+    /// A blank-padded PKCS#11 string field, without its padding.
+    private static func paddedText(_ base: UnsafeMutableRawPointer, _ offset: Int, _ length: Int) -> String {
+        let bytes = UnsafeRawBufferPointer(start: base + offset, count: length)
+        var end = bytes.count
+        while end > 0, bytes[end - 1] == 0x20 || bytes[end - 1] == 0 { end -= 1 }
+        return String(decoding: bytes.prefix(end), as: UTF8.self)
     }
 
     /// `CK_TOKEN_INFO`'s blank-padded strings and flags.
@@ -96,12 +154,7 @@ final class PKCS11Module: @unchecked Sendable {
         defer { info.deallocate() }
         info.initializeMemory(as: UInt8.self, repeating: 0, count: 512)
         try check(function(.getTokenInfo, as: GetTokenInfo.self)(slot, info), "C_GetTokenInfo")
-        func text(_ offset: Int, _ length: Int) -> String {
-            let bytes = UnsafeRawBufferPointer(start: info + offset, count: length)
-            var end = bytes.count
-            while end > 0, bytes[end - 1] == 0x20 || bytes[end - 1] == 0 { end -= 1 }
-            return String(decoding: bytes.prefix(end), as: UTF8.self)
-        }
+        func text(_ offset: Int, _ length: Int) -> String { Self.paddedText(info, offset, length) }
         return TokenInfo(
             label: text(0, 32), manufacturer: text(32, 32), model: text(64, 16), serial: text(80, 16),
             flags: info.load(fromByteOffset: 96, as: UInt.self))
@@ -124,13 +177,11 @@ final class PKCS11Module: @unchecked Sendable {
     }
 
     /// `C_Login`; returns the raw result so callers can tell a wrong PIN from a locked one.
-    func login(_ session: UInt, userType: UInt, pin: [UInt8]) -> RV {
+    func login(_ session: UInt, userType: UInt, pin: PINBytes) -> RV {
         typealias Login = @convention(c) (UInt, UInt, UnsafeMutablePointer<UInt8>?, UInt) -> RV
-        var copy = pin
-        defer { for index in copy.indices { copy[index] = 0 } }
-        return copy.withUnsafeMutableBufferPointer {
-            function(.login, as: Login.self)(session, userType, $0.baseAddress, UInt($0.count))
-        }
+        let call = function(.login, as: Login.self)
+        return (try? pin.withBytes { bytes in call(session, userType, bytes.baseAddress, UInt(bytes.count)) })
+            ?? 0x5
     }
 
     /// An attribute search template entry.
@@ -140,7 +191,7 @@ final class PKCS11Module: @unchecked Sendable {
     }
 
     /// Objects matching every (type, value) pair of `template`, at most `limit`.
-    func findObjects(_ session: UInt, _ template: [(UInt, TemplateValue)], limit: Int = 64) throws(HelperError)
+    func findObjects(_ session: UInt, _ template: [(UInt, TemplateValue)], limit: Int = 1000) throws(HelperError)
         -> [UInt]
     {
         typealias FindInit = @convention(c) (UInt, UnsafeMutableRawPointer?, UInt) -> RV
@@ -172,13 +223,21 @@ final class PKCS11Module: @unchecked Sendable {
         }
         try check(initRV, "C_FindObjectsInit")
         defer { _ = function(.findObjectsFinal, as: FindFinal.self)(session) }
-        var found = [UInt](repeating: 0, count: limit)
-        var count: UInt = 0
-        try check(
-            found.withUnsafeMutableBufferPointer {
-                function(.findObjects, as: Find.self)(session, $0.baseAddress, UInt(limit), &count)
-            }, "C_FindObjects")
-        return Array(found.prefix(Int(count)))
+        // Batches until the module has no more (or `limit` are found); a count above the batch is a broken module.
+        let batch = 64
+        var found: [UInt] = []
+        var buffer = [UInt](repeating: 0, count: batch)
+        while found.count < limit {
+            var count: UInt = 0
+            try check(
+                buffer.withUnsafeMutableBufferPointer {
+                    function(.findObjects, as: Find.self)(session, $0.baseAddress, UInt(batch), &count)
+                }, "C_FindObjects")
+            guard count <= UInt(batch) else { throw invalidLength("C_FindObjects") }
+            found += buffer.prefix(Int(count))
+            if Int(count) < batch { break }
+        }
+        return found
     }
 
     /// One attribute's value; nil when the object does not have it (or hides it).
@@ -195,8 +254,9 @@ final class PKCS11Module: @unchecked Sendable {
         if sizeRV == 0x11 || sizeRV == 0x12 { return nil }
         try check(sizeRV, "C_GetAttributeValue")
         let length = attribute.load(fromByteOffset: 16, as: UInt.self)
-        // CK_UNAVAILABLE_INFORMATION is ~0; anything huge is not a value we want either.
-        guard length <= 1 << 20 else { return nil }
+        // CK_UNAVAILABLE_INFORMATION (~0): no value; any other length beyond 1 MiB is a broken module.
+        if length == UInt.max { return nil }
+        guard length <= 1 << 20 else { throw invalidLength("C_GetAttributeValue") }
         var value = [UInt8](repeating: 0, count: Int(length))
         let rv = value.withUnsafeMutableBytes { buffer -> RV in
             attribute.storeBytes(of: buffer.baseAddress, toByteOffset: 8, as: UnsafeMutableRawPointer?.self)
@@ -204,7 +264,9 @@ final class PKCS11Module: @unchecked Sendable {
             return call(session, object, attribute, 1)
         }
         try check(rv, "C_GetAttributeValue")
-        return Array(value.prefix(Int(attribute.load(fromByteOffset: 16, as: UInt.self))))
+        let written = attribute.load(fromByteOffset: 16, as: UInt.self)
+        guard written <= UInt(value.count) else { throw invalidLength("C_GetAttributeValue") }
+        return Array(value.prefix(Int(written)))
     }
 
     /// `C_SignInit` with a parameterless mechanism.
@@ -234,7 +296,8 @@ final class PKCS11Module: @unchecked Sendable {
                 call(session, inp.baseAddress, UInt(inp.count), $0.baseAddress, &length)
             }
         }
-        if rv == 0x150, length <= 1 << 16 {
+        if rv == 0x150 {
+            guard length > UInt(output.count), length <= 1 << 16 else { throw invalidLength("C_Sign") }
             output = [UInt8](repeating: 0, count: Int(length))
             rv = input.withUnsafeMutableBufferPointer { inp in
                 output.withUnsafeMutableBufferPointer {
@@ -243,6 +306,8 @@ final class PKCS11Module: @unchecked Sendable {
             }
         }
         try check(rv, "C_Sign")
+        // A length beyond the buffer would be a signature cut short (or memory the module overran).
+        guard length <= UInt(output.count) else { throw invalidLength("C_Sign") }
         return Array(output.prefix(Int(length)))
     }
 

@@ -1,11 +1,30 @@
 /// An RFC 7512 `pkcs11:` URI: path attributes select the token and object, query attributes carry
 /// the PIN and module.
 public struct PKCS11URI: Sendable, Equatable {
+    public static func == (lhs: PKCS11URI, rhs: PKCS11URI) -> Bool {
+        lhs.token == rhs.token && lhs.manufacturer == rhs.manufacturer && lhs.serial == rhs.serial
+            && lhs.model == rhs.model && lhs.slotDescription == rhs.slotDescription
+            && lhs.slotManufacturer == rhs.slotManufacturer && lhs.libraryManufacturer == rhs.libraryManufacturer
+            && lhs.libraryDescription == rhs.libraryDescription
+            && lhs.libraryVersion?.major == rhs.libraryVersion?.major
+            && lhs.libraryVersion?.minor == rhs.libraryVersion?.minor && lhs.slotID == rhs.slotID
+            && lhs.object == rhs.object && lhs.id == rhs.id && lhs.type == rhs.type && lhs.pinValue == rhs.pinValue
+            && lhs.pinSource == rhs.pinSource && lhs.modulePath == rhs.modulePath
+    }
+
     /// `token`, `manufacturer`, `serial`, `model`: `CK_TOKEN_INFO` fields to match.
     public var token: String?
     public var manufacturer: String?
     public var serial: String?
     public var model: String?
+    /// `slot-description`, `slot-manufacturer`: `CK_SLOT_INFO` fields to match.
+    public var slotDescription: String?
+    public var slotManufacturer: String?
+    /// `library-manufacturer`, `library-description`: `CK_INFO` fields of the module to match.
+    public var libraryManufacturer: String?
+    public var libraryDescription: String?
+    /// `library-version`: `major[.minor]` (minor 0 when left out), matched against `CK_INFO`.
+    public var libraryVersion: (major: UInt8, minor: UInt8)?
     /// `slot-id`: a `CK_SLOT_ID`, decimal.
     public var slotID: UInt?
     /// `object`: `CKA_LABEL`.
@@ -43,17 +62,29 @@ public struct PKCS11URI: Sendable, Equatable {
             var result: [(String, [UInt8])] = []
             for item in part.split(separator: separator) {
                 guard let equals = item.firstIndex(of: "=") else {
-                    throw HelperError.usage("pkcs11: URI attribute \(item.prefix(40)) has no value")
+                    // A query item may be a PIN typed without its name: its text is never shown.
+                    throw HelperError.usage(
+                        separator == "&"
+                            ? "pkcs11: URI: a query attribute has no value (name=value expected)"
+                            : "pkcs11: URI attribute \(TerminalText.escaped(String(item.prefix(40)))) has no value")
                 }
                 let name = item[..<equals].lowercased()
                 guard allowed.contains(name) else {
-                    throw HelperError.usage("pkcs11: URI: unknown attribute \(name.prefix(40))")
+                    throw HelperError.usage(
+                        separator == "&"
+                            ? "pkcs11: URI: unknown query attribute (pin-value, pin-source, module-name, module-path expected)"
+                            : "pkcs11: URI: unknown attribute \(TerminalText.escaped(String(name.prefix(40))))")
                 }
                 guard seen.insert(name).inserted else {
                     throw HelperError.usage("pkcs11: URI: attribute \(name) appears twice")
                 }
                 guard let value = Self.percentDecoded(item[item.index(after: equals)...]) else {
                     throw HelperError.usage("pkcs11: URI: bad percent-encoding in \(name)")
+                }
+                // A NUL would cut a path or name where it reaches C (`pin-source=/pin%00.x` reading `/pin`);
+                // only `id` (raw bytes) and the PIN (passed with its length) may hold one.
+                guard name == "id" || name == "pin-value" || !value.contains(0) else {
+                    throw HelperError.usage("pkcs11: URI: \(name) must not contain a NUL byte (%00)")
                 }
                 result.append((name, value))
             }
@@ -68,6 +99,16 @@ public struct PKCS11URI: Sendable, Equatable {
             case "manufacturer": manufacturer = string
             case "serial": serial = string
             case "model": model = string
+            case "slot-description": slotDescription = string
+            case "slot-manufacturer": slotManufacturer = string
+            case "library-manufacturer": libraryManufacturer = string
+            case "library-description": libraryDescription = string
+            case "library-version":
+                let parts = string.split(separator: ".", maxSplits: 1, omittingEmptySubsequences: false)
+                guard let major = UInt8(parts[0]), let minor = parts.count > 1 ? UInt8(parts[1]) : 0 else {
+                    throw HelperError.usage("pkcs11: URI: library-version must be major or major.minor (decimal)")
+                }
+                libraryVersion = (major, minor)
             case "object": object = string
             case "id": id = value
             case "type":
@@ -83,16 +124,19 @@ public struct PKCS11URI: Sendable, Equatable {
             case "pin-value": pinValue = string
             case "pin-source": pinSource = string
             case "module-path": modulePath = string
-            default: break  // library-*, slot-description, slot-manufacturer, module-name: accepted, not matched
+            default: break  // module-name: p11-kit's module names are not used; --pkcs11-lib or module-path load one
             }
         }
     }
 
-    /// The URI without any `pin-value`, for messages.
+    /// The URI without any `pin-value`, for messages: a query item shows only when it is a module or a
+    /// PIN file (anything else may be a PIN, misspelt or without its name).
     public static func redacted(_ text: String) -> String {
         guard let query = text.firstIndex(of: "?") else { return String(text.prefix(200)) }
         let items = text[text.index(after: query)...].split(separator: "&").map { item in
-            item.lowercased().hasPrefix("pin-value=") ? "pin-value=…" : String(item)
+            let name = item.prefix { $0 != "=" }.lowercased()
+            return ["module-path", "module-name", "pin-source"].contains(name) && item.contains("=")
+                ? String(item) : name == "pin-value" ? "pin-value=…" : "…"
         }
         return String((text[..<query] + "?" + items.joined(separator: "&")).prefix(200))
     }

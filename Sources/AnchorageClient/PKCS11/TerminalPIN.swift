@@ -11,6 +11,15 @@ public enum TerminalPIN {
     /// ends before a newline (Ctrl-D, a hang-up): a PIN nobody finished typing is never tried, since every
     /// wrong one counts against the token's retries.
     @Sendable public static func ask(_ prompt: String) -> [UInt8]? {
+        (try? read(prompt)) ?? nil
+    }
+
+    /// The longest PIN or password read; a longer line is an error, never a PIN cut short.
+    static let maximumLength = 256
+
+    /// `ask`, with a line longer than `maximumLength` bytes an error (`ask` reports it on the terminal and
+    /// answers nil).
+    @Sendable public static func read(_ prompt: String) throws(HelperError) -> [UInt8]? {
         let fd = open("/dev/tty", O_RDWR | O_NOCTTY | O_CLOEXEC)
         guard fd >= 0 else { return nil }
         defer { close(fd) }
@@ -41,19 +50,27 @@ public enum TerminalPIN {
             _ = write(fd, "\n", 1)
         }
         _ = prompt.withCString { write(fd, $0, strlen($0)) }
-        var line: [UInt8] = []
+        // One buffer, allocated once and zeroed in place: appending would leave copies of the PIN behind.
+        var line = [UInt8](repeating: 0, count: maximumLength + 1)
+        defer { PINBytes.wipe(&line) }
+        var length = 0
         var byte: UInt8 = 0
-        while line.count < 256 {
-            let count = read(fd, &byte, 1)
+        while true {
+            let count = Glibc.read(fd, &byte, 1)
             if count < 0, errno == EINTR { continue }
-            guard count == 1 else {
-                for index in line.indices { line[index] = 0 }
-                return nil
-            }
+            guard count == 1 else { return nil }
             if byte == 0x0A || byte == 0x0D { break }
-            line.append(byte)
+            guard length < maximumLength else {
+                // The rest of the line is dropped with the terminal's pending input (TCSAFLUSH) on return.
+                let message = "\nthe PIN is longer than \(maximumLength) bytes; it was not used\n"
+                _ = message.withCString { Glibc.write(fd, $0, strlen($0)) }
+                throw HelperError("the PIN typed is longer than \(maximumLength) bytes")
+            }
+            line[length] = byte
+            length += 1
         }
-        return line
+        byte = 0
+        return Array(line[..<length])
     }
 }
 
