@@ -236,6 +236,27 @@ enum FakePKCS11Module {
     }()
 }
 
+/// One run of the fake module: the environment that selects its `FAKE_PKCS11_MODE` and the file it logs its calls to.
+struct FakePKCS11Run {
+    let directory: URL
+    var environment: [String: String]
+
+    init(mode: String) throws {
+        directory = URL(fileURLWithPath: NSTemporaryDirectory()).appendingPathComponent(
+            "anchorage-fake-pkcs11-run-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        environment = ProcessInfo.processInfo.environment
+        environment["FAKE_PKCS11_MODE"] = mode
+        environment["FAKE_PKCS11_LOG"] = directory.appendingPathComponent("calls").path
+    }
+
+    /// The PKCS#11 functions the module saw called, in order.
+    func calls() -> [Substring] {
+        (try? String(contentsOf: directory.appendingPathComponent("calls"), encoding: .utf8))?.split(separator: "\n")
+            ?? []
+    }
+}
+
 extension HelperPKCS11Tests {
     struct LockedCase: Sendable, CustomTestStringConvertible {
         var name: String
@@ -286,15 +307,10 @@ extension HelperPKCS11Tests {
         let module = try FakePKCS11Module.path()
         let pki = try FixturePKI.shared()
         let listener = try SilentListener()
-        let dir = URL(fileURLWithPath: NSTemporaryDirectory()).appendingPathComponent(
-            "anchorage-fake-pkcs11-run-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-        let log = dir.appendingPathComponent("calls")
-        let credentials = dir.appendingPathComponent("credentials")
-        var environment = ProcessInfo.processInfo.environment
-        environment["FAKE_PKCS11_MODE"] = lockedCase.mode
-        environment["FAKE_PKCS11_LOG"] = log.path
-        environment["AWS_SHARED_CREDENTIALS_FILE"] = credentials.path
+        var run = try FakePKCS11Run(mode: lockedCase.mode)
+        let credentials = run.directory.appendingPathComponent("credentials")
+        run.environment["AWS_SHARED_CREDENTIALS_FILE"] = credentials.path
+        let environment = run.environment
         let arguments = lockedCase.arguments.map { $0 == "{certificate}" ? pki.certificate("leaf-ec-p256").path : $0 }
         let result = try await runProcess(
             try HelperBinary.path(),
@@ -307,7 +323,7 @@ extension HelperPKCS11Tests {
         #expect(!result.stderr.contains("1234"))
         #expect(listener.connections() == 0)
         #expect(!FileManager.default.fileExists(atPath: credentials.path))
-        let calls = try String(contentsOf: log, encoding: .utf8).split(separator: "\n")
+        let calls = run.calls()
         #expect(calls.contains("C_GetTokenInfo"), "the fake module was not used: \(calls)")
         #expect(calls.filter { $0 == "C_Login" }.count == lockedCase.logins, "\(calls)")
     }
@@ -339,11 +355,8 @@ extension HelperPKCS11Tests {
         let module = try FakePKCS11Module.path()
         let pki = try FixturePKI.shared()
         let listener = try SilentListener()
-        let log = URL(fileURLWithPath: NSTemporaryDirectory()).appendingPathComponent(
-            "anchorage-fake-pkcs11-calls-\(UUID().uuidString)")
-        var environment = ProcessInfo.processInfo.environment
-        environment["FAKE_PKCS11_MODE"] = "rv=0"
-        environment["FAKE_PKCS11_LOG"] = log.path
+        let run = try FakePKCS11Run(mode: "rv=0")
+        let environment = run.environment
         let session = try await Self.terminalSession(
             ["--answer", String(repeating: "7", count: 300), "--timeout", "20"],
             [
@@ -355,7 +368,7 @@ extension HelperPKCS11Tests {
         #expect(
             session["stderr"]?.string?.contains("the PIN typed is longer than 256 bytes") == true, "\(session)")
         #expect(session["echoRestored"]?.bool == true, "\(session)")
-        let calls = (try? String(contentsOf: log, encoding: .utf8))?.split(separator: "\n") ?? []
+        let calls = run.calls()
         #expect(calls.contains("C_GetTokenInfo"), "the fake module was not used: \(calls)")
         #expect(!calls.contains("C_Login"), "a PIN was offered to the token: \(calls)")
         #expect(listener.connections() == 0)
@@ -371,12 +384,9 @@ extension HelperPKCS11Tests {
         let module = try FakePKCS11Module.path()
         let pki = try FixturePKI.shared()
         let listener = try SilentListener()
-        let log = URL(fileURLWithPath: NSTemporaryDirectory()).appendingPathComponent(
-            "anchorage-fake-pkcs11-calls-\(UUID().uuidString)")
-        var environment = ProcessInfo.processInfo.environment
         // Every PIN the token is offered counts as wrong: a real token would count it against its retries.
-        environment["FAKE_PKCS11_MODE"] = "rv=0xA0"
-        environment["FAKE_PKCS11_LOG"] = log.path
+        let run = try FakePKCS11Run(mode: "rv=0xA0")
+        let environment = run.environment
         let session = try await Self.terminalSession(
             ["--answer", keys, "--timeout", "20"],
             [
@@ -393,7 +403,7 @@ extension HelperPKCS11Tests {
                 session["stderr"]?.string?.contains("the PKCS#11 token \"fake\" needs a PIN") == true, "\(session)")
         }
         #expect(session["echoRestored"]?.bool == true, "\(outcome): echo stayed off: \(session)")
-        let calls = (try? String(contentsOf: log, encoding: .utf8))?.split(separator: "\n") ?? []
+        let calls = run.calls()
         #expect(calls.contains("C_GetTokenInfo"), "the fake module was not used: \(calls)")
         #expect(!calls.contains("C_Login"), "a PIN was offered to the token: \(calls)")
         #expect(listener.connections() == 0)
