@@ -150,6 +150,16 @@ final class SilentListener: @unchecked Sendable {
 struct HelperPKCS11Tests {
     static let uriBase = "pkcs11:token=\(SoftHSMToken.label)"
 
+    /// Expects `result` to have printed credentials that the server's audit log shows issued to `leaf`'s certificate.
+    static func expectIssued(_ result: ProcessResult, to leaf: String, context: SharedServer.Context) throws {
+        #expect(result.status == 0, "\(result.summary)")
+        let json = try JSONValue.parse(result.stdout)
+        let akid = try #require(json["AccessKeyId"]?.string, "\(result.summary)")
+        IssuedSecrets.shared.record(json["SecretAccessKey"]?.string, json["SessionToken"]?.string)
+        let entry = try #require(try context.server.auditEntries().first { $0["accessKeyId"]?.string == akid })
+        #expect(entry["certificate"]?["serialHex"]?.string?.lowercased() == (try context.pki.serialHex(leaf)))
+    }
+
     static func credentialFlags(endpoint: String) throws -> [String] {
         [
             "--trust-anchor-arn", ARNs.rsaRootAnchor, "--profile-arn", ARNs.webProfile, "--role-arn", ARNs.webReader,
@@ -197,12 +207,7 @@ struct HelperPKCS11Tests {
             try HelperBinary.path(),
             ["credential-process"] + flags + Self.credentialFlags(endpoint: "https://\(context.server.endpoint)"),
             environment: token.environment)
-        #expect(result.status == 0, "\(result.summary)")
-        let json = try JSONValue.parse(result.stdout)
-        let akid = try #require(json["AccessKeyId"]?.string, "\(result.summary)")
-        IssuedSecrets.shared.record(json["SecretAccessKey"]?.string, json["SessionToken"]?.string)
-        let entry = try #require(try context.server.auditEntries().first { $0["accessKeyId"]?.string == akid })
-        #expect(entry["certificate"]?["serialHex"]?.string?.lowercased() == (try context.pki.serialHex(testCase.leaf)))
+        try Self.expectIssued(result, to: testCase.leaf, context: context)
         #expect(!result.stderr.contains(SoftHSMToken.pin))
     }
 
@@ -361,12 +366,7 @@ struct HelperPKCS11Tests {
             ["credential-process", "--certificate", certificate] + keyFlags + ["--pkcs11-lib", SoftHSMToken.module]
                 + Self.credentialFlags(endpoint: "https://\(context.server.endpoint)"),
             environment: token.environment)
-        #expect(result.status == 0, "\(result.summary)")
-        let json = try JSONValue.parse(result.stdout)
-        let akid = try #require(json["AccessKeyId"]?.string, "\(result.summary)")
-        IssuedSecrets.shared.record(json["SecretAccessKey"]?.string, json["SessionToken"]?.string)
-        let entry = try #require(try context.server.auditEntries().first { $0["accessKeyId"]?.string == akid })
-        #expect(entry["certificate"]?["serialHex"]?.string?.lowercased() == (try context.pki.serialHex(leaf)))
+        try Self.expectIssued(result, to: leaf, context: context)
     }
 
     @Test("update --once writes credentials signed by the token")
