@@ -25,7 +25,7 @@ swift build --package-path "$ROOT" --scratch-path "$SCRATCH" -c "$CONFIG" --targ
 
 BIN="$SCRATCH/$CONFIG"
 OBJECTS=()
-for module in CSystemShims CX509Keyless AnchorageLocking AnchorageBasics AnchorageCrypto AnchorageCore AnchorageConfig AnchorageHTTP AnchorageRedis; do
+for module in CSystemShims CX509Keyless CTrustIndex AnchorageLocking AnchorageBasics AnchorageCrypto AnchorageCore AnchorageConfig AnchorageHTTP AnchorageRedis; do
     for object in "$BIN/$module.build/"*.o; do OBJECTS+=("$object"); done
 done
 OPT=(-Onone)
@@ -42,7 +42,7 @@ for target in "${TARGETS[@]}"; do
     for fixture in "$FUZZ_DIR/Fixtures/$target".*.swift; do [ -f "$fixture" ] && FIXTURES+=("$fixture"); done
     swiftc -sanitize=fuzzer,address -use-ld=lld -parse-as-library "${OPT[@]}" -g -module-name "Fuzz_$target" \
         -I "$BIN/Modules" -I "$ROOT/Sources/COpenSSL" -I "$ROOT/Sources/CSystemShims/include" \
-        -I "$ROOT/Sources/CX509Keyless/include" \
+        -I "$ROOT/Sources/CX509Keyless/include" -I "$ROOT/Sources/CTrustIndex/include" \
         "$FUZZ_DIR/Targets/$target.swift" "$FUZZ_DIR/Support/FuzzSupport.swift" "${FIXTURES[@]}" "${OBJECTS[@]}" \
         -lssl -lcrypto -o "$OUT/$target"
 done
