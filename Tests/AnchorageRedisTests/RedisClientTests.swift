@@ -112,6 +112,60 @@ func sendAndWait(_ client: RedisClient, _ commands: [RedisCommand]) -> Result<[R
         #expect(error.code == .timeout)
     }
 
+    @Test(
+        "LOADING: the batch fails as unavailable and the client is not ready until Redis answers something else, on the same connection"
+    )
+    func loading() throws {
+        let fake = try FakeRedis(
+            replies: [Array("-LOADING Redis is loading the dataset in memory\r\n".utf8), Array("$1\r\n1\r\n".utf8)],
+            closeAfter: false)
+        var options = RedisClient.Options(endpoint: RedisEndpoint(host: "127.0.0.1", port: fake.port))
+        options.commandTimeout = 2
+        let events = Locked<[String]>([])
+        let client = try RedisClient(options) { event in
+            switch event {
+            case .connected: events.withLock { $0.append("connected") }
+            case .disconnected(let error): events.withLock { $0.append("disconnected \(error.code)") }
+            }
+        }
+        defer { client.stop() }
+        let get = RedisCommand("GET", "kept")
+        guard case .failure(let error) = client.sendAndWait([get]) else {
+            Issue.record("a LOADING error reply was handed over as a value")
+            return
+        }
+        #expect(error.code == .unavailable)
+        #expect(error.detail.contains("loading"), "\(error)")
+        #expect(!client.isReady)
+        // Loaded: the same command succeeds on the same connection (the fake accepts one connection only).
+        guard case .success(let values) = client.sendAndWait([get]) else {
+            Issue.record("no reply once Redis answered again")
+            return
+        }
+        #expect(values == [.bulkString(Array("1".utf8))])
+        #expect(client.isReady)
+        #expect(events.withLock { $0 } == ["connected", "disconnected unavailable", "connected"])
+        #expect(fake.received.withLock { $0 } == RESPWriter.encode(get) + RESPWriter.encode(get))
+    }
+
+    @Test("LOADING in answer to a handshake command (SCRIPT LOAD): the connection attempt fails, unavailable")
+    func loadingHandshake() throws {
+        let fake = try FakeRedis(
+            replies: [Array("-LOADING Redis is loading the dataset in memory\r\n".utf8)], closeAfter: false)
+        var options = RedisClient.Options(endpoint: RedisEndpoint(host: "127.0.0.1", port: fake.port))
+        options.setup = [RedisCommand("SCRIPT", "LOAD", "return 1")]
+        options.commandTimeout = 2
+        let client = try RedisClient(options)
+        defer { client.stop() }
+        guard case .failure(let error) = client.sendAndWait([RedisCommand("PING")]) else {
+            Issue.record("a reply while the handshake was refused")
+            return
+        }
+        #expect(error.code == .unavailable)
+        #expect(error.detail.contains("LOADING"), "\(error)")
+        #expect(!client.isReady)
+    }
+
     @Test("nothing listening: unavailable, and once the attempt failed, later commands fail at once")
     func refused() throws {
         let port = try RedisServer.freePort()
