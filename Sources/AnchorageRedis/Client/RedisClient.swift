@@ -121,8 +121,8 @@ public final class RedisClient: Sendable {
     }
 
     /// Sends `commands` as one pipelined batch; `completion` gets their replies in order (an error reply
-    /// is a value, not a failure, except `LOADING`: see **Loading** above), or the reason none came. Never blocks; `completion` runs on the
-    /// connection thread, or on the caller's when the batch is refused at once.
+    /// is a value, not a failure, except `LOADING`: see **Loading** above), or the reason none came. Never
+    /// blocks; `completion` runs on the connection thread, or on the caller's when the batch is refused at once.
     public func send(_ commands: [RedisCommand], completion: @escaping Completion) {
         precondition(!commands.isEmpty)
         let batch = Batch(
