@@ -45,11 +45,14 @@ struct ReplicasTests {
     /// Waits (at most 10 s) until `redis`, just restarted, has loaded its data: until then it accepts connections
     /// but answers `LOADING`, which a replica rightly treats as Redis being unavailable (503 in closed mode).
     static func loaded(_ redis: RedisServer) async throws {
+        var last = ""
         let pong = try await poll(for: 10) { () -> Bool? in
+            // redis-cli comes with Debian's redis-server (redis-tools), which Tests/run-all installs.
             let ping = try await runProcess("/usr/bin/env", ["redis-cli", "-p", String(redis.port), "PING"])
+            last = ping.summary
             return ping.stdout.hasPrefix("PONG") ? true : nil
         }
-        guard pong == true else { throw TestFailure("redis-server did not answer PING with PONG within 10 s") }
+        guard pong == true else { throw TestFailure("redis-server did not answer PING with PONG within 10 s: \(last)") }
     }
 
     /// The audit reason of `requestId` in whichever replica's log holds it.
