@@ -5,14 +5,22 @@ import Foundation
 import Testing
 
 /// A one-connection TCP server on 127.0.0.1 that answers each read with the next scripted bytes, and closes
-/// after the last (or never answers, with `silent`).
+/// after the last (or never answers, with `silent`). It accepts one connection, then stops listening (a reconnection
+/// is refused).
+///
+/// Its thread owns the listening descriptor and closes it; `deinit` only shuts it down (which ends a waiting `accept`),
+/// under the same lock. Closing it in `deinit` raced with a thread that had not called `accept` yet: once the number
+/// was reused by the next test's listener, the stale thread accepted that test's connection and answered it with its
+/// own script (the next test's fake never saw its client).
 final class FakeRedis: @unchecked Sendable {
     let port: Int
     private let listener: Int32
+    /// Whether the thread closed `listener` (its number may belong to another descriptor since).
+    private let closed: Locked<Bool>
     let received = Locked<[UInt8]>([])
 
     init(replies: [[UInt8]], closeAfter: Bool = true) throws {
-        let listener = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        let listener = socket(AF_INET, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
         var address = sockaddr_in()
         address.sin_family = sa_family_t(AF_INET)
         address.sin_addr.s_addr = inet_addr("127.0.0.1")
@@ -22,12 +30,21 @@ final class FakeRedis: @unchecked Sendable {
                 bind(listener, pointer, length) == 0 && getsockname(listener, pointer, &length) == 0
             }
         }
-        guard listening, listen(listener, 4) == 0 else { throw TestFailure("cannot listen") }
+        guard listening, listen(listener, 4) == 0 else {
+            close(listener)
+            throw TestFailure("cannot listen")
+        }
         port = Int(UInt16(bigEndian: address.sin_port))
         self.listener = listener
+        let closed = Locked(false)
+        self.closed = closed
         let received = received
         Thread {
             let connection = accept(listener, nil, nil)
+            closed.withLock { closed in
+                Glibc.close(listener)
+                closed = true
+            }
             guard connection >= 0 else { return }
             var buffer = [UInt8](repeating: 0, count: 4096)
             for reply in replies {
@@ -46,7 +63,12 @@ final class FakeRedis: @unchecked Sendable {
         }.start()
     }
 
-    deinit { close(listener) }
+    deinit {
+        let listener = listener
+        closed.withLock { closed in
+            if !closed { _ = shutdown(listener, Int32(SHUT_RDWR)) }
+        }
+    }
 }
 
 /// Waits for one completion of `client.send`.
@@ -55,10 +77,12 @@ func sendAndWait(_ client: RedisClient, _ commands: [RedisCommand]) -> Result<[R
 }
 
 @Suite(.serialized) struct RedisClientTests {
-    static func client(port: Int, timeout: Double = 2) throws -> RedisClient {
+    /// Deadlines, not waits: generous by default, since a loaded machine may leave the fake's thread unscheduled for a
+    /// while.
+    static func client(port: Int, timeout: Double = 10) throws -> RedisClient {
         var options = RedisClient.Options(endpoint: RedisEndpoint(host: "127.0.0.1", port: port))
         options.commandTimeout = timeout
-        options.connectTimeout = 2
+        options.connectTimeout = 10
         return try RedisClient(options)
     }
 
@@ -110,6 +134,64 @@ func sendAndWait(_ client: RedisClient, _ commands: [RedisCommand]) -> Result<[R
             return
         }
         #expect(error.code == .timeout)
+    }
+
+    @Test(
+        "LOADING: the batch fails as unavailable and the client is not ready until Redis answers something else, on the same connection"
+    )
+    func loading() throws {
+        let fake = try FakeRedis(
+            replies: [Array("-LOADING Redis is loading the dataset in memory\r\n".utf8), Array("$1\r\n1\r\n".utf8)],
+            closeAfter: false)
+        var options = RedisClient.Options(endpoint: RedisEndpoint(host: "127.0.0.1", port: fake.port))
+        // Deadlines, not waits: generous, since a loaded machine may leave the fake's thread unscheduled for a while.
+        options.commandTimeout = 10
+        options.connectTimeout = 10
+        let events = Locked<[String]>([])
+        let client = try RedisClient(options) { event in
+            switch event {
+            case .connected: events.withLock { $0.append("connected") }
+            case .disconnected(let error): events.withLock { $0.append("disconnected \(error.code)") }
+            }
+        }
+        defer { client.stop() }
+        let get = RedisCommand("GET", "kept")
+        guard case .failure(let error) = client.sendAndWait([get]) else {
+            Issue.record("a LOADING error reply was handed over as a value")
+            return
+        }
+        #expect(error.code == .unavailable)
+        #expect(error.detail.contains("loading"), "\(error)")
+        #expect(!client.isReady)
+        // Loaded: the same command succeeds on the same connection (the fake accepts one connection only).
+        guard case .success(let values) = client.sendAndWait([get]) else {
+            Issue.record("no reply once Redis answered again")
+            return
+        }
+        #expect(values == [.bulkString(Array("1".utf8))])
+        #expect(client.isReady)
+        #expect(events.withLock { $0 } == ["connected", "disconnected unavailable", "connected"])
+        #expect(fake.received.withLock { $0 } == RESPWriter.encode(get) + RESPWriter.encode(get))
+    }
+
+    @Test("LOADING in answer to a handshake command (SCRIPT LOAD): the connection attempt fails, unavailable")
+    func loadingHandshake() throws {
+        let fake = try FakeRedis(
+            replies: [Array("-LOADING Redis is loading the dataset in memory\r\n".utf8)], closeAfter: false)
+        var options = RedisClient.Options(endpoint: RedisEndpoint(host: "127.0.0.1", port: fake.port))
+        options.setup = [RedisCommand("SCRIPT", "LOAD", "return 1")]
+        // Deadlines, not waits: generous, since a loaded machine may leave the fake's thread unscheduled for a while.
+        options.commandTimeout = 10
+        options.connectTimeout = 10
+        let client = try RedisClient(options)
+        defer { client.stop() }
+        guard case .failure(let error) = client.sendAndWait([RedisCommand("PING")]) else {
+            Issue.record("a reply while the handshake was refused")
+            return
+        }
+        #expect(error.code == .unavailable)
+        #expect(error.detail.contains("LOADING"), "\(error)")
+        #expect(!client.isReady)
     }
 
     @Test("nothing listening: unavailable, and once the attempt failed, later commands fail at once")

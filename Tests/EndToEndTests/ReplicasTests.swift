@@ -42,6 +42,19 @@ struct ReplicasTests {
         return json
     }
 
+    /// Waits (at most 10 s) until `redis`, just restarted, has loaded its data: until then it accepts connections
+    /// but answers `LOADING`, which a replica rightly treats as Redis being unavailable (503 in closed mode).
+    static func loaded(_ redis: RedisServer) async throws {
+        var last = ""
+        let pong = try await poll(for: 10) { () -> Bool? in
+            // redis-cli comes with Debian's redis-server (redis-tools), which Tests/run-all installs.
+            let ping = try await runProcess("/usr/bin/env", ["redis-cli", "-p", String(redis.port), "PING"])
+            last = ping.summary
+            return ping.stdout.hasPrefix("PONG") ? true : nil
+        }
+        guard pong == true else { throw TestFailure("redis-server did not answer PING with PONG within 10 s: \(last)") }
+    }
+
     /// The audit reason of `requestId` in whichever replica's log holds it.
     static func reason(_ requestId: String?, in contexts: [SharedServer.Context]) throws -> String?? {
         for context in contexts {
@@ -127,6 +140,8 @@ struct ReplicasTests {
         // It survives a restart of Redis (append-only file) and of a replica whose files never had it.
         redis.stop()
         try redis.start()
+        // This part is about what persists, not about a replica meeting Redis while it loads.
+        try await Self.loaded(redis)
         #expect(await c.server.stop() == 0)
         let restarted = try await OwnServer.start(
             configuration: c.configuration,
@@ -275,7 +290,7 @@ struct ReplicasTests {
         }
         let redis = try RedisServer()
         // No per-certificate limit: every client here uses the same few certificates, and this test is about a dying
-        // replica, not about the shared bucket (the first test covers that).
+        // replica, not about the shared bucket (the first test covers that). Replay protection stays on.
         let contexts = try await Self.replicas(3, redis: redis, ["--rate-limit-per-certificate", "0"])
         defer { for context in contexts { Task { _ = await context.server.stop() } } }
         let pki = contexts[0].pki
@@ -354,15 +369,19 @@ struct ReplicasTests {
                 ])
             #expect(result.status == 0, "\(result.summary)")
         }
-        // The published Python client (iam-rolesanywhere-session), through the proxy as well.
-        for _ in 0..<2 {
+        // The published Python client (iam-rolesanywhere-session), through the proxy as well. Each run asks for
+        // another duration, so that each is another request: the library signs with no nonce, an RSA PKCS#1 v1.5
+        // signature is deterministic and X-Amz-Date counts whole seconds, so two runs within one second with the
+        // same parameters send the same signed bytes — a replay, which replay protection (on, shared through
+        // Redis) rightly refuses with 429 `replayed_request` whichever replica the second one reaches.
+        for duration in [3600, 3599] {
             let session = try await Clients.python(
                 "ra_session_client.py",
                 [
                     "--endpoint", endpoint, "--ca-bundle", pki.caBundle.path, "--certificate",
                     pki.certificate("leaf-rsa-2048").path, "--private-key", pki.privateKey("leaf-rsa-2048").path,
                     "--profile-arn", ARNs.webProfile, "--role-arn", ARNs.webReader, "--trust-anchor-arn",
-                    ARNs.rsaRootAnchor,
+                    ARNs.rsaRootAnchor, "--session-duration", String(duration),
                 ], caBundle: pki.caBundle)
             let line = session.stdout.split(separator: "\n").last.map(String.init) ?? ""
             #expect((try? JSONValue.parse(line))?["ok"]?.bool == true, "\(session.summary)")

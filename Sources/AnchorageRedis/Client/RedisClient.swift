@@ -18,6 +18,11 @@ import Glibc
 /// * **Reconnection**: a lost connection is opened again at once, then with exponential backoff
 ///   (``Options/minimumBackoff`` doubling up to ``Options/maximumBackoff``). While the last attempt
 ///   failed, a batch fails at once with ``RedisError/Code/unavailable`` rather than waiting.
+/// * **Loading**: Redis answers `-LOADING` while it loads its dataset (after a restart with persistence, a
+///   replica's full resynchronization). That is a transient unavailability, not a reply: the batch fails with
+///   ``RedisError/Code/unavailable`` and the client is not ready (``isReady``, ``Event/disconnected(_:)``) until
+///   Redis answers a command with anything else (``Event/connected``). A handshake command refused so is a
+///   failed connection attempt, retried with backoff.
 /// * **Handshake** on every connection: `AUTH` (with ``Options/password``), `SELECT`, then
 ///   ``Options/setup`` (e.g. `SCRIPT LOAD`), pipelined ahead of the first batch; with ``Options/tls``, after a
 ///   TLS handshake that verifies Redis's certificate and name.
@@ -116,8 +121,8 @@ public final class RedisClient: Sendable {
     }
 
     /// Sends `commands` as one pipelined batch; `completion` gets their replies in order (an error reply
-    /// is a value, not a failure), or the reason none came. Never blocks; `completion` runs on the
-    /// connection thread, or on the caller's when the batch is refused at once.
+    /// is a value, not a failure, except `LOADING`: see **Loading** above), or the reason none came. Never
+    /// blocks; `completion` runs on the connection thread, or on the caller's when the batch is refused at once.
     public func send(_ commands: [RedisCommand], completion: @escaping Completion) {
         precondition(!commands.isEmpty)
         let batch = Batch(
@@ -145,7 +150,7 @@ public final class RedisClient: Sendable {
 
     deinit { Glibc.close(wakeFD) }
 
-    /// Whether a connection is open and its handshake done (what `/readyz` reports).
+    /// Whether a connection is open, its handshake done and Redis not loading its dataset (what `/readyz` reports).
     public var isReady: Bool { shared.withLock { $0.ready } }
 
     /// Commands written to Redis since start (handshakes included).

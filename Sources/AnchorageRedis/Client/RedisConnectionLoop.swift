@@ -41,6 +41,8 @@ final class RedisConnectionLoop: @unchecked Sendable {
     /// Batches accepted while no connection was open.
     private var held: [RedisClient.Batch] = []
     private var handshakeLeft = 0
+    /// Redis answered `LOADING` on this connection and nothing else since: it is not ready (see ``loading(_:)``).
+    private var loadingDataset = false
     /// When the current connection opened (monotonic nanoseconds): its handshake must end by then + connectTimeout.
     private var openedAt: UInt64 = 0
     private var backoff: Double
@@ -228,7 +230,27 @@ final class RedisConnectionLoop: @unchecked Sendable {
         slotsHead = 0
     }
 
+    /// Redis answered `-LOADING` to a command of `batch`: it accepts connections but serves no data while it loads
+    /// its dataset (after a restart with persistence, or a replica's full resynchronization). That is a transient
+    /// unavailability, as a lost connection would be, not a reply: the batch fails with
+    /// ``RedisError/Code/unavailable`` (its other replies are dropped) and the client is not ready until Redis
+    /// answers something else. The connection stays open; the next batches find out when loading ends.
+    private func loading(_ batch: RedisClient.Batch) {
+        let error = RedisError(.unavailable, "Redis is loading its dataset")
+        // Not ready before the completion runs: a caller that sees the failure sees the state too.
+        if !loadingDataset {
+            loadingDataset = true
+            let wasReady = client.shared.withLock { state in
+                defer { state.ready = false }
+                return state.ready
+            }
+            if wasReady { client.report(.disconnected(error)) }
+        }
+        complete(batch, .failure(error))
+    }
+
     private func closeSocket() {
+        loadingDataset = false
         tls = nil
         tlsWantsWrite = false
         if fd >= 0 { Glibc.close(fd) }
@@ -473,6 +495,15 @@ final class RedisConnectionLoop: @unchecked Sendable {
                 continue
             }
             guard let batch = slot.batch else { continue }
+            if value.errorCode == "LOADING" {
+                loading(batch)
+                continue
+            }
+            if loadingDataset {
+                // Any other reply: the dataset is loaded, the connection is ready again.
+                loadingDataset = false
+                handshakeDone()
+            }
             batch.replies.append(value)
             if batch.replies.count == batch.commands.count { complete(batch, .success(batch.replies)) }
         }
