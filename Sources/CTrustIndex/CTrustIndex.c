@@ -19,9 +19,9 @@
 //
 // What the store trusts stays what the eager loader would have trusted: the same blocks are read (CERTIFICATE,
 // X509 CERTIFICATE, TRUSTED CERTIFICATE with its trust settings, X509 CRL; others skipped), a block that does not
-// decode fails the whole load as it does, and a file with neither certificate nor CRL is refused as it is. The
-// few certificates whose subject the index cannot locate, and CRLs, are parsed at once; a file with private keys
-// or encrypted blocks, which the eager loader treats in ways of its own, is handed to it whole. The one difference:
+// decode fails the whole load as it does, and a file with neither certificate nor CRL is refused as it is. CRLs are
+// parsed at once; a file with a certificate whose subject the index cannot locate, with private keys or encrypted
+// blocks (which the eager loader treats in ways of its own), or over 1 GiB, is handed to it whole. The one difference:
 // a certificate whose subject is found but whose full parse fails is noticed only when that subject is asked for
 // (CTrustIndex_lookup_failed), not at load time.
 
@@ -232,15 +232,13 @@ static int CTrustIndex_append(CTrustIndex_index *index, CTrustIndex_entry entry)
 typedef struct {
     /// Certificates indexed by subject, to be parsed when asked for.
     CTrustIndex_index pending;
-    /// Certificates parsed at once (subject not found by the probe) and CRLs.
-    STACK_OF(X509) *certificates;
+    /// CRLs, parsed at once.
     STACK_OF(X509_CRL) *crls;
 } CTrustIndex_contents;
 
 static void CTrustIndex_contents_free(CTrustIndex_contents *contents) {
     for (size_t i = 0; i < contents->pending.count; i++) CTrustIndex_free_entry(&contents->pending.entries[i]);
     OPENSSL_free(contents->pending.entries);
-    sk_X509_pop_free(contents->certificates, X509_free);
     sk_X509_CRL_pop_free(contents->crls, X509_CRL_free);
 }
 
@@ -266,26 +264,16 @@ static int CTrustIndex_take(CTrustIndex_contents *contents, const char *name, co
         }
     } else if (certificate || trusted) {
         X509_NAME *subject = CTrustIndex_subject(*data, length);
-        if (subject != NULL) {
-            CTrustIndex_entry entry = {*data, length, subject, trusted, 0};
-            if (!CTrustIndex_append(&contents->pending, entry)) {
-                X509_NAME_free(subject);
-                return 0;
-            }
-            *data = NULL;  // the entry owns it
-        } else {
-            // Not the layout the probe expects: parse it now, so a block the eager loader would refuse is refused
-            // here too, and one it would accept is trusted.
-            X509 *parsed = CTrustIndex_parse(*data, length, trusted);
-            if (parsed == NULL) {
-                ERR_raise(ERR_LIB_PEM, ERR_R_ASN1_LIB);
-                return 0;
-            }
-            if (!sk_X509_push(contents->certificates, parsed)) {
-                X509_free(parsed);
-                return 0;
-            }
+        // A certificate whose subject the probe cannot locate (BER indefinite lengths, say) would have to be parsed
+        // now and put in the store, where it would hide the indexed certificates of the same subject: the store
+        // asks its lookups only for subjects it does not hold. Such a file goes to the eager loader whole.
+        if (subject == NULL) return -1;
+        CTrustIndex_entry entry = {*data, length, subject, trusted, 0};
+        if (!CTrustIndex_append(&contents->pending, entry)) {
+            X509_NAME_free(subject);
+            return 0;
         }
+        *data = NULL;  // the entry owns it
     }
     return 1;
 }
@@ -430,8 +418,9 @@ fail:
     return 0;
 }
 
-/// The whole file, or NULL (error queued) when it cannot be read.
-static unsigned char *CTrustIndex_read_file(const char *path, size_t *length) {
+/// The whole file, or NULL: with an error queued when it cannot be read, with `*tooLarge` set (and no error) when it
+/// is over 1 GiB.
+static unsigned char *CTrustIndex_read_file(const char *path, size_t *length, int *tooLarge) {
     BIO *in = BIO_new_file(path, "rb");
     if (in == NULL) {
         ERR_raise(ERR_LIB_X509, ERR_R_SYS_LIB);
@@ -442,6 +431,7 @@ static unsigned char *CTrustIndex_read_file(const char *path, size_t *length) {
     for (;;) {
         if (text == NULL) break;
         if (used == capacity) {
+            if (capacity > INT_MAX / 2) *tooLarge = 1;
             unsigned char *grown = capacity <= INT_MAX / 2 ? OPENSSL_realloc(text, 2 * capacity) : NULL;
             if (grown == NULL) {
                 OPENSSL_free(text);
@@ -470,15 +460,15 @@ static unsigned char *CTrustIndex_read_file(const char *path, size_t *length) {
 /// 1 read, 0 refused (error queued), -1 the file holds blocks the eager loader must read itself.
 static int CTrustIndex_read(const char *path, CTrustIndex_contents *contents) {
     size_t length = 0;
-    unsigned char *text = CTrustIndex_read_file(path, &length);
-    if (text == NULL) return 0;
-    contents->certificates = sk_X509_new_null();
+    int tooLarge = 0;
+    unsigned char *text = CTrustIndex_read_file(path, &length, &tooLarge);
+    if (text == NULL) return tooLarge ? -1 : 0;
     contents->crls = sk_X509_CRL_new_null();
     int result = 0;
     CTrustIndex_span *spans = NULL;
     unsigned char *decoded = NULL;
     size_t count = 0;
-    if (contents->certificates == NULL || contents->crls == NULL) goto done;
+    if (contents->crls == NULL) goto done;
     if (CTrustIndex_scan(text, length, &spans, &count, &decoded)) {
         result = 1;
         for (size_t i = 0; result == 1 && i < count; i++) {
@@ -502,8 +492,7 @@ static int CTrustIndex_read(const char *path, CTrustIndex_contents *contents) {
         result = CTrustIndex_read_pem(in, contents);
         BIO_free(in);
     }
-    if (result == 1 && contents->pending.count == 0 && sk_X509_num(contents->certificates) == 0 &&
-        sk_X509_CRL_num(contents->crls) == 0) {
+    if (result == 1 && contents->pending.count == 0 && sk_X509_CRL_num(contents->crls) == 0) {
         ERR_raise(ERR_LIB_X509, X509_R_NO_CERTIFICATE_OR_CRL_FOUND);
         result = 0;
     }
@@ -529,8 +518,6 @@ static int CTrustIndex_load(X509_LOOKUP *lookup, const char *path) {
     }
     if (read == 1) {
         ok = 1;
-        for (int i = 0; ok && i < sk_X509_num(contents.certificates); i++)
-            ok = X509_STORE_add_cert(store, sk_X509_value(contents.certificates, i));
         for (int i = 0; ok && i < sk_X509_CRL_num(contents.crls); i++)
             ok = X509_STORE_add_crl(store, sk_X509_CRL_value(contents.crls, i));
         if (ok && CRYPTO_THREAD_write_lock(index->lock)) {
@@ -599,23 +586,24 @@ int CTrustIndex_lookup_failed(X509_LOOKUP *lookup) {
 
 int CTrustIndex_lookup_resolve_all(X509_LOOKUP *lookup) {
     CTrustIndex_index *index = X509_LOOKUP_get_method_data(lookup);
-    if (index == NULL) return 0;
+    X509_STORE *store = X509_LOOKUP_get_store(lookup);
+    X509_STORE_CTX *context = X509_STORE_CTX_new();
+    if (index == NULL || store == NULL || context == NULL || !X509_STORE_CTX_init(context, store, NULL, NULL)) {
+        X509_STORE_CTX_free(context);
+        return 0;
+    }
     for (size_t i = 0;; i++) {
-        if (!CRYPTO_THREAD_read_lock(index->lock)) return 0;
+        if (!CRYPTO_THREAD_read_lock(index->lock)) break;
         X509_NAME *subject = i < index->count ? X509_NAME_dup(index->entries[i].subject) : NULL;
         CRYPTO_THREAD_unlock(index->lock);
         if (subject == NULL) break;
-        // As X509_STORE_CTX_get_by_subject: `ret` borrows the store's reference, and the caller takes its own.
-        X509_OBJECT *object = X509_OBJECT_new();
-        if (object != NULL && CTrustIndex_get_by_subject(lookup, X509_LU_X509, subject, object) &&
-            !X509_OBJECT_up_ref_count(object)) {
-            X509_NAME_free(subject);
-            X509_OBJECT_free(object);
-            return 0;
-        }
-        X509_OBJECT_free(object);
+        // Through the store, as chain building asks it (X509_STORE_CTX_get1_issuer, get1_certs): the store answers
+        // from what it holds and asks its lookups only for a subject it holds nothing of.
+        sk_X509_pop_free(X509_STORE_CTX_get1_certs(context, subject), X509_free);
         X509_NAME_free(subject);
     }
+    X509_STORE_CTX_free(context);
+    ERR_clear_error();
     return CTrustIndex_lookup_failed(lookup);
 }
 

@@ -189,6 +189,28 @@ import Testing
         }
     }
 
+    /// A certificate whose subject the index cannot locate (here: BER indefinite length, which d2i_X509 accepts) would
+    /// hide, once in the store, the indexed certificates of its subject: such a file goes to OpenSSL's loader whole,
+    /// so a renewed CA of that subject still anchors, and a corrupt one still refuses the file.
+    @Test func aCertificateTheIndexCannotReadSendsTheFileToOpenSSLsLoader() throws {
+        let indefinite = TrustTestPKI.pem(try Self.withIndefiniteLength(Self.root.der()), label: "CERTIFICATE")
+        try withFolder { folder in
+            let caFile = try write(bundle(Self.fillers) + indefinite + bundle([Self.renewedRoot]), "b.pem", in: folder)
+            #expect(Self.eagerlyLoads(caFile))
+            try withServer(chain: [TrustTestPKI.server(issuer: Self.renewedRoot)], in: folder) { port in
+                let counts = try connect(port, TLSClientConfiguration(caFile: caFile))
+                #expect(counts.indexed == 0, "the file was indexed, not loaded by OpenSSL")
+            }
+            let corrupt = TrustTestPKI.pem(try Self.withSignatureRetagged(Self.renewedRoot.der()), label: "CERTIFICATE")
+            let widening = try write(indefinite + corrupt, "widening.pem", in: folder)
+            #expect(!Self.eagerlyLoads(widening))
+            try withServer(chain: [TrustTestPKI.server(issuer: Self.root)], in: folder) { port in
+                let error = try #require(failure(port, TLSClientConfiguration(caFile: widening)))
+                #expect(error.operation == "load trusted certificates", "\(error)")
+            }
+        }
+    }
+
     // MARK: - Loading errors, as OpenSSL's loader
 
     @Test func refusesABundleWithACorruptBlockEmptyFileOrMissingFile() throws {
@@ -402,6 +424,13 @@ import Testing
                 caFile: path, defaultPaths: DefaultTrustPaths(file: "", directory: ""), into: context)
         else { return (false, false) }
         return (true, CTrustIndex_lookup_resolve_all(lookup) != 0)
+    }
+
+    /// `der` with its outer SEQUENCE in BER indefinite length (`30 80 … 00 00`).
+    static func withIndefiniteLength(_ der: [UInt8]) throws -> [UInt8] {
+        try #require(der.count > 4 && der[0] == 0x30 && der[1] & 0x80 != 0)
+        let content = 2 + Int(der[1] & 0x7F)
+        return [0x30, 0x80] + der[content...] + [0x00, 0x00]
     }
 
     /// `der` with its signatureValue's BIT STRING tag made an OCTET STRING: framing and subject intact, unparsable.
