@@ -27,14 +27,19 @@ extension HelperPKCS11Tests {
         #expect(calls.filter { $0.hasPrefix("pin=") } == ["pin=31ff32"], "\(calls)")
     }
 
-    @Test("a token= byte that is not UTF-8 matches only that byte")
+    @Test("a token= byte that is not UTF-8 matches only that byte, not another that decodes to U+FFFD alike")
     func nonUTF8TokenAttribute() async throws {
-        // The fake token is "fake": "fak%FF" and "fak%FE" must not both decode to "fak\u{FFFD}" and match each other.
-        let (result, calls) = try await Self.fakeSignString(mode: "rv=0", uri: "pkcs11:token=fak%FF?pin-value=1")
-        #expect(result.status == 1, "\(result.summary)")
-        #expect(result.stderr.contains("no PKCS#11 token matches the key URI"), "\(result.summary)")
-        #expect(result.stderr.contains("tokens present: \"fake\""), "\(result.summary)")
-        #expect(!calls.contains("C_Login"), "\(calls)")
+        // The token's label is "fak" 0xFE: token=fak%FE is it (logged in to, and refused as locked) ...
+        let (same, sameCalls) = try await Self.fakeSignString(mode: "labelfe", uri: "pkcs11:token=fak%FE?pin-value=1")
+        #expect(same.status == 1, "\(same.summary)")
+        #expect(same.stderr.contains("is locked (user PIN locked)"), "\(same.summary)")
+        #expect(sameCalls.contains("C_Login"), "\(sameCalls)")
+        // ... and token=fak%FF is not, although both bytes decode to U+FFFD as UTF-8.
+        let (other, otherCalls) = try await Self.fakeSignString(
+            mode: "labelfe", uri: "pkcs11:token=fak%FF?pin-value=1")
+        #expect(other.status == 1, "\(other.summary)")
+        #expect(other.stderr.contains("no PKCS#11 token matches the key URI"), "\(other.summary)")
+        #expect(!otherCalls.contains("C_Login"), "\(otherCalls)")
     }
 
     struct InitializeCase: Sendable, CustomTestStringConvertible {

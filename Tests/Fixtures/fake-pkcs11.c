@@ -18,6 +18,7 @@
  *   initialized  C_Initialize returns CKR_CRYPTOKI_ALREADY_INITIALIZED (another user of the module in the
  *                process initialised it), and the token works as in rv=0.
  *   nullentry    the function list's C_GetSlotList entry is NULL.
+ *   labelfe      the token's label is "fak" and the byte 0xFE (not UTF-8); C_Login as in login.
  * FAKE_PKCS11_LOG (environment): a file that gets one line per call ("C_Login", ...), so a test can
  * tell whether the PIN was ever offered to the token; C_Login adds a line "pin=HEX" with the bytes it got.
  *
@@ -136,7 +137,7 @@ static CK_RV get_token_info(CK_ULONG slot, struct token_info *info) {
     if (slot != SLOT) return CKR_SLOT_ID_INVALID;
     if (!info) return CKR_ARGUMENTS_BAD;
     memset(info, 0, sizeof *info);
-    pad(info->label, sizeof info->label, "fake");
+    pad(info->label, sizeof info->label, strcmp(mode(), "labelfe") == 0 ? "fak\xfe" : "fake");
     pad(info->manufacturer, sizeof info->manufacturer, "Anchorage tests");
     pad(info->model, sizeof info->model, "fake");
     pad(info->serial, sizeof info->serial, "0001");
