@@ -7,7 +7,7 @@ internal import COpenSSL
 extension PrivateKey {
     /// Loads `provider` (once per process, beside OpenSSL's default provider) and the private key at `uri`.
     /// `password` is asked for only when the key needs one (its authorisation value); nil refuses. The
-    /// password is copied only into the buffer OpenSSL hands the callback (which OpenSSL wipes after use).
+    /// password is copied only into the buffer OpenSSL hands the callback; no Swift copy of it is made.
     public static func loadFromStore(
         uri: String, provider: String, password: @escaping () -> PINBytes?
     ) throws(CryptoError) -> PrivateKey {
