@@ -63,7 +63,8 @@ public enum TPMKey {
     /// whether its key has one (`emptyAuth`), and a flag that contradicts the file is an error.
     static func load(_ path: String, password: Password) throws(HelperError) -> PrivateKey {
         let uri: String
-        let secret: [UInt8]?
+        // Zeroed when the last reference goes: after the load and probe, unless kept in `typedPasswords`.
+        let secret: PINBytes?
         if isHandle(path) {
             guard let handle = persistentHandle(path) else {
                 throw HelperError.usage(
@@ -118,21 +119,23 @@ public enum TPMKey {
     /// Passwords typed at the terminal that the TPM accepted, by key name. `update` and `serve` load the key
     /// again for every refresh; the password is asked for once per process, as the official helper's signer
     /// keeps it.
-    private static let typedPasswords = Locked<[String: [UInt8]]>([:])
+    private static let typedPasswords = Locked<[String: PINBytes]>([:])
 
     /// The password to offer for `path`: nil for none. Asked for on the terminal when no flag gave it.
-    private static func settle(_ password: Password, of path: String, isHandle: Bool) throws(HelperError) -> [UInt8]? {
+    static func settle(_ password: Password, of path: String, isHandle: Bool) throws(HelperError) -> PINBytes? {
         switch password {
-        case .value(let text): return Array(text.utf8)
+        case .value(let text):
+            var bytes = Array(text.utf8)
+            return PINBytes(taking: &bytes)
         case .none: return nil
         case .ask:
             if let typed = typedPasswords.withLock({ $0[path] }) { return typed }
-            guard let typed = TerminalPIN.ask("Password for the TPM key \(TerminalText.escaped(path)): ") else {
+            guard var typed = TerminalPIN.ask("Password for the TPM key \(TerminalText.escaped(path)): ") else {
                 throw HelperError(
                     "the TPM key \(path) \(isHandle ? "may need" : "needs") a password and none was typed (no terminal, or its input ended): pass --tpm-key-password"
                         + (isHandle ? ", or --no-tpm-key-password if it has none" : ""))
             }
-            return typed
+            return PINBytes(taking: &typed)
         }
     }
 

@@ -6,16 +6,17 @@ internal import COpenSSL
 /// through the provider (the TPM signs), like any other key.
 extension PrivateKey {
     /// Loads `provider` (once per process, beside OpenSSL's default provider) and the private key at `uri`.
-    /// `password` is asked for only when the key needs one (its authorisation value); nil refuses.
+    /// `password` is asked for only when the key needs one (its authorisation value); nil refuses. The
+    /// password is copied only into the buffer OpenSSL hands the callback; no Swift copy of it is made.
     public static func loadFromStore(
-        uri: String, provider: String, password: @escaping () -> [UInt8]?
+        uri: String, provider: String, password: @escaping () -> PINBytes?
     ) throws(CryptoError) -> PrivateKey {
         ERR_clear_error()
         try ProviderRegistry.load(provider)
         final class PasswordBox {
-            let provide: () -> [UInt8]?
+            let provide: () -> PINBytes?
             var asked = false
-            init(_ provide: @escaping () -> [UInt8]?) { self.provide = provide }
+            init(_ provide: @escaping () -> PINBytes?) { self.provide = provide }
         }
         let box = PasswordBox(password)
         let callback: @convention(c) (UnsafeMutablePointer<CChar>?, Int32, Int32, UnsafeMutableRawPointer?) -> Int32 = {
@@ -23,11 +24,13 @@ extension PrivateKey {
             guard let buffer, let context, size > 0 else { return -1 }
             let box = Unmanaged<PasswordBox>.fromOpaque(context).takeUnretainedValue()
             box.asked = true
-            guard let bytes = box.provide(), bytes.count <= Int(size) else { return -1 }
-            bytes.withUnsafeBufferPointer { source in
-                UnsafeMutableRawPointer(buffer).copyMemory(from: source.baseAddress!, byteCount: source.count)
+            guard let password = box.provide(), password.count <= Int(size) else { return -1 }
+            password.withBytes { source in
+                if let base = source.baseAddress {
+                    UnsafeMutableRawPointer(buffer).copyMemory(from: base, byteCount: source.count)
+                }
             }
-            return Int32(bytes.count)
+            return Int32(password.count)
         }
         guard let method = UI_UTIL_wrap_read_pem_callback(callback, 0) else {
             throw CryptoError.drainingQueue("cannot create the password callback")

@@ -11,16 +11,16 @@ struct PKCS11Tests {
         let uri = try PKCS11URI(
             parsing: "pkcs11:token=My%20Token;object=leaf;id=%01%ff;slot-id=7;type=cert;serial=ab"
                 + "?pin-source=file:/run/pin&module-path=/lib/x.so")
-        #expect(uri.token == "My Token")
-        #expect(uri.object == "leaf")
+        #expect(uri.token == Array("My Token".utf8))
+        #expect(uri.object == Array("leaf".utf8))
         #expect(uri.id == [0x01, 0xFF])
         #expect(uri.slotID == 7)
         #expect(uri.type == "cert")
-        #expect(uri.serial == "ab")
+        #expect(uri.serial == Array("ab".utf8))
         #expect(uri.pinSource == "file:/run/pin")
         #expect(uri.pinValue == nil)
         #expect(uri.modulePath == "/lib/x.so")
-        #expect(try PKCS11URI(parsing: "PKCS11:object=a?pin-value=12%3B4").pinValue == "12;4")
+        #expect(try PKCS11URI(parsing: "PKCS11:object=a?pin-value=12%3B4").pinValue == Array("12;4".utf8))
     }
 
     @Test(
@@ -40,12 +40,58 @@ struct PKCS11Tests {
         let uri = try PKCS11URI(
             parsing: "pkcs11:slot-description=S%20D;slot-manufacturer=M;library-manufacturer=L;"
                 + "library-description=D;library-version=2.6;id=%00%01?pin-value=1%002")
-        #expect(uri.slotDescription == "S D" && uri.slotManufacturer == "M")
-        #expect(uri.libraryManufacturer == "L" && uri.libraryDescription == "D")
+        #expect(uri.slotDescription == Array("S D".utf8) && uri.slotManufacturer == Array("M".utf8))
+        #expect(uri.libraryManufacturer == Array("L".utf8) && uri.libraryDescription == Array("D".utf8))
         #expect(uri.libraryVersion?.major == 2 && uri.libraryVersion?.minor == 6)
         #expect(try PKCS11URI(parsing: "pkcs11:library-version=3").libraryVersion?.minor == 0)
         #expect(uri.id == [0, 1])
-        #expect(uri.pinValue == "1\u{0}2")
+        #expect(uri.pinValue == [0x31, 0x00, 0x32])
+    }
+
+    @Test("pin-value, id, object and token keep bytes that are not UTF-8 exactly as percent-decoded")
+    func keepsRawBytes() throws {
+        let uri = try PKCS11URI(parsing: "pkcs11:token=t%FE;object=o%C3;id=%FF?pin-value=1%FF2")
+        #expect(uri.pinValue == [0x31, 0xFF, 0x32])
+        #expect(uri.token == [0x74, 0xFE])
+        #expect(uri.object == [0x6F, 0xC3])
+        #expect(uri.id == [0xFF])
+        // The label reaches C_FindObjectsInit as the URI's bytes, not U+FFFD's.
+        let template = PKCS11KeySource.objectTemplate(PKCS11KeySource.classPrivateKey, uri)
+        let label = template.first { $0.0 == PKCS11KeySource.attrLabel }.map(\.1)
+        guard case .bytes(let bytes)? = label else {
+            Issue.record("no CKA_LABEL in the template")
+            return
+        }
+        #expect(bytes == [0x6F, 0xC3])
+        // A path that is not UTF-8 is refused rather than altered.
+        #expect(throws: HelperError.self) { try PKCS11URI(parsing: "pkcs11:object=a?module-path=/x%FF.so") }
+        #expect(throws: HelperError.self) { try PKCS11URI(parsing: "pkcs11:object=a?pin-source=/p%FF") }
+    }
+
+    /// A slot whose token has `label` (blank-padded as the module reports it).
+    static func slot(label: [UInt8], manufacturer: [UInt8] = Array("m".utf8)) -> PKCS11KeySource.SlotEntry {
+        let padded = label + [UInt8](repeating: 0x20, count: max(0, 32 - label.count))
+        return PKCS11KeySource.SlotEntry(
+            id: 1,
+            slot: PKCS11Module.SlotInfo(description: Array("slot".utf8), manufacturer: manufacturer),
+            token: PKCS11Module.TokenInfo(
+                label: PKCS11Module.unpadded(padded), manufacturer: manufacturer, model: [], serial: [], flags: 0))
+    }
+
+    @Test("token and slot attributes match byte for byte: no canonical equivalence, no lossy decoding")
+    func matchesBytes() throws {
+        let cafe = try PKCS11URI(parsing: "pkcs11:token=caf%C3%A9")
+        #expect(PKCS11KeySource.matches(cafe, Self.slot(label: Array("caf\u{E9}".utf8))))
+        // "cafe" + U+0301 COMBINING ACUTE is canonically equivalent to "café" but other bytes.
+        #expect(!PKCS11KeySource.matches(cafe, Self.slot(label: Array("cafe".utf8) + [0xCC, 0x81])))
+        let ff = try PKCS11URI(parsing: "pkcs11:token=a%FF")
+        #expect(PKCS11KeySource.matches(ff, Self.slot(label: [0x61, 0xFF])))
+        #expect(!PKCS11KeySource.matches(ff, Self.slot(label: [0x61, 0xFE])))
+        // Trailing blanks are the field's padding; leading ones are part of the label.
+        #expect(!PKCS11KeySource.matches(ff, Self.slot(label: [0x20, 0x61, 0xFF])))
+        let maker = try PKCS11URI(parsing: "pkcs11:slot-manufacturer=%FF")
+        #expect(!PKCS11KeySource.matches(maker, Self.slot(label: [], manufacturer: [0xFE])))
+        #expect(PKCS11KeySource.same(nil, [0x01]) && !PKCS11KeySource.same([0xFF], [0xFE]))
     }
 
     @Test("a query item's text never shows in an error (it may be a PIN without its name)")
@@ -109,7 +155,7 @@ struct PKCS11PINTests {
         return String(decoding: template.dropLast().map { UInt8(bitPattern: $0) }, as: UTF8.self)
     }
 
-    static func bytes(_ pin: PINBytes) throws -> [UInt8] { try pin.withBytes { Array($0) } }
+    static func bytes(_ pin: PINBytes) -> [UInt8] { pin.withBytes { Array($0) } }
 
     @Test("the PIN is the file's content less one final line break")
     func readsOneLine() throws {
@@ -143,7 +189,7 @@ struct PKCS11PINTests {
         var typed = Array("1234".utf8)
         let pin = PINBytes(taking: &typed)
         #expect(typed == [0, 0, 0, 0])
-        #expect(try Self.bytes(pin) == Array("1234".utf8))
+        #expect(Self.bytes(pin) == Array("1234".utf8))
     }
 }
 

@@ -14,8 +14,13 @@
  *          and an EC key object, with one count or length out of range: C_GetSlotList reports 2^62 slots;
  *          C_FindObjects more objects than asked for; C_GetAttributeValue a CKA_VALUE length of ~0 after
  *          filling the buffer; C_Sign a length of ~0, or of 5000 on success with a smaller buffer.
+ *   initfail     C_Initialize returns CKR_GENERAL_ERROR.
+ *   initialized  C_Initialize returns CKR_CRYPTOKI_ALREADY_INITIALIZED (another user of the module in the
+ *                process initialised it), and the token works as in rv=0.
+ *   nullentry    the function list's C_GetSlotList entry is NULL.
+ *   labelfe      the token's label is "fak" and the byte 0xFE (not UTF-8); C_Login as in login.
  * FAKE_PKCS11_LOG (environment): a file that gets one line per call ("C_Login", ...), so a test can
- * tell whether the PIN was ever offered to the token.
+ * tell whether the PIN was ever offered to the token; C_Login adds a line "pin=HEX" with the bytes it got.
  *
  * In the other modes the token holds no objects. Every function the helper does not need returns CKR_FUNCTION_NOT_SUPPORTED.
  * No vendor header: CK_ULONG is unsigned long and the structures are laid out by hand (LP64).
@@ -93,7 +98,9 @@ static void pad(unsigned char *field, size_t size, const char *text) {
 static CK_RV initialize(void *args) {
     (void)args;
     note("C_Initialize");
+    if (strcmp(mode(), "initfail") == 0) return 0x5UL; /* CKR_GENERAL_ERROR */
     initialized = 1;
+    if (strcmp(mode(), "initialized") == 0) return 0x191UL; /* CKR_CRYPTOKI_ALREADY_INITIALIZED */
     return CKR_OK;
 }
 
@@ -130,7 +137,7 @@ static CK_RV get_token_info(CK_ULONG slot, struct token_info *info) {
     if (slot != SLOT) return CKR_SLOT_ID_INVALID;
     if (!info) return CKR_ARGUMENTS_BAD;
     memset(info, 0, sizeof *info);
-    pad(info->label, sizeof info->label, "fake");
+    pad(info->label, sizeof info->label, strcmp(mode(), "labelfe") == 0 ? "fak\xfe" : "fake");
     pad(info->manufacturer, sizeof info->manufacturer, "Anchorage tests");
     pad(info->model, sizeof info->model, "fake");
     pad(info->serial, sizeof info->serial, "0001");
@@ -168,8 +175,12 @@ static CK_RV close_session(CK_ULONG session) {
 }
 
 static CK_RV login(CK_ULONG session, CK_ULONG user_type, unsigned char *pin, CK_ULONG pin_length) {
-    (void)user_type, (void)pin, (void)pin_length;
+    (void)user_type;
     note("C_Login");
+    char line[2 * 256 + 5] = "pin=";
+    for (CK_ULONG index = 0; pin && index < pin_length && index < 256; index++)
+        snprintf(line + 4 + 2 * index, 3, "%02x", pin[index]);
+    note(line);
     if (session != SESSION) return CKR_SESSION_HANDLE_INVALID;
     const char *m = mode();
     if (strncmp(m, "rv=", 3) == 0) return strtoul(m + 3, NULL, 0);
@@ -308,6 +319,7 @@ CK_RV C_GetFunctionList(struct function_list **out) {
     list.functions[F_FIND_OBJECTS_INIT] = (void *)find_objects_init;
     list.functions[F_FIND_OBJECTS] = (void *)find_objects;
     list.functions[F_FIND_OBJECTS_FINAL] = (void *)find_objects_final;
+    if (strcmp(mode(), "nullentry") == 0) list.functions[F_GET_SLOT_LIST] = NULL;
     *out = &list;
     return CKR_OK;
 }

@@ -138,7 +138,7 @@ public final class PKCS11KeySource: @unchecked Sendable, Equatable {
         if let keyURI {
             searchURI = keyURI
         } else if var uri = certificateURI {
-            if let label = certificateObject?.label { uri.object = String(decoding: label, as: UTF8.self) }
+            if let label = certificateObject?.label { uri.object = label }
             if let id = certificateObject?.id { uri.id = id }
             searchURI = uri
         } else {
@@ -170,7 +170,7 @@ public final class PKCS11KeySource: @unchecked Sendable, Equatable {
         }
         guard !candidates.isEmpty else {
             throw HelperError(
-                "no private key on the token \"\(TerminalText.escaped(keySlot.token.label))\" matches "
+                "no private key on the token \"\(PKCS11Module.shown(keySlot.token.label))\" matches "
                     + (keyURI == nil ? "the certificate's label or id" : describe(searchURI)))
         }
         guard let certificate else {
@@ -271,9 +271,9 @@ public final class PKCS11KeySource: @unchecked Sendable, Equatable {
         return session
     }
 
-    /// Whether the slot and its token satisfy every slot and token attribute of `uri`.
+    /// Whether the slot and its token satisfy every slot and token attribute of `uri`, byte for byte.
     static func matches(_ uri: PKCS11URI, _ entry: SlotEntry) -> Bool {
-        func same(_ wanted: String?, _ actual: String) -> Bool { wanted.map { $0 == actual } ?? true }
+        func same(_ wanted: [UInt8]?, _ actual: [UInt8]) -> Bool { Self.same(wanted, actual) }
         return (uri.slotID == nil || uri.slotID == entry.id) && same(uri.token, entry.token.label)
             && same(uri.manufacturer, entry.token.manufacturer) && same(uri.serial, entry.token.serial)
             && same(uri.model, entry.token.model) && same(uri.slotDescription, entry.slot.description)
@@ -292,33 +292,37 @@ public final class PKCS11KeySource: @unchecked Sendable, Equatable {
         let info = try module.libraryInfo()
         for uri in uris {
             let versionMatches = uri.libraryVersion.map { $0.major == info.major && $0.minor == info.minor } ?? true
-            guard uri.libraryManufacturer.map({ $0 == info.manufacturer }) ?? true,
-                uri.libraryDescription.map({ $0 == info.description }) ?? true, versionMatches
+            guard Self.same(uri.libraryManufacturer, info.manufacturer),
+                Self.same(uri.libraryDescription, info.description), versionMatches
             else {
                 throw HelperError(
-                    "the PKCS#11 module \(module.path) (\"\(TerminalText.escaped(info.manufacturer))\", "
-                        + "\"\(TerminalText.escaped(info.description))\" \(info.major).\(info.minor)) does not match "
+                    "the PKCS#11 module \(module.path) (\"\(PKCS11Module.shown(info.manufacturer))\", "
+                        + "\"\(PKCS11Module.shown(info.description))\" \(info.major).\(info.minor)) does not match "
                         + "the URI's library-manufacturer, library-description or library-version")
             }
         }
     }
 
+    /// Whether a URI attribute (nil: not given, anything matches) is the field `actual`: bytes compared as
+    /// bytes (the official helper's rule), the field already without its padding.
+    static func same(_ wanted: [UInt8]?, _ actual: [UInt8]) -> Bool { wanted.map { $0.elementsEqual(actual) } ?? true }
+
     private static func labels(_ slots: [SlotEntry]) -> String {
-        slots.isEmpty ? "none" : slots.map { "\"\(TerminalText.escaped($0.token.label))\"" }.joined(separator: ", ")
+        slots.isEmpty ? "none" : slots.map { "\"\(PKCS11Module.shown($0.token.label))\"" }.joined(separator: ", ")
     }
 
-    private static func objectTemplate(_ objectClass: UInt, _ uri: PKCS11URI) -> [(UInt, PKCS11Module.TemplateValue)] {
+    static func objectTemplate(_ objectClass: UInt, _ uri: PKCS11URI) -> [(UInt, PKCS11Module.TemplateValue)] {
         var template: [(UInt, PKCS11Module.TemplateValue)] = [(attrClass, .ulong(objectClass))]
-        if let object = uri.object { template.append((attrLabel, .bytes(Array(object.utf8)))) }
+        if let object = uri.object { template.append((attrLabel, .bytes(object))) }
         if let id = uri.id { template.append((attrID, .bytes(id))) }
         return template
     }
 
     private func describe(_ uri: PKCS11URI) -> String {
         var parts: [String] = []
-        if let token = uri.token { parts.append("token=\(token)") }
+        if let token = uri.token { parts.append("token=\(String(decoding: token, as: UTF8.self))") }
         if let slot = uri.slotID { parts.append("slot-id=\(slot)") }
-        if let object = uri.object { parts.append("object=\(object)") }
+        if let object = uri.object { parts.append("object=\(String(decoding: object, as: UTF8.self))") }
         if let id = uri.id { parts.append("id=\(Hex.encode(id))") }
         return PKCS11URI.redacted(TerminalText.escaped("pkcs11:" + parts.joined(separator: ";")))
     }
@@ -382,7 +386,7 @@ public final class PKCS11KeySource: @unchecked Sendable, Equatable {
             state.loggedIn = true
             return
         }
-        let label = TerminalText.escaped(info.label)
+        let label = PKCS11Module.shown(info.label)
         if info.pinLocked { throw HelperError("the PKCS#11 token \"\(label)\" is locked (user PIN locked)") }
         var pin = state.pin
         if pin == nil { pin = try pinFromURIs() }
@@ -413,8 +417,8 @@ public final class PKCS11KeySource: @unchecked Sendable, Equatable {
     /// The PIN the URIs give (the key URI's first): `pin-value`, or the file `pin-source` names.
     private func pinFromURIs() throws(HelperError) -> PINBytes? {
         for uri in [keyURI, certificateURI].compactMap({ $0 }) {
-            if let value = uri.pinValue {
-                var bytes = Array(value.utf8)
+            if var bytes = uri.pinValue {
+                // The bytes as percent-decoded: a PIN need not be UTF-8.
                 return PINBytes(taking: &bytes)
             }
             if let source = uri.pinSource {

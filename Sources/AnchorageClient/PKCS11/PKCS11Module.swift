@@ -1,3 +1,4 @@
+import AnchorageCrypto
 import Glibc
 
 /// A PKCS#11 module loaded with `dlopen`, called through its `CK_FUNCTION_LIST`.
@@ -10,16 +11,41 @@ final class PKCS11Module: @unchecked Sendable {
     typealias RV = UInt
 
     /// Positions in `CK_FUNCTION_LIST` (after `version`).
-    private enum Slot: Int {
+    private enum Slot: Int, CaseIterable {
         case initialize = 0, finalize = 1, getInfo = 2, getSlotList = 4, getSlotInfo = 5, getTokenInfo = 6,
             openSession = 12, closeSession = 13,
             login = 18, getAttributeValue = 24, findObjectsInit = 26, findObjects = 27, findObjectsFinal = 28,
             signInit = 42, sign = 43
+
+        /// The function's PKCS#11 name, for the error when the module leaves its entry NULL.
+        var name: String {
+            switch self {
+            case .initialize: "C_Initialize"
+            case .finalize: "C_Finalize"
+            case .getInfo: "C_GetInfo"
+            case .getSlotList: "C_GetSlotList"
+            case .getSlotInfo: "C_GetSlotInfo"
+            case .getTokenInfo: "C_GetTokenInfo"
+            case .openSession: "C_OpenSession"
+            case .closeSession: "C_CloseSession"
+            case .login: "C_Login"
+            case .getAttributeValue: "C_GetAttributeValue"
+            case .findObjectsInit: "C_FindObjectsInit"
+            case .findObjects: "C_FindObjects"
+            case .findObjectsFinal: "C_FindObjectsFinal"
+            case .signInit: "C_SignInit"
+            case .sign: "C_Sign"
+            }
+        }
     }
 
     let path: String
     private let handle: UnsafeMutableRawPointer
     private let functions: UnsafeRawPointer
+    /// Whether this object's `C_Initialize` initialised the module: only then does `deinit` finalise it. Not
+    /// when the call failed (Swift runs `deinit` when `init` throws after every property is set), nor when it
+    /// found the module initialised by another user in the process, whose library it must not finalise.
+    private let ownsInitialization: Bool
 
     /// Loads `path` (a file, or a name the dynamic loader finds) and calls `C_Initialize`.
     init(path: String) throws(HelperError) {
@@ -39,31 +65,44 @@ final class PKCS11Module: @unchecked Sendable {
             dlclose(handle)
             throw HelperError("\(path): C_GetFunctionList failed (\(PKCS11Module.name(of: rv)))")
         }
-        self.handle = handle
-        self.functions = list
+        // Every entry used is checked once, here: a NULL one is a clear error, never a call to address 0.
+        for slot in Slot.allCases where Self.entry(list, slot) == nil {
+            dlclose(handle)
+            throw HelperError("\(path): the PKCS#11 module's function list has no \(slot.name)")
+        }
         // CK_C_INITIALIZE_ARGS: four mutex callbacks (NULL), flags = CKF_OS_LOCKING_OK, pReserved = NULL.
         let args = UnsafeMutableRawPointer.allocate(byteCount: 6 * 8, alignment: 8)
         defer { args.deallocate() }
         args.initializeMemory(as: UInt.self, repeating: 0, count: 6)
         args.storeBytes(of: 2, toByteOffset: 4 * 8, as: UInt.self)
         typealias Initialize = @convention(c) (UnsafeMutableRawPointer?) -> RV
-        let initRV = function(.initialize, as: Initialize.self)(args)
+        let initialize = unsafeBitCast(Self.entry(list, .initialize)!, to: Initialize.self)
+        let initRV = initialize(args)
         // 0x191 CKR_CRYPTOKI_ALREADY_INITIALIZED: another user of the module in this process got there first.
         guard initRV == 0 || initRV == 0x191 else {
+            dlclose(handle)
             throw HelperError("\(path): C_Initialize failed (\(PKCS11Module.name(of: initRV)))")
         }
+        self.handle = handle
+        self.functions = list
+        self.ownsInitialization = initRV == 0
     }
 
     deinit {
         typealias Finalize = @convention(c) (UnsafeMutableRawPointer?) -> RV
-        _ = function(.finalize, as: Finalize.self)(nil)
+        if ownsInitialization { _ = function(.finalize, as: Finalize.self)(nil) }
         dlclose(handle)
     }
 
-    private func function<F>(_ slot: Slot, as type: F.Type) -> F {
+    /// The function-list entry `slot`; nil when the module left it NULL.
+    private static func entry(_ list: UnsafeRawPointer, _ slot: Slot) -> UnsafeRawPointer? {
         let stride = MemoryLayout<UnsafeRawPointer>.stride
-        let pointer = functions.load(fromByteOffset: stride + stride * slot.rawValue, as: UnsafeRawPointer.self)
-        return unsafeBitCast(pointer, to: type)
+        return list.load(fromByteOffset: stride + stride * slot.rawValue, as: UnsafeRawPointer?.self)
+    }
+
+    /// An entry `init` found non-NULL.
+    private func function<F>(_ slot: Slot, as type: F.Type) -> F {
+        unsafeBitCast(Self.entry(functions, slot)!, to: type)
     }
 
     /// More slots than any real module has: a larger count is a broken module, not a buffer to allocate.
@@ -89,10 +128,10 @@ final class PKCS11Module: @unchecked Sendable {
         return Array(slots.prefix(Int(count)))
     }
 
-    /// `CK_SLOT_INFO`'s blank-padded strings.
+    /// `CK_SLOT_INFO`'s blank-padded strings, as bytes without their padding.
     struct SlotInfo {
-        var description: String
-        var manufacturer: String
+        var description: [UInt8]
+        var manufacturer: [UInt8]
     }
 
     func slotInfo(slot: UInt) throws(HelperError) -> SlotInfo {
@@ -102,13 +141,13 @@ final class PKCS11Module: @unchecked Sendable {
         defer { info.deallocate() }
         info.initializeMemory(as: UInt8.self, repeating: 0, count: 256)
         try check(function(.getSlotInfo, as: GetSlotInfo.self)(slot, info), "C_GetSlotInfo")
-        return SlotInfo(description: Self.paddedText(info, 0, 64), manufacturer: Self.paddedText(info, 64, 32))
+        return SlotInfo(description: Self.paddedBytes(info, 0, 64), manufacturer: Self.paddedBytes(info, 64, 32))
     }
 
     /// `CK_INFO`: the module's manufacturer, description and version (`major.minor`).
     struct LibraryInfo {
-        var manufacturer: String
-        var description: String
+        var manufacturer: [UInt8]
+        var description: [UInt8]
         var major: UInt8
         var minor: UInt8
     }
@@ -122,24 +161,32 @@ final class PKCS11Module: @unchecked Sendable {
         info.initializeMemory(as: UInt8.self, repeating: 0, count: 256)
         try check(function(.getInfo, as: GetInfo.self)(info), "C_GetInfo")
         return LibraryInfo(
-            manufacturer: Self.paddedText(info, 2, 32), description: Self.paddedText(info, 48, 32),
+            manufacturer: Self.paddedBytes(info, 2, 32), description: Self.paddedBytes(info, 48, 32),
             major: info.load(fromByteOffset: 80, as: UInt8.self), minor: info.load(fromByteOffset: 81, as: UInt8.self))
     }
 
-    /// A blank-padded PKCS#11 string field, without its padding.
-    private static func paddedText(_ base: UnsafeMutableRawPointer, _ offset: Int, _ length: Int) -> String {
-        let bytes = UnsafeRawBufferPointer(start: base + offset, count: length)
-        var end = bytes.count
-        while end > 0, bytes[end - 1] == 0x20 || bytes[end - 1] == 0 { end -= 1 }
-        return String(decoding: bytes.prefix(end), as: UTF8.self)
+    /// A blank-padded PKCS#11 string field, without its padding: the bytes as the module wrote them (matched
+    /// byte for byte against a URI's attribute, never decoded for a comparison).
+    private static func paddedBytes(_ base: UnsafeMutableRawPointer, _ offset: Int, _ length: Int) -> [UInt8] {
+        unpadded(UnsafeRawBufferPointer(start: base + offset, count: length))
     }
+
+    /// `field` less its trailing blanks (and NULs, which some modules pad with).
+    static func unpadded(_ field: some Collection<UInt8>) -> [UInt8] {
+        var bytes = Array(field)
+        while let last = bytes.last, last == 0x20 || last == 0 { bytes.removeLast() }
+        return bytes
+    }
+
+    /// A token, slot or library field for a message: decoded for display only, terminal controls escaped.
+    static func shown(_ field: [UInt8]) -> String { TerminalText.escaped(String(decoding: field, as: UTF8.self)) }
 
     /// `CK_TOKEN_INFO`'s blank-padded strings and flags.
     struct TokenInfo {
-        var label: String
-        var manufacturer: String
-        var model: String
-        var serial: String
+        var label: [UInt8]
+        var manufacturer: [UInt8]
+        var model: [UInt8]
+        var serial: [UInt8]
         var flags: UInt
 
         var loginRequired: Bool { flags & 0x4 != 0 }
@@ -154,7 +201,7 @@ final class PKCS11Module: @unchecked Sendable {
         defer { info.deallocate() }
         info.initializeMemory(as: UInt8.self, repeating: 0, count: 512)
         try check(function(.getTokenInfo, as: GetTokenInfo.self)(slot, info), "C_GetTokenInfo")
-        func text(_ offset: Int, _ length: Int) -> String { Self.paddedText(info, offset, length) }
+        func text(_ offset: Int, _ length: Int) -> [UInt8] { Self.paddedBytes(info, offset, length) }
         return TokenInfo(
             label: text(0, 32), manufacturer: text(32, 32), model: text(64, 16), serial: text(80, 16),
             flags: info.load(fromByteOffset: 96, as: UInt.self))
@@ -180,8 +227,7 @@ final class PKCS11Module: @unchecked Sendable {
     func login(_ session: UInt, userType: UInt, pin: PINBytes) -> RV {
         typealias Login = @convention(c) (UInt, UInt, UnsafeMutablePointer<UInt8>?, UInt) -> RV
         let call = function(.login, as: Login.self)
-        return (try? pin.withBytes { bytes in call(session, userType, bytes.baseAddress, UInt(bytes.count)) })
-            ?? 0x5
+        return pin.withBytes { bytes in call(session, userType, bytes.baseAddress, UInt(bytes.count)) }
     }
 
     /// An attribute search template entry.

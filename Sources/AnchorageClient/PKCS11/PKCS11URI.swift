@@ -1,5 +1,9 @@
 /// An RFC 7512 `pkcs11:` URI: path attributes select the token and object, query attributes carry
 /// the PIN and module.
+///
+/// Attribute values that are matched against the token or passed to the module stay the bytes the
+/// percent-decoding gave (a PIN or label need not be UTF-8): they are compared byte for byte, never as
+/// Swift strings (whose `==` treats canonically equivalent text as equal).
 public struct PKCS11URI: Sendable, Equatable {
     public static func == (lhs: PKCS11URI, rhs: PKCS11URI) -> Bool {
         lhs.token == rhs.token && lhs.manufacturer == rhs.manufacturer && lhs.serial == rhs.serial
@@ -13,28 +17,28 @@ public struct PKCS11URI: Sendable, Equatable {
     }
 
     /// `token`, `manufacturer`, `serial`, `model`: `CK_TOKEN_INFO` fields to match.
-    public var token: String?
-    public var manufacturer: String?
-    public var serial: String?
-    public var model: String?
+    public var token: [UInt8]?
+    public var manufacturer: [UInt8]?
+    public var serial: [UInt8]?
+    public var model: [UInt8]?
     /// `slot-description`, `slot-manufacturer`: `CK_SLOT_INFO` fields to match.
-    public var slotDescription: String?
-    public var slotManufacturer: String?
+    public var slotDescription: [UInt8]?
+    public var slotManufacturer: [UInt8]?
     /// `library-manufacturer`, `library-description`: `CK_INFO` fields of the module to match.
-    public var libraryManufacturer: String?
-    public var libraryDescription: String?
+    public var libraryManufacturer: [UInt8]?
+    public var libraryDescription: [UInt8]?
     /// `library-version`: `major[.minor]` (minor 0 when left out), matched against `CK_INFO`.
     public var libraryVersion: (major: UInt8, minor: UInt8)?
     /// `slot-id`: a `CK_SLOT_ID`, decimal.
     public var slotID: UInt?
     /// `object`: `CKA_LABEL`.
-    public var object: String?
+    public var object: [UInt8]?
     /// `id`: `CKA_ID`, raw bytes.
     public var id: [UInt8]?
     /// `type`: `cert`, `private`, `public`, `secret-key`, `data`.
     public var type: String?
     /// `pin-value`: the PIN itself.
-    public var pinValue: String?
+    public var pinValue: [UInt8]?
     /// `pin-source`: a file (path or `file:` URI) whose first line is the PIN.
     public var pinSource: String?
     /// `module-path`: the module to load (overridden by `--pkcs11-lib`).
@@ -93,23 +97,24 @@ public struct PKCS11URI: Sendable, Equatable {
         var all = try attributes(parts[0], separator: ";", allowed: Self.pathAttributes)
         if parts.count > 1 { all += try attributes(parts[1], separator: "&", allowed: Self.queryAttributes) }
         for (name, value) in all {
+            // Only for the attributes read as text (numbers, `type`, file paths): none is compared as a string.
             let string = String(decoding: value, as: UTF8.self)
             switch name {
-            case "token": token = string
-            case "manufacturer": manufacturer = string
-            case "serial": serial = string
-            case "model": model = string
-            case "slot-description": slotDescription = string
-            case "slot-manufacturer": slotManufacturer = string
-            case "library-manufacturer": libraryManufacturer = string
-            case "library-description": libraryDescription = string
+            case "token": token = value
+            case "manufacturer": manufacturer = value
+            case "serial": serial = value
+            case "model": model = value
+            case "slot-description": slotDescription = value
+            case "slot-manufacturer": slotManufacturer = value
+            case "library-manufacturer": libraryManufacturer = value
+            case "library-description": libraryDescription = value
             case "library-version":
                 let parts = string.split(separator: ".", maxSplits: 1, omittingEmptySubsequences: false)
                 guard let major = UInt8(parts[0]), let minor = parts.count > 1 ? UInt8(parts[1]) : 0 else {
                     throw HelperError.usage("pkcs11: URI: library-version must be major or major.minor (decimal)")
                 }
                 libraryVersion = (major, minor)
-            case "object": object = string
+            case "object": object = value
             case "id": id = value
             case "type":
                 guard ["cert", "private", "public", "secret-key", "data"].contains(string) else {
@@ -121,9 +126,13 @@ public struct PKCS11URI: Sendable, Equatable {
                     throw HelperError.usage("pkcs11: URI: slot-id must be a decimal number")
                 }
                 slotID = number
-            case "pin-value": pinValue = string
-            case "pin-source": pinSource = string
-            case "module-path": modulePath = string
+            case "pin-value": pinValue = value
+            case "pin-source", "module-path":
+                // A path that is not UTF-8 would reach open(2) or dlopen(3) altered: refused instead.
+                guard let path = String(validating: value, as: UTF8.self) else {
+                    throw HelperError.usage("pkcs11: URI: \(name) is not valid UTF-8")
+                }
+                if name == "pin-source" { pinSource = path } else { modulePath = path }
             default: break  // module-name: p11-kit's module names are not used; --pkcs11-lib or module-path load one
             }
         }

@@ -1,3 +1,4 @@
+import AnchorageCrypto
 import Glibc
 import Synchronization
 

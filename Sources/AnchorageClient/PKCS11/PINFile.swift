@@ -1,38 +1,5 @@
+import AnchorageCrypto
 import Glibc
-
-/// A PIN held in memory of its own, zeroed when released: a Swift array would leave copies behind (every
-/// copy-on-write duplicate is a fresh buffer nobody wipes), so the bytes live outside one.
-final class PINBytes: @unchecked Sendable {
-    private let storage: UnsafeMutableBufferPointer<UInt8>
-
-    /// Takes `bytes` over: they are copied in, and the array is zeroed in place (callers pass the only
-    /// reference, so the zeroing reaches the buffer the bytes were read into).
-    init(taking bytes: inout [UInt8]) {
-        storage = .allocate(capacity: max(bytes.count, 1))
-        _ = storage.initialize(from: bytes)
-        count = bytes.count
-        Self.wipe(&bytes)
-    }
-
-    let count: Int
-
-    deinit {
-        if let base = storage.baseAddress { explicit_bzero(base, storage.count) }
-        storage.deallocate()
-    }
-
-    /// The bytes, for a call that passes them to the module (which must not keep the pointer).
-    func withBytes<R>(_ body: (UnsafeMutableBufferPointer<UInt8>) throws(HelperError) -> R) throws(HelperError) -> R {
-        try body(UnsafeMutableBufferPointer(rebasing: storage[..<count]))
-    }
-
-    /// Zeroes `bytes` in place, in the array's own buffer (not a copy).
-    static func wipe(_ bytes: inout [UInt8]) {
-        bytes.withUnsafeMutableBytes { buffer in
-            if let base = buffer.baseAddress { explicit_bzero(base, buffer.count) }
-        }
-    }
-}
 
 /// `pin-source`: the PIN file, read the safe way. It must be a regular file (a FIFO or a device such as
 /// `/dev/zero` is refused, never waited on or read without end) of at most `limit` bytes; the PIN is its
