@@ -55,130 +55,119 @@ private func subjectArn(_ n: Int) -> String {
     "arn:aws:rolesanywhere:us-east-1:123456789012:subject/00000000-0000-4000-8000-\(String(format: "%012d", n))"
 }
 
+/// A fresh Redis and two replicas of it, for `body`; the replicas' clients are stopped after.
+private func withTwoReplicas(_ body: (RedisServer, Replica, Replica) throws -> Void) throws {
+    let redis = try RedisServer()
+    let a = try Replica(redis)
+    let b = try Replica(redis)
+    defer {
+        a.client.stop()
+        b.client.stop()
+    }
+    try body(redis, a, b)
+}
+
 @Suite(.serialized) struct SharedSubjectsTests {
     @Test("two replicas converge through Redis: lastSeenAt the latest, createdAt the first, certificates united")
     func converge() throws {
-        let redis = try RedisServer()
-        let a = try Replica(redis)
-        let b = try Replica(redis)
-        defer {
-            a.client.stop()
-            b.client.stop()
+        try withTwoReplicas { redis, a, b in
+            a.record(subjectArn(1), serial: "01", at: 100, certificate: "QUJD/+RF")
+            b.record(subjectArn(1), serial: "02", at: 200)
+            b.record(subjectArn(2), serial: "03", at: 150)
+            try a.sync()
+            try b.sync()
+            try a.sync()
+            for replica in [a, b] {
+                let subjects = replica.subjects
+                #expect(subjects.count == 2)
+                let merged = try #require(subjects[subjectArn(1)])
+                #expect(merged.lastSeenAt == 200)
+                #expect(merged.createdAt == 100)
+                #expect(merged.credentials.map(\.serialNumber).sorted() == ["01", "02"])
+                #expect(merged.credentials.first { $0.serialNumber == "01" }?.certificateBase64 == "QUJD/+RF")
+                #expect(subjects[subjectArn(2)]?.lastSeenAt == 150)
+            }
+            #expect(try a.redis("HLEN", SharedStateKeys.subjects) == .integer(2))
         }
-        a.record(subjectArn(1), serial: "01", at: 100, certificate: "QUJD/+RF")
-        b.record(subjectArn(1), serial: "02", at: 200)
-        b.record(subjectArn(2), serial: "03", at: 150)
-        try a.sync()
-        try b.sync()
-        try a.sync()
-        for replica in [a, b] {
-            let subjects = replica.subjects
-            #expect(subjects.count == 2)
-            let merged = try #require(subjects[subjectArn(1)])
-            #expect(merged.lastSeenAt == 200)
-            #expect(merged.createdAt == 100)
-            #expect(merged.credentials.map(\.serialNumber).sorted() == ["01", "02"])
-            #expect(merged.credentials.first { $0.serialNumber == "01" }?.certificateBase64 == "QUJD/+RF")
-            #expect(subjects[subjectArn(2)]?.lastSeenAt == 150)
-        }
-        #expect(try a.redis("HLEN", SharedStateKeys.subjects) == .integer(2))
     }
 
     @Test("the merged certificates are bounded as the store bounds them: the latest sightings stay")
     func boundedCredentials() throws {
-        let redis = try RedisServer()
-        let a = try Replica(redis)
-        let b = try Replica(redis)
-        defer {
-            a.client.stop()
-            b.client.stop()
-        }
-        for (serial, at) in [("1", 10), ("2", 11), ("3", 12)] { a.record(subjectArn(1), serial: serial, at: Int64(at)) }
-        for (serial, at) in [("4", 13), ("5", 14), ("6", 15), ("1", 16)] {
-            b.record(subjectArn(1), serial: serial, at: Int64(at))
-        }
-        try a.sync()
-        try b.sync()
-        try a.sync()
-        for replica in [a, b] {
-            let record = try #require(replica.subjects[subjectArn(1)])
-            #expect(record.credentials.count == SubjectStore.maximumCredentialsPerSubject)
-            #expect(Set(record.credentials.map(\.serialNumber)) == ["1", "4", "5", "6"])
-            #expect(record.credentials.first { $0.serialNumber == "1" }?.seenAt == 16)
+        try withTwoReplicas { redis, a, b in
+            for (serial, at) in [("1", 10), ("2", 11), ("3", 12)] {
+                a.record(subjectArn(1), serial: serial, at: Int64(at))
+            }
+            for (serial, at) in [("4", 13), ("5", 14), ("6", 15), ("1", 16)] {
+                b.record(subjectArn(1), serial: serial, at: Int64(at))
+            }
+            try a.sync()
+            try b.sync()
+            try a.sync()
+            for replica in [a, b] {
+                let record = try #require(replica.subjects[subjectArn(1)])
+                #expect(record.credentials.count == SubjectStore.maximumCredentialsPerSubject)
+                #expect(Set(record.credentials.map(\.serialNumber)) == ["1", "4", "5", "6"])
+                #expect(record.credentials.first { $0.serialNumber == "1" }?.seenAt == 16)
+            }
         }
     }
 
     @Test("Redis keeps at most maximumSubjects subjects, the least recently seen forgotten; replicas adopt them")
     func boundedSubjects() throws {
-        let redis = try RedisServer()
-        let a = try Replica(redis)
-        let b = try Replica(redis)
-        defer {
-            a.client.stop()
-            b.client.stop()
-        }
-        let maximum = SubjectStore.maximumSubjects
-        for n in 1...maximum { a.record(subjectArn(n), serial: "a", at: Int64(n)) }
-        for n in 1...5 { b.record(subjectArn(maximum + n), serial: "b", at: Int64(2 * maximum + n)) }
-        for _ in 0...(maximum / SharedSubjects.pushLimit) { try a.sync() }
-        #expect(try a.redis("HLEN", SharedStateKeys.subjects) == .integer(Int64(maximum)))
-        for _ in 0...(maximum / SharedSubjects.pullLimit + 1) { try b.sync() }
-        #expect(try a.redis("HLEN", SharedStateKeys.subjects) == .integer(Int64(maximum)))
-        #expect(try a.redis("ZCARD", SharedStateKeys.subjectsSeen) == .integer(Int64(maximum)))
-        #expect(try a.redis("HEXISTS", SharedStateKeys.subjects, subjectArn(5)) == .integer(0))
-        #expect(try a.redis("HEXISTS", SharedStateKeys.subjects, subjectArn(6)) == .integer(1))
-        try a.sync()
-        for replica in [a, b] {
-            let subjects = replica.subjects
-            #expect(subjects.count == maximum)
-            #expect(subjects[subjectArn(maximum + 5)] != nil)
-            #expect(subjects[subjectArn(5)] == nil)
-            #expect(subjects[subjectArn(6)] != nil)
+        try withTwoReplicas { redis, a, b in
+            let maximum = SubjectStore.maximumSubjects
+            for n in 1...maximum { a.record(subjectArn(n), serial: "a", at: Int64(n)) }
+            for n in 1...5 { b.record(subjectArn(maximum + n), serial: "b", at: Int64(2 * maximum + n)) }
+            for _ in 0...(maximum / SharedSubjects.pushLimit) { try a.sync() }
+            #expect(try a.redis("HLEN", SharedStateKeys.subjects) == .integer(Int64(maximum)))
+            for _ in 0...(maximum / SharedSubjects.pullLimit + 1) { try b.sync() }
+            #expect(try a.redis("HLEN", SharedStateKeys.subjects) == .integer(Int64(maximum)))
+            #expect(try a.redis("ZCARD", SharedStateKeys.subjectsSeen) == .integer(Int64(maximum)))
+            #expect(try a.redis("HEXISTS", SharedStateKeys.subjects, subjectArn(5)) == .integer(0))
+            #expect(try a.redis("HEXISTS", SharedStateKeys.subjects, subjectArn(6)) == .integer(1))
+            try a.sync()
+            for replica in [a, b] {
+                let subjects = replica.subjects
+                #expect(subjects.count == maximum)
+                #expect(subjects[subjectArn(maximum + 5)] != nil)
+                #expect(subjects[subjectArn(5)] == nil)
+                #expect(subjects[subjectArn(6)] != nil)
+            }
         }
     }
 
     @Test("Redis down: the subjects stay local and reach the other replicas when it returns")
     func redisDown() throws {
-        let redis = try RedisServer()
-        let a = try Replica(redis)
-        let b = try Replica(redis)
-        defer {
-            a.client.stop()
-            b.client.stop()
+        try withTwoReplicas { redis, a, b in
+            a.record(subjectArn(1), serial: "01", at: 100)
+            try a.sync()
+            redis.stop()
+            a.record(subjectArn(2), serial: "02", at: 200)
+            try a.sync()
+            try a.sync()
+            #expect(a.subjects.keys.sorted() == [subjectArn(1), subjectArn(2)], "kept in memory")
+            try redis.start()
+            #expect(a.client.waitUntilReady(seconds: 30) && b.client.waitUntilReady(seconds: 30))
+            try a.sync()
+            try b.sync()
+            #expect(b.subjects.keys.sorted() == [subjectArn(1), subjectArn(2)])
         }
-        a.record(subjectArn(1), serial: "01", at: 100)
-        try a.sync()
-        redis.stop()
-        a.record(subjectArn(2), serial: "02", at: 200)
-        try a.sync()
-        try a.sync()
-        #expect(a.subjects.keys.sorted() == [subjectArn(1), subjectArn(2)], "kept in memory")
-        try redis.start()
-        #expect(a.client.waitUntilReady(seconds: 30) && b.client.waitUntilReady(seconds: 30))
-        try a.sync()
-        try b.sync()
-        #expect(b.subjects.keys.sorted() == [subjectArn(1), subjectArn(2)])
     }
 
     @Test("Redis lost its data (FLUSHALL): a replica sees the new epoch and pushes its subjects again")
     func lostData() throws {
-        let redis = try RedisServer()
-        let a = try Replica(redis)
-        let b = try Replica(redis)
-        defer {
-            a.client.stop()
-            b.client.stop()
-        }
-        a.record(subjectArn(1), serial: "01", at: 100)
-        try a.sync()
-        _ = try a.redis("FLUSHALL")
-        b.record(subjectArn(2), serial: "02", at: 200)
-        try b.sync()
-        try a.sync()  // sees the epoch B set
-        try a.sync()  // pushes everything, reads everything
-        try b.sync()
-        for replica in [a, b] {
-            #expect(replica.subjects.keys.sorted() == [subjectArn(1), subjectArn(2)])
+        try withTwoReplicas { redis, a, b in
+            a.record(subjectArn(1), serial: "01", at: 100)
+            try a.sync()
+            _ = try a.redis("FLUSHALL")
+            b.record(subjectArn(2), serial: "02", at: 200)
+            try b.sync()
+            try a.sync()  // sees the epoch B set
+            try a.sync()  // pushes everything, reads everything
+            try b.sync()
+            for replica in [a, b] {
+                #expect(replica.subjects.keys.sorted() == [subjectArn(1), subjectArn(2)])
+            }
         }
     }
 
