@@ -40,19 +40,9 @@ import Testing
         #expect(!body.contains("admin"), "\(body)")
 
         // A tag whose key differs only in case replaces the role's tag, as IAM does: the role never holds both.
-        (response, body) = fixture.iam(
-            admin,
-            [
-                ("Action", "TagRole"), ("RoleName", "workload"), ("Tags.member.1.Key", "Team"),
-                ("Tags.member.1.Value", "ops"),
-            ])
+        (response, body) = fixture.tagRole(admin, "workload", "Team", "ops")
         #expect(response.status == 200, "\(body)")
-        (response, body) = fixture.iam(
-            workload,
-            [
-                ("Action", "TagRole"), ("RoleName", "workload"), ("Tags.member.1.Key", "team"),
-                ("Tags.member.1.Value", "pki"),
-            ])
+        (response, body) = fixture.tagRole(workload, "workload", "team", "pki")
         #expect(response.status == 200, "\(body)")
         (response, body) = fixture.iam(workload, [("Action", "ListRoleTags"), ("RoleName", "workload")])
         #expect(body.components(separatedBy: "<Key>").count - 1 == 1, "\(body)")
@@ -163,19 +153,9 @@ import Testing
             admin, [("Action", "UpdateRole"), ("RoleName", "workload"), ("Description", "a\u{1}b")])
         #expect(response.status == 400, "\(body)")
         #expect(body.contains("<Code>ValidationError</Code>") && body.contains("escription"), "\(body)")
-        (response, body) = fixture.iam(
-            admin,
-            [
-                ("Action", "TagRole"), ("RoleName", "workload"), ("Tags.member.1.Key", "k\u{0}"),
-                ("Tags.member.1.Value", "v"),
-            ])
+        (response, body) = fixture.tagRole(admin, "workload", "k\u{0}", "v")
         #expect(response.status == 400, "\(body)")
-        (response, body) = fixture.iam(
-            admin,
-            [
-                ("Action", "TagRole"), ("RoleName", "workload"), ("Tags.member.1.Key", "k"),
-                ("Tags.member.1.Value", "v\u{1B}"),
-            ])
+        (response, body) = fixture.tagRole(admin, "workload", "k", "v\u{1B}")
         #expect(response.status == 400, "\(body)")
         (response, body) = fixture.iam(admin, [("Action", "GetRole"), ("RoleName", "workload")])
         #expect(response.status == 200)

@@ -151,6 +151,15 @@ import Testing
             return (response, String(decoding: response.body, as: UTF8.self))
         }
 
+        /// IAM TagRole of one tag (`key`, `value`) on the role `name`, as `credentials`.
+        func tagRole(_ credentials: Credentials, _ name: String, _ key: String, _ value: String) -> (
+            HTTPResponse, String
+        ) {
+            iam(
+                credentials,
+                [("Action", "TagRole"), ("RoleName", name), ("Tags.member.1.Key", key), ("Tags.member.1.Value", value)])
+        }
+
         func auditLine(_ response: HTTPResponse) throws -> JSONValue {
             _ = service.commit(upTo: service.auditLog.recordCount)
             let requestId = response.headers["x-amzn-RequestId"]
@@ -217,12 +226,7 @@ import Testing
         #expect(response.status == 200, "\(body)")
         #expect(try fixture.loads().roles["arn:aws:iam::123456789012:role/team/reader"]?.maxSessionDuration == 7200)
 
-        (response, body) = fixture.iam(
-            admin,
-            [
-                ("Action", "TagRole"), ("RoleName", "reader"), ("Tags.member.1.Key", "team"),
-                ("Tags.member.1.Value", "pki"),
-            ])
+        (response, body) = fixture.tagRole(admin, "reader", "team", "pki")
         #expect(response.status == 200)
         (response, body) = fixture.iam(
             admin, [("Action", "UntagRole"), ("RoleName", "reader"), ("TagKeys.member.1", "env")])
@@ -285,26 +289,11 @@ import Testing
         let workload = fixture.credentials(role: Self.workload)
         (response, _) = fixture.iam(workload, [("Action", "GetRole"), ("RoleName", "pki-admin")])
         #expect(response.status == 403)
-        (response, _) = fixture.iam(
-            workload,
-            [
-                ("Action", "TagRole"), ("RoleName", "pki-admin"), ("Tags.member.1.Key", "team"),
-                ("Tags.member.1.Value", "ops"),
-            ])
+        (response, _) = fixture.tagRole(workload, "pki-admin", "team", "ops")
         #expect(response.status == 403)
-        (response, _) = fixture.iam(
-            workload,
-            [
-                ("Action", "TagRole"), ("RoleName", "pki-admin"), ("Tags.member.1.Key", "owner"),
-                ("Tags.member.1.Value", "pki"),
-            ])
+        (response, _) = fixture.tagRole(workload, "pki-admin", "owner", "pki")
         #expect(response.status == 403)
-        (response, body) = fixture.iam(
-            workload,
-            [
-                ("Action", "TagRole"), ("RoleName", "pki-admin"), ("Tags.member.1.Key", "team"),
-                ("Tags.member.1.Value", "pki"),
-            ])
+        (response, body) = fixture.tagRole(workload, "pki-admin", "team", "pki")
         #expect(response.status == 200, "\(body)")
         (response, body) = fixture.iam(workload, [("Action", "GetRole"), ("RoleName", "pki-admin")])
         #expect(response.status == 200, "\(body)")
