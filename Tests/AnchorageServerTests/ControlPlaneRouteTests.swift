@@ -123,20 +123,13 @@ import Testing
             }
             let signedHeaders = fields.map { $0.name.lowercased() }.sorted()
             let scope = CredentialScope(date: String(amzDate.prefix(8)), region: region, service: service)
-            let canonical = CanonicalRequest.make(
-                method: method, rawPath: path, rawQuery: query, headers: fields, signedHeaders: signedHeaders,
-                payloadHash: Digest.sha256Hex(body))
-            let key = HMACSigner.signingKey(
-                secret: credentials.secret, date: scope.date, region: scope.region, service: service)
-            let signature = HMACSigner.signature(
-                signingKey: key,
-                stringToSign: StringToSign.make(
-                    algorithm: HMACSigner.algorithm, amzDate: amzDate, scope: scope, canonicalRequest: canonical))
             fields.append(
                 (
                     "Authorization",
-                    "AWS4-HMAC-SHA256 Credential=\(credentials.accessKeyId)/\(scope.string), "
-                        + "SignedHeaders=\(signedHeaders.joined(separator: ";")), Signature=\(signature)"
+                    HMACSigner.authorization(
+                        method: method, path: path, query: query, headers: fields, signedHeaders: signedHeaders,
+                        body: Array(body.utf8), accessKeyId: credentials.accessKeyId, secret: credentials.secret,
+                        amzDate: amzDate, scope: scope)
                 ))
             return HTTPRequest(
                 method: method, target: path + (query.map { "?" + $0 } ?? ""), headers: HTTPHeaders(fields),

@@ -55,20 +55,13 @@ import Testing
             ]
             let signed = ["content-type", "host", "x-amz-date", "x-amz-security-token"]
             let scope = CredentialScope(date: String(amzDate.prefix(8)), region: "us-east-1", service: "sts")
-            let canonical = CanonicalRequest.make(
-                method: "POST", rawPath: "/", rawQuery: nil, headers: fields, signedHeaders: signed,
-                payloadHash: Digest.sha256Hex(body))
-            let key = HMACSigner.signingKey(
-                secret: credentials.secret, date: scope.date, region: scope.region, service: "sts")
-            let signature = HMACSigner.signature(
-                signingKey: key,
-                stringToSign: StringToSign.make(
-                    algorithm: HMACSigner.algorithm, amzDate: amzDate, scope: scope, canonicalRequest: canonical))
             fields.append(
                 (
                     "Authorization",
-                    "AWS4-HMAC-SHA256 Credential=\(credentials.accessKeyId)/\(scope.string), "
-                        + "SignedHeaders=\(signed.joined(separator: ";")), Signature=\(signature)"
+                    HMACSigner.authorization(
+                        method: "POST", path: "/", query: nil, headers: fields, signedHeaders: signed,
+                        body: Array(body.utf8), accessKeyId: credentials.accessKeyId, secret: credentials.secret,
+                        amzDate: amzDate, scope: scope)
                 ))
             return HTTPRequest(
                 method: "POST", target: "/", headers: HTTPHeaders(fields), body: Array(body.utf8),

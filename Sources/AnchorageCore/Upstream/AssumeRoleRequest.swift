@@ -32,25 +32,15 @@ public struct AssumeRoleRequest: Sendable {
         ]
         if let token = credentials.sessionToken { unsigned.append(("x-amz-security-token", token)) }
         let signedHeaders = unsigned.map(\.name)  // already in sorted order
-        let canonicalRequest = CanonicalRequest.make(
-            method: method, rawPath: path, rawQuery: nil, headers: unsigned, signedHeaders: signedHeaders,
-            payloadHash: Digest.sha256Hex(body))
-        let stringToSign = StringToSign.make(
-            algorithm: HMACSigner.algorithm, amzDate: amzDate.string, scope: scope,
-            canonicalRequest: canonicalRequest)
-        let key = HMACSigner.signingKey(
-            secret: credentials.secretAccessKey, date: scope.date, region: region, service: Self.service)
-        let signature = HMACSigner.signature(signingKey: key, stringToSign: stringToSign)
+        let authorization = HMACSigner.authorization(
+            method: method, path: path, query: nil, headers: unsigned, signedHeaders: signedHeaders, body: body,
+            accessKeyId: credentials.accessKeyId, secret: credentials.secretAccessKey, amzDate: amzDate.string,
+            scope: scope)
         headers = [
             ("Host", endpoint.hostHeader), ("Content-Type", Self.contentType), ("X-Amz-Date", amzDate.string),
         ]
         if let token = credentials.sessionToken { headers.append(("X-Amz-Security-Token", token)) }
         headers.append(("Accept", "text/xml"))
-        headers.append(
-            (
-                "Authorization",
-                "\(HMACSigner.algorithm) Credential=\(credentials.accessKeyId)/\(scope.string), "
-                    + "SignedHeaders=\(signedHeaders.joined(separator: ";")), Signature=\(signature)"
-            ))
+        headers.append(("Authorization", authorization))
     }
 }

@@ -75,11 +75,8 @@ enum STSTestSigner {
     }
 
     static func sign(_ canonical: String, credentials: Credentials, amzDate: String, scope: CredentialScope) -> String {
-        let stringToSign = StringToSign.make(
-            algorithm: HMACSigner.algorithm, amzDate: amzDate, scope: scope, canonicalRequest: canonical)
-        let key = HMACSigner.signingKey(
-            secret: credentials.secretAccessKey, date: scope.date, region: scope.region, service: scope.service)
-        return HMACSigner.signature(signingKey: key, stringToSign: stringToSign)
+        HMACSigner.signature(
+            canonicalRequest: canonical, secret: credentials.secretAccessKey, amzDate: amzDate, scope: scope)
     }
 }
 
